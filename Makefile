@@ -1,0 +1,29 @@
+# Switchboard. `make run` serves a development instance, `make test` runs every test.
+.PHONY: run test generate check-generated lint build bench
+
+GO ?= go
+
+run:
+	$(GO) run ./cmd/switchboard dev
+
+test:
+	$(GO) test -count=1 ./...
+
+build:
+	$(GO) build -o bin/switchboard ./cmd/switchboard
+
+# Regenerates the sqlc query package and the OpenAPI server from their sources.
+generate:
+	$(GO) tool sqlc generate
+	cd api && $(GO) tool oapi-codegen -config oapi-codegen.yaml ../openapi.yaml
+
+# Fails when generated code is not what its sources produce (stale or edited by hand).
+check-generated: generate
+	@git diff --exit-code -- api db/dbsqlc || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- api db/dbsqlc)" || { git status --porcelain -- api db/dbsqlc; echo "generated files are not committed"; exit 1; }
+
+# Lints the contract with Redocly (recommended rules) and Spectral (spectral:oas).
+lint:
+	cd tools/lint && npm ci --no-audit --no-fund --silent
+	tools/lint/node_modules/.bin/redocly lint --extends=recommended openapi.yaml
+	tools/lint/node_modules/.bin/spectral lint --fail-severity=error --ruleset tools/lint/.spectral.yaml openapi.yaml

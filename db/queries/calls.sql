@@ -1,0 +1,40 @@
+-- name: ListCalls :many
+-- One keyset page, newest first. The bounds are always present (the caller passes
+-- infinity and the largest uuid for "no bound") so that even a generic plan reads the
+-- (user_id, started_at, id) index as a range instead of filtering from the top.
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
+       assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at,
+       duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
+       success_evaluation, structured_data, cost, created_at, updated_at
+FROM calls
+WHERE user_id = @user_id
+  AND started_at >= @since
+  AND started_at < @until
+  AND (started_at, id) < (@before_started_at::timestamptz, @before_id::uuid)
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(phone_number_id)::uuid IS NULL OR phone_number_id = sqlc.narg(phone_number_id))
+ORDER BY started_at DESC, id DESC
+LIMIT @row_limit;
+
+-- name: GetCall :one
+SELECT sqlc.embed(calls), d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+FROM calls
+LEFT JOIN call_details d ON d.call_id = calls.id AND d.user_id = calls.user_id
+WHERE calls.user_id = @user_id AND calls.id = @id;
+
+-- name: InsertCall :one
+INSERT INTO calls (
+    user_id, phone_number_id, status, direction, caller_number, clinic_number,
+    assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at
+) VALUES (
+    @user_id, sqlc.narg(phone_number_id), @status, @direction, sqlc.narg(caller_number),
+    sqlc.narg(clinic_number), sqlc.narg(assistant_number), sqlc.narg(matched_by),
+    sqlc.narg(twilio_call_sid), sqlc.narg(vapi_call_id), @started_at
+)
+RETURNING *;
+
+-- name: UpsertCallDetails :exec
+INSERT INTO call_details (call_id, user_id, transcript, messages)
+VALUES (@call_id, @user_id, sqlc.narg(transcript), @messages)
+ON CONFLICT (call_id) DO UPDATE
+SET transcript = excluded.transcript, messages = excluded.messages;

@@ -1,0 +1,98 @@
+// Package config reads Switchboard's configuration from the environment, once, at start.
+// Every variable is listed in the README; nothing else configures the service.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	Production  = "production"
+	Development = "development"
+)
+
+// Config is every setting the service reads.
+type Config struct {
+	// Env is "production" (the default) or "development".
+	Env string
+	// Port is the TCP port `serve` listens on.
+	Port int
+	// DatabaseURL is the PostgreSQL connection string (pgx form; pool_max_conns etc. allowed).
+	DatabaseURL string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// DefaultRegion is the region numbers without a country code are read in (ISO 3166).
+	DefaultRegion string
+	// ShutdownTimeout bounds how long in-flight requests may take to finish on SIGTERM.
+	ShutdownTimeout time.Duration
+
+	// ClerkJWTKey is Clerk's PEM public key; when set, tokens are verified without network.
+	ClerkJWTKey string
+	// ClerkSecretKey lets the service fetch Clerk's JWKS when ClerkJWTKey is not set.
+	ClerkSecretKey string
+	// ClerkAPIURL is where the JWKS is fetched from.
+	ClerkAPIURL string
+	// ClerkAuthorizedParties, when not empty, are the only accepted `azp` claims.
+	ClerkAuthorizedParties []string
+}
+
+// Load reads the configuration through getenv (os.Getenv in production, a map in tests).
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		Env:            strings.ToLower(orDefault(getenv("APP_ENV"), Production)),
+		DatabaseURL:    getenv("DATABASE_URL"),
+		LogLevel:       strings.ToLower(orDefault(getenv("LOG_LEVEL"), "info")),
+		DefaultRegion:  strings.ToUpper(orDefault(getenv("DEFAULT_REGION"), "US")),
+		ClerkJWTKey:    strings.TrimSpace(getenv("CLERK_JWT_KEY")),
+		ClerkSecretKey: strings.TrimSpace(getenv("CLERK_SECRET_KEY")),
+		ClerkAPIURL:    orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1"),
+	}
+	var errs []error
+	if c.Env != Production && c.Env != Development {
+		errs = append(errs, fmt.Errorf("APP_ENV must be %q or %q, not %q", Production, Development, c.Env))
+	}
+	port, err := strconv.Atoi(orDefault(getenv("PORT"), "8080"))
+	if err != nil || port < 0 || port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT must be a TCP port number, not %q", getenv("PORT")))
+	}
+	c.Port = port
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	c.ShutdownTimeout, err = time.ParseDuration(orDefault(getenv("SHUTDOWN_TIMEOUT"), "20s"))
+	if err != nil || c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration such as 20s, not %q", getenv("SHUTDOWN_TIMEOUT")))
+	}
+	for _, p := range strings.Split(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.ClerkAuthorizedParties = append(c.ClerkAuthorizedParties, p)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// ValidateServe checks what `serve` needs beyond what Load checks.
+func (c Config) ValidateServe() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required"))
+	}
+	if c.ClerkJWTKey == "" && c.ClerkSecretKey == "" {
+		errs = append(errs, errors.New("CLERK_JWT_KEY or CLERK_SECRET_KEY is required to verify session tokens"))
+	}
+	return errors.Join(errs...)
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return strings.TrimSpace(v)
+}

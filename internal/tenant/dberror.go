@@ -1,0 +1,41 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/switchboard-health/switchboard/internal/errs"
+)
+
+// DatabaseError classifies a database failure: a database that cannot be reached is
+// Unavailable (a 503 the client may retry), anything else is Internal. Errors that already
+// carry a kind are returned unchanged.
+func DatabaseError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind != errs.Internal {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The request was cancelled or timed out.", Err: err}
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr), pgconn.SafeToRetry(err):
+		return &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The database is unavailable; try again shortly.", Err: err}
+	case errors.As(err, &pgErr) && (pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P03"):
+		// Connection exceptions, admin shutdown, cannot connect now.
+		return &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The database is unavailable; try again shortly.", Err: err}
+	}
+	if e != nil {
+		return err
+	}
+	return errs.Wrap(err, "database error")
+}

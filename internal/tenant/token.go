@@ -1,0 +1,157 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/jwks"
+	"github.com/clerk/clerk-sdk-go/v2/jwt"
+
+	"github.com/switchboard-health/switchboard/internal/errs"
+)
+
+// VerifierConfig says how session tokens are verified.
+type VerifierConfig struct {
+	// JWTKey is Clerk's PEM public key. When set, verification needs no network.
+	JWTKey string
+	// SecretKey and APIURL let the verifier fetch Clerk's JWKS when JWTKey is empty.
+	SecretKey string
+	APIURL    string
+	// AuthorizedParties, when not empty, are the only accepted azp claims.
+	AuthorizedParties []string
+	// Clock replaces the system clock in tests.
+	Clock clerk.Clock
+}
+
+// Verifier turns a Clerk session token into the tenant it speaks for.
+type Verifier struct {
+	jwk     *clerk.JSONWebKey
+	keys    *keySet
+	parties map[string]bool
+	clock   clerk.Clock
+}
+
+// leeway absorbs clock skew between Clerk and this server.
+const leeway = 5 * time.Second
+
+// NewVerifier checks the configuration now, so that a bad key is a start-up error rather
+// than a 401 on every request.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	v := &Verifier{clock: cfg.Clock, parties: map[string]bool{}}
+	for _, p := range cfg.AuthorizedParties {
+		v.parties[p] = true
+	}
+	switch {
+	case cfg.JWTKey != "":
+		// Keys pasted into environment variables often lose their newlines.
+		pem := strings.ReplaceAll(cfg.JWTKey, `\n`, "\n")
+		jwk, err := clerk.JSONWebKeyFromPEM(pem)
+		if err != nil {
+			return nil, fmt.Errorf("CLERK_JWT_KEY is not a PEM-encoded RSA public key (Clerk dashboard → API keys → JWT public key): %w", err)
+		}
+		v.jwk = jwk
+	case cfg.SecretKey != "":
+		client := jwks.NewClient(&clerk.ClientConfig{BackendConfig: clerk.BackendConfig{
+			Key: clerk.String(cfg.SecretKey),
+			URL: clerk.String(cfg.APIURL),
+		}})
+		v.keys = &keySet{client: client, byID: map[string]*clerk.JSONWebKey{}}
+	default:
+		return nil, errors.New("CLERK_JWT_KEY or CLERK_SECRET_KEY is required to verify session tokens")
+	}
+	return v, nil
+}
+
+// Verify checks the token's signature, lifetime, issuer and authorised party, and returns
+// the tenant it speaks for. Every failure is an errs.Unauthorized whose message does not
+// say which check failed; the cause is kept for the logs.
+func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
+	if token == "" {
+		return "", unauthorized("Missing bearer token.", nil)
+	}
+	params := &jwt.VerifyParams{Token: token, JWK: v.jwk, Clock: v.clock, Leeway: leeway}
+	if v.jwk == nil {
+		decoded, err := jwt.Decode(ctx, &jwt.DecodeParams{Token: token})
+		if err != nil {
+			return "", unauthorized("Malformed bearer token.", err)
+		}
+		jwk, err := v.keys.get(ctx, decoded.KeyID)
+		if errs.Is(err, errs.Unavailable) {
+			return "", err
+		}
+		if err != nil {
+			return "", unauthorized("The bearer token is not valid.", err)
+		}
+		params.JWK = jwk
+	}
+	if len(v.parties) > 0 {
+		// Clerk's own rule: a token without azp (issued by a backend) passes; a token from a
+		// browser must come from one of the configured origins.
+		params.AuthorizedPartyHandler = func(azp string) bool { return azp == "" || v.parties[azp] }
+	}
+	claims, err := jwt.Verify(ctx, params)
+	if err != nil {
+		return "", unauthorized("The bearer token is not valid.", err)
+	}
+	// go-jose accepts a token without exp; Clerk always sets it, so its absence is forgery.
+	if claims.Expiry == nil {
+		return "", unauthorized("The bearer token is not valid.", errors.New("token has no exp claim"))
+	}
+	if claims.Subject == "" {
+		return "", unauthorized("The bearer token is not valid.", errors.New("token has no sub claim"))
+	}
+	return ID(claims.Subject), nil
+}
+
+func unauthorized(message string, cause error) error {
+	return &errs.Error{Kind: errs.Unauthorized, Code: "unauthorized", Message: message, Err: cause}
+}
+
+// keySet caches Clerk's JWKS by key id. An unknown key id refreshes the set, at most once
+// per refreshInterval, so a flood of forged kids cannot turn into a flood of Clerk calls.
+type keySet struct {
+	client *jwks.Client
+
+	mu          sync.Mutex
+	byID        map[string]*clerk.JSONWebKey
+	lastRefresh time.Time
+}
+
+const refreshInterval = 30 * time.Second
+
+func (s *keySet) get(ctx context.Context, kid string) (*clerk.JSONWebKey, error) {
+	if kid == "" {
+		return nil, errors.New("token has no kid header")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.byID[kid]; ok {
+		return k, nil
+	}
+	if time.Since(s.lastRefresh) < refreshInterval {
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	}
+	s.lastRefresh = time.Now()
+	set, err := s.client.Get(ctx, &jwks.GetParams{})
+	if err != nil {
+		// Clerk being unreachable says nothing about the token: the client may retry.
+		return nil, &errs.Error{Kind: errs.Unavailable, Code: "unavailable",
+			Message: "Session tokens cannot be verified right now; try again shortly.", Err: err}
+	}
+	byID := make(map[string]*clerk.JSONWebKey, len(set.Keys))
+	for _, k := range set.Keys {
+		if k != nil && k.KeyID != "" {
+			byID[k.KeyID] = k
+		}
+	}
+	s.byID = byID
+	if k, ok := byID[kid]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("unknown key id %q", kid)
+}
