@@ -115,7 +115,7 @@ type Call struct {
 	MatchedBy       *MatchedBy         `json:"matched_by"`
 
 	// Messages The conversation as VAPI reported it, message by message.
-	Messages []map[string]interface{} `json:"messages"`
+	Messages json.RawMessage `json:"messages"`
 
 	// PhoneNumberId The registered number that owns the call; null once it is deleted.
 	PhoneNumberId *openapi_types.UUID `json:"phone_number_id"`
@@ -123,15 +123,17 @@ type Call struct {
 	StartedAt     time.Time           `json:"started_at"`
 
 	// Status Where the call is in its life.
-	Status             CallStatus              `json:"status"`
-	StereoRecordingUrl *string                 `json:"stereo_recording_url"`
-	StructuredData     *map[string]interface{} `json:"structured_data"`
-	SuccessEvaluation  *string                 `json:"success_evaluation"`
-	Summary            *string                 `json:"summary"`
-	Transcript         *string                 `json:"transcript"`
-	TwilioCallSid      *string                 `json:"twilio_call_sid"`
-	UpdatedAt          time.Time               `json:"updated_at"`
-	VapiCallId         *string                 `json:"vapi_call_id"`
+	Status             CallStatus `json:"status"`
+	StereoRecordingUrl *string    `json:"stereo_recording_url"`
+
+	// StructuredData What VAPI's analysis extracted from the call, as the assistant defines it.
+	StructuredData    *json.RawMessage `json:"structured_data"`
+	SuccessEvaluation *string          `json:"success_evaluation"`
+	Summary           *string          `json:"summary"`
+	Transcript        *string          `json:"transcript"`
+	TwilioCallSid     *string          `json:"twilio_call_sid"`
+	UpdatedAt         time.Time        `json:"updated_at"`
+	VapiCallId        *string          `json:"vapi_call_id"`
 }
 
 // CallDirection defines model for CallDirection.
@@ -175,14 +177,16 @@ type CallSummary struct {
 	StartedAt     time.Time           `json:"started_at"`
 
 	// Status Where the call is in its life.
-	Status             CallStatus              `json:"status"`
-	StereoRecordingUrl *string                 `json:"stereo_recording_url"`
-	StructuredData     *map[string]interface{} `json:"structured_data"`
-	SuccessEvaluation  *string                 `json:"success_evaluation"`
-	Summary            *string                 `json:"summary"`
-	TwilioCallSid      *string                 `json:"twilio_call_sid"`
-	UpdatedAt          time.Time               `json:"updated_at"`
-	VapiCallId         *string                 `json:"vapi_call_id"`
+	Status             CallStatus `json:"status"`
+	StereoRecordingUrl *string    `json:"stereo_recording_url"`
+
+	// StructuredData What VAPI's analysis extracted from the call, as the assistant defines it.
+	StructuredData    *json.RawMessage `json:"structured_data"`
+	SuccessEvaluation *string          `json:"success_evaluation"`
+	Summary           *string          `json:"summary"`
+	TwilioCallSid     *string          `json:"twilio_call_sid"`
+	UpdatedAt         time.Time        `json:"updated_at"`
+	VapiCallId        *string          `json:"vapi_call_id"`
 }
 
 // FieldError defines model for FieldError.
@@ -1665,73 +1669,74 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fx7b9tGtv8qB7wXaILSshw7baP85brN1kU3MRLnLi5iQxqRR+KsyRlmZihZGwjYT7MfbD/JxZkZvkTq",
-	"4TTxFrf/WeQ8zpzH77yG/hREMsulQGF0MPoU5EyxDA0q++sqkQJfF9kU1WVMD2LUkeK54VIEo+A6Qchp",
-	"CAg75hsNPB4EYcDpbc5MEoSBYBkGo4DHQRgo/FhwhXEwMqrAMNBRghmjhWdSZcwEo6Ao7EizymmWNoqL",
-	"ebBer2myzqXQaCn7kcVv8WOB2tCvSAqDwv7J8jzlESMKj3Mlpylm3/5dE7mfGtv9t8JZMAr+67g+/bF7",
-	"q4+v3Cy3afvA51DxB6QCkyBMZbyCWKIGIQ1kzESJfU4kKRaZQbAOgwspZimPHpVWEo5CLQsVWWosARqW",
-	"3CRAIjMJM4D3XBttabwUBpVg6c9KSfWoTBVQCLzPMTIYA9L2L2vWRkwpjto+UE7iwGMwEhTmUjn+vpbm",
-	"lSxE/Jhkv5agiyipeTyzGsE1GBRMOMLeC1aYRCr+D4wfW/hTZAoVGHmHAriGjGvNxTyEjKVkbhiHgPc5",
-	"2SMpM6kviyLMDcYl7QvGUzZN8bFJ16gWnNSWCSKLflbSJ0NbvgSjVsDmjAtImUHlKc6VjFDr/wTNVlu5",
-	"hiWmKTj+wrQwwI0GTwe9rtlMRA4CWszvQARcsDS15Kbpm1kw+rCbJBr9rsgyplbBOvwU5ErmqAx3GJkR",
-	"J+bu7y69kRQLVNpyBJiG/zm/uvQ2hTFwE4KfD9NV+afFdoOZXZLFMafJLL1qbOuA3cO3nP4dI0Oi8Q+Y",
-	"UmxlfysmHEW0lChSr2et6RX6Nz3Hh+bcsD7kbWfX2y58RyxNHQSSWOqFgIm4PKSDQ2LtT1xh5OZ+ClAU",
-	"Ge3OxdRCTRjIwrg/bzsUu/lXbG7VsC2WioHVH4eLuMNHgfdmHBVKO8xun/eKaU2inbgBEw9RCDQLcjbH",
-	"l0CsByns45Rp95jk/DCZuLO06bnt0QN7HMNM0aOVf0tQoXOeJCaugQsrp5TPLEm1CLjhzKANKbiYE0EU",
-	"dIxzJecKNREyk2rJVOxeoYjt4BnjKW6XV8nnDmUNxZHepLfoTkj8Tsmpgk7kErghwtsKwLTm2jBhxi5s",
-	"6rfPahSkXCBcL3nKyelFyBcY12ySAp5MruXkaQg/D06+OztAdmFAM1Ht3D9nhqMw32gf3METR8I3Giav",
-	"lMweuGHKBY92buiGuNPa4EQuha7O+aDNpAsLN9WLmZptNIZ4R7AXkqK9fwexTFOm9MCpj4tHY1nQVlt3",
-	"9SeiXRWSTo6ZaQW0MTN4ZHiGQQ+lcRNh9sFADUc0s1AWuscaIylivQNGuTA4dzRaQ9hF4V7euhUUMu87",
-	"907g8QHxfRjYyBnj8XR1uPv7q5vz48pifZuSdRjY1MSr3JhvyV8Uzrk2SEGQ1/Ou7lUoGSFw68VjTNHG",
-	"SWHnZHsZojCSFpjGhUoPYqE2TD1Us3QFsnu9ixtp56BCOf4cAlURmUJhPI6ZYfuigy3r1V5CFxGFcWNc",
-	"sLRgpX3sJ6PG771jjQWzMYl3rJ1y7J1T5PGDLXzBcu52OWiTTbdKGuVF2USLTQTfBNiw62RaJtY1ji5H",
-	"NmhvqWEDSXqgaAMlNlV+i6LV8utVgK6WeaBvIW9LSH0ByCuOaVzluG3HPKN327xhI++3ob4dPOiFMhcL",
-	"bPFAlCIoKeZlGNqzxIYSOLLqdfuO9Quy1CTdI9UwgPcsy1M7627vln5a30416Pacj0cJyFkFnFXwQIgZ",
-	"8dgmFprAlTK2OqDzwRrG45mSGVEnCVnp775YrVGW6p74c9zwgT6K6zGLDF/0iPZSuDfVeZlCuMPc2BxQ",
-	"LgUICQKXli26IfOplCky69JTNsW0LapXSgoDMeq7QzxL06b71di7OC7qaKre7NuTs5PnP3z3/fPT4Yvg",
-	"S8JfjUXbvLBNPuuI17pgJvSSOGk5VldX3BEOigPt5gdFAXZ/O/LIs6gunfVtD3MJJlGymCefkSvFG/gb",
-	"lLLv49eWYzS18WEI2LCeCzttu7uesVTjZvqyT00zdv8bijmh0bPh8AurLRMriGSWSQFLxY1BYWstbUV+",
-	"cnby/Cn88N33R16VGyR9dxYGGRflz5NDdfbBp9qmfA9caEN3WrzaI93fuEuDfk/5oQm1nfJDbw1gD1Hv",
-	"rXLuVbmuDlgvqMFIiBIm5jiAc/cMUpwZoLz8DjHX1sNQ2IAvgQnA+zzlETcwIUZPIEqRKRo0uKGYIuOi",
-	"ufvJprK3IH8HZD9MqmFwfzSXR1UK6cYOXvs/Prhht81xRzzLpXLyZLRNMOcmKaaDSGbHkuX8KJIxzlEc",
-	"V1uvm9P1Hc+PZO4YfpRLSgpVlSp9AZX/Y57pdxvgH+xY6z7r8oXpbtlKwNtXF/Di7Pn34GveEMuoyFD0",
-	"lKWIqL7Sl7aVashYlHCBRwpZbB/Q+BFMikaLYxLCREgznslC2B8LlvLYJQeu9jYJb8SEC/u8JRwa3RKW",
-	"YXco6Gk52hcxQ7tl2Znw67nW1dg2jyYh/Puf/7LWXbuEiqreKgwaxtMt8foShWlG7DYK8L2I0MYFDHJU",
-	"WgrXlGJx2xm9lq0eabkIZQL96YM9RE959JVUvQyFpSWTtfKKpQ3FqxzlIKxvpEY9lWYuCBsi3FZGca05",
-	"UvjeU/kBO+ow9r1tIYfEyY+FNAjLBIXvSnAxJ1Y7PR7srnl01//l+voK3ACruS0hnQ3P+qplhpu03yQS",
-	"qQz4dLVMeO64iOnvBoVNLTCwVf/cg+42799elpqCwvBZ2QfduVNiTK5Hx8d6yU2UTCVT8SDGRdn00sc7",
-	"TGGz0UJvSzY06xDOXkIHGV2HT6LAqFDcrN6Rbjl8cf3I88Klqe7XqzKJ+PVv10G3XXORoroDjVpza153",
-	"KAZA0nQtVtsiMBomupiSZ2fc8sLqs3XUdo/6mMQa177jYibLBiFzfXl/T+FdzTbIGBeGcYGKTm2LYRV7",
-	"PcMtpjdYHXR6g80F53yBGpBFSVnt1jJFlw/rhOelKp1fHimM0C7BtfE5SMZi12W2wcuNOC8XecI8Q55W",
-	"5UzHmCbw6JdVWq4hYSJOMfar2WTVFWMwvhHTlR25xGki5Z22/Q3CNUhQ4QB+XqBaVQZfiBgVTI5ZzieA",
-	"90R0e3bZwGc3okectj117h2IxbUR/Oga1zfFcHga2VH2T5y4E9Syt7/o/TdeBwbEFP9einQFuEAFGlGX",
-	"dYc6Pxex48UImJAmQeUnWgSqkk+8Z5FJVzci5XcIrGyigxToZJCm8Ou7N6+JHC3YHY4jpjEEHrsSwPv3",
-	"lz+5zShD1oZluXtBjvn09PSFbT1cX5RsteAPXN8I1nDek23d60nlzx3ss63eekK2OnFBb8ojFBobWk8x",
-	"sOJoXPXtIE0/LlepgbKl6+dXl5S7otLODk4Gw8GQBsscBct5MApOB8PBKcUhzCQWIkiLjq1U6NccTT+W",
-	"V4KyQ0MQuCRVnHGlDUxXMKkrlRN4QvENTJXVtukKePx0AFdsjtqrPYtvhGOeAJmzjwWCCzVGkDOtYdLo",
-	"aU5gpmRm78/kbI6t5qqRMEdT9VdDvyr91iyjBCYlw6S8xc4VVjkV5shINxVQ3KeB+XYXLlCQG0+xrhvd",
-	"CDKmBQ42iLJ1ib4+rhU3BXlWdS7jYBRQVnhhWRy2bnt92OT0L3IJmc23LWQwR3UiKQtjBjKpTXXX62OB",
-	"VnO8OqU84yZo3u+KccaK1ASj50ObjvOsyHz8nXHhfp10ffA67JN/+/AeM3OFCy4LXTWw+wjznekmZZvp",
-	"QMclblLwhoDF8YQLFw46z7ht08pvHnbPpNmT2bl7VZPq9LC2UdItIh1+A28XJTZI8UZHukFB8cygJ89F",
-	"jluVRXOKKntJ2VFaPJyeKc6kvVewn5RCGBvXPJCU243Lic+Gwx23jx5266i6R9Jz7ehNCUNyVtaV12Fw",
-	"5nbvW7Si8rhxf9JOOdk/pXWXbR0Gzw/Zp32rcN1s0lkkcjGJDWNKPCcGszkhUuBw6pam1a7h+BOP11v9",
-	"A/HksFs+cL7D758NbXG8DZ1/QYuc+4Dzuu5+fK3rsF9b47ZdcqNjPaqSnQ3P9k+qrn9+Ca38Cxrvg3co",
-	"YrNVsD1WcSFdda3AsY+iRx+i1rjdjmEGvU67UUTVwVeU/2YFeYsqVFbTSjIGfyQ4aVHWkOZV6/ntOgzy",
-	"3htDb6tkisaXfc1y9ZQLQpFGfyJjK5hi1ZhotyvIpG/Ek0m7OTEJYfLtCZydPD9qPPr3P//19GWVqpTX",
-	"zhhEshBGrWwBo4pegYsbYfytWXsJ3wdbVr+kGMClzZa0kRQhVL0/OC/pjpgguhthxHRFR74RjVxq5Gox",
-	"dCL/lKW0/cqHhNwx3wEo7Xc2fBFWtGu2IsVfJrIvJnV9qGavoSoY/Sjj1ddQbd/6WrdrHr50vGFbJ1+D",
-	"gG12VZYJWTOue2TMfbF/UvVJA0149uyQXZqXs7+EwZfmSalJw6J3GHovfFfxhLvU1QcDmVz40puPr+HC",
-	"5UTeAsraSVlP0YatwrLSi1zVVQcNBu/NS2uwXG2UvHk8gSlGMkOXz/WZyk+WyE1Taanr2c4mKilWdX3t",
-	"/7Und6w6XDvC7RGlx/7K55Xe7rNiyJ3CGz4m1jQZ86cI6w7WhI0Av2/feshx+zs5is5zZqKkq0sXtnWt",
-	"fZVmimlo/9y4/kJpSusyCo91SEn1MkGnbY07EfrGXz0awCvXIm/1wz0A+YZ4uwluC16uzehbRY1o5kZw",
-	"ozGdlR/huK77yGOHrRrburDHYFf2WvrCaEftXdv/UT28v2lwkId/VKvz93P+TNbnZPEwR53YK43/2Jpd",
-	"nXuYfTYc+jqpKwPaIIMC0CK3oW/1caaRhf84M2aGTZnGXnj2Vym/oo74HbaBcusErW5aMPpw2055Fiho",
-	"bJRgdNfg55vyUCUzfdF9UBK6tbZuS9VvchQESVVzgWmYVGusWJZO7DcTv75787qXh34Bev97GbnZW+zl",
-	"2SbBu9l2nXBdfaBLZ/N07uUenXwn9zqMq/MyG3jNUdDSFCkqmVkE9R191O5zxr7sv2bo/57/9beHMbQk",
-	"ucPQ5qfVX5yhns6tDLVh86GmjaJltGV8FcLz4SnY8GvJt9jyW9rnP2fKje9YNz5iHThYPT0IvKvPcHfJ",
-	"gI7KDwCD9hLttvyHW4pdnL72VTZ/kxFLIcYFpjK3+u11+8kkY3cIqhCTp60G4uj4OKVJidRm9MPwh6GN",
-	"jjxlPZ/ZlcWVRi3C11neNJvkrPpEsLxXbu3JJOgUoWxrttxKt2Vw0WmGM09CK3tDER/J2ZHd0t1F0Y1N",
-	"XG2wu7hTDScN3wJu/F8AcNHVSxASyDujMF4DG0s3JLe+Xf9fAAAA//8=",
+	"5Fx7b9tGtv8qB7wXSILSshw7baP85brN1kWbGIlzFxexIY7II3HW5AwzM5SsDQTsp9kPtp/k4swMXxL1",
+	"cJt4i7v/WeQ8zpzH77yG/hzEMi+kQGF0MPocFEyxHA0q++sqlQLflPkE1WVCDxLUseKF4VIEo+A6RSho",
+	"CAg75okGngyCMOD0tmAmDcJAsByDUcCTIAwUfiq5wiQYGVViGOg4xZzRwlOpcmaCUVCWdqRZFjRLG8XF",
+	"LFitVjRZF1JotJT9wJJ3+KlEbehXLIVBYf9kRZHxmBGFx4WSkwzzb/6midzPre3+W+E0GAX/ddyc/ti9",
+	"1cdXbpbbtHvgc6j5A1KBSREmMllCIlGDkAZyZuLUPieSFIvNIFiFwYUU04zHj0orCUehlqWKLTWWAA0L",
+	"blIgkZmUGcB7ro22NF4Kg0qw7CelpHpUpgooBd4XGBtMAGn7Vw1rY6YUR20fKCdx4AkYCQoLqRx/30jz",
+	"WpYieUyy30jQZZw2PJ5ajeAaDAomHGEfBCtNKhX/OyaPLfwJMoUKjLxDAVxDzrXmYhZCzjIyN0xCwPuC",
+	"7JGUmdSXxTEWBpOK9jnjGZtk+Nika1RzTmrLBJFFP2vpk6EtXoFRS2AzxgVkzKDyFBdKxqj1v4Nmq61c",
+	"wwKzDBx/YVIa4EaDp4NeN2wmIgcBLeZ3IAIuWJZZcrPs7TQYfdxNEo1+X+Y5U8tgFX4OCiULVIY7jMyJ",
+	"EzP39ya9sRRzVNpyBJiG/zm/uvQ2hQlwE4KfD5Nl9afFdoO5XZIlCafJLLtqbeuA3cO3nPwNY0Oi8Q+Y",
+	"UmwZhMH90Uwe+WckhcE7tvjN7WFHKyYcvbSRKDOvhZ3Fa9/Q9isf23PDhgW3GzTdboJ7zLLMASQJrVkI",
+	"mEgqFjiwJMb/yBXGbu7nAEWZ0+5cTCwQhYEsjfvzdoNiN/+KDjtaF1rN3vqPwxWgy+VVGAi8N+O4VNoh",
+	"eve8V0xrEnzkBkQewBBoFhRshq+AWA9S2McZ0+4xacHDZOLO0qXntkdL7HEMM2WPzv41RYXOtZKYuAYu",
+	"rJwyPrUkNSLghjODNuDgYkYEUUgyLpScKdREyFSqBVOJe4UisYOnjGe4XV4VnzcoaymO9Aa/RXdC4ndG",
+	"Lhd0KhfADRHeVQCmNdeGCTN2QVW/9dajIOMC4XrBM04uMUY+x6RhkxTwNLqW0bMQfhqcfHt2gOzCgGai",
+	"2rl/wQxHYZ5oH/rBU0fCEw3RayXzB26YccHjnRu6Ie60NnSRC6Hrcz5oM+mCxnX1YqZhG40h3hEohqRo",
+	"H95DIrOMKT1w6uOi1USWtNXWXf2JaFeFpJNjZjrhbsIMHhmeY9BDadJGmH0w0MARzSyVBfaxxliKRO+A",
+	"US4MzhyN1hB2UbiXt24Fhcx71r0TeHJA9B8GNq7GZDxZHu4cf3NzflharO9SsgoDm7h4lRvzLdmNwhnX",
+	"BilE8nq+qXs1SsYI3Pr4BDO0UVS4cbK9DFEYSwtM41JlB7FQG6Yeqlm6Btm93sWNtHNQoRz/HgJVGZtS",
+	"YTJOmGH7YoceuyQzfKKBCZYtNdeA9za3wgSmSuYtFGBOLA06JjjlArVH2i2kege0NyzRZUzR5RjnLCtZ",
+	"ZZj7z984jr1jjUXRMZ1mrJ1W7p1TFsmDoWXOCu52OWiTdX9Oqux1qA1T665jHdnDTe/Wse1Nq9zkyBrt",
+	"Hf1vQVgPBq7B07qtbdHwRn69CrCp3t7DdCC/I6S+yOc1xyypU+9uRDCld9vccKscYTMQO3jQi6Fekftd",
+	"H2UuSopZFf/2LLGmBI6sZt2+Y/2MLDPp5pEa/MF7lheZnXW3d0s/rW+nBu17zsfjFOS0xok6aiGojnli",
+	"8x1NqE6JZBNJ+igRkzHBDFEnCdLp774gsVUt2zzx7/H/BzpHrscsNnzeI9pL4d7U52UK4Q4LY1NTuRAg",
+	"JAhcWLbolswnUmbIbCyRsQlmXVG9VtJiq747xKW1bbpfjb1v5aIJ45rNvjk5O3nx/bffvTgdvgy+JPw1",
+	"WLTN/ducuHEm1vczoRfEScuxpujjjnBQAGo3Pyj8sPvbkUeeRU1Fr297mEkwqZLlLP0dSVqyhr9BJfs+",
+	"fm05RlsbH4aALeu5sNO2xwlTlmlcz5v2qWnO7n9FMSM0ej4cfmG1ZWIJscxzKWChuDEobAmoq8hPz05e",
+	"PIPvv/3uyKtyi6Rvz8Ig56L6eXKozj74VNuU74ELrelOh1d7pPsrd/nXH6l7tKF2o+7RW3zYQ9QHq5x7",
+	"VW5TB6wX1GAkxCkTMxzAuXsGGU4NyNLAHWKhrYehsAFfAROA90XGY24gIkZHEGfIlA1TbyimyLlo736y",
+	"ruwdyN8B2Q+TajcArsYO3vg/Prpht+1xRzwvpHLyZLRNMOMmLSeDWObHkhX8KJYJzlAc11uv2tP1HS+O",
+	"ZOEYflRIykZVnaN9AZX/c57pDxvgn+xYqz7r8vXyzXqZgHevL+Dl2YvvwJfiIZFxmaPoqYcRUX01N20L",
+	"6JCzOOUCjxSyxD6g8SOIylbnJQohEtKMp7IU9secZTxxyYEr+kXhjYi4sM87wqHRHWEZdoeCnlajffU0",
+	"tFtWDRO/nuuojW1PKwrhX//4p7XuxiXUVPWWf9Awnm2J1xcoTDtit1GAb5GENi5gUKDSUrheGUu6zuiN",
+	"7LRuq0UoE+hPH+wheuqyr6XqZSgsLJmsk1csbChe5ygHYX0rNeopcXNB2BDjtvqN6xiSwveeyg/YUQCy",
+	"721nOyROfiqlQVikKHyzhIsZsdrp8WB3sWVz/Z+vr6/ADbCa2xHS2fCsr0xnuMn6TSKVyoBPV6uE546L",
+	"hP5uUdjWAgNb9c892Nzmw7vLSlNQGD6t2rM7d0qNKfTo+FgvuInTiWQqGSQ4r3px+niHKax3eOhtxYZ2",
+	"HcLZS+ggY9PhkygwLhU3y/ekWw5fXJv0vHRpqvv1ukoifvnrdbDZJ7rIUN2BRq25Na87FAMgabrOr+1N",
+	"GA2RLifk2Rm3vLD6bB213aM5JrHGdRW5mMqqb8ncdQF/feJ9wzbIGReGcYGKTm2rcDV7PcMtprdYHWy0",
+	"LNsLzvgcNSCL06rMrmWGLh/WKS8qVTq/PFIYo12Ca+NzkJwlrvltg5cbcV4t8pR5hjyr66iOMW3g0a/q",
+	"tFxDykSSYeJXs8mqK8ZgciMmSztygZNUyjttGyuEa5CiwgH8NEe1rA2+FAkqiI5ZwSPAeyK6O7u6V8Bu",
+	"RI84bV/s3DsQi2sj+MH102/K4fA0tqPsnxi5EzSyt7/o/ROvAwNiin8vRbYEnKMCjairukOTn4vE8WIE",
+	"TEiTovITLQLVySfes9hkyxuR8TsEVvX2QQp0Msgy+OX92zdEjhbsDscx0xgCT1wJ4MOHyx/dZpQha8Py",
+	"wr0gx3x6evrS9jyuLyq2WvAHrm8EaznvaFtTPar9uYN9ttVbR2SrkQt6Mx6j0NjSeoqBFUfjqm8Hafpx",
+	"tUoDlB1dP7+6pNwVlXZ2cDIYDoY0WBYoWMGDUXA6GA5OKQ5hJrUQQVp0bKVCv2Zo+rG8FpQdGoLABani",
+	"lCttYLKEqKlURvCU4huYKKttkyXw5NkArtgMtVd7ltwIxzwBsmCfSgQXaoygYFpD1GqmRq4OTlZVsBl2",
+	"urpGwgxN3dgN/ar0W7OcEpiMDJPyFjtXWOVUWCAj3VRAcZ8G5ivsOEdBbjzDpm50I8iY5jhYI8rWJfoa",
+	"yFbcFORZ1blMglFAWeGFZXHYuYT2cZ3TP8sF5DbftpDBHNWppCyMGcilNvUVtE8lWs3x6pTxnJugfe0s",
+	"wSkrMxOMXgxtOs7zMvfxd86F+3Wy6YNXYZ/8u4f3mFkonHNZ6rpz3keYb4m3KVtPBzZc4joFbwlYHE+4",
+	"cOGg84zbNq395mHXX9rNoJ271zWpjebZNko2i0iHXwzcRYkNUrzRkW5QUDw16MlzkeNWZdGcospeUnaU",
+	"Fg+nZ4JTaS807CelFMbGNQ8k5XbtzuTz4XDHpaiHXYaqL7D03IZ6W8GQnFZ15VUYnLnd+xatqTxuXeu0",
+	"U072T+lcsVuFwYtD9uledly1m3QWiVxMYsOYCs+JwWxGiBQ4nLqlaY1rOP7Mk9VW/0A8Oex6EZzv8Ptn",
+	"Q1sc70LnX9Ai5z7gvG66H1/rlu7X1rhtd+/oWI+qZGfDs/2T6lupX0Ir/4LG++AdithuFWyPVVxIV99n",
+	"cOyj6NGHqA1ud2OYQa/TbhVRdfAV5b9eQd6iCrXVdJKMwZ8JTjqUtaR51Xl+uwqDoveq0rs6maLxVV+z",
+	"Wj3jglCk1Z/I2RImWDcmuu0KMukb8TTqNieiEKJvTuDs5MVR69G//vHPZ6/qVKW678YglqUwamkLGHX0",
+	"ClzcCOMv89pvA3ywZfVLigFc2mxJG0kRQt37g/OK7pgJorsVRkyWdOQb0cqlRq4WQyfyT1lG2y99SMgd",
+	"8x2A0n5nw5dhTbtmS1L8RSr7YlLXh2r3GuqC0Q8yWX4N1fatr1W35uFLx2u2dfI1CNhmV1WZkLXjukfG",
+	"3Jf7J9VfWtCE588P2aV9Z/xLGHxlnpSatCx6h6H3wncdT7jbZH0wkMu5L735+BouXE7kLaCqnVT1FG3Y",
+	"MqwqvchVU3XQYPDevLIGy9VayZsnEUwwljm6fK7PVH60RK6bSkddz3Y2UUmx6ntz/689uWPV4doRbo8o",
+	"PfbXPq/ydr8rhtwpvOFjYk2bMf8RYd3BmrAW4Pft2ww57n6+R9F5wUycburShW1da1+lmWAW2j/Xrr9Q",
+	"mtK5jMITHVJSvUjRaVvrToS+8VePBvDatcg7/XAPQL4h3m2C24KXazP6VlErmrkR3GjMptW3Qa7rPvLY",
+	"YavGti7sMdiVvRa+MLqh9q7t/6ge3t80OMjDP6rV+fs5/0nW52TxMEed2iuNf9+aXZ17mH0+HPo6qSsD",
+	"2iCDAtCysKFv/c2okaX/ZjRhhk2Yxl549lcpv6KO+B22gXLnBJ1uWjD6eNtNeeYoaGycYnzX4ufb6lAV",
+	"M33RfVARurW2bkvVbwsUBEl1c4FpiOo1lizPIvuxxi/v377p5aFfgN7/UUau9xZ7ebZO8G62Xadc198N",
+	"09k8nXu5Ryffyb0NxjV5mQ28Ziho6eo+PSGo7+ijdl9Z9mX/DUP/9/y3Xx/G0IrkDYa2v/j+4gz1dG5l",
+	"qA2bDzVtFB2jreKrEF4MT8GGXwu+xZbf0T7/PlNufV679m3twMHq6UHgXX8dvEsGdFR+ABh0l+i25T/e",
+	"Uuzi9LWvsvmrjFkGCc4xk4XVb6/bT6Oc3SGoUkTPOg3E0fFxRpNSqc3o++H3Qxsdecp6vu+riiutWoSv",
+	"s7xtN8lZ/W1ida+8+j7FKULV1uy4lc2WwcVGM5x5EjrZG4rkSE6P7JbuLopubeJqg5uLO9Vw0vAt4Na/",
+	"KwAXXb0CIYG8MwrjNbC1dEtyq9vV/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -113,7 +113,7 @@ func TestWritingAnotherTenantsRowIsRefused(t *testing.T) {
 }
 
 // After a tenant transaction the connection goes back to the pool with app.user_id reading
-// '' and the login role restored; the tenant role with that empty setting sees nothing.
+// ” and the login role restored; the tenant role with that empty setting sees nothing.
 func TestReusedConnectionCarriesNoTenant(t *testing.T) {
 	t.Parallel()
 	cfg, err := pgxpool.ParseConfig(testpg.URL(t))

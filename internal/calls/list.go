@@ -1,0 +1,143 @@
+// Package calls holds the life of a call: how a tenant reads its calls today, and (with the
+// webhooks) how calls are created, matched to their owner and completed.
+package calls
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// The widest bounds PostgreSQL and Go agree on; they stand for "no bound" so that the
+// list query always has a range to read from its index.
+var (
+	earliest = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	latest   = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	maxUUID  = uuid.Max
+)
+
+// Service reads a tenant's calls.
+type Service struct {
+	db *tenant.DB
+}
+
+// NewService returns a Service over db.
+func NewService(db *tenant.DB) *Service { return &Service{db: db} }
+
+// Filter selects and pages calls. Zero values mean "no filter"; Limit 0 means DefaultLimit.
+type Filter struct {
+	Limit         int
+	Cursor        string
+	Status        *string
+	PhoneNumberID *uuid.UUID
+	Since, Until  *time.Time
+}
+
+// Page is one page of calls, newest first, and the cursor of the next ("" on the last).
+type Page struct {
+	Calls      []dbsqlc.Call
+	NextCursor string
+}
+
+// List returns one page of the tenant's calls. Returns Invalid for a limit out of range,
+// a cursor this service did not issue, or since not before until.
+func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > MaxLimit {
+		return Page{}, errs.E(errs.Invalid, "validation_failed", "limit must be between 1 and 200.")
+	}
+	params := dbsqlc.ListCallsParams{
+		UserID:          string(t),
+		Since:           earliest,
+		Until:           latest,
+		BeforeStartedAt: latest,
+		BeforeID:        maxUUID,
+		Status:          f.Status,
+		PhoneNumberID:   f.PhoneNumberID,
+		RowLimit:        int32(limit + 1), // one more tells whether there is a next page
+	}
+	if f.Since != nil {
+		params.Since = *f.Since
+	}
+	if f.Until != nil {
+		params.Until = *f.Until
+	}
+	if !params.Since.Before(params.Until) {
+		return Page{}, errs.E(errs.Invalid, "validation_failed", "since must be before until.")
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		params.BeforeStartedAt, params.BeforeID = at, id
+	}
+	var rows []dbsqlc.Call
+	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+		rows, err = q.ListCalls(ctx, params)
+		return err
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Calls: rows}
+	if len(rows) > limit {
+		page.Calls = rows[:limit]
+		last := page.Calls[limit-1]
+		page.NextCursor = encodeCursor(last.StartedAt, last.ID)
+	}
+	return page, nil
+}
+
+// Get returns one call with its transcript and messages. Returns NotFound when the id is
+// missing or belongs to another tenant.
+func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.GetCallRow, error) {
+	var out dbsqlc.GetCallRow
+	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+		out, err = q.GetCall(ctx, dbsqlc.GetCallParams{UserID: string(t), ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errs.E(errs.NotFound, "not_found", "No call with that id.")
+		}
+		return err
+	})
+	return out, err
+}
+
+// A cursor is the (started_at, id) of the last call on a page: 8 bytes of Unix
+// microseconds (PostgreSQL's precision) and 16 bytes of uuid, base64url-encoded. Clients
+// treat it as opaque.
+func encodeCursor(at time.Time, id uuid.UUID) string {
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMicro()))
+	copy(b[8:], id[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func decodeCursor(s string) (time.Time, uuid.UUID, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 24 {
+		return time.Time{}, uuid.UUID{}, errs.E(errs.Invalid, "invalid_cursor", "The cursor is not one this API issued; start again without it.")
+	}
+	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
+	var id uuid.UUID
+	copy(id[:], b[8:])
+	return at, id, nil
+}

@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/switchboard-health/switchboard/api"
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/calls"
+)
+
+// ListCalls returns one page of the tenant's calls.
+func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) (api.ListCallsResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f := calls.Filter{PhoneNumberID: p.PhoneNumberId, Since: p.Since, Until: p.Until}
+	if p.Limit != nil {
+		f.Limit = *p.Limit
+	}
+	if p.Cursor != nil {
+		f.Cursor = *p.Cursor
+	}
+	if p.Status != nil {
+		status := string(*p.Status)
+		f.Status = &status
+	}
+	page, err := s.calls.List(ctx, t, f)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]api.CallSummary, len(page.Calls))
+	for i, c := range page.Calls {
+		items[i] = callSummaryOf(c)
+	}
+	out := api.ListCalls200JSONResponse{Items: items}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return out, nil
+}
+
+// GetCall returns one call with its transcript and messages.
+func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api.GetCallResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.calls.Get(ctx, t, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	sum := callSummaryOf(row.Call)
+	messages := row.Messages
+	if len(messages) == 0 {
+		messages = json.RawMessage("[]")
+	}
+	return api.GetCall200JSONResponse{
+		Id:                 sum.Id,
+		Status:             sum.Status,
+		Direction:          sum.Direction,
+		CallerNumber:       sum.CallerNumber,
+		ClinicNumber:       sum.ClinicNumber,
+		AssistantNumber:    sum.AssistantNumber,
+		MatchedBy:          sum.MatchedBy,
+		PhoneNumberId:      sum.PhoneNumberId,
+		TwilioCallSid:      sum.TwilioCallSid,
+		VapiCallId:         sum.VapiCallId,
+		StartedAt:          sum.StartedAt,
+		EndedAt:            sum.EndedAt,
+		DurationSeconds:    sum.DurationSeconds,
+		EndedReason:        sum.EndedReason,
+		RecordingUrl:       sum.RecordingUrl,
+		StereoRecordingUrl: sum.StereoRecordingUrl,
+		Summary:            sum.Summary,
+		SuccessEvaluation:  sum.SuccessEvaluation,
+		StructuredData:     sum.StructuredData,
+		Cost:               sum.Cost,
+		CreatedAt:          sum.CreatedAt,
+		UpdatedAt:          sum.UpdatedAt,
+		Transcript:         row.Transcript,
+		Messages:           messages,
+	}, nil
+}
+
+func callSummaryOf(c dbsqlc.Call) api.CallSummary {
+	out := api.CallSummary{
+		Id:                 c.ID,
+		Status:             api.CallStatus(c.Status),
+		Direction:          api.CallDirection(c.Direction),
+		CallerNumber:       c.CallerNumber,
+		ClinicNumber:       c.ClinicNumber,
+		AssistantNumber:    c.AssistantNumber,
+		PhoneNumberId:      c.PhoneNumberID,
+		TwilioCallSid:      c.TwilioCallSid,
+		VapiCallId:         c.VapiCallID,
+		StartedAt:          c.StartedAt.UTC(),
+		EndedAt:            utc(c.EndedAt),
+		EndedReason:        c.EndedReason,
+		RecordingUrl:       c.RecordingUrl,
+		StereoRecordingUrl: c.StereoRecordingUrl,
+		Summary:            c.Summary,
+		SuccessEvaluation:  c.SuccessEvaluation,
+		Cost:               c.Cost,
+		CreatedAt:          c.CreatedAt.UTC(),
+		UpdatedAt:          c.UpdatedAt.UTC(),
+	}
+	if c.MatchedBy != nil {
+		m := api.MatchedBy(*c.MatchedBy)
+		out.MatchedBy = &m
+	}
+	if c.DurationSeconds != nil {
+		d := int(*c.DurationSeconds)
+		out.DurationSeconds = &d
+	}
+	if len(c.StructuredData) > 0 {
+		out.StructuredData = &c.StructuredData
+	}
+	return out
+}
+
+func utc[T interface{ UTC() T }](t *T) *T {
+	if t == nil {
+		return nil
+	}
+	v := (*t).UTC()
+	return &v
+}

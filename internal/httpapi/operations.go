@@ -1,0 +1,51 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"time"
+
+	switchboard "github.com/switchboard-health/switchboard"
+	"github.com/switchboard-health/switchboard/api"
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+)
+
+// GetHealth answers while the process is up.
+func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: "ok"}, nil
+}
+
+// GetReady answers 200 when the database answers within two seconds.
+func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.pool.Ping(ctx); err != nil {
+		return nil, &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The database is unavailable.", Err: tenant.DatabaseError(err)}
+	}
+	return api.GetReady200JSONResponse{Status: "ok"}, nil
+}
+
+// GetOpenAPIYAML serves openapi.yaml as written.
+func (s *Server) GetOpenAPIYAML(context.Context, api.GetOpenAPIYAMLRequestObject) (api.GetOpenAPIYAMLResponseObject, error) {
+	return api.GetOpenAPIYAML200ApplicationyamlResponse{
+		Body:          bytes.NewReader(switchboard.OpenAPIYAML),
+		ContentLength: int64(len(switchboard.OpenAPIYAML)),
+	}, nil
+}
+
+// GetOpenAPIJSON serves the same document as JSON, encoded once at start.
+func (s *Server) GetOpenAPIJSON(context.Context, api.GetOpenAPIJSONRequestObject) (api.GetOpenAPIJSONResponseObject, error) {
+	return rawJSON(s.specJSON), nil
+}
+
+// rawJSON writes bytes that are already JSON.
+type rawJSON []byte
+
+func (r rawJSON) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(r)
+	return err
+}

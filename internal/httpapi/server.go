@@ -1,0 +1,126 @@
+// Package httpapi is Switchboard's HTTP layer: the Echo server generated from openapi.yaml,
+// its middleware (request ids, logging, authentication, validation against the contract),
+// the handlers that turn requests into calls on the services, and the one place where
+// errors become RFC 9457 problems.
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	echomiddleware "github.com/oapi-codegen/echo-middleware"
+
+	"github.com/switchboard-health/switchboard/api"
+	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+)
+
+// Deps are what the server needs.
+type Deps struct {
+	Log          *slog.Logger
+	Pool         *pgxpool.Pool
+	Verifier     *tenant.Verifier
+	PhoneNumbers *phonenumbers.Service
+	Calls        *calls.Service
+}
+
+// Server serves the API.
+type Server struct {
+	log          *slog.Logger
+	pool         *pgxpool.Pool
+	verifier     *tenant.Verifier
+	phoneNumbers *phonenumbers.Service
+	calls        *calls.Service
+	specJSON     []byte
+	echo         *echo.Echo
+}
+
+// maxBodyBytes bounds the API's request bodies; none is legitimately near it.
+const maxBodyBytes = "1M"
+
+// New builds the server and its routes.
+func New(d Deps) (*Server, error) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("loading the embedded OpenAPI spec: %w", err)
+	}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the OpenAPI spec: %w", err)
+	}
+	s := &Server{
+		log:          d.Log,
+		pool:         d.Pool,
+		verifier:     d.Verifier,
+		phoneNumbers: d.PhoneNumbers,
+		calls:        d.Calls,
+		specJSON:     specJSON,
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		TargetHeader: echo.HeaderXRequestID,
+	}))
+	e.Use(s.logRequests())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll:   true,
+		DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.ErrorContext(c.Request().Context(), "panic", slog.String("request_id", requestID(c)),
+				slog.String("error", err.Error()), slog.String("stack", string(stack)))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit(maxBodyBytes))
+	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
+		DoNotValidateServers: true,
+		Options: openapi3filter.Options{
+			AuthenticationFunc: s.authenticate,
+		},
+	}))
+	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	s.echo = e
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// logRequests logs one line per request with its id, route, status and duration. It logs
+// the route pattern rather than the URL, so no query string or id reaches the logs.
+func (s *Server) logRequests() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus:    true,
+		LogLatency:   true,
+		LogMethod:    true,
+		LogRoutePath: true,
+		HandleError:  true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("request_id", requestID(c)),
+				slog.String("method", v.Method),
+				slog.String("route", v.RoutePath),
+				slog.Int("status", v.Status),
+				slog.Duration("duration", v.Latency.Round(time.Microsecond)))
+			return nil
+		},
+	})
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

@@ -1,0 +1,25 @@
+// Package phonenumbers holds a clinic's registered lines: normalising what people type to
+// E.164, and registering, changing and removing numbers inside the tenant transaction.
+package phonenumbers
+
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/switchboard-health/switchboard/internal/errs"
+)
+
+// Normalize parses a number as people write it ("(415) 867-5309", "+1 415-867-5309",
+// "00 44 20 7946 0958", …), reading numbers without a country code in region, and
+// returns it in E.164. Numbers that cannot be dialled (too short, unassigned ranges,
+// fictional 555-01xx numbers) are refused with code invalid_phone_number.
+func Normalize(raw, region string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	num, err := phonenumbers.Parse(raw, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", &errs.Error{Kind: errs.Unprocessable, Code: "invalid_phone_number",
+			Message: "This is not a valid phone number. Include the country code for numbers outside " + region + ".", Err: err}
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
