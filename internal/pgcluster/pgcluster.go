@@ -88,6 +88,11 @@ func Start(opts Options) (*Cluster, error) {
 			return nil, err
 		}
 		if c.cred != nil {
+			if err := reachable(filepath.Dir(dir), c.cred); err != nil {
+				return nil, err
+			}
+		}
+		if c.cred != nil {
 			if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
 				return nil, err
 			}
@@ -152,6 +157,32 @@ func postgresUser() (*syscall.Credential, error) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// reachable checks that the postgres OS user can traverse every directory down to dir,
+// which is not so for a checkout under a root-only home directory.
+func reachable(dir string, cred *syscall.Credential) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		sys, _ := st.Sys().(*syscall.Stat_t)
+		ok := st.Mode()&0o001 != 0 ||
+			(sys != nil && sys.Uid == cred.Uid && st.Mode()&0o100 != 0) ||
+			(sys != nil && sys.Gid == cred.Gid && st.Mode()&0o010 != 0)
+		if !ok {
+			return fmt.Errorf("PostgreSQL runs as the postgres OS user here, which cannot enter %s; "+
+				"make it traversable (chmod o+x %s), work from another directory, or set DATABASE_URL", d, d)
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
 }
 
 func isExecutable(p string) bool {

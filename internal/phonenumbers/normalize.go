@@ -17,9 +17,17 @@ import (
 func Normalize(raw, region string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	num, err := phonenumbers.Parse(raw, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	if err != nil || !phonenumbers.IsValidNumber(num) || fictional(num) {
 		return "", &errs.Error{Kind: errs.Unprocessable, Code: "invalid_phone_number",
 			Message: "This is not a valid phone number. Include the country code for numbers outside " + region + ".", Err: err}
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// fictional reports NANP numbers in the 555 exchange. libphonenumber accepts them, but
+// they are the range films, documentation and the original product's guide use; no clinic
+// line is one, and registering one would only claim calls that never come.
+func fictional(num *phonenumbers.PhoneNumber) bool {
+	national := phonenumbers.GetNationalSignificantNumber(num)
+	return num.GetCountryCode() == 1 && len(national) == 10 && national[3:6] == "555"
 }

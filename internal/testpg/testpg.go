@@ -97,15 +97,31 @@ func setup() error {
 // the test ends. The database is empty but for the schema.
 func URL(t testing.TB) string {
 	t.Helper()
+	return fresh(t, true)
+}
+
+// EmptyURL returns the connection string of a fresh database without the schema, dropped
+// when the test ends: for tests of the migrations themselves.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return fresh(t, false)
+}
+
+func fresh(t testing.TB, migrated bool) string {
+	t.Helper()
 	once.Do(func() { setupErr = setup() })
 	if setupErr != nil {
 		// Never a skip: a test that cannot reach PostgreSQL has failed.
 		t.Fatalf("testpg: no PostgreSQL for tests: %v", setupErr)
 	}
 	name := "switchboard_test_" + randomSuffix()
+	from := ""
+	if migrated {
+		from = template
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := createDatabase(ctx, name, template); err != nil {
+	if err := createDatabase(ctx, name, from); err != nil {
 		t.Fatalf("testpg: %v", err)
 	}
 	t.Cleanup(func() { dropDatabase(name) })

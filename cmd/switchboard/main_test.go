@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-health/switchboard/internal/config"
+	"github.com/switchboard-health/switchboard/internal/devtoken"
+	"github.com/switchboard-health/switchboard/internal/testpg"
+)
+
+func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
+
+func TestDevRefusesProduction(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"APP_ENV": "production"}
+	err := run(context.Background(), []string{"dev"}, func(k string) string { return env[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "APP_ENV=production") {
+		t.Fatalf("dev with APP_ENV=production: %v", err)
+	}
+}
+
+func TestServeRefusesIncompleteConfig(t *testing.T) {
+	t.Parallel()
+	err := run(context.Background(), []string{"serve"}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("serve without configuration: %v", err)
+	}
+	env := map[string]string{"DATABASE_URL": "postgres://localhost/x", "CLERK_JWT_KEY": "not a key"}
+	err = run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CLERK_JWT_KEY") {
+		t.Fatalf("serve with a bad key: %v", err)
+	}
+}
+
+// serve migrates an empty database, answers, and returns cleanly when asked to stop.
+func TestServeMigratesServesAndStops(t *testing.T) {
+	t.Parallel()
+	signer, err := devtoken.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port = 0
+	cfg.DatabaseURL = testpg.EmptyURL(t)
+	cfg.ClerkJWTKey = signer.PublicPEM()
+	var logs bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil)), listening) }()
+
+	var addr string
+	select {
+	case addr = <-listening:
+	case err := <-done:
+		t.Fatalf("serve returned early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	port := addr[strings.LastIndex(addr, ":"):]
+	tok, _ := signer.Token(devtoken.Claims{Subject: "user_a"})
+	req, _ := http.NewRequest("GET", "http://127.0.0.1"+port+"/api/phone-numbers", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after a clean stop", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if strings.Contains(logs.String(), tok) {
+		t.Fatal("the bearer token reached the logs")
+	}
+	if !strings.Contains(logs.String(), `"route":"/api/phone-numbers"`) {
+		t.Errorf("no request log line: %s", logs.String())
+	}
+}

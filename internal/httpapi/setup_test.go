@@ -1,0 +1,199 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/devtoken"
+	"github.com/switchboard-health/switchboard/internal/httpapi"
+	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/testpg"
+)
+
+func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
+
+// bundle is what a test of the HTTP API needs: the real server over a fresh database,
+// and a signer whose public key the server trusts as Clerk's.
+type bundle struct {
+	t       *testing.T
+	pool    *pgxpool.Pool
+	db      *tenant.DB
+	signer  *devtoken.Signer
+	handler http.Handler
+}
+
+type setupOptions struct {
+	verifier tenant.VerifierConfig // JWTKey is filled in unless SecretKey is set
+	pool     *pgxpool.Pool         // instead of a fresh test database
+}
+
+func setup(t *testing.T, opts ...setupOptions) *bundle {
+	t.Helper()
+	var o setupOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	pool := o.pool
+	if pool == nil {
+		pool = testpg.New(t)
+	}
+	signer, err := devtoken.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.verifier.SecretKey == "" {
+		o.verifier.JWTKey = signer.PublicPEM()
+	}
+	verifier, err := tenant.NewVerifier(o.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := tenant.NewDB(pool)
+	srv, err := httpapi.New(httpapi.Deps{
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Pool:         pool,
+		Verifier:     verifier,
+		PhoneNumbers: phonenumbers.NewService(db, "US"),
+		Calls:        calls.NewService(db),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv}
+}
+
+// token is a valid session token for sub.
+func (b *bundle) token(sub string) string {
+	b.t.Helper()
+	tok, err := b.signer.Token(devtoken.Claims{Subject: sub})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// problem decodes a problem+json answer and checks its shape.
+func (r response) problem(t *testing.T) map[string]any {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("Content-Type %q, want application/problem+json; body %s", ct, r.body)
+	}
+	var p map[string]any
+	r.json(t, &p)
+	for _, k := range []string{"type", "title", "status", "detail", "code"} {
+		if _, ok := p[k]; !ok {
+			t.Errorf("problem lacks %q: %s", k, r.body)
+		}
+	}
+	if int(p["status"].(float64)) != r.status {
+		t.Errorf("problem status %v differs from HTTP status %d", p["status"], r.status)
+	}
+	return p
+}
+
+// do sends a request as the holder of token ("" for none); body is JSON-encoded unless
+// it is a string, which is sent as it is.
+func (b *bundle) do(method, path, token string, body any) response {
+	b.t.Helper()
+	var r io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(v)
+	default:
+		buf, err := json.Marshal(v)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	b.handler.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// expect fails the test unless the response has the status, and returns it.
+func expect(t *testing.T, r response, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+	return r
+}
+
+type phoneNumber struct {
+	ID                uuid.UUID `json:"id"`
+	PhoneNumber       string    `json:"phone_number"`
+	Label             *string   `json:"label"`
+	VapiAssistantID   *string   `json:"vapi_assistant_id"`
+	VapiPhoneNumberID *string   `json:"vapi_phone_number_id"`
+	IsActive          bool      `json:"is_active"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
+func (b *bundle) createNumber(token, number string) phoneNumber {
+	b.t.Helper()
+	var pn phoneNumber
+	expect(b.t, b.do("POST", "/api/phone-numbers", token, map[string]any{"phone_number": number}), 201).json(b.t, &pn)
+	return pn
+}
+
+// insertCall records a call for tenant the way the webhooks do: in its tenant transaction.
+func (b *bundle) insertCall(user string, p dbsqlc.InsertCallParams) dbsqlc.Call {
+	b.t.Helper()
+	p.UserID = user
+	if p.Status == "" {
+		p.Status = "initiated"
+	}
+	if p.Direction == "" {
+		p.Direction = "inbound"
+	}
+	if p.StartedAt.IsZero() {
+		p.StartedAt = time.Now()
+	}
+	var c dbsqlc.Call
+	err := b.db.Tx(context.Background(), tenant.ID(user), func(q *dbsqlc.Queries) (err error) {
+		c, err = q.InsertCall(context.Background(), p)
+		return err
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return c
+}

@@ -1,0 +1,49 @@
+package tenant
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-health/switchboard/internal/devtoken"
+	"github.com/switchboard-health/switchboard/internal/errs"
+)
+
+// A bad key must stop the service at start, not turn every request into a 401.
+func TestNewVerifierRefusesBadKeys(t *testing.T) {
+	t.Parallel()
+	for name, key := range map[string]string{
+		"not PEM":     "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+		"private key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+		"bad body":    "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n",
+	} {
+		_, err := NewVerifier(VerifierConfig{JWTKey: key})
+		if err == nil || !strings.Contains(err.Error(), "CLERK_JWT_KEY") {
+			t.Errorf("%s: got %v, want an error naming CLERK_JWT_KEY", name, err)
+		}
+	}
+	if _, err := NewVerifier(VerifierConfig{}); err == nil {
+		t.Error("a verifier without any key was accepted")
+	}
+}
+
+// Keys pasted into an environment variable on one line keep working.
+func TestVerifierAcceptsEscapedNewlines(t *testing.T) {
+	t.Parallel()
+	s, err := devtoken.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(VerifierConfig{JWTKey: strings.ReplaceAll(s.PublicPEM(), "\n", `\n`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := s.Token(devtoken.Claims{Subject: "user_2abc"})
+	id, err := v.Verify(context.Background(), tok)
+	if err != nil || id != "user_2abc" {
+		t.Fatalf("Verify = %q, %v; want user_2abc", id, err)
+	}
+	if _, err := v.Verify(context.Background(), ""); !errs.Is(err, errs.Unauthorized) {
+		t.Fatalf("empty token: %v", err)
+	}
+}
