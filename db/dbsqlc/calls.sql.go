@@ -14,10 +14,10 @@ import (
 )
 
 const getCall = `-- name: GetCall :one
-SELECT calls.id, calls.user_id, calls.phone_number_id, calls.status, calls.direction, calls.caller_number, calls.clinic_number, calls.assistant_number, calls.matched_by, calls.twilio_call_sid, calls.vapi_call_id, calls.started_at, calls.ended_at, calls.duration_seconds, calls.ended_reason, calls.recording_url, calls.stereo_recording_url, calls.summary, calls.success_evaluation, calls.structured_data, calls.cost, calls.created_at, calls.updated_at, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
-FROM calls
-LEFT JOIN call_details d ON d.call_id = calls.id AND d.user_id = calls.user_id
-WHERE calls.user_id = $1 AND calls.id = $2
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+FROM call_summaries c
+LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
+WHERE c.user_id = $1 AND c.id = $2
 `
 
 type GetCallParams struct {
@@ -26,38 +26,38 @@ type GetCallParams struct {
 }
 
 type GetCallRow struct {
-	Call       Call
-	Transcript *string
-	Messages   json.RawMessage
+	CallSummary CallSummary
+	Transcript  *string
+	Messages    json.RawMessage
 }
 
 func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, error) {
 	row := q.db.QueryRow(ctx, getCall, arg.UserID, arg.ID)
 	var i GetCallRow
 	err := row.Scan(
-		&i.Call.ID,
-		&i.Call.UserID,
-		&i.Call.PhoneNumberID,
-		&i.Call.Status,
-		&i.Call.Direction,
-		&i.Call.CallerNumber,
-		&i.Call.ClinicNumber,
-		&i.Call.AssistantNumber,
-		&i.Call.MatchedBy,
-		&i.Call.TwilioCallSid,
-		&i.Call.VapiCallID,
-		&i.Call.StartedAt,
-		&i.Call.EndedAt,
-		&i.Call.DurationSeconds,
-		&i.Call.EndedReason,
-		&i.Call.RecordingUrl,
-		&i.Call.StereoRecordingUrl,
-		&i.Call.Summary,
-		&i.Call.SuccessEvaluation,
-		&i.Call.StructuredData,
-		&i.Call.Cost,
-		&i.Call.CreatedAt,
-		&i.Call.UpdatedAt,
+		&i.CallSummary.ID,
+		&i.CallSummary.UserID,
+		&i.CallSummary.PhoneNumberID,
+		&i.CallSummary.Status,
+		&i.CallSummary.Direction,
+		&i.CallSummary.CallerNumber,
+		&i.CallSummary.ClinicNumber,
+		&i.CallSummary.AssistantNumber,
+		&i.CallSummary.MatchedBy,
+		&i.CallSummary.TwilioCallSid,
+		&i.CallSummary.VapiCallID,
+		&i.CallSummary.StartedAt,
+		&i.CallSummary.EndedAt,
+		&i.CallSummary.DurationSeconds,
+		&i.CallSummary.EndedReason,
+		&i.CallSummary.RecordingUrl,
+		&i.CallSummary.StereoRecordingUrl,
+		&i.CallSummary.Summary,
+		&i.CallSummary.SuccessEvaluation,
+		&i.CallSummary.StructuredData,
+		&i.CallSummary.Cost,
+		&i.CallSummary.CreatedAt,
+		&i.CallSummary.UpdatedAt,
 		&i.Transcript,
 		&i.Messages,
 	)
@@ -73,7 +73,7 @@ INSERT INTO calls (
     $6, $7, $8,
     $9, $10, $11
 )
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
 `
 
 type InsertCallParams struct {
@@ -129,16 +129,14 @@ func (q *Queries) InsertCall(ctx context.Context, arg InsertCallParams) (Call, e
 		&i.Cost,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Twiml,
 	)
 	return i, err
 }
 
 const listCalls = `-- name: ListCalls :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
-       assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at,
-       duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
-       success_evaluation, structured_data, cost, created_at, updated_at
-FROM calls
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at
+FROM call_summaries
 WHERE user_id = $1
   AND started_at >= $2
   AND started_at < $3
@@ -163,7 +161,7 @@ type ListCallsParams struct {
 // One keyset page, newest first. The bounds are always present (the caller passes
 // infinity and the largest uuid for "no bound") so that even a generic plan reads the
 // (user_id, started_at, id) index as a range instead of filtering from the top.
-func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]Call, error) {
+func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSummary, error) {
 	rows, err := q.db.Query(ctx, listCalls,
 		arg.UserID,
 		arg.Since,
@@ -178,9 +176,9 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]Call, e
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Call{}
+	items := []CallSummary{}
 	for rows.Next() {
-		var i Call
+		var i CallSummary
 		if err := rows.Scan(
 			&i.ID,
 			&i.UserID,

@@ -35,6 +35,7 @@ type Call struct {
 	Cost               *float64
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	Twiml              *string
 }
 
 type CallDetail struct {
@@ -42,6 +43,32 @@ type CallDetail struct {
 	UserID     string
 	Transcript *string
 	Messages   json.RawMessage
+}
+
+type CallSummary struct {
+	ID                 uuid.UUID
+	UserID             string
+	PhoneNumberID      *uuid.UUID
+	Status             string
+	Direction          string
+	CallerNumber       *string
+	ClinicNumber       *string
+	AssistantNumber    *string
+	MatchedBy          *string
+	TwilioCallSid      *string
+	VapiCallID         *string
+	StartedAt          time.Time
+	EndedAt            *time.Time
+	DurationSeconds    *int32
+	EndedReason        *string
+	RecordingUrl       *string
+	StereoRecordingUrl *string
+	Summary            *string
+	SuccessEvaluation  *string
+	StructuredData     json.RawMessage
+	Cost               *float64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 type PhoneNumber struct {
@@ -54,4 +81,21 @@ type PhoneNumber struct {
 	IsActive          bool
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+}
+
+type WebhookEvent struct {
+	ID            int64
+	Provider      string
+	EventKey      string
+	EventType     string
+	Payload       []byte
+	Headers       json.RawMessage
+	ReceivedAt    time.Time
+	Status        string
+	Error         *string
+	Attempts      int32
+	NextAttemptAt time.Time
+	ProcessedAt   *time.Time
+	UserID        *string
+	CallID        *uuid.UUID
 }

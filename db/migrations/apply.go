@@ -16,7 +16,9 @@ import (
 func Apply(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	db := stdlib.OpenDBFromPool(pool) // closing db leaves the pool open
 	defer db.Close()
-	locker, err := lock.NewPostgresSessionLocker()
+	// Poll for the lock every second (goose's default is every five) for up to five minutes,
+	// so a replica that starts beside another waits seconds rather than tens of them.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}

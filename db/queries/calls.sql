@@ -2,11 +2,8 @@
 -- One keyset page, newest first. The bounds are always present (the caller passes
 -- infinity and the largest uuid for "no bound") so that even a generic plan reads the
 -- (user_id, started_at, id) index as a range instead of filtering from the top.
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
-       assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at,
-       duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
-       success_evaluation, structured_data, cost, created_at, updated_at
-FROM calls
+SELECT *
+FROM call_summaries
 WHERE user_id = @user_id
   AND started_at >= @since
   AND started_at < @until
@@ -17,10 +14,10 @@ ORDER BY started_at DESC, id DESC
 LIMIT @row_limit;
 
 -- name: GetCall :one
-SELECT sqlc.embed(calls), d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
-FROM calls
-LEFT JOIN call_details d ON d.call_id = calls.id AND d.user_id = calls.user_id
-WHERE calls.user_id = @user_id AND calls.id = @id;
+SELECT sqlc.embed(c), d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+FROM call_summaries c
+LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
+WHERE c.user_id = @user_id AND c.id = @id;
 
 -- name: InsertCall :one
 INSERT INTO calls (

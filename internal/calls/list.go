@@ -50,7 +50,7 @@ type Filter struct {
 
 // Page is one page of calls, newest first, and the cursor of the next ("" on the last).
 type Page struct {
-	Calls      []dbsqlc.Call
+	Calls      []dbsqlc.CallSummary
 	NextCursor string
 }
 
@@ -90,7 +90,7 @@ func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error)
 		}
 		params.BeforeStartedAt, params.BeforeID = at, id
 	}
-	var rows []dbsqlc.Call
+	var rows []dbsqlc.CallSummary
 	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		rows, err = q.ListCalls(ctx, params)
 		return err

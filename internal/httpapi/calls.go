@@ -52,7 +52,7 @@ func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api
 	if err != nil {
 		return nil, err
 	}
-	sum := callSummaryOf(row.Call)
+	sum := callSummaryOf(row.CallSummary)
 	messages := row.Messages
 	if len(messages) == 0 {
 		messages = json.RawMessage("[]")
@@ -85,7 +85,7 @@ func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api
 	}, nil
 }
 
-func callSummaryOf(c dbsqlc.Call) api.CallSummary {
+func callSummaryOf(c dbsqlc.CallSummary) api.CallSummary {
 	out := api.CallSummary{
 		Id:                 c.ID,
 		Status:             api.CallStatus(c.Status),

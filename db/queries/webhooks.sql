@@ -1,0 +1,61 @@
+-- Queries the webhooks run before they know the tenant, as the service's login role:
+-- they find who owns a call and nothing more. Everything they then read or write about
+-- the call happens in that tenant's transaction (see lifecycle.sql).
+
+-- name: FindOwnerCandidates :many
+-- The active registered numbers among a call's numbers; the caller picks by precedence.
+SELECT id, user_id, phone_number, vapi_assistant_id, vapi_phone_number_id
+FROM phone_numbers
+WHERE is_active AND phone_number = ANY(@numbers::text[]);
+
+-- name: FindCallOwnerBySid :one
+SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;
+
+-- name: FindCallOwnerByVapiID :one
+SELECT id, user_id FROM calls WHERE vapi_call_id = @vapi_call_id;
+
+-- name: FindCallOwnerByID :one
+SELECT id, user_id FROM calls WHERE id = @id;
+
+-- name: PhoneNumberBelongsTo :one
+SELECT EXISTS (SELECT 1 FROM phone_numbers WHERE id = @id AND user_id = @user_id);
+
+-- name: InsertWebhookEvent :one
+-- Returns no row when the event is already in the inbox.
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers)
+VALUES (@provider, @event_key, @event_type, @payload, @headers)
+ON CONFLICT (provider, event_key) DO NOTHING
+RETURNING id, status;
+
+-- name: GetWebhookEventByKey :one
+SELECT id, status FROM webhook_events WHERE provider = @provider AND event_key = @event_key;
+
+-- name: FinishWebhookEvent :exec
+-- Records how applying an event ended. A failed event is due again after a backoff that
+-- doubles with each attempt, up to an hour.
+UPDATE webhook_events SET
+    status          = @status,
+    error           = sqlc.narg(error),
+    user_id         = coalesce(sqlc.narg(user_id), user_id),
+    call_id         = coalesce(sqlc.narg(call_id), call_id),
+    processed_at    = CASE WHEN @status = 'failed' THEN processed_at ELSE now() END,
+    next_attempt_at = CASE WHEN @status = 'failed'
+        THEN now() + least(interval '1 hour', interval '15 seconds' * power(2, least(attempts, 12)))
+        ELSE next_attempt_at END
+WHERE id = @id;
+
+-- name: ClaimDueWebhookEvents :many
+-- Takes up to batch_size events that are due, leasing them for five minutes so that other
+-- replicas skip them meanwhile; an event that was attempted max_attempts times stays
+-- failed for an operator to look at.
+UPDATE webhook_events SET
+    attempts        = attempts + 1,
+    next_attempt_at = now() + interval '5 minutes'
+WHERE id IN (
+    SELECT e.id FROM webhook_events e
+    WHERE e.status IN ('pending', 'failed') AND e.next_attempt_at <= now() AND e.attempts < @max_attempts
+    ORDER BY e.next_attempt_at
+    LIMIT @batch_size
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, provider, event_key, event_type, payload, headers, attempts;
