@@ -1,8 +1,9 @@
 // Command switchboard runs the Switchboard service.
 //
-//	switchboard serve     serve the API (the default); applies migrations first
-//	switchboard migrate   apply the database migrations and exit
-//	switchboard dev       serve a development instance (see `make run`)
+//	switchboard serve      serve the API (the default); applies migrations first
+//	switchboard migrate    apply the database migrations and exit
+//	switchboard reprocess  apply spooled and failed webhook events again, and exit
+//	switchboard dev        serve a development instance (see `make run`)
 //
 // Configuration comes from the environment only; the README lists every variable.
 package main
@@ -17,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -29,7 +31,10 @@ import (
 	"github.com/switchboard-health/switchboard/internal/devenv"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/twilio"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
 func main() {
@@ -71,6 +76,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
 		return nil
+	case "reprocess":
+		if cfg.DatabaseURL == "" {
+			return errors.New("DATABASE_URL is required")
+		}
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		lc, err := newLifecycle(cfg, pool, newLogger(cfg, os.Stderr))
+		if err != nil {
+			return err
+		}
+		spooled, err := lc.DrainSpool(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := lc.Reprocess(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "moved %d spooled message(s) into the inbox, applied %d event(s)\n", spooled, n)
+		return nil
 	case "dev":
 		// Development mode invents a signing key and serves without Clerk: never in production.
 		if getenv("APP_ENV") == config.Production {
@@ -84,12 +112,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			defer env.Stop()
 		}
 		cfg.Env = config.Development
+		if getenv("SPOOL_DIR") == "" {
+			cfg.SpoolDir = filepath.Join(".data", "spool")
+		}
 		cfg.DatabaseURL = env.DatabaseURL
 		cfg.ClerkJWTKey = env.ClerkJWTKey
 		fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/phone-numbers\n\n", cfg.Port)
 		return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate or dev", command)
+		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess or dev", command)
 	}
 }
 
@@ -127,16 +158,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	log.Info("database ready", slog.Int("migrations_applied", n))
 
 	db := tenant.NewDB(pool)
+	lifecycle, err := newLifecycle(cfg, pool, log)
+	if err != nil {
+		return err
+	}
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:          log,
 		Pool:         pool,
 		Verifier:     verifier,
 		PhoneNumbers: phonenumbers.NewService(db, cfg.DefaultRegion),
 		Calls:        calls.NewService(db),
+		Lifecycle:    lifecycle,
+		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
+		VapiSecret:   cfg.VapiWebhookSecret,
 	})
 	if err != nil {
 		return err
 	}
+	go reprocessEvery(ctx, cfg.ReprocessInterval, lifecycle, log)
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -168,4 +207,42 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+func newLifecycle(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (*calls.Lifecycle, error) {
+	sp, err := spool.Open(cfg.SpoolDir)
+	if err != nil {
+		return nil, fmt.Errorf("SPOOL_DIR: %w", err)
+	}
+	return calls.NewLifecycle(calls.LifecycleConfig{
+		Pool:   pool,
+		VAPI:   vapi.NewClient(cfg.VapiBaseURL, cfg.VapiAPIKey, cfg.VapiTimeout),
+		Spool:  sp,
+		Region: cfg.DefaultRegion,
+		Log:    log,
+	}), nil
+}
+
+// reprocessEvery drains the spool and reapplies due inbox events until ctx ends. Every
+// replica runs it; the inbox's row leases keep them from applying one event at once.
+func reprocessEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycle, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := lc.DrainSpool(ctx); err != nil {
+			log.Warn("spool not drained", slog.String("error", err.Error()), slog.Int("moved", n))
+		} else if n > 0 {
+			log.Info("spool drained", slog.Int("moved", n))
+		}
+		if n, err := lc.Reprocess(ctx); err != nil {
+			log.Warn("reprocessing failed", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("reprocessed webhook events", slog.Int("attempted", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -30,10 +30,15 @@ func TestDevRefusesProduction(t *testing.T) {
 func TestServeRefusesIncompleteConfig(t *testing.T) {
 	t.Parallel()
 	err := run(context.Background(), []string{"serve"}, func(string) string { return "" }, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
-		t.Fatalf("serve without configuration: %v", err)
+	for _, name := range []string{"DATABASE_URL", "CLERK_JWT_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "VAPI_WEBHOOK_SECRET", "VAPI_API_KEY"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("serve without configuration: %v; want it to name %s", err, name)
+		}
 	}
-	env := map[string]string{"DATABASE_URL": "postgres://localhost/x", "CLERK_JWT_KEY": "not a key"}
+	env := map[string]string{
+		"DATABASE_URL": "postgres://localhost/x", "CLERK_JWT_KEY": "not a key",
+		"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://sb.example.com", "VAPI_WEBHOOK_SECRET": "s", "VAPI_API_KEY": "k",
+	}
 	err = run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "CLERK_JWT_KEY") {
 		t.Fatalf("serve with a bad key: %v", err)
@@ -54,6 +59,7 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	cfg.Port = 0
 	cfg.DatabaseURL = testpg.EmptyURL(t)
 	cfg.ClerkJWTKey = signer.PublicPEM()
+	cfg.SpoolDir = t.TempDir()
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)

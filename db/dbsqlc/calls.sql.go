@@ -216,9 +216,10 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 
 const upsertCallDetails = `-- name: UpsertCallDetails :exec
 INSERT INTO call_details (call_id, user_id, transcript, messages)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (call_id) DO UPDATE
-SET transcript = excluded.transcript, messages = excluded.messages
+VALUES ($1, $2, $3, coalesce($4::jsonb, '[]'::jsonb))
+ON CONFLICT (call_id) DO UPDATE SET
+    transcript = coalesce(excluded.transcript, call_details.transcript),
+    messages   = coalesce($4::jsonb, call_details.messages)
 `
 
 type UpsertCallDetailsParams struct {
@@ -228,6 +229,7 @@ type UpsertCallDetailsParams struct {
 	Messages   json.RawMessage
 }
 
+// A value left out (nil) keeps what is stored.
 func (q *Queries) UpsertCallDetails(ctx context.Context, arg UpsertCallDetailsParams) error {
 	_, err := q.db.Exec(ctx, upsertCallDetails,
 		arg.CallID,

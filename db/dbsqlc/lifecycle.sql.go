@@ -262,7 +262,7 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 const insertReportedCall = `-- name: InsertReportedCall :one
 INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at)
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
-        coalesce($5, now()))
+        coalesce($5::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
 RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
 `
@@ -272,7 +272,7 @@ type InsertReportedCallParams struct {
 	PhoneNumberID *uuid.UUID
 	VapiCallID    *string
 	CallerNumber  *string
-	StartedAt     interface{}
+	StartedAt     *time.Time
 }
 
 // A call first heard of through VAPI (its report came before, or without, Twilio's side).

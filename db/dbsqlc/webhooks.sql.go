@@ -8,6 +8,7 @@ package dbsqlc
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -221,18 +222,19 @@ func (q *Queries) GetWebhookEventByKey(ctx context.Context, arg GetWebhookEventB
 }
 
 const insertWebhookEvent = `-- name: InsertWebhookEvent :one
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
+VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))
 ON CONFLICT (provider, event_key) DO NOTHING
 RETURNING id, status
 `
 
 type InsertWebhookEventParams struct {
-	Provider  string
-	EventKey  string
-	EventType string
-	Payload   []byte
-	Headers   json.RawMessage
+	Provider   string
+	EventKey   string
+	EventType  string
+	Payload    []byte
+	Headers    json.RawMessage
+	ReceivedAt *time.Time
 }
 
 type InsertWebhookEventRow struct {
@@ -248,6 +250,7 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 		arg.EventType,
 		arg.Payload,
 		arg.Headers,
+		arg.ReceivedAt,
 	)
 	var i InsertWebhookEventRow
 	err := row.Scan(&i.ID, &i.Status)

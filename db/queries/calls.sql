@@ -31,7 +31,9 @@ INSERT INTO calls (
 RETURNING *;
 
 -- name: UpsertCallDetails :exec
+-- A value left out (nil) keeps what is stored.
 INSERT INTO call_details (call_id, user_id, transcript, messages)
-VALUES (@call_id, @user_id, sqlc.narg(transcript), @messages)
-ON CONFLICT (call_id) DO UPDATE
-SET transcript = excluded.transcript, messages = excluded.messages;
+VALUES (@call_id, @user_id, sqlc.narg(transcript), coalesce(sqlc.narg(messages)::jsonb, '[]'::jsonb))
+ON CONFLICT (call_id) DO UPDATE SET
+    transcript = coalesce(excluded.transcript, call_details.transcript),
+    messages   = coalesce(sqlc.narg(messages)::jsonb, call_details.messages);

@@ -46,7 +46,7 @@ RETURNING *;
 -- Upserts on vapi_call_id, so concurrent messages about the same call make one row.
 INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at)
 VALUES (@user_id, @phone_number_id, 'initiated', 'inbound', @vapi_call_id, sqlc.narg(caller_number),
-        coalesce(sqlc.narg(started_at), now()))
+        coalesce(sqlc.narg(started_at)::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
 RETURNING *;
 

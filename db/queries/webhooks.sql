@@ -22,8 +22,8 @@ SELECT EXISTS (SELECT 1 FROM phone_numbers WHERE id = @id AND user_id = @user_id
 
 -- name: InsertWebhookEvent :one
 -- Returns no row when the event is already in the inbox.
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers)
-VALUES (@provider, @event_key, @event_type, @payload, @headers)
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
+VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()))
 ON CONFLICT (provider, event_key) DO NOTHING
 RETURNING id, status;
 

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,24 @@ type Config struct {
 	ClerkAPIURL string
 	// ClerkAuthorizedParties, when not empty, are the only accepted `azp` claims.
 	ClerkAuthorizedParties []string
+
+	// TwilioAuthToken verifies X-Twilio-Signature. Without it every Twilio request is refused.
+	TwilioAuthToken string
+	// PublicBaseURL is the scheme and host Twilio calls (https://switchboard.example.com);
+	// signatures are checked against it, never against the request's own Host.
+	PublicBaseURL string
+	// VapiAPIKey authenticates Switchboard's calls to VAPI's API.
+	VapiAPIKey string
+	// VapiBaseURL is VAPI's API.
+	VapiBaseURL string
+	// VapiWebhookSecret is the secret VAPI sends with its server messages.
+	VapiWebhookSecret string
+	// VapiTimeout bounds each call to VAPI, well inside Twilio's 15 s webhook timeout.
+	VapiTimeout time.Duration
+	// SpoolDir keeps VAPI messages on local disk while the database is unreachable.
+	SpoolDir string
+	// ReprocessInterval is how often `serve` drains the spool and reapplies failed events.
+	ReprocessInterval time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -51,6 +70,13 @@ func Load(getenv func(string) string) (Config, error) {
 		ClerkJWTKey:    strings.TrimSpace(getenv("CLERK_JWT_KEY")),
 		ClerkSecretKey: strings.TrimSpace(getenv("CLERK_SECRET_KEY")),
 		ClerkAPIURL:    orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1"),
+
+		TwilioAuthToken:   strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
+		PublicBaseURL:     strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_BASE_URL")), "/"),
+		VapiAPIKey:        strings.TrimSpace(getenv("VAPI_API_KEY")),
+		VapiBaseURL:       orDefault(getenv("VAPI_BASE_URL"), "https://api.vapi.ai"),
+		VapiWebhookSecret: strings.TrimSpace(getenv("VAPI_WEBHOOK_SECRET")),
+		SpoolDir:          orDefault(getenv("SPOOL_DIR"), "spool"),
 	}
 	var errs []error
 	if c.Env != Production && c.Env != Development {
@@ -70,6 +96,19 @@ func Load(getenv func(string) string) (Config, error) {
 	if err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration such as 20s, not %q", getenv("SHUTDOWN_TIMEOUT")))
 	}
+	c.VapiTimeout, err = time.ParseDuration(orDefault(getenv("VAPI_TIMEOUT"), "8s"))
+	if err != nil || c.VapiTimeout <= 0 || c.VapiTimeout > 14*time.Second {
+		errs = append(errs, fmt.Errorf("VAPI_TIMEOUT must be a duration between 0 and 14s (Twilio waits 15 s), not %q", getenv("VAPI_TIMEOUT")))
+	}
+	c.ReprocessInterval, err = time.ParseDuration(orDefault(getenv("REPROCESS_INTERVAL"), "1m"))
+	if err != nil || c.ReprocessInterval <= 0 {
+		errs = append(errs, fmt.Errorf("REPROCESS_INTERVAL must be a positive duration such as 1m, not %q", getenv("REPROCESS_INTERVAL")))
+	}
+	if c.PublicBaseURL != "" {
+		if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("PUBLIC_BASE_URL must be the scheme and host Twilio calls, such as https://switchboard.example.com, not %q", c.PublicBaseURL))
+		}
+	}
 	for _, p := range strings.Split(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.ClerkAuthorizedParties = append(c.ClerkAuthorizedParties, p)
@@ -86,6 +125,20 @@ func (c Config) ValidateServe() error {
 	}
 	if c.ClerkJWTKey == "" && c.ClerkSecretKey == "" {
 		errs = append(errs, errors.New("CLERK_JWT_KEY or CLERK_SECRET_KEY is required to verify session tokens"))
+	}
+	// Outside development the webhooks must be able to authenticate what they receive;
+	// in development a missing secret makes its webhook refuse every request instead.
+	if c.Env != Development {
+		for _, v := range []struct{ name, value string }{
+			{"TWILIO_AUTH_TOKEN", c.TwilioAuthToken},
+			{"PUBLIC_BASE_URL", c.PublicBaseURL},
+			{"VAPI_WEBHOOK_SECRET", c.VapiWebhookSecret},
+			{"VAPI_API_KEY", c.VapiAPIKey},
+		} {
+			if v.value == "" {
+				errs = append(errs, fmt.Errorf("%s is required outside development (APP_ENV=development)", v.name))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

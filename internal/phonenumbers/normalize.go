@@ -31,3 +31,18 @@ func fictional(num *phonenumbers.PhoneNumber) bool {
 	national := phonenumbers.GetNationalSignificantNumber(num)
 	return num.GetCountryCode() == 1 && len(national) == 10 && national[3:6] == "555"
 }
+
+// Canonical writes a number from a provider's payload in E.164 for matching against
+// registered numbers. Unlike Normalize it does not judge validity: a number that matches
+// a registered one is valid, and one that does not matches nothing.
+func Canonical(raw, region string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", false
+	}
+	num, err := phonenumbers.Parse(raw, region)
+	if err != nil {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}

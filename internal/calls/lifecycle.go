@@ -1,0 +1,575 @@
+package calls
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/spool"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/twilio"
+	"github.com/switchboard-health/switchboard/internal/vapi"
+)
+
+// Lifecycle receives the webhooks that make up a call's life: Twilio's inbound call, which
+// it hands to VAPI, Twilio's status callbacks, and VAPI's status updates and end-of-call
+// report. Every event is kept in the inbox before it is applied, and applied to the call
+// of the tenant Switchboard's own records say owns it.
+type Lifecycle struct {
+	system *dbsqlc.Queries // the owner lookups and the inbox, outside any tenant
+	db     *tenant.DB
+	vapi   *vapi.Client
+	spool  *spool.Spool
+	region string
+	log    *slog.Logger
+	// handoffWait bounds how long a repeat of a voice webhook waits for the first
+	// delivery's TwiML; Twilio gives up on a webhook after 15 s.
+	handoffWait time.Duration
+}
+
+// LifecycleConfig is what a Lifecycle needs.
+type LifecycleConfig struct {
+	Pool        *pgxpool.Pool
+	VAPI        *vapi.Client
+	Spool       *spool.Spool // where VAPI messages wait while the database is down; may be nil
+	Region      string       // for reading numbers without a country code
+	Log         *slog.Logger
+	HandoffWait time.Duration // default 10 s
+}
+
+// NewLifecycle returns a Lifecycle.
+func NewLifecycle(c LifecycleConfig) *Lifecycle {
+	if c.HandoffWait == 0 {
+		c.HandoffWait = 10 * time.Second
+	}
+	return &Lifecycle{
+		system:      dbsqlc.New(c.Pool),
+		db:          tenant.NewDB(c.Pool),
+		vapi:        c.VAPI,
+		spool:       c.Spool,
+		region:      c.Region,
+		log:         c.Log,
+		handoffWait: c.HandoffWait,
+	}
+}
+
+var errNoCallSid = errs.E(errs.Invalid, "validation_failed", "The request has no CallSid.")
+
+// TwilioVoice receives Twilio's inbound-call webhook (its form body, already
+// authenticated) and returns the TwiML to answer with. Returns Invalid for a body without
+// a CallSid, and Unavailable or Internal when the event could not be applied; Twilio
+// retries those.
+func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string) (string, Outcome, error) {
+	in, ok := parseInbound(body)
+	ev := Event{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + in.CallSid, Payload: body, Headers: headers}
+	if !ok {
+		ev.Key = "invalid:" + digest(body)
+		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid"))
+		return "", Ignored, errors.Join(errNoCallSid, err)
+	}
+	res, stored, err := l.receive(ctx, ev, true, func(ctx context.Context) (result, error) {
+		return l.applyVoice(ctx, in, true)
+	})
+	if err != nil && res.twiml != "" && stored {
+		// VAPI took the call but recording that failed: the caller still gets the
+		// assistant, and the kept event is reprocessed.
+		return res.twiml, Failed, nil
+	}
+	if err != nil {
+		return "", Failed, err
+	}
+	return res.twiml, res.outcome, nil
+}
+
+// TwilioStatus receives a Twilio status callback. Returns Invalid for a body without a
+// CallSid or with an unknown CallStatus.
+func (l *Lifecycle) TwilioStatus(ctx context.Context, body []byte, headers map[string]string) (Outcome, error) {
+	sc, ok := parseStatus(body)
+	ev := Event{Provider: providerTwilio, Type: typeStatus, Key: "status:" + sc.CallSid + ":" + sc.CallStatus, Payload: body, Headers: headers}
+	if !ok {
+		ev.Key = "invalid:" + digest(body)
+		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid or unknown CallStatus"))
+		return Ignored, errors.Join(errs.E(errs.Invalid, "validation_failed", "The request needs a CallSid and a CallStatus Twilio documents."), err)
+	}
+	res, _, err := l.receive(ctx, ev, false, func(ctx context.Context) (result, error) {
+		return l.applyStatus(ctx, sc)
+	})
+	return res.outcome, err
+}
+
+// VapiMessage receives a VAPI server message (already authenticated). When the database
+// cannot be reached the message goes to the spool, because VAPI sends a report once.
+// Returns Invalid for a body that is not a server message.
+func (l *Lifecycle) VapiMessage(ctx context.Context, body []byte, headers map[string]string) (Outcome, error) {
+	return l.receiveVapi(ctx, body, headers, nil, true)
+}
+
+func (l *Lifecycle) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time, spoolIfDown bool) (Outcome, error) {
+	msg, err := vapi.Decode(body)
+	if err != nil {
+		ev := Event{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+		_, _, serr := l.receive(ctx, ev, false, ignore("not a VAPI server message"))
+		return Ignored, errors.Join(errs.E(errs.Invalid, "validation_failed", "The body is not a VAPI server message."), serr)
+	}
+	ev := Event{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+	res, stored, err := l.receive(ctx, ev, false, func(ctx context.Context) (result, error) {
+		return l.applyVapi(ctx, msg)
+	})
+	if !stored && spoolIfDown && l.spool != nil && errs.Is(err, errs.Unavailable) {
+		if _, serr := l.spool.Put(spool.Record{ReceivedAt: time.Now().UTC(), Headers: headers, Body: body}); serr != nil {
+			return Failed, errors.Join(err, serr)
+		}
+		l.log.WarnContext(ctx, "database unavailable: VAPI message spooled", slog.String("type", msg.Type))
+		return Spooled, nil
+	}
+	if !stored {
+		return Failed, err
+	}
+	return res.outcome, err
+}
+
+// DrainSpool moves spooled VAPI messages into the inbox and applies them, oldest first.
+// It stops at the first one the database does not take, and returns how many it moved.
+func (l *Lifecycle) DrainSpool(ctx context.Context) (int, error) {
+	if l.spool == nil {
+		return 0, nil
+	}
+	names, err := l.spool.Names()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		rec, err := l.spool.Get(name)
+		if err != nil {
+			l.log.ErrorContext(ctx, "unreadable spool record left in place", slog.String("name", name), slog.String("error", err.Error()))
+			continue
+		}
+		_, err = l.receiveVapi(ctx, rec.Body, rec.Headers, &rec.ReceivedAt, false)
+		if errs.Is(err, errs.Unavailable) {
+			return n, err
+		}
+		// In the inbox now, applied or kept there for reprocessing.
+		if err := l.spool.Remove(name); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// owner is the registered number that owns a call.
+type owner struct {
+	userID            tenant.ID
+	phoneNumberID     uuid.UUID
+	number            string
+	assistantID       *string
+	vapiPhoneNumberID *string
+	matchedBy         string
+}
+
+// resolveOwner decides which clinic owns an inbound call, among active registered numbers:
+// the line that forwarded the call, then the line it was made to (a dedicated line), then
+// the line it came from (a clinic calling from its own line). A shared assistant line is
+// registered by nobody, so calls to it are owned through ForwardedFrom or From.
+func (l *Lifecycle) resolveOwner(ctx context.Context, in twilio.InboundCall) (owner, bool, error) {
+	rules := []struct{ matchedBy, raw string }{
+		{"forwarded_from", in.ForwardedFrom},
+		{"to", in.To},
+		{"from", in.From},
+	}
+	var numbers []string
+	for _, r := range rules {
+		if n, ok := phonenumbers.Canonical(r.raw, l.region); ok {
+			numbers = append(numbers, n)
+		}
+	}
+	if len(numbers) == 0 {
+		return owner{}, false, nil
+	}
+	rows, err := l.system.FindOwnerCandidates(ctx, numbers)
+	if err != nil {
+		return owner{}, false, tenant.DatabaseError(err)
+	}
+	for _, r := range rules {
+		n, ok := phonenumbers.Canonical(r.raw, l.region)
+		if !ok {
+			continue
+		}
+		for _, row := range rows {
+			if row.PhoneNumber == n {
+				return owner{
+					userID:            tenant.ID(row.UserID),
+					phoneNumberID:     row.ID,
+					number:            row.PhoneNumber,
+					assistantID:       row.VapiAssistantID,
+					vapiPhoneNumberID: row.VapiPhoneNumberID,
+					matchedBy:         r.matchedBy,
+				}, true, nil
+			}
+		}
+	}
+	return owner{}, false, nil
+}
+
+// applyVoice records an inbound call for its owner and, when live, hands it to VAPI.
+// Exactly one delivery per CallSid creates the call row (the insert decides, across
+// replicas); it alone asks VAPI, and every other delivery answers with the TwiML it keeps.
+// No connection is held while VAPI is asked.
+func (l *Lifecycle) applyVoice(ctx context.Context, in twilio.InboundCall, live bool) (result, error) {
+	o, ok, err := l.resolveOwner(ctx, in)
+	if err != nil {
+		return result{}, err
+	}
+	if !ok {
+		l.log.InfoContext(ctx, "inbound call with no registered owner rejected")
+		return result{outcome: Unattributed, note: "no active registered number among ForwardedFrom, To and From", twiml: twilio.RejectTwiML}, nil
+	}
+	var call dbsqlc.Call
+	created := false
+	err = l.db.Tx(ctx, o.userID, func(q *dbsqlc.Queries) error {
+		c, err := q.CreateInboundCall(ctx, dbsqlc.CreateInboundCallParams{
+			UserID:          string(o.userID),
+			PhoneNumberID:   &o.phoneNumberID,
+			CallerNumber:    canonicalOrRaw(in.From, l.region),
+			ClinicNumber:    &o.number,
+			AssistantNumber: canonicalOrRaw(in.To, l.region),
+			MatchedBy:       &o.matchedBy,
+			TwilioCallSid:   &in.CallSid,
+		})
+		if err == nil {
+			call, created = c, true
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		call, err = q.GetCallBySid(ctx, dbsqlc.GetCallBySidParams{UserID: string(o.userID), TwilioCallSid: &in.CallSid})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errs.Wrap(err, "CallSid recorded for another owner")
+		}
+		return err
+	})
+	if err != nil {
+		return result{}, err
+	}
+	res := result{outcome: Accepted, userID: o.userID, callID: &call.ID}
+	switch {
+	case !created && call.Twiml != nil:
+		res.twiml = *call.Twiml
+		return res, nil
+	case !created && live:
+		res.twiml = l.awaitTwiML(ctx, o.userID, in.CallSid)
+		return res, nil
+	case !created:
+		// Reprocessing after the first delivery created the call: what it did stands.
+		return res, nil
+	case !live:
+		// The call was recorded only now, long after Twilio gave up on it.
+		res.twiml = twilio.ApologyTwiML
+		return res, l.recordHandoff(ctx, o, call.ID, res.twiml, nil, "not_handed_off")
+	}
+
+	// The hand-off must outlive a caller that hangs up mid-request: VAPI may already
+	// have taken the call, and its id must be kept.
+	ctx = context.WithoutCancel(ctx)
+	twiml, vapiID, failedReason := l.handOff(ctx, o, call, in)
+	res.twiml = twiml
+	return res, l.recordHandoff(ctx, o, call.ID, twiml, vapiID, failedReason)
+}
+
+// handOff asks VAPI to take the call and returns the TwiML for Twilio, VAPI's call id
+// when it took the call, and otherwise why the call failed.
+func (l *Lifecycle) handOff(ctx context.Context, o owner, call dbsqlc.Call, in twilio.InboundCall) (twiml string, vapiID *string, failedReason string) {
+	if o.assistantID == nil || o.vapiPhoneNumberID == nil || *o.assistantID == "" || *o.vapiPhoneNumberID == "" {
+		return twilio.ApologyTwiML, nil, "no_assistant_configured"
+	}
+	vc, err := l.vapi.CreateCall(ctx, vapi.CreateCallRequest{
+		PhoneNumberID:  *o.vapiPhoneNumberID,
+		AssistantID:    *o.assistantID,
+		CustomerNumber: in.From,
+		Metadata: vapi.Metadata{
+			UserID:        string(o.userID),
+			CallID:        call.ID.String(),
+			PhoneNumberID: o.phoneNumberID.String(),
+			TwilioCallSid: in.CallSid,
+		},
+	})
+	if err != nil {
+		l.log.WarnContext(ctx, "VAPI did not take the call", slog.String("call_id", call.ID.String()), slog.String("error", err.Error()))
+		return twilio.ApologyTwiML, nil, "vapi_unavailable"
+	}
+	return vc.TwiML, &vc.ID, ""
+}
+
+func (l *Lifecycle) recordHandoff(ctx context.Context, o owner, callID uuid.UUID, twiml string, vapiID *string, failedReason string) error {
+	return l.db.Tx(ctx, o.userID, func(q *dbsqlc.Queries) error {
+		p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &twiml, VapiCallID: vapiID}
+		if failedReason != "" {
+			p.FailedReason = &failedReason
+		}
+		_, err := q.RecordHandoff(ctx, p)
+		return err
+	})
+}
+
+// awaitTwiML waits for the delivery that created the call to store its TwiML. If none
+// appears in time (that delivery is stuck or died), the caller hears the apology rather
+// than a second assistant.
+func (l *Lifecycle) awaitTwiML(ctx context.Context, user tenant.ID, callSid string) string {
+	ctx, cancel := context.WithTimeout(ctx, l.handoffWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var twiml *string
+		err := l.db.Tx(ctx, user, func(q *dbsqlc.Queries) error {
+			c, err := q.GetCallBySid(ctx, dbsqlc.GetCallBySidParams{UserID: string(user), TwilioCallSid: &callSid})
+			twiml = c.Twiml
+			return err
+		})
+		if err == nil && twiml != nil {
+			return *twiml
+		}
+		select {
+		case <-ctx.Done():
+			l.log.WarnContext(ctx, "repeat voice webhook gave up waiting for the hand-off")
+			return twilio.ApologyTwiML
+		case <-tick.C:
+		}
+	}
+}
+
+// applyStatus moves the call with the callback's CallSid forward.
+func (l *Lifecycle) applyStatus(ctx context.Context, sc twilio.StatusCallback) (result, error) {
+	ref, err := l.system.FindCallOwnerBySid(ctx, &sc.CallSid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return result{outcome: Unattributed, note: "no call with this CallSid"}, nil
+	}
+	if err != nil {
+		return result{}, tenant.DatabaseError(err)
+	}
+	status, reason := sc.Status()
+	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
+	return res, l.db.Tx(ctx, res.userID, func(q *dbsqlc.Queries) error {
+		p := dbsqlc.AdvanceCallStatusParams{UserID: ref.UserID, ID: ref.ID, Status: status, DurationSeconds: sc.Duration}
+		if reason != "" {
+			p.EndedReason = &reason
+		}
+		_, err := q.AdvanceCallStatus(ctx, p)
+		return err
+	})
+}
+
+func (l *Lifecycle) applyVapiPayload(ctx context.Context, body []byte) (result, error) {
+	msg, err := vapi.Decode(body)
+	if err != nil {
+		return result{outcome: Ignored, note: "not a VAPI server message"}, nil
+	}
+	return l.applyVapi(ctx, msg)
+}
+
+// vapiStatuses maps VAPI's call statuses to Switchboard's.
+var vapiStatuses = map[string]string{
+	"scheduled":   "initiated",
+	"queued":      "initiated",
+	"ringing":     "ringing",
+	"in-progress": "in_progress",
+	"forwarding":  "forwarding",
+	"ended":       "ended",
+}
+
+// applyVapi stores a status update or an end-of-call report on the call Switchboard's
+// records say it belongs to.
+func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, error) {
+	status := vapiStatuses[msg.Status]
+	switch {
+	case msg.Type == vapi.TypeEndOfCallReport:
+	case msg.Type == vapi.TypeStatusUpdate && status != "":
+	default:
+		return result{outcome: Ignored}, nil
+	}
+	ref, found, err := l.findVapiCall(ctx, msg)
+	if err != nil {
+		return result{}, err
+	}
+	attribute := false
+	if !found {
+		// A call Switchboard never recorded belongs to the tenant the metadata names only
+		// when the number it names is that tenant's.
+		user, pnID, ok, err := l.claimedOwner(ctx, msg)
+		if err != nil {
+			return result{}, err
+		}
+		if !ok || msg.CallID == "" {
+			l.log.WarnContext(ctx, "VAPI message for an unknown call kept unattributed", slog.String("type", msg.Type))
+			return result{outcome: Unattributed, note: "no recorded call, and the metadata's number is not the metadata's tenant's"}, nil
+		}
+		ref = callRef{userID: user, phoneNumberID: &pnID}
+		attribute = true
+	}
+	res := result{outcome: Accepted, userID: ref.userID}
+	err = l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+		if attribute {
+			c, err := q.InsertReportedCall(ctx, dbsqlc.InsertReportedCallParams{
+				UserID:        string(ref.userID),
+				PhoneNumberID: ref.phoneNumberID,
+				VapiCallID:    &msg.CallID,
+				CallerNumber:  canonicalOrRaw(msg.CustomerNumber, l.region),
+				StartedAt:     msg.StartedAt,
+			})
+			if err != nil {
+				return err
+			}
+			ref.id = c.ID
+		}
+		res.callID = &ref.id
+		vapiID := nonEmpty(msg.CallID)
+		if msg.Type == vapi.TypeStatusUpdate {
+			p := dbsqlc.AdvanceCallStatusParams{UserID: string(ref.userID), ID: ref.id, Status: status, VapiCallID: vapiID}
+			if status == "ended" {
+				p.EndedReason = msg.EndedReason
+			}
+			_, err := q.AdvanceCallStatus(ctx, p)
+			return err
+		}
+		if _, err := q.ApplyEndOfCallReport(ctx, dbsqlc.ApplyEndOfCallReportParams{
+			UserID:             string(ref.userID),
+			ID:                 ref.id,
+			VapiCallID:         vapiID,
+			EndedAt:            msg.EndedAt,
+			DurationSeconds:    msg.DurationSeconds(),
+			EndedReason:        msg.EndedReason,
+			RecordingUrl:       msg.RecordingURL,
+			StereoRecordingUrl: msg.StereoRecordingURL,
+			Summary:            msg.Summary,
+			SuccessEvaluation:  msg.SuccessEvaluation,
+			StructuredData:     msg.StructuredData,
+			Cost:               msg.Cost,
+		}); err != nil {
+			return err
+		}
+		return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{
+			CallID: ref.id, UserID: string(ref.userID), Transcript: msg.Transcript, Messages: msg.Messages,
+		})
+	})
+	return res, err
+}
+
+type callRef struct {
+	id            uuid.UUID
+	userID        tenant.ID
+	phoneNumberID *uuid.UUID
+}
+
+// findVapiCall finds the recorded call a VAPI message is about: by VAPI's call id, else by
+// the call_id Switchboard put in the metadata. The owner is the one on record; a payload
+// that names another is logged and overruled.
+func (l *Lifecycle) findVapiCall(ctx context.Context, msg vapi.Message) (callRef, bool, error) {
+	var ref callRef
+	found := false
+	if msg.CallID != "" {
+		row, err := l.system.FindCallOwnerByVapiID(ctx, &msg.CallID)
+		switch {
+		case err == nil:
+			ref, found = callRef{id: row.ID, userID: tenant.ID(row.UserID)}, true
+		case !errors.Is(err, pgx.ErrNoRows):
+			return ref, false, tenant.DatabaseError(err)
+		}
+	}
+	if id, err := uuid.Parse(msg.Metadata.CallID); !found && err == nil {
+		row, err := l.system.FindCallOwnerByID(ctx, id)
+		switch {
+		case err == nil:
+			ref, found = callRef{id: row.ID, userID: tenant.ID(row.UserID)}, true
+		case !errors.Is(err, pgx.ErrNoRows):
+			return ref, false, tenant.DatabaseError(err)
+		}
+	}
+	if found && msg.Metadata.UserID != "" && msg.Metadata.UserID != string(ref.userID) {
+		l.log.WarnContext(ctx, "VAPI metadata names another owner than the record; the record wins",
+			slog.String("call_id", ref.id.String()))
+	}
+	return ref, found, nil
+}
+
+// claimedOwner checks the owner a message's metadata claims: the metadata's number must be
+// registered to the metadata's tenant.
+func (l *Lifecycle) claimedOwner(ctx context.Context, msg vapi.Message) (tenant.ID, uuid.UUID, bool, error) {
+	pnID, err := uuid.Parse(msg.Metadata.PhoneNumberID)
+	if err != nil || msg.Metadata.UserID == "" {
+		return "", uuid.UUID{}, false, nil
+	}
+	ok, err := l.system.PhoneNumberBelongsTo(ctx, dbsqlc.PhoneNumberBelongsToParams{ID: pnID, UserID: msg.Metadata.UserID})
+	if err != nil {
+		return "", uuid.UUID{}, false, tenant.DatabaseError(err)
+	}
+	return tenant.ID(msg.Metadata.UserID), pnID, ok, nil
+}
+
+// vapiKey identifies a VAPI message for deduplication: a call has one end-of-call report
+// and one update per status; other messages are told apart by their content.
+func vapiKey(msg vapi.Message, body []byte) string {
+	call := msg.CallID
+	if call == "" {
+		call = "meta-" + msg.Metadata.CallID
+	}
+	switch msg.Type {
+	case vapi.TypeEndOfCallReport:
+		return msg.Type + ":" + call
+	case vapi.TypeStatusUpdate:
+		return msg.Type + ":" + call + ":" + msg.Status
+	default:
+		return msg.Type + ":" + call + ":" + digest(body)
+	}
+}
+
+func parseInbound(body []byte) (twilio.InboundCall, bool) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return twilio.InboundCall{}, false
+	}
+	return twilio.ParseInbound(form)
+}
+
+func parseStatus(body []byte) (twilio.StatusCallback, bool) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return twilio.StatusCallback{}, false
+	}
+	return twilio.ParseStatus(form)
+}
+
+func ignore(note string) func(context.Context) (result, error) {
+	return func(context.Context) (result, error) { return result{outcome: Ignored, note: note}, nil }
+}
+
+func canonicalOrRaw(raw, region string) *string {
+	if n, ok := phonenumbers.Canonical(raw, region); ok {
+		return &n
+	}
+	return nonEmpty(raw)
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}

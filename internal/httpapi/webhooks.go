@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/errs"
+)
+
+// Body limits of the webhooks. VAPI's end-of-call reports carry whole transcripts.
+const (
+	maxTwilioBody = 1 << 20
+	maxVapiBody   = 10 << 20
+)
+
+// The webhooks are plain Echo handlers rather than generated ones: authenticity is checked
+// over the raw body before anything else reads it. openapi.yaml documents them.
+func (s *Server) registerWebhooks(e *echo.Echo) {
+	e.POST("/api/webhooks/twilio", s.twilioVoice)
+	e.POST("/api/webhooks/twilio/status", s.twilioStatus)
+	e.POST("/api/webhooks/vapi", s.vapiMessage)
+}
+
+func (s *Server) twilioVoice(c echo.Context) error {
+	body, err := s.twilioBody(c)
+	if err != nil {
+		return err
+	}
+	twiml, outcome, err := s.lifecycle.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	s.logWebhook(c, "twilio", "voice", outcome)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(twiml))
+}
+
+func (s *Server) twilioStatus(c echo.Context) error {
+	body, err := s.twilioBody(c)
+	if err != nil {
+		return err
+	}
+	outcome, err := s.lifecycle.TwilioStatus(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	s.logWebhook(c, "twilio", "status", outcome)
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// twilioBody reads a Twilio request and checks its signature. Without a valid one the
+// request is refused before anything is stored or called.
+func (s *Server) twilioBody(c echo.Context) ([]byte, error) {
+	body, err := readBody(c, maxTwilioBody)
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || !s.twilio.Verify(c.Request(), form) {
+		s.logRejected(c, "twilio")
+		return nil, errs.E(errs.Forbidden, "invalid_signature", "The request's X-Twilio-Signature does not match.")
+	}
+	return body, nil
+}
+
+func (s *Server) vapiMessage(c echo.Context) error {
+	if !s.vapiAuthentic(c.Request().Header) {
+		s.logRejected(c, "vapi")
+		return errs.E(errs.Unauthorized, "unauthorized", "Send the VAPI webhook secret as X-Vapi-Secret or as a bearer token.")
+	}
+	body, err := readBody(c, maxVapiBody)
+	if err != nil {
+		return err
+	}
+	outcome, err := s.lifecycle.VapiMessage(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	s.logWebhook(c, "vapi", "message", outcome)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]bool{"received": true})
+}
+
+// vapiAuthentic compares the shared secret in constant time (over digests, so the
+// comparison does not depend on the secret's length either). No configured secret
+// authenticates nothing.
+func (s *Server) vapiAuthentic(h http.Header) bool {
+	if s.vapiSecret == "" {
+		return false
+	}
+	want := sha256.Sum256([]byte(s.vapiSecret))
+	candidates := []string{h.Get("X-Vapi-Secret")}
+	if token, ok := bearerToken(h.Get(echo.HeaderAuthorization)); ok {
+		candidates = append(candidates, token)
+	}
+	ok := 0
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		got := sha256.Sum256([]byte(c))
+		ok |= subtle.ConstantTimeCompare(got[:], want[:])
+	}
+	return ok == 1
+}
+
+// readBody reads at most max bytes of the body; a larger body is a 413.
+func readBody(c echo.Context, max int64) ([]byte, error) {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, max)
+	body, err := io.ReadAll(r)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The request body is larger than this endpoint accepts.")
+	}
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "validation_failed", "The request body could not be read.")
+	}
+	return body, nil
+}
+
+// keptHeaders are the request headers stored with an event: what helps an operator
+// understand a delivery later. Credentials are never among them.
+func keptHeaders(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"Content-Type", "User-Agent", "X-Request-Id", "I-Twilio-Idempotency-Token", "X-Twilio-Signature", "X-Forwarded-For"} {
+		if v := h.Get(k); v != "" {
+			out[strings.ToLower(k)] = v
+		}
+	}
+	return out
+}
+
+func (s *Server) logWebhook(c echo.Context, provider, kind string, outcome calls.Outcome) {
+	s.log.InfoContext(c.Request().Context(), "webhook",
+		slog.String("request_id", requestID(c)),
+		slog.String("provider", provider),
+		slog.String("kind", kind),
+		slog.String("outcome", string(outcome)))
+}
+
+// logRejected counts a request that failed authentication; it is not stored.
+func (s *Server) logRejected(c echo.Context, provider string) {
+	s.log.WarnContext(c.Request().Context(), "webhook rejected: not authentic",
+		slog.String("request_id", requestID(c)),
+		slog.String("provider", provider),
+		slog.String("outcome", "rejected_signature"),
+		slog.String("remote", c.RealIP()))
+}

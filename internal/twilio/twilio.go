@@ -1,0 +1,122 @@
+// Package twilio speaks Twilio's side of a call: it verifies that a webhook request comes
+// from Twilio, reads the voice and status-callback parameters Switchboard uses, and writes
+// the TwiML it answers with.
+package twilio
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/twilio/twilio-go/client"
+)
+
+// Verifier checks X-Twilio-Signature.
+type Verifier struct {
+	validator client.RequestValidator
+	baseURL   string
+	enabled   bool
+}
+
+// NewVerifier verifies with the account's auth token. Twilio signs the URL it called,
+// which behind a proxy is not the URL this server sees, so it is rebuilt from baseURL
+// (PUBLIC_BASE_URL, e.g. https://switchboard.example.com) and the request's path and
+// query. An empty token makes every request fail verification: fail closed.
+func NewVerifier(authToken, baseURL string) *Verifier {
+	return &Verifier{
+		validator: client.NewRequestValidator(authToken),
+		baseURL:   strings.TrimRight(baseURL, "/"),
+		enabled:   authToken != "" && baseURL != "",
+	}
+}
+
+// Verify reports whether r, whose form body was parsed into form, carries a valid
+// signature.
+func (v *Verifier) Verify(r *http.Request, form url.Values) bool {
+	signature := r.Header.Get("X-Twilio-Signature")
+	if !v.enabled || signature == "" {
+		return false
+	}
+	params := make(map[string]string, len(form))
+	for k, vs := range form {
+		// Twilio sends each parameter once; a repeated one cannot be signed the way the
+		// validator computes, so the request fails verification rather than being guessed at.
+		if len(vs) != 1 {
+			return false
+		}
+		params[k] = vs[0]
+	}
+	return v.validator.Validate(v.baseURL+r.URL.RequestURI(), params, signature)
+}
+
+// InboundCall is what a voice webhook says about a call.
+type InboundCall struct {
+	CallSid       string
+	From          string
+	To            string
+	ForwardedFrom string
+}
+
+// ParseInbound reads a voice webhook's parameters. ok is false without a CallSid.
+func ParseInbound(form url.Values) (InboundCall, bool) {
+	c := InboundCall{
+		CallSid:       strings.TrimSpace(form.Get("CallSid")),
+		From:          strings.TrimSpace(form.Get("From")),
+		To:            strings.TrimSpace(form.Get("To")),
+		ForwardedFrom: strings.TrimSpace(form.Get("ForwardedFrom")),
+	}
+	return c, c.CallSid != ""
+}
+
+// StatusCallback is what a status callback says about a call.
+type StatusCallback struct {
+	CallSid    string
+	CallStatus string // Twilio's: queued, initiated, ringing, in-progress, completed, busy, failed, no-answer, canceled
+	Duration   *int32 // CallDuration in seconds, when sent
+}
+
+// ParseStatus reads a status callback's parameters. ok is false without a CallSid or a
+// status Twilio documents.
+func ParseStatus(form url.Values) (StatusCallback, bool) {
+	s := StatusCallback{
+		CallSid:    strings.TrimSpace(form.Get("CallSid")),
+		CallStatus: strings.TrimSpace(form.Get("CallStatus")),
+	}
+	if d, err := strconv.ParseInt(strings.TrimSpace(form.Get("CallDuration")), 10, 32); err == nil && d >= 0 {
+		d32 := int32(d)
+		s.Duration = &d32
+	}
+	_, known := statuses[s.CallStatus]
+	return s, s.CallSid != "" && known
+}
+
+// statuses maps Twilio's call statuses to Switchboard's, with the ended reason a terminal
+// one records.
+var statuses = map[string]struct{ status, endedReason string }{
+	"queued":      {"initiated", ""},
+	"initiated":   {"initiated", ""},
+	"ringing":     {"ringing", ""},
+	"in-progress": {"in_progress", ""},
+	"completed":   {"ended", "completed"},
+	"busy":        {"failed", "busy"},
+	"failed":      {"failed", "failed"},
+	"no-answer":   {"failed", "no-answer"},
+	"canceled":    {"failed", "canceled"},
+}
+
+// Status returns Switchboard's status for the callback and, for a terminal one, the
+// ended reason to record.
+func (s StatusCallback) Status() (status, endedReason string) {
+	m := statuses[s.CallStatus]
+	return m.status, m.endedReason
+}
+
+// RejectTwiML declines the call without answering it, so nobody is billed for it.
+const RejectTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response><Reject/></Response>`
+
+// ApologyTwiML answers, says sorry and hangs up: for a call Switchboard owns but cannot
+// hand to an assistant.
+const ApologyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response>` +
+	`<Say>We're sorry, our assistant is not available right now. Please call again later.</Say>` +
+	`<Hangup/></Response>`

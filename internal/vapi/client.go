@@ -1,0 +1,107 @@
+// Package vapi speaks VAPI's side of a call: a small client for the one API call
+// Switchboard makes (asking VAPI to take an inbound call) and the decoder for the server
+// messages VAPI posts back. No VAPI Go SDK is served, and this is all that is needed.
+package vapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Client calls VAPI's API.
+type Client struct {
+	baseURL string
+	apiKey  string
+	http    *http.Client
+}
+
+// NewClient returns a client for baseURL (https://api.vapi.ai) whose every call gives up
+// after timeout: well inside the 15 s Twilio waits for a webhook's answer.
+func NewClient(baseURL, apiKey string, timeout time.Duration) *Client {
+	return &Client{
+		baseURL: strings.TrimRight(baseURL, "/"),
+		apiKey:  apiKey,
+		http:    &http.Client{Timeout: timeout},
+	}
+}
+
+// Metadata is what Switchboard attaches to a VAPI call, and what VAPI echoes back in its
+// server messages.
+type Metadata struct {
+	UserID        string `json:"user_id"`
+	CallID        string `json:"call_id"`
+	PhoneNumberID string `json:"phone_number_id"`
+	TwilioCallSid string `json:"twilio_call_sid"`
+}
+
+// CreateCallRequest asks VAPI to take a call that Twilio is holding.
+type CreateCallRequest struct {
+	PhoneNumberID  string
+	AssistantID    string
+	CustomerNumber string
+	Metadata       Metadata
+}
+
+// Call is VAPI's call object. Raw keeps the whole answer, fields this client does not
+// know included.
+type Call struct {
+	ID    string
+	TwiML string
+	Raw   json.RawMessage
+}
+
+// ErrUnavailable is returned when VAPI cannot be reached, times out or answers with an
+// error status.
+var ErrUnavailable = errors.New("vapi: unavailable")
+
+// CreateCall asks VAPI to take the call with provider bypass: VAPI answers with the TwiML
+// that connects Twilio's call to the assistant.
+func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (Call, error) {
+	body, err := json.Marshal(map[string]any{
+		"phoneCallProviderBypassEnabled": true,
+		"phoneNumberId":                  r.PhoneNumberID,
+		"assistantId":                    r.AssistantID,
+		"customer":                       map[string]string{"number": r.CustomerNumber},
+		"metadata":                       r.Metadata,
+		"assistantOverrides":             map[string]any{"metadata": r.Metadata},
+	})
+	if err != nil {
+		return Call{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/call", bytes.NewReader(body))
+	if err != nil {
+		return Call{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Call{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return Call{}, fmt.Errorf("%w: reading the answer: %v", ErrUnavailable, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// The body may echo the request; only the status goes into the error.
+		return Call{}, fmt.Errorf("%w: POST /call answered %d", ErrUnavailable, resp.StatusCode)
+	}
+	var out struct {
+		ID                       string `json:"id"`
+		PhoneCallProviderDetails struct {
+			TwiML string `json:"twiml"`
+		} `json:"phoneCallProviderDetails"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || out.ID == "" || out.PhoneCallProviderDetails.TwiML == "" {
+		return Call{}, fmt.Errorf("%w: POST /call answered without a call id and TwiML", ErrUnavailable)
+	}
+	return Call{ID: out.ID, TwiML: out.PhoneCallProviderDetails.TwiML, Raw: raw}, nil
+}

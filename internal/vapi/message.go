@@ -1,0 +1,267 @@
+package vapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Message types Switchboard applies; VAPI sends others, which are acknowledged and ignored.
+const (
+	TypeStatusUpdate    = "status-update"
+	TypeEndOfCallReport = "end-of-call-report"
+)
+
+// Message is what Switchboard reads of a VAPI server message. Optional fields are nil (or
+// empty) when VAPI did not send them, so applying a message never blanks a stored value.
+type Message struct {
+	Type   string
+	CallID string // VAPI's call id
+	// Metadata is read from call.metadata, field by field falling back to
+	// call.assistantOverrides.metadata. It is a claim, not a fact: ownership comes from
+	// Switchboard's records.
+	Metadata       Metadata
+	CustomerNumber string
+
+	Status      string // status-update: scheduled, queued, ringing, in-progress, forwarding, ended
+	EndedReason *string
+
+	StartedAt, EndedAt *time.Time
+	Cost               *float64
+	Transcript         *string
+	Messages           json.RawMessage // a JSON array, or nil
+	RecordingURL       *string
+	StereoRecordingURL *string
+	Summary            *string
+	StructuredData     json.RawMessage // a JSON object, or nil
+	SuccessEvaluation  *string
+}
+
+// DurationSeconds is the call's length from its timestamps, rounded to whole seconds.
+func (m Message) DurationSeconds() *int32 {
+	if m.StartedAt == nil || m.EndedAt == nil || m.EndedAt.Before(*m.StartedAt) {
+		return nil
+	}
+	d := int32(math.Round(m.EndedAt.Sub(*m.StartedAt).Seconds()))
+	return &d
+}
+
+// ErrMalformed is returned for a body that is not a VAPI server message.
+var ErrMalformed = errors.New("vapi: not a server message")
+
+type wireMessage struct {
+	Type        json.RawMessage `json:"type"`
+	Status      string          `json:"status"`
+	EndedReason string          `json:"endedReason"`
+	StartedAt   json.RawMessage `json:"startedAt"`
+	EndedAt     json.RawMessage `json:"endedAt"`
+	Cost        json.RawMessage `json:"cost"`
+	Call        *struct {
+		ID                 string          `json:"id"`
+		Metadata           json.RawMessage `json:"metadata"`
+		AssistantOverrides *struct {
+			Metadata json.RawMessage `json:"metadata"`
+		} `json:"assistantOverrides"`
+		Customer *struct {
+			Number string `json:"number"`
+		} `json:"customer"`
+	} `json:"call"`
+	Customer *struct {
+		Number string `json:"number"`
+	} `json:"customer"`
+	Artifact *struct {
+		Transcript         string          `json:"transcript"`
+		Messages           json.RawMessage `json:"messages"`
+		RecordingURL       string          `json:"recordingUrl"`
+		StereoRecordingURL string          `json:"stereoRecordingUrl"`
+		Recording          *struct {
+			StereoURL string `json:"stereoUrl"`
+			Mono      *struct {
+				CombinedURL string `json:"combinedUrl"`
+			} `json:"mono"`
+		} `json:"recording"`
+	} `json:"artifact"`
+	RecordingURL       string          `json:"recordingUrl"`
+	StereoRecordingURL string          `json:"stereoRecordingUrl"`
+	Summary            string          `json:"summary"`
+	Transcript         string          `json:"transcript"`
+	Messages           json.RawMessage `json:"messages"`
+	Analysis           *struct {
+		Summary           string          `json:"summary"`
+		StructuredData    json.RawMessage `json:"structuredData"`
+		SuccessEvaluation json.RawMessage `json:"successEvaluation"`
+	} `json:"analysis"`
+}
+
+// Decode reads a server message. It returns ErrMalformed for a body that is not JSON or
+// has no message with a type; fields of unexpected shape are left out rather than failing
+// the message, because VAPI sends each report only once.
+func Decode(body []byte) (Message, error) {
+	var env struct {
+		Message *wireMessage `json:"message"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Message == nil {
+		return Message{}, ErrMalformed
+	}
+	w := env.Message
+	var typ string
+	if err := json.Unmarshal(w.Type, &typ); err != nil || strings.TrimSpace(typ) == "" {
+		return Message{}, ErrMalformed
+	}
+	m := Message{
+		Type:        typ,
+		Status:      w.Status,
+		EndedReason: nonEmpty(w.EndedReason),
+		StartedAt:   timestamp(w.StartedAt),
+		EndedAt:     timestamp(w.EndedAt),
+		Cost:        number(w.Cost),
+	}
+	if c := w.Call; c != nil {
+		m.CallID = c.ID
+		var overrides json.RawMessage
+		if c.AssistantOverrides != nil {
+			overrides = c.AssistantOverrides.Metadata
+		}
+		m.Metadata = metadata(c.Metadata, overrides)
+		if c.Customer != nil {
+			m.CustomerNumber = c.Customer.Number
+		}
+	}
+	if m.CustomerNumber == "" && w.Customer != nil {
+		m.CustomerNumber = w.Customer.Number
+	}
+
+	// Recordings: the artifact's structured recording, then its flat URLs, then the
+	// older top-level fields.
+	var monoURL, stereoURL, transcript string
+	var messages json.RawMessage
+	if a := w.Artifact; a != nil {
+		if r := a.Recording; r != nil {
+			stereoURL = r.StereoURL
+			if r.Mono != nil {
+				monoURL = r.Mono.CombinedURL
+			}
+		}
+		monoURL = first(monoURL, a.RecordingURL)
+		stereoURL = first(stereoURL, a.StereoRecordingURL)
+		transcript = a.Transcript
+		messages = a.Messages
+	}
+	m.RecordingURL = nonEmpty(first(monoURL, w.RecordingURL))
+	m.StereoRecordingURL = nonEmpty(first(stereoURL, w.StereoRecordingURL))
+	m.Transcript = nonEmpty(first(transcript, w.Transcript))
+	m.Messages = jsonOfKind(messages, '[')
+	if m.Messages == nil {
+		m.Messages = jsonOfKind(w.Messages, '[')
+	}
+
+	summary := w.Summary
+	if a := w.Analysis; a != nil {
+		summary = first(a.Summary, summary)
+		m.StructuredData = jsonOfKind(a.StructuredData, '{')
+		m.SuccessEvaluation = evaluation(a.SuccessEvaluation)
+	}
+	m.Summary = nonEmpty(summary)
+	return m, nil
+}
+
+// metadata reads the four fields Switchboard sets, each from primary or else fallback.
+func metadata(primary, fallback json.RawMessage) Metadata {
+	p, f := fields(primary), fields(fallback)
+	get := func(k string) string { return first(p[k], f[k]) }
+	return Metadata{
+		UserID:        get("user_id"),
+		CallID:        get("call_id"),
+		PhoneNumberID: get("phone_number_id"),
+		TwilioCallSid: get("twilio_call_sid"),
+	}
+}
+
+// fields reads a JSON object's scalar members as strings.
+func fields(raw json.RawMessage) map[string]string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(obj))
+	for k, v := range obj {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			out[k] = strings.TrimSpace(s)
+		} else if v = bytes.TrimSpace(v); len(v) > 0 && v[0] != '{' && v[0] != '[' && string(v) != "null" {
+			out[k] = string(v)
+		}
+	}
+	return out
+}
+
+// timestamp reads an RFC 3339 string or a number of Unix milliseconds.
+func timestamp(raw json.RawMessage) *time.Time {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			t = t.UTC()
+			return &t
+		}
+		return nil
+	}
+	if ms := number(raw); ms != nil && *ms > 0 && *ms < 1e15 {
+		t := time.UnixMilli(int64(*ms)).UTC()
+		return &t
+	}
+	return nil
+}
+
+func number(raw json.RawMessage) *float64 {
+	var f float64
+	if len(raw) == 0 || json.Unmarshal(raw, &f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &f
+}
+
+// evaluation reads successEvaluation, which VAPI sends as a string or a boolean (or a
+// number, for numeric rubrics), as text.
+func evaluation(raw json.RawMessage) *string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return nonEmpty(s)
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		v := strconv.FormatBool(b)
+		return &v
+	}
+	if f := number(raw); f != nil {
+		v := strconv.FormatFloat(*f, 'f', -1, 64)
+		return &v
+	}
+	return nil
+}
+
+// jsonOfKind returns raw when it is a JSON value starting with open ('[' or '{').
+func jsonOfKind(raw json.RawMessage, open byte) json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != open || !json.Valid(raw) {
+		return nil
+	}
+	return raw
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func nonEmpty(s string) *string {
+	if s = strings.TrimSpace(s); s == "" {
+		return nil
+	}
+	return &s
+}
