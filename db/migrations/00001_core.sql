@@ -33,9 +33,13 @@ $$;
 GRANT USAGE ON SCHEMA public TO switchboard_tenant;
 
 -- +goose StatementBegin
+-- updated_at moves only when something else did: replays of webhooks write the same
+-- values again, and must not look like changes to a dashboard.
 CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.updated_at := now();
+    IF NEW IS DISTINCT FROM OLD THEN
+        NEW.updated_at := now();
+    END IF;
     RETURN NEW;
 END
 $$;

@@ -21,8 +21,11 @@ import (
 	"github.com/switchboard-health/switchboard/internal/devtoken"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/testpg"
+	"github.com/switchboard-health/switchboard/internal/twilio"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
 func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
@@ -30,17 +33,29 @@ func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
 // bundle is what a test of the HTTP API needs: the real server over a fresh database,
 // and a signer whose public key the server trusts as Clerk's.
 type bundle struct {
-	t       *testing.T
-	pool    *pgxpool.Pool
-	db      *tenant.DB
-	signer  *devtoken.Signer
-	handler http.Handler
+	t         *testing.T
+	pool      *pgxpool.Pool
+	db        *tenant.DB
+	signer    *devtoken.Signer
+	handler   http.Handler
+	vapi      *fakeVAPI
+	spoolDir  string
+	lifecycle *calls.Lifecycle
 }
 
 type setupOptions struct {
-	verifier tenant.VerifierConfig // JWTKey is filled in unless SecretKey is set
-	pool     *pgxpool.Pool         // instead of a fresh test database
+	verifier    tenant.VerifierConfig // JWTKey is filled in unless SecretKey is set
+	pool        *pgxpool.Pool         // instead of a fresh test database
+	spoolDir    string                // instead of a fresh temporary directory
+	vapiTimeout time.Duration         // default 2 s
 }
+
+// The webhooks' credentials in tests.
+const (
+	twilioToken   = "twilio-test-auth-token"
+	publicBaseURL = "https://switchboard.example.com"
+	vapiSecret    = "vapi-test-webhook-secret"
+)
 
 func setup(t *testing.T, opts ...setupOptions) *bundle {
 	t.Helper()
@@ -64,17 +79,40 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		t.Fatal(err)
 	}
 	db := tenant.NewDB(pool)
+	fake := newFakeVAPI(t)
+	if o.spoolDir == "" {
+		o.spoolDir = t.TempDir()
+	}
+	sp, err := spool.Open(o.spoolDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.vapiTimeout == 0 {
+		o.vapiTimeout = 2 * time.Second
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lifecycle := calls.NewLifecycle(calls.LifecycleConfig{
+		Pool:        pool,
+		VAPI:        vapi.NewClient(fake.server.URL, "vapi-test-api-key", o.vapiTimeout),
+		Spool:       sp,
+		Region:      "US",
+		Log:         log,
+		HandoffWait: 5 * time.Second,
+	})
 	srv, err := httpapi.New(httpapi.Deps{
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:          log,
 		Pool:         pool,
 		Verifier:     verifier,
 		PhoneNumbers: phonenumbers.NewService(db, "US"),
 		Calls:        calls.NewService(db),
+		Lifecycle:    lifecycle,
+		Twilio:       twilio.NewVerifier(twilioToken, publicBaseURL),
+		VapiSecret:   vapiSecret,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, lifecycle: lifecycle}
 }
 
 // token is a valid session token for sub.
