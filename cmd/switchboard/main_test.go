@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/switchboard-health/switchboard/internal/config"
 	"github.com/switchboard-health/switchboard/internal/devtoken"
 	"github.com/switchboard-health/switchboard/internal/testpg"
@@ -101,5 +103,32 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"route":"/api/phone-numbers"`) {
 		t.Errorf("no request log line: %s", logs.String())
+	}
+}
+
+// `switchboard reprocess` applies what the inbox holds due and reports it.
+func TestReprocessCommand(t *testing.T) {
+	t.Parallel()
+	url := testpg.URL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `INSERT INTO webhook_events (provider, event_key, event_type, payload, next_attempt_at)
+		VALUES ('vapi', 'end-of-call-report:vc_1', 'end-of-call-report', '{"message":{"type":"end-of-call-report","call":{"id":"vc_1"}}}', now() - interval '1 second')`); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABASE_URL": url, "SPOOL_DIR": t.TempDir(), "LOG_LEVEL": "error"}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"reprocess"}, func(k string) string { return env[k] }, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "applied 1 event") {
+		t.Fatalf("output %q", out.String())
+	}
+	var status string
+	if err := pool.QueryRow(context.Background(), "SELECT status FROM webhook_events").Scan(&status); err != nil || status != "unattributed" {
+		t.Fatalf("event status %q, %v; want unattributed (no such call, no metadata)", status, err)
 	}
 }

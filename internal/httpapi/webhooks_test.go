@@ -536,7 +536,9 @@ func TestReportBeforeTheHandoffIsRecorded(t *testing.T) {
 	b.vapi.mu.Unlock()
 
 	done := make(chan response, 1)
-	go func() { done <- b.twilio("/api/webhooks/twilio", inboundForm("CA_EARLY", patientNumber, sharedLine, clinicALine)) }()
+	go func() {
+		done <- b.twilio("/api/webhooks/twilio", inboundForm("CA_EARLY", patientNumber, sharedLine, clinicALine))
+	}()
 	var meta map[string]any
 	for deadline := time.Now().Add(5 * time.Second); meta == nil; {
 		if reqs := b.vapi.calls(); len(reqs) == 1 {

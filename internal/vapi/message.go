@@ -46,7 +46,11 @@ func (m Message) DurationSeconds() *int32 {
 	if m.StartedAt == nil || m.EndedAt == nil || m.EndedAt.Before(*m.StartedAt) {
 		return nil
 	}
-	d := int32(math.Round(m.EndedAt.Sub(*m.StartedAt).Seconds()))
+	secs := math.Round(m.EndedAt.Sub(*m.StartedAt).Seconds())
+	if secs > math.MaxInt32 {
+		return nil // not a phone call's length: a bad timestamp
+	}
+	d := int32(secs)
 	return &d
 }
 
