@@ -41,6 +41,23 @@ func TestLoadReadsAndValidates(t *testing.T) {
 		}
 	}
 
+	_, err = Load(env(map[string]string{"PUBLIC_BASE_URL": "https://sb.example.com/api", "VAPI_TIMEOUT": "20s", "REPROCESS_INTERVAL": "0s"}))
+	for _, name := range []string{"PUBLIC_BASE_URL", "VAPI_TIMEOUT", "REPROCESS_INTERVAL"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+
+	// Development may run without webhook secrets (the webhooks then refuse everything).
+	dev := Config{Env: Development, DatabaseURL: "postgres://x", ClerkJWTKey: "k"}
+	if err := dev.ValidateServe(); err != nil {
+		t.Errorf("development without webhook secrets: %v", err)
+	}
+	dev.Env = Production
+	if err := dev.ValidateServe(); err == nil || !strings.Contains(err.Error(), "TWILIO_AUTH_TOKEN") {
+		t.Errorf("production without webhook secrets: %v", err)
+	}
+
 	if err := (Config{}).ValidateServe(); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "CLERK_JWT_KEY") {
 		t.Errorf("ValidateServe on an empty config: %v", err)
 	}

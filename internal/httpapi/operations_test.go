@@ -24,8 +24,8 @@ func TestOperationsNeedNoAuth(t *testing.T) {
 		Paths   map[string]map[string]any `json:"paths"`
 	}
 	expect(t, b.do("GET", "/openapi.json", "", nil), 200).json(t, &spec)
-	if spec.OpenAPI == "" || spec.Paths["/api/calls"]["get"] == nil {
-		t.Errorf("openapi.json lacks the calls operation")
+	if spec.OpenAPI == "" || spec.Paths["/api/calls"]["get"] == nil || spec.Paths["/api/webhooks/vapi"]["post"] == nil {
+		t.Errorf("openapi.json lacks the calls operation or the webhooks")
 	}
 }
 
