@@ -62,10 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
 	case "migrate":
-		if cfg.DatabaseURL == "" {
-			return errors.New("DATABASE_URL is required")
-		}
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		pool, err := openPool(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -77,10 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
 		return nil
 	case "reprocess":
-		if cfg.DatabaseURL == "" {
-			return errors.New("DATABASE_URL is required")
-		}
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		pool, err := openPool(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -124,6 +118,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 }
 
+func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is required")
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	return pool, nil
+}
+
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
@@ -146,9 +151,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("DATABASE_URL: %w", err)
+		return err
 	}
 	defer pool.Close()
 	n, err := migrations.Apply(ctx, pool)

@@ -1,12 +1,9 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestOperationsNeedNoAuth(t *testing.T) {
@@ -31,13 +28,7 @@ func TestOperationsNeedNoAuth(t *testing.T) {
 
 func TestReadyzIs503WithoutDatabase(t *testing.T) {
 	t.Parallel()
-	// Nothing listens on port 1: every connection attempt is refused.
-	pool, err := pgxpool.New(context.Background(), "postgres://switchboard@127.0.0.1:1/switchboard?connect_timeout=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	b := setup(t, setupOptions{pool: pool})
+	b := setup(t, setupOptions{pool: deadPool(t)})
 	p := expect(t, b.do("GET", "/readyz", "", nil), 503).problem(t)
 	if p["code"] != "unavailable" {
 		t.Errorf("code %v", p["code"])
