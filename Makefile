@@ -1,5 +1,5 @@
 # Switchboard. `make run` serves a development instance, `make test` runs every test.
-.PHONY: run test generate check-generated lint build bench
+.PHONY: run test generate check-generated lint build bench docs-vendor
 
 GO ?= go
 
@@ -29,3 +29,10 @@ SPECTRAL = npx --yes @stoplight/spectral-cli@6.16.3
 lint:
 	$(REDOCLY) lint --extends=recommended --format=stylish openapi.yaml
 	$(SPECTRAL) lint --fail-severity=error --ruleset .spectral.yaml openapi.yaml
+
+# Fetches Redoc's standalone bundle from the npm registry into the binary's docs page.
+REDOC_VERSION = 3.0.1
+docs-vendor:
+	rm -rf /tmp/switchboard-redoc && mkdir -p /tmp/switchboard-redoc
+	cd /tmp/switchboard-redoc && npm pack --silent redoc@$(REDOC_VERSION) && tar xzf redoc-$(REDOC_VERSION).tgz
+	gzip -9nc /tmp/switchboard-redoc/package/bundles/redoc.standalone.js > internal/httpapi/docs/redoc.standalone.js.gz

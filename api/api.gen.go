@@ -93,6 +93,24 @@ func (e MatchedBy) Valid() bool {
 	}
 }
 
+// Defines values for GetCallRecordingParamsVariant.
+const (
+	Mono   GetCallRecordingParamsVariant = "mono"
+	Stereo GetCallRecordingParamsVariant = "stereo"
+)
+
+// Valid indicates whether the value is a known member of the GetCallRecordingParamsVariant enum.
+func (e GetCallRecordingParamsVariant) Valid() bool {
+	switch e {
+	case Mono:
+		return true
+	case Stereo:
+		return true
+	default:
+		return false
+	}
+}
+
 // Call A call with its transcript and messages.
 type Call struct {
 	// AssistantNumber The assistant line Twilio received the call on (`To`), E.164.
@@ -147,6 +165,30 @@ type CallPage struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// CallStats defines model for CallStats.
+type CallStats struct {
+	// ByEndedReason Calls per ended reason, most frequent first; calls without one are left out.
+	ByEndedReason []EndedReasonCount `json:"by_ended_reason"`
+
+	// ByHour Calls per hour of the day (0–23) in the time zone, all 24 hours; sort by `calls` for the busiest.
+	ByHour []HourStat `json:"by_hour"`
+
+	// ByStatus Calls per status, every status present.
+	ByStatus []StatusCount `json:"by_status"`
+
+	// PerDay One entry per day of the range in the time zone, days without calls included.
+	PerDay []DayStat `json:"per_day"`
+
+	// PerPhoneNumber Per registered number, most calls first; calls whose number was deleted are left out.
+	PerPhoneNumber []PhoneNumberStat `json:"per_phone_number"`
+	Since          time.Time         `json:"since"`
+
+	// TimeZone Example: America/New_York
+	TimeZone string     `json:"time_zone"`
+	Totals   CallTotals `json:"totals"`
+	Until    time.Time  `json:"until"`
+}
+
 // CallStatus Where the call is in its life.
 type CallStatus string
 
@@ -189,6 +231,40 @@ type CallSummary struct {
 	VapiCallId        *string          `json:"vapi_call_id"`
 }
 
+// CallTotals defines model for CallTotals.
+type CallTotals struct {
+	// AnswerRate ended / (ended + failed); 0 when there are none.
+	AnswerRate float64 `json:"answer_rate"`
+
+	// AverageDurationSeconds Over calls with a duration; 0 when there are none.
+	AverageDurationSeconds float64 `json:"average_duration_seconds"`
+	Calls                  int     `json:"calls"`
+
+	// Ended Calls that ended normally (the assistant answered).
+	Ended  int `json:"ended"`
+	Failed int `json:"failed"`
+
+	// InProgress Calls not yet ended or failed.
+	InProgress int `json:"in_progress"`
+
+	// TotalCost US dollars.
+	TotalCost            float64 `json:"total_cost"`
+	TotalDurationSeconds int     `json:"total_duration_seconds"`
+}
+
+// DayStat defines model for DayStat.
+type DayStat struct {
+	Calls   int                `json:"calls"`
+	Date    openapi_types.Date `json:"date"`
+	Minutes float64            `json:"minutes"`
+}
+
+// EndedReasonCount defines model for EndedReasonCount.
+type EndedReasonCount struct {
+	Calls       int    `json:"calls"`
+	EndedReason string `json:"ended_reason"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field The parameter or body field.
@@ -202,6 +278,12 @@ type FieldError struct {
 type Health struct {
 	// Status Example: ok
 	Status string `json:"status"`
+}
+
+// HourStat defines model for HourStat.
+type HourStat struct {
+	Calls int `json:"calls"`
+	Hour  int `json:"hour"`
 }
 
 // MatchedBy Which of the call's numbers decided its owner.
@@ -247,6 +329,16 @@ type PhoneNumberCreate struct {
 // PhoneNumberList defines model for PhoneNumberList.
 type PhoneNumberList struct {
 	Items []PhoneNumber `json:"items"`
+}
+
+// PhoneNumberStat defines model for PhoneNumberStat.
+type PhoneNumberStat struct {
+	// Answered Calls that ended normally.
+	Answered      int                `json:"answered"`
+	Calls         int                `json:"calls"`
+	Minutes       float64            `json:"minutes"`
+	PhoneNumber   string             `json:"phone_number"`
+	PhoneNumberId openapi_types.UUID `json:"phone_number_id"`
 }
 
 // PhoneNumberUpdate The fields to change. A field left out keeps its value; an explicit `null` clears it.
@@ -297,8 +389,46 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// StatusCount defines model for StatusCount.
+type StatusCount struct {
+	Calls int `json:"calls"`
+
+	// Status Where the call is in its life.
+	Status CallStatus `json:"status"`
+}
+
+// Direction defines model for Direction.
+type Direction = CallDirection
+
+// EndedReason defines model for EndedReason.
+type EndedReason = string
+
+// MaxDuration defines model for MaxDuration.
+type MaxDuration = int
+
+// MinDuration defines model for MinDuration.
+type MinDuration = int
+
+// PhoneNumberFilter defines model for PhoneNumberFilter.
+type PhoneNumberFilter = openapi_types.UUID
+
 // PhoneNumberId defines model for PhoneNumberId.
 type PhoneNumberId = openapi_types.UUID
+
+// Q defines model for Q.
+type Q = string
+
+// Since defines model for Since.
+type Since = time.Time
+
+// Status Where the call is in its life.
+type Status = CallStatus
+
+// Success defines model for Success.
+type Success = bool
+
+// Until defines model for Until.
+type Until = time.Time
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
@@ -329,17 +459,103 @@ type ListCallsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
+	// Q Full-text search of transcripts and summaries, and of the numbers' digits.
+	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
 	// Status Only calls in this status.
-	Status *CallStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *Status `form:"status,omitempty" json:"status,omitempty"`
 
 	// PhoneNumberId Only calls for this registered number.
-	PhoneNumberId *openapi_types.UUID `form:"phone_number_id,omitempty" json:"phone_number_id,omitempty"`
+	PhoneNumberId *PhoneNumberFilter `form:"phone_number_id,omitempty" json:"phone_number_id,omitempty"`
 
 	// Since Only calls that started at or after this instant.
-	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
 
 	// Until Only calls that started before this instant.
-	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// EndedReason Only calls that ended for this reason (e.g. `customer-ended-call`).
+	EndedReason *EndedReason `form:"ended_reason,omitempty" json:"ended_reason,omitempty"`
+
+	// Success Only calls VAPI's success evaluation judged successful (`true`) or not (`false`).
+	// Evaluations that are neither (a score, free text) match neither.
+	Success *Success `form:"success,omitempty" json:"success,omitempty"`
+
+	// MinDuration Only calls that lasted at least this many seconds.
+	MinDuration *MinDuration `form:"min_duration,omitempty" json:"min_duration,omitempty"`
+
+	// MaxDuration Only calls that lasted at most this many seconds.
+	MaxDuration *MaxDuration `form:"max_duration,omitempty" json:"max_duration,omitempty"`
+
+	// Direction Only calls in this direction.
+	Direction *Direction `form:"direction,omitempty" json:"direction,omitempty"`
+}
+
+// StreamCallEventsParams defines parameters for StreamCallEvents.
+type StreamCallEventsParams struct {
+	// LastEventID The id of the last event received, to resume after it.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// ExportCallsParams defines parameters for ExportCalls.
+type ExportCallsParams struct {
+	// Q Full-text search of transcripts and summaries, and of the numbers' digits.
+	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
+	// Status Only calls in this status.
+	Status *Status `form:"status,omitempty" json:"status,omitempty"`
+
+	// PhoneNumberId Only calls for this registered number.
+	PhoneNumberId *PhoneNumberFilter `form:"phone_number_id,omitempty" json:"phone_number_id,omitempty"`
+
+	// Since Only calls that started at or after this instant.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only calls that started before this instant.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// EndedReason Only calls that ended for this reason (e.g. `customer-ended-call`).
+	EndedReason *EndedReason `form:"ended_reason,omitempty" json:"ended_reason,omitempty"`
+
+	// Success Only calls VAPI's success evaluation judged successful (`true`) or not (`false`).
+	// Evaluations that are neither (a score, free text) match neither.
+	Success *Success `form:"success,omitempty" json:"success,omitempty"`
+
+	// MinDuration Only calls that lasted at least this many seconds.
+	MinDuration *MinDuration `form:"min_duration,omitempty" json:"min_duration,omitempty"`
+
+	// MaxDuration Only calls that lasted at most this many seconds.
+	MaxDuration *MaxDuration `form:"max_duration,omitempty" json:"max_duration,omitempty"`
+
+	// Direction Only calls in this direction.
+	Direction *Direction `form:"direction,omitempty" json:"direction,omitempty"`
+}
+
+// GetCallStatsParams defines parameters for GetCallStats.
+type GetCallStatsParams struct {
+	// Since Only calls that started at or after this instant.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only calls that started before this instant.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Tz An IANA time zone for days and hours, e.g. `America/New_York`.
+	Tz *string `form:"tz,omitempty" json:"tz,omitempty"`
+}
+
+// GetCallRecordingParams defines parameters for GetCallRecording.
+type GetCallRecordingParams struct {
+	// Variant `mono` (both sides mixed) or `stereo` (one side per channel).
+	Variant *GetCallRecordingParamsVariant `form:"variant,omitempty" json:"variant,omitempty"`
+}
+
+// GetCallRecordingParamsVariant defines parameters for GetCallRecording.
+type GetCallRecordingParamsVariant string
+
+// GetDocsScriptParams defines parameters for GetDocsScript.
+type GetDocsScriptParams struct {
+	// AcceptEncoding The script is sent gzip-compressed to clients that accept it.
+	AcceptEncoding *string `json:"Accept-Encoding,omitempty"`
 }
 
 // CreatePhoneNumberJSONRequestBody defines body for CreatePhoneNumber for application/json ContentType.
@@ -353,9 +569,21 @@ type ServerInterface interface {
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx echo.Context, params ListCallsParams) error
+	// StreamCallEvents Live call updates
+	// (GET /api/calls/events)
+	StreamCallEvents(ctx echo.Context, params StreamCallEventsParams) error
+	// ExportCalls Export calls as CSV
+	// (GET /api/calls/export.csv)
+	ExportCalls(ctx echo.Context, params ExportCallsParams) error
+	// GetCallStats Call statistics
+	// (GET /api/calls/stats)
+	GetCallStats(ctx echo.Context, params GetCallStatsParams) error
 	// GetCall Get a call
 	// (GET /api/calls/{id})
 	GetCall(ctx echo.Context, id openapi_types.UUID) error
+	// GetCallRecording Play a call's recording
+	// (GET /api/calls/{id}/recording)
+	GetCallRecording(ctx echo.Context, id openapi_types.UUID, params GetCallRecordingParams) error
 	// ListPhoneNumbers List the clinic's phone numbers
 	// (GET /api/phone-numbers)
 	ListPhoneNumbers(ctx echo.Context) error
@@ -371,6 +599,12 @@ type ServerInterface interface {
 	// UpdatePhoneNumber Update a phone number
 	// (PATCH /api/phone-numbers/{id})
 	UpdatePhoneNumber(ctx echo.Context, id PhoneNumberId) error
+	// GetDocs API reference
+	// (GET /docs)
+	GetDocs(ctx echo.Context) error
+	// GetDocsScript API reference viewer script
+	// (GET /docs/redoc.standalone.js)
+	GetDocsScript(ctx echo.Context, params GetDocsScriptParams) error
 	// GetHealth Liveness check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -410,6 +644,13 @@ func (w *ServerInterfaceWrapper) ListCalls(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
 	// ------------- Optional query parameter "status" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -438,8 +679,185 @@ func (w *ServerInterfaceWrapper) ListCalls(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
 	}
 
+	// ------------- Optional query parameter "ended_reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ended_reason", ctx.QueryParams(), &params.EndedReason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ended_reason: %s", err))
+	}
+
+	// ------------- Optional query parameter "success" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "success", ctx.QueryParams(), &params.Success, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter success: %s", err))
+	}
+
+	// ------------- Optional query parameter "min_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_duration", ctx.QueryParams(), &params.MinDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_duration: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_duration", ctx.QueryParams(), &params.MaxDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_duration: %s", err))
+	}
+
+	// ------------- Optional query parameter "direction" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCalls(ctx, params)
+	return err
+}
+
+// StreamCallEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamCallEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamCallEventsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Last-Event-ID, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Last-Event-ID: %s", err))
+		}
+
+		params.LastEventID = &LastEventID
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamCallEvents(ctx, params)
+	return err
+}
+
+// ExportCalls converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportCalls(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportCallsParams
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "phone_number_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "phone_number_id", ctx.QueryParams(), &params.PhoneNumberId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter phone_number_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "ended_reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ended_reason", ctx.QueryParams(), &params.EndedReason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ended_reason: %s", err))
+	}
+
+	// ------------- Optional query parameter "success" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "success", ctx.QueryParams(), &params.Success, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter success: %s", err))
+	}
+
+	// ------------- Optional query parameter "min_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_duration", ctx.QueryParams(), &params.MinDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_duration: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_duration", ctx.QueryParams(), &params.MaxDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_duration: %s", err))
+	}
+
+	// ------------- Optional query parameter "direction" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportCalls(ctx, params)
+	return err
+}
+
+// GetCallStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCallStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCallStatsParams
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "tz" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tz", ctx.QueryParams(), &params.Tz, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tz: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCallStats(ctx, params)
 	return err
 }
 
@@ -456,6 +874,31 @@ func (w *ServerInterfaceWrapper) GetCall(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCall(ctx, id)
+	return err
+}
+
+// GetCallRecording converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCallRecording(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCallRecordingParams
+	// ------------- Optional query parameter "variant" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "variant", ctx.QueryParams(), &params.Variant, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter variant: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCallRecording(ctx, id, params)
 	return err
 }
 
@@ -522,6 +965,44 @@ func (w *ServerInterfaceWrapper) UpdatePhoneNumber(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdatePhoneNumber(ctx, id)
+	return err
+}
+
+// GetDocs converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocs(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocs(ctx)
+	return err
+}
+
+// GetDocsScript converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocsScript(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDocsScriptParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Accept-Encoding" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Accept-Encoding")]; found {
+		var AcceptEncoding string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Accept-Encoding, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", valueList[0], &AcceptEncoding, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Accept-Encoding: %s", err))
+		}
+
+		params.AcceptEncoding = &AcceptEncoding
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocsScript(ctx, params)
 	return err
 }
 
@@ -619,6 +1100,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/phone-numbers/:id", wrapper.UpdatePhoneNumber, options.OperationMiddlewares["updatePhoneNumber"]...)
 	router.GET(options.BaseURL+"/api/calls", wrapper.ListCalls, options.OperationMiddlewares["listCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/:id", wrapper.GetCall, options.OperationMiddlewares["getCall"]...)
+	router.GET(options.BaseURL+"/api/calls/stats", wrapper.GetCallStats, options.OperationMiddlewares["getCallStats"]...)
+	router.GET(options.BaseURL+"/api/calls/export.csv", wrapper.ExportCalls, options.OperationMiddlewares["exportCalls"]...)
+	router.GET(options.BaseURL+"/api/calls/events", wrapper.StreamCallEvents, options.OperationMiddlewares["streamCallEvents"]...)
+	router.GET(options.BaseURL+"/api/calls/:id/recording", wrapper.GetCallRecording, options.OperationMiddlewares["getCallRecording"]...)
+	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
+	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
 
 }
 
@@ -706,6 +1193,251 @@ func (response ListCalls500ApplicationProblemPlusJSONResponse) VisitListCallsRes
 	return err
 }
 
+type StreamCallEventsRequestObject struct {
+	Params StreamCallEventsParams
+}
+
+type StreamCallEventsResponseObject interface {
+	VisitStreamCallEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamCallEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamCallEvents200TexteventStreamResponse) VisitStreamCallEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamCallEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StreamCallEvents400ApplicationProblemPlusJSONResponse) VisitStreamCallEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamCallEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StreamCallEvents401ApplicationProblemPlusJSONResponse) VisitStreamCallEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamCallEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StreamCallEvents500ApplicationProblemPlusJSONResponse) VisitStreamCallEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportCallsRequestObject struct {
+	Params ExportCallsParams
+}
+
+type ExportCallsResponseObject interface {
+	VisitExportCallsResponse(w http.ResponseWriter) error
+}
+
+type ExportCalls200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportCalls200TextcsvResponse) VisitExportCallsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportCalls400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCalls400ApplicationProblemPlusJSONResponse) VisitExportCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportCalls401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCalls401ApplicationProblemPlusJSONResponse) VisitExportCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportCalls500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportCalls500ApplicationProblemPlusJSONResponse) VisitExportCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallStatsRequestObject struct {
+	Params GetCallStatsParams
+}
+
+type GetCallStatsResponseObject interface {
+	VisitGetCallStatsResponse(w http.ResponseWriter) error
+}
+
+type GetCallStats200JSONResponse CallStats
+
+func (response GetCallStats200JSONResponse) VisitGetCallStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallStats400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallStats400ApplicationProblemPlusJSONResponse) VisitGetCallStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallStats401ApplicationProblemPlusJSONResponse) VisitGetCallStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallStats500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallStats500ApplicationProblemPlusJSONResponse) VisitGetCallStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCallRequestObject struct {
 	Id openapi_types.UUID `json:"id"`
 }
@@ -781,6 +1513,95 @@ type GetCall500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCall500ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallRecordingRequestObject struct {
+	Id     openapi_types.UUID `json:"id"`
+	Params GetCallRecordingParams
+}
+
+type GetCallRecordingResponseObject interface {
+	VisitGetCallRecordingResponse(w http.ResponseWriter) error
+}
+
+type GetCallRecording302ResponseHeaders struct {
+	Location *string
+}
+
+type GetCallRecording302Response struct {
+	Headers GetCallRecording302ResponseHeaders
+}
+
+func (response GetCallRecording302Response) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
+}
+
+type GetCallRecording400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallRecording400ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallRecording401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallRecording401ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallRecording404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallRecording404ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallRecording500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallRecording500ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1200,6 +2021,61 @@ func (response UpdatePhoneNumber500ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type GetDocsRequestObject struct {
+}
+
+type GetDocsResponseObject interface {
+	VisitGetDocsResponse(w http.ResponseWriter) error
+}
+
+type GetDocs200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsScriptRequestObject struct {
+	Params GetDocsScriptParams
+}
+
+type GetDocsScriptResponseObject interface {
+	VisitGetDocsScriptResponse(w http.ResponseWriter) error
+}
+
+type GetDocsScript200TextjavascriptResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocsScript200TextjavascriptResponse) VisitGetDocsScriptResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -1311,9 +2187,21 @@ type StrictServerInterface interface {
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
+	// StreamCallEvents Live call updates
+	// (GET /api/calls/events)
+	StreamCallEvents(ctx context.Context, request StreamCallEventsRequestObject) (StreamCallEventsResponseObject, error)
+	// ExportCalls Export calls as CSV
+	// (GET /api/calls/export.csv)
+	ExportCalls(ctx context.Context, request ExportCallsRequestObject) (ExportCallsResponseObject, error)
+	// GetCallStats Call statistics
+	// (GET /api/calls/stats)
+	GetCallStats(ctx context.Context, request GetCallStatsRequestObject) (GetCallStatsResponseObject, error)
 	// GetCall Get a call
 	// (GET /api/calls/{id})
 	GetCall(ctx context.Context, request GetCallRequestObject) (GetCallResponseObject, error)
+	// GetCallRecording Play a call's recording
+	// (GET /api/calls/{id}/recording)
+	GetCallRecording(ctx context.Context, request GetCallRecordingRequestObject) (GetCallRecordingResponseObject, error)
 	// ListPhoneNumbers List the clinic's phone numbers
 	// (GET /api/phone-numbers)
 	ListPhoneNumbers(ctx context.Context, request ListPhoneNumbersRequestObject) (ListPhoneNumbersResponseObject, error)
@@ -1329,6 +2217,12 @@ type StrictServerInterface interface {
 	// UpdatePhoneNumber Update a phone number
 	// (PATCH /api/phone-numbers/{id})
 	UpdatePhoneNumber(ctx context.Context, request UpdatePhoneNumberRequestObject) (UpdatePhoneNumberResponseObject, error)
+	// GetDocs API reference
+	// (GET /docs)
+	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
+	// GetDocsScript API reference viewer script
+	// (GET /docs/redoc.standalone.js)
+	GetDocsScript(ctx context.Context, request GetDocsScriptRequestObject) (GetDocsScriptResponseObject, error)
 	// GetHealth Liveness check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -1380,6 +2274,81 @@ func (sh *strictHandler) ListCalls(ctx echo.Context, params ListCallsParams) err
 	return nil
 }
 
+// StreamCallEvents operation middleware
+func (sh *strictHandler) StreamCallEvents(ctx echo.Context, params StreamCallEventsParams) error {
+	var request StreamCallEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamCallEvents(ctx.Request().Context(), request.(StreamCallEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamCallEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamCallEventsResponseObject); ok {
+		return validResponse.VisitStreamCallEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportCalls operation middleware
+func (sh *strictHandler) ExportCalls(ctx echo.Context, params ExportCallsParams) error {
+	var request ExportCallsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportCalls(ctx.Request().Context(), request.(ExportCallsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportCalls")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportCallsResponseObject); ok {
+		return validResponse.VisitExportCallsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCallStats operation middleware
+func (sh *strictHandler) GetCallStats(ctx echo.Context, params GetCallStatsParams) error {
+	var request GetCallStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCallStats(ctx.Request().Context(), request.(GetCallStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCallStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCallStatsResponseObject); ok {
+		return validResponse.VisitGetCallStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetCall operation middleware
 func (sh *strictHandler) GetCall(ctx echo.Context, id openapi_types.UUID) error {
 	var request GetCallRequestObject
@@ -1399,6 +2368,32 @@ func (sh *strictHandler) GetCall(ctx echo.Context, id openapi_types.UUID) error 
 		return err
 	} else if validResponse, ok := response.(GetCallResponseObject); ok {
 		return validResponse.VisitGetCallResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCallRecording operation middleware
+func (sh *strictHandler) GetCallRecording(ctx echo.Context, id openapi_types.UUID, params GetCallRecordingParams) error {
+	var request GetCallRecordingRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCallRecording(ctx.Request().Context(), request.(GetCallRecordingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCallRecording")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCallRecordingResponseObject); ok {
+		return validResponse.VisitGetCallRecordingResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1572,6 +2567,54 @@ func (sh *strictHandler) UpdatePhoneNumber(ctx echo.Context, id PhoneNumberId) e
 	return nil
 }
 
+// GetDocs operation middleware
+func (sh *strictHandler) GetDocs(ctx echo.Context) error {
+	var request GetDocsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocs(ctx.Request().Context(), request.(GetDocsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocsResponseObject); ok {
+		return validResponse.VisitGetDocsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDocsScript operation middleware
+func (sh *strictHandler) GetDocsScript(ctx echo.Context, params GetDocsScriptParams) error {
+	var request GetDocsScriptRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocsScript(ctx.Request().Context(), request.(GetDocsScriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocsScript")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocsScriptResponseObject); ok {
+		return validResponse.VisitGetDocsScriptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -1669,76 +2712,112 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fx7b9tGtv8qB7wXSILSkhw77Ub5y3WbrYs2MRLnFheRIY3II3HW5AwzM5SsDQTsp9kPtp/k4swMXxL1",
-	"cJt4i7v/yeQ8zpzH77yG/hxEMsulQGF0MPwc5EyxDA0q+9d1IgW+KbIpqquYHsSoI8Vzw6UIhsFNgpDT",
-	"EBB2zBMNPO4FYcDpbc5MEoSBYBkGw4DHQRgo/FRwhXEwNKrAMNBRghmjhWdSZcwEw6Ao7EizymmWNoqL",
-	"ebBer2myzqXQaCn7nsXv8FOB2tBfkRQGhf3J8jzlESMK+7mS0xSzb/6midzPje3+W+EsGAb/1a9P33dv",
-	"df/azXKbtg98ARV/QCowCcJUxiuIJWoQ0kDGTJTY50SSYpHpBeswuJRilvLoUWkl4SjUslCRpcYSoGHJ",
-	"TQIkMpMwA3jPtdGWxithUAmW/qiUVI/KVAGFwPscI4MxIG3/qmZtxJTiqO0D5SQOPAYjQWEulePvG2le",
-	"y0LEj0n2Gwm6iJKaxzOrEVyDQcGEI+yDYIVJpOJ/x/ixhR8pjFEYzlINTCFkXGsu5iFkLCVzwzgEvM/J",
-	"HkmZSX1ZFGFuMC5pXzCesmmKj026RrXgpLZMEFn0ZyV9MrTlKzBqBWzOuICUGVSe4lzJCLX+d9BstZVr",
-	"WGKaguMvTAsD3GjwdNDrms1EZC+gxfwORMAlS1NLbpq+nQXDj/tJotHviyxjahWsw89BrmSOynCHkRlx",
-	"Yu5+d6iHFAtU2nIEmIb/ubi+8jaFMXATgp8P01X502K7wcwuyeKY02SWXje2dcDu4VtO/4aRIdH4B0wp",
-	"tgrC4P5kLk/8M5JC7x1b/ur2sKMVE45e2kgUqdfC1uKVb2j6lY/NuWHNgtstmm63wT1iaeoAkoRWLwRM",
-	"xCULHFgS43/gCiM393OAoshody6mFojCQBbG/bzdotjNv6bDDjeFVrG3+nG8ArS5vA4DgfdmHBVKO0Rv",
-	"n/eaaU2Cn7gBEw9gCDQLcjbHV0CsByns45Rp95i04GEycWdp03PboSX2OIaZokNnf0tQoXOtJCaugQsr",
-	"p5TPLEm1CLjhzKANOLiYE0EUkoxzJecKNREyk2rJVOxeoYjt4BnjKe6WV8nnLcoaiiO9we/QnZD4nZLL",
-	"BZ3IJXBDhLcVgGnNtWHCjF1Q1W291ShIuUC4WfKUk0uMkC8wrtkkBTyd3MjJsxB+7J1+e36E7MKAZqLa",
-	"u3/ODEdhnmgf+sFTR8ITDZPXSmYP3DDlgkd7N3RD3Glt6CKXQlfnfNBm0gWNm+rFTM02GkO8I1AMSdE+",
-	"vIdYpilTuufUx0WrsSxoq527+hPRrgpJJ8fMtMLdmBk8MTzDoIPSuIkwh2CghiOaWSgL7GONkRSx3gOj",
-	"XBicOxqtIeyj8CBv3QoKmfesByfw+IjoPwxsXI3xeLo63jn+6uZ8v7JYf5ASm8h4FRzzHdmOwjnXBilk",
-	"8nq/rYsVakYI3Pr8GFO0UVW4ddKDZCmMpAWqcaHSo1iqDVMP1TRdge5Bb+NG2jmoUI5/D4GqiEyhMB7H",
-	"zLBDsUSHnZJZPtHABEtXmmvAe5trYQwzJbMGKjAnlhotY5xxgdoj7w5SvUM6GKboIqJoc4wLlhasNNTD",
-	"568dycGxxqLqmE4z1k4rD84p8vjBULNgOXe7HLXJpn8nVfY61IStTVeyifThtrdr2fq2VW5zZIP2lv43",
-	"IK0DEzfgatPWdmh4Lb9OBdhWb+9xWi6gJaSuSOg1xzSuUvF2hDCjd7vccqM8YTMSO7jXialekbtdIWUy",
-	"Sop5GQ93LLGhBI6set2uY/2ELDXJ9pFq/MF7luWpnXV3cEs/rWunGv07zsejBOSswokqiiGojnhs8x9N",
-	"qE6JZR1Z+qgR4zHBDFEnCdLpd1fQ2KiebZ/498QDRzpLrscsMnzRIdor4d5U52UK4Q5zY1NVuRQgJAhc",
-	"WrbohsynUqbIbGyRsimmbVG9VtJiq74LHuhpu9XY+1Yu6rCu3uyb0/PTF3/59rsXZ4OXwZeEvxqLdrl/",
-	"myPXzsT6fib0kjhpOVYXgdwRjgpI7eZHhR92fzvyxLOorvB1bQ9zCSZRspgnvyNpizfwNyhl38WvHcdo",
-	"auPDELBhPZd22u44YcZSjZt51CE1zdj9LyjmhEbPB4MvrLZMrCCSWSYFLBU3BoUtCbUV+en56Ytn8Jdv",
-	"vzvxqtwg6dvzMMi4KP88PVZnH3yqXcr3wIU2dKfFqwPS/YW7fOyP1EGaULtVB+ksRhwg6oNVzoMqt60D",
-	"1gtqMBKihIk59uDCPYMUZwZkYeAOMdfWw1DYgK+ACcD7POURNzAhRk8gSpEpG6aOKKbIuGjufrqp7C3I",
-	"3wPZD5NqOwAux/be+B8f3bDb5rgTnuVSOXky2iaYc5MU014ks75kOT+JZIxzFP1q63Vzur7j+YnMHcNP",
-	"cknZqXLUfRmV/3Oe6Q8b4J/sWOsu6/L18+36mYB3ry/h5fmL78CX5iGWUZGh6KiPEVFdNThtC+qQsSjh",
-	"Ak8Ustg+oPFDmBSNTswkhImQZjyThbB/LFjKY5ccuCLgJByJCRf2eUs4NLolLMPuUNDTcrSvpoZ2y7KB",
-	"4tdzHbax7XFNQvjXP/5prbt2CRVVneUgNIynO+L1JQrTjNhtFOBbJqGNCxjkqLQUrnfG4rYzeiNbrdxy",
-	"EcoEutMHe4iOOu1rqToZCktLJmvlFUsbilc5ylFY30iNOkreXBA2RLirfuM6iKTwnafyA/YUgOx72+kO",
-	"iZOfCmkQlgkK3zzhYk6sdnrc219s2V7/p5uba3ADrOa2hHQ+OO8q2xlu0m6TSKQy4NPVMuG54yKm3w0K",
-	"m1pgYKf+uQfb23x4d1VqCgrDZ2W7du9OiTG5Hvb7eslNlEwlU3EvxkXZm9P9Paaw2fGhtyUbmnUIZy+h",
-	"g4xth0+iwKhQ3Kzek245fJkiU6guCpemur9el0nEz7/dBNt9o8sU1R1o1Jpb87pD0QOSpusE216F0TDR",
-	"xZQ8O+OWF1afraO2e9THJNa4LiMXM1n2MZm7PuCvU7yv2QYZ48IwLlDRqW0VrmKvZ7jF9Aarg60WZnPB",
-	"OV+gBmRRUpbdtUzR5cM64XmpShdXJwojtEtwbXwOkrHYNcNt8DISF+UiT5lnyLOqjuoY0wQe/apKyzUk",
-	"TMQpxn41m6y6YgzGIzFd2ZFLnCZS3mnbaCFcgwQV9uDHBapVZfCFiFHBpM9yPgG8J6Lbs8t7BmwkOsRp",
-	"+2QX3oFYXBvC91ZsMCoGg7PIjrI/ceJOUMve/kXvn3gd6BFT/Hsp0hXgAhVoRF3WHer8XMSOF0NgQpoE",
-	"lZ9oEahKPvGeRSZdjUTK7xBY2esHKdDJIE3h5/dv3xA5WrA7HEdMYwg8diWADx+ufnCbUYasDcty94Ic",
-	"89nZ2UvbA7m5LNlqwR+4HgnWcN6TXU32SeXPHeyznd56QrY6cUFvyiMUGhtaTzGw4mhc9e0oTe+Xq9RA",
-	"2dL1i+sryl1RaWcHp71Bb0CDZY6C5TwYBme9Qe+M4hBmEgsRpEV9KxX6a46mG8srQdmhIQhckirOuNIG",
-	"piuY1JXKCTyl+AamymrbdAU8ftaDazZH7dWexSPhmCdA5uxTgeBCjSHkTGuYNJqrE1cHJ6vK2RxbXV4j",
-	"YY6mavSGflX6W7OMEpiUDJPyFjtXWOVUmCMj3VRAcZ8G5ivsuEBBbjzFum40EmRMC+xtEGXrEl0NZStu",
-	"CvKs6lzFwTCgrPDSsjhsXUr7uMnpn+QSMptvW8hgjupEUhbGDGRSm+pK2qcCreZ4dUp5xk3QvIYW44wV",
-	"qQmGLwY2HedZkfn4O+PC/XW67YPXYZf824f3mJkrXHBZ6KqT3kWYb5E3KdtMB7Zc4iYFbwlYHE+4cOGg",
-	"84y7Nq385nHXYZrNoL27VzWprebZLkq2i0jHXxTcR4kNUrzRkW5QUDwz6MlzkeNOZdGcospOUvaUFo+n",
-	"Z4ozaS84HCalEMbGNQ8k5XbjDuXzwWDPJamHXY6qLrR03I56W8KQnJV15XUYnLvduxatqOw3rnnaKaeH",
-	"p7Su3K3D4MUx+7QvP66bTTqLRC4msWFMiefEYDYnRAocTt3StNo19D/zeL3TPxBPjrtuBBd7/P75wBbH",
-	"29D5V7TIeQg4b+rux9e6tfu1NW7n1UeWpo+qZOeD88OTqluqX0Ir/4rG++A9ithsFeyOVVxIV91ncOyj",
-	"6NGHqDVut2OYXqfTbhRRdfAV5b9ZQd6hCpXVtJKM3p8JTlqUNaR53Xp+uw6DvPPq0rsqmaLxZV+zXD3l",
-	"glCk0Z/I2AqmWDUm2u0KMumReDppNycmIUy+OYXz0xcnjUf/+sc/n72qUpXy/huDSBbCqJUtYFTRK3Ax",
-	"EsZf7rXfCvhgy+qXFD24stmSNpIihKr3Bxcl3RETRHcjjJiu6Mgj0cilhq4WQyfyT1lK2698SMgd8x2A",
-	"0n7ng5dhRbtmK1L8ZSK7YlLXh2r2GqqC0fcyXn0N1fatr3W75uFLxxu2dfo1CNhlV2WZkDXjukfG3JeH",
-	"J1VfXtCE58+P2aV5h/xLGHxpnpSaNCx6j6F3wncVT7jbZF0wkMmFL735+BouXU7kLaCsnZT1FG3YKiwr",
-	"vchVXXXQYPDevLIGy9VGyZvHE5hiJDN0+VyXqfxgidw0lZa6nu9topJiVffm/l97cseq47Uj3B1Reuyv",
-	"fF7p7X5XDLlXeIPHxJomY/4jwrqjNWEjwO/atx7Sb3/OR9F5zkyUbOvSpW1da1+lmWIa2p8b118oTWld",
-	"RuGxDimpXibotK1xJ0KP/NWjHrx2LfJWP9wDkG+It5vgtuDl2oy+VdSIZkaCG43prPxWyHXdhx47bNXY",
-	"1oU9Bruy19IXRrfU3rX9H9XD+5sGR3n4R7U6fz/nP8n6nCwe7qjLLkLfXU4Nhp93vOlXvb+tAQtbbLbP",
-	"E3tL8u87E7YLj9zPBwNfenWVRRu3UExb5Daarj5LNbLwn6XGzLAp09iJ+P525ldUO7/DLpxvnaDVoAuG",
-	"H2/bWdQCBY2NEozuGiJ6Wx6qlI+v4/dKQneW6231+22OglCu6lcwDZNqjRXL0on9HuTn92/fdPLQL0Dv",
-	"/ygjN9uVnTzbJHg/224SrqtPk+lsns6D3KOT7+XeFuPqVM/GcnMUtHR5RZ9A2V8SQO0+5OwqKNQM/d+L",
-	"X395GENLkrcY2vyo/Isz1NO5k6E2Ej/WtFG0jLYM2UJ4MTgDG9Et+Q5bfkf7/PtMufEF78bnuz2H1GdH",
-	"+YPqA+R9MqCj8iPAoL1Eu9P/8ZbCIaevu4qlXptd1Z5+a1etLzWlakn2bWzliej4WrAszTQqGb5K87bZ",
-	"YmfVl47lrfTy6xYn87Ip2nJK2w2Hy61WOvMktHI/FPGJnJ3YLd1NFt3YxFUWtxd3WuAY7xvIjX9+AC42",
-	"ewVCAvl2FMYrW2PphpC6iXeFHv+JI23hvsojxzZd+aO4Cpf7dwEr2s4J1/Xdh+4uQ64oPx6Jpf2SlBtw",
-	"KaxlKsEPsrjxGWN5c0DzuWCmUBiWnx3phJHINEYKzbOQSKJEmRnaQc5IYJYfdVOHiZVJuJgDpnrraoKb",
-	"ybRG3ah/KbYcCT/dfUVmTRXjELSks9v1yg/26X0qtb8t6hn7mw8tgvXt+v8CAAD//w==",
+	"7H3rcts40uiroHhOVewaWnZiZ3ZG+eVxkm+8lUmysbNbW1FKhMiWhDEJcABQspJy1b7DeYd9sH2SU90A",
+	"bxKpS2Yme/v+WSQINBp9v8Cfg1hluZIgrQmGn4Oca56BBU2/ngsNsRVK4o8ETKxF7n4Gb2S6YjFPU8OE",
+	"ZHYuDEvK0YMgDAQO+qUAvQrCQPIMgmFQDQjCwMRzyDjO+381TINh8H9Oa0hO3VtzesXTtAbi4SEMXsgE",
+	"knfAzQ6g7JxbBjiYTZV2AGr6jB3BYDZgUVwYqzLQJzTqBD+LjvtApzFjN0EL+ozfvwI5s/Ng+OTsLAzs",
+	"KsfxxmohZwTxT/z+eaH5TjQSxCk3FhLGLcuUsQ7sjMsVMxArmZg++DJ+P07KVVrwCSmyIguGNWxCWpiB",
+	"dsAJ+SXApcAPgk7IL4Lu7VxJeF1kE9AvRWpBb4Wxcc4zYSxoSJikj/vgynH+sRszFkkLtKnSGbfBMCgK",
+	"erN5sA3orpNNyG7nwGgBD8Qjw0RSQZJzO68BoRU0/FIIDUkwtLqAw2D50+b6L4s0PbFwb5kBruM5U1Nm",
+	"NZdujGFcJswUWca1ABPSTxwxL+E1j1giZsL2nuovWxkhE7L8/bgL4hshY9hNc8Zy7YlOacanFvwhC2ks",
+	"l7YPOEPTdyIx4RZOrMigE5M3ltvC7CXwDA3thcBNdIio82sTGEUcg9kOx58v314/Msy4oQwWPC2Ix9jP",
+	"RTKDpHwzLVJ2FCFRRceIRaksO4qmPDUQHQ9G8kX1oUc618AkCDsHzY44M7HSELKpBmBIUMcs4zael0MG",
+	"I9mHAr+JJg48xidKpcCdTH8vrUj3J4UJTJWGvaigoJkPpoIHZEaTK2mATuAHnryDXwowFn/FSlqQ9CfP",
+	"81TEhLrTXKtJCtk3P3vVtN+xv3VfuUXb+79klTZmJNqATVSyYokCQ2foTgGfI0iax3YQPITBlZLTVMRf",
+	"FVYUdhqMKnRM0BAAhi2FnTMUgU4d3wuD4uQhDK6lBS15+kJrpb8qUiUrJNznECMpAS7/rEZtzDVKQ3qg",
+	"3YkzkTCrmIZcaYff18q+VIVMvibYrxUy87zGcaXsLEhiAOIjXti50uITJF/78GMNCUgreGpIfGTCGCFn",
+	"Ict4ijwHScjgPkf9VoogHseQW0hK2BdcpHySwtcG3YBeCCRbLhEs/FmdPjLa8hmzesX4jAvJUm7RniCI",
+	"c61QvP0zYCZqFYYtIU2Zwy+bFJYJa5iHA1/XaEYgByRt/QoIAOocAjdN30yD4Yc9NBQZDKvgIfwc5Frl",
+	"oK1wMjJDTMzAdBtCsZIL0MZpJ+5Ul+cpSJiwIfPfs8mq/JOEuoWMpuRJIvBjnr5tLOsMJS++1eRniC0e",
+	"jX/AteaoDO5PZurEP8NTGLzjy5/cGjS6MopwIVmkngpbkzcshNpO+9D8NqxR8HEDpo+bwh01mxOQeGj1",
+	"RGSJlVM5gd7ygoafA5BoM38IhJyQIAoDVVj358cNiN33b3Gzw/VDq9Bb/bE/AbSx/BAGEu7tOC60UR12",
+	"+ltuDB585AZEXoChnXFvWc5n8Iwh6pmS9Bh9DXqMVHDYmbi9tOH52EElpcVlNvEyWY1bHt/Gdq7ILMlB",
+	"ex/TjQud1zYl4SEtmwpt7DNvw+BRq8KSOkQJmcLUMlXYFplvQ3/D9b1ShbRdZzBZjeeq0NsAxvelpZ/w",
+	"FTs6+8ff/t+T82Nn1gJDm4h9UhJChhT65IK+MM+YUdoie0a0n/oEJ4URYPbfx4+q0Ij3HvhNjwFe78CN",
+	"CBksQK/8L5ZrMCD3h8LZ2r2IzEGPE77qskqBgUSFgKAgAj0uNZcz6EBiwlf14ZcORJwWCSR7A/ucr/ow",
+	"hoA2/dgO1gO96RJ7UvWec4tO58qUPiBbcsMSSIFcsC8h2oaT3LcDU3qC+9jmYYDPx4hakoT3PMtRMASX",
+	"GWgR89PXsBz/Vem7zk+V5eleYu7WjXwIvQuxv//YlESlE1q6ITXoFSxNkg835E5NhzVrdxz5NunWxUp/",
+	"mQM5UOCUEPlRpIVSMSWBWysYYQW3QOEJIWe4SfS0xrlWM+1cu6nSS64T94qgx4dcpNCvjUotsgFZQy0q",
+	"b870aMYQtUmKDgUzc7VkgmiyLca5MYL8w17eQNukGsVSIYHdLkUq0OCPQSwgqdGkJDuKblV0HLIXg8ff",
+	"XuyhmcIAvwS9df2cWwHSPjIl0x05EB4ZFr3UKjtwwVRIEW9d0A1xuyXHTC2lqfZ50GLKucTr5MVtjTYc",
+	"g7hDky9EQnt/wxKVplxT6KRmK1XgUr2r+h3hqhqQJsfc7i81kqb9dEDIOQzKwOXYBzm3GIlV7NIzwjYI",
+	"d+J23QDZ+YFI9ogVhgFFDSAZT1b7m/4/uW9+WJEluxOS9bhqJxVuqKQOWqxswhiYII/GK6MW5fid7gRL",
+	"Q6xIUI0Lne6FUh9yOojSavtl33AffgMa1PhLANRFbAsNyTjhlu/ylDr41AcRueTpygjD4J4iSZCwqVZZ",
+	"Qypwdyy1tExgKiQYL3l7QPUKaacT5kOF4zqIud/+a0Wyc6wlqTrG3YyNo8qd3xR5crCoWfBcuFX2WmTd",
+	"e6E0RGkQNFNmbVWyLunDTW3X4vWwI9uxjpE12Fv03xBpHTIxXM+QtUm5h8Lr8+skgE3y9hqnpQJah9Rn",
+	"Cd1Wlt+ahSDNEvRYc9uRi3Cu3Sk7cn98w5xVc/yMnbHlHMjS186Zk0pCtzbb0F58AZrPYNylV9ZcjQXo",
+	"hvPIOCu/+XUQ0JSNWPy62urzvRo5VYmrpOmKHbVlgsMnJJRI3Zzem4WdSzetyh4ApLJsBSUMSvsD6V6L",
+	"DOxxt4WyywTZQJmbrOvIOtKWTXZ2uN4wjNeN6CYd9q62hXZa2+1igtKD3OCALcSQeK5oib1Ok0LIwrrp",
+	"duJyDT9+yhJN5UxdW9iIfxyyl3VrarsQXhNmbt4umF4KSJMqidGGZorv+kz+RmKHYrk0eNCJXK8ku81s",
+	"YdhSKzkrI4mDnU6pA6uet2tbPwJP7XxzS7VtUzve6m63H+w+61ypDAYdcphliGsH73l3uf/0arO2A7nC",
+	"p8y9AVS5Z2iDxiKhsLVBc9XVF5Qus3eHIRmj/USMiWyPf3d5w434SAcKvsDR2dMLEGbMYysWHXR1Ld2b",
+	"ar+oXu4gt5RhUEvJpGISlk41NQiuyumGQconkLbp5KVWZDSau+BAF6Kbh7zTIGTtr9aLffP44vHT7779",
+	"w9Pzs++D39Kuq42sPr+GUhu1RnQJdRLvZr1Qpa5O2YkPWnwvv4rWp5EnHkV1YrZreTZTzM61KmbzL4i1",
+	"J2uGZVCefRe+erbRpMbDTLsG91zRZ/0OEJU7rAeIdpHpelHLb0q2XK5YrLJMSbbUwlqQlMlrE/LRxeOn",
+	"x+y7b/9w4km5AdK3FzvKbHpo9uBd9RHfgROt0c7OEGbjdF8JY39t+qopajfC0J05pB1Adeut0gQ+wIru",
+	"NmC3KMBDDK5NotwnXrO75KzvKMddMqG07yrkbDf1Gkh+nyf78PUmo5GdY5hVLJ5zOYMBu3TPqiQGuwPI",
+	"DalxdDrhGeOSwX2eilhYFiE1RyxOgWsKclCZUyZkc/XH6xKlpVe36MXDWKcdPinHDl77Pz64YR+b405E",
+	"livt6JPjMsFM2HkxGcQqO1U8FyexSmAG8rRa+qH5ubkT+YnKHcJPcoXUpx10v41c+dfc06+Wcv9i23ro",
+	"4i5fW7KZfZHs3csr9v3F0z8wX7bCEhUXmU+srlmnKoGuDI6hYhOW8XguJJxo4Ak9wPFDFhWNKqUoZJFU",
+	"djxVhaQfC56KxLm2zlOOwpGMhKTnrcPB0a3DsvwOJD4tR/tKg5CWLIuL/Hyu+mxM9V9RyP7xt78Td9d6",
+	"t4KqM5kAlndVLJJHtgRpmz6ZL0mmcqKQjC/OctBGSVdXxpO2xn+tWmXD5STo63U7iLSJjpjJS6U7EcqW",
+	"BCZveY5L8ncqL3QvhdpwfjvSuq40s6vG97ZRXYcE37krP2BL+oDeU1V1iJj8pVAWXFTMFRYJOUNUOzoe",
+	"bA/Vb87/4+3t27K2ACm3dUgXZxedISdh026WmCttfbV1VTBwJ1zJdQPCJhVY1kt/7sHmMu/fXZeUAtKK",
+	"aVnKuHWlubW5GZ6emqWw8XyiuE4GCSzKujVzuoUV1quh8G2JhmYU2/FL6ERGl8JvVmMcEgk4PNnSHZro",
+	"jxLgIhAXWtjVDU7nC4SAa9CXhQuSuF8vS5Ppj3+5DTbrva5S0HfMgDGCWP8O5IAhpbkKTsrCW8MiU0zQ",
+	"6uCCzom2QEYErVEfAR6bqw4UcqrK+kPuyn59+fNNfaQs40JaLiRo3C3ll6qj98RA+qZBBsFG6WFzwplY",
+	"gGHA43mZUDYqBRcQMXORl2R+eX2iIQaaQlQlJxlPXBErGVYjeVlOcsQ9Qo6rDKFDTFMommdVXMawOZdJ",
+	"6vt8hCted2kGSEZysqKRS5jMlbpzXQ8oc9kcNAzYCyohKoVRIRPQLDrluYgY3CPQ7a/L+mA+kh3HSfVt",
+	"l165kcwdsh/o2NioODs7j2kU/QmR20F99vQL3z/yNDBApPj3SqYrKndiBsCUgac6QCMTh4sh41JR2b77",
+	"kKRjFX2Aex7bdDWSqbgDxssaXaYkuDNIU/bHmzevERwj+R2MY24gZCJxMaD376+fu8WsyMBYnuXuBRoN",
+	"5+fn31N2//aqRCspJibMSPKGYRH1FcdGla1Rpjv6LIkI5UjkDPJUxCANNKge7XMtwLq80l6UflrOUgvx",
+	"Fq1fvr0OwmAB2jg+eDw4G5zhYJWD5LkIhsH54GxwjjYSt3MSEUhFp5XomoHt1jPVQdHQkElYIilSSRZV",
+	"29U5uIgdoUhkE03UNlkxkRwP2Fs+A+PJnicj6ZAnmcr5LwUwZwYNWc6NYVGjKDJyGV7kqpzPoFWdaRWb",
+	"ga0KNEM/K/42PEPnKkXGRJ+KvpVEnBpy4EibmqFNahj3uWNYgEQTI4U6cDiSyEwLGKwBRYGprkJQOm7U",
+	"C0Q610kwDF4JY6+8a9lsXfywjukf1dJ1qjmRwR3Uc4Ueom+26+shSUUmbKuHJIEpL1IbDJ+eUTzGtbCV",
+	"XU/u1+Ouhrau829v3svMXMNCqMJUFbBdgPnS1oO6Ebv1ZI260z8FewyqChd2jtzs4Ntneiqb22Ogaxza",
+	"Y2Cza3QfAHzf0h5Dmw2U+wxvNIPuMbxRiPRxrSfpydnZlqaDw5oNqgLxjm6DN6V4UNMy4P8QBhdu9a5J",
+	"KyhPG21T9Mnj3Z+0WlgewuDpPuu0m4kemmUhJCGcrUDmRSln0Y7iM5QULioXfMTPapF9ihLL9kvuS3YD",
+	"egH65AbV1QsazIzVwLOSh1uC3cegzJBFPr5NjqizPsfuZRKRbo2c9zI2Vmly18jEqsSvz0WRWk/KFkSn",
+	"cEdSA5GAsxJcebSbmx29VcbONNz86RV7dX1z++L16es3t9cv/3o8YC9wAdowm3NU8CwSSfQMrZw4FVAm",
+	"MdCokhKqvq7oFTf2hPZ+cv088irL100a52UKS1YGJOzIYwDFvk8nOV844avjAbtSGWn+lEqKcIjBn9yw",
+	"OXBtJ6RXjHKQ5FrdoyK8A8gRKSNZoj5Ho/oHrZaGGlgjgu6Gsh9R3eAj0fzjCWjj1SLptaYpN5LcsMIU",
+	"PHVKkrMp2Hh+MuG4F4eVLoV0Q3AgSTma2KWXUAOIqvGWdJ07iLL8NHRBAlNk4LtfRa2p3CZqjdA6kH7F",
+	"sKkXdgsXC/fWMcWJw3VbunR0UHY0WtGHLXoTBmlt6O3j0jYOWUSvy+fov/pXSPUjGSXc8iH7PApEMgpC",
+	"Ngp8zZL7QePpL8cffkiVWBoFD2Q9/nsJsoUvqHU5sT1E2D21LMZmcYAB6ppK0StYt/XKAsBUGNs2U6k2",
+	"8OrmzyN5hFb+xePvzkLGPYsxrZYhe3/78uS74wFz/AHJkLJfPsJVahZ0H2LlOnpZBpnSq8FIXkGVNeHM",
+	"5GjjmjmAZUtVpN6ZQ6lFybMi5SQ8cg1TcQ+Jl1SPoi5mfUEI6rEf/9dO+k+1k0iUea44UIJ5Hw1dpqub",
+	"PyNpk3b+9zKJHNmXnhBx7k5ZYso+uW4xQtWVZJBMNPC7hIq4u+ygtVZ+IVn0gbpkQkZNMsdoFuGOiqoC",
+	"uQx2oFIfslgVaGpNqr4vWnS11obnIh5McwvhSJbVcj5QolBi+d3LhPk8ZNXOVQVTOrvlXH/XSFYNXiyy",
+	"nyJ3fQaOb0apBuz5Zu+Xl06mCnN8Aq3MAI1BxEPEvHdJmcvzM9c+5q88iAhHFMEX8bw10rUpV21oGV+N",
+	"pMm5rK6SOf/2W5qrSxD+D9i6GfJQSfgFUmgj63R9+fqy7pkjw5D2jVil7sOQuUt71ru8oj7n2H7qdtmD",
+	"97dXm1UUh9tDv87ZcpjuNZO4FcaK+N/M1cKNNYDfKVM+i+ShV6Sg27lfhzS73BLyvDijwrBOct/HNq+8",
+	"rd/n4p7fm8626bGvSlwXZxe7P6ou1vgtqPF/wPrw416EeFp1JvSS5Dtw3Rgkb7nL6Z2k1CP4/t2rtVrR",
+	"arpB2WFTPSEdMJK5FgtuYeidT70Azbi583cjON94qsHMafaKDVAV3sGKHTkdUAZeeTxH39pHOkDaY+KS",
+	"KemcCY/vEGh8i5O50ELd4AMyOVFTugKtvOgEOYeSqX5OfDXnhklVb4RRdJ+q8puKfouGeVch+Z/Pext6",
+	"KMqUVBE7mig7Z0YkYFiGPgTdmRS5BpaIHaGCwrek7uM5lxLS3nvjFlwLLnvCxwEu2Cgd9j/dSh3Vwhvi",
+	"4vzsSV9yvDwiQfFtPJ5XyokRBNVHP/Dj8nFv2nqTxGva7rrZqbag/6Ply9sUbcUNdt8ibJo1uf22tEud",
+	"VR2Rjg3IH3epwLptsu2EDzqTIw2/0gS/o7JZL9Xs0TuVim4lcwf/SuHhFmSN03zbev7xIQzyztaid1XS",
+	"GseXSqGcncKbLu3vjzjjKzaBqgK4XReMMmwkj6J2FXAUsuibx+zi8dOTxqN//O3vx8+qlHDpdHDnMekV",
+	"FbFUWUImvGB3iueRKZ0Joi8lB+yagnNeU1RF9uyyhDvmEuFudPFOVrjlkWzkrIeuHgd35J/yFJdf+dSb",
+	"cMj37ppAe+37sILd8BUS/nKuulSKK/huFvVWRUM/qGT1e5C2rzF/aBeR+PLBNd56/HsA0MdXjds66gP5",
+	"ygbe97s/qm6mww+ePNlnleYdW78Fw5fsyXiL07cweqf4rpwX14/eJQYytfDlV2U0wNV/lxxQ1qiUdSvG",
+	"8lVY5XmErqs7DN26+IwYVui1skeRRGwCscrA5c27WOU5AbnOKi1yvdjardC4BuY/3G1wqNqfOsJ+93U9",
+	"/lVquy9yWLce3tnXlDWtCNd/gw+5NyUcFjdrXx+Mtn3ObTzvaBtxiVOfIZxAGtKfa31mFIBsdn2JxITo",
+	"uSzn4Kit0XxkRr7Hb8BeujaJVk+EF0C+KaLdCEGFRa7U3JcLN6yZkRTWQDotU60u5zv0soOq86j+zstg",
+	"V1609AVoG2TvWj++qob33SZ7afivynW+Ee6/ifvcWRyuqMtqzVN3vUUw/Nzz5rSqHt4YsKCiPnqeqHhb",
+	"BZ8w1e27TINMSlP4HSQqDp193Qi1TITkesWOpGJXz18fd8r65yrew1mjNNbcZukX5LF+vP3pla8taxY4",
+	"B8MPH5sn4C7pnIIGd49Zifk3JcQl2hFHpxp3PEBplPAUWfpnsy2WptAfqkezSSGTlK6Z9qiSeeZFhV6F",
+	"zMxFnjtXpMZjL/puyjs5d0aZfEgZfR2Qls0+ifwESVUDla1Y5eNpZQqablPdVoRxSSNOXshY+YBA/+Hs",
+	"maz8mS94fUPpoVUX9PuAg2YLAeiOVfea9h77nK4J+NRfJeWNmidnZ7760xU3kkmPKC9ycjSrG62tKvyN",
+	"1gm3fMINdJ6wv57gd5TIfoU+E6i1g62YfSUWIHFsPIf4bhsyfSnxoAS0t2CDijLe5CDx1KqSaW5YVM2x",
+	"4lka0WVrf7x587oTh34CfP9rEbneMdGJs3WAt6OtLVe5YR7OndjDnW/F3gbiGuF3dHNmIHHqUmajveJ7",
+	"qMC4O6C7Ym01Qv96+dOrwxBagnwgX/9KhHo4exFKTuq+rO1uIqqYtvRmQvb07JyRs7MUPbz8Dtf557Fy",
+	"4/LvtZu/B86IOd/LVKruLt92BrhVsYcwaE/Rbjb68BGVhqPXXpXmqNlVWuDfxv+DHk8pVVfEKbkdHoiO",
+	"qzjLqGUjyOcDmG+aXT68uka0vBml1OHuzMu+jJa9tpl/udro5uEehFZYZDNZZRqLuKD75uSOChzifQ9L",
+	"4/8mMOe2PGNSMTR7QVpRZ0v81I1D6gbeGX7+/lBcwl15iYptsvJbccFf958GVricO1xXdTp0tb65Vgsw",
+	"I7mky72EZS6646phpLHAk8YdoWXzkhEzyW2hIaz+Mcic45EZiDXY49CVTpYFtGqKB0b4qP+nBpcrS8V/",
+	"kJqN7ij3JTcGTCM0rPlyJP3n7opGYlVIQmYU7p3mK+/6x/epMr521iP2L97qDh4+Pvz/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -167,13 +167,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
+	hub := calls.NewHub(pool, log)
+	go hub.Run(ctx)
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:          log,
 		Pool:         pool,
 		Verifier:     verifier,
 		PhoneNumbers: phonenumbers.NewService(db, cfg.DefaultRegion),
-		Calls:        calls.NewService(db),
+		Calls:        calls.NewService(db, newVAPI(cfg), log),
 		Lifecycle:    lifecycle,
+		Hub:          hub,
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
 	})
@@ -190,6 +193,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Live streams never finish by themselves; ending them lets shutdown complete.
+	srv.RegisterOnShutdown(hub.Close)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		return err
@@ -221,11 +226,15 @@ func newLifecycle(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (*cal
 	}
 	return calls.NewLifecycle(calls.LifecycleConfig{
 		Pool:   pool,
-		VAPI:   vapi.NewClient(cfg.VapiBaseURL, cfg.VapiAPIKey, cfg.VapiTimeout),
+		VAPI:   newVAPI(cfg),
 		Spool:  sp,
 		Region: cfg.DefaultRegion,
 		Log:    log,
 	}), nil
+}
+
+func newVAPI(cfg config.Config) *vapi.Client {
+	return vapi.NewClient(cfg.VapiBaseURL, cfg.VapiAPIKey, cfg.VapiTimeout)
 }
 
 // reprocessEvery drains the spool and reapplies due inbox events until ctx ends. Every
@@ -243,6 +252,9 @@ func reprocessEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycl
 			log.Warn("reprocessing failed", slog.String("error", err.Error()))
 		} else if n > 0 {
 			log.Info("reprocessed webhook events", slog.Int("attempted", n))
+		}
+		if err := lc.PruneEvents(ctx); err != nil {
+			log.Warn("pruning live-update history failed", slog.String("error", err.Error()))
 		}
 		select {
 		case <-ctx.Done():

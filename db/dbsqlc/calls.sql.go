@@ -14,7 +14,7 @@ import (
 )
 
 const getCall = `-- name: GetCall :one
-SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
 WHERE c.user_id = $1 AND c.id = $2
@@ -58,6 +58,7 @@ func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, e
 		&i.CallSummary.Cost,
 		&i.CallSummary.CreatedAt,
 		&i.CallSummary.UpdatedAt,
+		&i.CallSummary.Succeeded,
 		&i.Transcript,
 		&i.Messages,
 	)
@@ -134,17 +135,78 @@ func (q *Queries) InsertCall(ctx context.Context, arg InsertCallParams) (Call, e
 	return i, err
 }
 
+const listCallEventsAfter = `-- name: ListCallEventsAfter :many
+SELECT id, call_id, kind, status, created_at FROM call_events
+WHERE user_id = $1 AND id > $2
+ORDER BY id
+LIMIT $3
+`
+
+type ListCallEventsAfterParams struct {
+	UserID   string
+	AfterID  int64
+	RowLimit int32
+}
+
+type ListCallEventsAfterRow struct {
+	ID        int64
+	CallID    uuid.UUID
+	Kind      string
+	Status    string
+	CreatedAt time.Time
+}
+
+// The tenant's call changes after an event id, oldest first: what a reconnecting live
+// stream missed.
+func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAfterParams) ([]ListCallEventsAfterRow, error) {
+	rows, err := q.db.Query(ctx, listCallEventsAfter, arg.UserID, arg.AfterID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListCallEventsAfterRow{}
+	for rows.Next() {
+		var i ListCallEventsAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CallID,
+			&i.Kind,
+			&i.Status,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listCalls = `-- name: ListCalls :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at
-FROM call_summaries
-WHERE user_id = $1
-  AND started_at >= $2
-  AND started_at < $3
-  AND (started_at, id) < ($4::timestamptz, $5::uuid)
-  AND ($6::text IS NULL OR status = $6)
-  AND ($7::uuid IS NULL OR phone_number_id = $7)
-ORDER BY started_at DESC, id DESC
-LIMIT $8
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded FROM call_summaries c
+WHERE c.user_id = $1
+  AND c.started_at >= $2
+  AND c.started_at < $3
+  AND (c.started_at, c.id) < ($4::timestamptz, $5::uuid)
+  AND ($6::text IS NULL OR c.status = $6)
+  AND ($7::uuid IS NULL OR c.phone_number_id = $7)
+  AND ($8::text IS NULL OR c.ended_reason = $8)
+  AND ($9::boolean IS NULL OR c.succeeded = $9)
+  AND ($10::integer IS NULL OR c.duration_seconds >= $10)
+  AND ($11::integer IS NULL OR c.duration_seconds <= $11)
+  AND ($12::text IS NULL OR c.direction = $12)
+  AND ($13::text IS NULL OR c.id IN (
+        SELECT d.call_id FROM call_details d
+        WHERE d.user_id = $1 AND d.search @@ websearch_to_tsquery('english', $13)
+        UNION ALL
+        SELECT n.id FROM calls n
+        WHERE n.user_id = $1 AND $14::text IS NOT NULL
+          AND (n.caller_number LIKE '%' || $14 || '%'
+               OR n.clinic_number LIKE '%' || $14 || '%')))
+ORDER BY c.started_at DESC, c.id DESC
+LIMIT $15
 `
 
 type ListCallsParams struct {
@@ -155,12 +217,21 @@ type ListCallsParams struct {
 	BeforeID        uuid.UUID
 	Status          *string
 	PhoneNumberID   *uuid.UUID
+	EndedReason     *string
+	Succeeded       *bool
+	MinDuration     *int32
+	MaxDuration     *int32
+	Direction       *string
+	Query           *string
+	Digits          *string
 	RowLimit        int32
 }
 
-// One keyset page, newest first. The bounds are always present (the caller passes
-// infinity and the largest uuid for "no bound") so that even a generic plan reads the
-// (user_id, started_at, id) index as a range instead of filtering from the top.
+// One keyset page, newest first. The bounds are always present (the caller passes the
+// widest instants and the largest uuid for "no bound") so that even a generic plan reads
+// the (user_id, started_at, id) index as a range instead of filtering from the top. A
+// search (query) collects its matches from the two GIN indexes: full text over summary and
+// transcript, and trigrams over the numbers' digits.
 func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSummary, error) {
 	rows, err := q.db.Query(ctx, listCalls,
 		arg.UserID,
@@ -170,6 +241,13 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 		arg.BeforeID,
 		arg.Status,
 		arg.PhoneNumberID,
+		arg.EndedReason,
+		arg.Succeeded,
+		arg.MinDuration,
+		arg.MaxDuration,
+		arg.Direction,
+		arg.Query,
+		arg.Digits,
 		arg.RowLimit,
 	)
 	if err != nil {
@@ -203,6 +281,7 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 			&i.Cost,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Succeeded,
 		); err != nil {
 			return nil, err
 		}
@@ -212,6 +291,24 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 		return nil, err
 	}
 	return items, nil
+}
+
+const refreshCallSearch = `-- name: RefreshCallSearch :exec
+UPDATE call_details d
+SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, ''))
+FROM calls c
+WHERE d.user_id = $1 AND d.call_id = $2 AND c.id = d.call_id
+`
+
+type RefreshCallSearchParams struct {
+	UserID string
+	CallID uuid.UUID
+}
+
+// Indexes a call's summary and transcript for search, after a report stored them.
+func (q *Queries) RefreshCallSearch(ctx context.Context, arg RefreshCallSearchParams) error {
+	_, err := q.db.Exec(ctx, refreshCallSearch, arg.UserID, arg.CallID)
+	return err
 }
 
 const upsertCallDetails = `-- name: UpsertCallDetails :exec

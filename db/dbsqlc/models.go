@@ -43,6 +43,16 @@ type CallDetail struct {
 	UserID     string
 	Transcript *string
 	Messages   json.RawMessage
+	Search     interface{}
+}
+
+type CallEvent struct {
+	ID        int64
+	UserID    string
+	CallID    uuid.UUID
+	Kind      string
+	Status    string
+	CreatedAt time.Time
 }
 
 type CallSummary struct {
@@ -69,6 +79,7 @@ type CallSummary struct {
 	Cost               *float64
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	Succeeded          bool
 }
 
 type PhoneNumber struct {

@@ -272,3 +272,16 @@ func (q *Queries) PhoneNumberBelongsTo(ctx context.Context, arg PhoneNumberBelon
 	err := row.Scan(&exists)
 	return exists, err
 }
+
+const pruneCallEvents = `-- name: PruneCallEvents :execrows
+DELETE FROM call_events WHERE created_at < now() - interval '1 day'
+`
+
+// Live-update history older than a day is no longer needed to resume a stream.
+func (q *Queries) PruneCallEvents(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneCallEvents)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -1,16 +1,30 @@
 -- name: ListCalls :many
--- One keyset page, newest first. The bounds are always present (the caller passes
--- infinity and the largest uuid for "no bound") so that even a generic plan reads the
--- (user_id, started_at, id) index as a range instead of filtering from the top.
-SELECT *
-FROM call_summaries
-WHERE user_id = @user_id
-  AND started_at >= @since
-  AND started_at < @until
-  AND (started_at, id) < (@before_started_at::timestamptz, @before_id::uuid)
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(phone_number_id)::uuid IS NULL OR phone_number_id = sqlc.narg(phone_number_id))
-ORDER BY started_at DESC, id DESC
+-- One keyset page, newest first. The bounds are always present (the caller passes the
+-- widest instants and the largest uuid for "no bound") so that even a generic plan reads
+-- the (user_id, started_at, id) index as a range instead of filtering from the top. A
+-- search (query) collects its matches from the two GIN indexes: full text over summary and
+-- transcript, and trigrams over the numbers' digits.
+SELECT * FROM call_summaries c
+WHERE c.user_id = @user_id
+  AND c.started_at >= @since
+  AND c.started_at < @until
+  AND (c.started_at, c.id) < (@before_started_at::timestamptz, @before_id::uuid)
+  AND (sqlc.narg(status)::text IS NULL OR c.status = sqlc.narg(status))
+  AND (sqlc.narg(phone_number_id)::uuid IS NULL OR c.phone_number_id = sqlc.narg(phone_number_id))
+  AND (sqlc.narg(ended_reason)::text IS NULL OR c.ended_reason = sqlc.narg(ended_reason))
+  AND (sqlc.narg(succeeded)::boolean IS NULL OR c.succeeded = sqlc.narg(succeeded))
+  AND (sqlc.narg(min_duration)::integer IS NULL OR c.duration_seconds >= sqlc.narg(min_duration))
+  AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
+  AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
+  AND (sqlc.narg(query)::text IS NULL OR c.id IN (
+        SELECT d.call_id FROM call_details d
+        WHERE d.user_id = @user_id AND d.search @@ websearch_to_tsquery('english', sqlc.narg(query))
+        UNION ALL
+        SELECT n.id FROM calls n
+        WHERE n.user_id = @user_id AND sqlc.narg(digits)::text IS NOT NULL
+          AND (n.caller_number LIKE '%' || sqlc.narg(digits) || '%'
+               OR n.clinic_number LIKE '%' || sqlc.narg(digits) || '%')))
+ORDER BY c.started_at DESC, c.id DESC
 LIMIT @row_limit;
 
 -- name: GetCall :one
@@ -37,3 +51,18 @@ VALUES (@call_id, @user_id, sqlc.narg(transcript), coalesce(sqlc.narg(messages):
 ON CONFLICT (call_id) DO UPDATE SET
     transcript = coalesce(excluded.transcript, call_details.transcript),
     messages   = coalesce(sqlc.narg(messages)::jsonb, call_details.messages);
+
+-- name: RefreshCallSearch :exec
+-- Indexes a call's summary and transcript for search, after a report stored them.
+UPDATE call_details d
+SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, ''))
+FROM calls c
+WHERE d.user_id = @user_id AND d.call_id = @call_id AND c.id = d.call_id;
+
+-- name: ListCallEventsAfter :many
+-- The tenant's call changes after an event id, oldest first: what a reconnecting live
+-- stream missed.
+SELECT id, call_id, kind, status, created_at FROM call_events
+WHERE user_id = @user_id AND id > @after_id
+ORDER BY id
+LIMIT @row_limit;

@@ -59,3 +59,7 @@ WHERE id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id, provider, event_key, event_type, payload, headers, attempts;
+
+-- name: PruneCallEvents :execrows
+-- Live-update history older than a day is no longer needed to resume a stream.
+DELETE FROM call_events WHERE created_at < now() - interval '1 day';

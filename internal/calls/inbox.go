@@ -41,8 +41,8 @@ const (
 	typeStatus     = "status"
 )
 
-// Event is one authenticated webhook request as the inbox keeps it.
-type Event struct {
+// webhookEvent is one authenticated webhook request as the inbox keeps it.
+type webhookEvent struct {
 	Provider   string
 	Type       string
 	Key        string // what makes two deliveries the same event
@@ -67,7 +67,7 @@ type storedEvent struct {
 }
 
 // store puts ev in the inbox, or finds it there when it is a repeat delivery.
-func (l *Lifecycle) store(ctx context.Context, ev Event) (storedEvent, error) {
+func (l *Lifecycle) store(ctx context.Context, ev webhookEvent) (storedEvent, error) {
 	headers, err := json.Marshal(ev.Headers)
 	if err != nil {
 		return storedEvent{}, err
@@ -98,7 +98,7 @@ func (l *Lifecycle) store(ctx context.Context, ev Event) (storedEvent, error) {
 // already applied is not applied again unless applyRepeats (the voice webhook, whose
 // repeats must get the same TwiML and whose applying is idempotent). stored reports
 // whether the event is safely in the inbox.
-func (l *Lifecycle) receive(ctx context.Context, ev Event, applyRepeats bool, apply func(context.Context) (result, error)) (res result, stored bool, err error) {
+func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats bool, apply func(context.Context) (result, error)) (res result, stored bool, err error) {
 	st, err := l.store(ctx, ev)
 	if err != nil {
 		return result{outcome: Failed}, false, err
@@ -171,6 +171,12 @@ func (l *Lifecycle) Reprocess(ctx context.Context) (int, error) {
 			n++
 		}
 	}
+}
+
+// PruneEvents drops live-update history older than a day.
+func (l *Lifecycle) PruneEvents(ctx context.Context) error {
+	_, err := l.system.PruneCallEvents(ctx)
+	return tenant.DatabaseError(err)
 }
 
 // maxAttempts bounds reprocessing; an event that failed this often waits for an operator.

@@ -72,7 +72,7 @@ var errNoCallSid = errs.E(errs.Invalid, "validation_failed", "The request has no
 // retries those.
 func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string) (string, Outcome, error) {
 	in, ok := parseInbound(body)
-	ev := Event{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + in.CallSid, Payload: body, Headers: headers}
+	ev := webhookEvent{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + in.CallSid, Payload: body, Headers: headers}
 	if !ok {
 		ev.Key = "invalid:" + digest(body)
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid"))
@@ -96,7 +96,7 @@ func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[st
 // CallSid or with an unknown CallStatus.
 func (l *Lifecycle) TwilioStatus(ctx context.Context, body []byte, headers map[string]string) (Outcome, error) {
 	sc, ok := parseStatus(body)
-	ev := Event{Provider: providerTwilio, Type: typeStatus, Key: "status:" + sc.CallSid + ":" + sc.CallStatus, Payload: body, Headers: headers}
+	ev := webhookEvent{Provider: providerTwilio, Type: typeStatus, Key: "status:" + sc.CallSid + ":" + sc.CallStatus, Payload: body, Headers: headers}
 	if !ok {
 		ev.Key = "invalid:" + digest(body)
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid or unknown CallStatus"))
@@ -118,11 +118,11 @@ func (l *Lifecycle) VapiMessage(ctx context.Context, body []byte, headers map[st
 func (l *Lifecycle) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time, spoolIfDown bool) (Outcome, error) {
 	msg, err := vapi.Decode(body)
 	if err != nil {
-		ev := Event{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+		ev := webhookEvent{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
 		_, _, serr := l.receive(ctx, ev, false, ignore("not a VAPI server message"))
 		return Ignored, errors.Join(errs.E(errs.Invalid, "validation_failed", "The body is not a VAPI server message."), serr)
 	}
-	ev := Event{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+	ev := webhookEvent{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
 	res, stored, err := l.receive(ctx, ev, false, func(ctx context.Context) (result, error) {
 		return l.applyVapi(ctx, msg)
 	})
@@ -460,9 +460,12 @@ func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, er
 		}); err != nil {
 			return err
 		}
-		return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{
+		if err := q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{
 			CallID: ref.id, UserID: string(ref.userID), Transcript: msg.Transcript, Messages: msg.Messages,
-		})
+		}); err != nil {
+			return err
+		}
+		return q.RefreshCallSearch(ctx, dbsqlc.RefreshCallSearchParams{UserID: string(ref.userID), CallID: ref.id})
 	})
 	return res, err
 }

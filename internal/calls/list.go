@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +17,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
 // Page sizes.
@@ -33,19 +36,29 @@ var (
 
 // Service reads a tenant's calls.
 type Service struct {
-	db *tenant.DB
+	db   *tenant.DB
+	vapi *vapi.Client // for fresh recording URLs; may be nil
+	log  *slog.Logger
 }
 
 // NewService returns a Service over db.
-func NewService(db *tenant.DB) *Service { return &Service{db: db} }
+func NewService(db *tenant.DB, vapiClient *vapi.Client, log *slog.Logger) *Service {
+	return &Service{db: db, vapi: vapiClient, log: log}
+}
 
-// Filter selects and pages calls. Zero values mean "no filter"; Limit 0 means DefaultLimit.
+// Filter selects and pages calls. Nil values mean "no filter"; Limit 0 means DefaultLimit.
 type Filter struct {
 	Limit         int
 	Cursor        string
+	Query         *string // full text over summary and transcript, and the numbers' digits
 	Status        *string
 	PhoneNumberID *uuid.UUID
 	Since, Until  *time.Time
+	EndedReason   *string
+	Success       *bool
+	MinDuration   *int32
+	MaxDuration   *int32
+	Direction     *string
 }
 
 // Page is one page of calls, newest first, and the cursor of the next ("" on the last).
@@ -57,41 +70,13 @@ type Page struct {
 // List returns one page of the tenant's calls. Returns Invalid for a limit out of range,
 // a cursor this service did not issue, or since not before until.
 func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error) {
-	limit := f.Limit
-	if limit == 0 {
-		limit = DefaultLimit
+	params, err := f.params(t)
+	if err != nil {
+		return Page{}, err
 	}
-	if limit < 1 || limit > MaxLimit {
-		return Page{}, errs.E(errs.Invalid, "validation_failed", "limit must be between 1 and 200.")
-	}
-	params := dbsqlc.ListCallsParams{
-		UserID:          string(t),
-		Since:           earliest,
-		Until:           latest,
-		BeforeStartedAt: latest,
-		BeforeID:        maxUUID,
-		Status:          f.Status,
-		PhoneNumberID:   f.PhoneNumberID,
-		RowLimit:        int32(limit + 1), // one more tells whether there is a next page
-	}
-	if f.Since != nil {
-		params.Since = *f.Since
-	}
-	if f.Until != nil {
-		params.Until = *f.Until
-	}
-	if !params.Since.Before(params.Until) {
-		return Page{}, errs.E(errs.Invalid, "validation_failed", "since must be before until.")
-	}
-	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return Page{}, err
-		}
-		params.BeforeStartedAt, params.BeforeID = at, id
-	}
+	limit := int(params.RowLimit) - 1
 	var rows []dbsqlc.CallSummary
-	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		rows, err = q.ListCalls(ctx, params)
 		return err
 	})
@@ -107,6 +92,63 @@ func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error)
 	return page, nil
 }
 
+// Validate checks a filter without reading anything; List reports the same errors.
+func (f Filter) Validate() error {
+	_, err := f.params("")
+	return err
+}
+
+// params turns the filter into the list query's parameters for tenant t.
+func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > MaxLimit {
+		return dbsqlc.ListCallsParams{}, errs.E(errs.Invalid, "validation_failed", "limit must be between 1 and 200.")
+	}
+	params := dbsqlc.ListCallsParams{
+		UserID:          string(t),
+		Since:           earliest,
+		Until:           latest,
+		BeforeStartedAt: latest,
+		BeforeID:        maxUUID,
+		Status:          f.Status,
+		PhoneNumberID:   f.PhoneNumberID,
+		EndedReason:     f.EndedReason,
+		Succeeded:       f.Success,
+		MinDuration:     f.MinDuration,
+		MaxDuration:     f.MaxDuration,
+		Direction:       f.Direction,
+		RowLimit:        int32(limit + 1), // one more tells whether there is a next page
+	}
+	if f.Query != nil && strings.TrimSpace(*f.Query) != "" {
+		q := strings.TrimSpace(*f.Query)
+		params.Query = &q
+		// Three digits or more also search the numbers; fewer would match nearly all.
+		if digits := digitsOf(q); len(digits) >= 3 {
+			params.Digits = &digits
+		}
+	}
+	if f.Since != nil {
+		params.Since = *f.Since
+	}
+	if f.Until != nil {
+		params.Until = *f.Until
+	}
+	if !params.Since.Before(params.Until) {
+		return dbsqlc.ListCallsParams{}, errs.E(errs.Invalid, "validation_failed", "since must be before until.")
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return dbsqlc.ListCallsParams{}, err
+		}
+		params.BeforeStartedAt, params.BeforeID = at, id
+	}
+	return params, nil
+}
+
 // Get returns one call with its transcript and messages. Returns NotFound when the id is
 // missing or belongs to another tenant.
 func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.GetCallRow, error) {
@@ -119,6 +161,16 @@ func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.Ge
 		return err
 	})
 	return out, err
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // A cursor is the (started_at, id) of the last call on a page: 8 bytes of Unix

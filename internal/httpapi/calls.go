@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"math"
 
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
@@ -16,16 +17,12 @@ func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) 
 		return nil, err
 	}
 	p := req.Params
-	f := calls.Filter{PhoneNumberID: p.PhoneNumberId, Since: p.Since, Until: p.Until}
+	f := filterOf(p.Q, p.Status, p.PhoneNumberId, p.Since, p.Until, p.EndedReason, p.Success, p.MinDuration, p.MaxDuration, p.Direction)
 	if p.Limit != nil {
 		f.Limit = *p.Limit
 	}
 	if p.Cursor != nil {
 		f.Cursor = *p.Cursor
-	}
-	if p.Status != nil {
-		status := string(*p.Status)
-		f.Status = &status
 	}
 	page, err := s.calls.List(ctx, t, f)
 	if err != nil {
@@ -127,4 +124,28 @@ func utc[T interface{ UTC() T }](t *T) *T {
 	}
 	v := (*t).UTC()
 	return &v
+}
+
+// filterOf reads the filters that the list and the export share.
+func filterOf(q *api.Q, status *api.Status, phoneNumberID *api.PhoneNumberFilter, since *api.Since, until *api.Until,
+	endedReason *api.EndedReason, success *api.Success, minDuration *api.MinDuration, maxDuration *api.MaxDuration,
+	direction *api.Direction) calls.Filter {
+	f := calls.Filter{Query: q, PhoneNumberID: phoneNumberID, Since: since, Until: until, EndedReason: endedReason, Success: success}
+	if status != nil {
+		st := string(*status)
+		f.Status = &st
+	}
+	if direction != nil {
+		d := string(*direction)
+		f.Direction = &d
+	}
+	if minDuration != nil {
+		v := int32(min(*minDuration, math.MaxInt32))
+		f.MinDuration = &v
+	}
+	if maxDuration != nil {
+		v := int32(min(*maxDuration, math.MaxInt32))
+		f.MaxDuration = &v
+	}
+	return f
 }

@@ -35,8 +35,11 @@ type Deps struct {
 	PhoneNumbers *phonenumbers.Service
 	Calls        *calls.Service
 	Lifecycle    *calls.Lifecycle
+	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
+	// Heartbeat is how often a live stream sends a comment line (default 15 s).
+	Heartbeat time.Duration
 }
 
 // Server serves the API.
@@ -47,6 +50,8 @@ type Server struct {
 	phoneNumbers *phonenumbers.Service
 	calls        *calls.Service
 	lifecycle    *calls.Lifecycle
+	hub          *calls.Hub
+	heartbeat    time.Duration
 	twilio       *twilio.Verifier
 	vapiSecret   string
 	specJSON     []byte
@@ -75,9 +80,15 @@ func New(d Deps) (*Server, error) {
 		phoneNumbers: d.PhoneNumbers,
 		calls:        d.Calls,
 		lifecycle:    d.Lifecycle,
+		hub:          d.Hub,
+		heartbeat:    d.Heartbeat,
 		twilio:       d.Twilio,
 		vapiSecret:   d.VapiSecret,
 		specJSON:     specJSON,
+	}
+
+	if s.heartbeat == 0 {
+		s.heartbeat = 15 * time.Second
 	}
 
 	e := echo.New()

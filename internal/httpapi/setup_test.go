@@ -41,6 +41,7 @@ type bundle struct {
 	vapi      *fakeVAPI
 	spoolDir  string
 	lifecycle *calls.Lifecycle
+	hub       *calls.Hub
 }
 
 type setupOptions struct {
@@ -91,9 +92,15 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		o.vapiTimeout = 2 * time.Second
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	vapiClient := vapi.NewClient(fake.server.URL, "vapi-test-api-key", o.vapiTimeout)
+	hub := calls.NewHub(pool, log)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { hub.Run(hubCtx); close(hubDone) }()
+	t.Cleanup(func() { stopHub(); <-hubDone })
 	lifecycle := calls.NewLifecycle(calls.LifecycleConfig{
 		Pool:        pool,
-		VAPI:        vapi.NewClient(fake.server.URL, "vapi-test-api-key", o.vapiTimeout),
+		VAPI:        vapiClient,
 		Spool:       sp,
 		Region:      "US",
 		Log:         log,
@@ -104,15 +111,17 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Pool:         pool,
 		Verifier:     verifier,
 		PhoneNumbers: phonenumbers.NewService(db, "US"),
-		Calls:        calls.NewService(db),
+		Calls:        calls.NewService(db, vapiClient, log),
 		Lifecycle:    lifecycle,
+		Hub:          hub,
+		Heartbeat:    200 * time.Millisecond,
 		Twilio:       twilio.NewVerifier(twilioToken, publicBaseURL),
 		VapiSecret:   vapiSecret,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, lifecycle: lifecycle}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, lifecycle: lifecycle, hub: hub}
 }
 
 // token is a valid session token for sub.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -104,4 +105,33 @@ func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (Call, err
 		return Call{}, fmt.Errorf("%w: POST /call answered without a call id and TwiML", ErrUnavailable)
 	}
 	return Call{ID: out.ID, TwiML: out.PhoneCallProviderDetails.TwiML, Raw: raw}, nil
+}
+
+// RecordingURL asks VAPI for a fresh, short-lived URL of a call's recording (variant
+// "mono" or "stereo"). VAPI answers GET /call/{id}/{variant}-recording with a redirect;
+// the redirect is not followed, its Location is the answer. ok is false when VAPI has no
+// such recording.
+func (c *Client) RecordingURL(ctx context.Context, callID, variant string) (location string, ok bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		c.baseURL+"/call/"+url.PathEscape(callID)+"/"+variant+"-recording", nil)
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	client := *c.http
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "":
+		return resp.Header.Get("Location"), true, nil
+	case resp.StatusCode == http.StatusNotFound:
+		return "", false, nil
+	default:
+		return "", false, fmt.Errorf("%w: GET recording answered %d", ErrUnavailable, resp.StatusCode)
+	}
 }

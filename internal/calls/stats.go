@@ -1,0 +1,90 @@
+package calls
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+)
+
+// Stats is what the dashboard's analytics page shows, computed in SQL from the tenant's
+// own rows.
+type Stats struct {
+	Since, Until   time.Time
+	TimeZone       string
+	Totals         dbsqlc.CallTotalsRow
+	ByStatus       map[string]int64 // every status, zeros included
+	ByEndedReason  []dbsqlc.CallsByEndedReasonRow
+	PerDay         []dbsqlc.CallsPerDayRow
+	ByHour         []dbsqlc.CallsByHourRow
+	PerPhoneNumber []dbsqlc.CallsPerPhoneNumberRow
+}
+
+// AnswerRate is the share of finished calls that ended normally; 0 without any.
+func (s Stats) AnswerRate() float64 {
+	if done := s.Totals.Ended + s.Totals.Failed; done > 0 {
+		return float64(s.Totals.Ended) / float64(done)
+	}
+	return 0
+}
+
+// Statuses lists every call status, in the order of a call's life.
+var Statuses = []string{"initiated", "ringing", "in_progress", "forwarding", "ended", "failed"}
+
+// MaxStatsRange bounds a statistics range, and with it the per-day series.
+const MaxStatsRange = 366 * 24 * time.Hour
+
+// Stats computes the statistics of the calls that started in [since, until) — by default
+// the 30 days before now — with days and hours in the IANA time zone tz (default UTC).
+// Returns Invalid for an unknown zone or a range that is empty or longer than 366 days.
+func (s *Service) Stats(ctx context.Context, t tenant.ID, since, until *time.Time, tz string) (Stats, error) {
+	if tz == "" {
+		tz = "UTC"
+	}
+	// "Local" would mean this server's zone, which no client can know.
+	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		return Stats{}, errs.E(errs.Invalid, "validation_failed", "tz must be an IANA time zone such as America/New_York.")
+	}
+	out := Stats{TimeZone: tz, Until: time.Now().UTC()}
+	if until != nil {
+		out.Until = until.UTC()
+	}
+	out.Since = out.Until.Add(-30 * 24 * time.Hour)
+	if since != nil {
+		out.Since = since.UTC()
+	}
+	if !out.Since.Before(out.Until) || out.Until.Sub(out.Since) > MaxStatsRange {
+		return Stats{}, errs.E(errs.Invalid, "validation_failed", "since must be before until, at most 366 days apart.")
+	}
+	user := string(t)
+	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+		if out.Totals, err = q.CallTotals(ctx, dbsqlc.CallTotalsParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
+			return err
+		}
+		byStatus, err := q.CallsByStatus(ctx, dbsqlc.CallsByStatusParams{UserID: user, Since: out.Since, Until: out.Until})
+		if err != nil {
+			return err
+		}
+		out.ByStatus = make(map[string]int64, len(Statuses))
+		for _, st := range Statuses {
+			out.ByStatus[st] = 0
+		}
+		for _, r := range byStatus {
+			out.ByStatus[r.Status] = r.Calls
+		}
+		if out.ByEndedReason, err = q.CallsByEndedReason(ctx, dbsqlc.CallsByEndedReasonParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
+			return err
+		}
+		if out.PerDay, err = q.CallsPerDay(ctx, dbsqlc.CallsPerDayParams{UserID: user, Since: out.Since, Until: out.Until, Tz: tz}); err != nil {
+			return err
+		}
+		if out.ByHour, err = q.CallsByHour(ctx, dbsqlc.CallsByHourParams{UserID: user, Since: out.Since, Until: out.Until, Tz: tz}); err != nil {
+			return err
+		}
+		out.PerPhoneNumber, err = q.CallsPerPhoneNumber(ctx, dbsqlc.CallsPerPhoneNumberParams{UserID: user, Since: out.Since, Until: out.Until})
+		return err
+	})
+	return out, err
+}

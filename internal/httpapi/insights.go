@@ -1,0 +1,282 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/switchboard-health/switchboard/api"
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+)
+
+// GetCallStats returns the tenant's call statistics.
+func (s *Server) GetCallStats(ctx context.Context, req api.GetCallStatsRequestObject) (api.GetCallStatsResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tz := ""
+	if req.Params.Tz != nil {
+		tz = *req.Params.Tz
+	}
+	st, err := s.calls.Stats(ctx, t, req.Params.Since, req.Params.Until, tz)
+	if err != nil {
+		return nil, err
+	}
+	out := api.GetCallStats200JSONResponse{
+		Since:    st.Since,
+		Until:    st.Until,
+		TimeZone: st.TimeZone,
+		Totals: api.CallTotals{
+			Calls:                  int(st.Totals.Calls),
+			Ended:                  int(st.Totals.Ended),
+			Failed:                 int(st.Totals.Failed),
+			InProgress:             int(st.Totals.Calls - st.Totals.Ended - st.Totals.Failed),
+			AnswerRate:             st.AnswerRate(),
+			TotalDurationSeconds:   int(st.Totals.TotalDurationSeconds),
+			AverageDurationSeconds: st.Totals.AverageDurationSeconds,
+			TotalCost:              st.Totals.TotalCost,
+		},
+	}
+	for _, status := range calls.Statuses {
+		out.ByStatus = append(out.ByStatus, api.StatusCount{Status: api.CallStatus(status), Calls: int(st.ByStatus[status])})
+	}
+	out.ByEndedReason = make([]api.EndedReasonCount, len(st.ByEndedReason))
+	for i, r := range st.ByEndedReason {
+		out.ByEndedReason[i] = api.EndedReasonCount{EndedReason: r.EndedReason, Calls: int(r.Calls)}
+	}
+	out.PerDay = make([]api.DayStat, len(st.PerDay))
+	for i, d := range st.PerDay {
+		out.PerDay[i] = api.DayStat{Date: openapi_types.Date{Time: d.Day}, Calls: int(d.Calls), Minutes: d.Minutes}
+	}
+	out.ByHour = make([]api.HourStat, len(st.ByHour))
+	for i, h := range st.ByHour {
+		out.ByHour[i] = api.HourStat{Hour: int(h.Hour), Calls: int(h.Calls)}
+	}
+	out.PerPhoneNumber = make([]api.PhoneNumberStat, len(st.PerPhoneNumber))
+	for i, p := range st.PerPhoneNumber {
+		out.PerPhoneNumber[i] = api.PhoneNumberStat{
+			PhoneNumberId: p.PhoneNumberID, PhoneNumber: p.PhoneNumber,
+			Calls: int(p.Calls), Answered: int(p.Answered), Minutes: p.Minutes,
+		}
+	}
+	return out, nil
+}
+
+// ExportCalls streams the tenant's calls matching the filters as CSV.
+func (s *Server) ExportCalls(ctx context.Context, req api.ExportCallsRequestObject) (api.ExportCallsResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f := filterOf(p.Q, p.Status, p.PhoneNumberId, p.Since, p.Until, p.EndedReason, p.Success, p.MinDuration, p.MaxDuration, p.Direction)
+	// Once the first byte is out the status is 200 whatever happens: check first.
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return csvExport{ctx: ctx, s: s, t: t, f: f}, nil
+}
+
+var csvHeader = []string{
+	"id", "started_at", "ended_at", "status", "direction", "caller_number", "clinic_number",
+	"assistant_number", "matched_by", "phone_number_id", "duration_seconds", "ended_reason",
+	"success_evaluation", "cost", "summary", "twilio_call_sid", "vapi_call_id",
+}
+
+type csvExport struct {
+	ctx context.Context
+	s   *Server
+	t   tenant.ID
+	f   calls.Filter
+}
+
+func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
+	// An export of a large tenant outlasts the server's write timeout; its length is bounded
+	// by the data, not by the client.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="calls.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	record := make([]string, len(csvHeader))
+	return e.s.calls.Export(e.ctx, e.t, e.f, func(page []dbsqlc.CallSummary) error {
+		for _, c := range page {
+			record = append(record[:0],
+				c.ID.String(), c.StartedAt.UTC().Format(time.RFC3339), timeCell(c.EndedAt), c.Status, c.Direction,
+				cell(c.CallerNumber), cell(c.ClinicNumber), cell(c.AssistantNumber), cell(c.MatchedBy),
+				uuidCell(c.PhoneNumberID), intCell(c.DurationSeconds), cell(c.EndedReason),
+				cell(c.SuccessEvaluation), floatCell(c.Cost), cell(c.Summary), cell(c.TwilioCallSid), cell(c.VapiCallID))
+			if err := cw.Write(record); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// e164 is a whole phone number, which a spreadsheet reads as a number, not a formula.
+var e164 = regexp.MustCompile(`^\+[0-9]{1,15}$`)
+
+// cell writes text that came from callers, VAPI or Twilio. A cell a spreadsheet would
+// evaluate as a formula (starting with = + - @, a tab or a carriage return) is prefixed
+// with an apostrophe, OWASP's advice against CSV injection.
+func cell(v *string) string {
+	if v == nil || *v == "" {
+		return ""
+	}
+	s := *v
+	if strings.ContainsRune("=+-@\t\r", rune(s[0])) && !e164.MatchString(s) {
+		return "'" + s
+	}
+	return s
+}
+
+func timeCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func intCell(v *int32) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.Itoa(int(*v))
+}
+
+func floatCell(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+func uuidCell(v *openapi_types.UUID) string {
+	if v == nil {
+		return ""
+	}
+	return v.String()
+}
+
+// GetCallRecording redirects to a fresh URL of the call's recording.
+func (s *Server) GetCallRecording(ctx context.Context, req api.GetCallRecordingRequestObject) (api.GetCallRecordingResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	variant := "mono"
+	if req.Params.Variant != nil {
+		variant = string(*req.Params.Variant)
+	}
+	loc, err := s.calls.Recording(ctx, t, req.Id, variant)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetCallRecording302Response{Headers: api.GetCallRecording302ResponseHeaders{Location: &loc}}, nil
+}
+
+// StreamCallEvents streams the tenant's call changes as Server-Sent Events.
+func (s *Server) StreamCallEvents(ctx context.Context, req api.StreamCallEventsRequestObject) (api.StreamCallEventsResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resume, after := false, int64(0)
+	if id := req.Params.LastEventID; id != nil && *id != "" {
+		after, err = strconv.ParseInt(*id, 10, 64)
+		if err != nil || after < 0 {
+			return nil, errs.E(errs.Invalid, "validation_failed", "Last-Event-ID must be the id of an event this stream sent.")
+		}
+		resume = true
+	}
+	// Subscribed before the backlog is read, so nothing falls between the two.
+	return eventStream{ctx: ctx, s: s, t: t, sub: s.hub.Subscribe(t), resume: resume, after: after}, nil
+}
+
+type eventStream struct {
+	ctx    context.Context
+	s      *Server
+	t      tenant.ID
+	sub    *calls.Subscription
+	resume bool
+	after  int64
+}
+
+func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error {
+	defer e.sub.Close()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream lives as long as its client
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // tells nginx-style proxies not to buffer the stream
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, "retry: 3000\n: connected\n\n"); err != nil {
+		return err
+	}
+	last := e.after
+	send := func(ev calls.Event) error {
+		if ev.ID <= last {
+			return nil
+		}
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Kind, data); err != nil {
+			return err
+		}
+		last = ev.ID
+		return nil
+	}
+	if e.resume {
+		if err := e.s.calls.EventsAfter(e.ctx, e.t, e.after, func(r dbsqlc.ListCallEventsAfterRow) error {
+			return send(calls.EventOf(r))
+		}); err != nil {
+			return err
+		}
+	}
+	if err := rc.Flush(); err != nil {
+		return err
+	}
+	heartbeat := time.NewTicker(e.s.heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return nil
+		case <-e.sub.Done:
+			return nil
+		case ev := <-e.sub.C:
+			if err := send(ev); err != nil {
+				return err
+			}
+		case <-heartbeat.C:
+			if _, err := io.WriteString(w, ": heartbeat\n\n"); err != nil {
+				return err
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return err
+		}
+	}
+}
