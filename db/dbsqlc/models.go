@@ -79,7 +79,7 @@ type CallSummary struct {
 	Cost               *float64
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
-	Succeeded          bool
+	Succeeded          *bool
 }
 
 type PhoneNumber struct {
