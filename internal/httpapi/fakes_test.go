@@ -27,6 +27,9 @@ type fakeVAPI struct {
 	status   int           // answer status; 0 means 201
 	delay    time.Duration // before answering
 	gate     chan struct{} // when not nil, every answer waits for it to close
+	// recordings maps "<call id>/<variant>" to the URL GET /call/{id}/{variant}-recording
+	// redirects to.
+	recordings map[string]string
 }
 
 type createCallRequest struct {
@@ -42,6 +45,10 @@ func newFakeVAPI(t *testing.T) *fakeVAPI {
 }
 
 func (f *fakeVAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "-recording") {
+		f.serveRecording(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/call" {
 		http.NotFound(w, r)
 		return
@@ -67,6 +74,24 @@ func (f *fakeVAPI) serve(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"id":"vapi-call-%d","orgId":"org_1","type":"inboundPhoneCall","status":"queued",
 		"phoneCallProviderDetails":{"twiml":"<Response><Connect><Stream url=\"wss://phone.vapi.ai/%d\"/></Connect></Response>"},
 		"somethingNew":{"nested":true}}`, n, n)
+}
+
+// serveRecording answers like VAPI: a redirect to a short-lived URL, or 404.
+func (f *fakeVAPI) serveRecording(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer vapi-test-api-key" {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	rest := strings.TrimPrefix(r.URL.Path, "/call/")
+	id, variant, _ := strings.Cut(strings.TrimSuffix(rest, "-recording"), "/")
+	f.mu.Lock()
+	loc, ok := f.recordings[id+"/"+variant]
+	f.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	http.Redirect(w, r, loc, http.StatusFound)
 }
 
 func (f *fakeVAPI) calls() []createCallRequest {
