@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -168,7 +169,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		return err
 	}
 	hub := calls.NewHub(pool, log)
-	go hub.Run(ctx)
+	// The background work ends with ctx, and serve waits for it before closing the pool.
+	var background sync.WaitGroup
+	defer background.Wait()
+	background.Go(func() { hub.Run(ctx) })
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:          log,
 		Pool:         pool,
@@ -183,7 +187,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
-	go reprocessEvery(ctx, cfg.ReprocessInterval, lifecycle, log)
+	background.Go(func() { reprocessEvery(ctx, cfg.ReprocessInterval, lifecycle, log) })
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -243,6 +247,9 @@ func reprocessEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycl
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if ctx.Err() != nil {
+			return
+		}
 		if n, err := lc.DrainSpool(ctx); err != nil {
 			log.Warn("spool not drained", slog.String("error", err.Error()), slog.Int("moved", n))
 		} else if n > 0 {

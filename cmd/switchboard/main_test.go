@@ -62,6 +62,7 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	cfg.DatabaseURL = testpg.EmptyURL(t)
 	cfg.ClerkJWTKey = signer.PublicPEM()
 	cfg.SpoolDir = t.TempDir()
+	cfg.ShutdownTimeout = 10 * time.Second
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
@@ -88,6 +89,14 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
+	// A live stream never ends by itself; shutting down must end it.
+	req, _ = http.NewRequest("GET", "http://127.0.0.1"+port+"/api/calls/events", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil || stream.StatusCode != 200 {
+		t.Fatalf("stream: %v", err)
+	}
+	defer stream.Body.Close()
 
 	cancel()
 	select {

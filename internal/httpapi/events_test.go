@@ -1,0 +1,157 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+type sseEvent struct {
+	id, event string
+	data      map[string]any
+}
+
+// sseClient reads a live stream's events and comment lines.
+type sseClient struct {
+	t        *testing.T
+	events   chan sseEvent
+	comments chan string
+	cancel   context.CancelFunc
+}
+
+func (b *bundle) stream(srv *httptest.Server, token, lastEventID string) *sseClient {
+	b.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/calls/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		b.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		cancel()
+		b.t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	c := &sseClient{t: b.t, events: make(chan sseEvent, 100), comments: make(chan string, 100), cancel: cancel}
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.id != "" {
+					c.events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, ":"):
+				c.comments <- line
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "event: "):
+				ev.event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.data)
+			}
+		}
+	}()
+	b.t.Cleanup(cancel)
+	return c
+}
+
+func (c *sseClient) next() sseEvent {
+	c.t.Helper()
+	select {
+	case ev := <-c.events:
+		return ev
+	case <-time.After(5 * time.Second):
+		c.t.Fatal("no event within 5 s")
+		return sseEvent{}
+	}
+}
+
+func (c *sseClient) none(wait time.Duration) {
+	c.t.Helper()
+	select {
+	case ev := <-c.events:
+		c.t.Fatalf("unexpected event %+v", ev)
+	case <-time.After(wait):
+	}
+}
+
+func TestLiveUpdatesStreamOwnChangesAndResume(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close) // after the streams, which are closed by their own cleanups
+	a, bb := b.token("user_clinic_a"), b.token("user_clinic_b")
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+
+	streamA := b.stream(srv, a, "")
+	streamB := b.stream(srv, bb, "")
+	// Heartbeats keep proxies from closing an idle stream.
+	select {
+	case <-streamA.comments:
+	case <-time.After(2 * time.Second):
+		t.Fatal("no comment line on the stream")
+	}
+	time.Sleep(100 * time.Millisecond) // the hub has the subscriptions
+
+	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LIVE", patientNumber, sharedLine, clinicALine)))
+	created := streamA.next()
+	callID := b.callsOf(a)[0]["id"].(string)
+	if created.event != "created" || created.data["call_id"] != callID || created.data["status"] != "initiated" {
+		t.Fatalf("first event %+v", created)
+	}
+	expect(t, b.twilio("/api/webhooks/twilio/status", url.Values{"CallSid": {"CA_LIVE"}, "CallStatus": {"in-progress"}}), 204)
+	status := streamA.next()
+	if status.event != "status_changed" || status.data["status"] != "in_progress" {
+		t.Fatalf("second event %+v", status)
+	}
+	meta := b.vapi.calls()[0].Body["metadata"].(map[string]any)
+	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	report := streamA.next()
+	if report.event != "report_stored" || report.data["status"] != "ended" {
+		t.Fatalf("third event %+v", report)
+	}
+	// A repeated report changes nothing, so it announces nothing.
+	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	streamA.none(300 * time.Millisecond)
+	// Clinic B saw none of it.
+	streamB.none(100 * time.Millisecond)
+
+	// A client that reconnects with Last-Event-ID gets what followed that event.
+	streamA.cancel()
+	resumed := b.stream(srv, a, created.id)
+	for _, want := range []sseEvent{status, report} {
+		if got := resumed.next(); got.id != want.id || got.event != want.event {
+			t.Errorf("resumed %s/%s, want %s/%s", got.id, got.event, want.id, want.event)
+		}
+	}
+	resumed.none(200 * time.Millisecond)
+	// Clinic B resuming from zero still gets nothing of clinic A's.
+	b.stream(srv, bb, "0").none(300 * time.Millisecond)
+
+	req, _ := http.NewRequest("GET", srv.URL+"/api/calls/events", nil)
+	req.Header.Set("Authorization", "Bearer "+a)
+	req.Header.Set("Last-Event-ID", "yesterday")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("bad Last-Event-ID: status %d", resp.StatusCode)
+	}
+}
