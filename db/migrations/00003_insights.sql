@@ -28,6 +28,28 @@ SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_nu
        END)::boolean AS succeeded
 FROM calls;
 
+-- The ids of the current tenant's calls a search matches. Row-level security would keep
+-- the planner from using the GIN indexes here: the full-text and LIKE operators are not
+-- leakproof, so under a policy they may only filter rows, never drive an index scan. This
+-- function therefore runs as the tables' owner and confines itself to the tenant of the
+-- transaction (app.user_id, never an argument); the query that calls it still reads the
+-- calls through row-level security.
+-- +goose StatementBegin
+CREATE FUNCTION search_call_ids(query text, digits text) RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 200 AS $$
+    SELECT d.call_id FROM call_details d
+    WHERE d.user_id = current_setting('app.user_id', true)
+      AND d.search @@ websearch_to_tsquery('english', query)
+    UNION
+    SELECT n.id FROM calls n
+    WHERE n.user_id = current_setting('app.user_id', true)
+      AND digits IS NOT NULL
+      AND (n.caller_number LIKE '%' || digits || '%' OR n.clinic_number LIKE '%' || digits || '%')
+$$;
+-- +goose StatementEnd
+REVOKE ALL ON FUNCTION search_call_ids(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION search_call_ids(text, text) TO switchboard_tenant;
+
 -- Every change a dashboard shows, in order: what live updates stream and what
 -- Last-Event-ID resumes from. Rows are pruned after a day.
 CREATE TABLE call_events (
@@ -82,6 +104,7 @@ CREATE TRIGGER calls_events AFTER INSERT OR UPDATE ON calls
     FOR EACH ROW EXECUTE FUNCTION record_call_event();
 
 -- +goose Down
+DROP FUNCTION search_call_ids(text, text);
 DROP TRIGGER calls_events ON calls;
 DROP FUNCTION record_call_event();
 DROP TABLE call_events;

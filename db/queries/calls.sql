@@ -2,8 +2,8 @@
 -- One keyset page, newest first. The bounds are always present (the caller passes the
 -- widest instants and the largest uuid for "no bound") so that even a generic plan reads
 -- the (user_id, started_at, id) index as a range instead of filtering from the top. A
--- search (query) collects its matches from the two GIN indexes: full text over summary and
--- transcript, and trigrams over the numbers' digits.
+-- search whose matches are many filters that range by them (search_call_ids, which reads
+-- the GIN indexes; see its comment in the migrations).
 SELECT * FROM call_summaries c
 WHERE c.user_id = @user_id
   AND c.started_at >= @since
@@ -16,14 +16,33 @@ WHERE c.user_id = @user_id
   AND (sqlc.narg(min_duration)::integer IS NULL OR c.duration_seconds >= sqlc.narg(min_duration))
   AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
   AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
-  AND (sqlc.narg(query)::text IS NULL OR c.id IN (
-        SELECT d.call_id FROM call_details d
-        WHERE d.user_id = @user_id AND d.search @@ websearch_to_tsquery('english', sqlc.narg(query))
-        UNION ALL
-        SELECT n.id FROM calls n
-        WHERE n.user_id = @user_id AND sqlc.narg(digits)::text IS NOT NULL
-          AND (n.caller_number LIKE '%' || sqlc.narg(digits) || '%'
-               OR n.clinic_number LIKE '%' || sqlc.narg(digits) || '%')))
+  AND (sqlc.narg(query)::text IS NULL
+       OR c.id IN (SELECT search_call_ids(sqlc.narg(query), sqlc.narg(digits)::text)))
+ORDER BY c.started_at DESC, c.id DESC
+LIMIT @row_limit;
+
+-- name: SearchCallIDs :many
+-- The current tenant's calls a search matches, up to a cap: when they are few, the page is
+-- read by id (ListCallsByID) instead of scanning the tenant's calls for them.
+SELECT id::uuid AS id FROM search_call_ids(@query, sqlc.narg(digits)::text) AS id
+LIMIT @cap;
+
+-- name: ListCallsByID :many
+-- A page of ListCalls restricted to the given calls (a search's few matches). Same filters,
+-- same order, same cursor.
+SELECT * FROM call_summaries c
+WHERE c.user_id = @user_id
+  AND c.id = ANY(@ids::uuid[])
+  AND c.started_at >= @since
+  AND c.started_at < @until
+  AND (c.started_at, c.id) < (@before_started_at::timestamptz, @before_id::uuid)
+  AND (sqlc.narg(status)::text IS NULL OR c.status = sqlc.narg(status))
+  AND (sqlc.narg(phone_number_id)::uuid IS NULL OR c.phone_number_id = sqlc.narg(phone_number_id))
+  AND (sqlc.narg(ended_reason)::text IS NULL OR c.ended_reason = sqlc.narg(ended_reason))
+  AND (sqlc.narg(succeeded)::boolean IS NULL OR c.succeeded = sqlc.narg(succeeded))
+  AND (sqlc.narg(min_duration)::integer IS NULL OR c.duration_seconds >= sqlc.narg(min_duration))
+  AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
+  AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
 ORDER BY c.started_at DESC, c.id DESC
 LIMIT @row_limit;
 
