@@ -1,0 +1,111 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds a headless-capable Chromium: $CHROME_PATH, then the usual names.
+func chromium() string {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// The API reference renders in a real browser from the served contract, with everything
+// it needs coming from this server.
+func TestDocsPageRendersTheOperations(t *testing.T) {
+	t.Parallel()
+	browser := chromium()
+	if browser == "" {
+		t.Fatal("the docs test needs headless Chromium: apt-get install chromium (Debian), or set CHROME_PATH")
+	}
+	b := setup(t)
+	srv := httptest.NewServer(b.handler)
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	defer cancelCtx()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	// Every request the page starts, less those the page's Content-Security-Policy stops
+	// before they leave the browser.
+	var mu sync.Mutex
+	requested := map[network.RequestID]string{}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			requested[e.RequestID] = e.Request.URL
+		case *network.EventLoadingFailed:
+			if e.BlockedReason == network.BlockedReasonCsp {
+				delete(requested, e.RequestID)
+			}
+		}
+	}); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+
+	// chromedp enables the network domain itself, so requests are reported from the start.
+	// Redoc shows one tag's operations at a time, each tag at its own #/<tag> route.
+	pages := map[string][]string{
+		"phone-numbers": {"Register a phone number", "List the clinic's phone numbers", "Delete a phone number"},
+		"calls":         {"List the clinic's calls", "Call statistics", "Export calls as CSV", "Live call updates", "Play a call's recording"},
+		"webhooks":      {"Twilio inbound voice call", "Twilio call status callback", "VAPI server message"},
+	}
+	for tag, ops := range pages {
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/docs#/"+tag),
+			chromedp.WaitVisible(chromedp.Search(`//*[contains(text(), "`+ops[0]+`")]`)),
+		)
+		if err != nil {
+			t.Fatalf("the docs page did not render the %s operations: %v", tag, err)
+		}
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range ops {
+			if !strings.Contains(text, op) {
+				t.Errorf("#/%s lacks %q", tag, op)
+			}
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let the last events arrive
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range requested {
+		if !strings.HasPrefix(u, srv.URL) && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			t.Errorf("the docs page fetched %s: everything must come from this server", u)
+		}
+	}
+}
