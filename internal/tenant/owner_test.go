@@ -30,8 +30,11 @@ func TestRLSHoldsForTableOwnerLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := dbname + "_owner" // roles are cluster-wide: make the name unique
+	// As on a managed database: the service's role owns the database (so it may create
+	// trusted extensions) and its schema, and is no superuser.
 	for _, sql := range []string{
 		"CREATE ROLE " + owner + " LOGIN CREATEROLE NOSUPERUSER",
+		"ALTER DATABASE " + dbname + " OWNER TO " + owner,
 		"ALTER SCHEMA public OWNER TO " + owner,
 	} {
 		if _, err := admin.Exec(ctx, sql); err != nil {
@@ -41,6 +44,7 @@ func TestRLSHoldsForTableOwnerLogin(t *testing.T) {
 	t.Cleanup(func() {
 		// The database is dropped after this; what the role owns must go first.
 		_, _ = admin.Exec(context.Background(), "ALTER SCHEMA public OWNER TO pg_database_owner")
+		_, _ = admin.Exec(context.Background(), "ALTER DATABASE "+dbname+" OWNER TO CURRENT_USER")
 		_, _ = admin.Exec(context.Background(), "DROP OWNED BY "+owner)
 		_, _ = admin.Exec(context.Background(), "DROP ROLE "+owner)
 	})
