@@ -608,6 +608,9 @@ type ServerInterface interface {
 	// GetHealth Liveness check
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx echo.Context) error
 	// GetOpenAPIJSON This contract as JSON
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx echo.Context) error
@@ -1015,6 +1018,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	return err
 }
 
+// GetMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMetrics(ctx)
+	return err
+}
+
 // GetOpenAPIJSON converts echo context to params.
 func (w *ServerInterfaceWrapper) GetOpenAPIJSON(ctx echo.Context) error {
 	var err error
@@ -1091,6 +1103,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady, options.OperationMiddlewares["getReady"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers", wrapper.ListPhoneNumbers, options.OperationMiddlewares["listPhoneNumbers"]...)
@@ -2097,6 +2110,24 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextResponse string
+
+func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
 type GetOpenAPIJSONRequestObject struct {
 }
 
@@ -2226,6 +2257,9 @@ type StrictServerInterface interface {
 	// GetHealth Liveness check
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// GetOpenAPIJSON This contract as JSON
 	// (GET /openapi.json)
 	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
@@ -2638,6 +2672,29 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	return nil
 }
 
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx.Request().Context(), request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		return validResponse.VisitGetMetricsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetOpenAPIJSON operation middleware
 func (sh *strictHandler) GetOpenAPIJSON(ctx echo.Context) error {
 	var request GetOpenAPIJSONRequestObject
@@ -2712,112 +2769,115 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts40uiroHhOVewaWnZiZ3ZG+eVxkm+8lUmysbNbW1FKhMiWhDEJcABQspJy1b7DeYd9sH2SU90A",
-	"bxKpS2Yme/v+WSQINBp9v8Cfg1hluZIgrQmGn4Oca56BBU2/ngsNsRVK4o8ETKxF7n4Gb2S6YjFPU8OE",
-	"ZHYuDEvK0YMgDAQO+qUAvQrCQPIMgmFQDQjCwMRzyDjO+381TINh8H9Oa0hO3VtzesXTtAbi4SEMXsgE",
-	"knfAzQ6g7JxbBjiYTZV2AGr6jB3BYDZgUVwYqzLQJzTqBD+LjvtApzFjN0EL+ozfvwI5s/Ng+OTsLAzs",
-	"KsfxxmohZwTxT/z+eaH5TjQSxCk3FhLGLcuUsQ7sjMsVMxArmZg++DJ+P07KVVrwCSmyIguGNWxCWpiB",
-	"dsAJ+SXApcAPgk7IL4Lu7VxJeF1kE9AvRWpBb4Wxcc4zYSxoSJikj/vgynH+sRszFkkLtKnSGbfBMCgK",
-	"erN5sA3orpNNyG7nwGgBD8Qjw0RSQZJzO68BoRU0/FIIDUkwtLqAw2D50+b6L4s0PbFwb5kBruM5U1Nm",
-	"NZdujGFcJswUWca1ABPSTxwxL+E1j1giZsL2nuovWxkhE7L8/bgL4hshY9hNc8Zy7YlOacanFvwhC2ks",
-	"l7YPOEPTdyIx4RZOrMigE5M3ltvC7CXwDA3thcBNdIio82sTGEUcg9kOx58v314/Msy4oQwWPC2Ix9jP",
-	"RTKDpHwzLVJ2FCFRRceIRaksO4qmPDUQHQ9G8kX1oUc618AkCDsHzY44M7HSELKpBmBIUMcs4zael0MG",
-	"I9mHAr+JJg48xidKpcCdTH8vrUj3J4UJTJWGvaigoJkPpoIHZEaTK2mATuAHnryDXwowFn/FSlqQ9CfP",
-	"81TEhLrTXKtJCtk3P3vVtN+xv3VfuUXb+79klTZmJNqATVSyYokCQ2foTgGfI0iax3YQPITBlZLTVMRf",
-	"FVYUdhqMKnRM0BAAhi2FnTMUgU4d3wuD4uQhDK6lBS15+kJrpb8qUiUrJNznECMpAS7/rEZtzDVKQ3qg",
-	"3YkzkTCrmIZcaYff18q+VIVMvibYrxUy87zGcaXsLEhiAOIjXti50uITJF/78GMNCUgreGpIfGTCGCFn",
-	"Ict4ijwHScjgPkf9VoogHseQW0hK2BdcpHySwtcG3YBeCCRbLhEs/FmdPjLa8hmzesX4jAvJUm7RniCI",
-	"c61QvP0zYCZqFYYtIU2Zwy+bFJYJa5iHA1/XaEYgByRt/QoIAOocAjdN30yD4Yc9NBQZDKvgIfwc5Frl",
-	"oK1wMjJDTMzAdBtCsZIL0MZpJ+5Ul+cpSJiwIfPfs8mq/JOEuoWMpuRJIvBjnr5tLOsMJS++1eRniC0e",
-	"jX/AteaoDO5PZurEP8NTGLzjy5/cGjS6MopwIVmkngpbkzcshNpO+9D8NqxR8HEDpo+bwh01mxOQeGj1",
-	"RGSJlVM5gd7ygoafA5BoM38IhJyQIAoDVVj358cNiN33b3Gzw/VDq9Bb/bE/AbSx/BAGEu7tOC60UR12",
-	"+ltuDB585AZEXoChnXFvWc5n8Iwh6pmS9Bh9DXqMVHDYmbi9tOH52EElpcVlNvEyWY1bHt/Gdq7ILMlB",
-	"ex/TjQud1zYl4SEtmwpt7DNvw+BRq8KSOkQJmcLUMlXYFplvQ3/D9b1ShbRdZzBZjeeq0NsAxvelpZ/w",
-	"FTs6+8ff/t+T82Nn1gJDm4h9UhJChhT65IK+MM+YUdoie0a0n/oEJ4URYPbfx4+q0Ij3HvhNjwFe78CN",
-	"CBksQK/8L5ZrMCD3h8LZ2r2IzEGPE77qskqBgUSFgKAgAj0uNZcz6EBiwlf14ZcORJwWCSR7A/ucr/ow",
-	"hoA2/dgO1gO96RJ7UvWec4tO58qUPiBbcsMSSIFcsC8h2oaT3LcDU3qC+9jmYYDPx4hakoT3PMtRMASX",
-	"GWgR89PXsBz/Vem7zk+V5eleYu7WjXwIvQuxv//YlESlE1q6ITXoFSxNkg835E5NhzVrdxz5NunWxUp/",
-	"mQM5UOCUEPlRpIVSMSWBWysYYQW3QOEJIWe4SfS0xrlWM+1cu6nSS64T94qgx4dcpNCvjUotsgFZQy0q",
-	"b870aMYQtUmKDgUzc7VkgmiyLca5MYL8w17eQNukGsVSIYHdLkUq0OCPQSwgqdGkJDuKblV0HLIXg8ff",
-	"XuyhmcIAvwS9df2cWwHSPjIl0x05EB4ZFr3UKjtwwVRIEW9d0A1xuyXHTC2lqfZ50GLKucTr5MVtjTYc",
-	"g7hDky9EQnt/wxKVplxT6KRmK1XgUr2r+h3hqhqQJsfc7i81kqb9dEDIOQzKwOXYBzm3GIlV7NIzwjYI",
-	"d+J23QDZ+YFI9ogVhgFFDSAZT1b7m/4/uW9+WJEluxOS9bhqJxVuqKQOWqxswhiYII/GK6MW5fid7gRL",
-	"Q6xIUI0Lne6FUh9yOojSavtl33AffgMa1PhLANRFbAsNyTjhlu/ylDr41AcRueTpygjD4J4iSZCwqVZZ",
-	"Qypwdyy1tExgKiQYL3l7QPUKaacT5kOF4zqIud/+a0Wyc6wlqTrG3YyNo8qd3xR5crCoWfBcuFX2WmTd",
-	"e6E0RGkQNFNmbVWyLunDTW3X4vWwI9uxjpE12Fv03xBpHTIxXM+QtUm5h8Lr8+skgE3y9hqnpQJah9Rn",
-	"Cd1Wlt+ahSDNEvRYc9uRi3Cu3Sk7cn98w5xVc/yMnbHlHMjS186Zk0pCtzbb0F58AZrPYNylV9ZcjQXo",
-	"hvPIOCu/+XUQ0JSNWPy62urzvRo5VYmrpOmKHbVlgsMnJJRI3Zzem4WdSzetyh4ApLJsBSUMSvsD6V6L",
-	"DOxxt4WyywTZQJmbrOvIOtKWTXZ2uN4wjNeN6CYd9q62hXZa2+1igtKD3OCALcSQeK5oib1Ok0LIwrrp",
-	"duJyDT9+yhJN5UxdW9iIfxyyl3VrarsQXhNmbt4umF4KSJMqidGGZorv+kz+RmKHYrk0eNCJXK8ku81s",
-	"YdhSKzkrI4mDnU6pA6uet2tbPwJP7XxzS7VtUzve6m63H+w+61ypDAYdcphliGsH73l3uf/0arO2A7nC",
-	"p8y9AVS5Z2iDxiKhsLVBc9XVF5Qus3eHIRmj/USMiWyPf3d5w434SAcKvsDR2dMLEGbMYysWHXR1Ld2b",
-	"ar+oXu4gt5RhUEvJpGISlk41NQiuyumGQconkLbp5KVWZDSau+BAF6Kbh7zTIGTtr9aLffP44vHT7779",
-	"w9Pzs++D39Kuq42sPr+GUhu1RnQJdRLvZr1Qpa5O2YkPWnwvv4rWp5EnHkV1YrZreTZTzM61KmbzL4i1",
-	"J2uGZVCefRe+erbRpMbDTLsG91zRZ/0OEJU7rAeIdpHpelHLb0q2XK5YrLJMSbbUwlqQlMlrE/LRxeOn",
-	"x+y7b/9w4km5AdK3FzvKbHpo9uBd9RHfgROt0c7OEGbjdF8JY39t+qopajfC0J05pB1Adeut0gQ+wIru",
-	"NmC3KMBDDK5NotwnXrO75KzvKMddMqG07yrkbDf1Gkh+nyf78PUmo5GdY5hVLJ5zOYMBu3TPqiQGuwPI",
-	"DalxdDrhGeOSwX2eilhYFiE1RyxOgWsKclCZUyZkc/XH6xKlpVe36MXDWKcdPinHDl77Pz64YR+b405E",
-	"livt6JPjMsFM2HkxGcQqO1U8FyexSmAG8rRa+qH5ubkT+YnKHcJPcoXUpx10v41c+dfc06+Wcv9i23ro",
-	"4i5fW7KZfZHs3csr9v3F0z8wX7bCEhUXmU+srlmnKoGuDI6hYhOW8XguJJxo4Ak9wPFDFhWNKqUoZJFU",
-	"djxVhaQfC56KxLm2zlOOwpGMhKTnrcPB0a3DsvwOJD4tR/tKg5CWLIuL/Hyu+mxM9V9RyP7xt78Td9d6",
-	"t4KqM5kAlndVLJJHtgRpmz6ZL0mmcqKQjC/OctBGSVdXxpO2xn+tWmXD5STo63U7iLSJjpjJS6U7EcqW",
-	"BCZveY5L8ncqL3QvhdpwfjvSuq40s6vG97ZRXYcE37krP2BL+oDeU1V1iJj8pVAWXFTMFRYJOUNUOzoe",
-	"bA/Vb87/4+3t27K2ACm3dUgXZxedISdh026WmCttfbV1VTBwJ1zJdQPCJhVY1kt/7sHmMu/fXZeUAtKK",
-	"aVnKuHWlubW5GZ6emqWw8XyiuE4GCSzKujVzuoUV1quh8G2JhmYU2/FL6ERGl8JvVmMcEgk4PNnSHZro",
-	"jxLgIhAXWtjVDU7nC4SAa9CXhQuSuF8vS5Ppj3+5DTbrva5S0HfMgDGCWP8O5IAhpbkKTsrCW8MiU0zQ",
-	"6uCCzom2QEYErVEfAR6bqw4UcqrK+kPuyn59+fNNfaQs40JaLiRo3C3ll6qj98RA+qZBBsFG6WFzwplY",
-	"gGHA43mZUDYqBRcQMXORl2R+eX2iIQaaQlQlJxlPXBErGVYjeVlOcsQ9Qo6rDKFDTFMommdVXMawOZdJ",
-	"6vt8hCted2kGSEZysqKRS5jMlbpzXQ8oc9kcNAzYCyohKoVRIRPQLDrluYgY3CPQ7a/L+mA+kh3HSfVt",
-	"l165kcwdsh/o2NioODs7j2kU/QmR20F99vQL3z/yNDBApPj3SqYrKndiBsCUgac6QCMTh4sh41JR2b77",
-	"kKRjFX2Aex7bdDWSqbgDxssaXaYkuDNIU/bHmzevERwj+R2MY24gZCJxMaD376+fu8WsyMBYnuXuBRoN",
-	"5+fn31N2//aqRCspJibMSPKGYRH1FcdGla1Rpjv6LIkI5UjkDPJUxCANNKge7XMtwLq80l6UflrOUgvx",
-	"Fq1fvr0OwmAB2jg+eDw4G5zhYJWD5LkIhsH54GxwjjYSt3MSEUhFp5XomoHt1jPVQdHQkElYIilSSRZV",
-	"29U5uIgdoUhkE03UNlkxkRwP2Fs+A+PJnicj6ZAnmcr5LwUwZwYNWc6NYVGjKDJyGV7kqpzPoFWdaRWb",
-	"ga0KNEM/K/42PEPnKkXGRJ+KvpVEnBpy4EibmqFNahj3uWNYgEQTI4U6cDiSyEwLGKwBRYGprkJQOm7U",
-	"C0Q610kwDF4JY6+8a9lsXfywjukf1dJ1qjmRwR3Uc4Ueom+26+shSUUmbKuHJIEpL1IbDJ+eUTzGtbCV",
-	"XU/u1+Ouhrau829v3svMXMNCqMJUFbBdgPnS1oO6Ebv1ZI260z8FewyqChd2jtzs4Ntneiqb22Ogaxza",
-	"Y2Cza3QfAHzf0h5Dmw2U+wxvNIPuMbxRiPRxrSfpydnZlqaDw5oNqgLxjm6DN6V4UNMy4P8QBhdu9a5J",
-	"KyhPG21T9Mnj3Z+0WlgewuDpPuu0m4kemmUhJCGcrUDmRSln0Y7iM5QULioXfMTPapF9ihLL9kvuS3YD",
-	"egH65AbV1QsazIzVwLOSh1uC3cegzJBFPr5NjqizPsfuZRKRbo2c9zI2Vmly18jEqsSvz0WRWk/KFkSn",
-	"cEdSA5GAsxJcebSbmx29VcbONNz86RV7dX1z++L16es3t9cv/3o8YC9wAdowm3NU8CwSSfQMrZw4FVAm",
-	"MdCokhKqvq7oFTf2hPZ+cv088irL100a52UKS1YGJOzIYwDFvk8nOV844avjAbtSGWn+lEqKcIjBn9yw",
-	"OXBtJ6RXjHKQ5FrdoyK8A8gRKSNZoj5Ho/oHrZaGGlgjgu6Gsh9R3eAj0fzjCWjj1SLptaYpN5LcsMIU",
-	"PHVKkrMp2Hh+MuG4F4eVLoV0Q3AgSTma2KWXUAOIqvGWdJ07iLL8NHRBAlNk4LtfRa2p3CZqjdA6kH7F",
-	"sKkXdgsXC/fWMcWJw3VbunR0UHY0WtGHLXoTBmlt6O3j0jYOWUSvy+fov/pXSPUjGSXc8iH7PApEMgpC",
-	"Ngp8zZL7QePpL8cffkiVWBoFD2Q9/nsJsoUvqHU5sT1E2D21LMZmcYAB6ppK0StYt/XKAsBUGNs2U6k2",
-	"8OrmzyN5hFb+xePvzkLGPYsxrZYhe3/78uS74wFz/AHJkLJfPsJVahZ0H2LlOnpZBpnSq8FIXkGVNeHM",
-	"5GjjmjmAZUtVpN6ZQ6lFybMi5SQ8cg1TcQ+Jl1SPoi5mfUEI6rEf/9dO+k+1k0iUea44UIJ5Hw1dpqub",
-	"PyNpk3b+9zKJHNmXnhBx7k5ZYso+uW4xQtWVZJBMNPC7hIq4u+ygtVZ+IVn0gbpkQkZNMsdoFuGOiqoC",
-	"uQx2oFIfslgVaGpNqr4vWnS11obnIh5McwvhSJbVcj5QolBi+d3LhPk8ZNXOVQVTOrvlXH/XSFYNXiyy",
-	"nyJ3fQaOb0apBuz5Zu+Xl06mCnN8Aq3MAI1BxEPEvHdJmcvzM9c+5q88iAhHFMEX8bw10rUpV21oGV+N",
-	"pMm5rK6SOf/2W5qrSxD+D9i6GfJQSfgFUmgj63R9+fqy7pkjw5D2jVil7sOQuUt71ru8oj7n2H7qdtmD",
-	"97dXm1UUh9tDv87ZcpjuNZO4FcaK+N/M1cKNNYDfKVM+i+ShV6Sg27lfhzS73BLyvDijwrBOct/HNq+8",
-	"rd/n4p7fm8626bGvSlwXZxe7P6ou1vgtqPF/wPrw416EeFp1JvSS5Dtw3Rgkb7nL6Z2k1CP4/t2rtVrR",
+	"7H3rcts40uiroHhOVewaWnYSZ3ZG+eVxkm+8lUm8sbNbW1FKhMiWhDEJcABQspJy1b7DeYd9sH2SU90A",
+	"bxKpS2Yme/v+WSQINBp9v8Cfg1hluZIgrQmGn4Oca56BBU2/XggNsRVK4o8ETKxF7n4Gb2W6YjFPU8OE",
+	"ZHYuDEvK0YMgDAQO+qUAvQrCQPIMgmFQDQjCwMRzyDjO+381TINh8H9Oa0hO3VtzesnTtAbi4SEMXsoE",
+	"knfAzQ6g7JxbBjiYTZV2AGr6jB3BYDZgUVwYqzLQJzTqBD+LjvtApzFjN0EL+ozfvwY5s/Ng+OTsLAzs",
+	"KsfxxmohZwTxT/z+RaH5TjQSxCk3FhLGLcuUsQ7sjMsVMxArmZg++DJ+P07KVVrwCSmyIguGNWxCWpiB",
+	"dsAJ+SXApcAPgk7IL4Lueq4kvCmyCehXIrWgt8LYOOeZMBY0JEzSx31w5Tj/2I0Zi6QF2lTpjNtgGBQF",
+	"vdk82AZ0V8kmZLdzYLSAB+KRYSKpIMm5ndeA0AoafimEhiQYWl3AYbD8aXP9V0Wanli4t8wA1/GcqSmz",
+	"mks3xjAuE2aKLONagAnpJ46Yl/CaRywRM2F7T/WXrYyQCVn+ftwF8Y2QMeymOWO59kSnNONTC/6QhTSW",
+	"S9sHnKHpO5GYcAsnVmTQickby21h9hJ4hob2QuAmOkTU+bUJjCKOwWyH488X11ePDDNuKIMFTwviMfZz",
+	"kcwgKd9Mi5QdRUhU0TFiUSrLjqIpTw1Ex4ORfFl96JHONTAJws5BsyPOTKw0hGyqARgS1DHLuI3n5ZDB",
+	"SPahwG+iiQOP8YlSKXAn099LK9L9SWECU6VhLyooaOaDqeABmdHkShqgE/iBJ+/glwKMxV+xkhYk/cnz",
+	"PBUxoe4012qSQvbNz1417Xfs1+4rt2h7/xes0saMRBuwiUpWLFFg6AzdKeBzBEnz2A6ChzC4VHKaivir",
+	"worCToNRhY4JGgLAsKWwc4Yi0Knje2FQnDyEwZW0oCVPX2qt9FdFqmSFhPscYiQlwOWf16iNuUZpSA+0",
+	"O3EmEmYV05Ar7fD7RtlXqpDJ1wT7jUJmntc4rpSdBUkMQHzECztXWnyC5GsffqwhAWkFTw2Jj0wYI+Qs",
+	"ZBlPkecgCRnc56jfShHE4xhyC0kJ+4KLlE9S+NqgG9ALgWTLJYKFP6vTR0ZbPmdWrxifcSFZyi3aEwRx",
+	"rhWKt38GzEStwrAlpClz+GWTwjJhDfNw4OsazQjkgKStXwEBQJ1D4Kbp22kw/LCHhiKDYRU8hJ+DXKsc",
+	"tBVORmaIiRmYbkMoVnIB2jjtxJ3q8jwFCRM2ZP57NlmVf5JQt5DRlDxJBH7M0+vGss5Q8uJbTX6G2OLR",
+	"+Adca47K4P5kpk78MzyFwTu+/MmtQaMrowgXkkXqqbA1ecNCqO20D81vwxoFHzdg+rgp3FGzOQGJh1ZP",
+	"RJZYOZUT6C0vaPg5AIk284dAyAkJojBQhXV/ftyA2H1/jZsdrh9ahd7qj/0JoI3lhzCQcG/HcaGN6rDT",
+	"r7kxePCRGxB5AYZ2xr1lOZ/Bc4aoZ0rSY/Q16DFSwWFn4vbShudjB5WUFpfZxMtkNW55fBvbuSSzJAft",
+	"fUw3LnRe25SEh7RsKrSxz70Ng0etCkvqECVkClPLVGFbZL4N/Q3X91IV0nadwWQ1nqtCbwMY35eWfsJX",
+	"7OjsH3/7f0+eHjuzFhjaROyTkhAypNAn5/SFec6M0hbZM6L91Cc4KYwAs/8+flSFRrz3wG96DPB6B25E",
+	"yGABeuV/sVyDAbk/FM7W7kVkDnqc8FWXVQoMJCoEBAUR6HGpuZxBBxITvqoPv3Qg4rRIINkb2Bd81Ycx",
+	"BLTpx3awHuhNl9iTqvecW3Q6V6b0AdmSG5ZACuSCfQnRNpzkvh2Y0hPcxzYPA3w+RtSSJLznWY6CIbjI",
+	"QIuYn76B5fivSt91fqosT/cSc7du5EPoXYj9/cemJCqd0NINqUGvYGmSfLghd2o6rFm748i3SbcuVvrL",
+	"HMiBAqeEyI8iLZSKKQncWsEIK7gFCk8IOcNNoqc1zrWaaefaTZVecp24VwQ9PuQihX5tVGqRDcgaalF5",
+	"c6ZHM4aoTVJ0KJiZqyUTRJNtMc6NEeQf9vIG2ibVKJYKCex2KVKBBn8MYgFJjSYl2VF0q6LjkL0cPP72",
+	"fA/NFAb4Jeit6+fcCpD2kSmZ7siB8Miw6JVW2YELpkKKeOuCbojbLTlmailNtc+DFlPOJV4nL25rtOEY",
+	"xB2afCES2vsblqg05ZpCJzVbqQKX6l3V7whX1YA0OeZ2f6mRNO2nA0LOYVAGLsc+yLnFSKxil54RtkG4",
+	"E7frBsjOD0SyR6wwDChqAMl4strf9P/JffPDiizZnZCsx1U7qXBDJXXQYmUTxsAEeTReGbUox+90J1ga",
+	"YkWCalzodC+U+pDTQZRW2y/7hvvwG9Cgxl8CoC5iW2hIxgm3fJen1MGnPojIJU9XRhgG9xRJgoRNtcoa",
+	"UoG7Y6mlZQJTIcF4ydsDqldIO50wHyoc10HM/fZfK5KdYy1J1THuZmwcVe78psiTg0XNgufCrbLXIuve",
+	"C6UhSoOgmTJrq5J1SR9uarsWr4cd2Y51jKzB3qL/hkjrkInheoasTco9FF6fXycBbJK31zgtFdA6pD5L",
+	"6Lay/NYsBGmWoMea245chHPtTtmR++Mb5qya4+fsjC3nQJa+ds6cVBK6tdmG9uIL0HwG4y69suZqLEA3",
+	"nEfGWfnNr4OApmzE4tfVVp/v1cipSlwlTVfsqC0THD4hoUTq5vTeLOxcumlV9gAglWUrKGFQ2h9I91pk",
+	"YI+7LZRdJsgGytxkXUfWkbZssrPD9YZhvG5EN+mwd7UttNPabhcTlB7kBgdsIYbEc0VL7HWaFEIW1k23",
+	"E5dr+PFTlmgqZ+rawkb845C9rFtT24XwmjBz83bB9EpAmlRJjDY0U3zXZ/I3EjsUy6XBg07keiXZbWYL",
+	"w5ZayVkZSRzsdEodWPW8Xdv6EXhq55tbqm2b2vFWd7v9YPdZ50plMOiQwyxDXDt4z7vL/adXm7UdyBU+",
+	"Ze4NoMo9Qxs0FgmFrQ2aq66+oHSZvTsMyRjtJ2JMZHv8u8sbbsRHOlDwBY7Onl6AMGMeW7HooKsr6d5U",
+	"+0X1cge5pQyDWkomFZOwdKqpQXBVTjcMUj6BtE0nr7Qio9HcBQe6EN085J0GIWt/tV7sm8fnj5999+0f",
+	"nj09+z74Le262sjq82sotVFrRJdQJ/Fu1gtV6uqUnfigxffyq2h9GnniUVQnZruWZzPF7FyrYjb/glh7",
+	"smZYBuXZd+GrZxtNajzMtGtwzyV91u8AUbnDeoBoF5muF7X8pmTL5YrFKsuUZEstrAVJmbw2IR+dP352",
+	"zL779g8nnpQbIH17vqPMpodmD95VH/EdONEa7ewMYTZO97Uw9temr5qidiMM3ZlD2gFUt94qTeADrOhu",
+	"A3aLAjzE4Nokyn3iNbtLzvqOctwlE0r7rkLOdlOvgeT3ebIPX28yGtk5hlnF4jmXMxiwC/esSmKwO4Dc",
+	"kBpHpxOeMy4Z3OepiIVlEVJzxOIUuKYgB5U5ZUI2V3+8LlFaenWLXjyMddrhk3Ls4I3/44Mb9rE57kRk",
+	"udKOPjkuE8yEnReTQayyU8VzcRKrBGYgT6ulH5qfmzuRn6jcIfwkV0h92kH328iVf809/Wop9y+2rYcu",
+	"7vK1JZvZF8nevbpk358/+wPzZSssUXGR+cTqmnWqEujK4BgqNmEZj+dCwokGntADHD9kUdGoUopCFkll",
+	"x1NVSPqx4KlInGvrPOUoHMlISHreOhwc3Tosy+9A4tNytK80CGnJsrjIz+eqz8ZU/xWF7B9/+ztxd613",
+	"K6g6kwlgeVfFInlkS5C26ZP5kmQqJwrJ+OIsB22UdHVlPGlr/DeqVTZcToK+XreDSJvoiJm8UroToWxJ",
+	"YPKW57gkf6fyQvdSqA3ntyOt60ozu2p8bxvVdUjwnbvyA7akD+g9VVWHiMlfCmXBRcVcYZGQM0S1o+PB",
+	"9lD95vw/3t5el7UFSLmtQzo/O+8MOQmbdrPEXGnrq62rgoE74UquGxA2qcCyXvpzDzaXef/uqqQUkFZM",
+	"y1LGrSvNrc3N8PTULIWN5xPFdTJIYFHWrZnTLaywXg2Fb0s0NKPYjl9CJzK6FH6zGuOQSMDhyZbu0ER/",
+	"lAAXgbjQwq5ucDpfIARcg74oXJDE/XpVmkx//MttsFnvdZmCvmMGjBHE+ncgBwwpzVVwUhbeGhaZYoJW",
+	"Bxd0TrQFMiJojfoI8NhcdaCQU1XWH3JX9uvLn2/qI2UZF9JyIUHjbim/VB29JwbSNw0yCDZKD5sTzsQC",
+	"DAMez8uEslEpuICImYu8JPOLqxMNMdAUoio5yXjiiljJsBrJi3KSI+4RclxlCB1imkLRPK/iMobNuUxS",
+	"3+cjXPG6SzNAMpKTFY1cwmSu1J3rekCZy+agYcBeUglRKYwKmYBm0SnPRcTgHoFuf13WB/OR7DhOqm+7",
+	"8MqNZO6Q/UDHxkbF2dnTmEbRnxC5HdRnT7/w/SNPAwNEin+vZLqicidmAEwZeKoDNDJxuBgyLhWV7bsP",
+	"STpW0Qe457FNVyOZijtgvKzRZUqCO4M0ZX+8efsGwTGS38E45gZCJhIXA3r//uqFW8yKDIzlWe5eoNHw",
+	"9OnT7ym7f3tZopUUExNmJHnDsIj6imOjytYo0x19lkSEciRyBnkqYpAGGlSP9rkWYF1eaS9KPy1nqYV4",
+	"i9Yvrq+CMFiANo4PHg/OBmc4WOUgeS6CYfB0cDZ4ijYSt3MSEUhFp5XomoHt1jPVQdHQkElYIilSSRZV",
+	"29U5uIgdoUhkE03UNlkxkRwP2DWfgfFkz5ORdMiTTOX8lwKYM4OGLOfGsKhRFBm5DC9yVc5n0KrOtIrN",
+	"wFYFmqGfFX8bnqFzlSJjok9F30oiTg05cKRNzdAmNYz73DEsQKKJkUIdOBxJZKYFDNaAosBUVyEoHTfq",
+	"BSKdqyQYBq+FsZfetWy2Ln5Yx/SPauk61ZzI4A7quUIP0Tfb9fWQpCITttVDksCUF6kNhs/OKB7jWtjK",
+	"rif363FXQ1vX+bc372VmrmEhVGGqCtguwHxp60HdiN16skbd6Z+CPQZVhQs7R2528O0zPZXN7THQNQ7t",
+	"MbDZNboPAL5vaY+hzQbKfYY3mkH3GN4oRPq41pP05OxsS9PBYc0GVYF4R7fB21I8qGkZ8H8Ig3O3etek",
+	"FZSnjbYp+uTx7k9aLSwPYfBsn3XazUQPzbIQkhDOViDzopSzaEfxGUoKF5ULPuJntcg+RYll+yX3BbsB",
+	"vQB9coPq6iUNZsZq4FnJwy3B7mNQZsgiH98mR9RZn2P3MolIt0bOexkbqzS5a2RiVeLX56JIrSdlC6JT",
+	"uCOpgUjAWQmuPNrNzY6ulbEzDTd/es1eX93cvnxz+ubt7dWrvx4P2EtcgDbM5hwVPItEEj1HKydOBZRJ",
+	"DDSqpISqryt6zY09ob2fXL2IvMrydZPGeZnCkpUBCTvyGECx79NJzhdO+Op4wC5VRpo/pZIiHGLwJzds",
+	"DlzbCekVoxwkuVb3qAjvAHJEykiWqM/RqP5Bq6WhBtaIoLuh7EdUN/hINP94Atp4tUh6rWnKjSQ3rDAF",
+	"T52S5GwKNp6fTDjuxWGlSyHdEBxIUo4mdukl1ACiarwlXecOoiw/DV2QwBQZ+O5XUWsqt4laI7QOpF8x",
+	"bOqF3cLFwr11THHicN2WLh0dlB2NVvRhi96EQVobevu4tI1DFtHr8jn6r/4VUv1IRgm3fMg+jwKRjIKQ",
+	"jQJfs+R+0Hj6y/GHH1IllkbBA1mP/16CbOELal1ObA8Rdk8ti7FZHGCAuqZS9ArWbb2yADAVxrbNVKoN",
+	"vLz580geoZV//vi7s5Bxz2JMq2XI3t++OvnueMAcf0AypOyXj3CVmgXdh1i5jl6WQab0ajCSl1BlTTgz",
+	"Odq4Zg5g2VIVqXfmUGpR8qxIOQmPXMNU3EPiJdWjqItZXxKCeuzH/7WT/lPtJBJlnisOlGDeR0OX6fLm",
+	"z0japJ3/vUwiR/alJ0Scu1OWmLJPrluMUHUlGSQTDfwuoSLuLjtorZVfSBZ9oC6ZkFGTzDGaRbijoqpA",
+	"LoMdqNSHLFYFmlqTqu+LFl2tteG5iAfT3EI4kmW1nA+UKJRYfvcyYT4PWbVzVcGUzm451981klWDF4vs",
+	"p8hdn4Hjm1GqAXux2fvlpZOpwhyfQCszQGMQ8RAx711S5vLpmWsf81ceRIQjiuCLeN4a6dqUqza0jK9G",
+	"0uRcVlfJPP32W5qrSxD+D9i6GfJQSfgFUmgj63R18eai7pkjw5D2jVil7sOQuUt71ru8oj7n2H7qdtmD",
+	"97eXm1UUh9tDv87ZcpjuNZO4FcaK+N/M1cKNNYDfKVM+i+ShV6Sg27lfhzS72BLyPD+jwrBOct/HNq+8",
+	"rd/n4p7fm8626bGvSlznZ+e7P6ou1vgtqPF/wPrw416EeFp1JvSS5Dtw3Rgkb7nL6Z2k1CP4/t3rtVrR",
 	"arpB2WFTPSEdMJK5FgtuYeidT70Azbi583cjON94qsHMafaKDVAV3sGKHTkdUAZeeTxH39pHOkDaY+KS",
 	"KemcCY/vEGh8i5O50ELd4AMyOVFTugKtvOgEOYeSqX5OfDXnhklVb4RRdJ+q8puKfouGeVch+Z/Pext6",
 	"KMqUVBE7mig7Z0YkYFiGPgTdmRS5BpaIHaGCwrek7uM5lxLS3nvjFlwLLnvCxwEu2Cgd9j/dSh3Vwhvi",
-	"4vzsSV9yvDwiQfFtPJ5XyokRBNVHP/Dj8nFv2nqTxGva7rrZqbag/6Ply9sUbcUNdt8ibJo1uf22tEud",
-	"VR2Rjg3IH3epwLptsu2EDzqTIw2/0gS/o7JZL9Xs0TuVim4lcwf/SuHhFmSN03zbev7xIQzyztaid1XS",
-	"GseXSqGcncKbLu3vjzjjKzaBqgK4XReMMmwkj6J2FXAUsuibx+zi8dOTxqN//O3vx8+qlHDpdHDnMekV",
-	"FbFUWUImvGB3iueRKZ0Joi8lB+yagnNeU1RF9uyyhDvmEuFudPFOVrjlkWzkrIeuHgd35J/yFJdf+dSb",
-	"cMj37ppAe+37sILd8BUS/nKuulSKK/huFvVWRUM/qGT1e5C2rzF/aBeR+PLBNd56/HsA0MdXjds66gP5",
-	"ygbe97s/qm6mww+ePNlnleYdW78Fw5fsyXiL07cweqf4rpwX14/eJQYytfDlV2U0wNV/lxxQ1qiUdSvG",
-	"8lVY5XmErqs7DN26+IwYVui1skeRRGwCscrA5c27WOU5AbnOKi1yvdjardC4BuY/3G1wqNqfOsJ+93U9",
-	"/lVquy9yWLce3tnXlDWtCNd/gw+5NyUcFjdrXx+Mtn3ObTzvaBtxiVOfIZxAGtKfa31mFIBsdn2JxITo",
-	"uSzn4Kit0XxkRr7Hb8BeujaJVk+EF0C+KaLdCEGFRa7U3JcLN6yZkRTWQDotU60u5zv0soOq86j+zstg",
-	"V1609AVoG2TvWj++qob33SZ7afivynW+Ee6/ifvcWRyuqMtqzVN3vUUw/Nzz5rSqHt4YsKCiPnqeqHhb",
-	"BZ8w1e27TINMSlP4HSQqDp193Qi1TITkesWOpGJXz18fd8r65yrew1mjNNbcZukX5LF+vP3pla8taxY4",
-	"B8MPH5sn4C7pnIIGd49Zifk3JcQl2hFHpxp3PEBplPAUWfpnsy2WptAfqkezSSGTlK6Z9qiSeeZFhV6F",
-	"zMxFnjtXpMZjL/puyjs5d0aZfEgZfR2Qls0+ifwESVUDla1Y5eNpZQqablPdVoRxSSNOXshY+YBA/+Hs",
-	"maz8mS94fUPpoVUX9PuAg2YLAeiOVfea9h77nK4J+NRfJeWNmidnZ7760xU3kkmPKC9ycjSrG62tKvyN",
-	"1gm3fMINdJ6wv57gd5TIfoU+E6i1g62YfSUWIHFsPIf4bhsyfSnxoAS0t2CDijLe5CDx1KqSaW5YVM2x",
-	"4lka0WVrf7x587oTh34CfP9rEbneMdGJs3WAt6OtLVe5YR7OndjDnW/F3gbiGuF3dHNmIHHqUmajveJ7",
-	"qMC4O6C7Ym01Qv96+dOrwxBagnwgX/9KhHo4exFKTuq+rO1uIqqYtvRmQvb07JyRs7MUPbz8Dtf557Fy",
-	"4/LvtZu/B86IOd/LVKruLt92BrhVsYcwaE/Rbjb68BGVhqPXXpXmqNlVWuDfxv+DHk8pVVfEKbkdHoiO",
-	"qzjLqGUjyOcDmG+aXT68uka0vBml1OHuzMu+jJa9tpl/udro5uEehFZYZDNZZRqLuKD75uSOChzifQ9L",
-	"4/8mMOe2PGNSMTR7QVpRZ0v81I1D6gbeGX7+/lBcwl15iYptsvJbccFf958GVricO1xXdTp0tb65Vgsw",
-	"I7mky72EZS6646phpLHAk8YdoWXzkhEzyW2hIaz+Mcic45EZiDXY49CVTpYFtGqKB0b4qP+nBpcrS8V/",
-	"kJqN7ij3JTcGTCM0rPlyJP3n7opGYlVIQmYU7p3mK+/6x/epMr521iP2L97qDh4+Pvz/AAAA//8=",
+	"4unZk77keHlEguLbeDyvlRMjCKqPfuDH5ePetPUmide03XWzU21B/0fLl+sUbcUNdt8ibJo1uf22tEud",
+	"VR2Rjg3IH3epwLptsu2EDzqTIw2/0gS/o7JZL9Xs0TuVim4lcwf/SuHhFmSN07xuPf/4EAZ5Z2vRuypp",
+	"jeNLpVDOTuFNl/b3R5zxFZtAVQHcrgtGGTaSR1G7CjgKWfTNY3b++NlJ49E//vb34+dVSrh0OrjzmPSK",
+	"iliqLCETXrA7xfPIlM4E0ZeSA3ZFwTmvKaoie3ZRwh1ziXA3ungnK9zySDZy1kNXj4M78k95isuvfOpN",
+	"OOR7d02gvfZ9WMFu+AoJfzlXXSrFFXw3i3qroqEfVLL6PUjb15g/tItIfPngGm89/j0A6OOrxm0d9YF8",
+	"ZQPv+90fVTfT4QdPnuyzSvOOrd+C4Uv2ZLzF6VsYvVN8V86L60fvEgOZWvjyqzIa4Oq/Sw4oa1TKuhVj",
+	"+Sqs8jxC19Udhm5dfE4MK/Ra2aNIIjaBWGXg8uZdrPKCgFxnlRa5nm/tVmhcA/Mf7jY4VO1PHWG/+7oe",
+	"/yq13Rc5rFsP7+xryppWhOu/wYfcmxIOi5u1rw9G2z7nNp53tI24xKnPEE4gDenPtT4zCkA2u75EYkL0",
+	"XJZzcNTWaD4yI9/jN2CvXJtEqyfCCyDfFNFuhKDCIldq7suFG9bMSAprIJ2WqVaX8x162UHVeVR/52Ww",
+	"Ky9a+gK0DbJ3rR9fVcP7bpO9NPxX5TrfCPffxH3uLA5X1GW15qm73iIYfu55c1pVD28MWFBRHz1PVLyt",
+	"gk+Y6vZdpkEmpSn8DhIVh86+boRaJkJyvWJHUrHLF2+OO2X9CxXv4axRGmtus/QL8lg/3v702teWNQuc",
+	"g+GHj80TcJd0TkGDu8esxPzbEuIS7YijU407HqA0SniKLP2z2RZLU+gP1aPZpJBJStdMe1TJPPOiQq9C",
+	"ZuYiz50rUuOxF3035Z2cO6NMPqSMvg5Iy2afRH6CpKqBylas8vG0MgVNt6luK8K4oBEnL2WsfECg/3D2",
+	"TFb+zBe8vqH00KoL+n3AQbOFAHTHqntNe499TtcEfOqvkvJGzZOzM1/96YobyaRHlBc5OZrVjdZWFf5G",
+	"64RbPuEGOk/YX0/wO0pkv0KfCdTawVbMvhYLkDg2nkN8tw2ZGVgttoian9x7ZIBrrTJU6oV5RK4Bc7HO",
+	"oWtaqdOdkxXTqkAZWpWKhWUx+0iqwpLbEDpTIuUWZOzyn66lyNkZQk7UPYWQUzWjtxSGThMKPVFPkSvm",
+	"CX0pVq5U6hKizYNk+HjgyubI71dspQrNMiWFVdrVoaernuCx3/yeUjFPuZBfwCr+CLafaI38cvy2U/UF",
+	"4oOS/HrLcKjU5m0OEs+iKoTnhkXVHCuepRFdoffHm7dvOjnDT4Dvfy17rPfBdGJsHeDtqGtrS26Yh3Mn",
+	"9nDnW7G3gbhGUgWd1xlInLrUxEicvjMOjLvZuyuCWiP0rxc/vT4MoSXIB5Lgr0Soh7MXoRR62Fdgu/ul",
+	"ag72PmrInp09ZeTCLkWPhH6H6/zzBHTjSve1+9wHzjR9upcBXN1Iv+0McKtiDxHfnqLdQvbhI5oCjl57",
+	"DRVHza5+Bv82/t8ueUqpel1OyZn0QHRcsFrGohuhWx+Wftvs3eLV5bDlfTelZebOvOy2aVnhm1m1y40e",
+	"Le5BaAW7NlOQprGIS6VsTu6owCHeVCqnYgjnjD5nUjF0ZkBaUefA/NSNQ+oG3pnz/lZYXMJdZIrmymTl",
+	"t+JC+u7/R6xwOXe4rpZ46Cq4c60WYEZySVe2CctczM7VOEljgSeNm1/LljQjZpLbQkNY/buXOccjMxBr",
+	"sMehK4gty6LVFA+M8FH/pxQuV5ZKOiE1Gz1v7ktuDJhGwF/z5Uj6z93Fm8SqkITMKNw7zVf+Bwd8nyrj",
+	"K6I9Yv/ifang4ePD/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -31,6 +31,8 @@ import (
 	"github.com/switchboard-health/switchboard/internal/config"
 	"github.com/switchboard-health/switchboard/internal/devenv"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
+	"github.com/switchboard-health/switchboard/internal/logging"
+	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -80,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		defer pool.Close()
-		lc, err := newLifecycle(cfg, pool, newLogger(cfg, os.Stderr))
+		lc, err := newLifecycle(cfg, pool, newVAPI(cfg), newLogger(cfg, os.Stderr))
 		if err != nil {
 			return err
 		}
@@ -135,9 +137,9 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Env == config.Development {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(logging.NewHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(logging.NewHandler(slog.NewJSONHandler(w, opts)))
 }
 
 // serve runs the API until ctx ends, then lets in-flight requests finish. listening, when
@@ -164,10 +166,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	log.Info("database ready", slog.Int("migrations_applied", n))
 
 	db := tenant.NewDB(pool)
-	lifecycle, err := newLifecycle(cfg, pool, log)
+	vapiClient := newVAPI(cfg)
+	lifecycle, err := newLifecycle(cfg, pool, vapiClient, log)
 	if err != nil {
 		return err
 	}
+	m := metrics.New(metrics.Sources{Pool: pool, Inbox: lifecycle.InboxBacklog, Spool: lifecycle.SpoolLen})
+	vapiClient.Observe(m.ObserveVAPI)
 	hub := calls.NewHub(pool, log)
 	// The background work ends with ctx, and serve waits for it before closing the pool.
 	var background sync.WaitGroup
@@ -178,11 +183,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		Pool:         pool,
 		Verifier:     verifier,
 		PhoneNumbers: phonenumbers.NewService(db, cfg.DefaultRegion),
-		Calls:        calls.NewService(db, newVAPI(cfg), log),
+		Calls:        calls.NewService(db, vapiClient, log),
 		Lifecycle:    lifecycle,
 		Hub:          hub,
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
+		Metrics:      m,
 	})
 	if err != nil {
 		return err
@@ -223,14 +229,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	return nil
 }
 
-func newLifecycle(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (*calls.Lifecycle, error) {
+func newLifecycle(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client, log *slog.Logger) (*calls.Lifecycle, error) {
 	sp, err := spool.Open(cfg.SpoolDir)
 	if err != nil {
 		return nil, fmt.Errorf("SPOOL_DIR: %w", err)
 	}
 	return calls.NewLifecycle(calls.LifecycleConfig{
 		Pool:   pool,
-		VAPI:   newVAPI(cfg),
+		VAPI:   vapiClient,
 		Spool:  sp,
 		Region: cfg.DefaultRegion,
 		Log:    log,

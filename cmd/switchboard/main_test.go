@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -67,7 +66,7 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil)), listening) }()
+	go func() { done <- serve(ctx, cfg, newLogger(cfg, &logs), listening) }()
 
 	var addr string
 	select {
@@ -81,13 +80,24 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	tok, _ := signer.Token(devtoken.Claims{Subject: "user_a"})
 	req, _ := http.NewRequest("GET", "http://127.0.0.1"+port+"/api/phone-numbers", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Request-Id", "req-from-the-proxy-1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Request-Id") != "req-from-the-proxy-1" {
+		t.Fatalf("status %d, request id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
+	}
+	// Without one, the server makes one up.
+	resp, err = http.Get("http://127.0.0.1" + port + "/api/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	generated := resp.Header.Get("X-Request-Id")
+	if generated == "" {
+		t.Fatal("no request id generated")
 	}
 	// A live stream never ends by itself; shutting down must end it.
 	req, _ = http.NewRequest("GET", "http://127.0.0.1"+port+"/api/calls/events", nil)
@@ -109,6 +119,9 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), tok) {
 		t.Fatal("the bearer token reached the logs")
+	}
+	if !strings.Contains(logs.String(), `"request_id":"req-from-the-proxy-1"`) || !strings.Contains(logs.String(), `"request_id":"`+generated+`"`) {
+		t.Errorf("the request ids are not in the log lines: %s", logs.String())
 	}
 	if !strings.Contains(logs.String(), `"route":"/api/phone-numbers"`) {
 		t.Errorf("no request log line: %s", logs.String())

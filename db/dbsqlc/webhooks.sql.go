@@ -221,6 +221,26 @@ func (q *Queries) GetWebhookEventByKey(ctx context.Context, arg GetWebhookEventB
 	return i, err
 }
 
+const inboxBacklog = `-- name: InboxBacklog :one
+SELECT count(*) AS backlog,
+       coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE status = 'failed')), 0)::double precision AS oldest_failed_seconds
+FROM webhook_events
+WHERE status IN ('pending', 'failed')
+`
+
+type InboxBacklogRow struct {
+	Backlog             int64
+	OldestFailedSeconds float64
+}
+
+// For /metrics: events still to apply, and how long the oldest failed one has waited.
+func (q *Queries) InboxBacklog(ctx context.Context) (InboxBacklogRow, error) {
+	row := q.db.QueryRow(ctx, inboxBacklog)
+	var i InboxBacklogRow
+	err := row.Scan(&i.Backlog, &i.OldestFailedSeconds)
+	return i, err
+}
+
 const insertWebhookEvent = `-- name: InsertWebhookEvent :one
 INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
 VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))

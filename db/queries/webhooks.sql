@@ -63,3 +63,10 @@ RETURNING id, provider, event_key, event_type, payload, headers, attempts;
 -- name: PruneCallEvents :execrows
 -- Live-update history older than a day is no longer needed to resume a stream.
 DELETE FROM call_events WHERE created_at < now() - interval '1 day';
+
+-- name: InboxBacklog :one
+-- For /metrics: events still to apply, and how long the oldest failed one has waited.
+SELECT count(*) AS backlog,
+       coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE status = 'failed')), 0)::double precision AS oldest_failed_seconds
+FROM webhook_events
+WHERE status IN ('pending', 'failed');

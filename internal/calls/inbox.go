@@ -173,6 +173,24 @@ func (l *Lifecycle) Reprocess(ctx context.Context) (int, error) {
 	}
 }
 
+// InboxBacklog returns how many events wait to be applied and how long the oldest failed
+// one has waited.
+func (l *Lifecycle) InboxBacklog(ctx context.Context) (int64, time.Duration, error) {
+	row, err := l.system.InboxBacklog(ctx)
+	if err != nil {
+		return 0, 0, tenant.DatabaseError(err)
+	}
+	return row.Backlog, time.Duration(row.OldestFailedSeconds * float64(time.Second)), nil
+}
+
+// SpoolLen returns how many VAPI messages wait on local disk.
+func (l *Lifecycle) SpoolLen() int {
+	if l.spool == nil {
+		return 0
+	}
+	return l.spool.Len()
+}
+
 // PruneEvents drops live-update history older than a day.
 func (l *Lifecycle) PruneEvents(ctx context.Context) error {
 	_, err := l.system.PruneCallEvents(ctx)

@@ -9,6 +9,7 @@ import (
 	switchboard "github.com/switchboard-health/switchboard"
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -48,4 +49,20 @@ func (r rawJSON) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(r)
 	return err
+}
+
+// GetMetrics serves the Prometheus metrics.
+func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.GetMetricsResponseObject, error) {
+	if s.metrics == nil {
+		return nil, errs.E(errs.NotFound, "not_found", "Metrics are not enabled.")
+	}
+	return metricsText{s.metrics}, nil
+}
+
+type metricsText struct{ m *metrics.Metrics }
+
+func (t metricsText) VisitGetMetricsResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	return t.m.Write(w)
 }

@@ -53,7 +53,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if p.Status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "request failed",
-			slog.String("request_id", requestID(c)),
 			slog.String("route", c.Path()),
 			slog.Int("status", p.Status),
 			slog.String("code", p.Code),

@@ -22,6 +22,8 @@ import (
 	switchboard "github.com/switchboard-health/switchboard"
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/logging"
+	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
@@ -38,6 +40,7 @@ type Deps struct {
 	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
+	Metrics      *metrics.Metrics
 	// Heartbeat is how often a live stream sends a comment line (default 15 s).
 	Heartbeat time.Duration
 }
@@ -54,6 +57,7 @@ type Server struct {
 	heartbeat    time.Duration
 	twilio       *twilio.Verifier
 	vapiSecret   string
+	metrics      *metrics.Metrics
 	specJSON     []byte
 	echo         *echo.Echo
 }
@@ -84,6 +88,7 @@ func New(d Deps) (*Server, error) {
 		heartbeat:    d.Heartbeat,
 		twilio:       d.Twilio,
 		vapiSecret:   d.VapiSecret,
+		metrics:      d.Metrics,
 		specJSON:     specJSON,
 	}
 
@@ -96,13 +101,17 @@ func New(d Deps) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
+		// Every log line of the request, wherever it is written, carries the id.
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(logging.WithRequestID(c.Request().Context(), id)))
+		},
 	}))
 	e.Use(s.logRequests())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll:   true,
 		DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.ErrorContext(c.Request().Context(), "panic", slog.String("request_id", requestID(c)),
+			s.log.ErrorContext(c.Request().Context(), "panic",
 				slog.String("error", err.Error()), slog.String("stack", string(stack)))
 			return err
 		},
@@ -124,8 +133,9 @@ func New(d Deps) (*Server, error) {
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
-// logRequests logs one line per request with its id, route, status and duration. It logs
-// the route pattern rather than the URL, so no query string or id reaches the logs.
+// logRequests logs one line per request with its id, route, status and duration, and
+// records the duration in the metrics. It uses the route pattern rather than the URL, so
+// no query string or id reaches the logs or the metrics' labels.
 func (s *Server) logRequests() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus:    true,
@@ -138,8 +148,10 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
+			if s.metrics != nil {
+				s.metrics.ObserveHTTP(v.RoutePath, v.Method, v.Status, v.Latency)
+			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("request_id", requestID(c)),
 				slog.String("method", v.Method),
 				slog.String("route", v.RoutePath),
 				slog.Int("status", v.Status),

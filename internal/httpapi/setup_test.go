@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/devtoken"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
+	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -106,6 +107,8 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Log:         log,
 		HandoffWait: 5 * time.Second,
 	})
+	m := metrics.New(metrics.Sources{Pool: pool, Inbox: lifecycle.InboxBacklog, Spool: lifecycle.SpoolLen})
+	vapiClient.Observe(m.ObserveVAPI)
 	srv, err := httpapi.New(httpapi.Deps{
 		Log:          log,
 		Pool:         pool,
@@ -114,6 +117,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Calls:        calls.NewService(db, vapiClient, log),
 		Lifecycle:    lifecycle,
 		Hub:          hub,
+		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,
 		Twilio:       twilio.NewVerifier(twilioToken, publicBaseURL),
 		VapiSecret:   vapiSecret,

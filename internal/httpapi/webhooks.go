@@ -138,8 +138,10 @@ func keptHeaders(h http.Header) map[string]string {
 }
 
 func (s *Server) logWebhook(c echo.Context, provider, kind string, outcome calls.Outcome) {
+	if s.metrics != nil {
+		s.metrics.Webhook(provider, string(outcome))
+	}
 	s.log.InfoContext(c.Request().Context(), "webhook",
-		slog.String("request_id", requestID(c)),
 		slog.String("provider", provider),
 		slog.String("kind", kind),
 		slog.String("outcome", string(outcome)))
@@ -147,8 +149,10 @@ func (s *Server) logWebhook(c echo.Context, provider, kind string, outcome calls
 
 // logRejected counts a request that failed authentication; it is not stored.
 func (s *Server) logRejected(c echo.Context, provider string) {
+	if s.metrics != nil {
+		s.metrics.Webhook(provider, "rejected_signature")
+	}
 	s.log.WarnContext(c.Request().Context(), "webhook rejected: not authentic",
-		slog.String("request_id", requestID(c)),
 		slog.String("provider", provider),
 		slog.String("outcome", "rejected_signature"),
 		slog.String("remote", c.RealIP()))

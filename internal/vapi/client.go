@@ -21,6 +21,17 @@ type Client struct {
 	baseURL string
 	apiKey  string
 	http    *http.Client
+	observe func(operation string, d time.Duration, err error)
+}
+
+// Observe makes the client report each call's operation, duration and error to fn (for
+// metrics).
+func (c *Client) Observe(fn func(operation string, d time.Duration, err error)) { c.observe = fn }
+
+func (c *Client) record(operation string, start time.Time, err error) {
+	if c.observe != nil {
+		c.observe(operation, time.Since(start), err)
+	}
 }
 
 // NewClient returns a client for baseURL (https://api.vapi.ai) whose every call gives up
@@ -64,7 +75,8 @@ var ErrUnavailable = errors.New("vapi: unavailable")
 
 // CreateCall asks VAPI to take the call with provider bypass: VAPI answers with the TwiML
 // that connects Twilio's call to the assistant.
-func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (Call, error) {
+func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (call Call, err error) {
+	defer func(start time.Time) { c.record("create_call", start, err) }(time.Now())
 	body, err := json.Marshal(map[string]any{
 		"phoneCallProviderBypassEnabled": true,
 		"phoneNumberId":                  r.PhoneNumberID,
@@ -112,6 +124,7 @@ func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (Call, err
 // the redirect is not followed, its Location is the answer. ok is false when VAPI has no
 // such recording.
 func (c *Client) RecordingURL(ctx context.Context, callID, variant string) (location string, ok bool, err error) {
+	defer func(start time.Time) { c.record("recording_url", start, err) }(time.Now())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
 		c.baseURL+"/call/"+url.PathEscape(callID)+"/"+variant+"-recording", nil)
 	if err != nil {
