@@ -193,7 +193,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
-	background.Go(func() { reprocessEvery(ctx, cfg.ReprocessInterval, lifecycle, log) })
+	background.Go(func() { reprocessEvery(ctx, cfg, lifecycle, log) })
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -247,10 +247,11 @@ func newVAPI(cfg config.Config) *vapi.Client {
 	return vapi.NewClient(cfg.VapiBaseURL, cfg.VapiAPIKey, cfg.VapiTimeout)
 }
 
-// reprocessEvery drains the spool and reapplies due inbox events until ctx ends. Every
-// replica runs it; the inbox's row leases keep them from applying one event at once.
-func reprocessEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycle, log *slog.Logger) {
-	t := time.NewTicker(every)
+// reprocessEvery drains the spool, reapplies due inbox events and reconciles calls left
+// open, until ctx ends. Every replica runs it; the inbox's row leases keep them from
+// applying one event at once, and applying twice is harmless.
+func reprocessEvery(ctx context.Context, cfg config.Config, lc *calls.Lifecycle, log *slog.Logger) {
+	t := time.NewTicker(cfg.ReprocessInterval)
 	defer t.Stop()
 	for {
 		if ctx.Err() != nil {
@@ -265,6 +266,9 @@ func reprocessEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycl
 			log.Warn("reprocessing failed", slog.String("error", err.Error()))
 		} else if n > 0 {
 			log.Info("reprocessed webhook events", slog.Int("attempted", n))
+		}
+		if _, err := lc.Reconcile(ctx, cfg.ReconcileAfter); err != nil {
+			log.Warn("reconciling open calls failed", slog.String("error", err.Error()))
 		}
 		if err := lc.PruneEvents(ctx); err != nil {
 			log.Warn("pruning live-update history failed", slog.String("error", err.Error()))

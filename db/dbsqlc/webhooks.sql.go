@@ -277,6 +277,46 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 	return i, err
 }
 
+const listStaleOpenCalls = `-- name: ListStaleOpenCalls :many
+SELECT id, user_id, vapi_call_id FROM calls
+WHERE status NOT IN ('ended', 'failed') AND started_at < $1
+ORDER BY started_at
+LIMIT $2
+`
+
+type ListStaleOpenCallsParams struct {
+	StartedBefore time.Time
+	BatchSize     int32
+}
+
+type ListStaleOpenCallsRow struct {
+	ID         uuid.UUID
+	UserID     string
+	VapiCallID *string
+}
+
+// Calls of any tenant still open long after they started, oldest first: reconciliation
+// asks VAPI what became of them (and then writes in each owner's tenant transaction).
+func (q *Queries) ListStaleOpenCalls(ctx context.Context, arg ListStaleOpenCallsParams) ([]ListStaleOpenCallsRow, error) {
+	rows, err := q.db.Query(ctx, listStaleOpenCalls, arg.StartedBefore, arg.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListStaleOpenCallsRow{}
+	for rows.Next() {
+		var i ListStaleOpenCallsRow
+		if err := rows.Scan(&i.ID, &i.UserID, &i.VapiCallID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const phoneNumberBelongsTo = `-- name: PhoneNumberBelongsTo :one
 SELECT EXISTS (SELECT 1 FROM phone_numbers WHERE id = $1 AND user_id = $2)
 `

@@ -70,3 +70,11 @@ SELECT count(*) AS backlog,
        coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE status = 'failed')), 0)::double precision AS oldest_failed_seconds
 FROM webhook_events
 WHERE status IN ('pending', 'failed');
+
+-- name: ListStaleOpenCalls :many
+-- Calls of any tenant still open long after they started, oldest first: reconciliation
+-- asks VAPI what became of them (and then writes in each owner's tenant transaction).
+SELECT id, user_id, vapi_call_id FROM calls
+WHERE status NOT IN ('ended', 'failed') AND started_at < @started_before
+ORDER BY started_at
+LIMIT @batch_size;

@@ -393,10 +393,9 @@ var vapiStatuses = map[string]string{
 // applyVapi stores a status update or an end-of-call report on the call Switchboard's
 // records say it belongs to.
 func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, error) {
-	status := vapiStatuses[msg.Status]
 	switch {
 	case msg.Type == vapi.TypeEndOfCallReport:
-	case msg.Type == vapi.TypeStatusUpdate && status != "":
+	case msg.Type == vapi.TypeStatusUpdate && vapiStatuses[msg.Status] != "":
 	default:
 		return result{outcome: Ignored}, nil
 	}
@@ -404,7 +403,6 @@ func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, er
 	if err != nil {
 		return result{}, err
 	}
-	attribute := false
 	if !found {
 		// A call Switchboard never recorded belongs to the tenant the metadata names only
 		// when the number it names is that tenant's.
@@ -417,11 +415,16 @@ func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, er
 			return result{outcome: Unattributed, note: "no recorded call, and the metadata's number is not the metadata's tenant's"}, nil
 		}
 		ref = callRef{userID: user, phoneNumberID: &pnID}
-		attribute = true
 	}
+	return l.applyToCall(ctx, ref, msg)
+}
+
+// applyToCall stores a status update or an end-of-call report on the call ref names, in
+// its owner's transaction; a ref without a call id first records the call VAPI reported.
+func (l *Lifecycle) applyToCall(ctx context.Context, ref callRef, msg vapi.Message) (result, error) {
 	res := result{outcome: Accepted, userID: ref.userID}
-	err = l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
-		if attribute {
+	err := l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+		if ref.id == uuid.Nil {
 			c, err := q.InsertReportedCall(ctx, dbsqlc.InsertReportedCallParams{
 				UserID:        string(ref.userID),
 				PhoneNumberID: ref.phoneNumberID,
@@ -437,6 +440,10 @@ func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, er
 		res.callID = &ref.id
 		vapiID := nonEmpty(msg.CallID)
 		if msg.Type == vapi.TypeStatusUpdate {
+			status := vapiStatuses[msg.Status]
+			if status == "" {
+				return nil
+			}
 			p := dbsqlc.AdvanceCallStatusParams{UserID: string(ref.userID), ID: ref.id, Status: status, VapiCallID: vapiID}
 			if status == "ended" {
 				p.EndedReason = msg.EndedReason

@@ -58,6 +58,8 @@ type Config struct {
 	SpoolDir string
 	// ReprocessInterval is how often `serve` drains the spool and reapplies failed events.
 	ReprocessInterval time.Duration
+	// ReconcileAfter is how long after its start a call still open is checked with VAPI.
+	ReconcileAfter time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -103,6 +105,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ReprocessInterval, err = time.ParseDuration(orDefault(getenv("REPROCESS_INTERVAL"), "1m"))
 	if err != nil || c.ReprocessInterval <= 0 {
 		errs = append(errs, fmt.Errorf("REPROCESS_INTERVAL must be a positive duration such as 1m, not %q", getenv("REPROCESS_INTERVAL")))
+	}
+	c.ReconcileAfter, err = time.ParseDuration(orDefault(getenv("RECONCILE_AFTER"), "30m"))
+	if err != nil || c.ReconcileAfter < time.Minute {
+		errs = append(errs, fmt.Errorf("RECONCILE_AFTER must be a duration of a minute or more such as 30m, not %q", getenv("RECONCILE_AFTER")))
 	}
 	if c.PublicBaseURL != "" {
 		if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {

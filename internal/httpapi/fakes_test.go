@@ -30,6 +30,9 @@ type fakeVAPI struct {
 	// recordings maps "<call id>/<variant>" to the URL GET /call/{id}/{variant}-recording
 	// redirects to.
 	recordings map[string]string
+	// callObjects maps a VAPI call id to the call object GET /call/{id} answers with.
+	callObjects map[string]string
+	gets        int
 }
 
 type createCallRequest struct {
@@ -47,6 +50,19 @@ func newFakeVAPI(t *testing.T) *fakeVAPI {
 func (f *fakeVAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "-recording") {
 		f.serveRecording(w, r)
+		return
+	}
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/call/") {
+		f.mu.Lock()
+		f.gets++
+		obj, ok := f.callObjects[strings.TrimPrefix(r.URL.Path, "/call/")]
+		f.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, obj)
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/call" {

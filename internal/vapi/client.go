@@ -148,3 +148,28 @@ func (c *Client) RecordingURL(ctx context.Context, callID, variant string) (loca
 		return "", false, fmt.Errorf("%w: GET recording answered %d", ErrUnavailable, resp.StatusCode)
 	}
 }
+
+// GetCall fetches VAPI's call object. found is false when VAPI does not know the call.
+func (c *Client) GetCall(ctx context.Context, callID string) (body []byte, found bool, err error) {
+	defer func(start time.Time) { c.record("get_call", start, err) }(time.Now())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+"/call/"+url.PathEscape(callID), nil)
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	switch {
+	case err != nil:
+		return nil, false, fmt.Errorf("%w: reading the answer: %v", ErrUnavailable, err)
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, false, nil
+	case resp.StatusCode != http.StatusOK:
+		return nil, false, fmt.Errorf("%w: GET /call answered %d", ErrUnavailable, resp.StatusCode)
+	}
+	return body, true, nil
+}

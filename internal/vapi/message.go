@@ -116,6 +116,42 @@ func Decode(body []byte) (Message, error) {
 	if err := json.Unmarshal(w.Type, &typ); err != nil || strings.TrimSpace(typ) == "" {
 		return Message{}, ErrMalformed
 	}
+	return w.message(typ), nil
+}
+
+// DecodeCall reads VAPI's call object (GET /call/{id}) as the end-of-call report it
+// stands in for, and returns the call's status (queued, ringing, in-progress, forwarding,
+// ended).
+func DecodeCall(body []byte) (Message, string, error) {
+	var w wireMessage
+	var top struct {
+		ID                 string          `json:"id"`
+		Metadata           json.RawMessage `json:"metadata"`
+		AssistantOverrides *struct {
+			Metadata json.RawMessage `json:"metadata"`
+		} `json:"assistantOverrides"`
+		Customer *struct {
+			Number string `json:"number"`
+		} `json:"customer"`
+	}
+	if json.Unmarshal(body, &w) != nil || json.Unmarshal(body, &top) != nil || top.ID == "" {
+		return Message{}, "", ErrMalformed
+	}
+	m := w.message(TypeEndOfCallReport)
+	m.CallID = top.ID
+	var overrides json.RawMessage
+	if top.AssistantOverrides != nil {
+		overrides = top.AssistantOverrides.Metadata
+	}
+	m.Metadata = metadata(top.Metadata, overrides)
+	if top.Customer != nil {
+		m.CustomerNumber = top.Customer.Number
+	}
+	return m, w.Status, nil
+}
+
+// message turns the wire form into a Message of the given type.
+func (w *wireMessage) message(typ string) Message {
 	m := Message{
 		Type:        typ,
 		Status:      w.Status,
@@ -170,7 +206,7 @@ func Decode(body []byte) (Message, error) {
 		m.SuccessEvaluation = evaluation(a.SuccessEvaluation)
 	}
 	m.Summary = nonEmpty(summary)
-	return m, nil
+	return m
 }
 
 // metadata reads the four fields Switchboard sets, each from primary or else fallback.

@@ -1,0 +1,69 @@
+package calls
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
+)
+
+// Reconcile finishes calls that are still open although they started before olderThan
+// ago: VAPI sends its end-of-call report once, and one lost on the way would leave the call
+// open for ever. It asks VAPI for each call and stores what the report would have stored;
+// a call VAPI does not know, or that never reached VAPI, ends failed with the reason. It
+// returns how many calls it looked at. Calls it cannot settle now (VAPI unavailable, or the
+// call still live on VAPI) are looked at again next time.
+func (l *Lifecycle) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
+	stale, err := l.system.ListStaleOpenCalls(ctx, dbsqlc.ListStaleOpenCallsParams{
+		StartedBefore: time.Now().Add(-olderThan), BatchSize: 100,
+	})
+	if err != nil {
+		return 0, tenant.DatabaseError(err)
+	}
+	for _, c := range stale {
+		ref := callRef{id: c.ID, userID: tenant.ID(c.UserID)}
+		if err := l.reconcileCall(ctx, ref, c.VapiCallID); err != nil {
+			l.log.WarnContext(ctx, "reconciling a call failed; it is tried again later",
+				slog.String("call_id", c.ID.String()), slog.String("error", err.Error()))
+		}
+	}
+	return len(stale), nil
+}
+
+func (l *Lifecycle) reconcileCall(ctx context.Context, ref callRef, vapiCallID *string) error {
+	if vapiCallID == nil {
+		// Never handed to VAPI (the process stopped mid hand-off): nothing will report it.
+		return l.failCall(ctx, ref, "handoff_incomplete")
+	}
+	body, found, err := l.vapi.GetCall(ctx, *vapiCallID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return l.failCall(ctx, ref, "vapi_call_not_found")
+	}
+	msg, status, err := vapi.DecodeCall(body)
+	if err != nil {
+		return err
+	}
+	if status != "ended" {
+		msg.Type, msg.Status = vapi.TypeStatusUpdate, status
+	}
+	_, err = l.applyToCall(ctx, ref, msg)
+	if err == nil && status == "ended" {
+		l.log.InfoContext(ctx, "reconciled a call whose report never arrived", slog.String("call_id", ref.id.String()))
+	}
+	return err
+}
+
+func (l *Lifecycle) failCall(ctx context.Context, ref callRef, reason string) error {
+	return l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+		_, err := q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{
+			UserID: string(ref.userID), ID: ref.id, Status: "failed", EndedReason: &reason,
+		})
+		return err
+	})
+}

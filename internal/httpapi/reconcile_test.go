@@ -1,0 +1,68 @@
+package httpapi_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+)
+
+// A report that never arrived is fetched from VAPI; calls VAPI does not know, or that
+// never reached it, end failed with the reason; live and recent calls are left alone.
+func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	old := time.Now().Add(-2 * time.Hour)
+	vid := func(s string) *string { return &s }
+	lost := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: old, VapiCallID: vid("vc_lost_report")})
+	unknown := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "ringing", StartedAt: old, VapiCallID: vid("vc_unknown")})
+	stranded := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "initiated", StartedAt: old})
+	live := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: old, VapiCallID: vid("vc_still_live")})
+	recent := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: time.Now(), VapiCallID: vid("vc_recent")})
+	b.vapi.mu.Lock()
+	b.vapi.callObjects = map[string]string{
+		"vc_lost_report": `{"id":"vc_lost_report","status":"ended","endedReason":"customer-ended-call",
+			"startedAt":"2026-11-28T10:00:00Z","endedAt":"2026-11-28T10:03:00Z","cost":0.2,
+			"metadata":{"user_id":"user_clinic_a"},
+			"artifact":{"transcript":"AI: Hello.","messages":[{"role":"bot","message":"Hello."}],"recording":{"mono":{"combinedUrl":"https://storage.vapi.ai/r.wav"}}},
+			"analysis":{"summary":"Short call.","successEvaluation":"true"}}`,
+		"vc_still_live": `{"id":"vc_still_live","status":"in-progress"}`,
+		"vc_recent":     `{"id":"vc_recent","status":"ended"}`,
+	}
+	b.vapi.mu.Unlock()
+
+	n, err := b.lifecycle.Reconcile(context.Background(), 30*time.Minute)
+	if err != nil || n != 4 {
+		t.Fatalf("Reconcile = %d, %v; want the 4 old open calls", n, err)
+	}
+	c := b.call(a, lost.ID.String())
+	if c["status"] != "ended" || c["transcript"] != "AI: Hello." || c["summary"] != "Short call." ||
+		c["duration_seconds"] != float64(180) || c["recording_url"] != "https://storage.vapi.ai/r.wav" || c["ended_reason"] != "customer-ended-call" {
+		t.Errorf("reconciled call %v", c)
+	}
+	for id, reason := range map[string]string{unknown.ID.String(): "vapi_call_not_found", stranded.ID.String(): "handoff_incomplete"} {
+		if c := b.call(a, id); c["status"] != "failed" || c["ended_reason"] != reason {
+			t.Errorf("call %s: %v / %v, want failed / %s", id, c["status"], c["ended_reason"], reason)
+		}
+	}
+	if c := b.call(a, live.ID.String()); c["status"] != "in_progress" {
+		t.Errorf("a call still live on VAPI became %v", c["status"])
+	}
+	if c := b.call(a, recent.ID.String()); c["status"] != "in_progress" {
+		t.Errorf("a recent call was reconciled: %v", c["status"])
+	}
+	// Settled calls are not asked about again.
+	b.vapi.mu.Lock()
+	before := b.vapi.gets
+	b.vapi.mu.Unlock()
+	if n, _ := b.lifecycle.Reconcile(context.Background(), 30*time.Minute); n != 1 {
+		t.Errorf("second Reconcile looked at %d calls, want only the live one", n)
+	}
+	b.vapi.mu.Lock()
+	if b.vapi.gets-before != 1 {
+		t.Errorf("second Reconcile asked VAPI %d times", b.vapi.gets-before)
+	}
+	b.vapi.mu.Unlock()
+}
