@@ -119,7 +119,7 @@ func TestLiveUpdatesStreamOwnChangesAndResume(t *testing.T) {
 	if status.event != "status_changed" || status.data["status"] != "in_progress" {
 		t.Fatalf("second event %+v", status)
 	}
-	meta := b.vapi.calls()[0].Body["metadata"].(map[string]any)
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
 	report := streamA.next()
 	if report.event != "report_stored" || report.data["status"] != "ended" {

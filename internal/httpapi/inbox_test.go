@@ -28,7 +28,7 @@ func TestReportSpooledWhileDatabaseIsDown(t *testing.T) {
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_SPOOL", patientNumber, sharedLine, clinicALine)))
-	meta := b.vapi.calls()[0].Body["metadata"].(map[string]any)
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
 	down := setup(t, setupOptions{pool: deadPool(t), spoolDir: b.spoolDir})
 	expect(t, down.vapiMessage(eocr("vapi-call-1", meta)), 200)
@@ -67,7 +67,7 @@ func TestFailedEventIsKeptAndReprocessed(t *testing.T) {
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_FAIL", patientNumber, sharedLine, clinicALine)))
-	meta := b.vapi.calls()[0].Body["metadata"].(map[string]any)
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
 	// Break applying reports: the tenant role may no longer write call details.
 	if _, err := b.pool.Exec(ctx, "REVOKE INSERT, UPDATE ON call_details FROM switchboard_tenant"); err != nil {
@@ -133,7 +133,7 @@ func TestReprocessedVoiceEventRecordsWithoutHandoff(t *testing.T) {
 	if n, err := b.lifecycle.Reprocess(ctx); err != nil || n != 1 {
 		t.Fatalf("Reprocess = %d, %v", n, err)
 	}
-	if len(b.vapi.calls()) != 0 {
+	if len(b.vapi.Calls()) != 0 {
 		t.Fatal("reprocessing dialled VAPI")
 	}
 	calls := b.callsOf(a)

@@ -255,12 +255,10 @@ func TestRecordingRedirects(t *testing.T) {
 	fresh := b.seedReported("user_clinic_a", reported{started: started, vapiID: "vc_fresh", recording: "https://storage.vapi.ai/stale.wav"})
 	stale := b.seedReported("user_clinic_a", reported{started: started, vapiID: "vc_gone", recording: "https://storage.vapi.ai/stored.wav"})
 	none := b.seedReported("user_clinic_a", reported{started: started})
-	b.vapi.mu.Lock()
-	b.vapi.recordings = map[string]string{
+	b.vapi.SetRecordings(map[string]string{
 		"vc_fresh/mono":   "https://signed.example.com/mono?sig=abc",
 		"vc_fresh/stereo": "https://signed.example.com/stereo?sig=abc",
-	}
-	b.vapi.mu.Unlock()
+	})
 
 	location := func(path string) string {
 		r := expect(t, b.do("GET", path, a, nil), 302)

@@ -21,8 +21,7 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 	stranded := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "initiated", StartedAt: old})
 	live := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: old, VapiCallID: vid("vc_still_live")})
 	recent := b.insertCall("user_clinic_a", dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: time.Now(), VapiCallID: vid("vc_recent")})
-	b.vapi.mu.Lock()
-	b.vapi.callObjects = map[string]string{
+	b.vapi.SetCallObjects(map[string]string{
 		"vc_lost_report": `{"id":"vc_lost_report","status":"ended","endedReason":"customer-ended-call",
 			"startedAt":"2026-11-28T10:00:00Z","endedAt":"2026-11-28T10:03:00Z","cost":0.2,
 			"metadata":{"user_id":"user_clinic_a"},
@@ -30,8 +29,7 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 			"analysis":{"summary":"Short call.","successEvaluation":"true"}}`,
 		"vc_still_live": `{"id":"vc_still_live","status":"in-progress"}`,
 		"vc_recent":     `{"id":"vc_recent","status":"ended"}`,
-	}
-	b.vapi.mu.Unlock()
+	})
 
 	n, err := b.lifecycle.Reconcile(context.Background(), 30*time.Minute)
 	if err != nil || n != 4 {
@@ -54,15 +52,11 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 		t.Errorf("a recent call was reconciled: %v", c["status"])
 	}
 	// Settled calls are not asked about again.
-	b.vapi.mu.Lock()
-	before := b.vapi.gets
-	b.vapi.mu.Unlock()
+	before := b.vapi.Gets()
 	if n, _ := b.lifecycle.Reconcile(context.Background(), 30*time.Minute); n != 1 {
 		t.Errorf("second Reconcile looked at %d calls, want only the live one", n)
 	}
-	b.vapi.mu.Lock()
-	if b.vapi.gets-before != 1 {
-		t.Errorf("second Reconcile asked VAPI %d times", b.vapi.gets-before)
+	if b.vapi.Gets()-before != 1 {
+		t.Errorf("second Reconcile asked VAPI %d times", b.vapi.Gets()-before)
 	}
-	b.vapi.mu.Unlock()
 }

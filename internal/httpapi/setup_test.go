@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/providertest"
 	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/testpg"
@@ -39,7 +40,7 @@ type bundle struct {
 	db        *tenant.DB
 	signer    *devtoken.Signer
 	handler   http.Handler
-	vapi      *fakeVAPI
+	vapi      *providertest.VAPI
 	spoolDir  string
 	lifecycle *calls.Lifecycle
 	hub       *calls.Hub
@@ -81,7 +82,8 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		t.Fatal(err)
 	}
 	db := tenant.NewDB(pool)
-	fake := newFakeVAPI(t)
+	fake := providertest.NewVAPI()
+	t.Cleanup(fake.Close)
 	if o.spoolDir == "" {
 		o.spoolDir = t.TempDir()
 	}
@@ -93,7 +95,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		o.vapiTimeout = 2 * time.Second
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	vapiClient := vapi.NewClient(fake.server.URL, "vapi-test-api-key", o.vapiTimeout)
+	vapiClient := vapi.NewClient(fake.URL(), providertest.VAPIKey, o.vapiTimeout)
 	hub := calls.NewHub(pool, log)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/switchboard-health/switchboard/internal/providertest"
 )
 
 // Numbers used across the webhook tests: valid ones, since registration refuses the
@@ -90,7 +92,7 @@ func TestSharedAssistantNumberSeparatesClinics(t *testing.T) {
 		t.Fatalf("TwiML is not VAPI's, one per call: %s / %s", twimlA, twimlB)
 	}
 
-	reqs := b.vapi.calls()
+	reqs := b.vapi.Calls()
 	if len(reqs) != 2 {
 		t.Fatalf("VAPI received %d create-call requests, want 2", len(reqs))
 	}
@@ -188,7 +190,7 @@ func TestUnknownNumbersAreRejectedAndKept(t *testing.T) {
 	if !strings.Contains(twiml, "<Reject/>") {
 		t.Fatalf("TwiML %s, want a Reject", twiml)
 	}
-	if n := len(b.vapi.calls()); n != 0 {
+	if n := len(b.vapi.Calls()); n != 0 {
 		t.Errorf("VAPI was asked %d times for an unowned call", n)
 	}
 	if n := b.count("SELECT count(*) FROM calls"); n != 0 {
@@ -207,9 +209,9 @@ func TestForgedTwilioRequestsAreRefusedBeforeAnything(t *testing.T) {
 
 	forgeries := map[string]string{
 		"missing":          "",
-		"wrong token":      signTwilio("not-the-token", publicBaseURL+"/api/webhooks/twilio", form),
-		"URL as seen here": signTwilio(twilioToken, "http://10.0.0.7:8080/api/webhooks/twilio", form),
-		"other parameters": signTwilio(twilioToken, publicBaseURL+"/api/webhooks/twilio", inboundForm("CA_FORGED", patientNumber, sharedLine, clinicBLine)),
+		"wrong token":      providertest.SignTwilio("not-the-token", publicBaseURL+"/api/webhooks/twilio", form),
+		"URL as seen here": providertest.SignTwilio(twilioToken, "http://10.0.0.7:8080/api/webhooks/twilio", form),
+		"other parameters": providertest.SignTwilio(twilioToken, publicBaseURL+"/api/webhooks/twilio", inboundForm("CA_FORGED", patientNumber, sharedLine, clinicBLine)),
 	}
 	for name, sig := range forgeries {
 		p := expect(t, b.twilioSigned("/api/webhooks/twilio", form, sig), 403).problem(t)
@@ -218,7 +220,7 @@ func TestForgedTwilioRequestsAreRefusedBeforeAnything(t *testing.T) {
 		}
 		expect(t, b.twilioSigned("/api/webhooks/twilio/status", url.Values{"CallSid": {"CA_FORGED"}, "CallStatus": {"completed"}}, sig), 403)
 	}
-	if n := len(b.vapi.calls()); n != 0 {
+	if n := len(b.vapi.Calls()); n != 0 {
 		t.Errorf("VAPI was asked %d times", n)
 	}
 	if n := b.count("SELECT count(*) FROM webhook_events") + b.count("SELECT count(*) FROM calls"); n != 0 {
@@ -237,18 +239,15 @@ func TestNoAssistantOrVAPIFailureApologisesAndFailsTheCall(t *testing.T) {
 	if !strings.Contains(apology, "<Say>") || !strings.Contains(apology, "<Hangup/>") {
 		t.Fatalf("TwiML %s, want an apology and a hang-up", apology)
 	}
-	if n := len(b.vapi.calls()); n != 0 {
+	if n := len(b.vapi.Calls()); n != 0 {
 		t.Fatalf("VAPI asked without an assistant")
 	}
 
-	b.vapi.mu.Lock()
-	b.vapi.status = 500
-	b.vapi.mu.Unlock()
+	b.vapi.FailWith(500)
 	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_VAPI500", patientNumber, sharedLine, clinicBLine)))
 
-	b.vapi.mu.Lock()
-	b.vapi.status, b.vapi.delay = 0, time.Second // beyond the client's timeout
-	b.vapi.mu.Unlock()
+	b.vapi.FailWith(0)
+	b.vapi.Delay(time.Second) // beyond the client's timeout
 	start := time.Now()
 	if twiml := isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_VAPISLOW", patientNumber, sharedLine, clinicBLine))); twiml != apology {
 		t.Errorf("a VAPI timeout answered %s", twiml)
@@ -272,9 +271,7 @@ func TestDuplicateDeliveriesMakeOneVAPICall(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	b.vapi.mu.Lock()
-	b.vapi.delay = 300 * time.Millisecond // the duplicates arrive while VAPI thinks
-	b.vapi.mu.Unlock()
+	b.vapi.Delay(300 * time.Millisecond) // the duplicates arrive while VAPI thinks
 
 	form := inboundForm("CA_DUP", patientNumber, sharedLine, clinicALine)
 	const n = 20
@@ -293,7 +290,7 @@ func TestDuplicateDeliveriesMakeOneVAPICall(t *testing.T) {
 	wg.Wait()
 	retry := isTwiML(t, b.twilio("/api/webhooks/twilio", form))
 
-	if got := len(b.vapi.calls()); got != 1 {
+	if got := len(b.vapi.Calls()); got != 1 {
 		t.Fatalf("%d VAPI calls for one CallSid, want 1", got)
 	}
 	if !strings.Contains(retry, "<Connect>") {
@@ -358,9 +355,9 @@ func TestTwilioSignatureUsesPublicURLWithQuery(t *testing.T) {
 	b.registerLine(b.token("user_clinic_a"), clinicALine, "asst_a", "vpn_a")
 	form := inboundForm("CA_QUERY", patientNumber, sharedLine, clinicALine)
 	path := "/api/webhooks/twilio?clinic=north&v=2"
-	isTwiML(t, b.twilioSigned(path, form, signTwilio(twilioToken, publicBaseURL+path, form)))
+	isTwiML(t, b.twilioSigned(path, form, providertest.SignTwilio(twilioToken, publicBaseURL+path, form)))
 	// The same signature does not hold once the query is changed.
-	expect(t, b.twilioSigned("/api/webhooks/twilio?clinic=south&v=2", form, signTwilio(twilioToken, publicBaseURL+path, form)), 403)
+	expect(t, b.twilioSigned("/api/webhooks/twilio?clinic=south&v=2", form, providertest.SignTwilio(twilioToken, publicBaseURL+path, form)), 403)
 }
 
 // eocr builds an end-of-call report in VAPI's current shape.
@@ -411,7 +408,7 @@ func TestEndOfCallReportLandsOnTheOwnersCallOnly(t *testing.T) {
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	b.registerLine(bb, clinicBLine, "asst_b", "vpn_b")
 	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_R", patientNumber, sharedLine, clinicALine)))
-	meta := b.vapi.calls()[0].Body["metadata"].(map[string]any)
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
 	// The payload claims clinic B; the record says clinic A, and the record wins.
 	forged := map[string]any{}
@@ -530,10 +527,7 @@ func TestReportBeforeTheHandoffIsRecorded(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	gate := make(chan struct{})
-	b.vapi.mu.Lock()
-	b.vapi.gate = gate
-	b.vapi.mu.Unlock()
+	release := b.vapi.Hold()
 
 	done := make(chan response, 1)
 	go func() {
@@ -541,7 +535,7 @@ func TestReportBeforeTheHandoffIsRecorded(t *testing.T) {
 	}()
 	var meta map[string]any
 	for deadline := time.Now().Add(5 * time.Second); meta == nil; {
-		if reqs := b.vapi.calls(); len(reqs) == 1 {
+		if reqs := b.vapi.Calls(); len(reqs) == 1 {
 			meta = reqs[0].Body["metadata"].(map[string]any)
 		} else if time.Now().After(deadline) {
 			t.Fatal("VAPI was not asked")
@@ -549,7 +543,7 @@ func TestReportBeforeTheHandoffIsRecorded(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
-	close(gate)
+	release()
 	isTwiML(t, <-done)
 
 	calls := b.callsOf(a)
