@@ -197,7 +197,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -31,6 +31,8 @@ type Config struct {
 	DefaultRegion string
 	// ShutdownTimeout bounds how long in-flight requests may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout bounds how long a client may take to send its request headers.
+	ReadHeaderTimeout time.Duration
 
 	// ClerkJWTKey is Clerk's PEM public key; when set, tokens are verified without network.
 	ClerkJWTKey string
@@ -97,6 +99,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ShutdownTimeout, err = time.ParseDuration(orDefault(getenv("SHUTDOWN_TIMEOUT"), "20s"))
 	if err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration such as 20s, not %q", getenv("SHUTDOWN_TIMEOUT")))
+	}
+	c.ReadHeaderTimeout, err = time.ParseDuration(orDefault(getenv("READ_HEADER_TIMEOUT"), "5s"))
+	if err != nil || c.ReadHeaderTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("READ_HEADER_TIMEOUT must be a positive duration such as 5s, not %q", getenv("READ_HEADER_TIMEOUT")))
 	}
 	c.VapiTimeout, err = time.ParseDuration(orDefault(getenv("VAPI_TIMEOUT"), "8s"))
 	if err != nil || c.VapiTimeout <= 0 || c.VapiTimeout > 14*time.Second {
