@@ -36,3 +36,9 @@ docs-vendor:
 	rm -rf /tmp/switchboard-redoc && mkdir -p /tmp/switchboard-redoc
 	cd /tmp/switchboard-redoc && npm pack --silent redoc@$(REDOC_VERSION) && tar xzf redoc-$(REDOC_VERSION).tgz
 	gzip -9nc /tmp/switchboard-redoc/package/bundles/redoc.standalone.js > internal/httpapi/docs/redoc.standalone.js.gz
+
+# Measures the service against the floor on this machine and prints one table; see
+# docs/benchmarks.md. BENCH_FLAGS="-sizes 100000,10000000" adds the 10 M table.
+BENCH_FLAGS ?=
+bench:
+	$(GO) run ./internal/bench $(BENCH_FLAGS)

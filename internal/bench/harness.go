@@ -1,0 +1,406 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-health/switchboard/db/migrations"
+	"github.com/switchboard-health/switchboard/internal/devtoken"
+	"github.com/switchboard-health/switchboard/internal/pgcluster"
+	"github.com/switchboard-health/switchboard/internal/providertest"
+)
+
+const (
+	tenantCount = 1000
+	twilioToken = "bench-twilio-token"
+	publicURL   = "https://switchboard.example.com"
+	vapiSecret  = "bench-vapi-secret"
+)
+
+type harness struct {
+	dir      string
+	self     string
+	binary   string
+	cluster  *pgcluster.Cluster
+	vapi     *providertest.VAPI
+	signer   *devtoken.Signer
+	duration time.Duration
+	conns    int
+}
+
+func harnessMain(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	sizes := fs.String("sizes", "100000,1000000", "table sizes (calls over 1000 tenants) for the read path; add 10000000 on a larger machine")
+	duration := fs.Duration("duration", 10*time.Second, "length of each measurement")
+	conns := fs.Int("conns", 32, "concurrent connections of the read and ingestion loads")
+	_ = fs.Parse(args)
+
+	h := &harness{duration: *duration, conns: *conns}
+	var err error
+	if h.self, err = os.Executable(); err != nil {
+		return err
+	}
+	if h.dir, err = os.MkdirTemp("", "switchboard-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(h.dir)
+	if err := os.Chmod(h.dir, 0o755); err != nil { // PostgreSQL may run as the postgres user
+		return err
+	}
+	h.binary = filepath.Join(h.dir, "switchboard")
+	if out, err := exec.Command("go", "build", "-o", h.binary, "github.com/switchboard-health/switchboard/cmd/switchboard").CombinedOutput(); err != nil {
+		return fmt.Errorf("building switchboard: %v\n%s", err, out)
+	}
+	// A durable cluster (fsync on): ingestion is measured against a durable upsert.
+	h.cluster, err = pgcluster.Start(pgcluster.Options{DataDir: filepath.Join(h.dir, "data"), SocketDir: filepath.Join(h.dir, "sock"), Durable: true})
+	if err != nil {
+		return err
+	}
+	defer h.cluster.Stop(false)
+	h.vapi = providertest.NewVAPI()
+	defer h.vapi.Close()
+	if h.signer, err = devtoken.NewSigner(); err != nil {
+		return err
+	}
+
+	var rows []row
+	var p50s []float64
+	for i, s := range strings.Split(*sizes, ",") {
+		size, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("-sizes: %w", err)
+		}
+		r, p50, err := h.measureSize(size, i == 0)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+		p50s = append(p50s, p50)
+	}
+	if len(p50s) > 1 {
+		ratio := p50s[len(p50s)-1] / p50s[0]
+		rows = append(rows, row{name: "scale: p50 at largest / p50 at smallest", ratio: ratio, target: "≤ 1.30", met: ratio <= 1.3})
+	}
+	printTable(rows)
+	return nil
+}
+
+type row struct {
+	name      string
+	sb, floor *loadResult
+	ratio     float64
+	target    string
+	met       bool
+	note      string
+}
+
+func (h *harness) measureSize(size int, full bool) ([]row, float64, error) {
+	ctx := context.Background()
+	name := fmt.Sprintf("bench_%d", size)
+	admin, err := pgx.Connect(ctx, h.cluster.URL("postgres"))
+	if err != nil {
+		return nil, 0, err
+	}
+	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, 0, err
+	}
+	admin.Close(ctx)
+	dbURL := h.cluster.URL(name)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer pool.Close()
+	if _, err := migrations.Apply(ctx, pool); err != nil {
+		return nil, 0, err
+	}
+	fmt.Fprintf(os.Stderr, "seeding %d calls over %d tenants…\n", size, tenantCount)
+	t0 := time.Now()
+	fixtures, err := h.seed(ctx, pool, size)
+	if err != nil {
+		return nil, 0, err
+	}
+	fmt.Fprintf(os.Stderr, "seeded in %s\n", time.Since(t0).Round(time.Second))
+
+	sb, err := h.startSwitchboard(dbURL)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer sb.stop()
+	floor, err := h.startFloor(dbURL)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer floor.stop()
+
+	label := humanSize(size)
+	list, err := h.load("list", sb.base, fixtures, h.conns)
+	if err != nil {
+		return nil, 0, err
+	}
+	floorList, err := h.load("floor-list", floor.base, fixtures, h.conns)
+	if err != nil {
+		return nil, 0, err
+	}
+	tput := list.RPS / floorList.RPS
+	p99 := list.P99ms / floorList.P99ms
+	rows := []row{
+		{name: "GET /api/calls?limit=50, " + label + " calls: throughput", sb: list, floor: floorList, ratio: tput, target: "≥ 0.75", met: tput >= 0.75},
+		{name: "GET /api/calls?limit=50, " + label + " calls: p99", sb: list, floor: floorList, ratio: p99, target: "≤ 1.50", met: p99 <= 1.5},
+	}
+	if !full {
+		return rows, list.P50ms, nil
+	}
+
+	ingest, err := h.load("vapi", sb.base, fixtures, h.conns)
+	if err != nil {
+		return nil, 0, err
+	}
+	floorIngest, err := h.load("floor-ingest", floor.base, fixtures, h.conns)
+	if err != nil {
+		return nil, 0, err
+	}
+	ir := ingest.RPS / floorIngest.RPS
+	rows = append(rows, row{name: "VAPI end-of-call reports (20 KB): throughput", sb: ingest, floor: floorIngest, ratio: ir, target: "≥ 0.70", met: ir >= 0.7})
+
+	twilio, err := h.load("twilio", sb.base, fixtures, 4)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows = append(rows, row{name: "Twilio inbound, VAPI answering at once: p99 ms", sb: twilio, ratio: twilio.P99ms, target: "≤ 5 ms", met: twilio.P99ms <= 5})
+
+	// Memory: the server's resident set at its peak under 200 concurrent connections.
+	stopSampling := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		var max int64
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				peak <- max
+				return
+			case <-tick.C:
+				if kb := rssKB(sb.cmd.Process.Pid); kb > max {
+					max = kb
+				}
+			}
+		}
+	}()
+	many, err := h.load("list", sb.base, fixtures, 200)
+	close(stopSampling)
+	if err != nil {
+		return nil, 0, err
+	}
+	mb := float64(<-peak) / 1024
+	rows = append(rows, row{name: "RSS at 200 concurrent connections, MB", sb: many, ratio: mb, target: "≤ 60 MB", met: mb <= 60})
+	return rows, list.P50ms, nil
+}
+
+// seed writes tenantCount tenants, one registered line each, and size calls spread over
+// them, with COPY. The event trigger is off while seeding: the calls are history.
+func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]tenantFixture, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET session_replication_role = replica"); err != nil {
+		return nil, err
+	}
+	defer conn.Exec(ctx, "RESET session_replication_role")
+	fixtures := make([]tenantFixture, tenantCount)
+	numbers := make([][]any, tenantCount)
+	for i := range fixtures {
+		user := fmt.Sprintf("user_bench_%04d", i)
+		tok, err := h.signer.Token(devtoken.Claims{Subject: user, Expiry: time.Now().Add(24 * time.Hour)})
+		if err != nil {
+			return nil, err
+		}
+		id := uuid.New()
+		line := fmt.Sprintf("+1212700%04d", i)
+		fixtures[i] = tenantFixture{UserID: user, Token: tok, PhoneNumberID: id.String(), Line: line}
+		numbers[i] = []any{id, user, line, "asst_bench", "vpn_bench"}
+	}
+	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"phone_numbers"},
+		[]string{"id", "user_id", "phone_number", "vapi_assistant_id", "vapi_phone_number_id"}, pgx.CopyFromRows(numbers)); err != nil {
+		return nil, err
+	}
+	start := time.Now().Add(-365 * 24 * time.Hour)
+	step := 365 * 24 * time.Hour / time.Duration(size)
+	i := 0
+	summary := "Patient asked to book a cleaning; booked for Tuesday 9:00."
+	reason := "customer-ended-call"
+	success := "true"
+	_, err = conn.Conn().CopyFrom(ctx, pgx.Identifier{"calls"},
+		[]string{"user_id", "phone_number_id", "status", "direction", "caller_number", "clinic_number", "assistant_number",
+			"matched_by", "twilio_call_sid", "vapi_call_id", "started_at", "ended_at", "duration_seconds", "ended_reason",
+			"summary", "success_evaluation", "cost"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == size {
+				return nil, nil
+			}
+			f := fixtures[i%tenantCount]
+			pn, _ := uuid.Parse(f.PhoneNumberID)
+			at := start.Add(time.Duration(i) * step)
+			d := int32(30 + i%600)
+			row := []any{f.UserID, pn, "ended", "inbound", "+13127445000", f.Line, "+16172531000", "forwarded_from",
+				fmt.Sprintf("CAseed%09d", i), fmt.Sprintf("vapi-seed-%09d", i), at, at.Add(time.Duration(d) * time.Second), d,
+				reason, summary, success, 0.05 + float64(i%100)/1000}
+			i++
+			return row, nil
+		}))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE; CHECKPOINT"); err != nil {
+		return nil, err
+	}
+	return fixtures, nil
+}
+
+type server struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+}
+
+func (h *harness) startSwitchboard(dbURL string) (*server, error) {
+	logPath := filepath.Join(h.dir, fmt.Sprintf("switchboard-%d.log", time.Now().UnixNano()))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(h.binary, "serve")
+	cmd.Env = append(os.Environ(), "APP_ENV=production", "PORT=0", "DATABASE_URL="+dbURL,
+		"CLERK_JWT_KEY="+h.signer.PublicPEM(), "TWILIO_AUTH_TOKEN="+twilioToken, "PUBLIC_BASE_URL="+publicURL,
+		"VAPI_API_KEY="+providertest.VAPIKey, "VAPI_BASE_URL="+h.vapi.URL(), "VAPI_WEBHOOK_SECRET="+vapiSecret,
+		"SPOOL_DIR="+filepath.Join(h.dir, "spool"), "REPROCESS_INTERVAL=1h")
+	cmd.Stderr, cmd.Stdout = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(logPath)
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" {
+				return &server{cmd: cmd, base: "http://127.0.0.1" + rec.Addr[strings.LastIndex(rec.Addr, ":"):]}, nil
+			}
+		}
+	}
+	_ = cmd.Process.Kill()
+	b, _ := os.ReadFile(logPath)
+	return nil, fmt.Errorf("switchboard did not start:\n%s", b)
+}
+
+func (h *harness) startFloor(dbURL string) (*server, error) {
+	addrFile := filepath.Join(h.dir, fmt.Sprintf("floor-%d.addr", time.Now().UnixNano()))
+	cmd := exec.Command(h.self, "floor", "-db", dbURL, "-addr-file", addrFile)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
+			return &server{cmd: cmd, base: "http://" + string(b)}, nil
+		}
+	}
+	_ = cmd.Process.Kill()
+	return nil, fmt.Errorf("the floor server did not start")
+}
+
+// load runs one scenario in a separate load-generator process.
+func (h *harness) load(mode, target string, fixtures []tenantFixture, conns int) (*loadResult, error) {
+	path := filepath.Join(h.dir, "tenants.json")
+	b, _ := json.Marshal(fixtures)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "  %s against %s with %d connections for %s\n", mode, target, conns, h.duration)
+	out, err := exec.Command(h.self, "load", "-mode", mode, "-target", target, "-duration", h.duration.String(),
+		"-conns", strconv.Itoa(conns), "-tenants", path, "-twilio-token", twilioToken, "-public-url", publicURL,
+		"-vapi-secret", vapiSecret).Output()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", mode, err)
+	}
+	var r loadResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, err
+	}
+	if r.Errors > 0 {
+		return nil, fmt.Errorf("load %s: %d of %d requests failed", mode, r.Errors, r.Requests)
+	}
+	return &r, nil
+}
+
+func rssKB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				n, _ := strconv.ParseInt(f[1], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func humanSize(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return strconv.Itoa(n)
+}
+
+func printTable(rows []row) {
+	fmt.Printf("\nSwitchboard benchmark — %s, %d cores, Go %s\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.Version())
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "scenario\tswitchboard rps\tp50 ms\tp99 ms\tfloor rps\tp50 ms\tp99 ms\tratio / value\ttarget\tmet")
+	for _, r := range rows {
+		sb, fl := "\t\t", "\t\t"
+		if r.sb != nil {
+			sb = fmt.Sprintf("%.0f\t%.2f\t%.2f", r.sb.RPS, r.sb.P50ms, r.sb.P99ms)
+		}
+		if r.floor != nil {
+			fl = fmt.Sprintf("%.0f\t%.2f\t%.2f", r.floor.RPS, r.floor.P50ms, r.floor.P99ms)
+		}
+		met := "no"
+		if r.met {
+			met = "yes"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%.2f\t%s\t%s\n", r.name, sb, fl, r.ratio, r.target, met)
+	}
+	w.Flush()
+}

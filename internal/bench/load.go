@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-health/switchboard/internal/providertest"
+)
+
+// tenantFixture is what the load generator knows of a tenant.
+type tenantFixture struct {
+	UserID        string `json:"user_id"`
+	Token         string `json:"token"`
+	PhoneNumberID string `json:"phone_number_id"`
+	Line          string `json:"line"`
+}
+
+// loadResult is one scenario's measurement.
+type loadResult struct {
+	Requests int64   `json:"requests"`
+	Errors   int64   `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	RPS      float64 `json:"rps"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+}
+
+// loadMain drives one scenario with a fixed number of connections for a fixed time and
+// prints the result as JSON.
+func loadMain(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ExitOnError)
+	mode := fs.String("mode", "list", "list, floor-list, vapi, floor-ingest or twilio")
+	target := fs.String("target", "", "base URL")
+	duration := fs.Duration("duration", 10*time.Second, "how long")
+	conns := fs.Int("conns", 32, "concurrent connections")
+	tenantsFile := fs.String("tenants", "", "tenant fixtures (JSON)")
+	twilioToken := fs.String("twilio-token", "", "")
+	publicURL := fs.String("public-url", "", "")
+	vapiSecret := fs.String("vapi-secret", "", "")
+	_ = fs.Parse(args)
+
+	raw, err := os.ReadFile(*tenantsFile)
+	if err != nil {
+		return err
+	}
+	var tenants []tenantFixture
+	if err := json.Unmarshal(raw, &tenants); err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DisableCompression: true}}
+	transcript := strings.Repeat("User: I would like to book a cleaning for next Tuesday morning. AI: Of course, let me check. ", 200)[:18000]
+	var seq atomic.Int64
+
+	request := func() *http.Request {
+		t := tenants[rand.IntN(len(tenants))]
+		n := seq.Add(1)
+		switch *mode {
+		case "list":
+			req, _ := http.NewRequest("GET", *target+"/api/calls?limit=50", nil)
+			req.Header.Set("Authorization", "Bearer "+t.Token)
+			return req
+		case "floor-list":
+			req, _ := http.NewRequest("GET", *target+"/calls?tenant="+url.QueryEscape(t.UserID), nil)
+			return req
+		case "vapi", "floor-ingest":
+			body, _ := json.Marshal(map[string]any{"message": map[string]any{
+				"type": "end-of-call-report", "endedReason": "customer-ended-call",
+				"startedAt": "2026-11-28T10:00:00Z", "endedAt": "2026-11-28T10:04:00Z", "cost": 0.31,
+				"call": map[string]any{"id": fmt.Sprintf("bench-%d-%d", os.Getpid(), n),
+					"metadata": map[string]any{"user_id": t.UserID, "phone_number_id": t.PhoneNumberID}},
+				"artifact": map[string]any{"transcript": transcript, "messages": []any{map[string]any{"role": "user", "message": "hello"}},
+					"recording": map[string]any{"mono": map[string]any{"combinedUrl": "https://storage.vapi.ai/x.wav"}}},
+				"analysis": map[string]any{"summary": "Booked a cleaning.", "successEvaluation": "true"},
+			}})
+			path := "/api/webhooks/vapi"
+			if *mode == "floor-ingest" {
+				path = "/ingest"
+			}
+			req, _ := http.NewRequest("POST", *target+path, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Vapi-Secret", *vapiSecret)
+			return req
+		case "twilio":
+			form := url.Values{"CallSid": {fmt.Sprintf("CAbench%d_%d", os.Getpid(), n)}, "From": {"+13127445000"},
+				"To": {"+16172531000"}, "ForwardedFrom": {t.Line}, "CallStatus": {"ringing"}}
+			req, _ := http.NewRequest("POST", *target+"/api/webhooks/twilio", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", providertest.SignTwilio(*twilioToken, *publicURL+"/api/webhooks/twilio", form))
+			return req
+		}
+		panic("unknown mode " + *mode)
+	}
+
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var requests, errors atomic.Int64
+	deadline := time.Now().Add(*duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, 4096)
+			for time.Now().Before(deadline) {
+				req := request()
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				d := time.Since(t0)
+				requests.Add(1)
+				if err != nil || resp.StatusCode >= 300 {
+					errors.Add(1)
+					continue
+				}
+				mine = append(mine, d)
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
+	}
+	ok := int64(len(latencies))
+	return json.NewEncoder(os.Stdout).Encode(loadResult{
+		Requests: requests.Load(), Errors: errors.Load(), Seconds: elapsed,
+		RPS: float64(ok) / elapsed, P50ms: pct(0.50), P99ms: pct(0.99),
+	})
+}
