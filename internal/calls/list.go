@@ -76,22 +76,15 @@ func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error)
 	}
 	limit := int(params.RowLimit) - 1
 	var rows []dbsqlc.CallSummary
-	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
-		if params.Query != nil {
-			// A search with few matches reads them by id; one with many filters the time
-			// range by them, where matches are dense enough to fill a page quickly.
-			ids, err := q.SearchCallIDs(ctx, dbsqlc.SearchCallIDsParams{Query: *params.Query, Digits: params.Digits, Cap: fewMatches + 1})
-			if err != nil {
-				return err
-			}
-			if len(ids) <= fewMatches {
-				rows, err = q.ListCallsByID(ctx, byID(params, ids))
-				return err
-			}
-		}
-		rows, err = q.ListCalls(ctx, params)
-		return err
-	})
+	if params.Query == nil {
+		// The hot path: one statement, one round trip.
+		err = s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
+			rows, err = q.ListCalls(ctx, params)
+			return err
+		})
+	} else {
+		err = s.search(ctx, t, params, &rows)
+	}
 	if err != nil {
 		return Page{}, err
 	}
@@ -102,6 +95,24 @@ func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error)
 		page.NextCursor = encodeCursor(last.StartedAt, last.ID)
 	}
 	return page, nil
+}
+
+// search reads a page of a search's matches. A search with few matches reads them by id;
+// one with many filters the time range by them, where matches are dense enough to fill a
+// page quickly.
+func (s *Service) search(ctx context.Context, t tenant.ID, params dbsqlc.ListCallsParams, rows *[]dbsqlc.CallSummary) error {
+	return s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
+		ids, err := q.SearchCallIDs(ctx, dbsqlc.SearchCallIDsParams{Query: *params.Query, Digits: params.Digits, Cap: fewMatches + 1})
+		if err != nil {
+			return err
+		}
+		if len(ids) <= fewMatches {
+			*rows, err = q.ListCallsByID(ctx, byID(params, ids))
+		} else {
+			*rows, err = q.ListCalls(ctx, params)
+		}
+		return err
+	})
 }
 
 // fewMatches is how many search matches are read by id rather than by scanning.
@@ -177,7 +188,7 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 // missing or belongs to another tenant.
 func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.GetCallRow, error) {
 	var out dbsqlc.GetCallRow
-	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.GetCall(ctx, dbsqlc.GetCallParams{UserID: string(t), ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errs.E(errs.NotFound, "not_found", "No call with that id.")

@@ -71,7 +71,7 @@ func (s *Service) Export(ctx context.Context, t tenant.ID, f Filter, emit func([
 func (s *Service) EventsAfter(ctx context.Context, t tenant.ID, after int64, emit func(dbsqlc.ListCallEventsAfterRow) error) error {
 	for {
 		var rows []dbsqlc.ListCallEventsAfterRow
-		err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+		err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
 			rows, err = q.ListCallEventsAfter(ctx, dbsqlc.ListCallEventsAfterParams{UserID: string(t), AfterID: after, RowLimit: 500})
 			return err
 		})

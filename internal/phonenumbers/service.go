@@ -52,7 +52,7 @@ var errNotFound = errs.E(errs.NotFound, "not_found", "No phone number with that 
 // List returns the tenant's numbers, newest first.
 func (s *Service) List(ctx context.Context, t tenant.ID) ([]dbsqlc.PhoneNumber, error) {
 	var out []dbsqlc.PhoneNumber
-	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.ListPhoneNumbers(ctx, string(t))
 		return err
 	})
@@ -63,7 +63,7 @@ func (s *Service) List(ctx context.Context, t tenant.ID) ([]dbsqlc.PhoneNumber, 
 // belongs to another tenant.
 func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.PhoneNumber, error) {
 	var out dbsqlc.PhoneNumber
-	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.GetPhoneNumber(ctx, dbsqlc.GetPhoneNumberParams{UserID: string(t), ID: id})
 		return notFound(err)
 	})

@@ -2,8 +2,10 @@ package tenant
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
@@ -26,16 +28,43 @@ func NewDB(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
 // every statement to the tenant's rows. The transaction commits when fn returns nil and
 // rolls back otherwise; fn's error is returned as it is.
 //
-// BEGIN, the tenant setting and the role switch travel as one pipelined batch, so the
-// transaction costs one round trip more than the queries inside it plus the COMMIT.
+// BEGIN, the tenant setting and the role switch travel in one pipeline with fn's first
+// statement, so a transaction costs one round trip per statement plus the COMMIT.
 func (db *DB) Tx(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
 	return db.inTx(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
+// Read runs fn, which must run exactly one statement, in the tenant's implicit transaction:
+// the tenant setting, the role switch and the statement travel as one pipeline and end
+// with it, so the read costs a single round trip. A second statement in fn is an error:
+// use Tx for more.
+func (db *DB) Read(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
+	return db.inRead(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+}
+
+func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
+	if id == "" {
+		return errNoTenant
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return DatabaseError(err)
+	}
+	defer conn.Release()
+	tc := &tenantConn{conn: conn, prefix: tenantPrefix(id, false), oneStatement: true}
+	err = fn(tc)
+	if err == nil && !tc.sent {
+		err = errs.Wrap(errors.New("tenant.Read ran no statement"), "internal error")
+	}
+	return DatabaseError(err)
+}
+
+var errNoTenant = errs.E(errs.Unauthorized, "unauthorized", "No tenant in this request.")
+
 func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
 	if id == "" {
 		// An empty tenant would match no row anyway; refusing here makes the mistake loud.
-		return errs.E(errs.Unauthorized, "unauthorized", "No tenant in this request.")
+		return errNoTenant
 	}
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -44,18 +73,15 @@ func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) 
 	// A connection released while still inside a transaction (after a failed ROLLBACK) is
 	// closed by the pool rather than reused, so no tenant setting can leak to the next user.
 	defer conn.Release()
-
-	batch := &pgx.Batch{}
-	batch.Queue("BEGIN")
-	batch.Queue("SELECT set_config('app.user_id', $1, true)", string(id))
-	batch.Queue("SET LOCAL ROLE " + Role)
-	if err := conn.SendBatch(ctx, batch).Close(); err != nil {
-		rollback(conn)
+	tc := &tenantConn{conn: conn, prefix: tenantPrefix(id, true)}
+	if err := fn(tc); err != nil {
+		if tc.sent {
+			rollback(conn)
+		}
 		return DatabaseError(err)
 	}
-	if err := fn(conn); err != nil {
-		rollback(conn)
-		return DatabaseError(err)
+	if !tc.sent {
+		return nil // no statement, no transaction
 	}
 	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 		return DatabaseError(err)
@@ -67,3 +93,150 @@ func rollback(conn *pgxpool.Conn) {
 	// A fresh context: the caller's may be what was cancelled.
 	_, _ = conn.Exec(context.Background(), "ROLLBACK")
 }
+
+type queued struct {
+	sql  string
+	args []any
+}
+
+// tenantPrefix is what opens a tenant transaction: the tenant setting and the role switch,
+// both transaction-local, after an explicit BEGIN or inside the pipeline's implicit one.
+func tenantPrefix(id ID, begin bool) []queued {
+	p := []queued{
+		{"SELECT set_config('app.user_id', $1, true)", []any{string(id)}},
+		{"SET LOCAL ROLE " + Role, nil},
+	}
+	if begin {
+		p = append([]queued{{"BEGIN", nil}}, p...)
+	}
+	return p
+}
+
+// tenantConn sends the transaction's opening statements in one pipeline with the first
+// statement the queries run, then runs the rest on the connection as usual.
+type tenantConn struct {
+	conn         *pgxpool.Conn
+	prefix       []queued
+	sent         bool
+	oneStatement bool
+}
+
+// send runs the opening statements and sql as one batch, and returns the batch positioned
+// at sql's result; the caller reads it and closes the batch.
+func (c *tenantConn) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	for _, q := range c.prefix {
+		b.Queue(q.sql, q.args...)
+	}
+	b.Queue(sql, args...)
+	c.sent = true
+	br := c.conn.SendBatch(ctx, b)
+	for range c.prefix {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+func (c *tenantConn) again() error {
+	if c.oneStatement {
+		return errs.Wrap(errors.New("tenant.Read ran a second statement"), "internal error")
+	}
+	return nil
+}
+
+func (c *tenantConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if c.sent {
+		if err := c.again(); err != nil {
+			return pgconn.CommandTag{}, err
+		}
+		return c.conn.Exec(ctx, sql, args...)
+	}
+	br, err := c.send(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	return tag, errors.Join(err, br.Close())
+}
+
+func (c *tenantConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if c.sent {
+		if err := c.again(); err != nil {
+			return nil, err
+		}
+		return c.conn.Query(ctx, sql, args...)
+	}
+	br, err := c.send(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+func (c *tenantConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if c.sent {
+		if err := c.again(); err != nil {
+			return errRow{err}
+		}
+		return c.conn.QueryRow(ctx, sql, args...)
+	}
+	br, err := c.send(ctx, sql, args)
+	if err != nil {
+		return errRow{err}
+	}
+	return batchRow{row: br.QueryRow(), br: br}
+}
+
+// batchRows closes the batch once its rows are read.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	closed bool
+	err    error
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if !r.closed {
+		r.closed = true
+		r.err = r.br.Close()
+	}
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	// Reading past the last row ends the pipeline, so that Err reports its failures.
+	r.Close()
+	return false
+}
+
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	return errors.Join(err, r.br.Close())
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
