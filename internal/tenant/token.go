@@ -34,7 +34,21 @@ type Verifier struct {
 	keys    *keySet
 	parties map[string]bool
 	clock   clerk.Clock
+
+	// verified remembers tokens already verified until they expire: a dashboard sends the
+	// same session token with every request of its minute-long life, and an RSA signature
+	// check is the largest cost of a small request.
+	mu       sync.Mutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	id              ID
+	notBefore, expiry time.Time
+}
+
+// maxVerified bounds the memory the remembered tokens take (a few MB at most).
+const maxVerified = 10000
 
 // leeway absorbs clock skew between Clerk and this server.
 const leeway = 5 * time.Second
@@ -42,7 +56,7 @@ const leeway = 5 * time.Second
 // NewVerifier checks the configuration now, so that a bad key is a start-up error rather
 // than a 401 on every request.
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
-	v := &Verifier{clock: cfg.Clock, parties: map[string]bool{}}
+	v := &Verifier{clock: cfg.Clock, parties: map[string]bool{}, verified: map[string]verifiedToken{}}
 	for _, p := range cfg.AuthorizedParties {
 		v.parties[p] = true
 	}
@@ -73,6 +87,13 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	if token == "" {
 		return "", unauthorized("Missing bearer token.", nil)
+	}
+	now := v.now()
+	v.mu.Lock()
+	known, ok := v.verified[token]
+	v.mu.Unlock()
+	if ok && now.After(known.notBefore.Add(-leeway)) && now.Before(known.expiry.Add(leeway)) {
+		return known.id, nil
 	}
 	params := &jwt.VerifyParams{Token: token, JWK: v.jwk, Clock: v.clock, Leeway: leeway}
 	if v.jwk == nil {
@@ -105,7 +126,25 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	if claims.Subject == "" {
 		return "", unauthorized("The bearer token is not valid.", errors.New("token has no sub claim"))
 	}
-	return ID(claims.Subject), nil
+	id := ID(claims.Subject)
+	entry := verifiedToken{id: id, expiry: time.Unix(*claims.Expiry, 0)}
+	if claims.NotBefore != nil {
+		entry.notBefore = time.Unix(*claims.NotBefore, 0)
+	}
+	v.mu.Lock()
+	if len(v.verified) >= maxVerified {
+		clear(v.verified) // crude, but bounded; the next requests verify again
+	}
+	v.verified[token] = entry
+	v.mu.Unlock()
+	return id, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.clock != nil {
+		return v.clock.Now()
+	}
+	return time.Now()
 }
 
 func unauthorized(message string, cause error) error {

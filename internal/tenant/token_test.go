@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-health/switchboard/internal/devtoken"
 	"github.com/switchboard-health/switchboard/internal/errs"
@@ -45,5 +46,33 @@ func TestVerifierAcceptsEscapedNewlines(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), ""); !errs.Is(err, errs.Unauthorized) {
 		t.Fatalf("empty token: %v", err)
+	}
+}
+
+type movableClock struct{ t time.Time }
+
+func (c *movableClock) Now() time.Time { return c.t }
+
+// A remembered token is still refused once it has expired.
+func TestRememberedTokensExpire(t *testing.T) {
+	t.Parallel()
+	s, err := devtoken.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &movableClock{t: time.Now()}
+	v, err := NewVerifier(VerifierConfig{JWTKey: s.PublicPEM(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := s.Token(devtoken.Claims{Subject: "user_a", IssuedAt: clock.t, Expiry: clock.t.Add(time.Minute)})
+	for range 2 { // verified, then remembered
+		if id, err := v.Verify(context.Background(), tok); err != nil || id != "user_a" {
+			t.Fatalf("Verify = %q, %v", id, err)
+		}
+	}
+	clock.t = clock.t.Add(2 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); !errs.Is(err, errs.Unauthorized) {
+		t.Fatalf("an expired, remembered token: %v", err)
 	}
 }

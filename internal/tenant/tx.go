@@ -99,12 +99,12 @@ type queued struct {
 	args []any
 }
 
-// tenantPrefix is what opens a tenant transaction: the tenant setting and the role switch,
-// both transaction-local, after an explicit BEGIN or inside the pipeline's implicit one.
+// tenantPrefix is what opens a tenant transaction: the tenant setting and the role switch
+// (set_config of "role" is SET LOCAL ROLE), both transaction-local, in one statement, after
+// an explicit BEGIN or inside the pipeline's implicit transaction.
 func tenantPrefix(id ID, begin bool) []queued {
 	p := []queued{
-		{"SELECT set_config('app.user_id', $1, true)", []any{string(id)}},
-		{"SET LOCAL ROLE " + Role, nil},
+		{"SELECT set_config('app.user_id', $1, true), set_config('role', '" + Role + "', true)", []any{string(id)}},
 	}
 	if begin {
 		p = append([]queued{{"BEGIN", nil}}, p...)
