@@ -119,8 +119,9 @@ func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats b
 	return res, true, err
 }
 
-// finish records how applying an event ended. Its own failure is logged: the event then
-// stays pending and reprocessing applies it again, which is harmless.
+// finish records how applying an event ended, without waiting for the disk. Its own
+// failure (or loss in a crash) leaves the event pending, and reprocessing applies it
+// again, which is harmless.
 func (l *Lifecycle) finish(ctx context.Context, id int64, res result, applyErr error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -143,7 +144,7 @@ func (l *Lifecycle) finish(ctx context.Context, id int64, res result, applyErr e
 	if applyErr == nil && res.note != "" {
 		p.Error = ptr(res.note)
 	}
-	if err := l.system.FinishWebhookEvent(ctx, p); err != nil {
+	if err := l.db.Bookkeeping(ctx, func(q *dbsqlc.Queries) error { return q.FinishWebhookEvent(ctx, p) }); err != nil {
 		l.log.ErrorContext(ctx, "recording a webhook outcome", slog.Int64("event_id", id), slog.String("error", err.Error()))
 	}
 	if applyErr != nil {

@@ -362,7 +362,7 @@ func (l *Lifecycle) applyStatus(ctx context.Context, sc twilio.StatusCallback) (
 	}
 	status, reason := sc.Status()
 	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
-	return res, l.db.Tx(ctx, res.userID, func(q *dbsqlc.Queries) error {
+	return res, l.db.TxRedoable(ctx, res.userID, func(q *dbsqlc.Queries) error {
 		p := dbsqlc.AdvanceCallStatusParams{UserID: ref.UserID, ID: ref.ID, Status: status, DurationSeconds: sc.Duration}
 		if reason != "" {
 			p.EndedReason = &reason
@@ -423,7 +423,9 @@ func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, er
 // its owner's transaction; a ref without a call id first records the call VAPI reported.
 func (l *Lifecycle) applyToCall(ctx context.Context, ref callRef, msg vapi.Message) (result, error) {
 	res := result{outcome: Accepted, userID: ref.userID}
-	err := l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+	// The event is durable in the inbox, so this commit need not wait for the disk: were it
+	// lost, reprocessing would apply the event again.
+	err := l.db.TxRedoable(ctx, ref.userID, func(q *dbsqlc.Queries) error {
 		if ref.id == uuid.Nil {
 			c, err := q.InsertReportedCall(ctx, dbsqlc.InsertReportedCallParams{
 				UserID:        string(ref.userID),

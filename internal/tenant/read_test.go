@@ -73,3 +73,23 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 		t.Fatal("Read without a tenant")
 	}
 }
+
+// Only the redoable variants give up waiting for the disk.
+func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := NewDB(testpg.New(t))
+	setting := func(async bool) string {
+		var v string
+		err := db.inTx(ctx, "user_a", async, func(conn dbsqlc.DBTX) error {
+			return conn.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&v)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if durable, redoable := setting(false), setting(true); durable != "on" || redoable != "off" {
+		t.Fatalf("synchronous_commit: Tx %q, TxRedoable %q; want on, off", durable, redoable)
+	}
+}

@@ -43,7 +43,7 @@ type Verifier struct {
 }
 
 type verifiedToken struct {
-	id              ID
+	id                ID
 	notBefore, expiry time.Time
 }
 

@@ -31,8 +31,31 @@ func NewDB(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
 // BEGIN, the tenant setting and the role switch travel in one pipeline with fn's first
 // statement, so a transaction costs one round trip per statement plus the COMMIT.
 func (db *DB) Tx(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inTx(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+	return db.inTx(ctx, id, false, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
+
+// TxRedoable is Tx with an asynchronous commit: it returns before its commit is on disk,
+// so a crash right after may lose it. Only for work that a durable record already
+// guarantees will be done again (webhook events applied from the inbox, which reprocessing
+// applies again if their effect was lost).
+func (db *DB) TxRedoable(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
+	return db.inTx(ctx, id, true, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+}
+
+// Bookkeeping runs one statement outside any tenant (as the service's own role), with an
+// asynchronous commit, in one round trip: for records that can be redone, such as marking
+// an inbox event applied.
+func (db *DB) Bookkeeping(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return DatabaseError(err)
+	}
+	defer conn.Release()
+	tc := &tenantConn{conn: conn, prefix: []queued{{asyncCommit, nil}}, oneStatement: true}
+	return DatabaseError(fn(dbsqlc.New(tc)))
+}
+
+const asyncCommit = "SELECT set_config('synchronous_commit', 'off', true)"
 
 // Read runs fn, which must run exactly one statement, in the tenant's implicit transaction:
 // the tenant setting, the role switch and the statement travel as one pipeline and end
@@ -61,7 +84,7 @@ func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error
 
 var errNoTenant = errs.E(errs.Unauthorized, "unauthorized", "No tenant in this request.")
 
-func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
+func (db *DB) inTx(ctx context.Context, id ID, async bool, fn func(conn dbsqlc.DBTX) error) error {
 	if id == "" {
 		// An empty tenant would match no row anyway; refusing here makes the mistake loud.
 		return errNoTenant
@@ -74,6 +97,9 @@ func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) 
 	// closed by the pool rather than reused, so no tenant setting can leak to the next user.
 	defer conn.Release()
 	tc := &tenantConn{conn: conn, prefix: tenantPrefix(id, true)}
+	if async {
+		tc.prefix = append(tc.prefix, queued{asyncCommit, nil})
+	}
 	if err := fn(tc); err != nil {
 		if tc.sent {
 			rollback(conn)
