@@ -313,8 +313,11 @@ func (l *Lifecycle) handOff(ctx context.Context, o owner, call dbsqlc.Call, in t
 	return vc.TwiML, &vc.ID, ""
 }
 
+// recordHandoff keeps what Twilio was answered. Its commit does not wait for the disk: the
+// call row and the inbox event are durable already, and should a crash lose this record,
+// VAPI's own messages (found through metadata.call_id) fill in its call id.
 func (l *Lifecycle) recordHandoff(ctx context.Context, o owner, callID uuid.UUID, twiml string, vapiID *string, failedReason string) error {
-	return l.db.Tx(ctx, o.userID, func(q *dbsqlc.Queries) error {
+	return l.db.TxRedoable(ctx, o.userID, func(q *dbsqlc.Queries) error {
 		p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &twiml, VapiCallID: vapiID}
 		if failedReason != "" {
 			p.FailedReason = &failedReason

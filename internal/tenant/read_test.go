@@ -78,7 +78,22 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := NewDB(testpg.New(t))
+	url := testpg.URL(t)
+	// Test clusters default to asynchronous commits; make this database durable by default.
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', current_database()); END $$"); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close(ctx)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := NewDB(pool)
 	setting := func(async bool) string {
 		var v string
 		err := db.inTx(ctx, "user_a", async, func(conn dbsqlc.DBTX) error {
