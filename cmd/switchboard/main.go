@@ -194,6 +194,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		return err
 	}
 	background.Go(func() { reprocessEvery(ctx, cfg, lifecycle, log) })
+	background.Go(func() { indexSearchEvery(ctx, time.Second, lifecycle, log) })
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -241,6 +242,22 @@ func newLifecycle(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client
 		Region: cfg.DefaultRegion,
 		Log:    log,
 	}), nil
+}
+
+// indexSearchEvery keeps full-text search up to date with the reports, until ctx ends.
+func indexSearchEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycle, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := lc.IndexSearch(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("search indexing failed", slog.String("error", err.Error()))
+		}
+	}
 }
 
 func newVAPI(cfg config.Config) *vapi.Client {

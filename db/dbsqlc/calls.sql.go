@@ -384,24 +384,6 @@ func (q *Queries) ListCallsByID(ctx context.Context, arg ListCallsByIDParams) ([
 	return items, nil
 }
 
-const refreshCallSearch = `-- name: RefreshCallSearch :exec
-UPDATE call_details d
-SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, ''))
-FROM calls c
-WHERE d.user_id = $1 AND d.call_id = $2 AND c.id = d.call_id
-`
-
-type RefreshCallSearchParams struct {
-	UserID string
-	CallID uuid.UUID
-}
-
-// Indexes a call's summary and transcript for search, after a report stored them.
-func (q *Queries) RefreshCallSearch(ctx context.Context, arg RefreshCallSearchParams) error {
-	_, err := q.db.Exec(ctx, refreshCallSearch, arg.UserID, arg.CallID)
-	return err
-}
-
 const searchCallIDs = `-- name: SearchCallIDs :many
 SELECT id::uuid AS id FROM search_call_ids($1, $2::text) AS id
 LIMIT $3
@@ -436,11 +418,12 @@ func (q *Queries) SearchCallIDs(ctx context.Context, arg SearchCallIDsParams) ([
 }
 
 const upsertCallDetails = `-- name: UpsertCallDetails :exec
-INSERT INTO call_details (call_id, user_id, transcript, messages)
-VALUES ($1, $2, $3, coalesce($4::jsonb, '[]'::jsonb))
+INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
+VALUES ($1, $2, $3, coalesce($4::jsonb, '[]'::jsonb), true)
 ON CONFLICT (call_id) DO UPDATE SET
-    transcript = coalesce(excluded.transcript, call_details.transcript),
-    messages   = coalesce($4::jsonb, call_details.messages)
+    transcript   = coalesce(excluded.transcript, call_details.transcript),
+    messages     = coalesce($4::jsonb, call_details.messages),
+    search_stale = true
 `
 
 type UpsertCallDetailsParams struct {
@@ -450,7 +433,8 @@ type UpsertCallDetailsParams struct {
 	Messages   json.RawMessage
 }
 
-// A value left out (nil) keeps what is stored.
+// A value left out (nil) keeps what is stored. The call's search vector becomes stale: the
+// search indexer recomputes it from the summary and the transcript.
 func (q *Queries) UpsertCallDetails(ctx context.Context, arg UpsertCallDetailsParams) error {
 	_, err := q.db.Exec(ctx, upsertCallDetails,
 		arg.CallID,

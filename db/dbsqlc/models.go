@@ -39,11 +39,12 @@ type Call struct {
 }
 
 type CallDetail struct {
-	CallID     uuid.UUID
-	UserID     string
-	Transcript *string
-	Messages   json.RawMessage
-	Search     interface{}
+	CallID      uuid.UUID
+	UserID      string
+	Transcript  *string
+	Messages    json.RawMessage
+	Search      interface{}
+	SearchStale bool
 }
 
 type CallEvent struct {

@@ -241,6 +241,31 @@ func (q *Queries) InboxBacklog(ctx context.Context) (InboxBacklogRow, error) {
 	return i, err
 }
 
+const indexStaleCallSearch = `-- name: IndexStaleCallSearch :execrows
+WITH due AS (
+    SELECT call_id FROM call_details
+    WHERE search_stale
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE call_details d
+SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, '')),
+    search_stale = false
+FROM due, calls c
+WHERE d.call_id = due.call_id AND c.id = d.call_id
+`
+
+// Computes the search vectors of up to batch_size calls whose reports changed, across
+// tenants (it only derives each call's vector from its own text). SKIP LOCKED lets every
+// replica index at once without waiting on each other.
+func (q *Queries) IndexStaleCallSearch(ctx context.Context, batchSize int32) (int64, error) {
+	result, err := q.db.Exec(ctx, indexStaleCallSearch, batchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const insertWebhookEvent = `-- name: InsertWebhookEvent :one
 INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
 VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))

@@ -78,3 +78,19 @@ SELECT id, user_id, vapi_call_id FROM calls
 WHERE status NOT IN ('ended', 'failed') AND started_at < @started_before
 ORDER BY started_at
 LIMIT @batch_size;
+
+-- name: IndexStaleCallSearch :execrows
+-- Computes the search vectors of up to batch_size calls whose reports changed, across
+-- tenants (it only derives each call's vector from its own text). SKIP LOCKED lets every
+-- replica index at once without waiting on each other.
+WITH due AS (
+    SELECT call_id FROM call_details
+    WHERE search_stale
+    LIMIT @batch_size
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE call_details d
+SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, '')),
+    search_stale = false
+FROM due, calls c
+WHERE d.call_id = due.call_id AND c.id = d.call_id;

@@ -192,6 +192,22 @@ func (l *Lifecycle) SpoolLen() int {
 	return l.spool.Len()
 }
 
+// IndexSearch computes the search vectors that reports made stale, and returns how many.
+// serve runs it every second, so a report is searchable about a second after it arrived.
+func (l *Lifecycle) IndexSearch(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := l.system.IndexStaleCallSearch(ctx, 100)
+		if err != nil {
+			return total, tenant.DatabaseError(err)
+		}
+		total += int(n)
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
+
 // PruneEvents drops live-update history older than a day.
 func (l *Lifecycle) PruneEvents(ctx context.Context) error {
 	_, err := l.system.PruneCallEvents(ctx)

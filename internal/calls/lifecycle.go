@@ -472,12 +472,9 @@ func (l *Lifecycle) applyToCall(ctx context.Context, ref callRef, msg vapi.Messa
 		}); err != nil {
 			return err
 		}
-		if err := q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{
+		return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{
 			CallID: ref.id, UserID: string(ref.userID), Transcript: msg.Transcript, Messages: msg.Messages,
-		}); err != nil {
-			return err
-		}
-		return q.RefreshCallSearch(ctx, dbsqlc.RefreshCallSearchParams{UserID: string(ref.userID), CallID: ref.id})
+		})
 	})
 	return res, err
 }

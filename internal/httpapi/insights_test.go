@@ -75,12 +75,12 @@ func (b *bundle) seedReported(user string, r reported) uuid.UUID {
 		if _, err := q.ApplyEndOfCallReport(ctx, p); err != nil {
 			return err
 		}
-		if err := q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{CallID: id, UserID: user, Transcript: opt(r.transcript)}); err != nil {
-			return err
-		}
-		return q.RefreshCallSearch(ctx, dbsqlc.RefreshCallSearchParams{UserID: user, CallID: id})
+		return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{CallID: id, UserID: user, Transcript: opt(r.transcript)})
 	})
 	if err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := b.lifecycle.IndexSearch(ctx); err != nil {
 		b.t.Fatal(err)
 	}
 	return id
@@ -283,5 +283,30 @@ func TestRecordingRedirects(t *testing.T) {
 	r := b.do("GET", "/api/calls/"+fresh.String()+"/recording", a, nil)
 	if head, _ := json.Marshal(r.header); strings.Contains(string(head)+string(r.body), "vapi-test-api-key") {
 		t.Error("the VAPI key reached the client")
+	}
+}
+
+// A report is searchable once the search indexer has run (every second in serve), not
+// before: indexing is kept off the webhook's path.
+func TestReportBecomesSearchableAfterIndexing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_IDX", patientNumber, sharedLine, clinicALine)))
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
+	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	if got := b.listIDs(a, "q=cleaning"); len(got) != 0 {
+		t.Fatalf("found before indexing: %v", got)
+	}
+	n, err := b.lifecycle.IndexSearch(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("IndexSearch = %d, %v; want 1", n, err)
+	}
+	if got := b.listIDs(a, "q=cleaning"); len(got) != 1 || got[0].String() != meta["call_id"] {
+		t.Fatalf("after indexing: %v", got)
+	}
+	if n, _ := b.lifecycle.IndexSearch(context.Background()); n != 0 {
+		t.Fatalf("a second IndexSearch indexed %d", n)
 	}
 }
