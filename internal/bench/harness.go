@@ -169,16 +169,23 @@ func (h *harness) measureSize(size int, full bool) ([]row, float64, error) {
 		return rows, list.P50ms, nil
 	}
 
-	ingest, err := h.load("vapi", sb.base, fixtures, h.conns)
-	if err != nil {
-		return nil, 0, err
-	}
+	// The floor first: Switchboard's search indexer works on after its own measurement and
+	// would take CPU from anything measured during that time.
 	floorIngest, err := h.load("floor-ingest", floor.base, fixtures, h.conns)
 	if err != nil {
 		return nil, 0, err
 	}
+	ingest, err := h.load("vapi", sb.base, fixtures, h.conns)
+	if err != nil {
+		return nil, 0, err
+	}
 	ir := ingest.RPS / floorIngest.RPS
-	rows = append(rows, row{name: "VAPI end-of-call reports (20 KB): throughput", sb: ingest, floor: floorIngest, ratio: ir, target: "≥ 0.70", met: ir >= 0.7})
+	caughtUp, err := waitForIndexer(ctx, pool)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows = append(rows, row{name: "VAPI end-of-call reports (20 KB): throughput", sb: ingest, floor: floorIngest, ratio: ir, target: "≥ 0.70", met: ir >= 0.7,
+		note: fmt.Sprintf("search indexing caught up %s after the load ended", caughtUp.Round(100*time.Millisecond))})
 
 	twilio, err := h.load("twilio", sb.base, fixtures, 4)
 	if err != nil {
@@ -357,6 +364,24 @@ func (h *harness) load(mode, target string, fixtures []tenantFixture, conns int)
 	return &r, nil
 }
 
+// waitForIndexer waits until every report is indexed for search and says how long that took.
+func waitForIndexer(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error) {
+	start := time.Now()
+	for {
+		var stale int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM call_details WHERE search_stale").Scan(&stale); err != nil {
+			return 0, err
+		}
+		if stale == 0 {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > 10*time.Minute {
+			return 0, fmt.Errorf("the search indexer did not catch up")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func rssKB(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -403,4 +428,9 @@ func printTable(rows []row) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%.2f\t%s\t%s\n", r.name, sb, fl, r.ratio, r.target, met)
 	}
 	w.Flush()
+	for _, r := range rows {
+		if r.note != "" {
+			fmt.Printf("%s: %s\n", r.name, r.note)
+		}
+	}
 }
