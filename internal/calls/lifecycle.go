@@ -337,7 +337,8 @@ func (l *Lifecycle) awaitTwiML(ctx context.Context, user tenant.ID, callSid stri
 	defer tick.Stop()
 	for {
 		var twiml *string
-		err := l.db.Tx(ctx, user, func(q *dbsqlc.Queries) error {
+		// One statement per poll: Read makes it a single round trip.
+		err := l.db.Read(ctx, user, func(q *dbsqlc.Queries) error {
 			c, err := q.GetCallBySid(ctx, dbsqlc.GetCallBySidParams{UserID: string(user), TwilioCallSid: &callSid})
 			twiml = c.Twiml
 			return err
