@@ -42,16 +42,25 @@ type harness struct {
 	signer   *devtoken.Signer
 	duration time.Duration
 	conns    int
+	only     map[string]bool // scenarios to run; empty means all
 }
+
+func (h *harness) runs(scenario string) bool { return len(h.only) == 0 || h.only[scenario] }
 
 func harnessMain(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	sizes := fs.String("sizes", "100000,1000000", "table sizes (calls over 1000 tenants) for the read path; add 10000000 on a larger machine")
 	duration := fs.Duration("duration", 10*time.Second, "length of each measurement")
 	conns := fs.Int("conns", 32, "concurrent connections of the read and ingestion loads")
+	only := fs.String("only", "", "run only these scenarios (comma-separated: read, ingest, twilio, memory); all by default")
 	_ = fs.Parse(args)
 
-	h := &harness{duration: *duration, conns: *conns}
+	h := &harness{duration: *duration, conns: *conns, only: map[string]bool{}}
+	for _, s := range strings.Split(*only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			h.only[s] = true
+		}
+	}
 	var err error
 	if h.self, err = os.Executable(); err != nil {
 		return err
@@ -93,7 +102,7 @@ func harnessMain(args []string) error {
 		rows = append(rows, r...)
 		p50s = append(p50s, p50)
 	}
-	if len(p50s) > 1 {
+	if len(p50s) > 1 && h.runs("read") {
 		ratio := p50s[len(p50s)-1] / p50s[0]
 		rows = append(rows, row{name: "scale: p50 at largest / p50 at smallest", ratio: ratio, target: "≤ 1.30", met: ratio <= 1.3})
 	}
@@ -150,76 +159,86 @@ func (h *harness) measureSize(size int, full bool) ([]row, float64, error) {
 	}
 	defer floor.stop()
 
-	label := humanSize(size)
-	list, err := h.load("list", sb.base, fixtures, h.conns)
-	if err != nil {
-		return nil, 0, err
-	}
-	floorList, err := h.load("floor-list", floor.base, fixtures, h.conns)
-	if err != nil {
-		return nil, 0, err
-	}
-	tput := list.RPS / floorList.RPS
-	p99 := list.P99ms / floorList.P99ms
-	rows := []row{
-		{name: "GET /api/calls?limit=50, " + label + " calls: throughput", sb: list, floor: floorList, ratio: tput, target: "≥ 0.75", met: tput >= 0.75},
-		{name: "GET /api/calls?limit=50, " + label + " calls: p99", sb: list, floor: floorList, ratio: p99, target: "≤ 1.50", met: p99 <= 1.5},
+	var rows []row
+	p50 := 0.0
+	if h.runs("read") {
+		label := humanSize(size)
+		list, err := h.load("list", sb, fixtures, h.conns)
+		if err != nil {
+			return nil, 0, err
+		}
+		floorList, err := h.load("floor-list", floor, fixtures, h.conns)
+		if err != nil {
+			return nil, 0, err
+		}
+		tput := list.RPS / floorList.RPS
+		p99 := list.P99ms / floorList.P99ms
+		rows = append(rows,
+			row{name: "GET /api/calls?limit=50, " + label + " calls: throughput", sb: list, floor: floorList, ratio: tput, target: "≥ 0.75", met: tput >= 0.75},
+			row{name: "GET /api/calls?limit=50, " + label + " calls: p99", sb: list, floor: floorList, ratio: p99, target: "≤ 1.50", met: p99 <= 1.5})
+		p50 = list.P50ms
 	}
 	if !full {
-		return rows, list.P50ms, nil
+		return rows, p50, nil
 	}
 
-	// The floor first: Switchboard's search indexer works on after its own measurement and
-	// would take CPU from anything measured during that time.
-	floorIngest, err := h.load("floor-ingest", floor.base, fixtures, h.conns)
-	if err != nil {
-		return nil, 0, err
+	if h.runs("ingest") {
+		// The floor first: Switchboard's search indexer works on after its own measurement
+		// and would take CPU from anything measured during that time.
+		floorIngest, err := h.load("floor-ingest", floor, fixtures, h.conns)
+		if err != nil {
+			return nil, 0, err
+		}
+		ingest, err := h.load("vapi", sb, fixtures, h.conns)
+		if err != nil {
+			return nil, 0, err
+		}
+		ir := ingest.RPS / floorIngest.RPS
+		caughtUp, err := waitForIndexer(ctx, pool)
+		if err != nil {
+			return nil, 0, err
+		}
+		rows = append(rows, row{name: "VAPI end-of-call reports (20 KB): throughput", sb: ingest, floor: floorIngest, ratio: ir, target: "≥ 0.70", met: ir >= 0.7,
+			note: fmt.Sprintf("search indexing caught up %s after the load ended", caughtUp.Round(100*time.Millisecond))})
 	}
-	ingest, err := h.load("vapi", sb.base, fixtures, h.conns)
-	if err != nil {
-		return nil, 0, err
-	}
-	ir := ingest.RPS / floorIngest.RPS
-	caughtUp, err := waitForIndexer(ctx, pool)
-	if err != nil {
-		return nil, 0, err
-	}
-	rows = append(rows, row{name: "VAPI end-of-call reports (20 KB): throughput", sb: ingest, floor: floorIngest, ratio: ir, target: "≥ 0.70", met: ir >= 0.7,
-		note: fmt.Sprintf("search indexing caught up %s after the load ended", caughtUp.Round(100*time.Millisecond))})
 
-	twilio, err := h.load("twilio", sb.base, fixtures, 4)
-	if err != nil {
-		return nil, 0, err
+	if h.runs("twilio") {
+		twilio, err := h.load("twilio", sb, fixtures, 4)
+		if err != nil {
+			return nil, 0, err
+		}
+		rows = append(rows, row{name: "Twilio inbound, VAPI answering at once: p99 ms", sb: twilio, ratio: twilio.P99ms, target: "≤ 5 ms", met: twilio.P99ms <= 5})
 	}
-	rows = append(rows, row{name: "Twilio inbound, VAPI answering at once: p99 ms", sb: twilio, ratio: twilio.P99ms, target: "≤ 5 ms", met: twilio.P99ms <= 5})
 
-	// Memory: the server's resident set at its peak under 200 concurrent connections.
-	stopSampling := make(chan struct{})
-	peak := make(chan int64, 1)
-	go func() {
-		var max int64
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSampling:
-				peak <- max
-				return
-			case <-tick.C:
-				if kb := rssKB(sb.cmd.Process.Pid); kb > max {
-					max = kb
+	if h.runs("memory") {
+		// The server's resident set at its peak under 200 concurrent connections.
+		stopSampling := make(chan struct{})
+		peak := make(chan int64, 1)
+		go func() {
+			var max int64
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopSampling:
+					peak <- max
+					return
+				case <-tick.C:
+					if kb := rssKB(sb.cmd.Process.Pid); kb > max {
+						max = kb
+					}
 				}
 			}
+		}()
+		many, err := h.load("list", sb, fixtures, 200)
+		close(stopSampling)
+		if err != nil {
+			return nil, 0, err
 		}
-	}()
-	many, err := h.load("list", sb.base, fixtures, 200)
-	close(stopSampling)
-	if err != nil {
-		return nil, 0, err
+		mb := float64(<-peak) / 1024
+		rows = append(rows, row{name: "RSS at 200 concurrent connections, MB", sb: many, ratio: mb, target: "≤ 60 MB", met: mb <= 60})
 	}
-	mb := float64(<-peak) / 1024
-	rows = append(rows, row{name: "RSS at 200 concurrent connections, MB", sb: many, ratio: mb, target: "≤ 60 MB", met: mb <= 60})
-	return rows, list.P50ms, nil
+	return rows, p50, nil
 }
 
 // seed writes tenantCount tenants, one registered line each, and size calls spread over
@@ -340,26 +359,34 @@ func (h *harness) startFloor(dbURL string) (*server, error) {
 	return nil, fmt.Errorf("the floor server did not start")
 }
 
-// load runs one scenario in a separate load-generator process.
-func (h *harness) load(mode, target string, fixtures []tenantFixture, conns int) (*loadResult, error) {
+// load runs one scenario in a separate load-generator process against srv, and records
+// the CPU time srv and PostgreSQL spent on it.
+func (h *harness) load(mode string, srv *server, fixtures []tenantFixture, conns int) (*loadResult, error) {
+	target := srv.base
 	path := filepath.Join(h.dir, "tenants.json")
 	b, _ := json.Marshal(fixtures)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "  %s against %s with %d connections for %s\n", mode, target, conns, h.duration)
+	serverCPU, pgCPU := cpuSeconds(srv.cmd.Process.Pid), h.postgresCPU()
 	out, err := exec.Command(h.self, "load", "-mode", mode, "-target", target, "-duration", h.duration.String(),
 		"-conns", strconv.Itoa(conns), "-tenants", path, "-twilio-token", twilioToken, "-public-url", publicURL,
 		"-vapi-secret", vapiSecret).Output()
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", mode, err)
 	}
+	serverCPU, pgCPU = cpuSeconds(srv.cmd.Process.Pid)-serverCPU, h.postgresCPU()-pgCPU
 	var r loadResult
 	if err := json.Unmarshal(out, &r); err != nil {
 		return nil, err
 	}
 	if r.Errors > 0 {
 		return nil, fmt.Errorf("load %s: %d of %d requests failed", mode, r.Errors, r.Requests)
+	}
+	if r.Requests > 0 {
+		r.ServerCPUms = serverCPU * 1000 / float64(r.Requests)
+		r.PostgresCPUms = pgCPU * 1000 / float64(r.Requests)
 	}
 	return &r, nil
 }
@@ -380,6 +407,63 @@ func waitForIndexer(ctx context.Context, pool *pgxpool.Pool) (time.Duration, err
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// postgresCPU is the CPU time, in seconds, that the cluster's processes have used: the
+// postmaster and its children, including backends that have exited (their time is
+// counted in the postmaster's children fields).
+func (h *harness) postgresCPU() float64 {
+	b, err := os.ReadFile(filepath.Join(h.dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pm, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		return 0
+	}
+	total := cpuSeconds(pm) + childrenCPUSeconds(pm)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := procStat(pid); len(f) > 1 && f[1] == strconv.Itoa(pm) {
+			total += cpuSeconds(pid)
+		}
+	}
+	return total
+}
+
+// procStat returns the fields of /proc/<pid>/stat after the command name: state, ppid, ….
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+}
+
+const clockTicks = 100 // USER_HZ on Linux
+
+// cpuSeconds is the user and system CPU time of one process.
+func cpuSeconds(pid int) float64 { return statTicks(pid, 11, 12) }
+
+// childrenCPUSeconds is the CPU time of a process's children that have exited.
+func childrenCPUSeconds(pid int) float64 { return statTicks(pid, 13, 14) }
+
+// statTicks sums fields of /proc/<pid>/stat (indexed from the state field) in seconds.
+func statTicks(pid int, fields ...int) float64 {
+	f := procStat(pid)
+	total := 0.0
+	for _, i := range fields {
+		if i < len(f) {
+			n, _ := strconv.ParseFloat(f[i], 64)
+			total += n / clockTicks
+		}
+	}
+	return total
 }
 
 func rssKB(pid int) int64 {
@@ -428,6 +512,18 @@ func printTable(rows []row) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%.2f\t%s\t%s\n", r.name, sb, fl, r.ratio, r.target, met)
 	}
 	w.Flush()
+	fmt.Println("\nCPU per request (ms), server + PostgreSQL:")
+	for _, r := range rows {
+		if r.sb == nil || strings.HasSuffix(r.name, ": p99") {
+			continue
+		}
+		line := fmt.Sprintf("  %s: switchboard %.3f + %.3f", r.name, r.sb.ServerCPUms, r.sb.PostgresCPUms)
+		if r.floor != nil {
+			line += fmt.Sprintf("; floor %.3f + %.3f", r.floor.ServerCPUms, r.floor.PostgresCPUms)
+		}
+		fmt.Println(line)
+	}
+	fmt.Println()
 	for _, r := range rows {
 		if r.note != "" {
 			fmt.Printf("%s: %s\n", r.name, r.note)

@@ -35,6 +35,9 @@ type loadResult struct {
 	RPS      float64 `json:"rps"`
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
+	// CPU per request, filled in by the harness: the server's and PostgreSQL's.
+	ServerCPUms   float64 `json:"-"`
+	PostgresCPUms float64 `json:"-"`
 }
 
 // loadMain drives one scenario with a fixed number of connections for a fixed time and
