@@ -3,6 +3,8 @@ package tenant
 import (
 	"context"
 	"errors"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,11 +53,52 @@ func (db *DB) Bookkeeping(ctx context.Context, fn func(q *dbsqlc.Queries) error)
 		return DatabaseError(err)
 	}
 	defer conn.Release()
-	tc := &tenantConn{conn: conn, prefix: []queued{{asyncCommit, nil}}, oneStatement: true}
+	tc := &tenantConn{conn: conn, pending: []queued{{asyncCommit, nil}}, oneStatement: true}
 	return DatabaseError(fn(dbsqlc.New(tc)))
 }
 
 const asyncCommit = "SELECT set_config('synchronous_commit', 'off', true)"
+
+// Session is one transaction that runs as the service's own role, outside any tenant, and
+// acts as one tenant only inside AsTenant. Webhooks use it to find who owns an event, write
+// the owner's data under row-level security, and keep the raw event, all or nothing.
+type Session struct {
+	tc *tenantConn
+}
+
+// System returns the queries that run as the service's own role, outside any tenant: the
+// owner lookups and the inbox.
+func (s *Session) System() *dbsqlc.Queries { return dbsqlc.New(s.tc) }
+
+// AsTenant runs fn's statements as tenant id, confined by row-level security exactly as in
+// Tx. The role switch travels with fn's first statement, and the switch back, with no
+// tenant set, with the statement after fn's last; fn's error is returned as it is.
+func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
+	if id == "" {
+		return errNoTenant
+	}
+	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
+	err := fn(dbsqlc.New(s.tc))
+	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
+	return err
+}
+
+// leaveTenant ends AsTenant: set_config of "role" to "none" is SET LOCAL ROLE NONE, back
+// to the login role, and the tenant setting is emptied (which matches no row).
+const leaveTenant = "SELECT set_config('role', 'none', true), set_config('app.user_id', '', true)"
+
+// Atomically runs fn in a Session and commits it when fn returns nil; the commit waits for
+// the disk, so what fn stored is durable when Atomically returns nil. An error from fn
+// rolls everything back and is returned as it is. lockWait, when not zero, bounds how long
+// any statement waits for rows another transaction holds; past it the statement fails
+// (SQLSTATE 55P03), so the caller can take a path that does not keep work waiting.
+func (db *DB) Atomically(ctx context.Context, lockWait time.Duration, fn func(s *Session) error) error {
+	begin := []queued{{"BEGIN", nil}}
+	if lockWait > 0 {
+		begin = append(begin, queued{"SELECT set_config('lock_timeout', $1, true)", []any{strconv.FormatInt(lockWait.Milliseconds(), 10)}})
+	}
+	return db.run(ctx, begin, func(tc *tenantConn) error { return fn(&Session{tc: tc}) })
+}
 
 // Read runs fn, which must run exactly one statement, in the tenant's implicit transaction:
 // the tenant setting, the role switch and the statement travel as one pipeline and end
@@ -74,7 +117,7 @@ func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error
 		return DatabaseError(err)
 	}
 	defer conn.Release()
-	tc := &tenantConn{conn: conn, prefix: tenantPrefix(id, false), oneStatement: true}
+	tc := &tenantConn{conn: conn, pending: tenantPrefix(id, false), oneStatement: true}
 	err = fn(tc)
 	if err == nil && !tc.sent {
 		err = errs.Wrap(errors.New("tenant.Read ran no statement"), "internal error")
@@ -89,6 +132,16 @@ func (db *DB) inTx(ctx context.Context, id ID, async bool, fn func(conn dbsqlc.D
 		// An empty tenant would match no row anyway; refusing here makes the mistake loud.
 		return errNoTenant
 	}
+	opening := tenantPrefix(id, true)
+	if async {
+		opening = append(opening, queued{asyncCommit, nil})
+	}
+	return db.run(ctx, opening, func(tc *tenantConn) error { return fn(tc) })
+}
+
+// run is the one place transactions begin and end: opening travels with fn's first
+// statement; the transaction commits when fn returns nil and rolls back otherwise.
+func (db *DB) run(ctx context.Context, opening []queued, fn func(tc *tenantConn) error) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return DatabaseError(err)
@@ -96,10 +149,7 @@ func (db *DB) inTx(ctx context.Context, id ID, async bool, fn func(conn dbsqlc.D
 	// A connection released while still inside a transaction (after a failed ROLLBACK) is
 	// closed by the pool rather than reused, so no tenant setting can leak to the next user.
 	defer conn.Release()
-	tc := &tenantConn{conn: conn, prefix: tenantPrefix(id, true)}
-	if async {
-		tc.prefix = append(tc.prefix, queued{asyncCommit, nil})
-	}
+	tc := &tenantConn{conn: conn, pending: opening}
 	if err := fn(tc); err != nil {
 		if tc.sent {
 			rollback(conn)
@@ -109,8 +159,13 @@ func (db *DB) inTx(ctx context.Context, id ID, async bool, fn func(conn dbsqlc.D
 	if !tc.sent {
 		return nil // no statement, no transaction
 	}
-	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+	tag, err := conn.Exec(ctx, "COMMIT")
+	if err != nil {
 		return DatabaseError(err)
+	}
+	if tag.String() == "ROLLBACK" {
+		// A statement failed and fn went on regardless: PostgreSQL rolled it all back.
+		return errs.Wrap(errors.New("the transaction was aborted by an earlier error"), "internal error")
 	}
 	return nil
 }
@@ -138,26 +193,28 @@ func tenantPrefix(id ID, begin bool) []queued {
 	return p
 }
 
-// tenantConn sends the transaction's opening statements in one pipeline with the first
-// statement the queries run, then runs the rest on the connection as usual.
+// tenantConn sends the statements queued in pending (the transaction's opening, a role
+// switch) in one pipeline with the next statement the queries run, and runs the others on
+// the connection as usual.
 type tenantConn struct {
 	conn         *pgxpool.Conn
-	prefix       []queued
-	sent         bool
+	pending      []queued
+	sent         bool // a statement was sent: the transaction is open
 	oneStatement bool
 }
 
-// send runs the opening statements and sql as one batch, and returns the batch positioned
+// send runs the pending statements and sql as one batch, and returns the batch positioned
 // at sql's result; the caller reads it and closes the batch.
 func (c *tenantConn) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
-	for _, q := range c.prefix {
+	for _, q := range c.pending {
 		b.Queue(q.sql, q.args...)
 	}
 	b.Queue(sql, args...)
-	c.sent = true
+	n := len(c.pending)
+	c.pending, c.sent = nil, true
 	br := c.conn.SendBatch(ctx, b)
-	for range c.prefix {
+	for range n {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return nil, err
@@ -166,16 +223,18 @@ func (c *tenantConn) send(ctx context.Context, sql string, args []any) (pgx.Batc
 	return br, nil
 }
 
-func (c *tenantConn) again() error {
-	if c.oneStatement {
-		return errs.Wrap(errors.New("tenant.Read ran a second statement"), "internal error")
+// direct reports whether the next statement can go to the connection on its own, and
+// refuses a second statement where only one is allowed.
+func (c *tenantConn) direct() (bool, error) {
+	if c.sent && c.oneStatement {
+		return false, errs.Wrap(errors.New("tenant.Read ran a second statement"), "internal error")
 	}
-	return nil
+	return len(c.pending) == 0, nil
 }
 
 func (c *tenantConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if c.sent {
-		if err := c.again(); err != nil {
+	if direct, err := c.direct(); err != nil || direct {
+		if err != nil {
 			return pgconn.CommandTag{}, err
 		}
 		return c.conn.Exec(ctx, sql, args...)
@@ -189,8 +248,8 @@ func (c *tenantConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.
 }
 
 func (c *tenantConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if c.sent {
-		if err := c.again(); err != nil {
+	if direct, err := c.direct(); err != nil || direct {
+		if err != nil {
 			return nil, err
 		}
 		return c.conn.Query(ctx, sql, args...)
@@ -208,8 +267,8 @@ func (c *tenantConn) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 }
 
 func (c *tenantConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if c.sent {
-		if err := c.again(); err != nil {
+	if direct, err := c.direct(); err != nil || direct {
+		if err != nil {
 			return errRow{err}
 		}
 		return c.conn.QueryRow(ctx, sql, args...)
