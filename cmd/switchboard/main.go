@@ -254,7 +254,7 @@ func indexSearchEvery(ctx context.Context, every time.Duration, lc *calls.Lifecy
 			return
 		case <-t.C:
 		}
-		if _, err := lc.IndexSearch(ctx); err != nil && ctx.Err() == nil {
+		if _, err := lc.IndexSearch(ctx, calls.SearchIndexRate); err != nil && ctx.Err() == nil {
 			log.Warn("search indexing failed", slog.String("error", err.Error()))
 		}
 	}

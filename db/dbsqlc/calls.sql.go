@@ -416,31 +416,3 @@ func (q *Queries) SearchCallIDs(ctx context.Context, arg SearchCallIDsParams) ([
 	}
 	return items, nil
 }
-
-const upsertCallDetails = `-- name: UpsertCallDetails :exec
-INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
-VALUES ($1, $2, $3, coalesce($4::jsonb, '[]'::jsonb), true)
-ON CONFLICT (call_id) DO UPDATE SET
-    transcript   = coalesce(excluded.transcript, call_details.transcript),
-    messages     = coalesce($4::jsonb, call_details.messages),
-    search_stale = true
-`
-
-type UpsertCallDetailsParams struct {
-	CallID     uuid.UUID
-	UserID     string
-	Transcript *string
-	Messages   json.RawMessage
-}
-
-// A value left out (nil) keeps what is stored. The call's search vector becomes stale: the
-// search indexer recomputes it from the summary and the transcript.
-func (q *Queries) UpsertCallDetails(ctx context.Context, arg UpsertCallDetailsParams) error {
-	_, err := q.db.Exec(ctx, upsertCallDetails,
-		arg.CallID,
-		arg.UserID,
-		arg.Transcript,
-		arg.Messages,
-	)
-	return err
-}

@@ -74,85 +74,6 @@ func (q *Queries) AdvanceCallStatus(ctx context.Context, arg AdvanceCallStatusPa
 	return i, err
 }
 
-const applyEndOfCallReport = `-- name: ApplyEndOfCallReport :one
-UPDATE calls SET
-    vapi_call_id         = coalesce(vapi_call_id, $1),
-    status               = CASE WHEN call_status_rank(status) < 4 THEN 'ended' ELSE status END,
-    ended_at             = coalesce($2, ended_at, now()),
-    duration_seconds     = coalesce($3, duration_seconds),
-    ended_reason         = coalesce($4, ended_reason),
-    recording_url        = coalesce($5, recording_url),
-    stereo_recording_url = coalesce($6, stereo_recording_url),
-    summary              = coalesce($7, summary),
-    success_evaluation   = coalesce($8, success_evaluation),
-    structured_data      = coalesce($9, structured_data),
-    cost                 = coalesce($10, cost)
-WHERE user_id = $11 AND id = $12
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
-`
-
-type ApplyEndOfCallReportParams struct {
-	VapiCallID         *string
-	EndedAt            *time.Time
-	DurationSeconds    *int32
-	EndedReason        *string
-	RecordingUrl       *string
-	StereoRecordingUrl *string
-	Summary            *string
-	SuccessEvaluation  *string
-	StructuredData     json.RawMessage
-	Cost               *float64
-	UserID             string
-	ID                 uuid.UUID
-}
-
-// Stores VAPI's end-of-call report. Applying the same report again changes nothing. The
-// call keeps its started_at, so pages already read stay consistent.
-func (q *Queries) ApplyEndOfCallReport(ctx context.Context, arg ApplyEndOfCallReportParams) (Call, error) {
-	row := q.db.QueryRow(ctx, applyEndOfCallReport,
-		arg.VapiCallID,
-		arg.EndedAt,
-		arg.DurationSeconds,
-		arg.EndedReason,
-		arg.RecordingUrl,
-		arg.StereoRecordingUrl,
-		arg.Summary,
-		arg.SuccessEvaluation,
-		arg.StructuredData,
-		arg.Cost,
-		arg.UserID,
-		arg.ID,
-	)
-	var i Call
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.PhoneNumberID,
-		&i.Status,
-		&i.Direction,
-		&i.CallerNumber,
-		&i.ClinicNumber,
-		&i.AssistantNumber,
-		&i.MatchedBy,
-		&i.TwilioCallSid,
-		&i.VapiCallID,
-		&i.StartedAt,
-		&i.EndedAt,
-		&i.DurationSeconds,
-		&i.EndedReason,
-		&i.RecordingUrl,
-		&i.StereoRecordingUrl,
-		&i.Summary,
-		&i.SuccessEvaluation,
-		&i.StructuredData,
-		&i.Cost,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Twiml,
-	)
-	return i, err
-}
-
 const createInboundCall = `-- name: CreateInboundCall :one
 
 INSERT INTO calls (
@@ -374,4 +295,92 @@ func (q *Queries) RecordHandoff(ctx context.Context, arg RecordHandoffParams) (C
 		&i.Twiml,
 	)
 	return i, err
+}
+
+const storeEndOfCallReport = `-- name: StoreEndOfCallReport :one
+WITH call AS (
+    INSERT INTO calls AS c (
+        id, user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at,
+        ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
+        success_evaluation, structured_data, cost
+    ) VALUES (
+        $3, $4, $5, 'ended', 'inbound', $6,
+        $7, coalesce($8::timestamptz, now()),
+        coalesce($9::timestamptz, now()), $10, $11,
+        $12, $13, $14,
+        $15, $16, $17
+    )
+    ON CONFLICT (id) DO UPDATE SET
+        vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
+        status               = CASE WHEN call_status_rank(c.status) < 4 THEN 'ended' ELSE c.status END,
+        ended_at             = coalesce($9::timestamptz, c.ended_at, now()),
+        duration_seconds     = coalesce(excluded.duration_seconds, c.duration_seconds),
+        ended_reason         = coalesce(excluded.ended_reason, c.ended_reason),
+        recording_url        = coalesce(excluded.recording_url, c.recording_url),
+        stereo_recording_url = coalesce(excluded.stereo_recording_url, c.stereo_recording_url),
+        summary              = coalesce(excluded.summary, c.summary),
+        success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
+        structured_data      = coalesce(excluded.structured_data, c.structured_data),
+        cost                 = coalesce(excluded.cost, c.cost)
+    RETURNING c.id, c.user_id
+)
+INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
+SELECT call.id, call.user_id, $1, coalesce($2::jsonb, '[]'::jsonb), true
+FROM call
+ON CONFLICT (call_id) DO UPDATE SET
+    transcript   = coalesce(excluded.transcript, call_details.transcript),
+    messages     = coalesce($2::jsonb, call_details.messages),
+    search_stale = true
+RETURNING call_id
+`
+
+type StoreEndOfCallReportParams struct {
+	Transcript         *string
+	Messages           json.RawMessage
+	ID                 uuid.UUID
+	UserID             string
+	PhoneNumberID      *uuid.UUID
+	VapiCallID         *string
+	CallerNumber       *string
+	StartedAt          *time.Time
+	EndedAt            *time.Time
+	DurationSeconds    *int32
+	EndedReason        *string
+	RecordingUrl       *string
+	StereoRecordingUrl *string
+	Summary            *string
+	SuccessEvaluation  *string
+	StructuredData     json.RawMessage
+	Cost               *float64
+}
+
+// Stores VAPI's end-of-call report on the call with this id, or records the call with its
+// report when Switchboard never did (the report came before, or without, Twilio's side),
+// and the transcript beside it, in one statement. Storing the same report again changes
+// nothing. An existing call keeps its started_at, so pages already read stay consistent.
+// A value left out (null) keeps what is stored. The call's search vector becomes stale:
+// the search indexer recomputes it from the summary and the transcript.
+func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallReportParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, storeEndOfCallReport,
+		arg.Transcript,
+		arg.Messages,
+		arg.ID,
+		arg.UserID,
+		arg.PhoneNumberID,
+		arg.VapiCallID,
+		arg.CallerNumber,
+		arg.StartedAt,
+		arg.EndedAt,
+		arg.DurationSeconds,
+		arg.EndedReason,
+		arg.RecordingUrl,
+		arg.StereoRecordingUrl,
+		arg.Summary,
+		arg.SuccessEvaluation,
+		arg.StructuredData,
+		arg.Cost,
+	)
+	var call_id uuid.UUID
+	err := row.Scan(&call_id)
+	return call_id, err
 }

@@ -73,22 +73,6 @@ func (q *Queries) ClaimDueWebhookEvents(ctx context.Context, arg ClaimDueWebhook
 	return items, nil
 }
 
-const findCallOwnerByID = `-- name: FindCallOwnerByID :one
-SELECT id, user_id FROM calls WHERE id = $1
-`
-
-type FindCallOwnerByIDRow struct {
-	ID     uuid.UUID
-	UserID string
-}
-
-func (q *Queries) FindCallOwnerByID(ctx context.Context, id uuid.UUID) (FindCallOwnerByIDRow, error) {
-	row := q.db.QueryRow(ctx, findCallOwnerByID, id)
-	var i FindCallOwnerByIDRow
-	err := row.Scan(&i.ID, &i.UserID)
-	return i, err
-}
-
 const findCallOwnerBySid = `-- name: FindCallOwnerBySid :one
 SELECT id, user_id FROM calls WHERE twilio_call_sid = $1
 `
@@ -101,22 +85,6 @@ type FindCallOwnerBySidRow struct {
 func (q *Queries) FindCallOwnerBySid(ctx context.Context, twilioCallSid *string) (FindCallOwnerBySidRow, error) {
 	row := q.db.QueryRow(ctx, findCallOwnerBySid, twilioCallSid)
 	var i FindCallOwnerBySidRow
-	err := row.Scan(&i.ID, &i.UserID)
-	return i, err
-}
-
-const findCallOwnerByVapiID = `-- name: FindCallOwnerByVapiID :one
-SELECT id, user_id FROM calls WHERE vapi_call_id = $1
-`
-
-type FindCallOwnerByVapiIDRow struct {
-	ID     uuid.UUID
-	UserID string
-}
-
-func (q *Queries) FindCallOwnerByVapiID(ctx context.Context, vapiCallID *string) (FindCallOwnerByVapiIDRow, error) {
-	row := q.db.QueryRow(ctx, findCallOwnerByVapiID, vapiCallID)
-	var i FindCallOwnerByVapiIDRow
 	err := row.Scan(&i.ID, &i.UserID)
 	return i, err
 }
@@ -164,6 +132,49 @@ func (q *Queries) FindOwnerCandidates(ctx context.Context, numbers []string) ([]
 		return nil, err
 	}
 	return items, nil
+}
+
+const findVapiCallOwner = `-- name: FindVapiCallOwner :one
+SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
+FROM (SELECT 1) AS message
+LEFT JOIN LATERAL (
+    SELECT calls.id, calls.user_id FROM calls
+    WHERE calls.vapi_call_id = $1 OR calls.id = $2
+    ORDER BY calls.vapi_call_id IS NOT DISTINCT FROM $1 DESC
+    LIMIT 1
+) AS c ON true
+LEFT JOIN phone_numbers p
+    ON c.id IS NULL AND p.id = $3 AND p.user_id = $4
+WHERE c.id IS NOT NULL OR p.id IS NOT NULL
+`
+
+type FindVapiCallOwnerParams struct {
+	VapiCallID    *string
+	CallID        *uuid.UUID
+	PhoneNumberID *uuid.UUID
+	UserID        *string
+}
+
+type FindVapiCallOwnerRow struct {
+	CallID        uuid.UUID
+	UserID        string
+	PhoneNumberID *uuid.UUID
+}
+
+// Who owns the call a VAPI message is about, in one statement, by precedence: the call
+// with VAPI's call id, then the call Switchboard named in the metadata (call_id); for a
+// call Switchboard never recorded (call_id null), the tenant the metadata names, when the
+// number the metadata names is that tenant's. No row: nobody owns it.
+func (q *Queries) FindVapiCallOwner(ctx context.Context, arg FindVapiCallOwnerParams) (FindVapiCallOwnerRow, error) {
+	row := q.db.QueryRow(ctx, findVapiCallOwner,
+		arg.VapiCallID,
+		arg.CallID,
+		arg.PhoneNumberID,
+		arg.UserID,
+	)
+	var i FindVapiCallOwnerRow
+	err := row.Scan(&i.CallID, &i.UserID, &i.PhoneNumberID)
+	return i, err
 }
 
 const finishWebhookEvent = `-- name: FinishWebhookEvent :exec
@@ -267,8 +278,11 @@ func (q *Queries) IndexStaleCallSearch(ctx context.Context, batchSize int32) (in
 }
 
 const insertWebhookEvent = `-- name: InsertWebhookEvent :one
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
-VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
+                            status, error, user_id, call_id, processed_at)
+VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()),
+        $7, $8, $9, $10,
+        CASE WHEN $7 IN ('pending', 'failed') THEN NULL ELSE now() END)
 ON CONFLICT (provider, event_key) DO NOTHING
 RETURNING id, status
 `
@@ -280,6 +294,10 @@ type InsertWebhookEventParams struct {
 	Payload    []byte
 	Headers    json.RawMessage
 	ReceivedAt *time.Time
+	Status     string
+	Error      *string
+	UserID     *string
+	CallID     *uuid.UUID
 }
 
 type InsertWebhookEventRow struct {
@@ -287,7 +305,8 @@ type InsertWebhookEventRow struct {
 	Status string
 }
 
-// Returns no row when the event is already in the inbox.
+// Keeps an event: pending, to be applied next, or with how applying it already ended (in
+// the transaction that applied it). Returns no row when the event is already in the inbox.
 func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEventParams) (InsertWebhookEventRow, error) {
 	row := q.db.QueryRow(ctx, insertWebhookEvent,
 		arg.Provider,
@@ -296,6 +315,10 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 		arg.Payload,
 		arg.Headers,
 		arg.ReceivedAt,
+		arg.Status,
+		arg.Error,
+		arg.UserID,
+		arg.CallID,
 	)
 	var i InsertWebhookEventRow
 	err := row.Scan(&i.ID, &i.Status)
@@ -340,22 +363,6 @@ func (q *Queries) ListStaleOpenCalls(ctx context.Context, arg ListStaleOpenCalls
 		return nil, err
 	}
 	return items, nil
-}
-
-const phoneNumberBelongsTo = `-- name: PhoneNumberBelongsTo :one
-SELECT EXISTS (SELECT 1 FROM phone_numbers WHERE id = $1 AND user_id = $2)
-`
-
-type PhoneNumberBelongsToParams struct {
-	ID     uuid.UUID
-	UserID string
-}
-
-func (q *Queries) PhoneNumberBelongsTo(ctx context.Context, arg PhoneNumberBelongsToParams) (bool, error) {
-	row := q.db.QueryRow(ctx, phoneNumberBelongsTo, arg.ID, arg.UserID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
 }
 
 const pruneCallEvents = `-- name: PruneCallEvents :execrows

@@ -63,16 +63,6 @@ INSERT INTO calls (
 )
 RETURNING *;
 
--- name: UpsertCallDetails :exec
--- A value left out (nil) keeps what is stored. The call's search vector becomes stale: the
--- search indexer recomputes it from the summary and the transcript.
-INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
-VALUES (@call_id, @user_id, sqlc.narg(transcript), coalesce(sqlc.narg(messages)::jsonb, '[]'::jsonb), true)
-ON CONFLICT (call_id) DO UPDATE SET
-    transcript   = coalesce(excluded.transcript, call_details.transcript),
-    messages     = coalesce(sqlc.narg(messages)::jsonb, call_details.messages),
-    search_stale = true;
-
 -- name: ListCallEventsAfter :many
 -- The tenant's call changes after an event id, oldest first: what a reconnecting live
 -- stream missed.

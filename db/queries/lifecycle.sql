@@ -50,20 +50,44 @@ VALUES (@user_id, @phone_number_id, 'initiated', 'inbound', @vapi_call_id, sqlc.
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
 RETURNING *;
 
--- name: ApplyEndOfCallReport :one
--- Stores VAPI's end-of-call report. Applying the same report again changes nothing. The
--- call keeps its started_at, so pages already read stay consistent.
-UPDATE calls SET
-    vapi_call_id         = coalesce(vapi_call_id, sqlc.narg(vapi_call_id)),
-    status               = CASE WHEN call_status_rank(status) < 4 THEN 'ended' ELSE status END,
-    ended_at             = coalesce(sqlc.narg(ended_at), ended_at, now()),
-    duration_seconds     = coalesce(sqlc.narg(duration_seconds), duration_seconds),
-    ended_reason         = coalesce(sqlc.narg(ended_reason), ended_reason),
-    recording_url        = coalesce(sqlc.narg(recording_url), recording_url),
-    stereo_recording_url = coalesce(sqlc.narg(stereo_recording_url), stereo_recording_url),
-    summary              = coalesce(sqlc.narg(summary), summary),
-    success_evaluation   = coalesce(sqlc.narg(success_evaluation), success_evaluation),
-    structured_data      = coalesce(sqlc.narg(structured_data), structured_data),
-    cost                 = coalesce(sqlc.narg(cost), cost)
-WHERE user_id = @user_id AND id = @id
-RETURNING *;
+-- name: StoreEndOfCallReport :one
+-- Stores VAPI's end-of-call report on the call with this id, or records the call with its
+-- report when Switchboard never did (the report came before, or without, Twilio's side),
+-- and the transcript beside it, in one statement. Storing the same report again changes
+-- nothing. An existing call keeps its started_at, so pages already read stay consistent.
+-- A value left out (null) keeps what is stored. The call's search vector becomes stale:
+-- the search indexer recomputes it from the summary and the transcript.
+WITH call AS (
+    INSERT INTO calls AS c (
+        id, user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at,
+        ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
+        success_evaluation, structured_data, cost
+    ) VALUES (
+        @id, @user_id, sqlc.narg(phone_number_id), 'ended', 'inbound', sqlc.narg(vapi_call_id),
+        sqlc.narg(caller_number), coalesce(sqlc.narg(started_at)::timestamptz, now()),
+        coalesce(sqlc.narg(ended_at)::timestamptz, now()), sqlc.narg(duration_seconds), sqlc.narg(ended_reason),
+        sqlc.narg(recording_url), sqlc.narg(stereo_recording_url), sqlc.narg(summary),
+        sqlc.narg(success_evaluation), sqlc.narg(structured_data), sqlc.narg(cost)
+    )
+    ON CONFLICT (id) DO UPDATE SET
+        vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
+        status               = CASE WHEN call_status_rank(c.status) < 4 THEN 'ended' ELSE c.status END,
+        ended_at             = coalesce(sqlc.narg(ended_at)::timestamptz, c.ended_at, now()),
+        duration_seconds     = coalesce(excluded.duration_seconds, c.duration_seconds),
+        ended_reason         = coalesce(excluded.ended_reason, c.ended_reason),
+        recording_url        = coalesce(excluded.recording_url, c.recording_url),
+        stereo_recording_url = coalesce(excluded.stereo_recording_url, c.stereo_recording_url),
+        summary              = coalesce(excluded.summary, c.summary),
+        success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
+        structured_data      = coalesce(excluded.structured_data, c.structured_data),
+        cost                 = coalesce(excluded.cost, c.cost)
+    RETURNING c.id, c.user_id
+)
+INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
+SELECT call.id, call.user_id, sqlc.narg(transcript), coalesce(sqlc.narg(messages)::jsonb, '[]'::jsonb), true
+FROM call
+ON CONFLICT (call_id) DO UPDATE SET
+    transcript   = coalesce(excluded.transcript, call_details.transcript),
+    messages     = coalesce(sqlc.narg(messages)::jsonb, call_details.messages),
+    search_stale = true
+RETURNING call_id;

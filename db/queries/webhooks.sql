@@ -11,19 +11,31 @@ WHERE is_active AND phone_number = ANY(@numbers::text[]);
 -- name: FindCallOwnerBySid :one
 SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;
 
--- name: FindCallOwnerByVapiID :one
-SELECT id, user_id FROM calls WHERE vapi_call_id = @vapi_call_id;
-
--- name: FindCallOwnerByID :one
-SELECT id, user_id FROM calls WHERE id = @id;
-
--- name: PhoneNumberBelongsTo :one
-SELECT EXISTS (SELECT 1 FROM phone_numbers WHERE id = @id AND user_id = @user_id);
+-- name: FindVapiCallOwner :one
+-- Who owns the call a VAPI message is about, in one statement, by precedence: the call
+-- with VAPI's call id, then the call Switchboard named in the metadata (call_id); for a
+-- call Switchboard never recorded (call_id null), the tenant the metadata names, when the
+-- number the metadata names is that tenant's. No row: nobody owns it.
+SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
+FROM (SELECT 1) AS message
+LEFT JOIN LATERAL (
+    SELECT calls.id, calls.user_id FROM calls
+    WHERE calls.vapi_call_id = sqlc.narg(vapi_call_id) OR calls.id = sqlc.narg(call_id)
+    ORDER BY calls.vapi_call_id IS NOT DISTINCT FROM sqlc.narg(vapi_call_id) DESC
+    LIMIT 1
+) AS c ON true
+LEFT JOIN phone_numbers p
+    ON c.id IS NULL AND p.id = sqlc.narg(phone_number_id) AND p.user_id = sqlc.narg(user_id)
+WHERE c.id IS NOT NULL OR p.id IS NOT NULL;
 
 -- name: InsertWebhookEvent :one
--- Returns no row when the event is already in the inbox.
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
-VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()))
+-- Keeps an event: pending, to be applied next, or with how applying it already ended (in
+-- the transaction that applied it). Returns no row when the event is already in the inbox.
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
+                            status, error, user_id, call_id, processed_at)
+VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()),
+        @status, sqlc.narg(error), sqlc.narg(user_id), sqlc.narg(call_id),
+        CASE WHEN @status IN ('pending', 'failed') THEN NULL ELSE now() END)
 ON CONFLICT (provider, event_key) DO NOTHING
 RETURNING id, status;
 

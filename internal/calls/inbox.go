@@ -11,7 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
 // Outcome is what became of one webhook delivery.
@@ -58,6 +60,96 @@ type result struct {
 	userID  tenant.ID
 	callID  *uuid.UUID
 	twiml   string
+	eventID int64 // the event's row in the inbox
+	// created: this delivery recorded the inbound call, so it alone hands it to VAPI.
+	created bool
+	owner   owner
+}
+
+// applyFunc applies an event inside s, the transaction that also records it.
+type applyFunc func(ctx context.Context, s *tenant.Session) (result, error)
+
+// lockWait bounds how long applying an event, in the transaction that also stores it, may
+// wait for a row another transaction holds. Past it the event is stored on its own first,
+// so that an event never waits long without being on disk.
+const lockWait = 250 * time.Millisecond
+
+// errRepeat rolls back a transaction that applied an event the inbox already holds.
+var errRepeat = errors.New("the event is in the inbox already")
+
+// receive stores ev and applies it. The usual delivery is stored and applied in one
+// transaction, with one commit. A repeat delivery, an event whose applying fails or waits
+// for a lock, takes the longer way: the event is stored on its own, durably, and then
+// applied, and a failure is recorded with it for reprocessing. A repeat of an event that
+// was already applied is not applied again unless applyRepeats (the voice webhook, whose
+// repeats must get the same TwiML and whose applying is idempotent). stored reports
+// whether the event is safely in the inbox.
+func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats bool, apply applyFunc) (res result, stored bool, err error) {
+	res, err = l.storeApplied(ctx, ev, apply)
+	switch {
+	case err == nil:
+		return res, true, nil
+	case errs.Is(err, errs.Unavailable):
+		return result{outcome: Failed}, false, err
+	case !errors.Is(err, errRepeat):
+		l.log.WarnContext(ctx, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
+			slog.String("type", ev.Type), slog.String("error", err.Error()))
+	}
+	return l.storeThenApply(ctx, ev, applyRepeats, apply)
+}
+
+// storeApplied applies ev and stores it with its outcome in the same transaction.
+func (l *Lifecycle) storeApplied(ctx context.Context, ev webhookEvent, apply applyFunc) (result, error) {
+	var res result
+	err := l.db.Atomically(ctx, lockWait, func(s *tenant.Session) error {
+		var err error
+		if res, err = apply(ctx, s); err != nil {
+			return err
+		}
+		p, err := insertParams(ev)
+		if err != nil {
+			return err
+		}
+		p.Status, p.Error = outcomeOf(res, nil)
+		p.UserID, p.CallID = userOf(res), res.callID
+		row, err := s.System().InsertWebhookEvent(ctx, p)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errRepeat
+		}
+		res.eventID = row.ID
+		return err
+	})
+	return res, err
+}
+
+// storeThenApply keeps ev in the inbox, durably, or finds it there when it is a repeat
+// delivery, and then applies it.
+func (l *Lifecycle) storeThenApply(ctx context.Context, ev webhookEvent, applyRepeats bool, apply applyFunc) (result, bool, error) {
+	st, err := l.store(ctx, ev)
+	if err != nil {
+		return result{outcome: Failed}, false, err
+	}
+	// The delivery that stored the event records its outcome; so does a retry of one
+	// that failed. Other repeats leave the record to them.
+	if st.inserted || st.status == "failed" {
+		res, err := l.applyStored(ctx, st.id, apply)
+		return res, true, err
+	}
+	if !applyRepeats {
+		l.log.InfoContext(ctx, "webhook duplicate", slog.String("provider", ev.Provider), slog.String("type", ev.Type), slog.Int64("event_id", st.id))
+		return result{outcome: Duplicate, eventID: st.id}, true, nil
+	}
+	var res result
+	err = l.db.Atomically(ctx, 0, func(s *tenant.Session) error {
+		var err error
+		res, err = apply(ctx, s)
+		return err
+	})
+	res.eventID = st.id
+	if err == nil {
+		res.outcome = Duplicate
+	}
+	return res, true, err
 }
 
 type storedEvent struct {
@@ -66,20 +158,14 @@ type storedEvent struct {
 	inserted bool
 }
 
-// store puts ev in the inbox, or finds it there when it is a repeat delivery.
+// store puts ev in the inbox as pending, or finds it there when it is a repeat delivery.
 func (l *Lifecycle) store(ctx context.Context, ev webhookEvent) (storedEvent, error) {
-	headers, err := json.Marshal(ev.Headers)
+	p, err := insertParams(ev)
 	if err != nil {
 		return storedEvent{}, err
 	}
-	row, err := l.system.InsertWebhookEvent(ctx, dbsqlc.InsertWebhookEventParams{
-		Provider:   ev.Provider,
-		EventKey:   ev.Key,
-		EventType:  ev.Type,
-		Payload:    ev.Payload,
-		Headers:    headers,
-		ReceivedAt: ev.ReceivedAt,
-	})
+	p.Status = "pending"
+	row, err := l.system.InsertWebhookEvent(ctx, p)
 	if err == nil {
 		return storedEvent{id: row.ID, status: row.Status, inserted: true}, nil
 	}
@@ -94,62 +180,80 @@ func (l *Lifecycle) store(ctx context.Context, ev webhookEvent) (storedEvent, er
 	return storedEvent{id: existing.ID, status: existing.Status}, nil
 }
 
-// receive stores ev, applies it and records how that ended. A repeat of an event that was
-// already applied is not applied again unless applyRepeats (the voice webhook, whose
-// repeats must get the same TwiML and whose applying is idempotent). stored reports
-// whether the event is safely in the inbox.
-func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats bool, apply func(context.Context) (result, error)) (res result, stored bool, err error) {
-	st, err := l.store(ctx, ev)
-	if err != nil {
-		return result{outcome: Failed}, false, err
-	}
-	// The delivery that stored the event records its outcome; so does a retry of one
-	// that failed. Other repeats leave the record to them.
-	owner := st.inserted || st.status == "failed"
-	if !owner && !applyRepeats {
-		l.log.InfoContext(ctx, "webhook duplicate", slog.String("provider", ev.Provider), slog.String("type", ev.Type), slog.Int64("event_id", st.id))
-		return result{outcome: Duplicate}, true, nil
-	}
-	res, err = apply(ctx)
-	if owner {
-		l.finish(ctx, st.id, res, err)
-	} else if err == nil {
-		res.outcome = Duplicate
-	}
-	return res, true, err
+func insertParams(ev webhookEvent) (dbsqlc.InsertWebhookEventParams, error) {
+	headers, err := json.Marshal(ev.Headers)
+	return dbsqlc.InsertWebhookEventParams{
+		Provider:   ev.Provider,
+		EventKey:   ev.Key,
+		EventType:  ev.Type,
+		Payload:    ev.Payload,
+		Headers:    headers,
+		ReceivedAt: ev.ReceivedAt,
+	}, err
 }
 
-// finish records how applying an event ended, without waiting for the disk. Its own
-// failure (or loss in a crash) leaves the event pending, and reprocessing applies it
-// again, which is harmless.
+// applyStored applies an event the inbox holds and records how that ended in the same
+// transaction; a failure is recorded on its own, for reprocessing.
+func (l *Lifecycle) applyStored(ctx context.Context, id int64, apply applyFunc) (result, error) {
+	var res result
+	err := l.db.Atomically(ctx, 0, func(s *tenant.Session) error {
+		var err error
+		if res, err = apply(ctx, s); err != nil {
+			return err
+		}
+		return s.System().FinishWebhookEvent(ctx, finishParams(id, res, nil))
+	})
+	res.eventID = id
+	if err != nil {
+		l.finish(ctx, id, res, err)
+	}
+	return res, err
+}
+
+// finish records how applying an event ended, on its own and without waiting for the
+// disk. Its own failure (or loss in a crash) leaves the event as it was, and reprocessing
+// applies it again, which is harmless.
 func (l *Lifecycle) finish(ctx context.Context, id int64, res result, applyErr error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	p := dbsqlc.FinishWebhookEventParams{ID: id, CallID: res.callID}
-	if res.userID != "" {
-		u := string(res.userID)
-		p.UserID = &u
-	}
-	switch {
-	case applyErr != nil:
-		p.Status = "failed"
-		p.Error = ptr(truncate(applyErr.Error(), 2000))
-	case res.outcome == Unattributed:
-		p.Status = "unattributed"
-	case res.outcome == Ignored:
-		p.Status = "ignored"
-	default:
-		p.Status = "processed"
-	}
-	if applyErr == nil && res.note != "" {
-		p.Error = ptr(res.note)
-	}
+	p := finishParams(id, res, applyErr)
 	if err := l.db.Bookkeeping(ctx, func(q *dbsqlc.Queries) error { return q.FinishWebhookEvent(ctx, p) }); err != nil {
 		l.log.ErrorContext(ctx, "recording a webhook outcome", slog.Int64("event_id", id), slog.String("error", err.Error()))
 	}
 	if applyErr != nil {
 		l.log.ErrorContext(ctx, "webhook processing failed; kept for reprocessing", slog.Int64("event_id", id), slog.String("error", applyErr.Error()))
 	}
+}
+
+func finishParams(id int64, res result, applyErr error) dbsqlc.FinishWebhookEventParams {
+	p := dbsqlc.FinishWebhookEventParams{ID: id, CallID: res.callID, UserID: userOf(res)}
+	p.Status, p.Error = outcomeOf(res, applyErr)
+	return p
+}
+
+// outcomeOf is the inbox status an event ends with, and the error or note kept with it.
+func outcomeOf(res result, applyErr error) (status string, note *string) {
+	switch {
+	case applyErr != nil:
+		return "failed", ptr(truncate(applyErr.Error(), 2000))
+	case res.outcome == Unattributed:
+		status = "unattributed"
+	case res.outcome == Ignored:
+		status = "ignored"
+	default:
+		status = "processed"
+	}
+	if res.note != "" {
+		note = ptr(res.note)
+	}
+	return status, note
+}
+
+func userOf(res result) *string {
+	if res.userID == "" {
+		return nil
+	}
+	return ptr(string(res.userID))
 }
 
 // Reprocess applies the inbox's due events again: those whose processing failed, and
@@ -167,8 +271,9 @@ func (l *Lifecycle) Reprocess(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		for _, ev := range events {
-			res, err := l.reapply(ctx, ev)
-			l.finish(ctx, ev.ID, res, err)
+			_, _ = l.applyStored(ctx, ev.ID, func(ctx context.Context, s *tenant.Session) (result, error) {
+				return l.reapply(ctx, s, ev)
+			})
 			n++
 		}
 	}
@@ -192,21 +297,31 @@ func (l *Lifecycle) SpoolLen() int {
 	return l.spool.Len()
 }
 
-// IndexSearch computes the search vectors that reports made stale, and returns how many.
-// serve runs it every second, so a report is searchable about a second after it arrived.
-func (l *Lifecycle) IndexSearch(ctx context.Context) (int, error) {
+// IndexSearch computes up to max of the search vectors that reports made stale, and
+// returns how many it computed.
+//
+// serve computes at most SearchIndexRate a second: a report is searchable about a second
+// after it arrived, and a burst of reports is indexed over the seconds after it, rather
+// than taking the database's CPU from the webhooks that bring the next ones. Parsing an
+// 18 KB transcript into a tsvector costs PostgreSQL 2 to 5 ms, several times what storing
+// the report does.
+func (l *Lifecycle) IndexSearch(ctx context.Context, max int) (int, error) {
 	total := 0
-	for {
-		n, err := l.system.IndexStaleCallSearch(ctx, 100)
+	for total < max {
+		n, err := l.system.IndexStaleCallSearch(ctx, int32(min(max-total, 100)))
 		if err != nil {
 			return total, tenant.DatabaseError(err)
 		}
 		total += int(n)
 		if n == 0 {
-			return total, nil
+			break
 		}
 	}
+	return total, nil
 }
+
+// SearchIndexRate is how many search vectors serve computes a second, per replica.
+const SearchIndexRate = 100
 
 // PruneEvents drops live-update history older than a day.
 func (l *Lifecycle) PruneEvents(ctx context.Context) error {
@@ -217,7 +332,7 @@ func (l *Lifecycle) PruneEvents(ctx context.Context) error {
 // maxAttempts bounds reprocessing; an event that failed this often waits for an operator.
 const maxAttempts = 10
 
-func (l *Lifecycle) reapply(ctx context.Context, ev dbsqlc.ClaimDueWebhookEventsRow) (result, error) {
+func (l *Lifecycle) reapply(ctx context.Context, s *tenant.Session, ev dbsqlc.ClaimDueWebhookEventsRow) (result, error) {
 	switch {
 	case ev.Provider == providerTwilio && ev.EventType == typeVoice:
 		in, ok := parseInbound(ev.Payload)
@@ -225,15 +340,19 @@ func (l *Lifecycle) reapply(ctx context.Context, ev dbsqlc.ClaimDueWebhookEvents
 			return result{outcome: Ignored, note: "no CallSid"}, nil
 		}
 		// Long after the call, so never hand it to VAPI: record it.
-		return l.applyVoice(ctx, in, false)
+		return l.applyVoice(ctx, s, in, false)
 	case ev.Provider == providerTwilio && ev.EventType == typeStatus:
 		sc, ok := parseStatus(ev.Payload)
 		if !ok {
 			return result{outcome: Ignored, note: "no CallSid or unknown CallStatus"}, nil
 		}
-		return l.applyStatus(ctx, sc)
+		return l.applyStatus(ctx, s, sc)
 	case ev.Provider == providerVapi:
-		return l.applyVapiPayload(ctx, ev.Payload)
+		msg, err := vapi.Decode(ev.Payload)
+		if err != nil {
+			return result{outcome: Ignored, note: "not a VAPI server message"}, nil
+		}
+		return l.applyVapi(ctx, s, msg)
 	default:
 		return result{outcome: Ignored, note: "unknown event type"}, nil
 	}

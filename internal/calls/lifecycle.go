@@ -78,16 +78,28 @@ func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[st
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid"))
 		return "", Ignored, errors.Join(errNoCallSid, err)
 	}
-	res, stored, err := l.receive(ctx, ev, true, func(ctx context.Context) (result, error) {
-		return l.applyVoice(ctx, in, true)
+	res, _, err := l.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return l.applyVoice(ctx, s, in, true)
 	})
-	if err != nil && res.twiml != "" && stored {
-		// VAPI took the call but recording that failed: the caller still gets the
-		// assistant, and the kept event is reprocessed.
-		return res.twiml, Failed, nil
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", Failed, err
+	case res.created:
+		// The call row is committed, so this delivery alone hands the call to VAPI. The
+		// hand-off must outlive a caller that hangs up mid-request: VAPI may already have
+		// taken the call, and its id must be kept.
+		ctx = context.WithoutCancel(ctx)
+		twiml, vapiID, failedReason := l.handOff(ctx, res.owner, *res.callID, in)
+		if err := l.recordHandoff(ctx, res.owner, *res.callID, twiml, vapiID, failedReason); err != nil {
+			// VAPI took the call but recording that failed: the caller still gets the
+			// assistant, and the event is marked for reprocessing.
+			l.finish(ctx, res.eventID, res, err)
+			return twiml, Failed, nil
+		}
+		return twiml, res.outcome, nil
+	case res.twiml == "" && res.callID != nil:
+		// Another delivery recorded the call and is handing it off.
+		return l.awaitTwiML(ctx, res.userID, in.CallSid), res.outcome, nil
 	}
 	return res.twiml, res.outcome, nil
 }
@@ -102,8 +114,8 @@ func (l *Lifecycle) TwilioStatus(ctx context.Context, body []byte, headers map[s
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid or unknown CallStatus"))
 		return Ignored, errors.Join(errs.E(errs.Invalid, "validation_failed", "The request needs a CallSid and a CallStatus Twilio documents."), err)
 	}
-	res, _, err := l.receive(ctx, ev, false, func(ctx context.Context) (result, error) {
-		return l.applyStatus(ctx, sc)
+	res, _, err := l.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return l.applyStatus(ctx, s, sc)
 	})
 	return res.outcome, err
 }
@@ -123,8 +135,8 @@ func (l *Lifecycle) receiveVapi(ctx context.Context, body []byte, headers map[st
 		return Ignored, errors.Join(errs.E(errs.Invalid, "validation_failed", "The body is not a VAPI server message."), serr)
 	}
 	ev := webhookEvent{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
-	res, stored, err := l.receive(ctx, ev, false, func(ctx context.Context) (result, error) {
-		return l.applyVapi(ctx, msg)
+	res, stored, err := l.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return l.applyVapi(ctx, s, msg)
 	})
 	if !stored && spoolIfDown && l.spool != nil && errs.Is(err, errs.Unavailable) {
 		if _, serr := l.spool.Put(spool.Record{ReceivedAt: time.Now().UTC(), Headers: headers, Body: body}); serr != nil {
@@ -183,7 +195,7 @@ type owner struct {
 // the line that forwarded the call, then the line it was made to (a dedicated line), then
 // the line it came from (a clinic calling from its own line). A shared assistant line is
 // registered by nobody, so calls to it are owned through ForwardedFrom or From.
-func (l *Lifecycle) resolveOwner(ctx context.Context, in twilio.InboundCall) (owner, bool, error) {
+func (l *Lifecycle) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twilio.InboundCall) (owner, bool, error) {
 	rules := []struct{ matchedBy, raw string }{
 		{"forwarded_from", in.ForwardedFrom},
 		{"to", in.To},
@@ -198,7 +210,7 @@ func (l *Lifecycle) resolveOwner(ctx context.Context, in twilio.InboundCall) (ow
 	if len(numbers) == 0 {
 		return owner{}, false, nil
 	}
-	rows, err := l.system.FindOwnerCandidates(ctx, numbers)
+	rows, err := q.FindOwnerCandidates(ctx, numbers)
 	if err != nil {
 		return owner{}, false, tenant.DatabaseError(err)
 	}
@@ -223,12 +235,13 @@ func (l *Lifecycle) resolveOwner(ctx context.Context, in twilio.InboundCall) (ow
 	return owner{}, false, nil
 }
 
-// applyVoice records an inbound call for its owner and, when live, hands it to VAPI.
-// Exactly one delivery per CallSid creates the call row (the insert decides, across
-// replicas); it alone asks VAPI, and every other delivery answers with the TwiML it keeps.
-// No connection is held while VAPI is asked.
-func (l *Lifecycle) applyVoice(ctx context.Context, in twilio.InboundCall, live bool) (result, error) {
-	o, ok, err := l.resolveOwner(ctx, in)
+// applyVoice records an inbound call for its owner. Exactly one delivery per CallSid
+// creates the call row (the insert decides, across replicas); when live, it alone asks VAPI
+// to take the call, after its transaction commits (res.created), and every other delivery
+// answers with the TwiML the call keeps. Long after the call (reprocessing), the call is
+// recorded as never handed off.
+func (l *Lifecycle) applyVoice(ctx context.Context, s *tenant.Session, in twilio.InboundCall, live bool) (result, error) {
+	o, ok, err := l.resolveOwner(ctx, s.System(), in)
 	if err != nil {
 		return result{}, err
 	}
@@ -236,10 +249,9 @@ func (l *Lifecycle) applyVoice(ctx context.Context, in twilio.InboundCall, live 
 		l.log.InfoContext(ctx, "inbound call with no registered owner rejected")
 		return result{outcome: Unattributed, note: "no active registered number among ForwardedFrom, To and From", twiml: twilio.RejectTwiML}, nil
 	}
-	var call dbsqlc.Call
-	created := false
-	err = l.db.Tx(ctx, o.userID, func(q *dbsqlc.Queries) error {
-		c, err := q.CreateInboundCall(ctx, dbsqlc.CreateInboundCallParams{
+	res := result{outcome: Accepted, userID: o.userID, owner: o}
+	err = s.AsTenant(o.userID, func(q *dbsqlc.Queries) error {
+		call, err := q.CreateInboundCall(ctx, dbsqlc.CreateInboundCallParams{
 			UserID:          string(o.userID),
 			PhoneNumberID:   &o.phoneNumberID,
 			CallerNumber:    canonicalOrRaw(in.From, l.region),
@@ -248,50 +260,36 @@ func (l *Lifecycle) applyVoice(ctx context.Context, in twilio.InboundCall, live 
 			MatchedBy:       &o.matchedBy,
 			TwilioCallSid:   &in.CallSid,
 		})
-		if err == nil {
-			call, created = c, true
+		switch {
+		case err == nil && live:
+			res.callID, res.created = &call.ID, true
 			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		case err == nil:
+			// Recorded only now, long after Twilio gave up on the call.
+			res.callID, res.twiml = &call.ID, twilio.ApologyTwiML
+			return recordHandoff(ctx, q, o, call.ID, res.twiml, nil, "not_handed_off")
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		call, err = q.GetCallBySid(ctx, dbsqlc.GetCallBySidParams{UserID: string(o.userID), TwilioCallSid: &in.CallSid})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errs.Wrap(err, "CallSid recorded for another owner")
 		}
+		res.callID = &call.ID
+		if call.Twiml != nil {
+			res.twiml = *call.Twiml
+		}
 		return err
 	})
 	if err != nil {
 		return result{}, err
 	}
-	res := result{outcome: Accepted, userID: o.userID, callID: &call.ID}
-	switch {
-	case !created && call.Twiml != nil:
-		res.twiml = *call.Twiml
-		return res, nil
-	case !created && live:
-		res.twiml = l.awaitTwiML(ctx, o.userID, in.CallSid)
-		return res, nil
-	case !created:
-		// Reprocessing after the first delivery created the call: what it did stands.
-		return res, nil
-	case !live:
-		// The call was recorded only now, long after Twilio gave up on it.
-		res.twiml = twilio.ApologyTwiML
-		return res, l.recordHandoff(ctx, o, call.ID, res.twiml, nil, "not_handed_off")
-	}
-
-	// The hand-off must outlive a caller that hangs up mid-request: VAPI may already
-	// have taken the call, and its id must be kept.
-	ctx = context.WithoutCancel(ctx)
-	twiml, vapiID, failedReason := l.handOff(ctx, o, call, in)
-	res.twiml = twiml
-	return res, l.recordHandoff(ctx, o, call.ID, twiml, vapiID, failedReason)
+	return res, nil
 }
 
 // handOff asks VAPI to take the call and returns the TwiML for Twilio, VAPI's call id
 // when it took the call, and otherwise why the call failed.
-func (l *Lifecycle) handOff(ctx context.Context, o owner, call dbsqlc.Call, in twilio.InboundCall) (twiml string, vapiID *string, failedReason string) {
+func (l *Lifecycle) handOff(ctx context.Context, o owner, callID uuid.UUID, in twilio.InboundCall) (twiml string, vapiID *string, failedReason string) {
 	if o.assistantID == nil || o.vapiPhoneNumberID == nil || *o.assistantID == "" || *o.vapiPhoneNumberID == "" {
 		return twilio.ApologyTwiML, nil, "no_assistant_configured"
 	}
@@ -301,13 +299,13 @@ func (l *Lifecycle) handOff(ctx context.Context, o owner, call dbsqlc.Call, in t
 		CustomerNumber: in.From,
 		Metadata: vapi.Metadata{
 			UserID:        string(o.userID),
-			CallID:        call.ID.String(),
+			CallID:        callID.String(),
 			PhoneNumberID: o.phoneNumberID.String(),
 			TwilioCallSid: in.CallSid,
 		},
 	})
 	if err != nil {
-		l.log.WarnContext(ctx, "VAPI did not take the call", slog.String("call_id", call.ID.String()), slog.String("error", err.Error()))
+		l.log.WarnContext(ctx, "VAPI did not take the call", slog.String("call_id", callID.String()), slog.String("error", err.Error()))
 		return twilio.ApologyTwiML, nil, "vapi_unavailable"
 	}
 	return vc.TwiML, &vc.ID, ""
@@ -318,13 +316,17 @@ func (l *Lifecycle) handOff(ctx context.Context, o owner, call dbsqlc.Call, in t
 // VAPI's own messages (found through metadata.call_id) fill in its call id.
 func (l *Lifecycle) recordHandoff(ctx context.Context, o owner, callID uuid.UUID, twiml string, vapiID *string, failedReason string) error {
 	return l.db.TxRedoable(ctx, o.userID, func(q *dbsqlc.Queries) error {
-		p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &twiml, VapiCallID: vapiID}
-		if failedReason != "" {
-			p.FailedReason = &failedReason
-		}
-		_, err := q.RecordHandoff(ctx, p)
-		return err
+		return recordHandoff(ctx, q, o, callID, twiml, vapiID, failedReason)
 	})
+}
+
+func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.UUID, twiml string, vapiID *string, failedReason string) error {
+	p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &twiml, VapiCallID: vapiID}
+	if failedReason != "" {
+		p.FailedReason = &failedReason
+	}
+	_, err := q.RecordHandoff(ctx, p)
+	return err
 }
 
 // awaitTwiML waits for the delivery that created the call to store its TwiML. If none
@@ -356,17 +358,17 @@ func (l *Lifecycle) awaitTwiML(ctx context.Context, user tenant.ID, callSid stri
 }
 
 // applyStatus moves the call with the callback's CallSid forward.
-func (l *Lifecycle) applyStatus(ctx context.Context, sc twilio.StatusCallback) (result, error) {
-	ref, err := l.system.FindCallOwnerBySid(ctx, &sc.CallSid)
+func (l *Lifecycle) applyStatus(ctx context.Context, s *tenant.Session, sc twilio.StatusCallback) (result, error) {
+	ref, err := s.System().FindCallOwnerBySid(ctx, &sc.CallSid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return result{outcome: Unattributed, note: "no call with this CallSid"}, nil
 	}
 	if err != nil {
-		return result{}, tenant.DatabaseError(err)
+		return result{}, err
 	}
 	status, reason := sc.Status()
 	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
-	return res, l.db.TxRedoable(ctx, res.userID, func(q *dbsqlc.Queries) error {
+	return res, s.AsTenant(res.userID, func(q *dbsqlc.Queries) error {
 		p := dbsqlc.AdvanceCallStatusParams{UserID: ref.UserID, ID: ref.ID, Status: status, DurationSeconds: sc.Duration}
 		if reason != "" {
 			p.EndedReason = &reason
@@ -374,14 +376,6 @@ func (l *Lifecycle) applyStatus(ctx context.Context, sc twilio.StatusCallback) (
 		_, err := q.AdvanceCallStatus(ctx, p)
 		return err
 	})
-}
-
-func (l *Lifecycle) applyVapiPayload(ctx context.Context, body []byte) (result, error) {
-	msg, err := vapi.Decode(body)
-	if err != nil {
-		return result{outcome: Ignored, note: "not a VAPI server message"}, nil
-	}
-	return l.applyVapi(ctx, msg)
 }
 
 // vapiStatuses maps VAPI's call statuses to Switchboard's.
@@ -396,71 +390,45 @@ var vapiStatuses = map[string]string{
 
 // applyVapi stores a status update or an end-of-call report on the call Switchboard's
 // records say it belongs to.
-func (l *Lifecycle) applyVapi(ctx context.Context, msg vapi.Message) (result, error) {
+func (l *Lifecycle) applyVapi(ctx context.Context, s *tenant.Session, msg vapi.Message) (result, error) {
 	switch {
 	case msg.Type == vapi.TypeEndOfCallReport:
 	case msg.Type == vapi.TypeStatusUpdate && vapiStatuses[msg.Status] != "":
 	default:
 		return result{outcome: Ignored}, nil
 	}
-	ref, found, err := l.findVapiCall(ctx, msg)
+	ref, found, err := l.findVapiCall(ctx, s.System(), msg)
 	if err != nil {
 		return result{}, err
 	}
-	if !found {
-		// A call Switchboard never recorded belongs to the tenant the metadata names only
-		// when the number it names is that tenant's.
-		user, pnID, ok, err := l.claimedOwner(ctx, msg)
-		if err != nil {
-			return result{}, err
-		}
-		if !ok || msg.CallID == "" {
-			l.log.WarnContext(ctx, "VAPI message for an unknown call kept unattributed", slog.String("type", msg.Type))
-			return result{outcome: Unattributed, note: "no recorded call, and the metadata's number is not the metadata's tenant's"}, nil
-		}
-		ref = callRef{userID: user, phoneNumberID: &pnID}
+	if !found || (ref.id == uuid.Nil && msg.CallID == "") {
+		l.log.WarnContext(ctx, "VAPI message for an unknown call kept unattributed", slog.String("type", msg.Type))
+		return result{outcome: Unattributed, note: "no recorded call, and the metadata's number is not the metadata's tenant's"}, nil
 	}
-	return l.applyToCall(ctx, ref, msg)
+	var res result
+	err = s.AsTenant(ref.userID, func(q *dbsqlc.Queries) error {
+		res, err = l.applyToCall(ctx, q, ref, msg)
+		return err
+	})
+	return res, err
 }
 
-// applyToCall stores a status update or an end-of-call report on the call ref names, in
-// its owner's transaction; a ref without a call id first records the call VAPI reported.
-func (l *Lifecycle) applyToCall(ctx context.Context, ref callRef, msg vapi.Message) (result, error) {
+// applyToCall stores a status update or an end-of-call report on the call ref names,
+// through q, the owner's queries; a ref without a call id records the call VAPI reported.
+func (l *Lifecycle) applyToCall(ctx context.Context, q *dbsqlc.Queries, ref callRef, msg vapi.Message) (result, error) {
 	res := result{outcome: Accepted, userID: ref.userID}
-	// The event is durable in the inbox, so this commit need not wait for the disk: were it
-	// lost, reprocessing would apply the event again.
-	err := l.db.TxRedoable(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+	vapiID := nonEmpty(msg.CallID)
+	if msg.Type == vapi.TypeEndOfCallReport {
 		if ref.id == uuid.Nil {
-			c, err := q.InsertReportedCall(ctx, dbsqlc.InsertReportedCallParams{
-				UserID:        string(ref.userID),
-				PhoneNumberID: ref.phoneNumberID,
-				VapiCallID:    &msg.CallID,
-				CallerNumber:  canonicalOrRaw(msg.CustomerNumber, l.region),
-				StartedAt:     msg.StartedAt,
-			})
-			if err != nil {
-				return err
-			}
-			ref.id = c.ID
+			ref.id = uuid.New()
 		}
-		res.callID = &ref.id
-		vapiID := nonEmpty(msg.CallID)
-		if msg.Type == vapi.TypeStatusUpdate {
-			status := vapiStatuses[msg.Status]
-			if status == "" {
-				return nil
-			}
-			p := dbsqlc.AdvanceCallStatusParams{UserID: string(ref.userID), ID: ref.id, Status: status, VapiCallID: vapiID}
-			if status == "ended" {
-				p.EndedReason = msg.EndedReason
-			}
-			_, err := q.AdvanceCallStatus(ctx, p)
-			return err
-		}
-		if _, err := q.ApplyEndOfCallReport(ctx, dbsqlc.ApplyEndOfCallReportParams{
-			UserID:             string(ref.userID),
+		id, err := q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{
 			ID:                 ref.id,
+			UserID:             string(ref.userID),
+			PhoneNumberID:      ref.phoneNumberID,
 			VapiCallID:         vapiID,
+			CallerNumber:       canonicalOrRaw(msg.CustomerNumber, l.region),
+			StartedAt:          msg.StartedAt,
 			EndedAt:            msg.EndedAt,
 			DurationSeconds:    msg.DurationSeconds(),
 			EndedReason:        msg.EndedReason,
@@ -470,65 +438,70 @@ func (l *Lifecycle) applyToCall(ctx context.Context, ref callRef, msg vapi.Messa
 			SuccessEvaluation:  msg.SuccessEvaluation,
 			StructuredData:     msg.StructuredData,
 			Cost:               msg.Cost,
-		}); err != nil {
-			return err
-		}
-		return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{
-			CallID: ref.id, UserID: string(ref.userID), Transcript: msg.Transcript, Messages: msg.Messages,
+			Transcript:         msg.Transcript,
+			Messages:           msg.Messages,
 		})
-	})
+		res.callID = &id
+		return res, err
+	}
+	status := vapiStatuses[msg.Status]
+	if status == "" {
+		return result{outcome: Ignored}, nil
+	}
+	if ref.id == uuid.Nil {
+		c, err := q.InsertReportedCall(ctx, dbsqlc.InsertReportedCallParams{
+			UserID:        string(ref.userID),
+			PhoneNumberID: ref.phoneNumberID,
+			VapiCallID:    &msg.CallID,
+			CallerNumber:  canonicalOrRaw(msg.CustomerNumber, l.region),
+			StartedAt:     msg.StartedAt,
+		})
+		if err != nil {
+			return res, err
+		}
+		ref.id = c.ID
+	}
+	res.callID = &ref.id
+	p := dbsqlc.AdvanceCallStatusParams{UserID: string(ref.userID), ID: ref.id, Status: status, VapiCallID: vapiID}
+	if status == "ended" {
+		p.EndedReason = msg.EndedReason
+	}
+	_, err := q.AdvanceCallStatus(ctx, p)
 	return res, err
 }
 
+// callRef is a call and its owner; id is the zero uuid for a call Switchboard has not
+// recorded yet.
 type callRef struct {
 	id            uuid.UUID
 	userID        tenant.ID
 	phoneNumberID *uuid.UUID
 }
 
-// findVapiCall finds the recorded call a VAPI message is about: by VAPI's call id, else by
-// the call_id Switchboard put in the metadata. The owner is the one on record; a payload
-// that names another is logged and overruled.
-func (l *Lifecycle) findVapiCall(ctx context.Context, msg vapi.Message) (callRef, bool, error) {
-	var ref callRef
-	found := false
-	if msg.CallID != "" {
-		row, err := l.system.FindCallOwnerByVapiID(ctx, &msg.CallID)
-		switch {
-		case err == nil:
-			ref, found = callRef{id: row.ID, userID: tenant.ID(row.UserID)}, true
-		case !errors.Is(err, pgx.ErrNoRows):
-			return ref, false, tenant.DatabaseError(err)
-		}
+// findVapiCall finds who owns the call a VAPI message is about (FindVapiCallOwner says
+// by which precedence). The owner is the one on record; a payload that names another is
+// logged and overruled.
+func (l *Lifecycle) findVapiCall(ctx context.Context, q *dbsqlc.Queries, msg vapi.Message) (callRef, bool, error) {
+	p := dbsqlc.FindVapiCallOwnerParams{VapiCallID: nonEmpty(msg.CallID)}
+	if id, err := uuid.Parse(msg.Metadata.CallID); err == nil {
+		p.CallID = &id
 	}
-	if id, err := uuid.Parse(msg.Metadata.CallID); !found && err == nil {
-		row, err := l.system.FindCallOwnerByID(ctx, id)
-		switch {
-		case err == nil:
-			ref, found = callRef{id: row.ID, userID: tenant.ID(row.UserID)}, true
-		case !errors.Is(err, pgx.ErrNoRows):
-			return ref, false, tenant.DatabaseError(err)
-		}
+	if id, err := uuid.Parse(msg.Metadata.PhoneNumberID); err == nil && msg.Metadata.UserID != "" {
+		p.PhoneNumberID, p.UserID = &id, &msg.Metadata.UserID
 	}
-	if found && msg.Metadata.UserID != "" && msg.Metadata.UserID != string(ref.userID) {
+	row, err := q.FindVapiCallOwner(ctx, p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return callRef{}, false, nil
+	}
+	if err != nil {
+		return callRef{}, false, err
+	}
+	ref := callRef{id: row.CallID, userID: tenant.ID(row.UserID), phoneNumberID: row.PhoneNumberID}
+	if ref.id != uuid.Nil && msg.Metadata.UserID != "" && msg.Metadata.UserID != row.UserID {
 		l.log.WarnContext(ctx, "VAPI metadata names another owner than the record; the record wins",
 			slog.String("call_id", ref.id.String()))
 	}
-	return ref, found, nil
-}
-
-// claimedOwner checks the owner a message's metadata claims: the metadata's number must be
-// registered to the metadata's tenant.
-func (l *Lifecycle) claimedOwner(ctx context.Context, msg vapi.Message) (tenant.ID, uuid.UUID, bool, error) {
-	pnID, err := uuid.Parse(msg.Metadata.PhoneNumberID)
-	if err != nil || msg.Metadata.UserID == "" {
-		return "", uuid.UUID{}, false, nil
-	}
-	ok, err := l.system.PhoneNumberBelongsTo(ctx, dbsqlc.PhoneNumberBelongsToParams{ID: pnID, UserID: msg.Metadata.UserID})
-	if err != nil {
-		return "", uuid.UUID{}, false, tenant.DatabaseError(err)
-	}
-	return tenant.ID(msg.Metadata.UserID), pnID, ok, nil
+	return ref, true, nil
 }
 
 // vapiKey identifies a VAPI message for deduplication: a call has one end-of-call report
@@ -564,8 +537,10 @@ func parseStatus(body []byte) (twilio.StatusCallback, bool) {
 	return twilio.ParseStatus(form)
 }
 
-func ignore(note string) func(context.Context) (result, error) {
-	return func(context.Context) (result, error) { return result{outcome: Ignored, note: note}, nil }
+func ignore(note string) applyFunc {
+	return func(context.Context, *tenant.Session) (result, error) {
+		return result{outcome: Ignored, note: note}, nil
+	}
 }
 
 func canonicalOrRaw(raw, region string) *string {

@@ -52,7 +52,10 @@ func (l *Lifecycle) reconcileCall(ctx context.Context, ref callRef, vapiCallID *
 	if status != "ended" {
 		msg.Type, msg.Status = vapi.TypeStatusUpdate, status
 	}
-	_, err = l.applyToCall(ctx, ref, msg)
+	err = l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+		_, err := l.applyToCall(ctx, q, ref, msg)
+		return err
+	})
 	if err == nil && status == "ended" {
 		l.log.InfoContext(ctx, "reconciled a call whose report never arrived", slog.String("call_id", ref.id.String()))
 	}

@@ -181,10 +181,11 @@ func TestGetCallReturnsDetails(t *testing.T) {
 	call := b.insertCall("user_a", dbsqlc.InsertCallParams{TwilioCallSid: &sid})
 	transcript := "AI: Hello, Sunrise Dental.\nUser: I'd like to book a cleaning."
 	err := b.db.Tx(context.Background(), tenant.ID("user_a"), func(q *dbsqlc.Queries) error {
-		return q.UpsertCallDetails(context.Background(), dbsqlc.UpsertCallDetailsParams{
-			CallID: call.ID, UserID: "user_a", Transcript: &transcript,
+		_, err := q.StoreEndOfCallReport(context.Background(), dbsqlc.StoreEndOfCallReportParams{
+			ID: call.ID, UserID: "user_a", Transcript: &transcript,
 			Messages: json.RawMessage(`[{"role":"bot","message":"Hello, Sunrise Dental."}]`),
 		})
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestGetCallReturnsDetails(t *testing.T) {
 	var got map[string]any
 	expect(t, b.do("GET", "/api/calls/"+call.ID.String(), a, nil), 200).json(t, &got)
 	msgs, _ := got["messages"].([]any)
-	if got["transcript"] != transcript || len(msgs) != 1 || got["twilio_call_sid"] != sid || got["status"] != "initiated" {
+	if got["transcript"] != transcript || len(msgs) != 1 || got["twilio_call_sid"] != sid || got["status"] != "ended" {
 		t.Fatalf("call %v", got)
 	}
 	for _, k := range []string{"id", "status", "direction", "caller_number", "clinic_number", "assistant_number",

@@ -62,9 +62,10 @@ func (b *bundle) seedReported(user string, r reported) uuid.UUID {
 			}
 		}
 		ended := r.started.Add(time.Duration(r.duration) * time.Second)
-		p := dbsqlc.ApplyEndOfCallReportParams{
+		p := dbsqlc.StoreEndOfCallReportParams{
 			UserID: user, ID: id, EndedAt: &ended, EndedReason: opt(r.endedReason),
 			Summary: opt(r.summary), SuccessEvaluation: opt(r.success), RecordingUrl: opt(r.recording),
+			Transcript: opt(r.transcript),
 		}
 		if r.cost != 0 {
 			p.Cost = &r.cost
@@ -72,15 +73,13 @@ func (b *bundle) seedReported(user string, r reported) uuid.UUID {
 		if r.duration != 0 {
 			p.DurationSeconds = &r.duration
 		}
-		if _, err := q.ApplyEndOfCallReport(ctx, p); err != nil {
-			return err
-		}
-		return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{CallID: id, UserID: user, Transcript: opt(r.transcript)})
+		_, err = q.StoreEndOfCallReport(ctx, p)
+		return err
 	})
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	if _, err := b.lifecycle.IndexSearch(ctx); err != nil {
+	if _, err := b.lifecycle.IndexSearch(ctx, 1000); err != nil {
 		b.t.Fatal(err)
 	}
 	return id
@@ -299,14 +298,14 @@ func TestReportBecomesSearchableAfterIndexing(t *testing.T) {
 	if got := b.listIDs(a, "q=cleaning"); len(got) != 0 {
 		t.Fatalf("found before indexing: %v", got)
 	}
-	n, err := b.lifecycle.IndexSearch(context.Background())
+	n, err := b.lifecycle.IndexSearch(context.Background(), 1000)
 	if err != nil || n != 1 {
 		t.Fatalf("IndexSearch = %d, %v; want 1", n, err)
 	}
 	if got := b.listIDs(a, "q=cleaning"); len(got) != 1 || got[0].String() != meta["call_id"] {
 		t.Fatalf("after indexing: %v", got)
 	}
-	if n, _ := b.lifecycle.IndexSearch(context.Background()); n != 0 {
+	if n, _ := b.lifecycle.IndexSearch(context.Background(), 1000); n != 0 {
 		t.Fatalf("a second IndexSearch indexed %d", n)
 	}
 }

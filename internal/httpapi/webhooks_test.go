@@ -460,6 +460,36 @@ func TestEndOfCallReportLandsOnTheOwnersCallOnly(t *testing.T) {
 	}
 }
 
+// A delivery is kept and applied in one transaction (one commit): the inbox row, with its
+// outcome, and the call it changed carry the same transaction id.
+func TestEventAndItsEffectCommitTogether(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_ONE", patientNumber, sharedLine, clinicALine)))
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
+	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+
+	var status, user string
+	var sameTx, processedAt bool
+	err := b.pool.QueryRow(context.Background(), `
+		SELECT e.status, e.user_id, e.processed_at IS NOT NULL, e.xmin = c.xmin AND e.xmin = d.xmin
+		FROM webhook_events e
+		JOIN calls c ON c.id = e.call_id
+		JOIN call_details d ON d.call_id = c.id
+		WHERE e.event_type = 'end-of-call-report'`).Scan(&status, &user, &processedAt, &sameTx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != "processed" || user != "user_clinic_a" || !processedAt {
+		t.Errorf("the report's event is %s for %q (processed_at set: %v), want processed for user_clinic_a", status, user, processedAt)
+	}
+	if !sameTx {
+		t.Error("the report's event, its call and its transcript were written by different transactions")
+	}
+}
+
 func TestVapiStatusUpdates(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -26,10 +26,8 @@ func TestEventLogAndSearchAreConfinedToTheTenant(t *testing.T) {
 				return err
 			}
 			summary := "cleaning booked"
-			if _, err := q.ApplyEndOfCallReport(ctx, dbsqlc.ApplyEndOfCallReportParams{UserID: user, ID: c.ID, Summary: &summary}); err != nil {
-				return err
-			}
-			return q.UpsertCallDetails(ctx, dbsqlc.UpsertCallDetailsParams{CallID: c.ID, UserID: user})
+			_, err = q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{UserID: user, ID: c.ID, Summary: &summary})
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)
