@@ -278,11 +278,8 @@ func (q *Queries) IndexStaleCallSearch(ctx context.Context, batchSize int32) (in
 }
 
 const insertWebhookEvent = `-- name: InsertWebhookEvent :one
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
-                            status, error, user_id, call_id, processed_at)
-VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()),
-        $7, $8, $9, $10,
-        CASE WHEN $7 IN ('pending', 'failed') THEN NULL ELSE now() END)
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
+VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))
 ON CONFLICT (provider, event_key) DO NOTHING
 RETURNING id, status
 `
@@ -294,10 +291,6 @@ type InsertWebhookEventParams struct {
 	Payload    []byte
 	Headers    json.RawMessage
 	ReceivedAt *time.Time
-	Status     string
-	Error      *string
-	UserID     *string
-	CallID     *uuid.UUID
 }
 
 type InsertWebhookEventRow struct {
@@ -305,8 +298,8 @@ type InsertWebhookEventRow struct {
 	Status string
 }
 
-// Keeps an event: pending, to be applied next, or with how applying it already ended (in
-// the transaction that applied it). Returns no row when the event is already in the inbox.
+// Keeps an event, pending, before it is applied. Returns no row when the event is already
+// in the inbox.
 func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEventParams) (InsertWebhookEventRow, error) {
 	row := q.db.QueryRow(ctx, insertWebhookEvent,
 		arg.Provider,
@@ -315,10 +308,6 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 		arg.Payload,
 		arg.Headers,
 		arg.ReceivedAt,
-		arg.Status,
-		arg.Error,
-		arg.UserID,
-		arg.CallID,
 	)
 	var i InsertWebhookEventRow
 	err := row.Scan(&i.ID, &i.Status)
@@ -376,4 +365,54 @@ func (q *Queries) PruneCallEvents(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const recordAppliedWebhookEvent = `-- name: RecordAppliedWebhookEvent :one
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
+                            status, error, user_id, call_id, processed_at)
+VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()),
+        $7, $8, $9, $10, now())
+ON CONFLICT (provider, event_key) DO UPDATE SET
+    status       = excluded.status,
+    error        = excluded.error,
+    user_id      = excluded.user_id,
+    call_id      = excluded.call_id,
+    processed_at = excluded.processed_at
+WHERE webhook_events.status IN ('pending', 'failed')
+RETURNING id
+`
+
+type RecordAppliedWebhookEventParams struct {
+	Provider   string
+	EventKey   string
+	EventType  string
+	Payload    []byte
+	Headers    json.RawMessage
+	ReceivedAt *time.Time
+	Status     string
+	Error      *string
+	UserID     *string
+	CallID     *uuid.UUID
+}
+
+// Keeps an event with how applying it ended, in the transaction that applied it. An event
+// already in the inbox keeps its record, unless that says it is still to be applied
+// (pending, or failed): this delivery applied it, so its outcome replaces that. Returns
+// no row when the event was in the inbox already, applied: a repeat delivery.
+func (q *Queries) RecordAppliedWebhookEvent(ctx context.Context, arg RecordAppliedWebhookEventParams) (int64, error) {
+	row := q.db.QueryRow(ctx, recordAppliedWebhookEvent,
+		arg.Provider,
+		arg.EventKey,
+		arg.EventType,
+		arg.Payload,
+		arg.Headers,
+		arg.ReceivedAt,
+		arg.Status,
+		arg.Error,
+		arg.UserID,
+		arg.CallID,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

@@ -29,15 +29,30 @@ LEFT JOIN phone_numbers p
 WHERE c.id IS NOT NULL OR p.id IS NOT NULL;
 
 -- name: InsertWebhookEvent :one
--- Keeps an event: pending, to be applied next, or with how applying it already ended (in
--- the transaction that applied it). Returns no row when the event is already in the inbox.
+-- Keeps an event, pending, before it is applied. Returns no row when the event is already
+-- in the inbox.
+INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at)
+VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()))
+ON CONFLICT (provider, event_key) DO NOTHING
+RETURNING id, status;
+
+-- name: RecordAppliedWebhookEvent :one
+-- Keeps an event with how applying it ended, in the transaction that applied it. An event
+-- already in the inbox keeps its record, unless that says it is still to be applied
+-- (pending, or failed): this delivery applied it, so its outcome replaces that. Returns
+-- no row when the event was in the inbox already, applied: a repeat delivery.
 INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
                             status, error, user_id, call_id, processed_at)
 VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()),
-        @status, sqlc.narg(error), sqlc.narg(user_id), sqlc.narg(call_id),
-        CASE WHEN @status IN ('pending', 'failed') THEN NULL ELSE now() END)
-ON CONFLICT (provider, event_key) DO NOTHING
-RETURNING id, status;
+        @status, sqlc.narg(error), sqlc.narg(user_id), sqlc.narg(call_id), now())
+ON CONFLICT (provider, event_key) DO UPDATE SET
+    status       = excluded.status,
+    error        = excluded.error,
+    user_id      = excluded.user_id,
+    call_id      = excluded.call_id,
+    processed_at = excluded.processed_at
+WHERE webhook_events.status IN ('pending', 'failed')
+RETURNING id;
 
 -- name: GetWebhookEventByKey :one
 SELECT id, status FROM webhook_events WHERE provider = @provider AND event_key = @event_key;

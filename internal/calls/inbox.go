@@ -74,15 +74,13 @@ type applyFunc func(ctx context.Context, s *tenant.Session) (result, error)
 // so that an event never waits long without being on disk.
 const lockWait = 250 * time.Millisecond
 
-// errRepeat rolls back a transaction that applied an event the inbox already holds.
-var errRepeat = errors.New("the event is in the inbox already")
-
 // receive stores ev and applies it. The usual delivery is stored and applied in one
-// transaction, with one commit. A repeat delivery, an event whose applying fails or waits
-// for a lock, takes the longer way: the event is stored on its own, durably, and then
-// applied, and a failure is recorded with it for reprocessing. A repeat of an event that
-// was already applied is not applied again unless applyRepeats (the voice webhook, whose
-// repeats must get the same TwiML and whose applying is idempotent). stored reports
+// transaction, with one commit. A repeat delivery of an applied event is applied again
+// (applying is idempotent: it changes nothing) and reported as a duplicate; its TwiML, for
+// the voice webhook, is the one the call keeps. An event whose applying fails or waits for
+// a lock takes the longer way: it is stored on its own, durably, and then applied, and a
+// failure is recorded with it for reprocessing; there, a repeat of an event already
+// applied is not applied again unless applyRepeats (the voice webhook). stored reports
 // whether the event is safely in the inbox.
 func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats bool, apply applyFunc) (res result, stored bool, err error) {
 	res, err = l.storeApplied(ctx, ev, apply)
@@ -91,14 +89,14 @@ func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats b
 		return res, true, nil
 	case errs.Is(err, errs.Unavailable):
 		return result{outcome: Failed}, false, err
-	case !errors.Is(err, errRepeat):
-		l.log.WarnContext(ctx, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
-			slog.String("type", ev.Type), slog.String("error", err.Error()))
 	}
+	l.log.WarnContext(ctx, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
+		slog.String("type", ev.Type), slog.String("error", err.Error()))
 	return l.storeThenApply(ctx, ev, applyRepeats, apply)
 }
 
-// storeApplied applies ev and stores it with its outcome in the same transaction.
+// storeApplied applies ev and stores it with its outcome in the same transaction; the
+// inbox row is its last statement and carries the commit.
 func (l *Lifecycle) storeApplied(ctx context.Context, ev webhookEvent, apply applyFunc) (result, error) {
 	var res result
 	err := l.db.Atomically(ctx, lockWait, func(s *tenant.Session) error {
@@ -106,17 +104,21 @@ func (l *Lifecycle) storeApplied(ctx context.Context, ev webhookEvent, apply app
 		if res, err = apply(ctx, s); err != nil {
 			return err
 		}
-		p, err := insertParams(ev)
+		headers, err := json.Marshal(ev.Headers)
 		if err != nil {
 			return err
 		}
-		p.Status, p.Error = outcomeOf(res, nil)
-		p.UserID, p.CallID = userOf(res), res.callID
-		row, err := s.System().InsertWebhookEvent(ctx, p)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errRepeat
+		p := dbsqlc.RecordAppliedWebhookEventParams{
+			Provider: ev.Provider, EventKey: ev.Key, EventType: ev.Type, Payload: ev.Payload,
+			Headers: headers, ReceivedAt: ev.ReceivedAt, UserID: userOf(res), CallID: res.callID,
 		}
-		res.eventID = row.ID
+		p.Status, p.Error = outcomeOf(res, nil)
+		res.eventID, err = s.Last().RecordAppliedWebhookEvent(ctx, p)
+		if errors.Is(err, pgx.ErrNoRows) {
+			res.outcome, res.eventID = Duplicate, 0
+			l.log.InfoContext(ctx, "webhook duplicate", slog.String("provider", ev.Provider), slog.String("type", ev.Type))
+			return nil
+		}
 		return err
 	})
 	return res, err
@@ -160,12 +162,14 @@ type storedEvent struct {
 
 // store puts ev in the inbox as pending, or finds it there when it is a repeat delivery.
 func (l *Lifecycle) store(ctx context.Context, ev webhookEvent) (storedEvent, error) {
-	p, err := insertParams(ev)
+	headers, err := json.Marshal(ev.Headers)
 	if err != nil {
 		return storedEvent{}, err
 	}
-	p.Status = "pending"
-	row, err := l.system.InsertWebhookEvent(ctx, p)
+	row, err := l.system.InsertWebhookEvent(ctx, dbsqlc.InsertWebhookEventParams{
+		Provider: ev.Provider, EventKey: ev.Key, EventType: ev.Type, Payload: ev.Payload,
+		Headers: headers, ReceivedAt: ev.ReceivedAt,
+	})
 	if err == nil {
 		return storedEvent{id: row.ID, status: row.Status, inserted: true}, nil
 	}
@@ -178,18 +182,6 @@ func (l *Lifecycle) store(ctx context.Context, ev webhookEvent) (storedEvent, er
 		return storedEvent{}, tenant.DatabaseError(err)
 	}
 	return storedEvent{id: existing.ID, status: existing.Status}, nil
-}
-
-func insertParams(ev webhookEvent) (dbsqlc.InsertWebhookEventParams, error) {
-	headers, err := json.Marshal(ev.Headers)
-	return dbsqlc.InsertWebhookEventParams{
-		Provider:   ev.Provider,
-		EventKey:   ev.Key,
-		EventType:  ev.Type,
-		Payload:    ev.Payload,
-		Headers:    headers,
-		ReceivedAt: ev.ReceivedAt,
-	}, err
 }
 
 // applyStored applies an event the inbox holds and records how that ended in the same

@@ -315,7 +315,7 @@ func (l *Lifecycle) handOff(ctx context.Context, o owner, callID uuid.UUID, in t
 // call row and the inbox event are durable already, and should a crash lose this record,
 // VAPI's own messages (found through metadata.call_id) fill in its call id.
 func (l *Lifecycle) recordHandoff(ctx context.Context, o owner, callID uuid.UUID, twiml string, vapiID *string, failedReason string) error {
-	return l.db.TxRedoable(ctx, o.userID, func(q *dbsqlc.Queries) error {
+	return l.db.WriteRedoable(ctx, o.userID, func(q *dbsqlc.Queries) error {
 		return recordHandoff(ctx, q, o, callID, twiml, vapiID, failedReason)
 	})
 }

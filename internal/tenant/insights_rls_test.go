@@ -37,7 +37,7 @@ func TestEventLogAndSearchAreConfinedToTheTenant(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE call_details SET search = to_tsvector('english', 'cleaning booked'), search_stale = false"); err != nil {
 		t.Fatal(err)
 	}
-	err := db.inTx(ctx, "user_a", false, func(conn dbsqlc.DBTX) error {
+	err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
 		rows, err := conn.Query(ctx, "SELECT DISTINCT user_id FROM call_events")
 		if err != nil {
 			return err
@@ -62,7 +62,7 @@ func TestEventLogAndSearchAreConfinedToTheTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Events are written by the trigger alone: the tenant role cannot forge them.
-	err = db.inTx(ctx, "user_a", false, func(conn dbsqlc.DBTX) error {
+	err = db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
 		_, err := conn.Exec(ctx, "INSERT INTO call_events (user_id, call_id, kind, status) VALUES ('user_a', gen_random_uuid(), 'created', 'ended')")
 		return err
 	})

@@ -72,7 +72,7 @@ func TestRLSHoldsForTableOwnerLogin(t *testing.T) {
 	db := NewDB(pool)
 	seed(t, db)
 	var seen []string
-	err = db.inTx(ctx, "user_b", false, func(conn dbsqlc.DBTX) error {
+	err = db.inTx(ctx, "user_b", func(conn dbsqlc.DBTX) error {
 		rows, err := conn.Query(ctx, "SELECT user_id FROM phone_numbers")
 		if err != nil {
 			return err

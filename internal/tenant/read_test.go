@@ -30,7 +30,7 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	seed(t, db)
 
 	var owners []string
-	err = db.inRead(ctx, "user_b", func(conn dbsqlc.DBTX) error {
+	err = db.inRead(ctx, "user_b", nil, func(conn dbsqlc.DBTX) error {
 		rows, err := conn.Query(ctx, "SELECT user_id FROM phone_numbers")
 		if err != nil {
 			return err
@@ -50,7 +50,7 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	}
 
 	// Writing another tenant's row is refused here too.
-	err = db.inRead(ctx, "user_b", func(conn dbsqlc.DBTX) error {
+	err = db.inRead(ctx, "user_b", nil, func(conn dbsqlc.DBTX) error {
 		_, err := conn.Exec(ctx, "UPDATE phone_numbers SET user_id = 'user_a'")
 		return err
 	})
@@ -74,7 +74,7 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	}
 }
 
-// Only the redoable variants give up waiting for the disk.
+// Only WriteRedoable gives up waiting for the disk.
 func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -94,17 +94,27 @@ func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 	}
 	defer pool.Close()
 	db := NewDB(pool)
-	setting := func(async bool) string {
-		var v string
-		err := db.inTx(ctx, "user_a", async, func(conn dbsqlc.DBTX) error {
-			return conn.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&v)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
+	var tx string
+	err = db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+		return conn.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&tx)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if durable, redoable := setting(false), setting(true); durable != "on" || redoable != "off" {
-		t.Fatalf("synchronous_commit: Tx %q, TxRedoable %q; want on, off", durable, redoable)
+	var write, session string
+	err = db.inRead(ctx, "user_a", redoable, func(conn dbsqlc.DBTX) error {
+		return conn.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&write)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Atomically(ctx, 0, func(s *Session) error {
+		return s.tc.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&session)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx != "on" || write != "off" || session != "on" {
+		t.Fatalf("synchronous_commit: Tx %q, WriteRedoable %q, Atomically %q; want on, off, on", tx, write, session)
 	}
 }

@@ -177,3 +177,43 @@ func TestSessionAsTenantRefusesNoTenant(t *testing.T) {
 		t.Fatalf("AsTenant with no tenant returned %v, want Unauthorized", err)
 	}
 }
+
+// The last statement carries the commit: what the session wrote is committed when it
+// returns, and nothing may follow it.
+func TestSessionLastStatementCommits(t *testing.T) {
+	t.Parallel()
+	pool := testpg.New(t)
+	db := NewDB(pool)
+	ctx := context.Background()
+	err := db.Atomically(ctx, 0, func(s *Session) error {
+		err := s.AsTenant("user_a", func(q *dbsqlc.Queries) error {
+			_, err := q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: "user_a", PhoneNumber: "+14158675309"})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.Last()
+		if _, err := s.tc.Exec(ctx, "INSERT INTO webhook_events (provider, event_key, event_type, payload) VALUES ('vapi', 'k1', 't', 'x')"); err != nil {
+			return err
+		}
+		var inTx bool
+		if err := s.tc.conn.QueryRow(ctx, "SELECT txid_current_if_assigned() IS NULL").Scan(&inTx); err != nil || !inTx {
+			t.Errorf("after the last statement the connection is still in a transaction (%v)", err)
+		}
+		if _, err := s.System().ListPhoneNumbers(ctx, "user_a"); err == nil {
+			t.Error("a statement after the last one was sent")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events, numbers int
+	if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM webhook_events), (SELECT count(*) FROM phone_numbers)").Scan(&events, &numbers); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 || numbers != 1 {
+		t.Fatalf("after the session %d events and %d numbers, want one of each", events, numbers)
+	}
+}

@@ -33,15 +33,7 @@ func NewDB(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
 // BEGIN, the tenant setting and the role switch travel in one pipeline with fn's first
 // statement, so a transaction costs one round trip per statement plus the COMMIT.
 func (db *DB) Tx(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inTx(ctx, id, false, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
-}
-
-// TxRedoable is Tx with an asynchronous commit: it returns before its commit is on disk,
-// so a crash right after may lose it. Only for work that a durable record already
-// guarantees will be done again (webhook events applied from the inbox, which reprocessing
-// applies again if their effect was lost).
-func (db *DB) TxRedoable(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inTx(ctx, id, true, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+	return db.inTx(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
 // Bookkeeping runs one statement outside any tenant (as the service's own role), with an
@@ -83,6 +75,14 @@ func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
 	return err
 }
 
+// Last returns the queries, as the service's own role, for the session's last statement:
+// the COMMIT travels in its round trip, and the statement's error includes the commit's.
+// No statement may follow it.
+func (s *Session) Last() *dbsqlc.Queries {
+	s.tc.commitWithNext = true
+	return dbsqlc.New(s.tc)
+}
+
 // leaveTenant ends AsTenant: set_config of "role" to "none" is SET LOCAL ROLE NONE, back
 // to the login role, and the tenant setting is emptied (which matches no row).
 const leaveTenant = "SELECT set_config('role', 'none', true), set_config('app.user_id', '', true)"
@@ -105,10 +105,20 @@ func (db *DB) Atomically(ctx context.Context, lockWait time.Duration, fn func(s 
 // with it, so the read costs a single round trip. A second statement in fn is an error:
 // use Tx for more.
 func (db *DB) Read(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inRead(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+	return db.inRead(ctx, id, nil, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
-func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
+// WriteRedoable runs fn, which must run exactly one statement, as Read does (one round
+// trip), with an asynchronous commit: it returns before the commit is on disk, so a crash
+// right after may lose it. Only for a write that a durable record already makes good
+// (the hand-off's answer, which VAPI's messages and reconciliation fill in).
+func (db *DB) WriteRedoable(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
+	return db.inRead(ctx, id, redoable, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+}
+
+var redoable = []queued{{asyncCommit, nil}}
+
+func (db *DB) inRead(ctx context.Context, id ID, extra []queued, fn func(conn dbsqlc.DBTX) error) error {
 	if id == "" {
 		return errNoTenant
 	}
@@ -117,7 +127,7 @@ func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error
 		return DatabaseError(err)
 	}
 	defer conn.Release()
-	tc := &tenantConn{conn: conn, pending: tenantPrefix(id, false), oneStatement: true}
+	tc := &tenantConn{conn: conn, pending: append(tenantPrefix(id, false), extra...), oneStatement: true}
 	err = fn(tc)
 	if err == nil && !tc.sent {
 		err = errs.Wrap(errors.New("tenant.Read ran no statement"), "internal error")
@@ -127,16 +137,12 @@ func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error
 
 var errNoTenant = errs.E(errs.Unauthorized, "unauthorized", "No tenant in this request.")
 
-func (db *DB) inTx(ctx context.Context, id ID, async bool, fn func(conn dbsqlc.DBTX) error) error {
+func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
 	if id == "" {
 		// An empty tenant would match no row anyway; refusing here makes the mistake loud.
 		return errNoTenant
 	}
-	opening := tenantPrefix(id, true)
-	if async {
-		opening = append(opening, queued{asyncCommit, nil})
-	}
-	return db.run(ctx, opening, func(tc *tenantConn) error { return fn(tc) })
+	return db.run(ctx, tenantPrefix(id, true), func(tc *tenantConn) error { return fn(tc) })
 }
 
 // run is the one place transactions begin and end: opening travels with fn's first
@@ -156,8 +162,8 @@ func (db *DB) run(ctx context.Context, opening []queued, fn func(tc *tenantConn)
 		}
 		return DatabaseError(err)
 	}
-	if !tc.sent {
-		return nil // no statement, no transaction
+	if !tc.sent || tc.committed {
+		return nil // no statement, no transaction; or committed with the last statement
 	}
 	tag, err := conn.Exec(ctx, "COMMIT")
 	if err != nil {
@@ -201,6 +207,9 @@ type tenantConn struct {
 	pending      []queued
 	sent         bool // a statement was sent: the transaction is open
 	oneStatement bool
+	// commitWithNext sends COMMIT in one batch after the next statement; committed then
+	// tells run that the transaction has ended.
+	commitWithNext, committed bool
 }
 
 // send runs the pending statements and sql as one batch, and returns the batch positioned
@@ -211,6 +220,10 @@ func (c *tenantConn) send(ctx context.Context, sql string, args []any) (pgx.Batc
 		b.Queue(q.sql, q.args...)
 	}
 	b.Queue(sql, args...)
+	if c.commitWithNext {
+		b.Queue("COMMIT")
+		c.committed = true
+	}
 	n := len(c.pending)
 	c.pending, c.sent = nil, true
 	br := c.conn.SendBatch(ctx, b)
@@ -229,7 +242,10 @@ func (c *tenantConn) direct() (bool, error) {
 	if c.sent && c.oneStatement {
 		return false, errs.Wrap(errors.New("tenant.Read ran a second statement"), "internal error")
 	}
-	return len(c.pending) == 0, nil
+	if c.committed {
+		return false, errs.Wrap(errors.New("a statement after the session's last"), "internal error")
+	}
+	return len(c.pending) == 0 && !c.commitWithNext, nil
 }
 
 func (c *tenantConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {

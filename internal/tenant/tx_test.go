@@ -46,7 +46,7 @@ func TestQueryWithoutTenantFilterSeesOnlyTenantRows(t *testing.T) {
 		t.Fatalf("outside a tenant transaction the superuser sees %d rows, want 2", all)
 	}
 
-	err := db.inTx(context.Background(), "user_a", false, func(conn dbsqlc.DBTX) error {
+	err := db.inTx(context.Background(), "user_a", func(conn dbsqlc.DBTX) error {
 		rows, err := conn.Query(context.Background(), "SELECT user_id FROM phone_numbers")
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func TestWritingAnotherTenantsRowIsRefused(t *testing.T) {
 		"move own row to another":   "UPDATE phone_numbers SET user_id = 'user_b' WHERE user_id = 'user_a'",
 	}
 	for name, sql := range statements {
-		err := db.inTx(context.Background(), "user_a", false, func(conn dbsqlc.DBTX) error {
+		err := db.inTx(context.Background(), "user_a", func(conn dbsqlc.DBTX) error {
 			_, err := conn.Exec(context.Background(), sql)
 			return err
 		})
@@ -92,7 +92,7 @@ func TestWritingAnotherTenantsRowIsRefused(t *testing.T) {
 	}
 
 	// Another tenant's rows are invisible, so updating or deleting them touches nothing.
-	err := db.inTx(context.Background(), "user_a", false, func(conn dbsqlc.DBTX) error {
+	err := db.inTx(context.Background(), "user_a", func(conn dbsqlc.DBTX) error {
 		for _, sql := range []string{
 			"UPDATE phone_numbers SET label = 'hijacked' WHERE user_id = 'user_b'",
 			"DELETE FROM phone_numbers WHERE user_id = 'user_b'",
