@@ -48,6 +48,7 @@ func loadMain(args []string) error {
 	target := fs.String("target", "", "base URL")
 	duration := fs.Duration("duration", 10*time.Second, "how long")
 	conns := fs.Int("conns", 32, "concurrent connections")
+	rate := fs.Float64("rate", 0, "requests a second, sent on a fixed schedule whatever the answers' pace (0: each connection sends its next request when the last is answered)")
 	tenantsFile := fs.String("tenants", "", "tenant fixtures (JSON)")
 	twilioToken := fs.String("twilio-token", "", "")
 	publicURL := fs.String("public-url", "", "")
@@ -106,10 +107,25 @@ func loadMain(args []string) error {
 		panic("unknown mode " + *mode)
 	}
 
+	// With a rate, requests are due on a fixed schedule and each latency counts from when
+	// its request was due, so a slow answer that holds up the next requests is counted in
+	// them too; without one, each connection sends as fast as it is answered.
+	deadline := time.Now().Add(*duration)
+	var due chan time.Time
+	if *rate > 0 {
+		due = make(chan time.Time, 1<<16)
+		go func() {
+			defer close(due)
+			interval := time.Duration(float64(time.Second) / *rate)
+			for at := time.Now(); at.Before(deadline); at = at.Add(interval) {
+				time.Sleep(time.Until(at))
+				due <- at
+			}
+		}()
+	}
 	var mu sync.Mutex
 	var latencies []time.Duration
 	var requests, errors atomic.Int64
-	deadline := time.Now().Add(*duration)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range *conns {
@@ -117,9 +133,18 @@ func loadMain(args []string) error {
 		go func() {
 			defer wg.Done()
 			mine := make([]time.Duration, 0, 4096)
-			for time.Now().Before(deadline) {
-				req := request()
+			for {
 				t0 := time.Now()
+				if due != nil {
+					at, ok := <-due
+					if !ok {
+						break
+					}
+					t0 = at
+				} else if !t0.Before(deadline) {
+					break
+				}
+				req := request()
 				resp, err := client.Do(req)
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)
