@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const advanceCallStatus = `-- name: AdvanceCallStatus :one
+const advanceCallStatus = `-- name: AdvanceCallStatus :exec
 UPDATE calls SET
     status           = CASE WHEN call_status_rank($1) > call_status_rank(status) THEN $1 ELSE status END,
     ended_reason     = CASE WHEN call_status_rank($1) = 4 THEN coalesce(ended_reason, $2) ELSE ended_reason END,
@@ -21,7 +21,6 @@ UPDATE calls SET
     duration_seconds = coalesce(duration_seconds, $3),
     vapi_call_id     = coalesce(vapi_call_id, $4)
 WHERE user_id = $5 AND id = $6
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
 `
 
 type AdvanceCallStatusParams struct {
@@ -35,8 +34,8 @@ type AdvanceCallStatusParams struct {
 
 // Moves a call forward. An update that is not ahead of the call's status (a late or
 // reordered delivery) changes nothing, so an ended call never moves back.
-func (q *Queries) AdvanceCallStatus(ctx context.Context, arg AdvanceCallStatusParams) (Call, error) {
-	row := q.db.QueryRow(ctx, advanceCallStatus,
+func (q *Queries) AdvanceCallStatus(ctx context.Context, arg AdvanceCallStatusParams) error {
+	_, err := q.db.Exec(ctx, advanceCallStatus,
 		arg.Status,
 		arg.EndedReason,
 		arg.DurationSeconds,
@@ -44,34 +43,7 @@ func (q *Queries) AdvanceCallStatus(ctx context.Context, arg AdvanceCallStatusPa
 		arg.UserID,
 		arg.ID,
 	)
-	var i Call
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.PhoneNumberID,
-		&i.Status,
-		&i.Direction,
-		&i.CallerNumber,
-		&i.ClinicNumber,
-		&i.AssistantNumber,
-		&i.MatchedBy,
-		&i.TwilioCallSid,
-		&i.VapiCallID,
-		&i.StartedAt,
-		&i.EndedAt,
-		&i.DurationSeconds,
-		&i.EndedReason,
-		&i.RecordingUrl,
-		&i.StereoRecordingUrl,
-		&i.Summary,
-		&i.SuccessEvaluation,
-		&i.StructuredData,
-		&i.Cost,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Twiml,
-	)
-	return i, err
+	return err
 }
 
 const createInboundCall = `-- name: CreateInboundCall :one
@@ -236,7 +208,7 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 	return i, err
 }
 
-const recordHandoff = `-- name: RecordHandoff :one
+const recordHandoff = `-- name: RecordHandoff :exec
 UPDATE calls SET
     twiml        = $1,
     vapi_call_id = coalesce(vapi_call_id, $2),
@@ -246,7 +218,6 @@ UPDATE calls SET
     ended_at     = CASE WHEN $3::text IS NOT NULL THEN coalesce(ended_at, now())
                         ELSE ended_at END
 WHERE user_id = $4 AND id = $5
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
 `
 
 type RecordHandoffParams struct {
@@ -259,45 +230,18 @@ type RecordHandoffParams struct {
 
 // Stores the outcome of asking VAPI to take the call: the TwiML Twilio was given and, when
 // VAPI took it, its call id; when it did not, the call ends failed with the reason.
-func (q *Queries) RecordHandoff(ctx context.Context, arg RecordHandoffParams) (Call, error) {
-	row := q.db.QueryRow(ctx, recordHandoff,
+func (q *Queries) RecordHandoff(ctx context.Context, arg RecordHandoffParams) error {
+	_, err := q.db.Exec(ctx, recordHandoff,
 		arg.Twiml,
 		arg.VapiCallID,
 		arg.FailedReason,
 		arg.UserID,
 		arg.ID,
 	)
-	var i Call
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.PhoneNumberID,
-		&i.Status,
-		&i.Direction,
-		&i.CallerNumber,
-		&i.ClinicNumber,
-		&i.AssistantNumber,
-		&i.MatchedBy,
-		&i.TwilioCallSid,
-		&i.VapiCallID,
-		&i.StartedAt,
-		&i.EndedAt,
-		&i.DurationSeconds,
-		&i.EndedReason,
-		&i.RecordingUrl,
-		&i.StereoRecordingUrl,
-		&i.Summary,
-		&i.SuccessEvaluation,
-		&i.StructuredData,
-		&i.Cost,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Twiml,
-	)
-	return i, err
+	return err
 }
 
-const storeEndOfCallReport = `-- name: StoreEndOfCallReport :one
+const storeEndOfCallReport = `-- name: StoreEndOfCallReport :exec
 WITH call AS (
     INSERT INTO calls AS c (
         id, user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at,
@@ -331,7 +275,6 @@ ON CONFLICT (call_id) DO UPDATE SET
     transcript   = coalesce(excluded.transcript, call_details.transcript),
     messages     = coalesce($2::jsonb, call_details.messages),
     search_stale = true
-RETURNING call_id
 `
 
 type StoreEndOfCallReportParams struct {
@@ -360,8 +303,8 @@ type StoreEndOfCallReportParams struct {
 // nothing. An existing call keeps its started_at, so pages already read stay consistent.
 // A value left out (null) keeps what is stored. The call's search vector becomes stale:
 // the search indexer recomputes it from the summary and the transcript.
-func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallReportParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, storeEndOfCallReport,
+func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallReportParams) error {
+	_, err := q.db.Exec(ctx, storeEndOfCallReport,
 		arg.Transcript,
 		arg.Messages,
 		arg.ID,
@@ -380,7 +323,5 @@ func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallRe
 		arg.StructuredData,
 		arg.Cost,
 	)
-	var call_id uuid.UUID
-	err := row.Scan(&call_id)
-	return call_id, err
+	return err
 }

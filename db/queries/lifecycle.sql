@@ -15,7 +15,7 @@ RETURNING *;
 -- name: GetCallBySid :one
 SELECT * FROM calls WHERE user_id = @user_id AND twilio_call_sid = @twilio_call_sid;
 
--- name: RecordHandoff :one
+-- name: RecordHandoff :exec
 -- Stores the outcome of asking VAPI to take the call: the TwiML Twilio was given and, when
 -- VAPI took it, its call id; when it did not, the call ends failed with the reason.
 UPDATE calls SET
@@ -26,10 +26,9 @@ UPDATE calls SET
     ended_reason = coalesce(ended_reason, sqlc.narg(failed_reason)),
     ended_at     = CASE WHEN sqlc.narg(failed_reason)::text IS NOT NULL THEN coalesce(ended_at, now())
                         ELSE ended_at END
-WHERE user_id = @user_id AND id = @id
-RETURNING *;
+WHERE user_id = @user_id AND id = @id;
 
--- name: AdvanceCallStatus :one
+-- name: AdvanceCallStatus :exec
 -- Moves a call forward. An update that is not ahead of the call's status (a late or
 -- reordered delivery) changes nothing, so an ended call never moves back.
 UPDATE calls SET
@@ -38,8 +37,7 @@ UPDATE calls SET
     ended_at         = CASE WHEN call_status_rank(@status) = 4 THEN coalesce(ended_at, now()) ELSE ended_at END,
     duration_seconds = coalesce(duration_seconds, sqlc.narg(duration_seconds)),
     vapi_call_id     = coalesce(vapi_call_id, sqlc.narg(vapi_call_id))
-WHERE user_id = @user_id AND id = @id
-RETURNING *;
+WHERE user_id = @user_id AND id = @id;
 
 -- name: InsertReportedCall :one
 -- A call first heard of through VAPI (its report came before, or without, Twilio's side).
@@ -50,7 +48,7 @@ VALUES (@user_id, @phone_number_id, 'initiated', 'inbound', @vapi_call_id, sqlc.
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
 RETURNING *;
 
--- name: StoreEndOfCallReport :one
+-- name: StoreEndOfCallReport :exec
 -- Stores VAPI's end-of-call report on the call with this id, or records the call with its
 -- report when Switchboard never did (the report came before, or without, Twilio's side),
 -- and the transcript beside it, in one statement. Storing the same report again changes
@@ -89,5 +87,4 @@ FROM call
 ON CONFLICT (call_id) DO UPDATE SET
     transcript   = coalesce(excluded.transcript, call_details.transcript),
     messages     = coalesce(sqlc.narg(messages)::jsonb, call_details.messages),
-    search_stale = true
-RETURNING call_id;
+    search_stale = true;

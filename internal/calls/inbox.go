@@ -193,7 +193,7 @@ func (l *Lifecycle) applyStored(ctx context.Context, id int64, apply applyFunc) 
 		if res, err = apply(ctx, s); err != nil {
 			return err
 		}
-		return s.System().FinishWebhookEvent(ctx, finishParams(id, res, nil))
+		return s.Last().FinishWebhookEvent(ctx, finishParams(id, res, nil))
 	})
 	res.eventID = id
 	if err != nil {

@@ -325,8 +325,7 @@ func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.
 	if failedReason != "" {
 		p.FailedReason = &failedReason
 	}
-	_, err := q.RecordHandoff(ctx, p)
-	return err
+	return q.RecordHandoff(ctx, p)
 }
 
 // awaitTwiML waits for the delivery that created the call to store its TwiML. If none
@@ -368,13 +367,12 @@ func (l *Lifecycle) applyStatus(ctx context.Context, s *tenant.Session, sc twili
 	}
 	status, reason := sc.Status()
 	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
-	return res, s.AsTenant(res.userID, func(q *dbsqlc.Queries) error {
+	return res, s.AsTenantLater(res.userID, func(q *dbsqlc.Queries) error {
 		p := dbsqlc.AdvanceCallStatusParams{UserID: ref.UserID, ID: ref.ID, Status: status, DurationSeconds: sc.Duration}
 		if reason != "" {
 			p.EndedReason = &reason
 		}
-		_, err := q.AdvanceCallStatus(ctx, p)
-		return err
+		return q.AdvanceCallStatus(ctx, p)
 	})
 }
 
@@ -405,8 +403,14 @@ func (l *Lifecycle) applyVapi(ctx context.Context, s *tenant.Session, msg vapi.M
 		l.log.WarnContext(ctx, "VAPI message for an unknown call kept unattributed", slog.String("type", msg.Type))
 		return result{outcome: Unattributed, note: "no recorded call, and the metadata's number is not the metadata's tenant's"}, nil
 	}
+	// Recording a call first heard of through a status update needs that statement's
+	// answer; everything else only writes, and travels with the inbox row and the commit.
+	asTenant := s.AsTenantLater
+	if ref.id == uuid.Nil && msg.Type == vapi.TypeStatusUpdate {
+		asTenant = s.AsTenant
+	}
 	var res result
-	err = s.AsTenant(ref.userID, func(q *dbsqlc.Queries) error {
+	err = asTenant(ref.userID, func(q *dbsqlc.Queries) error {
 		res, err = l.applyToCall(ctx, q, ref, msg)
 		return err
 	})
@@ -420,9 +424,15 @@ func (l *Lifecycle) applyToCall(ctx context.Context, q *dbsqlc.Queries, ref call
 	vapiID := nonEmpty(msg.CallID)
 	if msg.Type == vapi.TypeEndOfCallReport {
 		if ref.id == uuid.Nil {
-			ref.id = uuid.New()
+			// Time-ordered, as the database's own call ids (see its uuid_v7).
+			id, err := uuid.NewV7()
+			if err != nil {
+				return res, err
+			}
+			ref.id = id
 		}
-		id, err := q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{
+		res.callID = &ref.id
+		return res, q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{
 			ID:                 ref.id,
 			UserID:             string(ref.userID),
 			PhoneNumberID:      ref.phoneNumberID,
@@ -441,8 +451,6 @@ func (l *Lifecycle) applyToCall(ctx context.Context, q *dbsqlc.Queries, ref call
 			Transcript:         msg.Transcript,
 			Messages:           msg.Messages,
 		})
-		res.callID = &id
-		return res, err
 	}
 	status := vapiStatuses[msg.Status]
 	if status == "" {
@@ -466,8 +474,7 @@ func (l *Lifecycle) applyToCall(ctx context.Context, q *dbsqlc.Queries, ref call
 	if status == "ended" {
 		p.EndedReason = msg.EndedReason
 	}
-	_, err := q.AdvanceCallStatus(ctx, p)
-	return res, err
+	return res, q.AdvanceCallStatus(ctx, p)
 }
 
 // callRef is a call and its owner; id is the zero uuid for a call Switchboard has not

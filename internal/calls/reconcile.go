@@ -64,9 +64,8 @@ func (l *Lifecycle) reconcileCall(ctx context.Context, ref callRef, vapiCallID *
 
 func (l *Lifecycle) failCall(ctx context.Context, ref callRef, reason string) error {
 	return l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
-		_, err := q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{
+		return q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{
 			UserID: string(ref.userID), ID: ref.id, Status: "failed", EndedReason: &reason,
 		})
-		return err
 	})
 }

@@ -181,11 +181,10 @@ func TestGetCallReturnsDetails(t *testing.T) {
 	call := b.insertCall("user_a", dbsqlc.InsertCallParams{TwilioCallSid: &sid})
 	transcript := "AI: Hello, Sunrise Dental.\nUser: I'd like to book a cleaning."
 	err := b.db.Tx(context.Background(), tenant.ID("user_a"), func(q *dbsqlc.Queries) error {
-		_, err := q.StoreEndOfCallReport(context.Background(), dbsqlc.StoreEndOfCallReportParams{
+		return q.StoreEndOfCallReport(context.Background(), dbsqlc.StoreEndOfCallReportParams{
 			ID: call.ID, UserID: "user_a", Transcript: &transcript,
 			Messages: json.RawMessage(`[{"role":"bot","message":"Hello, Sunrise Dental."}]`),
 		})
-		return err
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func (b *bundle) seedReported(user string, r reported) uuid.UUID {
 		}
 		id = c.ID
 		if r.status == "failed" {
-			if _, err := q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{UserID: user, ID: id, Status: "failed", EndedReason: opt(r.endedReason)}); err != nil {
+			if err := q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{UserID: user, ID: id, Status: "failed", EndedReason: opt(r.endedReason)}); err != nil {
 				return err
 			}
 		}
@@ -73,8 +73,7 @@ func (b *bundle) seedReported(user string, r reported) uuid.UUID {
 		if r.duration != 0 {
 			p.DurationSeconds = &r.duration
 		}
-		_, err = q.StoreEndOfCallReport(ctx, p)
-		return err
+		return q.StoreEndOfCallReport(ctx, p)
 	})
 	if err != nil {
 		b.t.Fatal(err)

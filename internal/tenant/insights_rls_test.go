@@ -26,8 +26,7 @@ func TestEventLogAndSearchAreConfinedToTheTenant(t *testing.T) {
 				return err
 			}
 			summary := "cleaning booked"
-			_, err = q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{UserID: user, ID: c.ID, Summary: &summary})
-			return err
+			return q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{UserID: user, ID: c.ID, Summary: &summary})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -75,6 +75,36 @@ func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
 	return err
 }
 
+// AsTenantLater is AsTenant for writes whose results are not needed: fn's statements are
+// queued and sent, with the role switch and the switch back, in the round trip of the
+// session's next statement (usually Last's), and their errors come back as that
+// statement's. fn may run only statements without results (sqlc's :exec queries); a query
+// is refused.
+func (s *Session) AsTenantLater(id ID, fn func(q *dbsqlc.Queries) error) error {
+	if id == "" {
+		return errNoTenant
+	}
+	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
+	err := fn(dbsqlc.New(laterConn{s.tc}))
+	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
+	return err
+}
+
+// laterConn queues statements on a tenantConn instead of sending them.
+type laterConn struct{ tc *tenantConn }
+
+var errNotLater = errs.Wrap(errors.New("a query with results in AsTenantLater"), "internal error")
+
+func (c laterConn) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c.tc.pending = append(c.tc.pending, queued{sql, args})
+	c.tc.queuedWrites = true
+	return pgconn.CommandTag{}, nil
+}
+
+func (c laterConn) Query(context.Context, string, ...any) (pgx.Rows, error) { return nil, errNotLater }
+
+func (c laterConn) QueryRow(context.Context, string, ...any) pgx.Row { return errRow{errNotLater} }
+
 // Last returns the queries, as the service's own role, for the session's last statement:
 // the COMMIT travels in its round trip, and the statement's error includes the commit's.
 // No statement may follow it.
@@ -162,11 +192,13 @@ func (db *DB) run(ctx context.Context, opening []queued, fn func(tc *tenantConn)
 		}
 		return DatabaseError(err)
 	}
-	if !tc.sent || tc.committed {
-		return nil // no statement, no transaction; or committed with the last statement
+	if tc.committed || (!tc.sent && !tc.queuedWrites) {
+		return nil // committed with the last statement; or no statement, no transaction
 	}
-	tag, err := conn.Exec(ctx, "COMMIT")
+	// Writes still queued (AsTenantLater with no statement after it) travel with the COMMIT.
+	tag, err := tc.Exec(ctx, "COMMIT")
 	if err != nil {
+		rollback(conn) // a queued write failed and left the transaction open, aborted
 		return DatabaseError(err)
 	}
 	if tag.String() == "ROLLBACK" {
@@ -210,6 +242,7 @@ type tenantConn struct {
 	// commitWithNext sends COMMIT in one batch after the next statement; committed then
 	// tells run that the transaction has ended.
 	commitWithNext, committed bool
+	queuedWrites              bool // AsTenantLater queued statements
 }
 
 // send runs the pending statements and sql as one batch, and returns the batch positioned
