@@ -638,7 +638,13 @@ func TestIDsAreUUIDs(t *testing.T) {
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_ID", patientNumber, sharedLine, clinicALine)))
-	if _, err := uuid.Parse(b.callsOf(a)[0]["id"].(string)); err != nil {
+	id, err := uuid.Parse(b.callsOf(a)[0]["id"].(string))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Time-ordered (version 7), made within the last minute.
+	sec, nsec := id.Time().UnixTime()
+	if id.Version() != 7 || id.Variant() != uuid.RFC4122 || time.Since(time.Unix(sec, nsec)).Abs() > time.Minute {
+		t.Fatalf("call id %s: version %d, variant %v, time %v", id, id.Version(), id.Variant(), time.Unix(sec, nsec))
 	}
 }
