@@ -44,7 +44,7 @@ type loadResult struct {
 // prints the result as JSON.
 func loadMain(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
-	mode := fs.String("mode", "list", "list, floor-list, vapi, floor-ingest or twilio")
+	mode := fs.String("mode", "list", "list, floor-list, vapi, floor-ingest, twilio or healthz")
 	target := fs.String("target", "", "base URL")
 	duration := fs.Duration("duration", 10*time.Second, "how long")
 	conns := fs.Int("conns", 32, "concurrent connections")
@@ -95,6 +95,9 @@ func loadMain(args []string) error {
 			req, _ := http.NewRequest("POST", *target+path, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-Vapi-Secret", *vapiSecret)
+			return req
+		case "healthz":
+			req, _ := http.NewRequest("GET", *target+"/healthz", nil)
 			return req
 		case "twilio":
 			form := url.Values{"CallSid": {fmt.Sprintf("CAbench%d_%d", os.Getpid(), n)}, "From": {"+13127445000"},
