@@ -39,8 +39,8 @@ RETURNING id, status;
 -- name: RecordAppliedWebhookEvent :one
 -- Keeps an event with how applying it ended, in the transaction that applied it. An event
 -- already in the inbox keeps its record, unless that says it is still to be applied
--- (pending, or failed): this delivery applied it, so its outcome replaces that. Returns
--- no row when the event was in the inbox already, applied: a repeat delivery.
+-- (pending, or failed) or that nobody owned it and this delivery found the owner: its
+-- outcome then replaces the record. Returns no row when the record stays: a repeat.
 INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
                             status, error, user_id, call_id, processed_at)
 VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()),
@@ -52,6 +52,7 @@ ON CONFLICT (provider, event_key) DO UPDATE SET
     call_id      = excluded.call_id,
     processed_at = excluded.processed_at
 WHERE webhook_events.status IN ('pending', 'failed')
+   OR (webhook_events.status = 'unattributed' AND excluded.status = 'processed')
 RETURNING id;
 
 -- name: GetWebhookEventByKey :one
