@@ -3,8 +3,6 @@ package tenant
 import (
 	"context"
 	"errors"
-	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,7 +16,8 @@ import (
 // It does not bypass row-level security, so the policies hold whatever the login role is.
 const Role = "switchboard_tenant"
 
-// DB is the only door to tenant data: it runs work inside one tenant's transaction.
+// DB is the only door to tenant data: it runs work inside one tenant's transaction, or in
+// a Session that acts as a tenant only where it says so (see session.go).
 type DB struct {
 	pool *pgxpool.Pool
 }
@@ -50,85 +49,6 @@ func (db *DB) Bookkeeping(ctx context.Context, fn func(q *dbsqlc.Queries) error)
 }
 
 const asyncCommit = "SELECT set_config('synchronous_commit', 'off', true)"
-
-// Session is one transaction that runs as the service's own role, outside any tenant, and
-// acts as one tenant only inside AsTenant. Webhooks use it to find who owns an event, write
-// the owner's data under row-level security, and keep the raw event, all or nothing.
-type Session struct {
-	tc *tenantConn
-}
-
-// System returns the queries that run as the service's own role, outside any tenant: the
-// owner lookups and the inbox.
-func (s *Session) System() *dbsqlc.Queries { return dbsqlc.New(s.tc) }
-
-// AsTenant runs fn's statements as tenant id, confined by row-level security exactly as in
-// Tx. The role switch travels with fn's first statement, and the switch back, with no
-// tenant set, with the statement after fn's last; fn's error is returned as it is.
-func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
-	if id == "" {
-		return errNoTenant
-	}
-	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
-	err := fn(dbsqlc.New(s.tc))
-	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
-	return err
-}
-
-// AsTenantLater is AsTenant for writes whose results are not needed: fn's statements are
-// queued and sent, with the role switch and the switch back, in the round trip of the
-// session's next statement (usually Last's), and their errors come back as that
-// statement's. fn may run only statements without results (sqlc's :exec queries); a query
-// is refused.
-func (s *Session) AsTenantLater(id ID, fn func(q *dbsqlc.Queries) error) error {
-	if id == "" {
-		return errNoTenant
-	}
-	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
-	err := fn(dbsqlc.New(laterConn{s.tc}))
-	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
-	return err
-}
-
-// laterConn queues statements on a tenantConn instead of sending them.
-type laterConn struct{ tc *tenantConn }
-
-var errNotLater = errs.Wrap(errors.New("a query with results in AsTenantLater"), "internal error")
-
-func (c laterConn) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	c.tc.pending = append(c.tc.pending, queued{sql, args})
-	c.tc.queuedWrites = true
-	return pgconn.CommandTag{}, nil
-}
-
-func (c laterConn) Query(context.Context, string, ...any) (pgx.Rows, error) { return nil, errNotLater }
-
-func (c laterConn) QueryRow(context.Context, string, ...any) pgx.Row { return errRow{errNotLater} }
-
-// Last returns the queries, as the service's own role, for the session's last statement:
-// the COMMIT travels in its round trip, and the statement's error includes the commit's.
-// No statement may follow it.
-func (s *Session) Last() *dbsqlc.Queries {
-	s.tc.commitWithNext = true
-	return dbsqlc.New(s.tc)
-}
-
-// leaveTenant ends AsTenant: set_config of "role" to "none" is SET LOCAL ROLE NONE, back
-// to the login role, and the tenant setting is emptied (which matches no row).
-const leaveTenant = "SELECT set_config('role', 'none', true), set_config('app.user_id', '', true)"
-
-// Atomically runs fn in a Session and commits it when fn returns nil; the commit waits for
-// the disk, so what fn stored is durable when Atomically returns nil. An error from fn
-// rolls everything back and is returned as it is. lockWait, when not zero, bounds how long
-// any statement waits for rows another transaction holds; past it the statement fails
-// (SQLSTATE 55P03), so the caller can take a path that does not keep work waiting.
-func (db *DB) Atomically(ctx context.Context, lockWait time.Duration, fn func(s *Session) error) error {
-	begin := []queued{{"BEGIN", nil}}
-	if lockWait > 0 {
-		begin = append(begin, queued{"SELECT set_config('lock_timeout', $1, true)", []any{strconv.FormatInt(lockWait.Milliseconds(), 10)}})
-	}
-	return db.run(ctx, begin, func(tc *tenantConn) error { return fn(&Session{tc: tc}) })
-}
 
 // Read runs fn, which must run exactly one statement, in the tenant's implicit transaction:
 // the tenant setting, the role switch and the statement travel as one pipeline and end
