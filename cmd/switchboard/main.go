@@ -194,7 +194,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		return err
 	}
 	background.Go(func() { reprocessEvery(ctx, cfg, lifecycle, log) })
-	background.Go(func() { indexSearchEvery(ctx, time.Second, lifecycle, log) })
+	background.Go(func() { indexSearchEvery(ctx, cfg.SearchIndexRate, lifecycle, log) })
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -244,9 +244,10 @@ func newLifecycle(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client
 	}), nil
 }
 
-// indexSearchEvery keeps full-text search up to date with the reports, until ctx ends.
-func indexSearchEvery(ctx context.Context, every time.Duration, lc *calls.Lifecycle, log *slog.Logger) {
-	t := time.NewTicker(every)
+// indexSearchEvery keeps full-text search up to date with the reports, indexing at most
+// rate transcripts a second, until ctx ends.
+func indexSearchEvery(ctx context.Context, rate int, lc *calls.Lifecycle, log *slog.Logger) {
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
@@ -254,7 +255,7 @@ func indexSearchEvery(ctx context.Context, every time.Duration, lc *calls.Lifecy
 			return
 		case <-t.C:
 		}
-		if _, err := lc.IndexSearch(ctx, calls.SearchIndexRate); err != nil && ctx.Err() == nil {
+		if _, err := lc.IndexSearch(ctx, rate); err != nil && ctx.Err() == nil {
 			log.Warn("search indexing failed", slog.String("error", err.Error()))
 		}
 	}

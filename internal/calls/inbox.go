@@ -292,11 +292,11 @@ func (l *Lifecycle) SpoolLen() int {
 // IndexSearch computes up to max of the search vectors that reports made stale, and
 // returns how many it computed.
 //
-// serve computes at most SearchIndexRate a second: a report is searchable about a second
-// after it arrived, and a burst of reports is indexed over the seconds after it, rather
-// than taking the database's CPU from the webhooks that bring the next ones. Parsing an
-// 18 KB transcript into a tsvector costs PostgreSQL 2 to 5 ms, several times what storing
-// the report does.
+// serve computes at most SEARCH_INDEX_RATE a second: a report is searchable about a
+// second after it arrived, and a burst of reports is indexed over the seconds after it,
+// rather than taking the database's CPU from the webhooks that bring the next ones.
+// Parsing an 18 KB transcript into a tsvector costs PostgreSQL 2 to 5 ms, several times
+// what storing the report does.
 func (l *Lifecycle) IndexSearch(ctx context.Context, max int) (int, error) {
 	total := 0
 	for total < max {
@@ -311,9 +311,6 @@ func (l *Lifecycle) IndexSearch(ctx context.Context, max int) (int, error) {
 	}
 	return total, nil
 }
-
-// SearchIndexRate is how many search vectors serve computes a second, per replica.
-const SearchIndexRate = 100
 
 // PruneEvents drops live-update history older than a day.
 func (l *Lifecycle) PruneEvents(ctx context.Context) error {

@@ -62,6 +62,8 @@ type Config struct {
 	ReprocessInterval time.Duration
 	// ReconcileAfter is how long after its start a call still open is checked with VAPI.
 	ReconcileAfter time.Duration
+	// SearchIndexRate is how many transcripts `serve` indexes for search a second.
+	SearchIndexRate int
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -111,6 +113,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ReprocessInterval, err = time.ParseDuration(orDefault(getenv("REPROCESS_INTERVAL"), "1m"))
 	if err != nil || c.ReprocessInterval <= 0 {
 		errs = append(errs, fmt.Errorf("REPROCESS_INTERVAL must be a positive duration such as 1m, not %q", getenv("REPROCESS_INTERVAL")))
+	}
+	c.SearchIndexRate, err = strconv.Atoi(orDefault(getenv("SEARCH_INDEX_RATE"), "100"))
+	if err != nil || c.SearchIndexRate < 1 {
+		errs = append(errs, fmt.Errorf("SEARCH_INDEX_RATE must be a whole number of transcripts a second, 1 or more, not %q", getenv("SEARCH_INDEX_RATE")))
 	}
 	c.ReconcileAfter, err = time.ParseDuration(orDefault(getenv("RECONCILE_AFTER"), "30m"))
 	if err != nil || c.ReconcileAfter < time.Minute {

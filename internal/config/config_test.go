@@ -15,7 +15,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Env != Production || c.Port != 8080 || c.DefaultRegion != "US" || c.LogLevel != "info" ||
-		c.ShutdownTimeout != 20*time.Second || c.ClerkAPIURL != "https://api.clerk.com/v1" {
+		c.ShutdownTimeout != 20*time.Second || c.ClerkAPIURL != "https://api.clerk.com/v1" || c.SearchIndexRate != 100 {
 		t.Fatalf("defaults %+v", c)
 	}
 }
@@ -24,12 +24,12 @@ func TestLoadReadsAndValidates(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"APP_ENV": "development", "PORT": "9000", "DEFAULT_REGION": "gb",
-		"CLERK_AUTHORIZED_PARTIES": " https://a.example.com, ,https://b.example.com ",
+		"CLERK_AUTHORIZED_PARTIES": " https://a.example.com, ,https://b.example.com ", "SEARCH_INDEX_RATE": "25",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Env != Development || c.Port != 9000 || c.DefaultRegion != "GB" ||
+	if c.Env != Development || c.Port != 9000 || c.DefaultRegion != "GB" || c.SearchIndexRate != 25 ||
 		strings.Join(c.ClerkAuthorizedParties, "|") != "https://a.example.com|https://b.example.com" {
 		t.Fatalf("loaded %+v", c)
 	}
@@ -41,8 +41,8 @@ func TestLoadReadsAndValidates(t *testing.T) {
 		}
 	}
 
-	_, err = Load(env(map[string]string{"PUBLIC_BASE_URL": "https://sb.example.com/api", "VAPI_TIMEOUT": "20s", "REPROCESS_INTERVAL": "0s"}))
-	for _, name := range []string{"PUBLIC_BASE_URL", "VAPI_TIMEOUT", "REPROCESS_INTERVAL"} {
+	_, err = Load(env(map[string]string{"PUBLIC_BASE_URL": "https://sb.example.com/api", "VAPI_TIMEOUT": "20s", "REPROCESS_INTERVAL": "0s", "SEARCH_INDEX_RATE": "0"}))
+	for _, name := range []string{"PUBLIC_BASE_URL", "VAPI_TIMEOUT", "REPROCESS_INTERVAL", "SEARCH_INDEX_RATE"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error %v does not name %s", err, name)
 		}

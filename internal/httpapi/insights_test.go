@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -306,5 +307,32 @@ func TestReportBecomesSearchableAfterIndexing(t *testing.T) {
 	}
 	if n, _ := b.lifecycle.IndexSearch(context.Background(), 1000); n != 0 {
 		t.Fatalf("a second IndexSearch indexed %d", n)
+	}
+}
+
+// The indexer computes no more vectors a pass than it is allowed (SEARCH_INDEX_RATE a
+// second in serve); the rest wait for the next passes.
+func TestSearchIndexingKeepsItsPace(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	for i := range 3 {
+		sid := fmt.Sprintf("CA_PACE_%d", i)
+		isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm(sid, patientNumber, sharedLine, clinicALine)))
+		meta := b.vapi.Calls()[i].Body["metadata"].(map[string]any)
+		// The fake VAPI numbers its calls from 1.
+		expect(t, b.vapiMessage(eocr(fmt.Sprintf("vapi-call-%d", i+1), meta)), 200)
+	}
+	if n := b.count("SELECT count(*) FROM call_details WHERE search_stale"); n != 3 {
+		t.Fatalf("%d calls wait for indexing, want 3", n)
+	}
+	for _, want := range []int{2, 1, 0} {
+		if n, err := b.lifecycle.IndexSearch(context.Background(), 2); err != nil || n != want {
+			t.Fatalf("IndexSearch(2) = %d, %v; want %d", n, err, want)
+		}
+	}
+	if got := b.listIDs(a, "q=cleaning"); len(got) != 3 {
+		t.Fatalf("after three passes %d calls are searchable, want 3", len(got))
 	}
 }
