@@ -24,8 +24,9 @@ import (
 
 // Lifecycle receives the webhooks that make up a call's life: Twilio's inbound call, which
 // it hands to VAPI, Twilio's status callbacks, and VAPI's status updates and end-of-call
-// report. Every event is kept in the inbox before it is applied, and applied to the call
-// of the tenant Switchboard's own records say owns it.
+// report. Every event is kept in the inbox, in the transaction that applies it or, when
+// applying it fails or would wait, before it is applied; it is applied to the call of the
+// tenant Switchboard's own records say owns it.
 type Lifecycle struct {
 	system *dbsqlc.Queries // the owner lookups and the inbox, outside any tenant
 	db     *tenant.DB
