@@ -32,6 +32,8 @@ type Options struct {
 	SocketDir string
 	// Durable keeps fsync on. Throwaway test clusters turn it off for speed.
 	Durable bool
+	// Settings are more server settings, as name=value.
+	Settings []string
 }
 
 // Cluster is a running server.
@@ -108,6 +110,9 @@ func Start(opts Options) (*Cluster, error) {
 		return c, nil
 	}
 	settings := fmt.Sprintf("-k %s -c listen_addresses='' -c max_connections=200", opts.SocketDir)
+	for _, kv := range opts.Settings {
+		settings += " -c " + kv
+	}
 	if !opts.Durable {
 		settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	}
