@@ -522,6 +522,27 @@ func TestVapiStatusUpdates(t *testing.T) {
 	}
 }
 
+// A call first heard of through a status update is recorded once; its report then lands on
+// it.
+func TestStatusUpdateThenReportForACallNeverSeen(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	lineA := b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	meta := map[string]any{"user_id": "user_clinic_a", "phone_number_id": lineA.ID.String()}
+	expect(t, b.vapiMessage(map[string]any{"type": "status-update", "status": "in-progress",
+		"call": map[string]any{"id": "vapi-outside-9", "metadata": meta}}), 200)
+	calls := b.callsOf(a)
+	if len(calls) != 1 || calls[0]["status"] != "in_progress" || calls[0]["vapi_call_id"] != "vapi-outside-9" {
+		t.Fatalf("after the status update: %v", calls)
+	}
+	expect(t, b.vapiMessage(eocr("vapi-outside-9", meta)), 200)
+	after := b.callsOf(a)
+	if len(after) != 1 || after[0]["id"] != calls[0]["id"] || after[0]["status"] != "ended" || after[0]["summary"] == nil {
+		t.Fatalf("after the report: %v", after)
+	}
+}
+
 func TestReportForACallNeverSeen(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
