@@ -288,3 +288,26 @@ func TestSessionAsTenantLater(t *testing.T) {
 		t.Fatal("AsTenantLater ran a query with results")
 	}
 }
+
+// A failed last statement whose error fn ignored does not pass for a commit.
+func TestSessionFailedLastStatementIsNoCommit(t *testing.T) {
+	t.Parallel()
+	pool := testpg.New(t)
+	db := NewDB(pool)
+	ctx := context.Background()
+	err := db.Atomically(ctx, 0, func(s *Session) error {
+		if _, err := s.tc.Exec(ctx, "INSERT INTO webhook_events (provider, event_key, event_type, payload) VALUES ('vapi', 'k1', 't', 'x')"); err != nil {
+			return err
+		}
+		s.Last()
+		_, _ = s.tc.Exec(ctx, "SELECT 1/0")
+		return nil
+	})
+	if err == nil {
+		t.Fatal("a session whose last statement failed reported a commit")
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d events after the failed session (%v), want none", n, err)
+	}
+}

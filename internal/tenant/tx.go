@@ -112,8 +112,17 @@ func (db *DB) run(ctx context.Context, opening []queued, fn func(tc *tenantConn)
 		}
 		return DatabaseError(err)
 	}
-	if tc.committed || (!tc.sent && !tc.queuedWrites) {
-		return nil // committed with the last statement; or no statement, no transaction
+	if tc.committed {
+		// Committed with the last statement, unless that failed and fn went on regardless:
+		// then the transaction is still open, aborted.
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			rollback(conn)
+			return errs.Wrap(errors.New("the session's last statement failed"), "internal error")
+		}
+		return nil
+	}
+	if !tc.sent && !tc.queuedWrites {
+		return nil // no statement, no transaction
 	}
 	// Writes still queued (AsTenantLater with no statement after it) travel with the COMMIT.
 	tag, err := tc.Exec(ctx, "COMMIT")
