@@ -28,13 +28,7 @@ func (s *Session) System() *dbsqlc.Queries { return dbsqlc.New(s.tc) }
 // Tx. The role switch travels with fn's first statement, and the switch back, with no
 // tenant set, with the statement after fn's last; fn's error is returned as it is.
 func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
-	if id == "" {
-		return errNoTenant
-	}
-	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
-	err := fn(dbsqlc.New(s.tc))
-	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
-	return err
+	return s.asTenant(id, s.tc, fn)
 }
 
 // AsTenantLater is AsTenant for writes whose results are not needed: fn's statements are
@@ -43,11 +37,17 @@ func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
 // statement's. fn may run only statements without results (sqlc's :exec queries); a query
 // is refused.
 func (s *Session) AsTenantLater(id ID, fn func(q *dbsqlc.Queries) error) error {
+	return s.asTenant(id, laterConn{s.tc}, fn)
+}
+
+// asTenant queues the switch to tenant id, runs fn's statements on conn, and queues the
+// switch back.
+func (s *Session) asTenant(id ID, conn dbsqlc.DBTX, fn func(q *dbsqlc.Queries) error) error {
 	if id == "" {
 		return errNoTenant
 	}
 	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
-	err := fn(dbsqlc.New(laterConn{s.tc}))
+	err := fn(dbsqlc.New(conn))
 	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
 	return err
 }
