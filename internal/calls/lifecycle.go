@@ -68,41 +68,45 @@ func NewLifecycle(c LifecycleConfig) *Lifecycle {
 var errNoCallSid = errs.E(errs.Invalid, "validation_failed", "The request has no CallSid.")
 
 // TwilioVoice receives Twilio's inbound-call webhook (its form body, already
-// authenticated) and returns the TwiML to answer with. Returns Invalid for a body without
-// a CallSid, and Unavailable or Internal when the event could not be applied; Twilio
-// retries those.
-func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string) (string, Outcome, error) {
+// authenticated) and answers it: answer is called once with the TwiML, as soon as it is
+// known. A hand-off is recorded after answering, so the caller is not kept waiting for
+// that write. An error is returned only when answer was not called: Invalid for a body
+// without a CallSid, Unavailable or Internal when the event could not be applied (Twilio
+// retries those).
+func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string, answer func(twiml string)) (Outcome, error) {
 	in, ok := parseInbound(body)
 	ev := webhookEvent{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + in.CallSid, Payload: body, Headers: headers}
 	if !ok {
 		ev.Key = "invalid:" + digest(body)
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid"))
-		return "", Ignored, errors.Join(errNoCallSid, err)
+		return Ignored, errors.Join(errNoCallSid, err)
 	}
 	res, _, err := l.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
 		return l.applyVoice(ctx, s, in, true)
 	})
 	switch {
 	case err != nil:
-		return "", Failed, err
+		return Failed, err
 	case res.created:
 		// The call row is committed, so this delivery alone hands the call to VAPI. The
 		// hand-off must outlive a caller that hangs up mid-request: VAPI may already have
 		// taken the call, and its id must be kept.
 		ctx = context.WithoutCancel(ctx)
 		twiml, vapiID, failedReason := l.handOff(ctx, res.owner, *res.callID, in)
+		answer(twiml)
 		if err := l.recordHandoff(ctx, res.owner, *res.callID, twiml, vapiID, failedReason); err != nil {
-			// VAPI took the call but recording that failed: the caller still gets the
+			// VAPI took the call but recording that failed: the caller still has the
 			// assistant, and the event is marked for reprocessing.
 			l.finish(ctx, res.eventID, res, err)
-			return twiml, Failed, nil
+			return Failed, nil
 		}
-		return twiml, res.outcome, nil
 	case res.twiml == "" && res.callID != nil:
 		// Another delivery recorded the call and is handing it off.
-		return l.awaitTwiML(ctx, res.userID, in.CallSid), res.outcome, nil
+		answer(l.awaitTwiML(ctx, res.userID, in.CallSid))
+	default:
+		answer(res.twiml)
 	}
-	return res.twiml, res.outcome, nil
+	return res.outcome, nil
 }
 
 // TwilioStatus receives a Twilio status callback. Returns Invalid for a body without a
@@ -197,14 +201,12 @@ type owner struct {
 // the line it came from (a clinic calling from its own line). A shared assistant line is
 // registered by nobody, so calls to it are owned through ForwardedFrom or From.
 func (l *Lifecycle) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twilio.InboundCall) (owner, bool, error) {
-	rules := []struct{ matchedBy, raw string }{
-		{"forwarded_from", in.ForwardedFrom},
-		{"to", in.To},
-		{"from", in.From},
-	}
+	type rule struct{ matchedBy, number string }
+	var rules []rule
 	var numbers []string
-	for _, r := range rules {
-		if n, ok := phonenumbers.Canonical(r.raw, l.region); ok {
+	for _, r := range []rule{{"forwarded_from", in.ForwardedFrom}, {"to", in.To}, {"from", in.From}} {
+		if n, ok := phonenumbers.Canonical(r.number, l.region); ok {
+			rules = append(rules, rule{r.matchedBy, n})
 			numbers = append(numbers, n)
 		}
 	}
@@ -216,12 +218,8 @@ func (l *Lifecycle) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twil
 		return owner{}, false, tenant.DatabaseError(err)
 	}
 	for _, r := range rules {
-		n, ok := phonenumbers.Canonical(r.raw, l.region)
-		if !ok {
-			continue
-		}
 		for _, row := range rows {
-			if row.PhoneNumber == n {
+			if row.PhoneNumber == r.number {
 				return owner{
 					userID:            tenant.ID(row.UserID),
 					phoneNumberID:     row.ID,

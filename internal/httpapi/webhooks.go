@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -35,12 +36,16 @@ func (s *Server) twilioVoice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	twiml, outcome, err := s.lifecycle.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	// The answer is sent whole (its length declared) and flushed at once: Twilio can
+	// connect the caller while the hand-off is still being recorded.
+	outcome, err := s.lifecycle.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header), func(twiml string) {
+		c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(twiml)))
+		if c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(twiml)) == nil {
+			c.Response().Flush()
+		}
+	})
 	s.logWebhook(c, "twilio", "voice", outcome)
-	if err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(twiml))
+	return err
 }
 
 func (s *Server) twilioStatus(c echo.Context) error {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -261,6 +264,73 @@ func TestNoAssistantOrVAPIFailureApologisesAndFailsTheCall(t *testing.T) {
 		if c["status"] != "failed" || c["ended_reason"] != want[c["twilio_call_sid"].(string)] || c["ended_at"] == nil {
 			t.Errorf("call %v: status %v, ended_reason %v", c["twilio_call_sid"], c["status"], c["ended_reason"])
 		}
+	}
+}
+
+// The caller is connected as soon as VAPI has taken the call: Twilio gets its whole
+// answer while the hand-off is still being recorded, and the record follows.
+func TestTwilioIsAnsweredBeforeTheHandoffIsRecorded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	ctx := context.Background()
+	// Recording the hand-off (the update that stores the TwiML) waits for a lock this
+	// test holds.
+	for _, sql := range []string{
+		`CREATE FUNCTION hold_handoff() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NEW; END $$`,
+		`CREATE TRIGGER hold_handoff BEFORE UPDATE ON calls FOR EACH ROW
+		 WHEN (NEW.twiml IS DISTINCT FROM OLD.twiml) EXECUTE FUNCTION hold_handoff()`,
+	} {
+		if _, err := b.pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	holder, err := b.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Release()
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock(4242)"); err != nil {
+		t.Fatal(err)
+	}
+
+	srv := httptest.NewServer(b.handler)
+	defer srv.Close()
+	// Whatever happens below, the lock goes before the server waits for its requests.
+	unlock := sync.OnceFunc(func() {
+		if _, err := holder.Exec(ctx, "SELECT pg_advisory_unlock(4242)"); err != nil {
+			t.Error(err)
+		}
+	})
+	defer unlock()
+	form := inboundForm("CA_FIRST", patientNumber, sharedLine, clinicALine)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/webhooks/twilio", strings.NewReader(form.Encode()))
+	req.Host = "10.0.0.7:8080"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", providertest.SignTwilio(twilioToken, publicBaseURL+"/api/webhooks/twilio", form))
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("no answer while the hand-off's record waits: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "<Connect>") {
+		t.Fatalf("answer %d %q (%v), want VAPI's TwiML", resp.StatusCode, body, err)
+	}
+	if n := b.count("SELECT count(*) FROM calls WHERE twiml IS NOT NULL"); n != 0 {
+		t.Fatalf("the hand-off was recorded while its lock was held")
+	}
+
+	unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for b.count("SELECT count(*) FROM calls WHERE twiml = $1 AND vapi_call_id = 'vapi-call-1'", string(body)) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the hand-off was never recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
