@@ -225,7 +225,10 @@ func (h *harness) measureSize(size int, full bool) (rows []row, p50, floorP50 fl
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		rows = append(rows, row{name: fmt.Sprintf("Twilio inbound, %g calls/s, VAPI answering at once: p99 ms", h.twilioRate), sb: twilio, ratio: twilio.P99ms, target: "≤ 5 ms", met: twilio.P99ms <= 5})
+		// The target is the server's own time: each answer's Server-Timing gives VAPI's
+		// share, which the load generator takes off that answer's latency.
+		rows = append(rows, row{name: fmt.Sprintf("Twilio inbound, %g calls/s: server's own time (less VAPI's), p99 ms", h.twilioRate), sb: twilio, ratio: twilio.OwnP99ms, target: "≤ 5 ms", met: twilio.OwnP99ms <= 5 && twilio.OwnP99ms > 0,
+			note: fmt.Sprintf("own time p50 %.2f ms, p99 %.2f ms; the whole answer, VAPI's fake answering at once included: p50 %.2f ms, p99 %.2f ms", twilio.OwnP50ms, twilio.OwnP99ms, twilio.P50ms, twilio.P99ms)})
 		// What one HTTP exchange with the server costs on this machine at the same rate, for
 		// comparison: the hand-off makes two (Twilio's request and VAPI's).
 		hz, err := h.load("healthz", sb, fixtures, 16, h.twilioRate)

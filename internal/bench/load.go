@@ -35,6 +35,10 @@ type loadResult struct {
 	RPS      float64 `json:"rps"`
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
+	// Latency less the share the server's Server-Timing header gives to VAPI (the Twilio
+	// hand-off): the server's own time.
+	OwnP50ms float64 `json:"own_p50_ms"`
+	OwnP99ms float64 `json:"own_p99_ms"`
 	// CPU per request, filled in by the harness: the server's and PostgreSQL's.
 	ServerCPUms   float64 `json:"-"`
 	PostgresCPUms float64 `json:"-"`
@@ -127,7 +131,7 @@ func loadMain(args []string) error {
 		}()
 	}
 	var mu sync.Mutex
-	var latencies []time.Duration
+	var latencies, own []time.Duration
 	var requests, errors atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -135,7 +139,7 @@ func loadMain(args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine := make([]time.Duration, 0, 4096)
+			mine, mineOwn := make([]time.Duration, 0, 4096), make([]time.Duration, 0, 4096)
 			for {
 				t0 := time.Now()
 				if due != nil {
@@ -160,24 +164,30 @@ func loadMain(args []string) error {
 					continue
 				}
 				mine = append(mine, d)
+				var vapiMS float64
+				if _, err := fmt.Sscanf(resp.Header.Get("Server-Timing"), "vapi;dur=%g", &vapiMS); err == nil {
+					mineOwn = append(mineOwn, d-time.Duration(vapiMS*float64(time.Millisecond)))
+				}
 			}
 			mu.Lock()
-			latencies = append(latencies, mine...)
+			latencies, own = append(latencies, mine...), append(own, mineOwn...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		if len(latencies) == 0 {
+	slices.Sort(own)
+	pct := func(l []time.Duration, p float64) float64 {
+		if len(l) == 0 {
 			return 0
 		}
-		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
+		return float64(l[int(p*float64(len(l)-1))].Microseconds()) / 1000
 	}
 	ok := int64(len(latencies))
 	return json.NewEncoder(os.Stdout).Encode(loadResult{
 		Requests: requests.Load(), Errors: errors.Load(), Seconds: elapsed,
-		RPS: float64(ok) / elapsed, P50ms: pct(0.50), P99ms: pct(0.99),
+		RPS: float64(ok) / elapsed, P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99),
+		OwnP50ms: pct(own, 0.50), OwnP99ms: pct(own, 0.99),
 	})
 }

@@ -69,11 +69,11 @@ var errNoCallSid = errs.E(errs.Invalid, "validation_failed", "The request has no
 
 // TwilioVoice receives Twilio's inbound-call webhook (its form body, already
 // authenticated) and answers it: answer is called once with the TwiML, as soon as it is
-// known. A hand-off is recorded after answering, so the caller is not kept waiting for
+// known, and how long asking VAPI took when this delivery asked it (else zero). A hand-off is recorded after answering, so the caller is not kept waiting for
 // that write. An error is returned only when answer was not called: Invalid for a body
 // without a CallSid, Unavailable or Internal when the event could not be applied (Twilio
 // retries those).
-func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string, answer func(twiml string)) (Outcome, error) {
+func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string, answer func(twiml string, vapi time.Duration)) (Outcome, error) {
 	in, ok := parseInbound(body)
 	ev := webhookEvent{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + in.CallSid, Payload: body, Headers: headers}
 	if !ok {
@@ -92,8 +92,9 @@ func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[st
 		// hand-off must outlive a caller that hangs up mid-request: VAPI may already have
 		// taken the call, and its id must be kept.
 		ctx = context.WithoutCancel(ctx)
+		start := time.Now()
 		twiml, vapiID, failedReason := l.handOff(ctx, res.owner, *res.callID, in)
-		answer(twiml)
+		answer(twiml, time.Since(start))
 		if err := l.recordHandoff(ctx, res.owner, *res.callID, twiml, vapiID, failedReason); err != nil {
 			// VAPI took the call but recording that failed: the caller still has the
 			// assistant, and the event is marked for reprocessing.
@@ -102,9 +103,9 @@ func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[st
 		}
 	case res.twiml == "" && res.callID != nil:
 		// Another delivery recorded the call and is handing it off.
-		answer(l.awaitTwiML(ctx, res.userID, in.CallSid))
+		answer(l.awaitTwiML(ctx, res.userID, in.CallSid), 0)
 	default:
-		answer(res.twiml)
+		answer(res.twiml, 0)
 	}
 	return res.outcome, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,9 +38,14 @@ func (s *Server) twilioVoice(c echo.Context) error {
 		return err
 	}
 	// The answer is sent whole (its length declared) and flushed at once: Twilio can
-	// connect the caller while the hand-off is still being recorded.
-	outcome, err := s.lifecycle.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header), func(twiml string) {
-		c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(twiml)))
+	// connect the caller while the hand-off is still being recorded. Server-Timing says
+	// how much of the answer's time was VAPI's.
+	outcome, err := s.lifecycle.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header), func(twiml string, vapi time.Duration) {
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(twiml)))
+		if vapi > 0 {
+			h.Set("Server-Timing", "vapi;dur="+strconv.FormatFloat(float64(vapi.Microseconds())/1000, 'f', 1, 64))
+		}
 		if c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(twiml)) == nil {
 			c.Response().Flush()
 		}

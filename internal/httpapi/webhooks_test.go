@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -296,6 +297,7 @@ func TestTwilioIsAnsweredBeforeTheHandoffIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	b.vapi.Delay(300 * time.Millisecond)
 	srv := httptest.NewServer(b.handler)
 	defer srv.Close()
 	// Whatever happens below, the lock goes before the server waits for its requests.
@@ -323,6 +325,11 @@ func TestTwilioIsAnsweredBeforeTheHandoffIsRecorded(t *testing.T) {
 	if n := b.count("SELECT count(*) FROM calls WHERE twiml IS NOT NULL"); n != 0 {
 		t.Fatalf("the hand-off was recorded while its lock was held")
 	}
+	// Server-Timing tells VAPI's share of the answer's time (the fake takes 300 ms).
+	var vapiMS float64
+	if _, err := fmt.Sscanf(resp.Header.Get("Server-Timing"), "vapi;dur=%g", &vapiMS); err != nil || vapiMS < 300 || vapiMS > 5000 {
+		t.Errorf("Server-Timing %q, want vapi;dur= at least 300 ms", resp.Header.Get("Server-Timing"))
+	}
 
 	unlock()
 	deadline := time.Now().Add(10 * time.Second)
@@ -345,7 +352,7 @@ func TestDuplicateDeliveriesMakeOneVAPICall(t *testing.T) {
 
 	form := inboundForm("CA_DUP", patientNumber, sharedLine, clinicALine)
 	const n = 20
-	answers := make([]string, n)
+	answers, timed := make([]string, n), make([]bool, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -353,22 +360,25 @@ func TestDuplicateDeliveriesMakeOneVAPICall(t *testing.T) {
 			defer wg.Done()
 			r := b.twilio("/api/webhooks/twilio", form)
 			if r.status == 200 {
-				answers[i] = string(r.body)
+				answers[i], timed[i] = string(r.body), r.header.Get("Server-Timing") != ""
 			}
 		}()
 	}
 	wg.Wait()
-	retry := isTwiML(t, b.twilio("/api/webhooks/twilio", form))
+	retry := b.twilio("/api/webhooks/twilio", form)
+	if got := slices.Index(timed, true); got < 0 || slices.Contains(timed[got+1:], true) || retry.header.Get("Server-Timing") != "" {
+		t.Errorf("Server-Timing on deliveries %v and the retry %q: want it only on the one that asked VAPI", timed, retry.header.Get("Server-Timing"))
+	}
 
 	if got := len(b.vapi.Calls()); got != 1 {
 		t.Fatalf("%d VAPI calls for one CallSid, want 1", got)
 	}
-	if !strings.Contains(retry, "<Connect>") {
-		t.Fatalf("retry answered %s", retry)
+	if !strings.Contains(isTwiML(t, retry), "<Connect>") {
+		t.Fatalf("retry answered %s", retry.body)
 	}
 	for i, ans := range answers {
-		if ans != retry {
-			t.Errorf("delivery %d answered %q, want %q", i, ans, retry)
+		if ans != string(retry.body) {
+			t.Errorf("delivery %d answered %q, want %q", i, ans, retry.body)
 		}
 	}
 	if got := b.count("SELECT count(*) FROM calls WHERE twilio_call_sid = 'CA_DUP'"); got != 1 {
