@@ -245,8 +245,10 @@ func newLifecycle(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client
 }
 
 // indexSearchEvery keeps full-text search up to date with the reports, indexing at most
-// rate transcripts a second, until ctx ends.
+// rate transcripts a second (a tenth of it while requests wait for the database), until ctx
+// ends.
 func indexSearchEvery(ctx context.Context, rate int, lc *calls.Lifecycle, log *slog.Logger) {
+	indexer := lc.SearchIndexer(rate)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -255,7 +257,7 @@ func indexSearchEvery(ctx context.Context, rate int, lc *calls.Lifecycle, log *s
 			return
 		case <-t.C:
 		}
-		if _, err := lc.IndexSearch(ctx, rate); err != nil && ctx.Err() == nil {
+		if _, err := indexer.Pass(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("search indexing failed", slog.String("error", err.Error()))
 		}
 	}

@@ -290,13 +290,9 @@ func (l *Lifecycle) SpoolLen() int {
 }
 
 // IndexSearch computes up to max of the search vectors that reports made stale, and
-// returns how many it computed.
-//
-// serve computes at most SEARCH_INDEX_RATE a second: a report is searchable about a
-// second after it arrived, and a burst of reports is indexed over the seconds after it,
-// rather than taking the database's CPU from the webhooks that bring the next ones.
-// Parsing an 18 KB transcript into a tsvector costs PostgreSQL 2 to 5 ms, several times
-// what storing the report does.
+// returns how many it computed. Parsing an 18 KB transcript into a tsvector costs
+// PostgreSQL 2 to 5 ms, several times what storing the report does, so serve does it in
+// the background, through a SearchIndexer.
 func (l *Lifecycle) IndexSearch(ctx context.Context, max int) (int, error) {
 	total := 0
 	for total < max {
@@ -310,6 +306,35 @@ func (l *Lifecycle) IndexSearch(ctx context.Context, max int) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// SearchIndexer keeps search up to date in the background without competing with the
+// requests: each pass (serve makes one a second) indexes up to rate reports, but only a
+// tenth of that when requests had to wait for a database connection since the last pass.
+// A burst of reports is then indexed mostly after it, and a report is searchable about a
+// second after it arrived otherwise.
+type SearchIndexer struct {
+	l     *Lifecycle
+	rate  int
+	waits int64 // the pool's count of acquisitions that had to wait, at the last pass
+}
+
+// SearchIndexer returns an indexer that indexes up to rate reports a pass.
+func (l *Lifecycle) SearchIndexer(rate int) *SearchIndexer {
+	return &SearchIndexer{l: l, rate: rate, waits: l.pool.Stat().EmptyAcquireCount()}
+}
+
+// Pass indexes this pass's share and returns how many reports it indexed.
+func (s *SearchIndexer) Pass(ctx context.Context) (int, error) {
+	share := s.rate
+	if waits := s.l.pool.Stat().EmptyAcquireCount(); waits > s.waits {
+		s.waits = waits
+		share = max(1, s.rate/10)
+	}
+	n, err := s.l.IndexSearch(ctx, share)
+	// The pass's own acquisitions do not count as the requests'.
+	s.waits = s.l.pool.Stat().EmptyAcquireCount()
+	return n, err
 }
 
 // PruneEvents drops live-update history older than a day.

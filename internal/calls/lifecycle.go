@@ -29,6 +29,7 @@ import (
 // tenant Switchboard's own records say owns it.
 type Lifecycle struct {
 	system *dbsqlc.Queries // the owner lookups and the inbox, outside any tenant
+	pool   *pgxpool.Pool
 	db     *tenant.DB
 	vapi   *vapi.Client
 	spool  *spool.Spool
@@ -56,6 +57,7 @@ func NewLifecycle(c LifecycleConfig) *Lifecycle {
 	}
 	return &Lifecycle{
 		system:      dbsqlc.New(c.Pool),
+		pool:        c.Pool,
 		db:          tenant.NewDB(c.Pool),
 		vapi:        c.VAPI,
 		spool:       c.Spool,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -334,5 +335,65 @@ func TestSearchIndexingKeepsItsPace(t *testing.T) {
 	}
 	if got := b.listIDs(a, "q=cleaning"); len(got) != 3 {
 		t.Fatalf("after three passes %d calls are searchable, want 3", len(got))
+	}
+}
+
+// While requests wait for a database connection, search indexing takes a tenth of its
+// pace, and its full pace again once they stop waiting.
+func TestSearchIndexingYieldsToWaitingRequests(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.token("user_clinic_a")
+	line := b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	meta := map[string]any{"user_id": "user_clinic_a", "phone_number_id": line.ID.String()}
+	for i := range 12 {
+		expect(t, b.vapiMessage(eocr(fmt.Sprintf("vapi-yield-%d", i), meta)), 200)
+	}
+	if n := b.count("SELECT count(*) FROM call_details WHERE search_stale"); n != 12 {
+		t.Fatalf("%d calls wait for indexing, want 12", n)
+	}
+	ctx := context.Background()
+	hold := func() (held []*pgxpool.Conn) {
+		for range b.pool.Stat().MaxConns() {
+			c, err := b.pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+		return held
+	}
+	release := func(held []*pgxpool.Conn) {
+		for _, c := range held {
+			c.Release()
+		}
+	}
+	release(hold()) // every connection exists: taking them all again waits for none
+	indexer := b.lifecycle.SearchIndexer(10)
+	before := b.pool.Stat().EmptyAcquireCount()
+
+	// Every connection is taken, and a request waits for one.
+	held := hold()
+	waited := make(chan error)
+	go func() {
+		c, err := b.pool.Acquire(ctx)
+		if err == nil {
+			c.Release()
+		}
+		waited <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	release(held)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if got := b.pool.Stat().EmptyAcquireCount() - before; got != 1 {
+		t.Fatalf("%d acquisitions waited, want the request's one", got)
+	}
+
+	for _, want := range []int{1, 10, 1} {
+		if n, err := indexer.Pass(ctx); err != nil || n != want {
+			t.Fatalf("pass indexed %d (%v), want %d", n, err, want)
+		}
 	}
 }
