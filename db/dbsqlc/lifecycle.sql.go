@@ -152,6 +152,44 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 	return i, err
 }
 
+const insertInboundCall = `-- name: InsertInboundCall :exec
+INSERT INTO calls (
+    id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
+    assistant_number, matched_by, twilio_call_sid, started_at
+) VALUES (
+    $1, $2, $3, 'initiated', 'inbound', $4,
+    $5, $6, $7, $8, now()
+)
+`
+
+type InsertInboundCallParams struct {
+	ID              uuid.UUID
+	UserID          string
+	PhoneNumberID   *uuid.UUID
+	CallerNumber    *string
+	ClinicNumber    *string
+	AssistantNumber *string
+	MatchedBy       *string
+	TwilioCallSid   *string
+}
+
+// The first delivery's way to record an inbound call: without a result, so it travels in
+// one round trip with the inbox record and the commit. A call with this CallSid already
+// recorded fails it (unique violation), and the delivery then takes CreateInboundCall's way.
+func (q *Queries) InsertInboundCall(ctx context.Context, arg InsertInboundCallParams) error {
+	_, err := q.db.Exec(ctx, insertInboundCall,
+		arg.ID,
+		arg.UserID,
+		arg.PhoneNumberID,
+		arg.CallerNumber,
+		arg.ClinicNumber,
+		arg.AssistantNumber,
+		arg.MatchedBy,
+		arg.TwilioCallSid,
+	)
+	return err
+}
+
 const insertReportedCall = `-- name: InsertReportedCall :one
 INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at)
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,

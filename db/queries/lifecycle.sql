@@ -12,6 +12,18 @@ INSERT INTO calls (
 ON CONFLICT (twilio_call_sid) DO NOTHING
 RETURNING *;
 
+-- name: InsertInboundCall :exec
+-- The first delivery's way to record an inbound call: without a result, so it travels in
+-- one round trip with the inbox record and the commit. A call with this CallSid already
+-- recorded fails it (unique violation), and the delivery then takes CreateInboundCall's way.
+INSERT INTO calls (
+    id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
+    assistant_number, matched_by, twilio_call_sid, started_at
+) VALUES (
+    @id, @user_id, @phone_number_id, 'initiated', 'inbound', sqlc.narg(caller_number),
+    @clinic_number, sqlc.narg(assistant_number), @matched_by, @twilio_call_sid, now()
+);
+
 -- name: GetCallBySid :one
 SELECT * FROM calls WHERE user_id = @user_id AND twilio_call_sid = @twilio_call_sid;
 

@@ -354,7 +354,7 @@ func (l *Lifecycle) reapply(ctx context.Context, s *tenant.Session, ev dbsqlc.Cl
 			return result{outcome: Ignored, note: "no CallSid"}, nil
 		}
 		// Long after the call, so never hand it to VAPI: record it.
-		return l.applyVoice(ctx, s, in, false)
+		return l.applyVoice(ctx, s, in, false, false)
 	case ev.Provider == providerTwilio && ev.EventType == typeStatus:
 		sc, ok := parseStatus(ev.Payload)
 		if !ok {

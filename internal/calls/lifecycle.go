@@ -83,8 +83,11 @@ func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[st
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid"))
 		return Ignored, errors.Join(errNoCallSid, err)
 	}
+	first := true
 	res, _, err := l.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
-		return l.applyVoice(ctx, s, in, true)
+		res, err := l.applyVoice(ctx, s, in, true, first)
+		first = false
+		return res, err
 	})
 	switch {
 	case err != nil:
@@ -242,7 +245,12 @@ func (l *Lifecycle) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twil
 // to take the call, after its transaction commits (res.created), and every other delivery
 // answers with the TwiML the call keeps. Long after the call (reprocessing), the call is
 // recorded as never handed off.
-func (l *Lifecycle) applyVoice(ctx context.Context, s *tenant.Session, in twilio.InboundCall, live bool) (result, error) {
+//
+// A live delivery's first attempt inserts the call without waiting for a result: the
+// insert travels with the inbox record and the commit, and committing proves it created
+// the call. When the CallSid is recorded already, the insert fails the attempt, and the
+// next one (after the event is stored on its own) finds the call as it is.
+func (l *Lifecycle) applyVoice(ctx context.Context, s *tenant.Session, in twilio.InboundCall, live, first bool) (result, error) {
 	o, ok, err := l.resolveOwner(ctx, s.System(), in)
 	if err != nil {
 		return result{}, err
@@ -252,6 +260,25 @@ func (l *Lifecycle) applyVoice(ctx context.Context, s *tenant.Session, in twilio
 		return result{outcome: Unattributed, note: "no active registered number among ForwardedFrom, To and From", twiml: twilio.RejectTwiML}, nil
 	}
 	res := result{outcome: Accepted, userID: o.userID, owner: o}
+	if live && first {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return result{}, err
+		}
+		res.callID, res.created = &id, true
+		return res, s.AsTenantLater(o.userID, func(q *dbsqlc.Queries) error {
+			return q.InsertInboundCall(ctx, dbsqlc.InsertInboundCallParams{
+				ID:              id,
+				UserID:          string(o.userID),
+				PhoneNumberID:   &o.phoneNumberID,
+				CallerNumber:    canonicalOrRaw(in.From, l.region),
+				ClinicNumber:    &o.number,
+				AssistantNumber: canonicalOrRaw(in.To, l.region),
+				MatchedBy:       &o.matchedBy,
+				TwilioCallSid:   &in.CallSid,
+			})
+		})
+	}
 	err = s.AsTenant(o.userID, func(q *dbsqlc.Queries) error {
 		call, err := q.CreateInboundCall(ctx, dbsqlc.CreateInboundCallParams{
 			UserID:          string(o.userID),
