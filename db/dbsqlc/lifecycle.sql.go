@@ -49,17 +49,18 @@ func (q *Queries) AdvanceCallStatus(ctx context.Context, arg AdvanceCallStatusPa
 const createInboundCall = `-- name: CreateInboundCall :one
 
 INSERT INTO calls (
-    user_id, phone_number_id, status, direction, caller_number, clinic_number,
+    id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
     assistant_number, matched_by, twilio_call_sid, started_at
 ) VALUES (
-    $1, $2, 'initiated', 'inbound', $3,
-    $4, $5, $6, $7, now()
+    $1, $2, $3, 'initiated', 'inbound', $4,
+    $5, $6, $7, $8, now()
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
 RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
 `
 
 type CreateInboundCallParams struct {
+	ID              uuid.UUID
 	UserID          string
 	PhoneNumberID   *uuid.UUID
 	CallerNumber    *string
@@ -73,6 +74,7 @@ type CreateInboundCallParams struct {
 // Returns no row when a call with this CallSid exists: a retried or duplicate delivery.
 func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallParams) (Call, error) {
 	row := q.db.QueryRow(ctx, createInboundCall,
+		arg.ID,
 		arg.UserID,
 		arg.PhoneNumberID,
 		arg.CallerNumber,

@@ -3,10 +3,10 @@
 -- name: CreateInboundCall :one
 -- Returns no row when a call with this CallSid exists: a retried or duplicate delivery.
 INSERT INTO calls (
-    user_id, phone_number_id, status, direction, caller_number, clinic_number,
+    id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
     assistant_number, matched_by, twilio_call_sid, started_at
 ) VALUES (
-    @user_id, @phone_number_id, 'initiated', 'inbound', sqlc.narg(caller_number),
+    @id, @user_id, @phone_number_id, 'initiated', 'inbound', sqlc.narg(caller_number),
     @clinic_number, sqlc.narg(assistant_number), @matched_by, @twilio_call_sid, now()
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING

@@ -260,35 +260,28 @@ func (l *Lifecycle) applyVoice(ctx context.Context, s *tenant.Session, in twilio
 		return result{outcome: Unattributed, note: "no active registered number among ForwardedFrom, To and From", twiml: twilio.RejectTwiML}, nil
 	}
 	res := result{outcome: Accepted, userID: o.userID, owner: o}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return result{}, err
+	}
+	p := dbsqlc.CreateInboundCallParams{
+		ID:              id,
+		UserID:          string(o.userID),
+		PhoneNumberID:   &o.phoneNumberID,
+		CallerNumber:    canonicalOrRaw(in.From, l.region),
+		ClinicNumber:    &o.number,
+		AssistantNumber: canonicalOrRaw(in.To, l.region),
+		MatchedBy:       &o.matchedBy,
+		TwilioCallSid:   &in.CallSid,
+	}
 	if live && first {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return result{}, err
-		}
 		res.callID, res.created = &id, true
 		return res, s.AsTenantLater(o.userID, func(q *dbsqlc.Queries) error {
-			return q.InsertInboundCall(ctx, dbsqlc.InsertInboundCallParams{
-				ID:              id,
-				UserID:          string(o.userID),
-				PhoneNumberID:   &o.phoneNumberID,
-				CallerNumber:    canonicalOrRaw(in.From, l.region),
-				ClinicNumber:    &o.number,
-				AssistantNumber: canonicalOrRaw(in.To, l.region),
-				MatchedBy:       &o.matchedBy,
-				TwilioCallSid:   &in.CallSid,
-			})
+			return q.InsertInboundCall(ctx, dbsqlc.InsertInboundCallParams(p))
 		})
 	}
 	err = s.AsTenant(o.userID, func(q *dbsqlc.Queries) error {
-		call, err := q.CreateInboundCall(ctx, dbsqlc.CreateInboundCallParams{
-			UserID:          string(o.userID),
-			PhoneNumberID:   &o.phoneNumberID,
-			CallerNumber:    canonicalOrRaw(in.From, l.region),
-			ClinicNumber:    &o.number,
-			AssistantNumber: canonicalOrRaw(in.To, l.region),
-			MatchedBy:       &o.matchedBy,
-			TwilioCallSid:   &in.CallSid,
-		})
+		call, err := q.CreateInboundCall(ctx, p)
 		switch {
 		case err == nil && live:
 			res.callID, res.created = &call.ID, true
