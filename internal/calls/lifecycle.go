@@ -71,10 +71,11 @@ var errNoCallSid = errs.E(errs.Invalid, "validation_failed", "The request has no
 
 // TwilioVoice receives Twilio's inbound-call webhook (its form body, already
 // authenticated) and answers it: answer is called once with the TwiML, as soon as it is
-// known, and how long asking VAPI took when this delivery asked it (else zero). A hand-off is recorded after answering, so the caller is not kept waiting for
-// that write. An error is returned only when answer was not called: Invalid for a body
-// without a CallSid, Unavailable or Internal when the event could not be applied (Twilio
-// retries those).
+// known, and with how long asking VAPI took when this delivery asked it (else zero). The
+// hand-off is recorded after answering, so the caller is not kept waiting for that write.
+// An error is returned only when answer was not called: Invalid for a body without a
+// CallSid, Unavailable or Internal when the event could not be applied (Twilio retries
+// those).
 func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[string]string, answer func(twiml string, vapi time.Duration)) (Outcome, error) {
 	in, ok := parseInbound(body)
 	ev := webhookEvent{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + in.CallSid, Payload: body, Headers: headers}
