@@ -327,8 +327,7 @@ func (l *Lifecycle) SearchIndexer(rate int) *SearchIndexer {
 // Pass indexes this pass's share and returns how many reports it indexed.
 func (s *SearchIndexer) Pass(ctx context.Context) (int, error) {
 	share := s.rate
-	if waits := s.l.pool.Stat().EmptyAcquireCount(); waits > s.waits {
-		s.waits = waits
+	if s.l.pool.Stat().EmptyAcquireCount() > s.waits {
 		share = max(1, s.rate/10)
 	}
 	n, err := s.l.IndexSearch(ctx, share)

@@ -84,6 +84,9 @@ func (l *Lifecycle) TwilioVoice(ctx context.Context, body []byte, headers map[st
 		_, _, err := l.receive(ctx, ev, false, ignore("no CallSid"))
 		return Ignored, errors.Join(errNoCallSid, err)
 	}
+	// receive applies at most twice: first in the transaction that also keeps the event,
+	// then, when that failed, after keeping it on its own. Only the first attempt may
+	// insert the call without reading the result (see applyVoice).
 	first := true
 	res, _, err := l.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
 		res, err := l.applyVoice(ctx, s, in, true, first)
