@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/url"
@@ -472,10 +473,10 @@ func (l *Lifecycle) applyToCall(ctx context.Context, q *dbsqlc.Queries, ref call
 			StereoRecordingUrl: msg.StereoRecordingURL,
 			Summary:            msg.Summary,
 			SuccessEvaluation:  msg.SuccessEvaluation,
-			StructuredData:     msg.StructuredData,
+			StructuredData:     json.RawMessage(msg.StructuredData),
 			Cost:               msg.Cost,
 			Transcript:         msg.Transcript,
-			Messages:           msg.Messages,
+			Messages:           json.RawMessage(msg.Messages),
 		})
 	}
 	status := vapiStatuses[msg.Status]

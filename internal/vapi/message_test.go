@@ -3,6 +3,7 @@ package vapi
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,6 +60,40 @@ func TestDecodeRefusesWhatIsNotAMessage(t *testing.T) {
 	for _, body := range []string{``, `{`, `[]`, `{"message":null}`, `{"message":{}}`, `{"message":{"type":7}}`, `{"type":"status-update"}`} {
 		if _, err := Decode([]byte(body)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%q: %v, want ErrMalformed", body, err)
+		}
+	}
+}
+
+// A report is read as leniently as encoding/json read it, so that VAPI's one delivery is
+// stored: names in any case, the last of duplicate names, and invalid UTF-8 in the
+// transcript replaced. Messages PostgreSQL could not store as jsonb are left out rather
+// than failing the report.
+func TestDecodeIsLenient(t *testing.T) {
+	t.Parallel()
+	m, err := Decode([]byte("{\"message\":{\"Type\":\"end-of-call-report\",\"summary\":\"first\",\"summary\":\"last\"," +
+		"\"artifact\":{\"transcript\":\"caf\xe9\",\"messages\":[\"caf\xe9\"]}}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Type != TypeEndOfCallReport || *m.Summary != "last" || *m.Transcript != "caf\uFFFD" || m.Messages != nil {
+		t.Fatalf("decoded %+v", m)
+	}
+}
+
+func BenchmarkDecodeEndOfCallReport(b *testing.B) {
+	body, err := json.Marshal(map[string]any{"message": map[string]any{
+		"type": "end-of-call-report", "startedAt": "2026-11-28T10:00:00Z", "endedAt": "2026-11-28T10:04:00Z",
+		"call":     map[string]any{"id": "vc_1", "metadata": map[string]any{"user_id": "user_a", "phone_number_id": "pn1"}},
+		"artifact": map[string]any{"transcript": strings.Repeat("User: I would like to book a cleaning. AI: Of course. ", 350), "messages": []any{map[string]any{"role": "user"}}},
+		"analysis": map[string]any{"summary": "Booked a cleaning.", "successEvaluation": "true"},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := Decode(body); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
