@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
@@ -90,10 +91,20 @@ func (l *Lifecycle) receive(ctx context.Context, ev webhookEvent, applyRepeats b
 	case errs.Is(err, errs.Unavailable):
 		return result{outcome: Failed}, false, err
 	}
-	l.log.WarnContext(ctx, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
+	// A repeat of a voice webhook (a Twilio retry) fails its first attempt on the CallSid
+	// already recorded; that is routine, and only other failures warn the operator.
+	level := slog.LevelWarn
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.ConstraintName == callSidKey {
+		level = slog.LevelInfo
+	}
+	l.log.Log(ctx, level, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
 		slog.String("type", ev.Type), slog.String("error", err.Error()))
 	return l.storeThenApply(ctx, ev, applyRepeats, apply)
 }
+
+// callSidKey is the unique constraint that makes a CallSid one call.
+const callSidKey = "calls_twilio_call_sid_key"
 
 // storeApplied applies ev and stores it with its outcome in the same transaction; the
 // inbox row is its last statement and carries the commit.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,25 @@ type bundle struct {
 	spoolDir  string
 	lifecycle *calls.Lifecycle
 	hub       *calls.Hub
+	logs      *logBuffer // what the service logged, as text lines
+}
+
+// logBuffer collects log lines written from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 type setupOptions struct {
@@ -94,7 +114,8 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	if o.vapiTimeout == 0 {
 		o.vapiTimeout = 2 * time.Second
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	vapiClient := vapi.NewClient(fake.URL(), providertest.VAPIKey, o.vapiTimeout)
 	hub := calls.NewHub(pool, log)
 	hubCtx, stopHub := context.WithCancel(context.Background())
@@ -127,7 +148,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, lifecycle: lifecycle, hub: hub}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, lifecycle: lifecycle, hub: hub, logs: logs}
 }
 
 // token is a valid session token for sub.

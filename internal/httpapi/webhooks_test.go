@@ -365,7 +365,12 @@ func TestDuplicateDeliveriesMakeOneVAPICall(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	logged := len(b.logs.String())
 	retry := b.twilio("/api/webhooks/twilio", form)
+	// A retry is routine: it must not page the operator with a warning.
+	if l := b.logs.String()[logged:]; strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+		t.Errorf("the retry logged:\n%s", l)
+	}
 	if got := slices.Index(timed, true); got < 0 || slices.Contains(timed[got+1:], true) || retry.header.Get("Server-Timing") != "" {
 		t.Errorf("Server-Timing on deliveries %v and the retry %q: want it only on the one that asked VAPI", timed, retry.header.Get("Server-Timing"))
 	}
