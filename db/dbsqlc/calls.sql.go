@@ -13,6 +13,28 @@ import (
 	"github.com/google/uuid"
 )
 
+const callEventPosition = `-- name: CallEventPosition :one
+SELECT xid, id FROM call_events WHERE user_id = $1 AND id = $2
+`
+
+type CallEventPositionParams struct {
+	UserID string
+	ID     int64
+}
+
+type CallEventPositionRow struct {
+	Xid int64
+	ID  int64
+}
+
+// Where the tenant's event with this id stands in the order live streams deliver events.
+func (q *Queries) CallEventPosition(ctx context.Context, arg CallEventPositionParams) (CallEventPositionRow, error) {
+	row := q.db.QueryRow(ctx, callEventPosition, arg.UserID, arg.ID)
+	var i CallEventPositionRow
+	err := row.Scan(&i.Xid, &i.ID)
+	return i, err
+}
+
 const getCall = `-- name: GetCall :one
 SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
 FROM call_summaries c
@@ -136,14 +158,16 @@ func (q *Queries) InsertCall(ctx context.Context, arg InsertCallParams) (Call, e
 }
 
 const listCallEventsAfter = `-- name: ListCallEventsAfter :many
-SELECT id, call_id, kind, status, created_at FROM call_events
-WHERE user_id = $1 AND id > $2
-ORDER BY id
-LIMIT $3
+SELECT id, call_id, kind, status, created_at, xid FROM call_events
+WHERE user_id = $1 AND (xid, id) > ($2::bigint, $3::bigint)
+  AND xid < call_events_horizon()
+ORDER BY xid, id
+LIMIT $4
 `
 
 type ListCallEventsAfterParams struct {
 	UserID   string
+	AfterXid int64
 	AfterID  int64
 	RowLimit int32
 }
@@ -154,12 +178,18 @@ type ListCallEventsAfterRow struct {
 	Kind      string
 	Status    string
 	CreatedAt time.Time
+	Xid       int64
 }
 
-// The tenant's call changes after an event id, oldest first: what a reconnecting live
-// stream missed.
+// The tenant's settled call changes after a position, in the order live streams deliver
+// them (see 00007_settled_call_events.sql): what a reconnecting live stream missed.
 func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAfterParams) ([]ListCallEventsAfterRow, error) {
-	rows, err := q.db.Query(ctx, listCallEventsAfter, arg.UserID, arg.AfterID, arg.RowLimit)
+	rows, err := q.db.Query(ctx, listCallEventsAfter,
+		arg.UserID,
+		arg.AfterXid,
+		arg.AfterID,
+		arg.RowLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +203,7 @@ func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAft
 			&i.Kind,
 			&i.Status,
 			&i.CreatedAt,
+			&i.Xid,
 		); err != nil {
 			return nil, err
 		}

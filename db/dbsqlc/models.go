@@ -54,6 +54,7 @@ type CallEvent struct {
 	Kind      string
 	Status    string
 	CreatedAt time.Time
+	Xid       int64
 }
 
 type CallSummary struct {

@@ -13,6 +13,18 @@ import (
 	"github.com/google/uuid"
 )
 
+const callEventsHorizon = `-- name: CallEventsHorizon :one
+SELECT call_events_horizon()::bigint AS horizon
+`
+
+// Where the hub starts while no stream listens: after everything settled.
+func (q *Queries) CallEventsHorizon(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, callEventsHorizon)
+	var horizon int64
+	err := row.Scan(&horizon)
+	return horizon, err
+}
+
 const claimDueWebhookEvents = `-- name: ClaimDueWebhookEvents :many
 UPDATE webhook_events SET
     attempts        = attempts + 1,
@@ -312,6 +324,49 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 	var i InsertWebhookEventRow
 	err := row.Scan(&i.ID, &i.Status)
 	return i, err
+}
+
+const listSettledCallEvents = `-- name: ListSettledCallEvents :many
+SELECT id, user_id, call_id, kind, status, created_at, xid FROM call_events
+WHERE (xid, id) > ($1::bigint, $2::bigint) AND xid < call_events_horizon()
+ORDER BY xid, id
+LIMIT $3
+`
+
+type ListSettledCallEventsParams struct {
+	AfterXid int64
+	AfterID  int64
+	RowLimit int32
+}
+
+// Every tenant's settled call changes after a position, in order: what the live-update
+// hub delivers next.
+func (q *Queries) ListSettledCallEvents(ctx context.Context, arg ListSettledCallEventsParams) ([]CallEvent, error) {
+	rows, err := q.db.Query(ctx, listSettledCallEvents, arg.AfterXid, arg.AfterID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CallEvent{}
+	for rows.Next() {
+		var i CallEvent
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.CallID,
+			&i.Kind,
+			&i.Status,
+			&i.CreatedAt,
+			&i.Xid,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listStaleOpenCalls = `-- name: ListStaleOpenCalls :many

@@ -63,10 +63,15 @@ INSERT INTO calls (
 )
 RETURNING *;
 
+-- name: CallEventPosition :one
+-- Where the tenant's event with this id stands in the order live streams deliver events.
+SELECT xid, id FROM call_events WHERE user_id = @user_id AND id = @id;
+
 -- name: ListCallEventsAfter :many
--- The tenant's call changes after an event id, oldest first: what a reconnecting live
--- stream missed.
-SELECT id, call_id, kind, status, created_at FROM call_events
-WHERE user_id = @user_id AND id > @after_id
-ORDER BY id
+-- The tenant's settled call changes after a position, in the order live streams deliver
+-- them (see 00007_settled_call_events.sql): what a reconnecting live stream missed.
+SELECT id, call_id, kind, status, created_at, xid FROM call_events
+WHERE user_id = @user_id AND (xid, id) > (@after_xid::bigint, @after_id::bigint)
+  AND xid < call_events_horizon()
+ORDER BY xid, id
 LIMIT @row_limit;

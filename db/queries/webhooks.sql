@@ -88,6 +88,18 @@ WHERE id IN (
 )
 RETURNING id, provider, event_key, event_type, payload, headers, attempts;
 
+-- name: ListSettledCallEvents :many
+-- Every tenant's settled call changes after a position, in order: what the live-update
+-- hub delivers next.
+SELECT id, user_id, call_id, kind, status, created_at, xid FROM call_events
+WHERE (xid, id) > (@after_xid::bigint, @after_id::bigint) AND xid < call_events_horizon()
+ORDER BY xid, id
+LIMIT @row_limit;
+
+-- name: CallEventsHorizon :one
+-- Where the hub starts while no stream listens: after everything settled.
+SELECT call_events_horizon()::bigint AS horizon;
+
 -- name: PruneCallEvents :execrows
 -- Live-update history older than a day is no longer needed to resume a stream.
 DELETE FROM call_events WHERE created_at < now() - interval '1 day';

@@ -2,7 +2,6 @@ package calls
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -22,17 +21,31 @@ type Event struct {
 	Kind      string    `json:"kind"` // created, status_changed, report_stored
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
+	// At is the event's place in the order streams deliver events.
+	At Position `json:"-"`
 }
 
-// EventOf converts a stored event.
-func EventOf(r dbsqlc.ListCallEventsAfterRow) Event {
-	return Event{ID: r.ID, CallID: r.CallID, Kind: r.Kind, Status: r.Status, CreatedAt: r.CreatedAt}
+// Position orders events as they become visible: by the transaction that wrote them,
+// then by id (see 00007_settled_call_events.sql). Event ids alone do not: an id is taken
+// when a change is made, and a later id may commit first. The zero Position comes
+// before every event.
+type Position struct{ XID, ID int64 }
+
+// Before reports whether p comes before q.
+func (p Position) Before(q Position) bool {
+	return p.XID < q.XID || (p.XID == q.XID && p.ID < q.ID)
 }
 
-// Hub fans out the call changes PostgreSQL announces (a trigger on calls records each
-// change in call_events and notifies channel call_events on commit) to the live streams
-// of this process. Every replica runs one, so every stream sees every change. A stream
-// only ever receives its own tenant's events.
+// eventOf converts a stored event.
+func eventOf(r dbsqlc.ListCallEventsAfterRow) Event {
+	return Event{ID: r.ID, CallID: r.CallID, Kind: r.Kind, Status: r.Status, CreatedAt: r.CreatedAt, At: Position{r.Xid, r.ID}}
+}
+
+// Hub fans out call changes to the live streams of this process. A trigger on calls
+// records each change in call_events; the hub reads that log every PollInterval, up to
+// the horizon below which it no longer changes, and hands each new event to the streams
+// of its tenant. Every replica runs one, so every stream sees every change, in the order
+// of the events' positions. A stream only ever receives its own tenant's events.
 type Hub struct {
 	connString string
 	log        *slog.Logger
@@ -40,11 +53,17 @@ type Hub struct {
 	mu     sync.Mutex
 	subs   map[tenant.ID]map[*Subscription]struct{}
 	closed bool
+
+	at      Position // the last event handed out, or the horizon while no stream listens
+	failing bool     // the last read failed; logged once until one succeeds
 }
 
+// PollInterval is how often the hub reads the event log: the delay a live update adds.
+const PollInterval = 100 * time.Millisecond
+
 // Subscription receives one tenant's events until it is closed, by its owner or by the
-// hub (when the stream cannot keep up, the hub's connection was lost, or the hub stops):
-// Done then closes, and the client resumes from its Last-Event-ID.
+// hub (when the stream cannot keep up, or the hub stops): Done then closes, and the
+// client resumes from its Last-Event-ID.
 type Subscription struct {
 	C    chan Event
 	Done chan struct{}
@@ -53,7 +72,9 @@ type Subscription struct {
 	once sync.Once
 }
 
-// NewHub returns a hub that listens on its own connection to the pool's database.
+// NewHub returns a hub that reads the event log, as the service's role, on a connection of
+// its own to the pool's database: live updates neither wait for the pool nor make the
+// requests wait.
 func NewHub(pool *pgxpool.Pool, log *slog.Logger) *Hub {
 	return &Hub{connString: pool.Config().ConnString(), log: log, subs: map[tenant.ID]map[*Subscription]struct{}{}}
 }
@@ -87,52 +108,81 @@ func (s *Subscription) Close() {
 
 func (s *Subscription) close() { s.once.Do(func() { close(s.Done) }) }
 
-// Run listens until ctx ends, reconnecting after a lost connection. Streams are closed on
-// every reconnect, since events may have been missed meanwhile; they resume from the
-// event log.
+// Run reads the event log every PollInterval until ctx ends, and then closes every
+// stream. A failed read (the database is unreachable) is tried again at the next tick,
+// from the same position, so streams stay open and miss nothing.
 func (h *Hub) Run(ctx context.Context) {
 	defer h.Close()
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := h.listen(ctx)
-		h.dropAll()
-		if ctx.Err() != nil {
-			return
+	tick := time.NewTicker(PollInterval)
+	defer tick.Stop()
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			_ = conn.Close(context.WithoutCancel(ctx))
 		}
-		h.log.WarnContext(ctx, "live updates: listening connection lost; reconnecting", slog.String("error", err.Error()))
+	}()
+	for {
+		// Bounded, so that a connection lost without a word is given up and made anew.
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		var err error
+		if conn == nil {
+			conn, err = pgx.Connect(pctx, h.connString)
+		}
+		if err == nil {
+			if err = h.poll(pctx, dbsqlc.New(conn)); err != nil {
+				_ = conn.Close(context.WithoutCancel(ctx))
+				conn = nil
+			}
+		}
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !h.failing:
+			h.log.WarnContext(ctx, "live updates: reading the event log failed; retrying", slog.String("error", err.Error()))
+		case err == nil && h.failing:
+			h.log.InfoContext(ctx, "live updates: reading the event log again")
+		}
+		h.failing = err != nil
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-tick.C:
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
-func (h *Hub) listen(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, h.connString)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN call_events"); err != nil {
-		return err
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
+// poll hands out the events settled since the last poll. While no stream listens it only
+// moves to the horizon, so that a stream that subscribes gets what settles after it did.
+func (h *Hub) poll(ctx context.Context, q *dbsqlc.Queries) error {
+	if !h.listened() {
+		horizon, err := q.CallEventsHorizon(ctx)
 		if err != nil {
 			return err
 		}
-		var ev struct {
-			Event
-			UserID string `json:"user_id"`
-		}
-		if err := json.Unmarshal([]byte(n.Payload), &ev); err != nil {
-			h.log.ErrorContext(ctx, "live updates: unreadable notification", slog.String("error", err.Error()))
-			continue
-		}
-		h.publish(tenant.ID(ev.UserID), ev.Event)
+		h.at = Position{XID: horizon}
+		return nil
 	}
+	const page = 500
+	for {
+		rows, err := q.ListSettledCallEvents(ctx, dbsqlc.ListSettledCallEventsParams{AfterXid: h.at.XID, AfterID: h.at.ID, RowLimit: page})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			h.at = Position{r.Xid, r.ID}
+			h.publish(tenant.ID(r.UserID), Event{ID: r.ID, CallID: r.CallID, Kind: r.Kind, Status: r.Status, CreatedAt: r.CreatedAt, At: h.at})
+		}
+		if len(rows) < page {
+			return nil
+		}
+	}
+}
+
+func (h *Hub) listened() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
 }
 
 func (h *Hub) publish(t tenant.ID, ev Event) {

@@ -2,9 +2,11 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
@@ -66,26 +68,42 @@ func (s *Service) Export(ctx context.Context, t tenant.ID, f Filter, emit func([
 	}
 }
 
-// EventsAfter returns the tenant's call events after the given id, oldest first: what a
-// live stream that reconnects missed. Events are kept for a day.
-func (s *Service) EventsAfter(ctx context.Context, t tenant.ID, after int64, emit func(dbsqlc.ListCallEventsAfterRow) error) error {
-	for {
+// EventsAfter emits the tenant's settled call events that follow the event with id
+// after, in the order live streams deliver them: what a reconnecting stream missed. It
+// returns that event's position; an event not kept (older than a day) or not the
+// tenant's is before every kept one, so everything kept follows it.
+func (s *Service) EventsAfter(ctx context.Context, t tenant.ID, after int64, emit func(Event) error) (Position, error) {
+	from := Position{ID: after}
+	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
+		p, err := q.CallEventPosition(ctx, dbsqlc.CallEventPositionParams{UserID: string(t), ID: after})
+		if err == nil {
+			from = Position{p.Xid, p.ID}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return from, err
+	}
+	for at := from; ; {
 		var rows []dbsqlc.ListCallEventsAfterRow
 		err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
-			rows, err = q.ListCallEventsAfter(ctx, dbsqlc.ListCallEventsAfterParams{UserID: string(t), AfterID: after, RowLimit: 500})
+			rows, err = q.ListCallEventsAfter(ctx, dbsqlc.ListCallEventsAfterParams{UserID: string(t), AfterXid: at.XID, AfterID: at.ID, RowLimit: 500})
 			return err
 		})
 		if err != nil {
-			return err
+			return from, err
 		}
 		for _, r := range rows {
-			if err := emit(r); err != nil {
-				return err
+			ev := eventOf(r)
+			if err := emit(ev); err != nil {
+				return from, err
 			}
-			after = r.ID
+			at = ev.At
 		}
 		if len(rows) < 500 {
-			return nil
+			return from, nil
 		}
 	}
 }

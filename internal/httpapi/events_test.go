@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-health/switchboard/internal/calls"
 )
 
 type sseEvent struct {
@@ -154,4 +157,91 @@ func TestLiveUpdatesStreamOwnChangesAndResume(t *testing.T) {
 	if resp.StatusCode != 400 {
 		t.Errorf("bad Last-Event-ID: status %d", resp.StatusCode)
 	}
+}
+
+// A change that commits after a later one is still streamed, and a stream resumed from an
+// event gets every change that became visible after it. Event ids are taken when a
+// change is made, so neither can go by ids: here two changes commit in the opposite
+// order of their ids, each time.
+func TestLiveUpdatesKeepChangesThatCommitLate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close)
+	a := b.token("user_clinic_a")
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	stream := b.stream(srv, a, "")
+	time.Sleep(2 * calls.PollInterval) // the hub reads for the stream
+	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_1", patientNumber, sharedLine, clinicALine)))
+	if ev := stream.next(); ev.event != "created" {
+		t.Fatalf("first event %+v", ev)
+	}
+	ctx := context.Background()
+	// setStatus changes the first call in a transaction that stays open until the
+	// returned commit; early makes the transaction start (take its id) before the change.
+	setStatus := func(status string, early bool) (commit func()) {
+		t.Helper()
+		tx, err := b.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if early {
+			if _, err := tx.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		change := func() {
+			if _, err := tx.Exec(ctx, "UPDATE calls SET status = $1 WHERE twilio_call_sid = 'CA_LATE_1'", status); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !early {
+			change()
+		}
+		return func() {
+			if early {
+				change()
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// The status change takes its event id first and commits after another call's
+	// creation: both are streamed, the status change first (its transaction is older).
+	commit := setStatus("ringing", false)
+	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_2", patientNumber, sharedLine, clinicALine)))
+	stream.none(3 * calls.PollInterval) // nothing goes out past the open transaction
+	commit()
+	for _, want := range []string{"status_changed", "created"} {
+		if ev := stream.next(); ev.event != want {
+			t.Fatalf("streamed %+v, want %s", ev, want)
+		}
+	}
+
+	// The transaction starts first but makes its change after another call's creation
+	// committed: the change gets the higher id and still comes first.
+	commit = setStatus("in_progress", true)
+	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_3", patientNumber, sharedLine, clinicALine)))
+	commit()
+	changed, created := stream.next(), stream.next()
+	if changed.event != "status_changed" || created.event != "created" || atoi(t, changed.id) <= atoi(t, created.id) {
+		t.Fatalf("streamed %+v then %+v, want the status change (higher id) first", changed, created)
+	}
+	// Resuming from the change gives the creation that followed it, lower id and all.
+	resumed := b.stream(srv, a, changed.id)
+	if got := resumed.next(); got.id != created.id {
+		t.Fatalf("resumed with %+v, want event %s", got, created.id)
+	}
+	resumed.none(3 * calls.PollInterval)
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

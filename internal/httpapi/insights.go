@@ -233,9 +233,11 @@ func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error 
 	if _, err := io.WriteString(w, "retry: 3000\n: connected\n\n"); err != nil {
 		return err
 	}
-	last := e.after
+	// Events go out in the order of their positions; one at or before the last sent was
+	// sent already (the backlog and the subscription overlap) or precedes the resumed one.
+	var last calls.Position
 	send := func(ev calls.Event) error {
-		if ev.ID <= last {
+		if !last.Before(ev.At) {
 			return nil
 		}
 		data, err := json.Marshal(ev)
@@ -245,14 +247,16 @@ func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error 
 		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Kind, data); err != nil {
 			return err
 		}
-		last = ev.ID
+		last = ev.At
 		return nil
 	}
 	if e.resume {
-		if err := e.s.calls.EventsAfter(e.ctx, e.t, e.after, func(r dbsqlc.ListCallEventsAfterRow) error {
-			return send(calls.EventOf(r))
-		}); err != nil {
+		from, err := e.s.calls.EventsAfter(e.ctx, e.t, e.after, send)
+		if err != nil {
 			return err
+		}
+		if last.Before(from) {
+			last = from
 		}
 	}
 	if err := rc.Flush(); err != nil {
