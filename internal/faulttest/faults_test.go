@@ -40,6 +40,7 @@ func TestDatabaseOutage(t *testing.T) {
 	p := e.start()
 	meta := setupClinic(t, e, p, "CA_OUTAGE")
 	tok := e.token("user_clinic_a")
+	live := p.stream(tok)
 
 	e.stopDatabase()
 	r := p.must("GET", "/api/phone-numbers", tok, nil, 503)
@@ -71,6 +72,8 @@ func TestDatabaseOutage(t *testing.T) {
 	if entries, _ := os.ReadDir(e.spool); len(entries) != 0 {
 		t.Errorf("%d messages left in the spool", len(entries))
 	}
+	// The live stream opened before the outage stayed open and announces the report.
+	awaitEvent(t, live, "report_stored", 10*time.Second)
 }
 
 // A process killed after storing a report and before applying it: after restart, the
@@ -190,9 +193,11 @@ func TestTwoReplicas(t *testing.T) {
 		t.Fatalf("goose recorded %d rows for %d versions: a migration applied twice", rows, versions)
 	}
 
-	a.must("POST", "/api/phone-numbers", e.token("user_clinic_a"), map[string]any{
+	tok := e.token("user_clinic_a")
+	a.must("POST", "/api/phone-numbers", tok, map[string]any{
 		"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
 	}, 201)
+	liveA, liveB := a.stream(tok), b.stream(tok)
 	e.vapi.Delay(300 * time.Millisecond)
 	answers := make([]string, 20)
 	var calls sync.WaitGroup
@@ -218,6 +223,9 @@ func TestTwoReplicas(t *testing.T) {
 			t.Errorf("delivery %d answered %q", i, ans)
 		}
 	}
+	// Each replica's live streams see the call, whichever replica recorded it.
+	awaitEvent(t, liveA, "created", 5*time.Second)
+	awaitEvent(t, liveB, "created", 5*time.Second)
 }
 
 // A client that sends its headers a byte at a time is cut off, and others are served

@@ -308,3 +308,51 @@ func eventually(t *testing.T, within time.Duration, what string, check func() bo
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// stream opens the tenant's live updates and returns the kinds of the events it sends,
+// as they come; the stream ends with the test.
+func (p *proc) stream(token string) <-chan string {
+	p.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p.t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.base+"/api/calls/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req) // no timeout: the stream lives as long as the test
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		p.t.Fatalf("live updates: status %d", resp.StatusCode)
+	}
+	kinds := make(chan string, 100)
+	go func() {
+		defer resp.Body.Close()
+		defer close(kinds)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if kind, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				kinds <- kind
+			}
+		}
+	}()
+	return kinds
+}
+
+// awaitEvent waits for an event of the given kind on a stream, past others.
+func awaitEvent(t *testing.T, kinds <-chan string, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case kind, open := <-kinds:
+			if !open {
+				t.Fatalf("the live stream ended before a %s event", want)
+			}
+			if kind == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s event on the live stream within %s", want, within)
+		}
+	}
+}
