@@ -171,7 +171,6 @@ func TestLiveUpdatesKeepChangesThatCommitLate(t *testing.T) {
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	stream := b.stream(srv, a, "")
-	time.Sleep(2 * calls.PollInterval) // the hub reads for the stream
 	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_1", patientNumber, sharedLine, clinicALine)))
 	if ev := stream.next(); ev.event != "created" {
 		t.Fatalf("first event %+v", ev)
