@@ -93,6 +93,60 @@ func (e MatchedBy) Valid() bool {
 	}
 }
 
+// Defines values for ProblemCode.
+const (
+	ProblemCodeForbidden            ProblemCode = "forbidden"
+	ProblemCodeInternalError        ProblemCode = "internal_error"
+	ProblemCodeInvalidCursor        ProblemCode = "invalid_cursor"
+	ProblemCodeInvalidPhoneNumber   ProblemCode = "invalid_phone_number"
+	ProblemCodeInvalidSignature     ProblemCode = "invalid_signature"
+	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
+	ProblemCodeNoRecording          ProblemCode = "no_recording"
+	ProblemCodeNotFound             ProblemCode = "not_found"
+	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
+	ProblemCodePhoneNumberTaken     ProblemCode = "phone_number_taken"
+	ProblemCodeUnauthorized         ProblemCode = "unauthorized"
+	ProblemCodeUnavailable          ProblemCode = "unavailable"
+	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed     ProblemCode = "validation_failed"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeInternalError:
+		return true
+	case ProblemCodeInvalidCursor:
+		return true
+	case ProblemCodeInvalidPhoneNumber:
+		return true
+	case ProblemCodeInvalidSignature:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNoRecording:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodePhoneNumberTaken:
+		return true
+	case ProblemCodeUnauthorized:
+		return true
+	case ProblemCodeUnavailable:
+		return true
+	case ProblemCodeUnsupportedMediaType:
+		return true
+	case ProblemCodeValidationFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCallRecordingParamsVariant.
 const (
 	Mono   GetCallRecordingParamsVariant = "mono"
@@ -351,13 +405,13 @@ type PhoneNumberUpdate struct {
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
-	// Code A stable machine-readable code: `unauthorized`, `not_found`, `validation_failed`,
-	// `invalid_phone_number`, `phone_number_taken`, `invalid_cursor`, `unavailable`,
-	// `internal_error`, …
+	// Code A stable machine-readable code to switch on. The list is closed: the server sends
+	// no other code (the README's error table says what each means). A later version
+	// may add codes; treat an unknown one by its HTTP status.
 	//
 	//
 	// Example: not_found
-	Code string `json:"code"`
+	Code ProblemCode `json:"code"`
 
 	// Detail What went wrong with this request, for a person to read.
 	//
@@ -385,9 +439,16 @@ type Problem struct {
 
 	// Type A URI that identifies the kind of problem.
 	//
-	// Example: https://switchboard.dev/problems/not_found
+	// Example: urn:switchboard:problem:not_found
 	Type string `json:"type"`
 }
+
+// ProblemCode A stable machine-readable code to switch on. The list is closed: the server sends
+// no other code (the README's error table says what each means). A later version
+// may add codes; treat an unknown one by its HTTP status.
+//
+// Example: not_found
+type ProblemCode string
 
 // StatusCount defines model for StatusCount.
 type StatusCount struct {
@@ -2769,115 +2830,118 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37cts29vCrYPh9M7GntOwkTrdV/nKd5NfspEk2TnZnJ8qIEHkkoaYAFgAlqx3P7Dt877APtk/yzTkA",
-	"eJFIXdI2e/v9Z5EgcHBw7hf4lyhVi0JJkNZEw1+igmu+AAuafj0TGlIrlMQfGZhUi8L9jN7IfM1SnueG",
-	"CcnsXBiWhdGDKI4EDvqpBL2O4kjyBUTDqBoQxZFJ57DgOO//1TCNhtH/Oa8hOXdvzfk1z/MaiPv7OHou",
-	"M8jeATd7gLJzbhngYDZV2gGo6TN2AoPZgCVpaaxagD6jUWf4WXLaBzqNGbsJWtAv+N0rkDM7j4aPLi7i",
-	"yK4LHG+sFnJGEP/A756Vmu9FI0Gcc2MhY9yyhTLWgb3gcs0MpEpmpg++Bb8bZ2GVFnxCikW5iIY1bEJa",
-	"mIF2wAn5OcDlwI+CTsjPgu7tXEl4XS4moF+I3ILeCWPjnGfCWNCQMUkf98FV4PxjN2YsshZoU6UX3EbD",
-	"qCzpzfbBNqB7mW1D9n4OjBbwQDwwTGQVJAW38xoQWkHDT6XQkEVDq0s4DpY/ba//oszzMwt3lhngOp0z",
-	"NWVWc+nGGMZlxky5WHAtwMT0E0fMA7zmAcvETNjeU/1pJyMshAy/H3ZBfCNkCvtpzliuPdEpzfjUgj9k",
-	"IY3l0vYBZ2j6TiRm3MKZFQvoxOSN5bY0Bwk8Q0N7IXATHSPq/NoERpmmYHbD8eerty8fGGbcUAZLnpfE",
-	"Y+zHMptBFt5My5ydJEhUySliUSrLTpIpzw0kp4ORfF596JHONTAJws5BsxPOTKo0xGyqARgS1ClbcJvO",
-	"w5DBSPahwG+iiQOP8YlSOXAn0z9IK/LDSWECU6XhICooaeajqeAemdEUShqgE/iOZ+/gpxKMxV+pkhYk",
-	"/cmLIhcpoe680GqSw+KrH71qOuzY37qv3KLt/V+xShszEm3AJipbs0yBoTN0p4DPESTNUzuI7uPoWslp",
-	"LtIvCisKOw1GlTolaAgAw1bCzhmKQKeO74RBcXIfRy+lBS15/lxrpb8oUiUrJdwVkCIpAS7/tEZtyjVK",
-	"Q3qg3YkzkTGrmIZCaYff18q+UKXMviTYrxUy87zGcaXsLEhiAOIjXtq50uJnyL704acaMpBW8NyQ+FgI",
-	"Y4ScxWzBc+Q5yGIGdwXqtyCCeJpCYSELsC+5yPkkhy8NugG9FEi2XCJY+LM6fWS01VNm9ZrxGReS5dyi",
-	"PUEQF1qhePtnwEzUKgxbQZ4zh182KS0T1jAPB76u0YxADkja+hUQANQ5BG6ev5lGw48HaCgyGNbRffxL",
-	"VGhVgLbCycgFYmIGptsQSpVcgjZOO3GnujxPQcaEjZn/nk3W4U8S6hYWNCXPMoEf8/xtY1lnKHnxrSY/",
-	"QmrxaPwDrjVHZXB3NlNn/hmewuAdX/3g1qDRlVGEC8ky91TYmrxhIdR22sfmt3GNgk9bMH3aFu6o2ZyA",
-	"xEOrJyJLLEzlBHrLCxr+EoFEm/ljJOSEBFEcqdK6Pz9tQey+f4ubHW4eWoXe6o/DCaCN5fs4knBnx2mp",
-	"jeqw099yY/DgEzcg8QIM7Yw7ywo+g6cMUc+UpMfoa9BjpILjzsTtpQ3Ppw4qCRaX2cbLZD1ueXxb27km",
-	"s6QA7X1MNy52XtuUhIe0bCq0sU+9DYNHrUpL6hAlZA5Ty1RpW2S+C/0N1/daldJ2ncFkPZ6rUu8CGN8H",
-	"Sz/ja3Zy8Y+//b9Hj0+dWQsMbSL2s5IQM6TQR5f0hXnKjNIW2TOh/dQnOCmNAHP4Pr5XpUa898Bvegzw",
-	"egduRMxgCXrtf7FCgwF5OBTO1u5FZAF6nPF1l1UKDCQqBAQFEehxqbmcQQcSM76uDz84EGleZpAdDOwz",
-	"vu7DGALa9GM7WA/0tkvsSdV7zi06nSsTfEC24oZlkAO5YJ9DtA0nuW8HJniCh9jmcYTPx4hakoR3fFGg",
-	"YIiuFqBFys9fw2r8V6VvOz9VlucHibn3buR97F2Iw/3HpiQKTmhwQ2rQK1iaJB9vyZ2aDmvW7jjyXdKt",
-	"i5X+MgdyoMApIfKjSAvlYkoCt1YwwgpugcITQs5wk+hpjQutZtq5dlOlV1xn7hVBjw+5yKFfGwUtsgVZ",
-	"Qy0qb870aMYYtUmODgUzc7VigmiyLca5MYL8w17eQNukGsVyIYG9X4lcoMGfglhCVqNJSXaSvFfJacye",
-	"Dx5+fXmAZooj/BL0zvULbgVI+8AEpjtxIDwwLHmh1eLIBXMhRbpzQTfE7ZYcM7WSptrnUYsp5xJvkhe3",
-	"NdpwDOIOTb4YCe3DDctUnnNNoZOarVSJS/Wu6neEq2pAmhxze7jUyJr20xEh5zgKgcuxD3LuMBKr2KVn",
-	"hF0Q7sXtpgGy9wORHRArjCOKGkA2nqwPN/1/cN98tyZLdi8km3HVTircUkkdtFjZhCkwQR6NV0YtyvE7",
-	"3QuWhlSRoBqXOj8IpT7kdBSl1fbLoeE+/AY0qPHnAKjL1JYasnHGLd/nKXXwqQ8icsnztRGGwR1FkiBj",
-	"U60WDanA3bHU0jKDqZBgvOTtAdUrpL1OmA8Vjusg5mH7rxXJ3rGWpOoYdzM2jir3flMW2dGiZskL4VY5",
-	"aJFN74XSEMEgaKbM2qpkU9LH29quxetxR7ZjEyMbsLfovyHSOmRivJkha5NyD4XX59dJANvk7TVOSwW0",
-	"DqnPEnpfWX4bFoI0K9BjzW1HLsK5dufsxP3xFXNWzelTdsFWcyBLXztnTioJ3dpsS3vxJWg+g3GXXtlw",
-	"NZagG84j4yx88+sgoCkbsfhNtdXnezVyqhJXyfM1O2nLBIdPyCiRuj29Nws7l25alT0ASGXZGgIMSvsD",
-	"6V6LDOxxt4WyzwTZQpmbrOvIOtKWTXZ2uN4yjDeN6CYd9q62g3Za2+1iguBBbnHADmLIPFe0xF6nSSFk",
-	"ad10e3G5gR8/ZUBTmKlrC1vxj2P2smlN7RbCG8LMzdsF0wsBeVYlMdrQTPFdn8nfSOxQLJcGDzqR65Vk",
-	"t5ktDFtpJWchkjjY65Q6sOp5u7b1PfDczre3VNs2teOtbvf7we6zzpVCMOiYwwwhrj28593l/tOrzdoO",
-	"5AqfMvcGUOWeoQ2aiozC1gbNVVdfEFxm7w5DNkb7iRgT2R7/7vKGG/GRDhR8hqNzoBcgzJinViw76Oql",
-	"dG+q/aJ6uYXCUoZBrSSTiklYOdXUILgqpxtHOZ9A3qaTF1qR0WhuoyNdiG4e8k6DkLW/Wi/21cPLh0++",
-	"+foPTx5ffBv9lnZdbWT1+TWU2qg1okuok3g3m4UqdXXKXnzQ4gf5VbQ+jTzzKKoTs13Ls5lidq5VOZt/",
-	"Rqw92zAso3D2Xfjq2UaTGo8z7Rrcc02f9TtAVO6wGSDaR6abRS2/KdlyuWapWiyUZCstrAVJmbw2IZ9c",
-	"Pnxyyr75+g9nnpQbIH19uafMpodmj95VH/EdOdEG7ewNYTZO95Uw9temr5qidisM3ZlD2gNUt94KJvAR",
-	"VnS3AbtDAR5jcG0T5SHxmv0lZ31HOe6SCcG+q5Cz29RrIPlDkR3C19uMRnaOYVaxdM7lDAbsyj2rkhjs",
-	"FqAwpMbR6YSnjEsGd0UuUmFZgtScsDQHrinIQWVOCyGbqz/clCgtvbpDLx7HOu3wSRg7eO3/+OiGfWqO",
-	"OxOLQmlHnxyXiWbCzsvJIFWLc8ULcZaqDGYgz6ul75ufm1tRnKnCIfysUEh92kH328iVf809/Wop9y+2",
-	"rfsu7vK1JdvZF8nevbhm314++QPzZSssU2m58InVDetUZdCVwTFUbMIWPJ0LCWcaeEYPcPyQJWWjSimJ",
-	"WSKVHU9VKenHkucic66t85STeCQTIel563BwdOuwLL8FiU/DaF9pENOSobjIz+eqz8ZU/5XE7B9/+ztx",
-	"d613K6g6kwlgeVfFInlkK5C26ZP5kmQqJ4rJ+OKsAG2UdHVlPGtr/NeqVTYcJkFfr9tBpE10xExeKN2J",
-	"ULYiMHnLc1yRv1N5oQcp1Ibz25HWdaWZXTW+7xvVdUjwnbvyA3akD+g9VVXHiMmfSmXBRcVcYZGQM0S1",
-	"o+PB7lD99vzfv3//NtQWIOW2Duny4rIz5CRs3s0Sc6Wtr7auCgZuhSu5bkDYpALLeunPPdhe5sO7l4FS",
-	"QFoxDaWMO1eaW1uY4fm5WQmbzieK62yQwTLUrZnzHaywWQ2FbwMamlFsxy+xExldCr9ZjXFMJOD4ZEt3",
-	"aKI/SoCLQFpqYdc3OJ0vEAKuQV+VLkjifr0IJtMf//I+2q73us5B3zIDxghi/VuQA4aU5io4KQtvDUtM",
-	"OUGrgws6J9oCGRG0Rn0EeGyuOlDIqQr1h9yV/fry55v6SNmCC2m5kKBxt5Rfqo7eEwPpmwYZRFulh80J",
-	"Z2IJhgFP5yGhbFQOLiBi5qIIZH718kxDCjSFqEpOFjxzRaxkWI3kVZjkhHuEnFYZQoeYplA0T6u4jGFz",
-	"LrPc9/kIV7zu0gyQjeRkTSNXMJkrdeu6HlDmsjloGLDnVEIUhFEpM9AsOeeFSBjcIdDtr0N9MB/JjuOk",
-	"+rYrr9xI5g7Zd3RsbFReXDxOaRT9CYnbQX329AvfP/A0MECk+PdK5msqd2IGwITAUx2gkZnDxZBxqahs",
-	"331I0rGKPsAdT22+Hslc3ALjoUaXKQnuDPKc/fHmzWsEx0h+C+OUG4iZyFwM6MOHl8/cYlYswFi+KNwL",
-	"NBoeP378LWX3318HtJJiYsKMJG8YFklfcWxS2Roh3dFnSSQoRxJnkOciBWmgQfVon2sB1uWVDqL08zBL",
-	"LcRbtH719mUUR0vQxvHBw8HF4AIHqwIkL0Q0jB4PLgaP0Ubidk4iAqnovBJdM7DdeqY6KBoaMwkrJEUq",
-	"yaJquzoHl7ATFIlsoonaJmsmstMBe8tnYDzZ82wkHfIkUwX/qQTmzKAhK7gxLGkURSYuw4tcVfAZtKoz",
-	"rWIzsFWBZuxnxd+GL9C5ypEx0aeibyURp4YCONKmZmiTGsZ97hiWINHEyKEOHI4kMtMSBhtAUWCqqxCU",
-	"jhv1ApHOyywaRq+EsdfetWy2Ln7cxPT3auU61ZzI4A7quUIP0Tfb9fWQ5GIhbKuHJIMpL3MbDZ9cUDzG",
-	"tbCFrif362FXQ1vX+bc372VmoWEpVGmqCtguwHxp61HdiN16skbd+Z+iAwZVhQt7R2538B0yPZXNHTDQ",
-	"NQ4dMLDZNXoIAL5v6YChzQbKQ4Y3mkEPGN4oRPq00ZP06OJiR9PBcc0GVYF4R7fBmyAe1DQE/O/j6NKt",
-	"3jVpBeV5o22KPnm4/5NWC8t9HD05ZJ12M9F9syyEJISzFci8CHIW7Sg+Q0nhonLRJ/ysFtnnKLFsv+S+",
-	"Yjegl6DPblBdPafBzFgNfBF4uCXYfQzKDFni49vkiDrrc+xeZgnp1sR5L2NjlSZ3jUysSvz6XBSp9Sy0",
-	"IDqFO5IaiAScleDKo93cMU0gJOMTVVpGNpal/Bb3zbsDdu1AZE4sMyFHEhdEQ4oKvddsAikK/6UwYpLj",
-	"nOQ0hj6TfMXXzo5xnzg8CI32w4A95+l8JAmtbM7RjGCJyJKnqCNyASFTgpablFA1jyWvuLFnhOCzl88S",
-	"rxd9caYZSfJl23BVXaLcMrfeSVptzWeynBue8fXpgF2rBRkdOVUz4RCDP7lhc+DaTkilGeUmLLS6Qx18",
-	"C1Dg9kYynHqB9vx3Wq0M9c4mBPMNJV6SurdIouXJM9DGa2RSqU0rciS5YaUpee70M2dTsOn8bMINZB5X",
-	"XbrwhuBAanbkuE8lovIRVc8vqVmHrVD5Grv4hCkXAaWiVpJuE7Uyah1Tv07aVkn75ZqFO+v48czhui3Y",
-	"Opo3O3q86ENHhX6bwiABDr1pHszymCX0OjxH19m/QoYbySTjlg/ZL6NIZKMoZqPIl0u5HzSe/nKs6YdU",
-	"Oa1RdE+G67+XDF36Wl6XjjtAet5Rt2RqlkfYvq6fFR2STTMz1B7mwti2hUxlidc3fx7JE3QwLh9+cxEz",
-	"7lmMabWK2Yf3L86+OR0wxx+QDSnx5oNrQamh55Iq10zMFrBQej0YyWuoEjacmQLNazMHsGylytz7kSjK",
-	"KG9X5pyER6FhKu4g8/LrQdLFrM8JQT2m6/+aaP+pJhqJMs8VR0ow7x6it3Z982ckbTIM/r2sMUf2wQkj",
-	"zt0rS0xo0esWI1TYSbbQRAO/zah+vMsE27hFQEiWfKQGnZhRf84pWmS4o7Iqfg5xFlTqQ5aqEq28SdVy",
-	"RouuNzoAXbCFaW4hHslQqOdjNAollt+9zJhPgVadZFUcp7NRz7WWjWTVW8YS+3Pibu7A8c0A2YA92247",
-	"89LJVBGWn0ErM0A7FPGQMO/YUtL08YXrXPO3LSSEoyTYfM2RrkO66oBb8PVImoLL6habx19/TXN1CcL/",
-	"AVv3YR4rCT9DCm0lvF5evb6q2/XIMKR9I1ap8TFm7r6gzQazpM8vtz93RwuiD++vtws4jreHfp2f5zDd",
-	"ayZxK4wV6b+Zl4cbawC/V6b8IrL7XpGCHu9hzdnsake09fKCatI6yf0Q27xy9H6fO4N+bzrbpce+KHFd",
-	"Xlzu/6i60+O3oMb/AesjnwcR4nnVFNFLku/ANYKQvOUunXiWU3vih3evNspUq+kGobmnekI6YCQLLZbc",
-	"wtA7n3oJmnFz669lcL7xVIOZ0+wVG6AqvIU1O3E6IMR8eTpHT9wHWUDaU+KSKemcCU9vEWh8i5O5qEbd",
-	"WwQyO1NTun0t3LGCnEN5XD8nvppzw6SqN8IosUBxh6ai36Fh3lVI/ufz3pYeShZKqoSdTJSdMyMyMGyB",
-	"PgRd15S43pmEnaCCwrek7tM5lxLy3ivrllwLLnsi1xEu2Kha9j/dSh2Fylvi4vHFo768fDgiQaF1PJ5X",
-	"yokRBNVHP/Dj8Lg3Y75N4jVtd10qVVvQ/9Hy5W2OtuIWu+8QNs1y4H5b2mXtqmZMxwbkj7ssZN2x2XbC",
-	"B515mYZfaaLfUdlsVon26J1KRbfyyIN/pch0C7LGab5tPf90H0dFZ1fTuypfjuODUgizU3jTVRz4I17w",
-	"NZtAVXzcLklGGTaSJ0m7ADmJWfLVQ3b58MlZ49E//vb306dVNjo4Hdx5THpN9TNVgrIKLDvF88AEZ4Lo",
-	"S8kBe0nBOa8pqvp+dhXgTrlEuBsNxJM1bnkkG+nyoSsFwh35pzzH5dc+6ycc8r27JtBe+zauYDd8jYS/",
-	"mqsuleJqzZv1xFW90ncqW/8epO3L2+/b9Su+cnGDtx7+HgD08VXjopD6QL6wgfft/o+qS/Hwg0ePDlml",
-	"eb3Xb8HwgT0Zb3H6DkbvFN+V8+Ja4bvEwEItfeVXiAa40vPAAaE8JpTMGMvXcZViErouLDF04eNTYlih",
-	"NyouRZawCaRqAS5l38UqzwjITVZpkevlzkaJxg00/+Fug0PV4dQR97uvm/GvoO0+y2HdeXgXX1LWtCJc",
-	"/w0+5MGUcFzcrH1zMdr2BbfpvKNjxedNXYZwAnlMf260uFEAstlwJjITo+eymoOjtkbfkxn59sIBe+E6",
-	"NFrtGF4A+X6Mdg8G1TS5KndfqdywZkZSWAP5NKRaXcp36GUHFQZS6Z+Xwa6yaeVr37bI3nWdfFEN7xtd",
-	"DtLwX5TrfA/efxP3ubM4XlGHQtFzd7NGNPyl5815Vbi8NWBJ9YT0PFPpruJBYaqLf5kGmQVT+B1kKo2d",
-	"fd0ItUyE5HrNTqRi189en3bK+mcqPcBZozTW3C7yz8hjff/+h1e+rK1ZWx0NP35qnoC7H3QKGtwVagHz",
-	"bwLEAe2Io3ONOx6gNMp4jiz9o9kVS1PoD9Wj2aSUWU43XHtUyWLhRYVex8zMRVE4V6TGYy/6bsJ1oHuj",
-	"TD6kjL4OSMtmP4viDElVgzFAtw67eFpIQdNFrruKMK5oxNlzmSofEOg/nAOTlT/yJa8vRz226oJ+H3HQ",
-	"bCkA3bHqStXeY5/TDQU/9xdoeaPm0cWFLzx1dZVk0iPKy4IczeoybatKf5l2xi2fcAOdJ+xvRvgdJbJf",
-	"oc8Eau1gJ2ZfiSVIHJvOIb3dhcwFWC12iJof3HtkgLdaLVCpl+YBuQbMxTqHrl+mTndO1kyrEmVoVaUW",
-	"hzr6kVSlJbchdqZEzi3I1OU/XTeTszOEnKg7CiHnakZvKQydZxR6onYmV8wT+1KsQqncJUSbB8nw8cBV",
-	"7JHfr9halZotlBRWaVcCn697gsd+8wdKxSLnQn4Gq/gj2H2iNfLD+F2n6mvTB4H8estwqNTmTQESz6Kq",
-	"weeGJdUca77IE7q97483b153coafAN//WvbYbMHpxNgmwLtR19aW3DAP517s4c53Ym8LcY2kCjqvM5A4",
-	"ddDESJy+KQ+Mu1S8K4JaI/SvVz+8Og6hAeQjSfBXItTD2YtQCj0cKrDd1VY1B3sfNWZPLh4zcmFXokdC",
-	"v8N1/nkCunGb/MZV8gNnmj4+yACuLsPfdQa4VXGAiG9P0e5e+/gJTQFHr72GiqNmVz+Dfxv/H588pVRt",
-	"NufkTHogOu52DbHoRujWh6XfNNvGeHUvbbhqJ1hm7sxDo0/LCt/Oql1vtYdxD0Ir2LWdgjSNRVwqZXty",
-	"RwUO8aZSORVDOGf0KZOKoTMD0oo6B+anbhxSN/DOnPcX0uIS7g5VNFcma78VF9J3/7pijcu5w3W1xENX",
-	"PF5o5YulQZMGdDE7V+MkjQWeNS6dDd1wRswkt6WGuPpPM3OOR2Yg1WBPY1cQG8qi1RQPjPBR/5MWLteW",
-	"SjohN1vtdu5LbgyYRsBf89VI+s/dnZ/EqpDFzCjcO80X/nkEvs+V8RXRHrF/8b5UdP/p/v8HAAD//w==",
+	"7H3pchs31uiroPreKkuVFiVvmYT+pcj2xFOO7fEyU1OmiwS7D0lETaADoEUxKVXNO9x3uA82T/LVOQe9",
+	"kd1cnMSzff/EbjRwcHD2BfolSswyNxq0d9HwlyiXVi7Bg6VfT5WFxCuj8UcKLrEq55/Ra52tRSKzzAml",
+	"hV8oJ9Jy9CCKI4WDfirArqM40nIJ0TCqBkRx5JIFLCXO+38tzKJh9H/Oa0jO+a07v5JZVgNxdxdHz3QK",
+	"6VuQbg9QfiG9ABwsZsYygJY+EycwmA/EJCmcN0uwZzTqDD+bnPaBTmPGPEEL+qW8fQl67hfR8MHFRRz5",
+	"dY7jnbdKzwniH+Tt08LKvWgkiDPpPKRCerE0zjPYS6nXwkFidOr64FvK23FartKCT2m1LJbRsIZNaQ9z",
+	"sAyc0p8DXAbyKOiU/izo3iyMhlfFcgr2uco82J0wNs55rpwHC6nQ9HEfXDnOP+YxY5W2QJsZu5Q+GkZF",
+	"QW+2D7YB3Yt0G7L3CxC0QADinhMqrSDJpV/UgNAKFn4qlIU0GnpbwHGw/Hl7/edFlp15uPXCgbTJQpiZ",
+	"8FZqHuOE1KlwxXIprQIX008csSjhdfdEqubK957qTzsZYal0+ft+F8TvlE5gP805L20gOmOFnHkIh6y0",
+	"81L7PuAcTd+JxFR6OPNqCZ2YfOelL9xBAs/R0F4IeKJjRF1Ym8AokgTcbjj+cvnmxT0nHA8VcCOzgnhM",
+	"/Fikc0jLN7MiEycTJKrJKWJRGy9OJjOZOZicDkb6WfVhQLq0IDQovwArTqRwibEQi5kFEEhQp2IpfbIo",
+	"hwxGug8FYRNNHASMT43JQLJM/6C9yg4nhSnMjIWDqKCgmY+mgjtkRpcb7YBO4DuZvoWfCnAefyVGe9D0",
+	"p8zzTCWEuvPcmmkGy69+DKrpsGN/w1/xou39X4pKGwsSbSCmJl2L1ICjM+RTwOcIkpWJH0R3cXRl9CxT",
+	"yReFFYWdBWcKmxA0BIATK+UXAkUgq+Nb5VCc3MXRC+3Bapk9s9bYL4pULQoNtzkkSEqAyz+pUZtIi9KQ",
+	"Hlg+caFS4Y2wkBvL+H1l/HNT6PRLgv3KIDMvahxXys6DJgYgPpKFXxirfob0Sx9+YiEF7ZXMHImPpXJO",
+	"6XksljJDnoM0FnCbo34rRZBMEsg9pCXsN1JlcprBlwbdgb1RSLZSI1j4szp9ZLTVE+HtWsi5VFpk0qM9",
+	"QRDn1qB4+2fATNSqnFhBlgnGr5gWXijvRIADX9doRiAHJG3DCggA6hwCN8tez6LhxwM0FBkM6+gu/iXK",
+	"rcnBesUycomYmIPrNoQSo2/AOtZOklVX4ClIhfKxCN+L6br8k4S6hyVNKdNU4ccye9NYlg2lIL7N9EdI",
+	"PB5NeCCtlagMbs/m5iw8w1MYvJWrH3gNGl0ZRbiQLrJAha3JGxZCbad9bH4b1yj4tAXTp23hjpqNBSQe",
+	"Wj0RWWLlVCzQW17Q8JcINNrMHyOlpySI4sgUnv/8tAUxf/8GNzvcPLQKvdUfhxNAG8t3caTh1o+TwjrT",
+	"Yae/kc7hwU94wCQIMLQzbr3I5RyeCES9MJoeo69Bj5EKjjsT3ksbnk8dVFJaXG4bL9P1uOXxbW3nisyS",
+	"HGzwMXlczF7bjISH9mKmrPNPgg2DR20KT+oQJWQGMy9M4Vtkvgv9Ddf3yhTad53BdD1emMLuAhjfl5Z+",
+	"Ktfi5OIff/9/Dx6eslkLAm0i8bPREAuk0AeP6Av3RDhjPbLnhPZTn+C0cArc4fv43hQW8d4Dv+sxwOsd",
+	"8IhYwA3YdfglcgsO9OFQsK3di8gc7DiV6y6rFARoVAgICiIw4NJKPYcOJKZyXR9+6UAkWZFCejCwT+W6",
+	"D2MIaNOP7WA9sNsucSDV4Dm36HRhXOkDipV0IoUMyAX7HKJtOMl9O3ClJ3iIbR5H+HyMqCVJeCuXOQqG",
+	"6HIJViXy/BWsxn8z9rrzU+NldpCYe88j7+LgQhzuPzYlUemElm5IDXoFS5Pk4y25U9NhzdodR75LunWx",
+	"0l8XQA4UsBIiP4q0UKZmJHBrBaO8kh4oPKH0HDeJntY4t2Zu2bWbGbuSNuVXBD0+lCqDfm1UapEtyBpq",
+	"0QRzpkczxqhNMnQohFuYlVBEk20xLp1T5B/28gbaJtUokSkN4v1KZQoN/gTUDaQ1mowWJ5P3ZnIai2eD",
+	"+18/OkAzxRF+CXbn+rn0CrS/50qmO2EQ7jkxeW7N8sgFM6VVsnNBHsK7JcfMrLSr9nnUYoZd4k3ykr5G",
+	"G45B3KHJFyOhfXgnUpNl0lLopGYrU+BSvauGHeGqFpAmx9IfLjXSpv10RMg5jsrA5TgEOXcYiVXsMjDC",
+	"Lgj34nbTANn7gUoPiBXGEUUNIB1P14eb/j/wN9+tyZLdC8lmXLWTCrdUUgctVjZhAkKRRxOUUYtywk73",
+	"gmUhMSSoxoXNDkJpCDkdRWm1/XJouA+/AQtm/DkA2iLxhYV0nEov93lKHXwagohSy2ztlBNwS5EkSMXM",
+	"mmVDKkg+llpapjBTGlyQvD2gBoW01wkLocJxHcQ8bP+1Itk71pNUHeNuxo6pcu83RZ4eLWpuZK54lYMW",
+	"2fReKA1RGgTNlFlblWxK+nhb27V4Pe7IdmxiZAP2Fv03RFqHTIw3M2RtUu6h8Pr8Oglgm7yDxmmpgNYh",
+	"9VlC7yvLb8NC0G4Fdmyl78hFsGt3Lk74j68EWzWnT8SFWC2ALH3Lzpw2Grq12Zb2kjdg5RzGXXplw9W4",
+	"AdtwHoUU5Te/DgKashGL31Rbfb5XI6eqcZUsW4uTtkxgfEJKidTt6YNZ2Ll006rsAUAbL9ZQwmBsOJDu",
+	"tcjAHndbKPtMkC2U8WRdR9aRtmyyM+N6yzDeNKKbdNi72g7aaW23iwlKD3KLA3YQQxq4oiX2Ok0KpQvP",
+	"0+3F5QZ+wpQlmsqZurawFf84Zi+b1tRuIbwhzHjeLpieK8jSKonRhmaG7/pM/kZih2K5NHjQidygJLvN",
+	"bOXEyho9LyOJg71OKYNVz9u1re9BZn6xvaXatqkdb3O93w/mzzpXKoNBxxxmGeLaw3vBXe4/vdqs7UCu",
+	"CinzYABV7hnaoIlKKWzt0Fzl+oLSZQ7uMKRjtJ+IMZHt8e8ub7gRH+lAwWc4Ogd6AcqNZeLVTQddvdD8",
+	"ptovqpdryD1lGMxKC22EhhWrpgbBVTndOMrkFLI2nTy3hoxGdx0d6UJ081BwGpSu/dV6sa/uP7r/+Juv",
+	"//D44cW30W9p19VGVp9fQ6mNWiNyQp3Eu9ssVKmrU/bigxY/yK+i9WnkWUBRnZjtWl7MjfALa4r54jNi",
+	"7emGYRmVZ9+Fr55tNKnxONOuwT1X9Fm/A0TlDpsBon1kulnU8puSrdRrkZjl0mixssp70JTJaxPyyaP7",
+	"j0/FN1//4SyQcgOkrx/tKbPpodmjd9VHfEdOtEE7e0OYjdN9qZz/temrpqjdCkN35pD2ANWtt0oT+Agr",
+	"utuA3aEAjzG4tonykHjN/pKzvqMcd8mE0r6rkLPb1Gsg+UOeHsLX24xGdo4T3ohkIfUcBuKSn1VJDHEN",
+	"kDtS4+h0whMhtYDbPFOJ8mKC1DwRSQbSUpCDypyWSjdXv78pUVp6dYdePI512uGTcuzgVfjjIw/71Bx3",
+	"ppa5sUyfEpeJ5soviukgMctzI3N1lpgU5qDPq6Xvmp+7a5WfmZwRfpYbpD7L0P02cuVfc0+/Wsr9i23r",
+	"rou7Qm3JdvZFi7fPr8S3jx7/QYSyFZGapFiGxOqGdWpS6MrgOCo2EUuZLJSGMwsypQc4HtnRrZRH21oP",
+	"BPJpphy5MUlmHKRDMripBscKBzp1I62NMFSLSDNQxOHts8unPzy757iCS/CKjjKtJF5lshBLkNqdIttT",
+	"0Y64AeuU0SO9lGsh05Smc0+ER8sBWb/Q1xrNW6OpDAXlwvfv378p6zyJ/0sz/0ZmKmUfvOHS09Oy5iCO",
+	"imZBFsUZpipNQTfGOjXX0heWUgLGj2ehoEM3YmXkrPmFScc4QmaZWdF8uVxnRqZjb8w4k3bOqUZX5FxW",
+	"M15CquSYjr9ecEMwt+jdy2sCrmgUY8Wkd6yW2ZhwjfK6Nk+aIG/nXMDLrsJOclxXoH3TdQ2V21R1FZON",
+	"KkUO1hnN5XcybRtGr0yrurqcBF3ibj+aoO8ILT03Vky2jnMSMyWtZMvBXpFbWDnrB9kdjRhBR/abK1i7",
+	"SqHfN4oQUS507ioM2JFlofdUfB4jJn8qjAcOHnL9ldJzRDWz+2B3RmN7/gaDED+1DunRxaPOyJzyWbfk",
+	"WBjrQ1F6VVdxrbgyvQFhkwq86KU/frC9zIe3L0pKAe3VrKz43LlSYfWQJdfUSJsOw6DhDg7YrBVjRuTd",
+	"N2P8zCYxC9Quc6hZq3JMnOT4VFR34KY/hoKLQFJY5dfvcLpQPgXSgr0sOITEv56XBuWf/vo+2q6Gu8rA",
+	"XgsHDkW08OYagnrg+laqUfBOTFwxRZtMKjoe2gKZWLRGfQQL73OunVR6ZsrqTMlF0aE4/F19mmIplfZS",
+	"abC4W8q+0RxueH4eaIC0cYMCoq3CzOaEc3UDjvVQSLc7kwGHi9xC5SV1X744s5AATaGqgpylTLnEl8zO",
+	"kb4sJzmRASGnVf6UEdOUhe5JFbVyYiF1moUuKMWl/axYIB3p6ZpGrmC6MOaae0JQ1IoFWBiIZ1RgVcqg",
+	"QqdgxeRc5moi4BaBbn9dVk/Lke44Tqr+uwz6kETtUHxHxyZGxcXFw4RG0Z8w4R3UZ0+/8P29QAMDREp4",
+	"b3S2pmIw4QBcGZarw1c6ZVwMhdRsSPCHJBSr2AzcysRn65HO1DUIWVYwozXAZ5Bl4k/vXr9CcJyW1zBO",
+	"pINYqJQjZB8+vHjKi3m1BOflMucXaFI9fPjwW6p9eH9VopUtF+VGWjbMrklf6fCkssTKZFCfnTVBOTJh",
+	"cyVTCWgHDapH78Uq8Jx1O4jSz8tZatndovXLNy+iOArmVTSM7g8uBhc42OSgZa6iYfRwcDF4SCaLX5CI",
+	"QCo6r0TXHHy3eqkOiobGQsMKSZEK1qgWsc5QTsQJikQxtURtaMClpwPxRs7BBbKX6Ugz8rQwufypAMG2",
+	"2lDk0jkxaZSMTjj/jVyVyzm0ale9EXPwVflqHGYly1Uu0fXMkDHR9KRvNRGnhRwk0qYVaLE7IUNmHW5A",
+	"o2WRQR1WHWlkphsYbABFYbuuMlk6btQLRDov0mgYvVTOXwXHu9nY+XET09+bFffxsciQDPXCoP8cWhH7",
+	"OmwytVS+1WGTwkwWmY+Gjy8oWsUNfmVPGP+639Xu13X+7c0HmZlbuFGmcFV9cBdglRF+RK9mt56sUXf+",
+	"5+iAQVVZx96R2/2Nh0xPRYUHDOS2qgMGNntqDwEgdHUdMLTZXnrI8Ear7AHDG2VanzY6th5cXOxoyTiu",
+	"FaMqn+/oxXhdigczK9Mhd3H0iFfvmrSC8rzRVEaf3N//SavB5y6OHh+yTrvV6q5ZNEMSgm0FMi9KOYt2",
+	"lJyjpOCYZfQJP6tF9jlKLN8vuS/FO3Lgz96hunpGg4VDP3tZ8nBLsIcInRuKSYj+T+KRnrD1OeaX6YR0",
+	"64SdlrHzxpKXRiZWJX5Dpo7Uelo67qxwR9oCkQBbCVw8znPHNIHSQk5N4QXZWJ6yfzK0Ng/EFYMoWCwL",
+	"pUcaF0RDisrg12IKCQr/G+XUNMM5yVcsu3CylVyzHcOfMB6URfthIJ7JZDHShFaxkGhGiIlKJ09QR2QK",
+	"yjwSWm5aQ9VaN3kpnT8jBJ+9eDoJejGUrrqRJhe2DVfVQyu94PVOkmprIc/H3ncq16cDcWWWZHRkVOuF",
+	"Qxz+lE4sQFo/JZXmDE+YW3OLOvgaIMftjXR56jna899Zs3LUWTwhmN9RWmpSd15ptDxlCtYFjczBoIYV",
+	"OdLSicIVMmP9LMUMfLI4m0oHacBVly58R3AgNTM57lOJqHxU1RFNapaxVdYFxxyWcMWyRKmqlSRvolZG",
+	"rWPq10nbKmm/XPNw65kfzxjXbcHW0dra0QFHHzIVhm0qhwQ4DKZ5aZbHYkKvy+foMYdXyHAjPUmll0Px",
+	"yyhS6SiKxSgKxWT8g8bTX8yaYUiV8RtFd2S4/nvJ0JtQ6czJygOk5y31kibu5gjbl7t90SHZNDPLysxM",
+	"Od+2kKlo8+rdX0b6BB2MR/e/uYiFDCwmrFnF4sP752ffnA4E8wekQ0pLhphaqdTQc0kMt1qLJSyNXQ9G",
+	"+gqqdJYULkfz2i0AvFiZIgt+JIoyymoWmSThkVuYqVtIg/y6N+li1meEoB7T9X9NtP9UE41EWeCKIyVY",
+	"cA/RW7t69xckbTIM/r2sMSb70gkjzt0rS1zZwNgtRqjslWyhqQV5nVJ1fZcJtnHHgtJi8pHal2JB3Uun",
+	"aJHhjoqqNLyMs6BSH4rEFGjlTauGPFp0vdEfycEWYaWHeKTLMsYQozEoscLudSpCgrjqs6viOJ1tjNx4",
+	"N9JV552Y+J8nfK8Jjm8GyAbi6XZTXpBOroqw/AzWuAHaoYiHiQiOLaWUH15wX1+4i2JCOJqUNl9zJPeP",
+	"V/2BS7keaZdLXd3x8/Drr2muLkH4R/B1l+qxkvAzpNBWOvDF5avLupmRDEPaN2KV2kJjwbcpbbbfTfr8",
+	"cv9zd7Qg+vD+aru85Xh76Nf5eYzpXjNJeuW8Sv7NvDzcWAP4vTLlF5Xe9YoU9HgPa10XlzuirY8uqGKv",
+	"k9wPsc0rR+/3uVHp96azXXrsixLXo4tH+z+qbjz5Lajxj+BD5PMgQjyv0+B9JPkWuE2G5K3kLOJZRs2b",
+	"H96+3CjiraYblK1P1RPSASOdW3UjPbQqEaS7DpdWsG88s+AWNHvFBqgKr2EtTlgHlDFfmSzQEw9BFtD+",
+	"lLhkRjpnKpNrBBrf4mQc1ag7r0CnZ2ZGd9OVN9Ag51D6NsyJrxbSCW3qjQhKLFDcoanod2iYt41ag382",
+	"723pocnSaDMRJ1PjF8KpFJxYog9Bl1lNuLNoIk5QQeFbUvfJQmoNWe+FfjfSKql7ItcRLtgo9gg/eaWO",
+	"Mu4tcfHw4kFfOr48IkWhdTyel4bFCIIaoh/4cfm4N1G+TeI1bXdduVVb0P/R8uVNhrbiFrvvEDbNYul+",
+	"W5qzdlWrKrMB+eOchaz7WdtO+KAzL9PwK130OyqbzRraHr1TqehWHnnwrxSZbkHWOM03reef7uIo7+z5",
+	"elvly3F8qRTK2Sm8yRUH4YiXci2mUJVmtwu2UYaN9MmkXZ49icXkq/vi0f3HZ41H//j7/z99UmWjS6dD",
+	"ssdk11zVViYoq8AyK557rnQmiL6MHogXFJwLmqLqfhCXJdyJ1Ah3o716usYtj3QjXT7kCiDcUXgqM1x+",
+	"HbJ+ipEf3DWF9tq3cQW7k2sk/NXCdKkUrsRvVltXZUrfmXT9e5B2KP6/a9evhLrODd66/3sA0MdXjWtU",
+	"6gP5wgbet/s/qq4MxA8ePDhkleblZ78Fw5fsKWSL03cweqf4rpwXviigSwwszU0o+CqjAVyYX3JAWR5T",
+	"lsw4L9dxlWJSti4scXQd5hNiWGXFZKN4eCKmkJglcMq+i1WeEpCbrNIi10c720ga9/P8h7sNjKrDqSPu",
+	"d18341+ltvssh3Xn4V18SVnTinD9N/iQB1PCcXGz9r3OaNvn0ieLjn6ekDflDOEUspj+3GgApABksx1P",
+	"pS5Gz2W1AKa2RleYG4Xmy4F4zv0rrWaVIIBCt0q7Q4VqmrgHIBQoN6yZkVbeQTYrU62c8h0G2UGFgVT6",
+	"F2QwVzatQu3bFtlzT84X1fChDeggDf9FuS50KP43cR+fxfGKuiwUPed7R6LhLz1vzqvC5a0BN1RPSM9T",
+	"k+wqHlSuuhZZWNBpaQq/hdQkMdvXjVDLVGlp1+JEG3H19NVpp6x/apIDnDVKYy38MvuMPNb37394Gcra",
+	"mrXV0fDjp+YJ8O2pM7DAF8yVmH9dQlyiHXF0bnHHA5RGqcyQpX90u2JpBv2herSYFjrN6P7vgCqdL4Oo",
+	"sOtYuIXKc3ZFajz2ou9deVnq3ihTCCmjrwPai/nPKj9DUrXgHNCdzBxPK1PQdM3triKMSxpx9kwnJgQE",
+	"+g/nwGTlj/JG1lfHHlt1Qb+POGhxowDdserC2d5jX9D9DT/3F2gFo+bBxUUoPOW6SjLpEeVFTo5mddW4",
+	"N0W4ajyVXk6lg84TDvdG/I4SOazQZwK1drATsy/VDWgcmywgud6FzCV4q3aImh/4PTLAG2uWqNQLd49c",
+	"A8GxziG3ydTpzulaWFOgDK2q1OKyjn6kTeHJbYjZlMikB51w/pObmNjOUHpqbimEnJk5vaUwdJZS6Im6",
+	"mLiYJw6lWLkxGSdEmwcp8PGAK/bI7zdibQorlkYrbyyXwGfrnuBx2PyBUjHPpNKfwSrhCHafaI38cvyu",
+	"Uw216YOS/HrLcKjU5nUOGs+iqsGXTkyqOdZymU3obsM/vXv9qpMzwgT4/teyx2YLTifGNgHejbq2tpRO",
+	"BDj3Yg93vhN7W4hrJFXQeZ2DxqlLTYzEGXrxwPGV610R1Bqhf7v84eVxCC1BPpIEfyVCA5y9CKXQw6EC",
+	"my/+qjk4+KixeHzxkFtlV6pHQr/Fdf55Arpx1/7GRfsDNk0fHmQAV92pu84At6oOEPHtKdrdax8/oSnA",
+	"9NprqDA1c/0M/u3C/8MKlFK12ZyTMxmA6Lj5toxFN0K3ISz9utk2Jqtbe8uLiErLjM+8bPRpWeHbWbWr",
+	"rfYwGUBoBbu2U5CusQinUrYnZypgxLtK5VQMwc7oE6GNQGcGtFd1DixM3TikbuDZnA/X9eISfMMsmivT",
+	"ddgKh/T5H3uscTk+XK4lHnLxeG5NKJYGSxqQY3Zc46SdB5k2ruQtu+Gqxu24+j88C4lH5iCx4E9jLogt",
+	"y6LNjHrcER/1v7CReu2ppBMyt9Vux19K58A1Av5WrkY6fM43ohKrQhoLZ3DvNF/5rzXwfWZcqIgOiP1r",
+	"8KWiu093/xMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

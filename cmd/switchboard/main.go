@@ -82,15 +82,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		defer pool.Close()
-		lc, err := newLifecycle(cfg, pool, newVAPI(cfg), newLogger(cfg, os.Stderr))
+		d, err := callsDeps(cfg, pool, newVAPI(cfg), newLogger(cfg, os.Stderr))
 		if err != nil {
 			return err
 		}
-		spooled, err := lc.DrainSpool(ctx)
+		jobs := calls.NewJobs(d)
+		spooled, err := jobs.DrainSpool(ctx)
 		if err != nil {
 			return err
 		}
-		n, err := lc.Reprocess(ctx)
+		n, err := jobs.Reprocess(ctx)
 		if err != nil {
 			return err
 		}
@@ -165,13 +166,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	}
 	log.Info("database ready", slog.Int("migrations_applied", n))
 
-	db := tenant.NewDB(pool)
 	vapiClient := newVAPI(cfg)
-	lifecycle, err := newLifecycle(cfg, pool, vapiClient, log)
+	d, err := callsDeps(cfg, pool, vapiClient, log)
 	if err != nil {
 		return err
 	}
-	m := metrics.New(metrics.Sources{Pool: pool, Inbox: lifecycle.InboxBacklog, Spool: lifecycle.SpoolLen})
+	jobs := calls.NewJobs(d)
+	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
 	hub := calls.NewHub(pool, log)
 	// The background work ends with ctx, and serve waits for it before closing the pool.
@@ -180,11 +181,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	background.Go(func() { hub.Run(ctx) })
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:          log,
-		Pool:         pool,
+		DB:           d.DB,
 		Verifier:     verifier,
-		PhoneNumbers: phonenumbers.NewService(db, cfg.DefaultRegion),
-		Calls:        calls.NewService(db, vapiClient, log),
-		Lifecycle:    lifecycle,
+		PhoneNumbers: phonenumbers.NewService(d.DB, cfg.DefaultRegion),
+		Calls:        calls.NewReader(d),
+		Intake:       calls.NewIntake(d),
 		Hub:          hub,
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
@@ -193,8 +194,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
-	background.Go(func() { reprocessEvery(ctx, cfg, lifecycle, log) })
-	background.Go(func() { indexSearchEvery(ctx, cfg.SearchIndexRate, lifecycle, log) })
+	background.Go(func() { reprocessEvery(ctx, cfg, jobs, log) })
+	background.Go(func() { indexSearchEvery(ctx, cfg.SearchIndexRate, jobs, log) })
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -230,25 +231,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	return nil
 }
 
-func newLifecycle(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client, log *slog.Logger) (*calls.Lifecycle, error) {
+// callsDeps are what the calls package's doors are built from.
+func callsDeps(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client, log *slog.Logger) (calls.Deps, error) {
 	sp, err := spool.Open(cfg.SpoolDir)
 	if err != nil {
-		return nil, fmt.Errorf("SPOOL_DIR: %w", err)
+		return calls.Deps{}, fmt.Errorf("SPOOL_DIR: %w", err)
 	}
-	return calls.NewLifecycle(calls.LifecycleConfig{
-		Pool:   pool,
-		VAPI:   vapiClient,
-		Spool:  sp,
-		Region: cfg.DefaultRegion,
-		Log:    log,
-	}), nil
+	return calls.Deps{DB: tenant.NewDB(pool), VAPI: vapiClient, Spool: sp, Region: cfg.DefaultRegion, Log: log}, nil
 }
 
 // indexSearchEvery keeps full-text search up to date with the reports, indexing at most
 // rate transcripts a second (a tenth of it while requests wait for the database), until ctx
 // ends.
-func indexSearchEvery(ctx context.Context, rate int, lc *calls.Lifecycle, log *slog.Logger) {
-	indexer := lc.SearchIndexer(rate)
+func indexSearchEvery(ctx context.Context, rate int, jobs *calls.Jobs, log *slog.Logger) {
+	indexer := jobs.SearchIndexer(rate)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -270,7 +266,7 @@ func newVAPI(cfg config.Config) *vapi.Client {
 // reprocessEvery drains the spool, reapplies due inbox events and reconciles calls left
 // open, until ctx ends. Every replica runs it; the inbox's row leases keep them from
 // applying one event at once, and applying twice is harmless.
-func reprocessEvery(ctx context.Context, cfg config.Config, lc *calls.Lifecycle, log *slog.Logger) {
+func reprocessEvery(ctx context.Context, cfg config.Config, lc *calls.Jobs, log *slog.Logger) {
 	t := time.NewTicker(cfg.ReprocessInterval)
 	defer t.Stop()
 	for {

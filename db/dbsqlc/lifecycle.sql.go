@@ -16,8 +16,8 @@ import (
 const advanceCallStatus = `-- name: AdvanceCallStatus :exec
 UPDATE calls SET
     status           = CASE WHEN call_status_rank($1) > call_status_rank(status) THEN $1 ELSE status END,
-    ended_reason     = CASE WHEN call_status_rank($1) = 4 THEN coalesce(ended_reason, $2) ELSE ended_reason END,
-    ended_at         = CASE WHEN call_status_rank($1) = 4 THEN coalesce(ended_at, now()) ELSE ended_at END,
+    ended_reason     = CASE WHEN call_status_final($1) THEN coalesce(ended_reason, $2) ELSE ended_reason END,
+    ended_at         = CASE WHEN call_status_final($1) THEN coalesce(ended_at, now()) ELSE ended_at END,
     duration_seconds = coalesce(duration_seconds, $3),
     vapi_call_id     = coalesce(vapi_call_id, $4)
 WHERE user_id = $5 AND id = $6
@@ -252,7 +252,7 @@ const recordHandoff = `-- name: RecordHandoff :exec
 UPDATE calls SET
     twiml        = $1,
     vapi_call_id = coalesce(vapi_call_id, $2),
-    status       = CASE WHEN $3::text IS NOT NULL AND call_status_rank(status) < 4
+    status       = CASE WHEN $3::text IS NOT NULL AND NOT call_status_final(status)
                         THEN 'failed' ELSE status END,
     ended_reason = coalesce(ended_reason, $3),
     ended_at     = CASE WHEN $3::text IS NOT NULL THEN coalesce(ended_at, now())
@@ -296,7 +296,7 @@ WITH call AS (
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
-        status               = CASE WHEN call_status_rank(c.status) < 4 THEN 'ended' ELSE c.status END,
+        status               = CASE WHEN NOT call_status_final(c.status) THEN 'ended' ELSE c.status END,
         ended_at             = coalesce($9::timestamptz, c.ended_at, now()),
         duration_seconds     = coalesce(excluded.duration_seconds, c.duration_seconds),
         ended_reason         = coalesce(excluded.ended_reason, c.ended_reason),

@@ -371,7 +371,7 @@ func (q *Queries) ListSettledCallEvents(ctx context.Context, arg ListSettledCall
 
 const listStaleOpenCalls = `-- name: ListStaleOpenCalls :many
 SELECT id, user_id, vapi_call_id FROM calls
-WHERE status NOT IN ('ended', 'failed') AND started_at < $1
+WHERE NOT call_status_final(status) AND started_at < $1
 ORDER BY started_at
 LIMIT $2
 `

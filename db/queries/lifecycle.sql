@@ -33,7 +33,7 @@ SELECT * FROM calls WHERE user_id = @user_id AND twilio_call_sid = @twilio_call_
 UPDATE calls SET
     twiml        = @twiml,
     vapi_call_id = coalesce(vapi_call_id, sqlc.narg(vapi_call_id)),
-    status       = CASE WHEN sqlc.narg(failed_reason)::text IS NOT NULL AND call_status_rank(status) < 4
+    status       = CASE WHEN sqlc.narg(failed_reason)::text IS NOT NULL AND NOT call_status_final(status)
                         THEN 'failed' ELSE status END,
     ended_reason = coalesce(ended_reason, sqlc.narg(failed_reason)),
     ended_at     = CASE WHEN sqlc.narg(failed_reason)::text IS NOT NULL THEN coalesce(ended_at, now())
@@ -45,8 +45,8 @@ WHERE user_id = @user_id AND id = @id;
 -- reordered delivery) changes nothing, so an ended call never moves back.
 UPDATE calls SET
     status           = CASE WHEN call_status_rank(@status) > call_status_rank(status) THEN @status ELSE status END,
-    ended_reason     = CASE WHEN call_status_rank(@status) = 4 THEN coalesce(ended_reason, sqlc.narg(ended_reason)) ELSE ended_reason END,
-    ended_at         = CASE WHEN call_status_rank(@status) = 4 THEN coalesce(ended_at, now()) ELSE ended_at END,
+    ended_reason     = CASE WHEN call_status_final(@status) THEN coalesce(ended_reason, sqlc.narg(ended_reason)) ELSE ended_reason END,
+    ended_at         = CASE WHEN call_status_final(@status) THEN coalesce(ended_at, now()) ELSE ended_at END,
     duration_seconds = coalesce(duration_seconds, sqlc.narg(duration_seconds)),
     vapi_call_id     = coalesce(vapi_call_id, sqlc.narg(vapi_call_id))
 WHERE user_id = @user_id AND id = @id;
@@ -81,7 +81,7 @@ WITH call AS (
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
-        status               = CASE WHEN call_status_rank(c.status) < 4 THEN 'ended' ELSE c.status END,
+        status               = CASE WHEN NOT call_status_final(c.status) THEN 'ended' ELSE c.status END,
         ended_at             = coalesce(sqlc.narg(ended_at)::timestamptz, c.ended_at, now()),
         duration_seconds     = coalesce(excluded.duration_seconds, c.duration_seconds),
         ended_reason         = coalesce(excluded.ended_reason, c.ended_reason),

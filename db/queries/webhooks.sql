@@ -115,7 +115,7 @@ WHERE status IN ('pending', 'failed');
 -- Calls of any tenant still open long after they started, oldest first: reconciliation
 -- asks VAPI what became of them (and then writes in each owner's tenant transaction).
 SELECT id, user_id, vapi_call_id FROM calls
-WHERE status NOT IN ('ended', 'failed') AND started_at < @started_before
+WHERE NOT call_status_final(status) AND started_at < @started_before
 ORDER BY started_at
 LIMIT @batch_size;
 

@@ -1,5 +1,3 @@
-// Package calls holds the life of a call: how a tenant reads its calls today, and (with the
-// webhooks) how calls are created, matched to their owner and completed.
 package calls
 
 import (
@@ -7,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -17,7 +14,6 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
-	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
 // Page sizes.
@@ -33,18 +29,6 @@ var (
 	latest   = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	maxUUID  = uuid.Max
 )
-
-// Service reads a tenant's calls.
-type Service struct {
-	db   *tenant.DB
-	vapi *vapi.Client // for fresh recording URLs; may be nil
-	log  *slog.Logger
-}
-
-// NewService returns a Service over db.
-func NewService(db *tenant.DB, vapiClient *vapi.Client, log *slog.Logger) *Service {
-	return &Service{db: db, vapi: vapiClient, log: log}
-}
 
 // Filter selects and pages calls. Nil values mean "no filter"; Limit 0 means DefaultLimit.
 type Filter struct {
@@ -69,7 +53,7 @@ type Page struct {
 
 // List returns one page of the tenant's calls. Returns Invalid for a limit out of range,
 // a cursor this service did not issue, or since not before until.
-func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error) {
+func (s *Reader) List(ctx context.Context, t tenant.ID, f Filter) (Page, error) {
 	params, err := f.params(t)
 	if err != nil {
 		return Page{}, err
@@ -100,7 +84,7 @@ func (s *Service) List(ctx context.Context, t tenant.ID, f Filter) (Page, error)
 // search reads a page of a search's matches. A search with few matches reads them by id;
 // one with many filters the time range by them, where matches are dense enough to fill a
 // page quickly.
-func (s *Service) search(ctx context.Context, t tenant.ID, params dbsqlc.ListCallsParams, rows *[]dbsqlc.CallSummary) error {
+func (s *Reader) search(ctx context.Context, t tenant.ID, params dbsqlc.ListCallsParams, rows *[]dbsqlc.CallSummary) error {
 	return s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
 		ids, err := q.SearchCallIDs(ctx, dbsqlc.SearchCallIDsParams{Query: *params.Query, Digits: params.Digits, Cap: fewMatches + 1})
 		if err != nil {
@@ -140,7 +124,7 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 		limit = DefaultLimit
 	}
 	if limit < 1 || limit > MaxLimit {
-		return dbsqlc.ListCallsParams{}, errs.E(errs.Invalid, "validation_failed", "limit must be between 1 and 200.")
+		return dbsqlc.ListCallsParams{}, errs.New(errs.CodeValidationFailed, "limit must be between 1 and 200.")
 	}
 	params := dbsqlc.ListCallsParams{
 		UserID:          string(t),
@@ -172,7 +156,7 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 		params.Until = *f.Until
 	}
 	if !params.Since.Before(params.Until) {
-		return dbsqlc.ListCallsParams{}, errs.E(errs.Invalid, "validation_failed", "since must be before until.")
+		return dbsqlc.ListCallsParams{}, errs.New(errs.CodeValidationFailed, "since must be before until.")
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
@@ -186,12 +170,12 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 
 // Get returns one call with its transcript and messages. Returns NotFound when the id is
 // missing or belongs to another tenant.
-func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.GetCallRow, error) {
+func (s *Reader) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.GetCallRow, error) {
 	var out dbsqlc.GetCallRow
 	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.GetCall(ctx, dbsqlc.GetCallParams{UserID: string(t), ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return errs.E(errs.NotFound, "not_found", "No call with that id.")
+			return errs.New(errs.CodeNotFound, "No call with that id.")
 		}
 		return err
 	})
@@ -221,7 +205,7 @@ func encodeCursor(at time.Time, id uuid.UUID) string {
 func decodeCursor(s string) (time.Time, uuid.UUID, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) != 24 {
-		return time.Time{}, uuid.UUID{}, errs.E(errs.Invalid, "invalid_cursor", "The cursor is not one this API issued; start again without it.")
+		return time.Time{}, uuid.UUID{}, errs.New(errs.CodeInvalidCursor, "The cursor is not one this API issued; start again without it.")
 	}
 	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
 	var id uuid.UUID

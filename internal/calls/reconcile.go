@@ -16,34 +16,38 @@ import (
 // a call VAPI does not know, or that never reached VAPI, ends failed with the reason. It
 // returns how many calls it looked at. Calls it cannot settle now (VAPI unavailable, or the
 // call still live on VAPI) are looked at again next time.
-func (l *Lifecycle) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
-	stale, err := l.system.ListStaleOpenCalls(ctx, dbsqlc.ListStaleOpenCallsParams{
-		StartedBefore: time.Now().Add(-olderThan), BatchSize: 100,
+func (j *Jobs) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
+	var stale []dbsqlc.ListStaleOpenCallsRow
+	err := j.rec.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
+		stale, err = q.ListStaleOpenCalls(ctx, dbsqlc.ListStaleOpenCallsParams{
+			StartedBefore: time.Now().Add(-olderThan), BatchSize: 100,
+		})
+		return err
 	})
 	if err != nil {
-		return 0, tenant.DatabaseError(err)
+		return 0, err
 	}
 	for _, c := range stale {
 		ref := callRef{id: c.ID, userID: tenant.ID(c.UserID)}
-		if err := l.reconcileCall(ctx, ref, c.VapiCallID); err != nil {
-			l.log.WarnContext(ctx, "reconciling a call failed; it is tried again later",
+		if err := j.reconcileCall(ctx, ref, c.VapiCallID); err != nil {
+			j.log.WarnContext(ctx, "reconciling a call failed; it is tried again later",
 				slog.String("call_id", c.ID.String()), slog.String("error", err.Error()))
 		}
 	}
 	return len(stale), nil
 }
 
-func (l *Lifecycle) reconcileCall(ctx context.Context, ref callRef, vapiCallID *string) error {
+func (j *Jobs) reconcileCall(ctx context.Context, ref callRef, vapiCallID *string) error {
 	if vapiCallID == nil {
 		// Never handed to VAPI (the process stopped mid hand-off): nothing will report it.
-		return l.failCall(ctx, ref, "handoff_incomplete")
+		return j.failCall(ctx, ref, "handoff_incomplete")
 	}
-	body, found, err := l.vapi.GetCall(ctx, *vapiCallID)
+	body, found, err := j.vapi.GetCall(ctx, *vapiCallID)
 	if err != nil {
 		return err
 	}
 	if !found {
-		return l.failCall(ctx, ref, "vapi_call_not_found")
+		return j.failCall(ctx, ref, "vapi_call_not_found")
 	}
 	msg, status, err := vapi.DecodeCall(body)
 	if err != nil {
@@ -52,20 +56,20 @@ func (l *Lifecycle) reconcileCall(ctx context.Context, ref callRef, vapiCallID *
 	if status != "ended" {
 		msg.Type, msg.Status = vapi.TypeStatusUpdate, status
 	}
-	err = l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
-		_, err := l.applyToCall(ctx, q, ref, msg)
+	err = j.rec.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+		_, err := j.rec.applyToCall(ctx, q, ref, msg)
 		return err
 	})
 	if err == nil && status == "ended" {
-		l.log.InfoContext(ctx, "reconciled a call whose report never arrived", slog.String("call_id", ref.id.String()))
+		j.log.InfoContext(ctx, "reconciled a call whose report never arrived", slog.String("call_id", ref.id.String()))
 	}
 	return err
 }
 
-func (l *Lifecycle) failCall(ctx context.Context, ref callRef, reason string) error {
-	return l.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
+func (j *Jobs) failCall(ctx context.Context, ref callRef, reason string) error {
+	return j.rec.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
 		return q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{
-			UserID: string(ref.userID), ID: ref.id, Status: "failed", EndedReason: &reason,
+			UserID: string(ref.userID), ID: ref.id, Status: string(StatusFailed), EndedReason: &reason,
 		})
 	})
 }

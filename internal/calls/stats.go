@@ -15,7 +15,7 @@ type Stats struct {
 	Since, Until   time.Time
 	TimeZone       string
 	Totals         dbsqlc.CallTotalsRow
-	ByStatus       map[string]int64 // every status, zeros included
+	ByStatus       map[Status]int64 // every status, zeros included
 	ByEndedReason  []dbsqlc.CallsByEndedReasonRow
 	PerDay         []dbsqlc.CallsPerDayRow
 	ByHour         []dbsqlc.CallsByHourRow
@@ -30,22 +30,19 @@ func (s Stats) AnswerRate() float64 {
 	return 0
 }
 
-// Statuses lists every call status, in the order of a call's life.
-var Statuses = []string{"initiated", "ringing", "in_progress", "forwarding", "ended", "failed"}
-
 // MaxStatsRange bounds a statistics range, and with it the per-day series.
 const MaxStatsRange = 366 * 24 * time.Hour
 
 // Stats computes the statistics of the calls that started in [since, until) — by default
 // the 30 days before now — with days and hours in the IANA time zone tz (default UTC).
 // Returns Invalid for an unknown zone or a range that is empty or longer than 366 days.
-func (s *Service) Stats(ctx context.Context, t tenant.ID, since, until *time.Time, tz string) (Stats, error) {
+func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time, tz string) (Stats, error) {
 	if tz == "" {
 		tz = "UTC"
 	}
 	// "Local" would mean this server's zone, which no client can know.
 	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
-		return Stats{}, errs.E(errs.Invalid, "validation_failed", "tz must be an IANA time zone such as America/New_York.")
+		return Stats{}, errs.New(errs.CodeValidationFailed, "tz must be an IANA time zone such as America/New_York.")
 	}
 	out := Stats{TimeZone: tz, Until: time.Now().UTC()}
 	if until != nil {
@@ -56,7 +53,7 @@ func (s *Service) Stats(ctx context.Context, t tenant.ID, since, until *time.Tim
 		out.Since = since.UTC()
 	}
 	if !out.Since.Before(out.Until) || out.Until.Sub(out.Since) > MaxStatsRange {
-		return Stats{}, errs.E(errs.Invalid, "validation_failed", "since must be before until, at most 366 days apart.")
+		return Stats{}, errs.New(errs.CodeValidationFailed, "since must be before until, at most 366 days apart.")
 	}
 	user := string(t)
 	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
@@ -67,12 +64,12 @@ func (s *Service) Stats(ctx context.Context, t tenant.ID, since, until *time.Tim
 		if err != nil {
 			return err
 		}
-		out.ByStatus = make(map[string]int64, len(Statuses))
+		out.ByStatus = make(map[Status]int64, len(Statuses))
 		for _, st := range Statuses {
 			out.ByStatus[st] = 0
 		}
 		for _, r := range byStatus {
-			out.ByStatus[r.Status] = r.Calls
+			out.ByStatus[Status(r.Status)] = r.Calls
 		}
 		if out.ByEndedReason, err = q.CallsByEndedReason(ctx, dbsqlc.CallsByEndedReasonParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
 			return err

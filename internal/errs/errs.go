@@ -1,6 +1,7 @@
-// Package errs is Switchboard's one error model. Services return *Error values that say
-// what kind of failure happened, with a stable code and a message safe to show a user;
-// the HTTP layer maps the kind to a status in one place and never shows the cause.
+// Package errs is Switchboard's one error model. Services return *Error values with a
+// stable code from the closed list in codes.go and a message safe to show a user; the code
+// decides the kind of failure, the HTTP layer maps the kind to a status in one place, and
+// the cause is logged, never shown.
 package errs
 
 import (
@@ -24,8 +25,14 @@ const (
 	Forbidden
 	// NotFound means no such resource exists for the caller.
 	NotFound
+	// MethodNotAllowed means the resource exists but not with this method.
+	MethodNotAllowed
 	// Conflict means the request conflicts with what exists.
 	Conflict
+	// TooLarge means the request's body is larger than the operation accepts.
+	TooLarge
+	// UnsupportedMediaType means the request's body is of a type the operation does not take.
+	UnsupportedMediaType
 	// Unavailable means a dependency (the database) cannot be reached now.
 	Unavailable
 )
@@ -33,7 +40,7 @@ const (
 // Error is an error with a kind, a stable machine-readable code and a user-facing message.
 type Error struct {
 	Kind    Kind
-	Code    string // stable snake_case code, e.g. "phone_number_taken"
+	Code    Code   // from the closed list in codes.go
 	Message string // safe to show to the caller
 	Err     error  // the cause, for logs only
 }
@@ -42,19 +49,24 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
 	}
-	return e.Code + ": " + e.Message
+	return string(e.Code) + ": " + e.Message
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// E builds an error of the given kind and code.
-func E(kind Kind, code, message string) *Error {
-	return &Error{Kind: kind, Code: code, Message: message}
+// New builds an error with the given code; its kind is the code's.
+func New(code Code, message string) *Error {
+	return &Error{Kind: code.Kind(), Code: code, Message: message}
+}
+
+// NewCause builds an error with the given code around cause, which is logged, not shown.
+func NewCause(code Code, message string, cause error) *Error {
+	return &Error{Kind: code.Kind(), Code: code, Message: message, Err: cause}
 }
 
 // Wrap builds an internal error around cause; message says what was being done.
 func Wrap(cause error, message string) *Error {
-	return &Error{Kind: Internal, Code: "internal_error", Message: message, Err: cause}
+	return NewCause(CodeInternal, message, cause)
 }
 
 // As returns the *Error in err's chain, or an internal error wrapping err.

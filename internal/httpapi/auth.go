@@ -19,11 +19,11 @@ import (
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	c := echomiddleware.GetEchoContext(ctx)
 	if c == nil {
-		return errs.E(errs.Internal, "internal_error", "no echo context in the request validator")
+		return errs.New(errs.CodeInternal, "no echo context in the request validator")
 	}
 	token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok {
-		return unauthorized(errs.E(errs.Unauthorized, "unauthorized", "Send a Clerk session token as 'Authorization: Bearer <token>'."))
+		return unauthorized(errs.New(errs.CodeUnauthorized, "Send a Clerk session token as 'Authorization: Bearer <token>'."))
 	}
 	id, err := s.verifier.Verify(c.Request().Context(), token)
 	if err != nil {
@@ -57,7 +57,7 @@ func bearerToken(header string) (string, bool) {
 func tenantOf(ctx context.Context) (tenant.ID, error) {
 	id, ok := tenant.FromContext(ctx)
 	if !ok {
-		return "", errs.E(errs.Internal, "internal_error", "handler reached without a tenant")
+		return "", errs.New(errs.CodeInternal, "handler reached without a tenant")
 	}
 	return id, nil
 }

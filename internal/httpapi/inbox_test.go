@@ -43,7 +43,7 @@ func TestReportSpooledWhileDatabaseIsDown(t *testing.T) {
 	}
 
 	// The database is back: draining applies the report, once.
-	n, err := b.lifecycle.DrainSpool(context.Background())
+	n, err := b.jobs.DrainSpool(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("DrainSpool = %d, %v", n, err)
 	}
@@ -54,7 +54,7 @@ func TestReportSpooledWhileDatabaseIsDown(t *testing.T) {
 	if c["status"] != "ended" || c["transcript"] == nil || c["summary"] != "Patient booked a cleaning." {
 		t.Fatalf("call after draining %v", c)
 	}
-	if n, _ := b.lifecycle.DrainSpool(context.Background()); n != 0 {
+	if n, _ := b.jobs.DrainSpool(context.Background()); n != 0 {
 		t.Fatalf("a second drain moved %d", n)
 	}
 }
@@ -97,13 +97,13 @@ func TestFailedEventIsKeptAndReprocessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not due yet: the failed event waits out its backoff.
-	if n, err := b.lifecycle.Reprocess(ctx); err != nil || n != 1 {
+	if n, err := b.jobs.Reprocess(ctx); err != nil || n != 1 {
 		t.Fatalf("Reprocess = %d, %v; want only the pending event", n, err)
 	}
 	if _, err := b.pool.Exec(ctx, "UPDATE webhook_events SET next_attempt_at = now() WHERE status = 'failed'"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := b.lifecycle.Reprocess(ctx); err != nil || n != 1 {
+	if n, err := b.jobs.Reprocess(ctx); err != nil || n != 1 {
 		t.Fatalf("Reprocess = %d, %v; want the failed event", n, err)
 	}
 	c := b.call(a, meta["call_id"].(string))
@@ -113,7 +113,7 @@ func TestFailedEventIsKeptAndReprocessed(t *testing.T) {
 	if n := b.count("SELECT count(*) FROM webhook_events WHERE status = 'processed' AND attempts = 1"); n != 2 {
 		t.Errorf("%d events processed by reprocessing, want 2", n)
 	}
-	if n, _ := b.lifecycle.Reprocess(ctx); n != 0 {
+	if n, _ := b.jobs.Reprocess(ctx); n != 0 {
 		t.Errorf("a second Reprocess attempted %d events", n)
 	}
 }
@@ -130,7 +130,7 @@ func TestReprocessedVoiceEventRecordsWithoutHandoff(t *testing.T) {
 		VALUES ('twilio', 'voice:CA_LATE', 'voice', $1, now() - interval '1 second')`, []byte(form.Encode())); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := b.lifecycle.Reprocess(ctx); err != nil || n != 1 {
+	if n, err := b.jobs.Reprocess(ctx); err != nil || n != 1 {
 		t.Fatalf("Reprocess = %d, %v", n, err)
 	}
 	if len(b.vapi.Calls()) != 0 {

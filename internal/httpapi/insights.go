@@ -204,7 +204,7 @@ func (s *Server) StreamCallEvents(ctx context.Context, req api.StreamCallEventsR
 	if id := req.Params.LastEventID; id != nil && *id != "" {
 		after, err = strconv.ParseInt(*id, 10, 64)
 		if err != nil || after < 0 {
-			return nil, errs.E(errs.Invalid, "validation_failed", "Last-Event-ID must be the id of an event this stream sent.")
+			return nil, errs.New(errs.CodeValidationFailed, "Last-Event-ID must be the id of an event this stream sent.")
 		}
 		resume = true
 	}

@@ -80,7 +80,7 @@ func (b *bundle) seedReported(user string, r reported) uuid.UUID {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	if _, err := b.lifecycle.IndexSearch(ctx, 1000); err != nil {
+	if _, err := b.jobs.IndexSearch(ctx, 1000); err != nil {
 		b.t.Fatal(err)
 	}
 	return id
@@ -299,14 +299,14 @@ func TestReportBecomesSearchableAfterIndexing(t *testing.T) {
 	if got := b.listIDs(a, "q=cleaning"); len(got) != 0 {
 		t.Fatalf("found before indexing: %v", got)
 	}
-	n, err := b.lifecycle.IndexSearch(context.Background(), 1000)
+	n, err := b.jobs.IndexSearch(context.Background(), 1000)
 	if err != nil || n != 1 {
 		t.Fatalf("IndexSearch = %d, %v; want 1", n, err)
 	}
 	if got := b.listIDs(a, "q=cleaning"); len(got) != 1 || got[0].String() != meta["call_id"] {
 		t.Fatalf("after indexing: %v", got)
 	}
-	if n, _ := b.lifecycle.IndexSearch(context.Background(), 1000); n != 0 {
+	if n, _ := b.jobs.IndexSearch(context.Background(), 1000); n != 0 {
 		t.Fatalf("a second IndexSearch indexed %d", n)
 	}
 }
@@ -329,7 +329,7 @@ func TestSearchIndexingKeepsItsPace(t *testing.T) {
 		t.Fatalf("%d calls wait for indexing, want 3", n)
 	}
 	for _, want := range []int{2, 1, 0} {
-		if n, err := b.lifecycle.IndexSearch(context.Background(), 2); err != nil || n != want {
+		if n, err := b.jobs.IndexSearch(context.Background(), 2); err != nil || n != want {
 			t.Fatalf("IndexSearch(2) = %d, %v; want %d", n, err, want)
 		}
 	}
@@ -369,7 +369,7 @@ func TestSearchIndexingYieldsToWaitingRequests(t *testing.T) {
 		}
 	}
 	release(hold()) // every connection exists: taking them all again waits for none
-	indexer := b.lifecycle.SearchIndexer(10)
+	indexer := b.jobs.SearchIndexer(10)
 	before := b.pool.Stat().EmptyAcquireCount()
 
 	// Every connection is taken, and a request waits for one.

@@ -10,7 +10,6 @@ import (
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/metrics"
-	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
 // GetHealth answers while the process is up.
@@ -22,8 +21,8 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := s.pool.Ping(ctx); err != nil {
-		return nil, &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The database is unavailable.", Err: tenant.DatabaseError(err)}
+	if err := s.db.Ping(ctx); err != nil {
+		return nil, errs.NewCause(errs.CodeUnavailable, "The database is unavailable.", err)
 	}
 	return api.GetReady200JSONResponse{Status: "ok"}, nil
 }
@@ -54,7 +53,7 @@ func (r rawJSON) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
 // GetMetrics serves the Prometheus metrics.
 func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.GetMetricsResponseObject, error) {
 	if s.metrics == nil {
-		return nil, errs.E(errs.NotFound, "not_found", "Metrics are not enabled.")
+		return nil, errs.New(errs.CodeNotFound, "Metrics are not enabled.")
 	}
 	return metricsText{s.metrics}, nil
 }

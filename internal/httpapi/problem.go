@@ -16,26 +16,29 @@ import (
 
 // statusOf is the one map from error kinds to HTTP statuses.
 var statusOf = map[errs.Kind]int{
-	errs.Internal:      http.StatusInternalServerError,
-	errs.Invalid:       http.StatusBadRequest,
-	errs.Unprocessable: http.StatusUnprocessableEntity,
-	errs.Unauthorized:  http.StatusUnauthorized,
-	errs.Forbidden:     http.StatusForbidden,
-	errs.NotFound:      http.StatusNotFound,
-	errs.Conflict:      http.StatusConflict,
-	errs.Unavailable:   http.StatusServiceUnavailable,
+	errs.Internal:             http.StatusInternalServerError,
+	errs.Invalid:              http.StatusBadRequest,
+	errs.Unprocessable:        http.StatusUnprocessableEntity,
+	errs.Unauthorized:         http.StatusUnauthorized,
+	errs.Forbidden:            http.StatusForbidden,
+	errs.NotFound:             http.StatusNotFound,
+	errs.MethodNotAllowed:     http.StatusMethodNotAllowed,
+	errs.Conflict:             http.StatusConflict,
+	errs.TooLarge:             http.StatusRequestEntityTooLarge,
+	errs.UnsupportedMediaType: http.StatusUnsupportedMediaType,
+	errs.Unavailable:          http.StatusServiceUnavailable,
 }
 
 // codeOfStatus names the errors Echo and the request validator raise themselves.
-var codeOfStatus = map[int]string{
-	http.StatusBadRequest:            "validation_failed",
-	http.StatusUnauthorized:          "unauthorized",
-	http.StatusForbidden:             "forbidden",
-	http.StatusNotFound:              "not_found",
-	http.StatusMethodNotAllowed:      "method_not_allowed",
-	http.StatusRequestEntityTooLarge: "payload_too_large",
-	http.StatusUnsupportedMediaType:  "unsupported_media_type",
-	http.StatusServiceUnavailable:    "unavailable",
+var codeOfStatus = map[int]errs.Code{
+	http.StatusBadRequest:            errs.CodeValidationFailed,
+	http.StatusUnauthorized:          errs.CodeUnauthorized,
+	http.StatusForbidden:             errs.CodeForbidden,
+	http.StatusNotFound:              errs.CodeNotFound,
+	http.StatusMethodNotAllowed:      errs.CodeMethodNotAllowed,
+	http.StatusRequestEntityTooLarge: errs.CodePayloadTooLarge,
+	http.StatusUnsupportedMediaType:  errs.CodeUnsupportedMediaType,
+	http.StatusServiceUnavailable:    errs.CodeUnavailable,
 }
 
 // handleError is Echo's error handler: every error of every route becomes an RFC 9457
@@ -55,7 +58,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.ErrorContext(c.Request().Context(), "request failed",
 			slog.String("route", c.Path()),
 			slog.Int("status", p.Status),
-			slog.String("code", p.Code),
+			slog.String("code", string(p.Code)),
 			slog.String("error", err.Error()))
 	}
 	if err := writeProblem(c, p); err != nil {
@@ -64,41 +67,45 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 func (s *Server) toProblem(err error) (api.Problem, []api.FieldError) {
-	var appErr *errs.Error
-	var httpErr *echo.HTTPError
-	switch {
-	case errors.As(err, &appErr):
-		status := statusOf[appErr.Kind]
-		if appErr.Kind == errs.Internal {
-			// The message of an internal error may name internals; say only what happened.
-			return problem(status, "internal_error", "An unexpected error occurred. Quote the request id when reporting it."), nil
-		}
-		return problem(status, appErr.Code, appErr.Message), nil
-	case errors.As(err, &httpErr):
-		if errors.As(httpErr.Internal, &appErr) {
-			return s.toProblem(appErr)
-		}
-		status := httpErr.Code
-		code, ok := codeOfStatus[status]
-		if !ok || status >= 500 {
-			return problem(http.StatusInternalServerError, "internal_error", "An unexpected error occurred. Quote the request id when reporting it."), nil
-		}
-		detail := http.StatusText(status) + "."
-		if msg, ok := httpErr.Message.(string); ok && msg != "" {
-			detail = strings.ToUpper(msg[:1]) + msg[1:]
-		}
-		var fields []api.FieldError
-		var reqErr *openapi3filter.RequestError
-		if errors.As(httpErr.Internal, &reqErr) {
-			detail, fields = describeRequestError(reqErr)
-		}
-		if status == http.StatusNotFound {
-			detail = "No such route."
-		}
-		return problem(status, code, detail), fields
-	default:
-		return problem(http.StatusInternalServerError, "internal_error", "An unexpected error occurred. Quote the request id when reporting it."), nil
+	e, fields := asError(err)
+	if e.Kind == errs.Internal {
+		// The message of an internal error may name internals; say only what happened.
+		return problem(errs.CodeInternal, "An unexpected error occurred. Quote the request id when reporting it."), nil
 	}
+	return problem(e.Code, e.Message), fields
+}
+
+// asError turns what a route returned into the one error model. The service's own errors
+// pass as they are (also when Echo or the validator wrapped one); the errors Echo and the
+// request validator raise themselves (no route, a wrong method, a body too large, a
+// request that breaks the contract) become the code of their status; anything else is
+// internal.
+func asError(err error) (*errs.Error, []api.FieldError) {
+	var appErr *errs.Error
+	if errors.As(err, &appErr) {
+		return appErr, nil
+	}
+	var httpErr *echo.HTTPError
+	if !errors.As(err, &httpErr) {
+		return errs.Wrap(err, "unexpected error"), nil
+	}
+	code, ok := codeOfStatus[httpErr.Code]
+	if !ok || httpErr.Code >= 500 && code != errs.CodeUnavailable {
+		return errs.Wrap(err, "unexpected error"), nil
+	}
+	detail := http.StatusText(httpErr.Code) + "."
+	if msg, ok := httpErr.Message.(string); ok && msg != "" {
+		detail = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	var fields []api.FieldError
+	var reqErr *openapi3filter.RequestError
+	if errors.As(httpErr.Internal, &reqErr) {
+		detail, fields = describeRequestError(reqErr)
+	}
+	if httpErr.Code == http.StatusNotFound {
+		detail = "No such route."
+	}
+	return errs.NewCause(code, detail, err), fields
 }
 
 // describeRequestError says which parameter or body field broke the contract, and how.
@@ -124,12 +131,13 @@ func describeRequestError(e *openapi3filter.RequestError) (string, []api.FieldEr
 		[]api.FieldError{{Field: field, Message: message}}
 }
 
-func problem(status int, code, detail string) api.Problem {
+func problem(code errs.Code, detail string) api.Problem {
+	status := statusOf[code.Kind()]
 	return api.Problem{
-		Type:   "urn:switchboard:problem:" + code,
+		Type:   "urn:switchboard:problem:" + string(code),
 		Title:  http.StatusText(status),
 		Status: status,
-		Code:   code,
+		Code:   api.ProblemCode(code),
 		Detail: detail,
 	}
 }

@@ -31,7 +31,7 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 		"vc_recent":     `{"id":"vc_recent","status":"ended"}`,
 	})
 
-	n, err := b.lifecycle.Reconcile(context.Background(), 30*time.Minute)
+	n, err := b.jobs.Reconcile(context.Background(), 30*time.Minute)
 	if err != nil || n != 4 {
 		t.Fatalf("Reconcile = %d, %v; want the 4 old open calls", n, err)
 	}
@@ -53,7 +53,7 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 	}
 	// Settled calls are not asked about again.
 	before := b.vapi.Gets()
-	if n, _ := b.lifecycle.Reconcile(context.Background(), 30*time.Minute); n != 1 {
+	if n, _ := b.jobs.Reconcile(context.Background(), 30*time.Minute); n != 1 {
 		t.Errorf("second Reconcile looked at %d calls, want only the live one", n)
 	}
 	if b.vapi.Gets()-before != 1 {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	echomiddleware "github.com/oapi-codegen/echo-middleware"
@@ -32,11 +31,11 @@ import (
 // Deps are what the server needs.
 type Deps struct {
 	Log          *slog.Logger
-	Pool         *pgxpool.Pool
+	DB           *tenant.DB
 	Verifier     *tenant.Verifier
 	PhoneNumbers *phonenumbers.Service
-	Calls        *calls.Service
-	Lifecycle    *calls.Lifecycle
+	Calls        *calls.Reader
+	Intake       *calls.Intake
 	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
@@ -48,11 +47,11 @@ type Deps struct {
 // Server serves the API.
 type Server struct {
 	log          *slog.Logger
-	pool         *pgxpool.Pool
+	db           *tenant.DB
 	verifier     *tenant.Verifier
 	phoneNumbers *phonenumbers.Service
-	calls        *calls.Service
-	lifecycle    *calls.Lifecycle
+	calls        *calls.Reader
+	intake       *calls.Intake
 	hub          *calls.Hub
 	heartbeat    time.Duration
 	twilio       *twilio.Verifier
@@ -79,11 +78,11 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		log:          d.Log,
-		pool:         d.Pool,
+		db:           d.DB,
 		verifier:     d.Verifier,
 		phoneNumbers: d.PhoneNumbers,
 		calls:        d.Calls,
-		lifecycle:    d.Lifecycle,
+		intake:       d.Intake,
 		hub:          d.Hub,
 		heartbeat:    d.Heartbeat,
 		twilio:       d.Twilio,

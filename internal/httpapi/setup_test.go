@@ -36,16 +36,17 @@ func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
 // bundle is what a test of the HTTP API needs: the real server over a fresh database,
 // and a signer whose public key the server trusts as Clerk's.
 type bundle struct {
-	t         *testing.T
-	pool      *pgxpool.Pool
-	db        *tenant.DB
-	signer    *devtoken.Signer
-	handler   http.Handler
-	vapi      *providertest.VAPI
-	spoolDir  string
-	lifecycle *calls.Lifecycle
-	hub       *calls.Hub
-	logs      *logBuffer // what the service logged, as text lines
+	t        *testing.T
+	pool     *pgxpool.Pool
+	db       *tenant.DB
+	signer   *devtoken.Signer
+	handler  http.Handler
+	vapi     *providertest.VAPI
+	spoolDir string
+	intake   *calls.Intake
+	jobs     *calls.Jobs
+	hub      *calls.Hub
+	logs     *logBuffer // what the service logged, as text lines
 }
 
 // logBuffer collects log lines written from many goroutines.
@@ -122,23 +123,17 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	hubDone := make(chan struct{})
 	go func() { hub.Run(hubCtx); close(hubDone) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
-	lifecycle := calls.NewLifecycle(calls.LifecycleConfig{
-		Pool:        pool,
-		VAPI:        vapiClient,
-		Spool:       sp,
-		Region:      "US",
-		Log:         log,
-		HandoffWait: 5 * time.Second,
-	})
-	m := metrics.New(metrics.Sources{Pool: pool, Inbox: lifecycle.InboxBacklog, Spool: lifecycle.SpoolLen})
+	d := calls.Deps{DB: db, VAPI: vapiClient, Spool: sp, Region: "US", Log: log, HandoffWait: 5 * time.Second}
+	intake, jobs := calls.NewIntake(d), calls.NewJobs(d)
+	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
 	srv, err := httpapi.New(httpapi.Deps{
 		Log:          log,
-		Pool:         pool,
+		DB:           db,
 		Verifier:     verifier,
 		PhoneNumbers: phonenumbers.NewService(db, "US"),
-		Calls:        calls.NewService(db, vapiClient, log),
-		Lifecycle:    lifecycle,
+		Calls:        calls.NewReader(d),
+		Intake:       intake,
 		Hub:          hub,
 		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,
@@ -148,7 +143,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, lifecycle: lifecycle, hub: hub, logs: logs}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, intake: intake, jobs: jobs, hub: hub, logs: logs}
 }
 
 // token is a valid session token for sub.

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,21 +36,24 @@ func (s *Server) twilioVoice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	answer, err := s.intake.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	if err != nil {
+		s.logWebhook(c, "twilio", "voice", answer.Record(c.Request().Context()))
+		return err
+	}
 	// The answer is sent whole (its length declared) and flushed at once: Twilio can
 	// connect the caller while the hand-off is still being recorded. Server-Timing says
 	// how much of the answer's time was VAPI's.
-	outcome, err := s.lifecycle.TwilioVoice(c.Request().Context(), body, keptHeaders(c.Request().Header), func(twiml string, vapi time.Duration) {
-		h := c.Response().Header()
-		h.Set(echo.HeaderContentLength, strconv.Itoa(len(twiml)))
-		if vapi > 0 {
-			h.Set("Server-Timing", "vapi;dur="+strconv.FormatFloat(float64(vapi.Microseconds())/1000, 'f', 1, 64))
-		}
-		if c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(twiml)) == nil {
-			c.Response().Flush()
-		}
-	})
-	s.logWebhook(c, "twilio", "voice", outcome)
-	return err
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(answer.TwiML)))
+	if answer.VAPITime > 0 {
+		h.Set("Server-Timing", "vapi;dur="+strconv.FormatFloat(float64(answer.VAPITime.Microseconds())/1000, 'f', 1, 64))
+	}
+	if c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(answer.TwiML)) == nil {
+		c.Response().Flush()
+	}
+	s.logWebhook(c, "twilio", "voice", answer.Record(c.Request().Context()))
+	return nil
 }
 
 func (s *Server) twilioStatus(c echo.Context) error {
@@ -59,7 +61,7 @@ func (s *Server) twilioStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	outcome, err := s.lifecycle.TwilioStatus(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	outcome, err := s.intake.TwilioStatus(c.Request().Context(), body, keptHeaders(c.Request().Header))
 	s.logWebhook(c, "twilio", "status", outcome)
 	if err != nil {
 		return err
@@ -77,7 +79,7 @@ func (s *Server) twilioBody(c echo.Context) ([]byte, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || !s.twilio.Verify(c.Request(), form) {
 		s.logRejected(c, "twilio")
-		return nil, errs.E(errs.Forbidden, "invalid_signature", "The request's X-Twilio-Signature does not match.")
+		return nil, errs.New(errs.CodeInvalidSignature, "The request's X-Twilio-Signature does not match.")
 	}
 	return body, nil
 }
@@ -85,13 +87,13 @@ func (s *Server) twilioBody(c echo.Context) ([]byte, error) {
 func (s *Server) vapiMessage(c echo.Context) error {
 	if !s.vapiAuthentic(c.Request().Header) {
 		s.logRejected(c, "vapi")
-		return errs.E(errs.Unauthorized, "unauthorized", "Send the VAPI webhook secret as X-Vapi-Secret or as a bearer token.")
+		return errs.New(errs.CodeUnauthorized, "Send the VAPI webhook secret as X-Vapi-Secret or as a bearer token.")
 	}
 	body, err := readBody(c, maxVapiBody)
 	if err != nil {
 		return err
 	}
-	outcome, err := s.lifecycle.VapiMessage(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	outcome, err := s.intake.VapiMessage(c.Request().Context(), body, keptHeaders(c.Request().Header))
 	s.logWebhook(c, "vapi", "message", outcome)
 	if err != nil {
 		return err
@@ -128,10 +130,10 @@ func readBody(c echo.Context, max int64) ([]byte, error) {
 	body, err := io.ReadAll(r)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The request body is larger than this endpoint accepts.")
+		return nil, errs.New(errs.CodePayloadTooLarge, "The request body is larger than this endpoint accepts.")
 	}
 	if err != nil {
-		return nil, errs.E(errs.Invalid, "validation_failed", "The request body could not be read.")
+		return nil, errs.New(errs.CodeValidationFailed, "The request body could not be read.")
 	}
 	return body, nil
 }

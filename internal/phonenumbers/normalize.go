@@ -18,8 +18,7 @@ func Normalize(raw, region string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) || fictional(num) {
-		return "", &errs.Error{Kind: errs.Unprocessable, Code: "invalid_phone_number",
-			Message: "This is not a valid phone number. Include the country code for numbers outside " + region + ".", Err: err}
+		return "", errs.NewCause(errs.CodeInvalidPhoneNumber, "This is not a valid phone number. Include the country code for numbers outside "+region+".", err)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

@@ -47,7 +47,7 @@ type Change struct {
 	IsActive          *bool
 }
 
-var errNotFound = errs.E(errs.NotFound, "not_found", "No phone number with that id.")
+var errNotFound = errs.New(errs.CodeNotFound, "No phone number with that id.")
 
 // List returns the tenant's numbers, newest first.
 func (s *Service) List(ctx context.Context, t tenant.ID) ([]dbsqlc.PhoneNumber, error) {
@@ -89,7 +89,7 @@ func (s *Service) Create(ctx context.Context, t tenant.ID, in New) (dbsqlc.Phone
 		})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "phone_numbers_phone_number_key" {
-			return errs.E(errs.Conflict, "phone_number_taken", "This phone number is already registered.")
+			return errs.New(errs.CodePhoneNumberTaken, "This phone number is already registered.")
 		}
 		return err
 	})

@@ -22,17 +22,17 @@ func DatabaseError(err error) error {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The request was cancelled or timed out.", Err: err}
+		return errs.NewCause(errs.CodeUnavailable, "The request was cancelled or timed out.", err)
 	}
 	var netErr net.Error
 	var connectErr *pgconn.ConnectError
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &connectErr), errors.As(err, &netErr), pgconn.SafeToRetry(err):
-		return &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The database is unavailable; try again shortly.", Err: err}
+		return errs.NewCause(errs.CodeUnavailable, "The database is unavailable; try again shortly.", err)
 	case errors.As(err, &pgErr) && (pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P03"):
 		// Connection exceptions, admin shutdown, cannot connect now.
-		return &errs.Error{Kind: errs.Unavailable, Code: "unavailable", Message: "The database is unavailable; try again shortly.", Err: err}
+		return errs.NewCause(errs.CodeUnavailable, "The database is unavailable; try again shortly.", err)
 	}
 	if e != nil {
 		return err

@@ -74,7 +74,7 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	}
 }
 
-// Only WriteRedoable gives up waiting for the disk.
+// Only Redoable gives up waiting for the disk.
 func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -115,6 +115,6 @@ func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tx != "on" || write != "off" || session != "on" {
-		t.Fatalf("synchronous_commit: Tx %q, WriteRedoable %q, Atomically %q; want on, off, on", tx, write, session)
+		t.Fatalf("synchronous_commit: Tx %q, Redoable %q, Atomically %q; want on, off, on", tx, write, session)
 	}
 }

@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -10,62 +9,51 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
-	"github.com/switchboard-health/switchboard/internal/errs"
 )
 
 // Session is one transaction that runs as the service's own role, outside any tenant, and
-// acts as one tenant only inside AsTenant. Webhooks use it to find who owns an event, write
+// acts as one tenant only inside As. Webhooks use it to find who owns an event, write
 // the owner's data under row-level security, and keep the raw event, all or nothing.
 type Session struct {
 	tc *tenantConn
 }
 
-// System returns the queries that run as the service's own role, outside any tenant: the
+// Service returns the queries that run as the service's own role, outside any tenant: the
 // owner lookups and the inbox.
-func (s *Session) System() *dbsqlc.Queries { return dbsqlc.New(s.tc) }
+func (s *Session) Service() *dbsqlc.Queries { return dbsqlc.New(s.tc) }
 
-// AsTenant runs fn's statements as tenant id, confined by row-level security exactly as in
-// Tx. The role switch travels with fn's first statement, and the switch back, with no
-// tenant set, with the statement after fn's last; fn's error is returned as it is.
-func (s *Session) AsTenant(id ID, fn func(q *dbsqlc.Queries) error) error {
-	return s.asTenant(id, s.tc, fn)
-}
-
-// AsTenantLater is AsTenant for writes whose results are not needed: fn's statements are
-// queued and sent, with the role switch and the switch back, in the round trip of the
-// session's next statement (usually Last's), and their errors come back as that
-// statement's. fn may run only statements without results (sqlc's :exec queries); a query
-// is refused.
-func (s *Session) AsTenantLater(id ID, fn func(q *dbsqlc.Queries) error) error {
-	return s.asTenant(id, laterConn{s.tc}, fn)
-}
-
-// asTenant queues the switch to tenant id, runs fn's statements on conn, and queues the
-// switch back.
-func (s *Session) asTenant(id ID, conn dbsqlc.DBTX, fn func(q *dbsqlc.Queries) error) error {
+// As runs fn's statements as tenant id, confined by row-level security exactly as in Tx;
+// fn's error is returned as it is. Statements without results (sqlc's :exec queries) are
+// not sent at once: they travel, with the role switch and the switch back, in the round
+// trip of the session's next statement that has results (usually Last's), and their errors
+// come back as that statement's. So fn must not rely on a command tag (no :execrows); a
+// query with results is sent at once, with whatever is queued before it.
+func (s *Session) As(id ID, fn func(q *dbsqlc.Queries) error) error {
 	if id == "" {
 		return errNoTenant
 	}
 	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
-	err := fn(dbsqlc.New(conn))
+	err := fn(dbsqlc.New(sessionConn{s.tc}))
 	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
 	return err
 }
 
-// laterConn queues statements on a tenantConn instead of sending them.
-type laterConn struct{ tc *tenantConn }
+// sessionConn queues statements without results on a tenantConn and sends the others.
+type sessionConn struct{ tc *tenantConn }
 
-var errNotLater = errs.Wrap(errors.New("a query with results in AsTenantLater"), "internal error")
-
-func (c laterConn) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+func (c sessionConn) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	c.tc.pending = append(c.tc.pending, queued{sql, args})
 	c.tc.queuedWrites = true
 	return pgconn.CommandTag{}, nil
 }
 
-func (c laterConn) Query(context.Context, string, ...any) (pgx.Rows, error) { return nil, errNotLater }
+func (c sessionConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.tc.Query(ctx, sql, args...)
+}
 
-func (c laterConn) QueryRow(context.Context, string, ...any) pgx.Row { return errRow{errNotLater} }
+func (c sessionConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.tc.QueryRow(ctx, sql, args...)
+}
 
 // Last returns the queries, as the service's own role, for the session's last statement:
 // the COMMIT travels in its round trip, and the statement's error includes the commit's.

@@ -26,9 +26,9 @@ func whoAmI(t *testing.T, conn dbsqlc.DBTX) (numbers int, role, user string) {
 	return numbers, role, user
 }
 
-// Inside a session, only AsTenant is confined to the tenant; before and after it the
+// Inside a session, only As is confined to the tenant; before and after it the
 // statements run as the service's own role with no tenant set.
-func TestSessionConfinesOnlyAsTenant(t *testing.T) {
+func TestSessionConfinesOnlyAs(t *testing.T) {
 	t.Parallel()
 	pool := testpg.New(t)
 	db := NewDB(pool)
@@ -40,11 +40,11 @@ func TestSessionConfinesOnlyAsTenant(t *testing.T) {
 
 	err := db.Atomically(context.Background(), 0, func(s *Session) error {
 		if n, role, _ := whoAmI(t, s.tc); n != 2 || role != login {
-			t.Errorf("before AsTenant: %d numbers as %s, want 2 as %s", n, role, login)
+			t.Errorf("before As: %d numbers as %s, want 2 as %s", n, role, login)
 		}
-		err := s.AsTenant("user_a", func(*dbsqlc.Queries) error {
+		err := s.As("user_a", func(*dbsqlc.Queries) error {
 			if n, role, user := whoAmI(t, s.tc); n != 1 || role != Role || user != "user_a" {
-				t.Errorf("in AsTenant: %d numbers as %s for %q, want 1 as %s for user_a", n, role, user, Role)
+				t.Errorf("in As: %d numbers as %s for %q, want 1 as %s for user_a", n, role, user, Role)
 			}
 			return nil
 		})
@@ -52,7 +52,7 @@ func TestSessionConfinesOnlyAsTenant(t *testing.T) {
 			return err
 		}
 		if n, role, user := whoAmI(t, s.tc); n != 2 || role != login || user != "" {
-			t.Errorf("after AsTenant: %d numbers as %s for %q, want 2 as %s for no tenant", n, role, user, login)
+			t.Errorf("after As: %d numbers as %s for %q, want 2 as %s for no tenant", n, role, user, login)
 		}
 		return nil
 	})
@@ -73,7 +73,7 @@ func TestSessionIsAllOrNothing(t *testing.T) {
 		if _, err := s.tc.Exec(ctx, "INSERT INTO webhook_events (provider, event_key, event_type, payload) VALUES ('vapi', 'k1', 't', 'x')"); err != nil {
 			return err
 		}
-		err := s.AsTenant("user_a", func(q *dbsqlc.Queries) error {
+		err := s.As("user_a", func(q *dbsqlc.Queries) error {
 			_, err := q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: "user_a", PhoneNumber: "+14158675309"})
 			return err
 		})
@@ -98,7 +98,7 @@ func TestSessionIsAllOrNothing(t *testing.T) {
 		if _, err := s.tc.Exec(ctx, "INSERT INTO webhook_events (provider, event_key, event_type, payload) VALUES ('vapi', 'k1', 't', 'x')"); err != nil {
 			return err
 		}
-		return s.AsTenant("user_a", func(q *dbsqlc.Queries) error {
+		return s.As("user_a", func(q *dbsqlc.Queries) error {
 			_, err := q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: "user_a", PhoneNumber: "+14158675309"})
 			return err
 		})
@@ -167,14 +167,14 @@ func TestSessionLockWait(t *testing.T) {
 	}
 }
 
-func TestSessionAsTenantRefusesNoTenant(t *testing.T) {
+func TestSessionAsRefusesNoTenant(t *testing.T) {
 	t.Parallel()
 	db := NewDB(testpg.New(t))
 	err := db.Atomically(context.Background(), 0, func(s *Session) error {
-		return s.AsTenant("", func(*dbsqlc.Queries) error { return nil })
+		return s.As("", func(*dbsqlc.Queries) error { return nil })
 	})
 	if !errs.Is(err, errs.Unauthorized) {
-		t.Fatalf("AsTenant with no tenant returned %v, want Unauthorized", err)
+		t.Fatalf("As with no tenant returned %v, want Unauthorized", err)
 	}
 }
 
@@ -186,7 +186,7 @@ func TestSessionLastStatementCommits(t *testing.T) {
 	db := NewDB(pool)
 	ctx := context.Background()
 	err := db.Atomically(ctx, 0, func(s *Session) error {
-		err := s.AsTenant("user_a", func(q *dbsqlc.Queries) error {
+		err := s.As("user_a", func(q *dbsqlc.Queries) error {
 			_, err := q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: "user_a", PhoneNumber: "+14158675309"})
 			return err
 		})
@@ -201,7 +201,7 @@ func TestSessionLastStatementCommits(t *testing.T) {
 		if err := s.tc.conn.QueryRow(ctx, "SELECT txid_current_if_assigned() IS NULL").Scan(&inTx); err != nil || !inTx {
 			t.Errorf("after the last statement the connection is still in a transaction (%v)", err)
 		}
-		if _, err := s.System().ListPhoneNumbers(ctx, "user_a"); err == nil {
+		if _, err := s.Service().ListPhoneNumbers(ctx, "user_a"); err == nil {
 			t.Error("a statement after the last one was sent")
 		}
 		return nil
@@ -218,9 +218,9 @@ func TestSessionLastStatementCommits(t *testing.T) {
 	}
 }
 
-// Writes queued by AsTenantLater run, confined to the tenant, with the next statement, or
-// with the COMMIT when none follows; their failure fails the session.
-func TestSessionAsTenantLater(t *testing.T) {
+// Writes in As are queued and run, confined to the tenant, with the next statement, or with
+// the COMMIT when none follows; their failure fails the session.
+func TestSessionAsQueuesWrites(t *testing.T) {
 	t.Parallel()
 	pool := testpg.New(t)
 	db := NewDB(pool)
@@ -233,12 +233,12 @@ func TestSessionAsTenantLater(t *testing.T) {
 		}
 		return n
 	}
-	// The statements go through the queue AsTenantLater gives its queries.
+	// The statements go through the queue As gives its queries.
 	var s0 *Session
 	relabel := func(label string) func(q *dbsqlc.Queries) error {
 		return func(*dbsqlc.Queries) error {
 			// Unfiltered on purpose: row-level security must confine it to user_a.
-			_, err := laterConn{s0.tc}.Exec(ctx, "UPDATE phone_numbers SET label = $1", label)
+			_, err := sessionConn{s0.tc}.Exec(ctx, "UPDATE phone_numbers SET label = $1", label)
 			return err
 		}
 	}
@@ -246,18 +246,18 @@ func TestSessionAsTenantLater(t *testing.T) {
 	// With a statement after it, and with none.
 	err := db.Atomically(ctx, 0, func(s *Session) error {
 		s0 = s
-		if err := s.AsTenantLater("user_a", relabel("first")); err != nil {
+		if err := s.As("user_a", relabel("first")); err != nil {
 			return err
 		}
 		if n, role, user := whoAmI(t, s.tc); n != 2 || role == Role || user != "" {
-			t.Errorf("the statement after AsTenantLater ran as %s for %q and saw %d numbers", role, user, n)
+			t.Errorf("the statement after As ran as %s for %q and saw %d numbers", role, user, n)
 		}
 		return nil
 	})
 	if err != nil || count("first") != 1 {
 		t.Fatalf("queued write with a statement after it: %v, %d rows labelled, want 1", err, count("first"))
 	}
-	err = db.Atomically(ctx, 0, func(s *Session) error { s0 = s; return s.AsTenantLater("user_a", relabel("second")) })
+	err = db.Atomically(ctx, 0, func(s *Session) error { s0 = s; return s.As("user_a", relabel("second")) })
 	if err != nil || count("second") != 1 {
 		t.Fatalf("queued write alone: %v, %d rows labelled, want 1", err, count("second"))
 	}
@@ -265,11 +265,11 @@ func TestSessionAsTenantLater(t *testing.T) {
 	// A queued write that fails fails the session, and nothing of it stays.
 	err = db.Atomically(ctx, 0, func(s *Session) error {
 		s0 = s
-		if err := s.AsTenantLater("user_a", relabel("third")); err != nil {
+		if err := s.As("user_a", relabel("third")); err != nil {
 			return err
 		}
-		return s.AsTenantLater("user_a", func(*dbsqlc.Queries) error {
-			_, err := laterConn{s.tc}.Exec(ctx, "UPDATE phone_numbers SET user_id = 'user_b'")
+		return s.As("user_a", func(*dbsqlc.Queries) error {
+			_, err := sessionConn{s.tc}.Exec(ctx, "UPDATE phone_numbers SET user_id = 'user_b'")
 			return err
 		})
 	})
@@ -277,15 +277,24 @@ func TestSessionAsTenantLater(t *testing.T) {
 		t.Fatalf("a failing queued write: %v, %d rows labelled third, want an error and none", err, count("third"))
 	}
 
-	// Queries with results are refused.
+	// A query with results is sent at once, with the writes queued before it, and sees them.
 	err = db.Atomically(ctx, 0, func(s *Session) error {
-		return s.AsTenantLater("user_a", func(q *dbsqlc.Queries) error {
-			_, err := q.ListPhoneNumbers(ctx, "user_a")
-			return err
+		return s.As("user_a", func(q *dbsqlc.Queries) error {
+			if _, err := (sessionConn{s.tc}).Exec(ctx, "UPDATE phone_numbers SET label = 'fourth'"); err != nil {
+				return err
+			}
+			numbers, err := q.ListPhoneNumbers(ctx, "user_a")
+			if err != nil {
+				return err
+			}
+			if len(numbers) != 1 || numbers[0].Label == nil || *numbers[0].Label != "fourth" {
+				t.Errorf("the query in As saw %+v, want user_a's one number labelled fourth", numbers)
+			}
+			return nil
 		})
 	})
-	if err == nil {
-		t.Fatal("AsTenantLater ran a query with results")
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -148,7 +148,7 @@ func (v *Verifier) now() time.Time {
 }
 
 func unauthorized(message string, cause error) error {
-	return &errs.Error{Kind: errs.Unauthorized, Code: "unauthorized", Message: message, Err: cause}
+	return errs.NewCause(errs.CodeUnauthorized, message, cause)
 }
 
 // keySet caches Clerk's JWKS by key id. An unknown key id refreshes the set, at most once
@@ -179,8 +179,7 @@ func (s *keySet) get(ctx context.Context, kid string) (*clerk.JSONWebKey, error)
 	set, err := s.client.Get(ctx, &jwks.GetParams{})
 	if err != nil {
 		// Clerk being unreachable says nothing about the token: the client may retry.
-		return nil, &errs.Error{Kind: errs.Unavailable, Code: "unavailable",
-			Message: "Session tokens cannot be verified right now; try again shortly.", Err: err}
+		return nil, errs.NewCause(errs.CodeUnavailable, "Session tokens cannot be verified right now; try again shortly.", err)
 	}
 	byID := make(map[string]*clerk.JSONWebKey, len(set.Keys))
 	for _, k := range set.Keys {

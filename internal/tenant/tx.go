@@ -16,8 +16,18 @@ import (
 // It does not bypass row-level security, so the policies hold whatever the login role is.
 const Role = "switchboard_tenant"
 
-// DB is the only door to tenant data: it runs work inside one tenant's transaction, or in
-// a Session that acts as a tenant only where it says so (see session.go).
+// DB is the only door to the database, and every failure that comes through it is
+// classified once (DatabaseError). It has one entry point per intent:
+//
+//   - Tx: a tenant's transaction, any number of statements, under row-level security.
+//   - Read: one statement of a tenant's, in one round trip.
+//   - Redoable: one write of a tenant's that need not wait for the disk.
+//   - Atomically: a webhook's durable Session, which finds the owner as the service and
+//     writes as that tenant (see session.go).
+//   - Service: the service's own work outside any tenant (the inbox, background jobs).
+//
+// How statements are pipelined into few round trips is decided inside these doors, never
+// by their callers.
 type DB struct {
 	pool *pgxpool.Pool
 }
@@ -35,18 +45,21 @@ func (db *DB) Tx(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) e
 	return db.inTx(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
-// Bookkeeping runs one statement outside any tenant (as the service's own role), with an
-// asynchronous commit, in one round trip: for records that can be redone, such as marking
-// an inbox event applied.
-func (db *DB) Bookkeeping(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return DatabaseError(err)
-	}
-	defer conn.Release()
-	tc := &tenantConn{conn: conn, pending: []queued{{asyncCommit, nil}}, oneStatement: true}
-	return DatabaseError(fn(dbsqlc.New(tc)))
+// Service runs fn's statements as the service's own role, outside any tenant, each in a
+// transaction of its own: for the work that spans tenants or precedes knowing one (the
+// inbox, the background jobs, finding a webhook's owner). Row-level security does not
+// confine it, so it must never read a tenant's data for a tenant's request. Errors are
+// classified as in every other door.
+func (db *DB) Service(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
+	return DatabaseError(fn(dbsqlc.New(db.pool)))
 }
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error { return DatabaseError(db.pool.Ping(ctx)) }
+
+// Waits returns how many connection acquisitions have had to wait for a free connection
+// since the pool opened: a rising count means requests are queueing for the database.
+func (db *DB) Waits() int64 { return db.pool.Stat().EmptyAcquireCount() }
 
 const asyncCommit = "SELECT set_config('synchronous_commit', 'off', true)"
 
@@ -58,11 +71,11 @@ func (db *DB) Read(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error)
 	return db.inRead(ctx, id, nil, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
-// WriteRedoable runs fn, which must run exactly one statement, as Read does (one round
-// trip), with an asynchronous commit: it returns before the commit is on disk, so a crash
-// right after may lose it. Only for a write that a durable record already makes good
-// (the hand-off's answer, which VAPI's messages and reconciliation fill in).
-func (db *DB) WriteRedoable(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
+// Redoable runs fn, which must run exactly one statement, as Read does (one round trip),
+// with an asynchronous commit: it returns before the commit is on disk, so a crash right
+// after may lose it. Only for a write that a durable record already makes good (the
+// hand-off's answer, which VAPI's messages and reconciliation fill in).
+func (db *DB) Redoable(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
 	return db.inRead(ctx, id, redoable, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
@@ -85,7 +98,7 @@ func (db *DB) inRead(ctx context.Context, id ID, extra []queued, fn func(conn db
 	return DatabaseError(err)
 }
 
-var errNoTenant = errs.E(errs.Unauthorized, "unauthorized", "No tenant in this request.")
+var errNoTenant = errs.New(errs.CodeUnauthorized, "No tenant in this request.")
 
 func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
 	if id == "" {

@@ -170,7 +170,7 @@ func TestTxRollsBackOnError(t *testing.T) {
 	t.Parallel()
 	pool := testpg.New(t)
 	db := NewDB(pool)
-	boom := errs.E(errs.Conflict, "boom", "boom")
+	boom := errs.New(errs.CodePhoneNumberTaken, "boom")
 	err := db.Tx(context.Background(), "user_a", func(q *dbsqlc.Queries) error {
 		if _, err := q.CreatePhoneNumber(context.Background(), dbsqlc.CreatePhoneNumberParams{UserID: "user_a", PhoneNumber: "+14158675309"}); err != nil {
 			return err

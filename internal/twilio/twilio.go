@@ -77,7 +77,7 @@ type StatusCallback struct {
 }
 
 // ParseStatus reads a status callback's parameters. ok is false without a CallSid or a
-// status Twilio documents.
+// CallStatus; what a status means for a call is the calls package's to say.
 func ParseStatus(form url.Values) (StatusCallback, bool) {
 	s := StatusCallback{
 		CallSid:    strings.TrimSpace(form.Get("CallSid")),
@@ -87,29 +87,7 @@ func ParseStatus(form url.Values) (StatusCallback, bool) {
 		d32 := int32(d)
 		s.Duration = &d32
 	}
-	_, known := statuses[s.CallStatus]
-	return s, s.CallSid != "" && known
-}
-
-// statuses maps Twilio's call statuses to Switchboard's, with the ended reason a terminal
-// one records.
-var statuses = map[string]struct{ status, endedReason string }{
-	"queued":      {"initiated", ""},
-	"initiated":   {"initiated", ""},
-	"ringing":     {"ringing", ""},
-	"in-progress": {"in_progress", ""},
-	"completed":   {"ended", "completed"},
-	"busy":        {"failed", "busy"},
-	"failed":      {"failed", "failed"},
-	"no-answer":   {"failed", "no-answer"},
-	"canceled":    {"failed", "canceled"},
-}
-
-// Status returns Switchboard's status for the callback and, for a terminal one, the
-// ended reason to record.
-func (s StatusCallback) Status() (status, endedReason string) {
-	m := statuses[s.CallStatus]
-	return m.status, m.endedReason
+	return s, s.CallSid != "" && s.CallStatus != ""
 }
 
 // RejectTwiML declines the call without answering it, so nobody is billed for it.

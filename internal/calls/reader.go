@@ -11,15 +11,30 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
-var errNoRecording = errs.E(errs.NotFound, "no_recording", "This call has no recording.")
+// Reader is what a clinic's dashboard reads of its calls: pages and searches (list.go),
+// one call, statistics (stats.go), the export, the recording and the live-update history.
+// Every read runs in the tenant's transaction.
+type Reader struct {
+	db   *tenant.DB
+	vapi *vapi.Client // for fresh recording URLs; may be nil
+	log  *slog.Logger
+}
+
+// NewReader returns the Reader.
+func NewReader(d Deps) *Reader {
+	return &Reader{db: d.DB, vapi: d.VAPI, log: d.Log}
+}
+
+var errNoRecording = errs.New(errs.CodeNoRecording, "This call has no recording.")
 
 // Recording returns a URL the tenant's client may fetch the call's recording from: a fresh
 // one from VAPI (whose recordings are private), else the one stored from the report.
 // variant is "mono" or "stereo". Returns NotFound when the call is not the tenant's or has
 // no recording.
-func (s *Service) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, variant string) (string, error) {
+func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, variant string) (string, error) {
 	row, err := s.Get(ctx, t, id)
 	if err != nil {
 		return "", err
@@ -51,7 +66,7 @@ const ExportPageSize = MaxLimit
 // Export hands every call matching f (Limit and Cursor aside) to emit, page by page,
 // newest first. Each page is read in its own short transaction, so an export of any size
 // holds no connection between pages and only one page in memory.
-func (s *Service) Export(ctx context.Context, t tenant.ID, f Filter, emit func([]dbsqlc.CallSummary) error) error {
+func (s *Reader) Export(ctx context.Context, t tenant.ID, f Filter, emit func([]dbsqlc.CallSummary) error) error {
 	f.Limit, f.Cursor = ExportPageSize, ""
 	for {
 		page, err := s.List(ctx, t, f)
@@ -72,7 +87,7 @@ func (s *Service) Export(ctx context.Context, t tenant.ID, f Filter, emit func([
 // after, in the order live streams deliver them: what a reconnecting stream missed. It
 // returns that event's position; an event not kept (older than a day) or not the
 // tenant's is before every kept one, so everything kept follows it.
-func (s *Service) EventsAfter(ctx context.Context, t tenant.ID, after int64, emit func(Event) error) (Position, error) {
+func (s *Reader) EventsAfter(ctx context.Context, t tenant.ID, after int64, emit func(Event) error) (Position, error) {
 	from := Position{ID: after}
 	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
 		p, err := q.CallEventPosition(ctx, dbsqlc.CallEventPositionParams{UserID: string(t), ID: after})

@@ -1,0 +1,91 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/spool"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
+)
+
+// Intake receives the provider messages that make up a call's life: Twilio's inbound call,
+// which it hands to VAPI, Twilio's status callbacks, and VAPI's status updates and
+// end-of-call report. Every message arrives here already authenticated; each is kept in the
+// inbox, in the transaction that applies it or, when applying it fails or would wait,
+// before it is applied.
+type Intake struct {
+	rec         *recorder
+	vapi        *vapi.Client
+	spool       *spool.Spool
+	log         *slog.Logger
+	handoffWait time.Duration
+}
+
+// NewIntake returns the Intake.
+func NewIntake(d Deps) *Intake {
+	if d.HandoffWait == 0 {
+		d.HandoffWait = 10 * time.Second
+	}
+	return &Intake{rec: d.recorder(), vapi: d.VAPI, spool: d.Spool, log: d.Log, handoffWait: d.HandoffWait}
+}
+
+var (
+	errNoCallSid     = errs.New(errs.CodeValidationFailed, "The request has no CallSid.")
+	errBadStatus     = errs.New(errs.CodeValidationFailed, "The request needs a CallSid and a CallStatus Twilio documents.")
+	errNotVAPIServer = errs.New(errs.CodeValidationFailed, "The body is not a VAPI server message.")
+)
+
+// TwilioStatus receives a Twilio status callback. Returns Invalid for a body without a
+// CallSid or with an unknown CallStatus.
+func (in *Intake) TwilioStatus(ctx context.Context, body []byte, headers map[string]string) (Outcome, error) {
+	sc, ok := parseStatus(body)
+	ev := webhookEvent{Provider: providerTwilio, Type: typeStatus, Key: "status:" + sc.CallSid + ":" + sc.CallStatus, Payload: body, Headers: headers}
+	if !ok {
+		ev.Key = "invalid:" + digest(body)
+		_, _, err := in.rec.receive(ctx, ev, false, ignore("no CallSid or unknown CallStatus"))
+		return Ignored, errors.Join(errBadStatus, err)
+	}
+	res, _, err := in.rec.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return in.rec.applyStatus(ctx, s, sc)
+	})
+	return res.outcome, err
+}
+
+// VapiMessage receives a VAPI server message. When the database cannot be reached the
+// message goes to the spool, because VAPI sends a report once. Returns Invalid for a body
+// that is not a server message.
+func (in *Intake) VapiMessage(ctx context.Context, body []byte, headers map[string]string) (Outcome, error) {
+	outcome, stored, err := in.rec.receiveVapi(ctx, body, headers, nil)
+	if stored || in.spool == nil || !errs.Is(err, errs.Unavailable) {
+		return outcome, err
+	}
+	if _, serr := in.spool.Put(spool.Record{ReceivedAt: time.Now().UTC(), Headers: headers, Body: body}); serr != nil {
+		return Failed, errors.Join(err, serr)
+	}
+	in.log.WarnContext(ctx, "database unavailable: VAPI message spooled")
+	return Spooled, nil
+}
+
+// receiveVapi keeps a VAPI message in the inbox and applies it; receivedAt is when it
+// arrived, when that was not now (a spooled message). stored reports whether the message
+// is safely in the inbox.
+func (r *recorder) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time) (Outcome, bool, error) {
+	msg, err := vapi.Decode(body)
+	if err != nil {
+		ev := webhookEvent{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+		_, stored, serr := r.receive(ctx, ev, false, ignore("not a VAPI server message"))
+		return Ignored, stored, errors.Join(errNotVAPIServer, serr)
+	}
+	ev := webhookEvent{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+	res, stored, err := r.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return r.applyVapi(ctx, s, msg)
+	})
+	if !stored {
+		return Failed, false, err
+	}
+	return res.outcome, true, err
+}

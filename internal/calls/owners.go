@@ -1,0 +1,143 @@
+package calls
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/twilio"
+	"github.com/switchboard-health/switchboard/internal/vapi"
+)
+
+// owner is the registered number that owns a call.
+type owner struct {
+	userID            tenant.ID
+	phoneNumberID     uuid.UUID
+	number            string
+	assistantID       *string
+	vapiPhoneNumberID *string
+	matchedBy         string
+}
+
+// resolveOwner decides which clinic owns an inbound call, among active registered numbers:
+// the line that forwarded the call, then the line it was made to (a dedicated line), then
+// the line it came from (a clinic calling from its own line). A shared assistant line is
+// registered by nobody, so calls to it are owned through ForwardedFrom or From.
+func (r *recorder) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twilio.InboundCall) (owner, bool, error) {
+	type rule struct{ matchedBy, number string }
+	var rules []rule
+	var numbers []string
+	for _, ru := range []rule{{"forwarded_from", in.ForwardedFrom}, {"to", in.To}, {"from", in.From}} {
+		if n, ok := phonenumbers.Canonical(ru.number, r.region); ok {
+			rules = append(rules, rule{ru.matchedBy, n})
+			numbers = append(numbers, n)
+		}
+	}
+	if len(numbers) == 0 {
+		return owner{}, false, nil
+	}
+	rows, err := q.FindOwnerCandidates(ctx, numbers)
+	if err != nil {
+		return owner{}, false, err
+	}
+	for _, ru := range rules {
+		for _, row := range rows {
+			if row.PhoneNumber == ru.number {
+				return owner{
+					userID:            tenant.ID(row.UserID),
+					phoneNumberID:     row.ID,
+					number:            row.PhoneNumber,
+					assistantID:       row.VapiAssistantID,
+					vapiPhoneNumberID: row.VapiPhoneNumberID,
+					matchedBy:         ru.matchedBy,
+				}, true, nil
+			}
+		}
+	}
+	return owner{}, false, nil
+}
+
+// callRef is a call and its owner; id is the zero uuid for a call Switchboard has not
+// recorded yet.
+type callRef struct {
+	id            uuid.UUID
+	userID        tenant.ID
+	phoneNumberID *uuid.UUID
+}
+
+// findVapiCall finds who owns the call a VAPI message is about (FindVapiCallOwner says
+// by which precedence). The owner is the one on record; a payload that names another is
+// logged and overruled.
+func (r *recorder) findVapiCall(ctx context.Context, q *dbsqlc.Queries, msg vapi.Message) (callRef, bool, error) {
+	p := dbsqlc.FindVapiCallOwnerParams{VapiCallID: nonEmpty(msg.CallID)}
+	if id, err := uuid.Parse(msg.Metadata.CallID); err == nil {
+		p.CallID = &id
+	}
+	if id, err := uuid.Parse(msg.Metadata.PhoneNumberID); err == nil && msg.Metadata.UserID != "" {
+		p.PhoneNumberID, p.UserID = &id, &msg.Metadata.UserID
+	}
+	row, err := q.FindVapiCallOwner(ctx, p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return callRef{}, false, nil
+	}
+	if err != nil {
+		return callRef{}, false, err
+	}
+	ref := callRef{id: row.CallID, userID: tenant.ID(row.UserID), phoneNumberID: row.PhoneNumberID}
+	if ref.id != uuid.Nil && msg.Metadata.UserID != "" && msg.Metadata.UserID != row.UserID {
+		r.log.WarnContext(ctx, "VAPI metadata names another owner than the record; the record wins",
+			slog.String("call_id", ref.id.String()))
+	}
+	return ref, true, nil
+}
+
+// vapiKey identifies a VAPI message for deduplication: a call has one end-of-call report
+// and one update per status; other messages are told apart by their content.
+func vapiKey(msg vapi.Message, body []byte) string {
+	call := msg.CallID
+	if call == "" {
+		call = "meta-" + msg.Metadata.CallID
+	}
+	switch msg.Type {
+	case vapi.TypeEndOfCallReport:
+		return msg.Type + ":" + call
+	case vapi.TypeStatusUpdate:
+		return msg.Type + ":" + call + ":" + msg.Status
+	default:
+		return msg.Type + ":" + call + ":" + digest(body)
+	}
+}
+
+func parseInbound(body []byte) (twilio.InboundCall, bool) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return twilio.InboundCall{}, false
+	}
+	return twilio.ParseInbound(form)
+}
+
+// parseStatus reads a status callback; ok is false without a CallSid or with a CallStatus
+// Twilio does not document.
+func parseStatus(body []byte) (twilio.StatusCallback, bool) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return twilio.StatusCallback{}, false
+	}
+	sc, ok := twilio.ParseStatus(form)
+	_, _, known := StatusFromTwilio(sc.CallStatus)
+	return sc, ok && known
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}

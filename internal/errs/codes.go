@@ -1,0 +1,51 @@
+package errs
+
+// Code is a stable, machine-readable error code: what a client switches on. The list is
+// closed: every code the API can send is declared here, once, with the kind of failure it
+// is. openapi.yaml (the Problem schema's code enum) and the README's table list the same
+// codes, and TestCodesAreDocumented keeps all three in step.
+type Code string
+
+// The codes.
+const (
+	CodeValidationFailed     Code = "validation_failed"      // the request does not match the contract
+	CodeInvalidCursor        Code = "invalid_cursor"         // a cursor this API did not issue
+	CodeUnauthorized         Code = "unauthorized"           // no credential, or one that does not verify
+	CodeForbidden            Code = "forbidden"              // a verified caller that may not do this
+	CodeInvalidSignature     Code = "invalid_signature"      // a webhook whose signature does not match
+	CodeNotFound             Code = "not_found"              // no such resource for this caller
+	CodeNoRecording          Code = "no_recording"           // the call has no recording to play
+	CodeMethodNotAllowed     Code = "method_not_allowed"     // the route does not take this method
+	CodePayloadTooLarge      Code = "payload_too_large"      // the body is larger than the operation takes
+	CodeUnsupportedMediaType Code = "unsupported_media_type" // the body's Content-Type is not one the operation takes
+	CodeInvalidPhoneNumber   Code = "invalid_phone_number"   // not a number that can be called
+	CodePhoneNumberTaken     Code = "phone_number_taken"     // the number is registered already
+	CodeUnavailable          Code = "unavailable"            // a dependency is down; retry
+	CodeInternal             Code = "internal_error"         // the service failed; quote the request id
+)
+
+// Codes maps every code to the kind of failure it is.
+var Codes = map[Code]Kind{
+	CodeValidationFailed:     Invalid,
+	CodeInvalidCursor:        Invalid,
+	CodeUnauthorized:         Unauthorized,
+	CodeForbidden:            Forbidden,
+	CodeInvalidSignature:     Forbidden,
+	CodeNotFound:             NotFound,
+	CodeNoRecording:          NotFound,
+	CodeMethodNotAllowed:     MethodNotAllowed,
+	CodePayloadTooLarge:      TooLarge,
+	CodeUnsupportedMediaType: UnsupportedMediaType,
+	CodeInvalidPhoneNumber:   Unprocessable,
+	CodePhoneNumberTaken:     Conflict,
+	CodeUnavailable:          Unavailable,
+	CodeInternal:             Internal,
+}
+
+// Kind returns the kind of failure the code is; a code outside the list is Internal.
+func (c Code) Kind() Kind {
+	if k, ok := Codes[c]; ok {
+		return k
+	}
+	return Internal
+}
