@@ -156,12 +156,17 @@ func (h *Hub) Run(ctx context.Context) {
 // moves to the horizon, so that a stream that subscribes gets what settles after it did.
 func (h *Hub) poll(ctx context.Context, q *dbsqlc.Queries) error {
 	if !h.listened() {
+		// The horizon is read before asking once more whether anyone listens: a stream
+		// that subscribes after that question gets every change of a transaction that had
+		// not ended when the horizon was read, so none is skipped.
 		horizon, err := q.CallEventsHorizon(ctx)
 		if err != nil {
 			return err
 		}
-		h.at = Position{XID: horizon}
-		return nil
+		if !h.listened() {
+			h.at = Position{XID: horizon}
+			return nil
+		}
 	}
 	const page = 500
 	for {

@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard-health/switchboard/internal/providertest"
+	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
 // setupClinic registers the clinic's line with an assistant and records one handed-off
@@ -52,7 +55,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if r, err := p.twilio("/api/webhooks/twilio", inbound("CA_DURING")); err != nil || r.status != 503 {
 		t.Errorf("Twilio during the outage: %v %+v; want 503 so that it retries", err, r)
 	}
-	if r, err := p.vapiMessage(report("vapi-call-1", meta)); err != nil || r.status != 200 {
+	if r, err := p.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)); err != nil || r.status != 200 {
 		t.Fatalf("VAPI report during the outage: %v %+v; want 200 (spooled)", err, r)
 	}
 	if entries, _ := os.ReadDir(e.spool); len(entries) != 1 {
@@ -60,14 +63,14 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 
 	e.startDatabase()
-	eventually(t, 30*time.Second, "/readyz answers 200 again", func() bool {
+	testkit.Eventually(t, 30*time.Second, "/readyz answers 200 again", func() bool {
 		r, err := p.do("GET", "/readyz", "", nil)
 		return err == nil && r.status == 200
 	})
 	p.must("GET", "/api/phone-numbers", tok, nil, 200)
-	eventually(t, 30*time.Second, "the spooled report is applied", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the spooled report is applied", func() bool {
 		r, err := p.do("GET", "/api/calls/"+meta["call_id"].(string), tok, nil)
-		return err == nil && strings.Contains(r.body, "Cleaning booked.")
+		return err == nil && strings.Contains(r.body, "Patient booked a cleaning.")
 	})
 	if entries, _ := os.ReadDir(e.spool); len(entries) != 0 {
 		t.Errorf("%d messages left in the spool", len(entries))
@@ -94,8 +97,8 @@ func TestKilledBetweenStoringAndApplying(t *testing.T) {
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM calls WHERE id = $1 FOR UPDATE", meta["call_id"]); err != nil {
 		t.Fatal(err)
 	}
-	go func() { _, _ = p.vapiMessage(report("vapi-call-1", meta)) }()
-	eventually(t, 10*time.Second, "the report is stored and applying it waits for the row", func() bool {
+	go func() { _, _ = p.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)) }()
+	testkit.Eventually(t, 10*time.Second, "the report is stored and applying it waits for the row", func() bool {
 		var stored, waiting int
 		_ = db.QueryRow(ctx, `SELECT (SELECT count(*) FROM webhook_events WHERE event_type = 'end-of-call-report'),
 			(SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database())`).Scan(&stored, &waiting)
@@ -121,7 +124,7 @@ func TestKilledBetweenStoringAndApplying(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = e.start()
-	eventually(t, 30*time.Second, "the report is applied after the restart", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the report is applied after the restart", func() bool {
 		_ = db.QueryRow(ctx, "SELECT status FROM webhook_events WHERE event_type = 'end-of-call-report'").Scan(&status)
 		return status == "processed"
 	})
@@ -155,10 +158,10 @@ func TestSigtermLetsInFlightRequestsFinish(t *testing.T) {
 		}
 		inFlight <- r
 	}()
-	eventually(t, 10*time.Second, "the call reaches VAPI", func() bool { return len(e.vapi.Calls()) == 1 })
+	testkit.Eventually(t, 10*time.Second, "the call reaches VAPI", func() bool { return len(e.vapi.Calls()) == 1 })
 
 	p.signal(syscall.SIGTERM)
-	eventually(t, 10*time.Second, "new connections are refused", func() bool {
+	testkit.Eventually(t, 10*time.Second, "new connections are refused", func() bool {
 		_, err := p.do("GET", "/healthz", "", nil)
 		var op *net.OpError
 		return errors.As(err, &op)

@@ -284,29 +284,7 @@ func (p *proc) vapiMessage(msg map[string]any) (reply, error) {
 }
 
 func inbound(sid string) url.Values {
-	return url.Values{"CallSid": {sid}, "From": {patient}, "To": {sharedLine}, "ForwardedFrom": {clinicLine}, "CallStatus": {"ringing"}}
-}
-
-func report(vapiID string, metadata any) map[string]any {
-	return map[string]any{
-		"type": "end-of-call-report", "endedReason": "customer-ended-call",
-		"startedAt": "2026-11-28T10:00:00Z", "endedAt": "2026-11-28T10:01:00Z",
-		"call":     map[string]any{"id": vapiID, "metadata": metadata},
-		"artifact": map[string]any{"transcript": "AI: Hello. User: I'd like a cleaning."},
-		"analysis": map[string]any{"summary": "Cleaning booked."},
-	}
-}
-
-// eventually polls check until it returns true or the time is up.
-func eventually(t *testing.T, within time.Duration, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return providertest.InboundForm(sid, patient, sharedLine, clinicLine)
 }
 
 // stream opens the tenant's live updates and returns the kinds of the events it sends,

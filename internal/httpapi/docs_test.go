@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
 // chromium finds a headless-capable Chromium: $CHROME_PATH, then the usual names.
@@ -57,16 +59,20 @@ func TestDocsPageRendersTheOperations(t *testing.T) {
 	defer cancel()
 
 	// Every request the page starts, less those the page's Content-Security-Policy stops
-	// before they leave the browser.
+	// before they leave the browser, and which of them have ended (loaded or failed).
 	var mu sync.Mutex
 	requested := map[network.RequestID]string{}
+	ended := map[network.RequestID]bool{}
 	if err := chromedp.Listen(ctx, func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch e := ev.(type) {
 		case *network.EventRequestWillBeSent:
 			requested[e.RequestID] = e.Request.URL
+		case *network.EventLoadingFinished:
+			ended[e.RequestID] = true
 		case *network.EventLoadingFailed:
+			ended[e.RequestID] = true
 			if e.BlockedReason == network.BlockedReasonCsp {
 				delete(requested, e.RequestID)
 			}
@@ -100,7 +106,18 @@ func TestDocsPageRendersTheOperations(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let the last events arrive
+	// Every request the page started has ended, so none is still to be reported as
+	// stopped by the Content-Security-Policy.
+	testkit.Eventually(t, 10*time.Second, "the page's requests end", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for id := range requested {
+			if !ended[id] {
+				return false
+			}
+		}
+		return true
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for _, u := range requested {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-health/switchboard/internal/providertest"
+
 	"github.com/switchboard-health/switchboard/internal/calls"
 )
 
@@ -84,6 +86,28 @@ func (c *sseClient) next() sseEvent {
 	}
 }
 
+// nextCreated fails the test unless the stream's next event is the creation of callID.
+func (c *sseClient) nextCreated(callID string) {
+	c.t.Helper()
+	if ev := c.next(); ev.event != "created" || ev.data["call_id"] != callID {
+		c.t.Fatalf("streamed %+v, want the creation of call %s", ev, callID)
+	}
+}
+
+// newCall makes an inbound call to the tenant's line through Twilio's webhook and returns
+// its id.
+func (b *bundle) newCall(token, sid, line string) string {
+	b.t.Helper()
+	isTwiML(b.t, b.twilio("/api/webhooks/twilio", providertest.InboundForm(sid, patientNumber, sharedLine, line)))
+	for _, c := range b.callsOf(token) {
+		if c["twilio_call_sid"] == sid {
+			return c["id"].(string)
+		}
+	}
+	b.t.Fatalf("call %s not recorded", sid)
+	return ""
+}
+
 func (c *sseClient) none(wait time.Duration) {
 	c.t.Helper()
 	select {
@@ -109,9 +133,8 @@ func TestLiveUpdatesStreamOwnChangesAndResume(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no comment line on the stream")
 	}
-	time.Sleep(100 * time.Millisecond) // the hub has the subscriptions
 
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LIVE", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_LIVE", patientNumber, sharedLine, clinicALine)))
 	created := streamA.next()
 	callID := b.callsOf(a)[0]["id"].(string)
 	if created.event != "created" || created.data["call_id"] != callID || created.data["status"] != "initiated" {
@@ -123,18 +146,23 @@ func TestLiveUpdatesStreamOwnChangesAndResume(t *testing.T) {
 		t.Fatalf("second event %+v", status)
 	}
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
-	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 	report := streamA.next()
 	if report.event != "report_stored" || report.data["status"] != "ended" {
 		t.Fatalf("third event %+v", report)
 	}
-	// A repeated report changes nothing, so it announces nothing.
-	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
-	streamA.none(300 * time.Millisecond)
-	// Clinic B saw none of it.
-	streamB.none(100 * time.Millisecond)
+	// A repeated report changes nothing, so it announces nothing: the next event on the
+	// stream is the next change, a new call.
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
+	markA := b.newCall(a, "CA_LIVE_MARK_A", clinicALine)
+	streamA.nextCreated(markA)
+	// Clinic B saw none of it: the first event on its stream is its own first call.
+	b.registerLine(bb, clinicBLine, "asst_b", "vpn_b")
+	markB := b.newCall(bb, "CA_LIVE_MARK_B", clinicBLine)
+	streamB.nextCreated(markB)
 
-	// A client that reconnects with Last-Event-ID gets what followed that event.
+	// A client that reconnects with Last-Event-ID gets what followed that event, and only
+	// its own: clinic B's call, made meanwhile, is not among them.
 	streamA.cancel()
 	resumed := b.stream(srv, a, created.id)
 	for _, want := range []sseEvent{status, report} {
@@ -142,9 +170,14 @@ func TestLiveUpdatesStreamOwnChangesAndResume(t *testing.T) {
 			t.Errorf("resumed %s/%s, want %s/%s", got.id, got.event, want.id, want.event)
 		}
 	}
-	resumed.none(200 * time.Millisecond)
-	// Clinic B resuming from zero still gets nothing of clinic A's.
-	b.stream(srv, bb, "0").none(300 * time.Millisecond)
+	resumed.nextCreated(markA)
+	markA2 := b.newCall(a, "CA_LIVE_MARK_A2", clinicALine)
+	resumed.nextCreated(markA2)
+	// Clinic B resuming from zero gets its own calls and nothing of clinic A's.
+	resumedB := b.stream(srv, bb, "0")
+	resumedB.nextCreated(markB)
+	markB2 := b.newCall(bb, "CA_LIVE_MARK_B2", clinicBLine)
+	resumedB.nextCreated(markB2)
 
 	req, _ := http.NewRequest("GET", srv.URL+"/api/calls/events", nil)
 	req.Header.Set("Authorization", "Bearer "+a)
@@ -171,7 +204,7 @@ func TestLiveUpdatesKeepChangesThatCommitLate(t *testing.T) {
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	stream := b.stream(srv, a, "")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_1", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_LATE_1", patientNumber, sharedLine, clinicALine)))
 	if ev := stream.next(); ev.event != "created" {
 		t.Fatalf("first event %+v", ev)
 	}
@@ -210,7 +243,7 @@ func TestLiveUpdatesKeepChangesThatCommitLate(t *testing.T) {
 	// The status change takes its event id first and commits after another call's
 	// creation: both are streamed, the status change first (its transaction is older).
 	commit := setStatus("ringing", false)
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_2", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_LATE_2", patientNumber, sharedLine, clinicALine)))
 	stream.none(3 * calls.PollInterval) // nothing goes out past the open transaction
 	commit()
 	for _, want := range []string{"status_changed", "created"} {
@@ -222,7 +255,7 @@ func TestLiveUpdatesKeepChangesThatCommitLate(t *testing.T) {
 	// The transaction starts first but makes its change after another call's creation
 	// committed: the change gets the higher id and still comes first.
 	commit = setStatus("in_progress", true)
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_LATE_3", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_LATE_3", patientNumber, sharedLine, clinicALine)))
 	commit()
 	changed, created := stream.next(), stream.next()
 	if changed.event != "status_changed" || created.event != "created" || atoi(t, changed.id) <= atoi(t, created.id) {

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -44,9 +43,5 @@ func (b *bundle) vapiPost(body []byte, header, value string) response {
 
 func (b *bundle) vapiMessage(msg map[string]any) response {
 	b.t.Helper()
-	body, err := json.Marshal(map[string]any{"message": msg})
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.vapiPost(body, "X-Vapi-Secret", vapiSecret)
+	return b.vapiPost(providertest.ServerMessage(msg), "X-Vapi-Secret", vapiSecret)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard-health/switchboard/internal/providertest"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -27,17 +29,17 @@ func TestReportSpooledWhileDatabaseIsDown(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_SPOOL", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_SPOOL", patientNumber, sharedLine, clinicALine)))
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
 	down := setup(t, setupOptions{pool: deadPool(t), spoolDir: b.spoolDir})
-	expect(t, down.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	expect(t, down.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 	entries, _ := os.ReadDir(b.spoolDir)
 	if len(entries) != 1 {
 		t.Fatalf("%d files in the spool, want 1", len(entries))
 	}
 	// Twilio retries what it could not deliver: it gets a retryable status, not a 200.
-	p := expect(t, down.twilio("/api/webhooks/twilio", inboundForm("CA_DOWN", patientNumber, sharedLine, clinicALine)), 503).problem(t)
+	p := expect(t, down.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_DOWN", patientNumber, sharedLine, clinicALine)), 503).problem(t)
 	if p["code"] != "unavailable" {
 		t.Errorf("code %v", p["code"])
 	}
@@ -66,14 +68,14 @@ func TestFailedEventIsKeptAndReprocessed(t *testing.T) {
 	ctx := context.Background()
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_FAIL", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_FAIL", patientNumber, sharedLine, clinicALine)))
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
 	// Break applying reports: the tenant role may no longer write call details.
 	if _, err := b.pool.Exec(ctx, "REVOKE INSERT, UPDATE ON call_details FROM switchboard_tenant"); err != nil {
 		t.Fatal(err)
 	}
-	p := expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 500).problem(t)
+	p := expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 500).problem(t)
 	if p["request_id"] == "" || strings.Contains(p["detail"].(string), "call_details") {
 		t.Errorf("500 problem %v", p)
 	}
@@ -125,7 +127,7 @@ func TestReprocessedVoiceEventRecordsWithoutHandoff(t *testing.T) {
 	ctx := context.Background()
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	form := inboundForm("CA_LATE", patientNumber, sharedLine, clinicALine)
+	form := providertest.InboundForm("CA_LATE", patientNumber, sharedLine, clinicALine)
 	if _, err := b.pool.Exec(ctx, `INSERT INTO webhook_events (provider, event_key, event_type, payload, next_attempt_at)
 		VALUES ('twilio', 'voice:CA_LATE', 'voice', $1, now() - interval '1 second')`, []byte(form.Encode())); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-health/switchboard/internal/providertest"
+	"github.com/switchboard-health/switchboard/internal/testkit"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -293,9 +296,9 @@ func TestReportBecomesSearchableAfterIndexing(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_IDX", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_IDX", patientNumber, sharedLine, clinicALine)))
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
-	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 	if got := b.listIDs(a, "q=cleaning"); len(got) != 0 {
 		t.Fatalf("found before indexing: %v", got)
 	}
@@ -320,10 +323,10 @@ func TestSearchIndexingKeepsItsPace(t *testing.T) {
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	for i := range 3 {
 		sid := fmt.Sprintf("CA_PACE_%d", i)
-		isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm(sid, patientNumber, sharedLine, clinicALine)))
+		isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm(sid, patientNumber, sharedLine, clinicALine)))
 		meta := b.vapi.Calls()[i].Body["metadata"].(map[string]any)
 		// The fake VAPI numbers its calls from 1.
-		expect(t, b.vapiMessage(eocr(fmt.Sprintf("vapi-call-%d", i+1), meta)), 200)
+		expect(t, b.vapiMessage(providertest.EndOfCallReport(fmt.Sprintf("vapi-call-%d", i+1), meta)), 200)
 	}
 	if n := b.count("SELECT count(*) FROM call_details WHERE search_stale"); n != 3 {
 		t.Fatalf("%d calls wait for indexing, want 3", n)
@@ -347,7 +350,7 @@ func TestSearchIndexingYieldsToWaitingRequests(t *testing.T) {
 	line := b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	meta := map[string]any{"user_id": "user_clinic_a", "phone_number_id": line.ID.String()}
 	for i := range 12 {
-		expect(t, b.vapiMessage(eocr(fmt.Sprintf("vapi-yield-%d", i), meta)), 200)
+		expect(t, b.vapiMessage(providertest.EndOfCallReport(fmt.Sprintf("vapi-yield-%d", i), meta)), 200)
 	}
 	if n := b.count("SELECT count(*) FROM call_details WHERE search_stale"); n != 12 {
 		t.Fatalf("%d calls wait for indexing, want 12", n)
@@ -372,24 +375,27 @@ func TestSearchIndexingYieldsToWaitingRequests(t *testing.T) {
 	indexer := b.jobs.SearchIndexer(10)
 	before := b.pool.Stat().EmptyAcquireCount()
 
-	// Every connection is taken, and a request waits for one.
-	held := hold()
-	waited := make(chan error)
-	go func() {
-		c, err := b.pool.Acquire(ctx)
-		if err == nil {
-			c.Release()
+	// Every connection is taken, and a request waits for one. A request that starts only
+	// after the connections are back waits for none, so the round is repeated until the
+	// request has waited: the pool's count says when it did.
+	testkit.Eventually(t, 10*time.Second, "a request waited for a connection", func() bool {
+		held := hold()
+		started, waited := make(chan struct{}), make(chan error)
+		go func() {
+			close(started)
+			c, err := b.pool.Acquire(ctx)
+			if err == nil {
+				c.Release()
+			}
+			waited <- err
+		}()
+		<-started
+		release(held)
+		if err := <-waited; err != nil {
+			t.Fatal(err)
 		}
-		waited <- err
-	}()
-	time.Sleep(100 * time.Millisecond)
-	release(held)
-	if err := <-waited; err != nil {
-		t.Fatal(err)
-	}
-	if got := b.pool.Stat().EmptyAcquireCount() - before; got != 1 {
-		t.Fatalf("%d acquisitions waited, want the request's one", got)
-	}
+		return b.pool.Stat().EmptyAcquireCount() > before
+	})
 
 	for _, want := range []int{1, 10, 1} {
 		if n, err := indexer.Pass(ctx); err != nil || n != want {

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-health/switchboard/internal/providertest"
 )
 
 // What an operator watches: durations by route and status, webhook outcomes, VAPI calls,
@@ -16,8 +18,8 @@ func TestMetrics(t *testing.T) {
 	expect(t, b.do("GET", "/api/phone-numbers", a, nil), 200)
 	expect(t, b.do("GET", "/api/phone-numbers", "", nil), 401)
 	expect(t, b.do("GET", "/api/calls/"+"00000000-0000-4000-8000-000000000000", a, nil), 404)
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_M", patientNumber, sharedLine, clinicALine)))
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_M", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_M", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_M", patientNumber, sharedLine, clinicALine)))
 	expect(t, b.twilioSigned("/api/webhooks/twilio", url.Values{"CallSid": {"CA_X"}}, "forged"), 403)
 	expect(t, b.vapiPost([]byte(`{}`), "X-Vapi-Secret", "wrong"), 401)
 

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard-health/switchboard/internal/providertest"
+	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
 // Numbers used across the webhook tests: valid ones, since registration refuses the
@@ -38,22 +39,6 @@ func (b *bundle) registerLine(token, number, assistant, vapiNumber string) phone
 	var pn phoneNumber
 	expect(b.t, b.do("POST", "/api/phone-numbers", token, body), 201).json(b.t, &pn)
 	return pn
-}
-
-func inboundForm(sid, from, to, forwardedFrom string) url.Values {
-	f := url.Values{
-		"CallSid":    {sid},
-		"AccountSid": {"AC00000000000000000000000000000000"},
-		"From":       {from},
-		"To":         {to},
-		"CallStatus": {"ringing"},
-		"Direction":  {"inbound"},
-		"ApiVersion": {"2010-04-01"},
-	}
-	if forwardedFrom != "" {
-		f.Set("ForwardedFrom", forwardedFrom)
-	}
-	return f
 }
 
 func (b *bundle) callsOf(token string) []map[string]any {
@@ -90,8 +75,8 @@ func TestSharedAssistantNumberSeparatesClinics(t *testing.T) {
 	lineA := b.registerLine(a, "(212) 736-5000", "asst_a", "vpn_a")
 	lineB := b.registerLine(bb, "(650) 253-0000", "asst_b", "vpn_b")
 
-	twimlA := isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_A_1", patientNumber, sharedLine, clinicALine)))
-	twimlB := isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_B_1", patientNumber, sharedLine, clinicBLine)))
+	twimlA := isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_A_1", patientNumber, sharedLine, clinicALine)))
+	twimlB := isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_B_1", patientNumber, sharedLine, clinicBLine)))
 	if !strings.Contains(twimlA, "<Connect>") || twimlA == twimlB {
 		t.Fatalf("TwiML is not VAPI's, one per call: %s / %s", twimlA, twimlB)
 	}
@@ -166,7 +151,7 @@ func TestOwnerResolutionRules(t *testing.T) {
 		{"national formats", "CA_NAT", "(312) 744-5000", "6172531000", "(212) 736-5000", a, "forwarded_from"},
 	}
 	for _, c := range cases {
-		isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm(c.sid, c.from, c.to, c.forwarded)))
+		isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm(c.sid, c.from, c.to, c.forwarded)))
 		found := false
 		for _, call := range b.callsOf(c.owner) {
 			if call["twilio_call_sid"] == c.sid {
@@ -190,7 +175,7 @@ func TestUnknownNumbersAreRejectedAndKept(t *testing.T) {
 	// An inactive line owns nothing.
 	expect(t, b.do("PATCH", "/api/phone-numbers/"+pn.ID.String(), a, map[string]any{"is_active": false}), 200)
 
-	twiml := isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_UNKNOWN", patientNumber, sharedLine, clinicALine)))
+	twiml := isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_UNKNOWN", patientNumber, sharedLine, clinicALine)))
 	if !strings.Contains(twiml, "<Reject/>") {
 		t.Fatalf("TwiML %s, want a Reject", twiml)
 	}
@@ -209,13 +194,13 @@ func TestForgedTwilioRequestsAreRefusedBeforeAnything(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.registerLine(b.token("user_clinic_a"), clinicALine, "asst_a", "vpn_a")
-	form := inboundForm("CA_FORGED", patientNumber, sharedLine, clinicALine)
+	form := providertest.InboundForm("CA_FORGED", patientNumber, sharedLine, clinicALine)
 
 	forgeries := map[string]string{
 		"missing":          "",
 		"wrong token":      providertest.SignTwilio("not-the-token", publicBaseURL+"/api/webhooks/twilio", form),
 		"URL as seen here": providertest.SignTwilio(twilioToken, "http://10.0.0.7:8080/api/webhooks/twilio", form),
-		"other parameters": providertest.SignTwilio(twilioToken, publicBaseURL+"/api/webhooks/twilio", inboundForm("CA_FORGED", patientNumber, sharedLine, clinicBLine)),
+		"other parameters": providertest.SignTwilio(twilioToken, publicBaseURL+"/api/webhooks/twilio", providertest.InboundForm("CA_FORGED", patientNumber, sharedLine, clinicBLine)),
 	}
 	for name, sig := range forgeries {
 		p := expect(t, b.twilioSigned("/api/webhooks/twilio", form, sig), 403).problem(t)
@@ -239,7 +224,7 @@ func TestNoAssistantOrVAPIFailureApologisesAndFailsTheCall(t *testing.T) {
 	b.registerLine(a, clinicALine, "", "") // no assistant configured
 	b.registerLine(a, clinicBLine, "asst_b", "vpn_b")
 
-	apology := isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_NOASST", patientNumber, sharedLine, clinicALine)))
+	apology := isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_NOASST", patientNumber, sharedLine, clinicALine)))
 	if !strings.Contains(apology, "<Say>") || !strings.Contains(apology, "<Hangup/>") {
 		t.Fatalf("TwiML %s, want an apology and a hang-up", apology)
 	}
@@ -248,12 +233,12 @@ func TestNoAssistantOrVAPIFailureApologisesAndFailsTheCall(t *testing.T) {
 	}
 
 	b.vapi.FailWith(500)
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_VAPI500", patientNumber, sharedLine, clinicBLine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_VAPI500", patientNumber, sharedLine, clinicBLine)))
 
 	b.vapi.FailWith(0)
 	b.vapi.Delay(time.Second) // beyond the client's timeout
 	start := time.Now()
-	if twiml := isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_VAPISLOW", patientNumber, sharedLine, clinicBLine))); twiml != apology {
+	if twiml := isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_VAPISLOW", patientNumber, sharedLine, clinicBLine))); twiml != apology {
 		t.Errorf("a VAPI timeout answered %s", twiml)
 	}
 	if time.Since(start) > 900*time.Millisecond {
@@ -307,7 +292,7 @@ func TestTwilioIsAnsweredBeforeTheHandoffIsRecorded(t *testing.T) {
 		}
 	})
 	defer unlock()
-	form := inboundForm("CA_FIRST", patientNumber, sharedLine, clinicALine)
+	form := providertest.InboundForm("CA_FIRST", patientNumber, sharedLine, clinicALine)
 	req, _ := http.NewRequest("POST", srv.URL+"/api/webhooks/twilio", strings.NewReader(form.Encode()))
 	req.Host = "10.0.0.7:8080"
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -332,13 +317,9 @@ func TestTwilioIsAnsweredBeforeTheHandoffIsRecorded(t *testing.T) {
 	}
 
 	unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for b.count("SELECT count(*) FROM calls WHERE twiml = $1 AND vapi_call_id = 'vapi-call-1'", string(body)) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the hand-off was never recorded")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, "the hand-off is recorded", func() bool {
+		return b.count("SELECT count(*) FROM calls WHERE twiml = $1 AND vapi_call_id = 'vapi-call-1'", string(body)) == 1
+	})
 }
 
 // Twilio retries a webhook it timed out on, and a request may arrive many times at once:
@@ -350,7 +331,7 @@ func TestDuplicateDeliveriesMakeOneVAPICall(t *testing.T) {
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	b.vapi.Delay(300 * time.Millisecond) // the duplicates arrive while VAPI thinks
 
-	form := inboundForm("CA_DUP", patientNumber, sharedLine, clinicALine)
+	form := providertest.InboundForm("CA_DUP", patientNumber, sharedLine, clinicALine)
 	const n = 20
 	answers, timed := make([]string, n), make([]bool, n)
 	var wg sync.WaitGroup
@@ -399,7 +380,7 @@ func TestTwilioStatusCallbacksOnlyMoveForward(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_STATUS", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_STATUS", patientNumber, sharedLine, clinicALine)))
 
 	status := func(s string, extra ...string) {
 		t.Helper()
@@ -438,44 +419,11 @@ func TestTwilioSignatureUsesPublicURLWithQuery(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.registerLine(b.token("user_clinic_a"), clinicALine, "asst_a", "vpn_a")
-	form := inboundForm("CA_QUERY", patientNumber, sharedLine, clinicALine)
+	form := providertest.InboundForm("CA_QUERY", patientNumber, sharedLine, clinicALine)
 	path := "/api/webhooks/twilio?clinic=north&v=2"
 	isTwiML(t, b.twilioSigned(path, form, providertest.SignTwilio(twilioToken, publicBaseURL+path, form)))
 	// The same signature does not hold once the query is changed.
 	expect(t, b.twilioSigned("/api/webhooks/twilio?clinic=south&v=2", form, providertest.SignTwilio(twilioToken, publicBaseURL+path, form)), 403)
-}
-
-// eocr builds an end-of-call report in VAPI's current shape.
-func eocr(vapiCallID string, metadata map[string]any) map[string]any {
-	return map[string]any{
-		"type":        "end-of-call-report",
-		"endedReason": "customer-ended-call",
-		"startedAt":   "2026-11-28T10:00:00.000Z",
-		"endedAt":     "2026-11-28T10:02:05.400Z",
-		"cost":        0.1234,
-		"call": map[string]any{
-			"id":                 vapiCallID,
-			"metadata":           metadata,
-			"assistantOverrides": map[string]any{"metadata": metadata},
-		},
-		"artifact": map[string]any{
-			"transcript": "AI: Sunrise Dental, how can I help?\nUser: I need a cleaning.",
-			"messages": []any{
-				map[string]any{"role": "bot", "message": "Sunrise Dental, how can I help?"},
-				map[string]any{"role": "user", "message": "I need a cleaning."},
-			},
-			"recording": map[string]any{
-				"stereoUrl": "https://storage.vapi.ai/stereo.wav",
-				"mono":      map[string]any{"combinedUrl": "https://storage.vapi.ai/mono.wav"},
-			},
-			"recordingUrl": "https://storage.vapi.ai/old-mono.wav",
-		},
-		"analysis": map[string]any{
-			"summary":           "Patient booked a cleaning.",
-			"structuredData":    map[string]any{"appointment": "2026-12-02T09:00"},
-			"successEvaluation": true,
-		},
-	}
 }
 
 // callOf returns clinic A's call with full details.
@@ -492,7 +440,7 @@ func TestEndOfCallReportLandsOnTheOwnersCallOnly(t *testing.T) {
 	a, bb := b.token("user_clinic_a"), b.token("user_clinic_b")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
 	b.registerLine(bb, clinicBLine, "asst_b", "vpn_b")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_R", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_R", patientNumber, sharedLine, clinicALine)))
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
 	// The payload claims clinic B; the record says clinic A, and the record wins.
@@ -501,7 +449,7 @@ func TestEndOfCallReportLandsOnTheOwnersCallOnly(t *testing.T) {
 		forged[k] = v
 	}
 	forged["user_id"] = "user_clinic_b"
-	expect(t, b.vapiMessage(eocr("vapi-call-1", forged)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", forged)), 200)
 
 	if calls := b.callsOf(bb); len(calls) != 0 {
 		t.Fatalf("clinic B sees %d calls after a report claiming it", len(calls))
@@ -533,7 +481,7 @@ func TestEndOfCallReportLandsOnTheOwnersCallOnly(t *testing.T) {
 
 	// The same report again changes nothing; a late status update does not reopen it.
 	before := c["updated_at"]
-	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 	expect(t, b.vapiMessage(map[string]any{"type": "status-update", "status": "in-progress", "call": map[string]any{"id": "vapi-call-1"}}), 200)
 	expect(t, b.twilio("/api/webhooks/twilio/status", url.Values{"CallSid": {"CA_R"}, "CallStatus": {"ringing"}}), 204)
 	after := b.call(a, meta["call_id"].(string))
@@ -552,9 +500,9 @@ func TestEventAndItsEffectCommitTogether(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_ONE", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_ONE", patientNumber, sharedLine, clinicALine)))
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
-	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 
 	var status, user string
 	var sameTx, processedAt bool
@@ -580,7 +528,7 @@ func TestVapiStatusUpdates(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_SU", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_SU", patientNumber, sharedLine, clinicALine)))
 	id := b.callsOf(a)[0]["id"].(string)
 	su := func(status string, extra map[string]any) {
 		m := map[string]any{"type": "status-update", "status": status, "call": map[string]any{"id": "vapi-call-1"}}
@@ -621,7 +569,7 @@ func TestStatusUpdateThenReportForACallNeverSeen(t *testing.T) {
 	if len(calls) != 1 || calls[0]["status"] != "in_progress" || calls[0]["vapi_call_id"] != "vapi-outside-9" {
 		t.Fatalf("after the status update: %v", calls)
 	}
-	expect(t, b.vapiMessage(eocr("vapi-outside-9", meta)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-outside-9", meta)), 200)
 	after := b.callsOf(a)
 	if len(after) != 1 || after[0]["id"] != calls[0]["id"] || after[0]["status"] != "ended" || after[0]["summary"] == nil {
 		t.Fatalf("after the report: %v", after)
@@ -636,7 +584,7 @@ func TestReportForACallNeverSeen(t *testing.T) {
 
 	// Its number is registered to the tenant it names: attributed, as a new call.
 	honest := map[string]any{"user_id": "user_clinic_a", "phone_number_id": lineA.ID.String()}
-	expect(t, b.vapiMessage(eocr("vapi-outside-1", honest)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-outside-1", honest)), 200)
 	calls := b.callsOf(a)
 	if len(calls) != 1 || calls[0]["vapi_call_id"] != "vapi-outside-1" || calls[0]["status"] != "ended" ||
 		calls[0]["started_at"] != "2026-11-28T10:00:00Z" || calls[0]["phone_number_id"] != lineA.ID.String() {
@@ -645,9 +593,9 @@ func TestReportForACallNeverSeen(t *testing.T) {
 
 	// A tenant claiming another's number gets nothing, and neither does the number's owner.
 	forged := map[string]any{"user_id": "user_clinic_b", "phone_number_id": lineA.ID.String()}
-	expect(t, b.vapiMessage(eocr("vapi-outside-2", forged)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-outside-2", forged)), 200)
 	// No metadata at all.
-	expect(t, b.vapiMessage(eocr("vapi-outside-3", nil)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-outside-3", nil)), 200)
 	if len(b.callsOf(bb)) != 0 || len(b.callsOf(a)) != 1 {
 		t.Fatal("an unverifiable report reached a tenant")
 	}
@@ -667,18 +615,11 @@ func TestReportBeforeTheHandoffIsRecorded(t *testing.T) {
 
 	done := make(chan response, 1)
 	go func() {
-		done <- b.twilio("/api/webhooks/twilio", inboundForm("CA_EARLY", patientNumber, sharedLine, clinicALine))
+		done <- b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_EARLY", patientNumber, sharedLine, clinicALine))
 	}()
-	var meta map[string]any
-	for deadline := time.Now().Add(5 * time.Second); meta == nil; {
-		if reqs := b.vapi.Calls(); len(reqs) == 1 {
-			meta = reqs[0].Body["metadata"].(map[string]any)
-		} else if time.Now().After(deadline) {
-			t.Fatal("VAPI was not asked")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	expect(t, b.vapiMessage(eocr("vapi-call-1", meta)), 200)
+	testkit.Eventually(t, 5*time.Second, "VAPI is asked", func() bool { return len(b.vapi.Calls()) == 1 })
+	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 	release()
 	isTwiML(t, <-done)
 
@@ -729,7 +670,7 @@ func TestVapiAuthenticityAndLimits(t *testing.T) {
 func TestTenantsCannotReadTheInbox(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	expect(t, b.vapiMessage(eocr("vapi-x", nil)), 200)
+	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-x", nil)), 200)
 	_, err := b.pool.Exec(context.Background(), `BEGIN; SET LOCAL ROLE switchboard_tenant;
 		SELECT set_config('app.user_id', 'user_clinic_a', true); SELECT count(*) FROM webhook_events; COMMIT`)
 	if err == nil || !strings.Contains(err.Error(), "permission denied") {
@@ -743,7 +684,7 @@ func TestIDsAreUUIDs(t *testing.T) {
 	b := setup(t)
 	a := b.token("user_clinic_a")
 	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", inboundForm("CA_ID", patientNumber, sharedLine, clinicALine)))
+	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_ID", patientNumber, sharedLine, clinicALine)))
 	id, err := uuid.Parse(b.callsOf(a)[0]["id"].(string))
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,24 @@
+// Package testkit holds what tests of several packages share and that is no provider's:
+// waiting for a condition without sleeping blind.
+package testkit
+
+import (
+	"testing"
+	"time"
+)
+
+// Eventually checks check every 20 ms until it returns true, and fails the test with what
+// when within passes first. It is for conditions another goroutine or process brings
+// about; the interval only paces the polling, it never stands in for the condition.
+func Eventually(t testing.TB, within time.Duration, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		<-tick.C
+	}
+}
