@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-health/switchboard/db/migrations"
+	"github.com/switchboard-health/switchboard/internal/background"
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/config"
 	"github.com/switchboard-health/switchboard/internal/devenv"
@@ -176,9 +177,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	vapiClient.Observe(m.ObserveVAPI)
 	hub := calls.NewHub(pool, log)
 	// The background work ends with ctx, and serve waits for it before closing the pool.
-	var background sync.WaitGroup
-	defer background.Wait()
-	background.Go(func() { hub.Run(ctx) })
+	var running sync.WaitGroup
+	defer running.Wait()
+	running.Go(func() { hub.Run(ctx) })
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:          log,
 		DB:           d.DB,
@@ -194,8 +195,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
-	background.Go(func() { reprocessEvery(ctx, cfg, jobs, log) })
-	background.Go(func() { indexSearchEvery(ctx, cfg.SearchIndexRate, jobs, log) })
+	runner, err := background.New(background.Config{
+		Pool: pool, Jobs: jobs, Log: log,
+		Interval: cfg.ReprocessInterval, ReconcileAfter: cfg.ReconcileAfter, SearchIndexRate: cfg.SearchIndexRate,
+	})
+	if err != nil {
+		return err
+	}
+	running.Go(func() {
+		if err := runner.Run(ctx); err != nil {
+			log.Error("background work stopped", slog.String("error", err.Error()))
+		}
+	})
 	srv := &http.Server{
 		Handler: handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
@@ -240,59 +251,6 @@ func callsDeps(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client, l
 	return calls.Deps{DB: tenant.NewDB(pool), VAPI: vapiClient, Spool: sp, Region: cfg.DefaultRegion, Log: log}, nil
 }
 
-// indexSearchEvery keeps full-text search up to date with the reports, indexing at most
-// rate transcripts a second (a tenth of it while requests wait for the database), until ctx
-// ends.
-func indexSearchEvery(ctx context.Context, rate int, jobs *calls.Jobs, log *slog.Logger) {
-	indexer := jobs.SearchIndexer(rate)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := indexer.Pass(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("search indexing failed", slog.String("error", err.Error()))
-		}
-	}
-}
-
 func newVAPI(cfg config.Config) *vapi.Client {
 	return vapi.NewClient(cfg.VapiBaseURL, cfg.VapiAPIKey, cfg.VapiTimeout)
-}
-
-// reprocessEvery drains the spool, reapplies due inbox events and reconciles calls left
-// open, until ctx ends. Every replica runs it; the inbox's row leases keep them from
-// applying one event at once, and applying twice is harmless.
-func reprocessEvery(ctx context.Context, cfg config.Config, lc *calls.Jobs, log *slog.Logger) {
-	t := time.NewTicker(cfg.ReprocessInterval)
-	defer t.Stop()
-	for {
-		if ctx.Err() != nil {
-			return
-		}
-		if n, err := lc.DrainSpool(ctx); err != nil {
-			log.Warn("spool not drained", slog.String("error", err.Error()), slog.Int("moved", n))
-		} else if n > 0 {
-			log.Info("spool drained", slog.Int("moved", n))
-		}
-		if n, err := lc.Reprocess(ctx); err != nil {
-			log.Warn("reprocessing failed", slog.String("error", err.Error()))
-		} else if n > 0 {
-			log.Info("reprocessed webhook events", slog.Int("attempted", n))
-		}
-		if _, err := lc.Reconcile(ctx, cfg.ReconcileAfter); err != nil {
-			log.Warn("reconciling open calls failed", slog.String("error", err.Error()))
-		}
-		if err := lc.PruneEvents(ctx); err != nil {
-			log.Warn("pruning live-update history failed", slog.String("error", err.Error()))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

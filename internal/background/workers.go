@@ -1,0 +1,60 @@
+package background
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/switchboard-health/switchboard/internal/calls"
+)
+
+// reprocessArgs asks for one pass over the inbox's due events.
+type reprocessArgs struct{}
+
+func (reprocessArgs) Kind() string { return "reprocess_inbox" }
+
+type reprocessWorker struct {
+	river.WorkerDefaults[reprocessArgs]
+	jobs *calls.Jobs
+	log  *slog.Logger
+}
+
+func (w *reprocessWorker) Work(ctx context.Context, _ *river.Job[reprocessArgs]) error {
+	n, err := w.jobs.Reprocess(ctx)
+	if n > 0 {
+		w.log.InfoContext(ctx, "reprocessed webhook events", slog.Int("attempted", n))
+	}
+	return err
+}
+
+// reconcileArgs asks for one pass over the calls left open.
+type reconcileArgs struct{}
+
+func (reconcileArgs) Kind() string { return "reconcile_open_calls" }
+
+type reconcileWorker struct {
+	river.WorkerDefaults[reconcileArgs]
+	jobs  *calls.Jobs
+	after time.Duration
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[reconcileArgs]) error {
+	_, err := w.jobs.Reconcile(ctx, w.after)
+	return err
+}
+
+// pruneArgs asks for the live-update history older than a day to be dropped.
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return "prune_call_events" }
+
+type pruneWorker struct {
+	river.WorkerDefaults[pruneArgs]
+	jobs *calls.Jobs
+}
+
+func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
+	return w.jobs.PruneEvents(ctx)
+}
