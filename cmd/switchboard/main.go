@@ -66,61 +66,76 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
 	case "migrate":
-		pool, err := openPool(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		n, err := migrations.Apply(ctx, pool)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
-		return nil
+		return migrate(ctx, cfg, stdout)
 	case "reprocess":
-		pool, err := openPool(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		d, err := callsDeps(cfg, pool, newVAPI(cfg), newLogger(cfg, os.Stderr))
-		if err != nil {
-			return err
-		}
-		jobs := calls.NewJobs(d)
-		spooled, err := jobs.DrainSpool(ctx)
-		if err != nil {
-			return err
-		}
-		n, err := jobs.Reprocess(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "moved %d spooled message(s) into the inbox, applied %d event(s)\n", spooled, n)
-		return nil
+		return reprocess(ctx, cfg, stdout)
 	case "dev":
-		// Development mode invents a signing key and serves without Clerk: never in production.
-		if getenv("APP_ENV") == config.Production {
-			return errors.New("dev refuses to run with APP_ENV=production: it trusts a locally generated signing key")
-		}
-		env, err := devenv.Prepare(ctx, ".data", cfg.DatabaseURL, stdout)
-		if err != nil {
-			return err
-		}
-		if env.Stop != nil {
-			defer env.Stop()
-		}
-		cfg.Env = config.Development
-		if getenv("SPOOL_DIR") == "" {
-			cfg.SpoolDir = filepath.Join(".data", "spool")
-		}
-		cfg.DatabaseURL = env.DatabaseURL
-		cfg.ClerkJWTKey = env.ClerkJWTKey
-		fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/phone-numbers\n\n", cfg.Port)
-		return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
+		return dev(ctx, cfg, getenv, stdout)
 	default:
 		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess or dev", command)
 	}
+}
+
+// migrate applies the migrations and exits.
+func migrate(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := migrations.Apply(ctx, pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+	return nil
+}
+
+// reprocess moves spooled VAPI messages into the inbox and applies the due events, once.
+func reprocess(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	d, err := callsDeps(cfg, pool, newVAPI(cfg), newLogger(cfg, os.Stderr))
+	if err != nil {
+		return err
+	}
+	jobs := calls.NewJobs(d)
+	spooled, err := jobs.DrainSpool(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := jobs.Reprocess(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "moved %d spooled message(s) into the inbox, applied %d event(s)\n", spooled, n)
+	return nil
+}
+
+// dev serves a development instance over a local cluster and a signing key of its own.
+func dev(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer) error {
+	// Development mode invents a signing key and serves without Clerk: never in production.
+	if getenv("APP_ENV") == config.Production {
+		return errors.New("dev refuses to run with APP_ENV=production: it trusts a locally generated signing key")
+	}
+	env, err := devenv.Prepare(ctx, ".data", cfg.DatabaseURL, stdout)
+	if err != nil {
+		return err
+	}
+	if env.Stop != nil {
+		defer env.Stop()
+	}
+	cfg.Env = config.Development
+	if getenv("SPOOL_DIR") == "" {
+		cfg.SpoolDir = filepath.Join(".data", "spool")
+	}
+	cfg.DatabaseURL = env.DatabaseURL
+	cfg.ClerkJWTKey = env.ClerkJWTKey
+	fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/phone-numbers\n\n", cfg.Port)
+	return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
 }
 
 func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
@@ -147,6 +162,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // serve runs the API until ctx ends, then lets in-flight requests finish. listening, when
 // not nil, receives the address once the server accepts connections.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening chan<- string) error {
+	// A bad key stops the start before anything else is touched.
 	verifier, err := tenant.NewVerifier(tenant.VerifierConfig{
 		JWTKey:            cfg.ClerkJWTKey,
 		SecretKey:         cfg.ClerkSecretKey,
@@ -166,49 +182,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		return err
 	}
 	log.Info("database ready", slog.Int("migrations_applied", n))
-
-	vapiClient := newVAPI(cfg)
-	d, err := callsDeps(cfg, pool, vapiClient, log)
+	s, err := assemble(cfg, pool, verifier, log)
 	if err != nil {
 		return err
 	}
-	jobs := calls.NewJobs(d)
-	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
-	vapiClient.Observe(m.ObserveVAPI)
-	hub := calls.NewHub(pool, log)
 	// The background work ends with ctx, and serve waits for it before closing the pool.
 	var running sync.WaitGroup
 	defer running.Wait()
-	running.Go(func() { hub.Run(ctx) })
-	handler, err := httpapi.New(httpapi.Deps{
-		Log:          log,
-		DB:           d.DB,
-		Verifier:     verifier,
-		PhoneNumbers: phonenumbers.NewService(d.DB, cfg.DefaultRegion),
-		Calls:        calls.NewReader(d),
-		Intake:       calls.NewIntake(d),
-		Hub:          hub,
-		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
-		VapiSecret:   cfg.VapiWebhookSecret,
-		Metrics:      m,
-	})
-	if err != nil {
-		return err
-	}
-	runner, err := background.New(background.Config{
-		Pool: pool, Jobs: jobs, Log: log,
-		Interval: cfg.ReprocessInterval, ReconcileAfter: cfg.ReconcileAfter, SearchIndexRate: cfg.SearchIndexRate,
-	})
-	if err != nil {
-		return err
-	}
+	running.Go(func() { s.hub.Run(ctx) })
 	running.Go(func() {
-		if err := runner.Run(ctx); err != nil {
+		if err := s.background.Run(ctx); err != nil {
 			log.Error("background work stopped", slog.String("error", err.Error()))
 		}
 	})
 	srv := &http.Server{
-		Handler: handler,
+		Handler: s.handler,
 		// Bounded everywhere, so a slow client cannot hold a connection for ever.
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
@@ -217,7 +205,52 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Live streams never finish by themselves; ending them lets shutdown complete.
-	srv.RegisterOnShutdown(hub.Close)
+	srv.RegisterOnShutdown(s.hub.Close)
+	return listenAndServe(ctx, srv, cfg, log, listening)
+}
+
+// service is the assembled service: what serves requests and what runs beside them.
+type service struct {
+	handler    http.Handler
+	hub        *calls.Hub
+	background *background.Runner
+}
+
+// assemble builds the service's parts over pool.
+func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, log *slog.Logger) (service, error) {
+	vapiClient := newVAPI(cfg)
+	d, err := callsDeps(cfg, pool, vapiClient, log)
+	if err != nil {
+		return service{}, err
+	}
+	jobs := calls.NewJobs(d)
+	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
+	vapiClient.Observe(m.ObserveVAPI)
+	s := service{hub: calls.NewHub(pool, log)}
+	s.handler, err = httpapi.New(httpapi.Deps{
+		Log:          log,
+		DB:           d.DB,
+		Verifier:     verifier,
+		PhoneNumbers: phonenumbers.NewService(d.DB, cfg.DefaultRegion),
+		Calls:        calls.NewReader(d),
+		Intake:       calls.NewIntake(d),
+		Hub:          s.hub,
+		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
+		VapiSecret:   cfg.VapiWebhookSecret,
+		Metrics:      m,
+	})
+	if err != nil {
+		return service{}, err
+	}
+	s.background, err = background.New(background.Config{
+		Pool: pool, Jobs: jobs, Log: log,
+		Interval: cfg.ReprocessInterval, ReconcileAfter: cfg.ReconcileAfter, SearchIndexRate: cfg.SearchIndexRate,
+	})
+	return s, err
+}
+
+// listenAndServe serves srv on cfg.Port until ctx ends, then shuts it down gracefully.
+func listenAndServe(ctx context.Context, srv *http.Server, cfg config.Config, log *slog.Logger, listening chan<- string) error {
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		return err

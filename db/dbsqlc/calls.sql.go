@@ -228,10 +228,11 @@ WHERE c.user_id = $1
   AND ($10::integer IS NULL OR c.duration_seconds >= $10)
   AND ($11::integer IS NULL OR c.duration_seconds <= $11)
   AND ($12::text IS NULL OR c.direction = $12)
-  AND ($13::text IS NULL
-       OR c.id IN (SELECT search_call_ids($13, $14::text)))
+  AND ($13::uuid[] IS NULL OR c.id = ANY($13::uuid[]))
+  AND ($14::text IS NULL
+       OR c.id IN (SELECT search_call_ids($14, $15::text)))
 ORDER BY c.started_at DESC, c.id DESC
-LIMIT $15
+LIMIT $16
 `
 
 type ListCallsParams struct {
@@ -247,16 +248,20 @@ type ListCallsParams struct {
 	MinDuration     *int32
 	MaxDuration     *int32
 	Direction       *string
+	Ids             []uuid.UUID
 	Query           *string
 	Digits          *string
 	RowLimit        int32
 }
 
-// One keyset page, newest first. The bounds are always present (the caller passes the
-// widest instants and the largest uuid for "no bound") so that even a generic plan reads
-// the (user_id, started_at, id) index as a range instead of filtering from the top. A
-// search whose matches are many filters that range by them (search_call_ids, which reads
-// the GIN indexes; see its comment in the migrations).
+// One keyset page, newest first. The filters are declared here once; every way of
+// listing calls reads through this query. The bounds are always present (the caller
+// passes the widest instants and the largest uuid for "no bound") so that even a generic
+// plan reads the (user_id, started_at, id) index as a range instead of filtering from the
+// top. A search passes either its few matches as ids (read by id: the caller makes that
+// execution plan for its ids, see PlanForTheseParameters) or, when its matches are many,
+// the query itself, and the range is then filtered by search_call_ids (which reads the GIN
+// indexes; see its comment in the migrations).
 func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSummary, error) {
 	rows, err := q.db.Query(ctx, listCalls,
 		arg.UserID,
@@ -271,6 +276,7 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 		arg.MinDuration,
 		arg.MaxDuration,
 		arg.Direction,
+		arg.Ids,
 		arg.Query,
 		arg.Digits,
 		arg.RowLimit,
@@ -318,101 +324,17 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 	return items, nil
 }
 
-const listCallsByID = `-- name: ListCallsByID :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded FROM call_summaries c
-WHERE c.user_id = $1
-  AND c.id = ANY($2::uuid[])
-  AND c.started_at >= $3
-  AND c.started_at < $4
-  AND (c.started_at, c.id) < ($5::timestamptz, $6::uuid)
-  AND ($7::text IS NULL OR c.status = $7)
-  AND ($8::uuid IS NULL OR c.phone_number_id = $8)
-  AND ($9::text IS NULL OR c.ended_reason = $9)
-  AND ($10::boolean IS NULL OR c.succeeded = $10)
-  AND ($11::integer IS NULL OR c.duration_seconds >= $11)
-  AND ($12::integer IS NULL OR c.duration_seconds <= $12)
-  AND ($13::text IS NULL OR c.direction = $13)
-ORDER BY c.started_at DESC, c.id DESC
-LIMIT $14
+const planForTheseParameters = `-- name: PlanForTheseParameters :exec
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true)
 `
 
-type ListCallsByIDParams struct {
-	UserID          string
-	Ids             []uuid.UUID
-	Since           time.Time
-	Until           time.Time
-	BeforeStartedAt time.Time
-	BeforeID        uuid.UUID
-	Status          *string
-	PhoneNumberID   *uuid.UUID
-	EndedReason     *string
-	Succeeded       *bool
-	MinDuration     *int32
-	MaxDuration     *int32
-	Direction       *string
-	RowLimit        int32
-}
-
-// A page of ListCalls restricted to the given calls (a search's few matches). Same filters,
-// same order, same cursor.
-func (q *Queries) ListCallsByID(ctx context.Context, arg ListCallsByIDParams) ([]CallSummary, error) {
-	rows, err := q.db.Query(ctx, listCallsByID,
-		arg.UserID,
-		arg.Ids,
-		arg.Since,
-		arg.Until,
-		arg.BeforeStartedAt,
-		arg.BeforeID,
-		arg.Status,
-		arg.PhoneNumberID,
-		arg.EndedReason,
-		arg.Succeeded,
-		arg.MinDuration,
-		arg.MaxDuration,
-		arg.Direction,
-		arg.RowLimit,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []CallSummary{}
-	for rows.Next() {
-		var i CallSummary
-		if err := rows.Scan(
-			&i.ID,
-			&i.UserID,
-			&i.PhoneNumberID,
-			&i.Status,
-			&i.Direction,
-			&i.CallerNumber,
-			&i.ClinicNumber,
-			&i.AssistantNumber,
-			&i.MatchedBy,
-			&i.TwilioCallSid,
-			&i.VapiCallID,
-			&i.StartedAt,
-			&i.EndedAt,
-			&i.DurationSeconds,
-			&i.EndedReason,
-			&i.RecordingUrl,
-			&i.StereoRecordingUrl,
-			&i.Summary,
-			&i.SuccessEvaluation,
-			&i.StructuredData,
-			&i.Cost,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.Succeeded,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
+// Until the transaction ends, every statement is planned for the values it is given. A
+// prepared statement is otherwise planned once for any values after a few executions,
+// and ListCalls's plan for "no ids" (walk the time index) is the wrong one for a search's
+// few ids (read them by id).
+func (q *Queries) PlanForTheseParameters(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, planForTheseParameters)
+	return err
 }
 
 const searchCallIDs = `-- name: SearchCallIDs :many
@@ -427,7 +349,7 @@ type SearchCallIDsParams struct {
 }
 
 // The current tenant's calls a search matches, up to a cap: when they are few, the page is
-// read by id (ListCallsByID) instead of scanning the tenant's calls for them.
+// read by id (ListCalls with ids) instead of scanning the tenant's calls for them.
 func (q *Queries) SearchCallIDs(ctx context.Context, arg SearchCallIDsParams) ([]uuid.UUID, error) {
 	rows, err := q.db.Query(ctx, searchCallIDs, arg.Query, arg.Digits, arg.Cap)
 	if err != nil {

@@ -1,9 +1,12 @@
 -- name: ListCalls :many
--- One keyset page, newest first. The bounds are always present (the caller passes the
--- widest instants and the largest uuid for "no bound") so that even a generic plan reads
--- the (user_id, started_at, id) index as a range instead of filtering from the top. A
--- search whose matches are many filters that range by them (search_call_ids, which reads
--- the GIN indexes; see its comment in the migrations).
+-- One keyset page, newest first. The filters are declared here once; every way of
+-- listing calls reads through this query. The bounds are always present (the caller
+-- passes the widest instants and the largest uuid for "no bound") so that even a generic
+-- plan reads the (user_id, started_at, id) index as a range instead of filtering from the
+-- top. A search passes either its few matches as ids (read by id: the caller makes that
+-- execution plan for its ids, see PlanForTheseParameters) or, when its matches are many,
+-- the query itself, and the range is then filtered by search_call_ids (which reads the GIN
+-- indexes; see its comment in the migrations).
 SELECT * FROM call_summaries c
 WHERE c.user_id = @user_id
   AND c.started_at >= @since
@@ -16,6 +19,7 @@ WHERE c.user_id = @user_id
   AND (sqlc.narg(min_duration)::integer IS NULL OR c.duration_seconds >= sqlc.narg(min_duration))
   AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
   AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
+  AND (sqlc.narg(ids)::uuid[] IS NULL OR c.id = ANY(sqlc.narg(ids)::uuid[]))
   AND (sqlc.narg(query)::text IS NULL
        OR c.id IN (SELECT search_call_ids(sqlc.narg(query), sqlc.narg(digits)::text)))
 ORDER BY c.started_at DESC, c.id DESC
@@ -23,28 +27,16 @@ LIMIT @row_limit;
 
 -- name: SearchCallIDs :many
 -- The current tenant's calls a search matches, up to a cap: when they are few, the page is
--- read by id (ListCallsByID) instead of scanning the tenant's calls for them.
+-- read by id (ListCalls with ids) instead of scanning the tenant's calls for them.
 SELECT id::uuid AS id FROM search_call_ids(@query, sqlc.narg(digits)::text) AS id
 LIMIT @cap;
 
--- name: ListCallsByID :many
--- A page of ListCalls restricted to the given calls (a search's few matches). Same filters,
--- same order, same cursor.
-SELECT * FROM call_summaries c
-WHERE c.user_id = @user_id
-  AND c.id = ANY(@ids::uuid[])
-  AND c.started_at >= @since
-  AND c.started_at < @until
-  AND (c.started_at, c.id) < (@before_started_at::timestamptz, @before_id::uuid)
-  AND (sqlc.narg(status)::text IS NULL OR c.status = sqlc.narg(status))
-  AND (sqlc.narg(phone_number_id)::uuid IS NULL OR c.phone_number_id = sqlc.narg(phone_number_id))
-  AND (sqlc.narg(ended_reason)::text IS NULL OR c.ended_reason = sqlc.narg(ended_reason))
-  AND (sqlc.narg(succeeded)::boolean IS NULL OR c.succeeded = sqlc.narg(succeeded))
-  AND (sqlc.narg(min_duration)::integer IS NULL OR c.duration_seconds >= sqlc.narg(min_duration))
-  AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
-  AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
-ORDER BY c.started_at DESC, c.id DESC
-LIMIT @row_limit;
+-- name: PlanForTheseParameters :exec
+-- Until the transaction ends, every statement is planned for the values it is given. A
+-- prepared statement is otherwise planned once for any values after a few executions,
+-- and ListCalls's plan for "no ids" (walk the time index) is the wrong one for a search's
+-- few ids (read them by id).
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
 
 -- name: GetCall :one
 SELECT sqlc.embed(c), d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages

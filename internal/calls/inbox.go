@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
 // Outcome is what became of one webhook delivery.
@@ -82,7 +83,32 @@ func (r *recorder) receive(ctx context.Context, ev webhookEvent, applyRepeats bo
 	}
 	r.log.Log(ctx, level, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
 		slog.String("type", ev.Type), slog.String("error", err.Error()))
-	return r.storeThenApply(ctx, ev, applyRepeats, apply)
+	res, stored, err = r.storeThenApply(ctx, ev, applyRepeats, apply)
+	if err != nil {
+		// Whatever applying had found before it failed, the delivery failed.
+		res.outcome = Failed
+	}
+	return res, stored, err
+}
+
+// receiveVapi keeps a VAPI message in the inbox and applies it; receivedAt is when it
+// arrived, when that was not now (a spooled message). stored reports whether the message
+// is safely in the inbox.
+func (r *recorder) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time) (Outcome, bool, error) {
+	msg, err := vapi.Decode(body)
+	if err != nil {
+		ev := webhookEvent{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+		_, stored, serr := r.receive(ctx, ev, false, ignore("not a VAPI server message"))
+		return Ignored, stored, errors.Join(errNotVAPIServer, serr)
+	}
+	ev := webhookEvent{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
+	res, stored, err := r.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return r.applyVapi(ctx, s, msg)
+	})
+	if !stored {
+		return Failed, false, err
+	}
+	return res.outcome, true, err
 }
 
 // callSidKey is the unique constraint that makes a CallSid one call.

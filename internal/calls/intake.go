@@ -69,23 +69,3 @@ func (in *Intake) VapiMessage(ctx context.Context, body []byte, headers map[stri
 	in.log.WarnContext(ctx, "database unavailable: VAPI message spooled")
 	return Spooled, nil
 }
-
-// receiveVapi keeps a VAPI message in the inbox and applies it; receivedAt is when it
-// arrived, when that was not now (a spooled message). stored reports whether the message
-// is safely in the inbox.
-func (r *recorder) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time) (Outcome, bool, error) {
-	msg, err := vapi.Decode(body)
-	if err != nil {
-		ev := webhookEvent{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
-		_, stored, serr := r.receive(ctx, ev, false, ignore("not a VAPI server message"))
-		return Ignored, stored, errors.Join(errNotVAPIServer, serr)
-	}
-	ev := webhookEvent{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
-	res, stored, err := r.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
-		return r.applyVapi(ctx, s, msg)
-	})
-	if !stored {
-		return Failed, false, err
-	}
-	return res.outcome, true, err
-}

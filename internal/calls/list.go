@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -31,18 +32,24 @@ var (
 )
 
 // Filter selects and pages calls. Nil values mean "no filter"; Limit 0 means DefaultLimit.
+// It is the one list of the calls filters: each field is tagged with its query
+// parameter's name in openapi.yaml, which is how the HTTP layer reads the list's and the
+// export's parameters into it, and it becomes ListCalls's parameters in params. A new
+// filter is a parameter in the contract, a field here (and its line in params), and a
+// line in ListCalls.
 type Filter struct {
-	Limit         int
-	Cursor        string
-	Query         *string // full text over summary and transcript, and the numbers' digits
-	Status        *string
-	PhoneNumberID *uuid.UUID
-	Since, Until  *time.Time
-	EndedReason   *string
-	Success       *bool
-	MinDuration   *int32
-	MaxDuration   *int32
-	Direction     *string
+	Limit         int        `json:"limit"`
+	Cursor        string     `json:"cursor"`
+	Query         *string    `json:"q"` // full text over summary and transcript, and the numbers' digits
+	Status        *string    `json:"status"`
+	PhoneNumberID *uuid.UUID `json:"phone_number_id"`
+	Since         *time.Time `json:"since"`
+	Until         *time.Time `json:"until"`
+	EndedReason   *string    `json:"ended_reason"`
+	Success       *bool      `json:"success"`
+	MinDuration   *int       `json:"min_duration"` // seconds
+	MaxDuration   *int       `json:"max_duration"`
+	Direction     *string    `json:"direction"`
 }
 
 // Page is one page of calls, newest first, and the cursor of the next ("" on the last).
@@ -91,25 +98,18 @@ func (s *Reader) search(ctx context.Context, t tenant.ID, params dbsqlc.ListCall
 			return err
 		}
 		if len(ids) <= fewMatches {
-			*rows, err = q.ListCallsByID(ctx, byID(params, ids))
-		} else {
-			*rows, err = q.ListCalls(ctx, params)
+			if err := q.PlanForTheseParameters(ctx); err != nil {
+				return err
+			}
+			params.Ids, params.Query, params.Digits = ids, nil, nil
 		}
+		*rows, err = q.ListCalls(ctx, params)
 		return err
 	})
 }
 
 // fewMatches is how many search matches are read by id rather than by scanning.
 const fewMatches = 2000
-
-func byID(p dbsqlc.ListCallsParams, ids []uuid.UUID) dbsqlc.ListCallsByIDParams {
-	return dbsqlc.ListCallsByIDParams{
-		UserID: p.UserID, Ids: ids, Since: p.Since, Until: p.Until,
-		BeforeStartedAt: p.BeforeStartedAt, BeforeID: p.BeforeID,
-		Status: p.Status, PhoneNumberID: p.PhoneNumberID, EndedReason: p.EndedReason, Succeeded: p.Succeeded,
-		MinDuration: p.MinDuration, MaxDuration: p.MaxDuration, Direction: p.Direction, RowLimit: p.RowLimit,
-	}
-}
 
 // Validate checks a filter without reading anything; List reports the same errors.
 func (f Filter) Validate() error {
@@ -136,8 +136,8 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 		PhoneNumberID:   f.PhoneNumberID,
 		EndedReason:     f.EndedReason,
 		Succeeded:       f.Success,
-		MinDuration:     f.MinDuration,
-		MaxDuration:     f.MaxDuration,
+		MinDuration:     seconds(f.MinDuration),
+		MaxDuration:     seconds(f.MaxDuration),
 		Direction:       f.Direction,
 		RowLimit:        int32(limit + 1), // one more tells whether there is a next page
 	}
@@ -180,6 +180,15 @@ func (s *Reader) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.Get
 		return err
 	})
 	return out, err
+}
+
+// seconds bounds a duration filter to what the column holds.
+func seconds(v *int) *int32 {
+	if v == nil {
+		return nil
+	}
+	s := int32(min(max(*v, math.MinInt32), math.MaxInt32))
+	return &s
 }
 
 func digitsOf(s string) string {

@@ -84,47 +84,29 @@ func Load(getenv func(string) string) (Config, error) {
 		VapiWebhookSecret: strings.TrimSpace(getenv("VAPI_WEBHOOK_SECRET")),
 		SpoolDir:          orDefault(getenv("SPOOL_DIR"), "spool"),
 	}
-	var errs []error
+	r := &reader{getenv: getenv}
 	if c.Env != Production && c.Env != Development {
-		errs = append(errs, fmt.Errorf("APP_ENV must be %q or %q, not %q", Production, Development, c.Env))
+		r.errs = append(r.errs, fmt.Errorf("APP_ENV must be %q or %q, not %q", Production, Development, c.Env))
 	}
-	port, err := strconv.Atoi(orDefault(getenv("PORT"), "8080"))
-	if err != nil || port < 0 || port > 65535 {
-		errs = append(errs, fmt.Errorf("PORT must be a TCP port number, not %q", getenv("PORT")))
-	}
-	c.Port = port
+	c.Port = r.integer("PORT", "8080", func(n int) bool { return n >= 0 && n <= 65535 }, "a TCP port number")
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
+		r.errs = append(r.errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
 	}
-	c.ShutdownTimeout, err = time.ParseDuration(orDefault(getenv("SHUTDOWN_TIMEOUT"), "20s"))
-	if err != nil || c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration such as 20s, not %q", getenv("SHUTDOWN_TIMEOUT")))
-	}
-	c.ReadHeaderTimeout, err = time.ParseDuration(orDefault(getenv("READ_HEADER_TIMEOUT"), "5s"))
-	if err != nil || c.ReadHeaderTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("READ_HEADER_TIMEOUT must be a positive duration such as 5s, not %q", getenv("READ_HEADER_TIMEOUT")))
-	}
-	c.VapiTimeout, err = time.ParseDuration(orDefault(getenv("VAPI_TIMEOUT"), "8s"))
-	if err != nil || c.VapiTimeout <= 0 || c.VapiTimeout > 14*time.Second {
-		errs = append(errs, fmt.Errorf("VAPI_TIMEOUT must be a duration between 0 and 14s (Twilio waits 15 s), not %q", getenv("VAPI_TIMEOUT")))
-	}
-	c.ReprocessInterval, err = time.ParseDuration(orDefault(getenv("REPROCESS_INTERVAL"), "1m"))
-	if err != nil || c.ReprocessInterval <= 0 {
-		errs = append(errs, fmt.Errorf("REPROCESS_INTERVAL must be a positive duration such as 1m, not %q", getenv("REPROCESS_INTERVAL")))
-	}
-	c.SearchIndexRate, err = strconv.Atoi(orDefault(getenv("SEARCH_INDEX_RATE"), "100"))
-	if err != nil || c.SearchIndexRate < 1 {
-		errs = append(errs, fmt.Errorf("SEARCH_INDEX_RATE must be a whole number of transcripts a second, 1 or more, not %q", getenv("SEARCH_INDEX_RATE")))
-	}
-	c.ReconcileAfter, err = time.ParseDuration(orDefault(getenv("RECONCILE_AFTER"), "30m"))
-	if err != nil || c.ReconcileAfter < time.Minute {
-		errs = append(errs, fmt.Errorf("RECONCILE_AFTER must be a duration of a minute or more such as 30m, not %q", getenv("RECONCILE_AFTER")))
-	}
+	positive := func(d time.Duration) bool { return d > 0 }
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", "20s", positive, "a positive duration such as 20s")
+	c.ReadHeaderTimeout = r.duration("READ_HEADER_TIMEOUT", "5s", positive, "a positive duration such as 5s")
+	c.VapiTimeout = r.duration("VAPI_TIMEOUT", "8s", func(d time.Duration) bool { return d > 0 && d <= 14*time.Second },
+		"a duration between 0 and 14s (Twilio waits 15 s)")
+	c.ReprocessInterval = r.duration("REPROCESS_INTERVAL", "1m", positive, "a positive duration such as 1m")
+	c.SearchIndexRate = r.integer("SEARCH_INDEX_RATE", "100", func(n int) bool { return n >= 1 },
+		"a whole number of transcripts a second, 1 or more")
+	c.ReconcileAfter = r.duration("RECONCILE_AFTER", "30m", func(d time.Duration) bool { return d >= time.Minute },
+		"a duration of a minute or more such as 30m")
 	if c.PublicBaseURL != "" {
 		if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			errs = append(errs, fmt.Errorf("PUBLIC_BASE_URL must be the scheme and host Twilio calls, such as https://switchboard.example.com, not %q", c.PublicBaseURL))
+			r.errs = append(r.errs, fmt.Errorf("PUBLIC_BASE_URL must be the scheme and host Twilio calls, such as https://switchboard.example.com, not %q", c.PublicBaseURL))
 		}
 	}
 	for _, p := range strings.Split(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
@@ -132,7 +114,32 @@ func Load(getenv func(string) string) (Config, error) {
 			c.ClerkAuthorizedParties = append(c.ClerkAuthorizedParties, p)
 		}
 	}
-	return c, errors.Join(errs...)
+	return c, errors.Join(r.errs...)
+}
+
+// reader reads typed variables and collects what is wrong with them, so that one start
+// reports every bad variable at once.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// duration reads name (def when unset); want says what valid accepts.
+func (r *reader) duration(name, def string, valid func(time.Duration) bool, want string) time.Duration {
+	d, err := time.ParseDuration(orDefault(r.getenv(name), def))
+	if err != nil || !valid(d) {
+		r.errs = append(r.errs, fmt.Errorf("%s must be %s, not %q", name, want, r.getenv(name)))
+	}
+	return d
+}
+
+// integer reads name (def when unset); want says what valid accepts.
+func (r *reader) integer(name, def string, valid func(int) bool, want string) int {
+	n, err := strconv.Atoi(orDefault(r.getenv(name), def))
+	if err != nil || !valid(n) {
+		r.errs = append(r.errs, fmt.Errorf("%s must be %s, not %q", name, want, r.getenv(name)))
+	}
+	return n
 }
 
 // ValidateServe checks what `serve` needs beyond what Load checks.

@@ -1,13 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/errs"
 )
 
 // ListCalls returns one page of the tenant's calls.
@@ -16,13 +17,9 @@ func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	p := req.Params
-	f := filterOf(p.Q, p.Status, p.PhoneNumberId, p.Since, p.Until, p.EndedReason, p.Success, p.MinDuration, p.MaxDuration, p.Direction)
-	if p.Limit != nil {
-		f.Limit = *p.Limit
-	}
-	if p.Cursor != nil {
-		f.Cursor = *p.Cursor
+	f, err := filterOf(req.Params)
+	if err != nil {
+		return nil, err
 	}
 	page, err := s.calls.List(ctx, t, f)
 	if err != nil {
@@ -126,26 +123,21 @@ func utc[T interface{ UTC() T }](t *T) *T {
 	return &v
 }
 
-// filterOf reads the filters that the list and the export share.
-func filterOf(q *api.Q, status *api.Status, phoneNumberID *api.PhoneNumberFilter, since *api.Since, until *api.Until,
-	endedReason *api.EndedReason, success *api.Success, minDuration *api.MinDuration, maxDuration *api.MaxDuration,
-	direction *api.Direction) calls.Filter {
-	f := calls.Filter{Query: q, PhoneNumberID: phoneNumberID, Since: since, Until: until, EndedReason: endedReason, Success: success}
-	if status != nil {
-		st := string(*status)
-		f.Status = &st
+// filterOf reads an operation's calls filters (the list's or the export's parameters)
+// into a calls.Filter. Both parameter structs carry each filter under its query
+// parameter's name, and calls.Filter's fields are tagged with the same names, so a filter
+// added to the contract and to calls.Filter needs no line here; one the Filter lacks is an
+// error, never a filter silently dropped (TestEveryCallsFilterIsRead).
+func filterOf(params any) (calls.Filter, error) {
+	var f calls.Filter
+	b, err := json.Marshal(params)
+	if err != nil {
+		return f, errs.Wrap(err, "reading the calls filters")
 	}
-	if direction != nil {
-		d := string(*direction)
-		f.Direction = &d
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&f); err != nil {
+		return f, errs.Wrap(err, "reading the calls filters")
 	}
-	if minDuration != nil {
-		v := int32(min(*minDuration, math.MaxInt32))
-		f.MinDuration = &v
-	}
-	if maxDuration != nil {
-		v := int32(min(*maxDuration, math.MaxInt32))
-		f.MaxDuration = &v
-	}
-	return f
+	return f, nil
 }

@@ -81,8 +81,10 @@ func (s *Server) ExportCalls(ctx context.Context, req api.ExportCallsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	p := req.Params
-	f := filterOf(p.Q, p.Status, p.PhoneNumberId, p.Since, p.Until, p.EndedReason, p.Success, p.MinDuration, p.MaxDuration, p.Direction)
+	f, err := filterOf(req.Params)
+	if err != nil {
+		return nil, err
+	}
 	// Once the first byte is out the status is 200 whatever happens: check first.
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -262,6 +264,12 @@ func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error 
 	if err := rc.Flush(); err != nil {
 		return err
 	}
+	return e.follow(w, rc, send)
+}
+
+// follow sends the subscription's events as they come, with a heartbeat comment between
+// them, until the client leaves or the hub ends the subscription.
+func (e eventStream) follow(w io.Writer, rc *http.ResponseController, send func(calls.Event) error) error {
 	heartbeat := time.NewTicker(e.s.heartbeat)
 	defer heartbeat.Stop()
 	for {

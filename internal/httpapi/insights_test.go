@@ -3,17 +3,12 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/switchboard-health/switchboard/internal/providertest"
-	"github.com/switchboard-health/switchboard/internal/testkit"
-
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -286,120 +281,5 @@ func TestRecordingRedirects(t *testing.T) {
 	r := b.do("GET", "/api/calls/"+fresh.String()+"/recording", a, nil)
 	if head, _ := json.Marshal(r.header); strings.Contains(string(head)+string(r.body), "vapi-test-api-key") {
 		t.Error("the VAPI key reached the client")
-	}
-}
-
-// A report is searchable once the search indexer has run (every second in serve), not
-// before: indexing is kept off the webhook's path.
-func TestReportBecomesSearchableAfterIndexing(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	a := b.token("user_clinic_a")
-	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_IDX", patientNumber, sharedLine, clinicALine)))
-	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
-	expect(t, b.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
-	if got := b.listIDs(a, "q=cleaning"); len(got) != 0 {
-		t.Fatalf("found before indexing: %v", got)
-	}
-	n, err := b.jobs.IndexSearch(context.Background(), 1000)
-	if err != nil || n != 1 {
-		t.Fatalf("IndexSearch = %d, %v; want 1", n, err)
-	}
-	if got := b.listIDs(a, "q=cleaning"); len(got) != 1 || got[0].String() != meta["call_id"] {
-		t.Fatalf("after indexing: %v", got)
-	}
-	if n, _ := b.jobs.IndexSearch(context.Background(), 1000); n != 0 {
-		t.Fatalf("a second IndexSearch indexed %d", n)
-	}
-}
-
-// The indexer computes no more vectors a pass than it is allowed (SEARCH_INDEX_RATE a
-// second in serve); the rest wait for the next passes.
-func TestSearchIndexingKeepsItsPace(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	a := b.token("user_clinic_a")
-	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	for i := range 3 {
-		sid := fmt.Sprintf("CA_PACE_%d", i)
-		isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm(sid, patientNumber, sharedLine, clinicALine)))
-		meta := b.vapi.Calls()[i].Body["metadata"].(map[string]any)
-		// The fake VAPI numbers its calls from 1.
-		expect(t, b.vapiMessage(providertest.EndOfCallReport(fmt.Sprintf("vapi-call-%d", i+1), meta)), 200)
-	}
-	if n := b.count("SELECT count(*) FROM call_details WHERE search_stale"); n != 3 {
-		t.Fatalf("%d calls wait for indexing, want 3", n)
-	}
-	for _, want := range []int{2, 1, 0} {
-		if n, err := b.jobs.IndexSearch(context.Background(), 2); err != nil || n != want {
-			t.Fatalf("IndexSearch(2) = %d, %v; want %d", n, err, want)
-		}
-	}
-	if got := b.listIDs(a, "q=cleaning"); len(got) != 3 {
-		t.Fatalf("after three passes %d calls are searchable, want 3", len(got))
-	}
-}
-
-// While requests wait for a database connection, search indexing takes a tenth of its
-// pace, and its full pace again once they stop waiting.
-func TestSearchIndexingYieldsToWaitingRequests(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	a := b.token("user_clinic_a")
-	line := b.registerLine(a, clinicALine, "asst_a", "vpn_a")
-	meta := map[string]any{"user_id": "user_clinic_a", "phone_number_id": line.ID.String()}
-	for i := range 12 {
-		expect(t, b.vapiMessage(providertest.EndOfCallReport(fmt.Sprintf("vapi-yield-%d", i), meta)), 200)
-	}
-	if n := b.count("SELECT count(*) FROM call_details WHERE search_stale"); n != 12 {
-		t.Fatalf("%d calls wait for indexing, want 12", n)
-	}
-	ctx := context.Background()
-	hold := func() (held []*pgxpool.Conn) {
-		for range b.pool.Stat().MaxConns() {
-			c, err := b.pool.Acquire(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			held = append(held, c)
-		}
-		return held
-	}
-	release := func(held []*pgxpool.Conn) {
-		for _, c := range held {
-			c.Release()
-		}
-	}
-	release(hold()) // every connection exists: taking them all again waits for none
-	indexer := b.jobs.SearchIndexer(10)
-	before := b.pool.Stat().EmptyAcquireCount()
-
-	// Every connection is taken, and a request waits for one. A request that starts only
-	// after the connections are back waits for none, so the round is repeated until the
-	// request has waited: the pool's count says when it did.
-	testkit.Eventually(t, 10*time.Second, "a request waited for a connection", func() bool {
-		held := hold()
-		started, waited := make(chan struct{}), make(chan error)
-		go func() {
-			close(started)
-			c, err := b.pool.Acquire(ctx)
-			if err == nil {
-				c.Release()
-			}
-			waited <- err
-		}()
-		<-started
-		release(held)
-		if err := <-waited; err != nil {
-			t.Fatal(err)
-		}
-		return b.pool.Stat().EmptyAcquireCount() > before
-	})
-
-	for _, want := range []int{1, 10, 1} {
-		if n, err := indexer.Pass(ctx); err != nil || n != want {
-			t.Fatalf("pass indexed %d (%v), want %d", n, err, want)
-		}
 	}
 }

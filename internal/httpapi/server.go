@@ -98,6 +98,17 @@ func New(d Deps) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	s.use(e, spec)
+	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	s.registerWebhooks(e)
+	s.echo = e
+	return s, nil
+}
+
+// use installs the middleware every request passes through, in order: its id, its log
+// line, recovery from a panic, the body limit, and validation against the contract (which
+// authenticates the operations that ask for the bearer token).
+func (s *Server) use(e *echo.Echo, spec *openapi3.T) {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
 		// Every log line of the request, wherever it is written, carries the id.
@@ -123,10 +134,6 @@ func New(d Deps) (*Server, error) {
 			AuthenticationFunc: s.authenticate,
 		},
 	}))
-	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
-	s.registerWebhooks(e)
-	s.echo = e
-	return s, nil
 }
 
 // ServeHTTP makes the server an http.Handler.
