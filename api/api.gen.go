@@ -93,27 +93,50 @@ func (e MatchedBy) Valid() bool {
 	}
 }
 
+// Defines values for PhoneNumberVerificationStatus.
+const (
+	Pending  PhoneNumberVerificationStatus = "pending"
+	Verified PhoneNumberVerificationStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the PhoneNumberVerificationStatus enum.
+func (e PhoneNumberVerificationStatus) Valid() bool {
+	switch e {
+	case Pending:
+		return true
+	case Verified:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
-	ProblemCodeForbidden            ProblemCode = "forbidden"
-	ProblemCodeInternalError        ProblemCode = "internal_error"
-	ProblemCodeInvalidCursor        ProblemCode = "invalid_cursor"
-	ProblemCodeInvalidPhoneNumber   ProblemCode = "invalid_phone_number"
-	ProblemCodeInvalidSignature     ProblemCode = "invalid_signature"
-	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
-	ProblemCodeNoRecording          ProblemCode = "no_recording"
-	ProblemCodeNotFound             ProblemCode = "not_found"
-	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
-	ProblemCodePhoneNumberTaken     ProblemCode = "phone_number_taken"
-	ProblemCodeUnauthorized         ProblemCode = "unauthorized"
-	ProblemCodeUnavailable          ProblemCode = "unavailable"
-	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed     ProblemCode = "validation_failed"
+	ProblemCodeAlreadyVerified         ProblemCode = "already_verified"
+	ProblemCodeForbidden               ProblemCode = "forbidden"
+	ProblemCodeInternalError           ProblemCode = "internal_error"
+	ProblemCodeInvalidCursor           ProblemCode = "invalid_cursor"
+	ProblemCodeInvalidPhoneNumber      ProblemCode = "invalid_phone_number"
+	ProblemCodeInvalidSignature        ProblemCode = "invalid_signature"
+	ProblemCodeInvalidVerificationCode ProblemCode = "invalid_verification_code"
+	ProblemCodeMethodNotAllowed        ProblemCode = "method_not_allowed"
+	ProblemCodeNoRecording             ProblemCode = "no_recording"
+	ProblemCodeNotFound                ProblemCode = "not_found"
+	ProblemCodePayloadTooLarge         ProblemCode = "payload_too_large"
+	ProblemCodePhoneNumberTaken        ProblemCode = "phone_number_taken"
+	ProblemCodeUnauthorized            ProblemCode = "unauthorized"
+	ProblemCodeUnavailable             ProblemCode = "unavailable"
+	ProblemCodeUnsupportedMediaType    ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed        ProblemCode = "validation_failed"
+	ProblemCodeVerificationRefused     ProblemCode = "verification_refused"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeAlreadyVerified:
+		return true
 	case ProblemCodeForbidden:
 		return true
 	case ProblemCodeInternalError:
@@ -123,6 +146,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidPhoneNumber:
 		return true
 	case ProblemCodeInvalidSignature:
+		return true
+	case ProblemCodeInvalidVerificationCode:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
@@ -141,6 +166,26 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUnsupportedMediaType:
 		return true
 	case ProblemCodeValidationFailed:
+		return true
+	case ProblemCodeVerificationRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerificationStartChannel.
+const (
+	VerificationStartChannelCall VerificationStartChannel = "call"
+	VerificationStartChannelSms  VerificationStartChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the VerificationStartChannel enum.
+func (e VerificationStartChannel) Valid() bool {
+	switch e {
+	case VerificationStartChannelCall:
+		return true
+	case VerificationStartChannelSms:
 		return true
 	default:
 		return false
@@ -365,7 +410,20 @@ type PhoneNumber struct {
 
 	// VapiPhoneNumberId The VAPI phone-number resource calls for this number go through.
 	VapiPhoneNumberId *string `json:"vapi_phone_number_id"`
+
+	// VerificationStatus `pending`: registered, not proven; it routes no calls. `verified`: the clinic
+	// proved it answers the line (or the operator marked it); it routes calls while
+	// active.
+	VerificationStatus PhoneNumberVerificationStatus `json:"verification_status"`
+
+	// VerifiedAt When the claim was proven; null while pending.
+	VerifiedAt *time.Time `json:"verified_at"`
 }
+
+// PhoneNumberVerificationStatus `pending`: registered, not proven; it routes no calls. `verified`: the clinic
+// proved it answers the line (or the operator marked it); it routes calls while
+// active.
+type PhoneNumberVerificationStatus string
 
 // PhoneNumberCreate defines model for PhoneNumberCreate.
 type PhoneNumberCreate struct {
@@ -457,6 +515,23 @@ type StatusCount struct {
 	// Status Where the call is in its life.
 	Status CallStatus `json:"status"`
 }
+
+// VerificationCheck defines model for VerificationCheck.
+type VerificationCheck struct {
+	// Code The code the line received.
+	//
+	// Example: 123456
+	Code string `json:"code"`
+}
+
+// VerificationStart defines model for VerificationStart.
+type VerificationStart struct {
+	// Channel How the code reaches the line.
+	Channel VerificationStartChannel `json:"channel"`
+}
+
+// VerificationStartChannel How the code reaches the line.
+type VerificationStartChannel string
 
 // Direction defines model for Direction.
 type Direction = CallDirection
@@ -625,6 +700,12 @@ type CreatePhoneNumberJSONRequestBody = PhoneNumberCreate
 // UpdatePhoneNumberJSONRequestBody defines body for UpdatePhoneNumber for application/json ContentType.
 type UpdatePhoneNumberJSONRequestBody = PhoneNumberUpdate
 
+// StartPhoneNumberVerificationJSONRequestBody defines body for StartPhoneNumberVerification for application/json ContentType.
+type StartPhoneNumberVerificationJSONRequestBody = VerificationStart
+
+// CheckPhoneNumberVerificationJSONRequestBody defines body for CheckPhoneNumberVerification for application/json ContentType.
+type CheckPhoneNumberVerificationJSONRequestBody = VerificationCheck
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// ListCalls List the clinic's calls
@@ -660,6 +741,12 @@ type ServerInterface interface {
 	// UpdatePhoneNumber Update a phone number
 	// (PATCH /api/phone-numbers/{id})
 	UpdatePhoneNumber(ctx echo.Context, id PhoneNumberId) error
+	// StartPhoneNumberVerification Send a verification code to a number
+	// (POST /api/phone-numbers/{id}/verification)
+	StartPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error
+	// CheckPhoneNumberVerification Prove a number with the code it received
+	// (POST /api/phone-numbers/{id}/verification/check)
+	CheckPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx echo.Context) error
@@ -1032,6 +1119,38 @@ func (w *ServerInterfaceWrapper) UpdatePhoneNumber(ctx echo.Context) error {
 	return err
 }
 
+// StartPhoneNumberVerification converts echo context to params.
+func (w *ServerInterfaceWrapper) StartPhoneNumberVerification(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PhoneNumberId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StartPhoneNumberVerification(ctx, id)
+	return err
+}
+
+// CheckPhoneNumberVerification converts echo context to params.
+func (w *ServerInterfaceWrapper) CheckPhoneNumberVerification(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PhoneNumberId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CheckPhoneNumberVerification(ctx, id)
+	return err
+}
+
 // GetDocs converts echo context to params.
 func (w *ServerInterfaceWrapper) GetDocs(ctx echo.Context) error {
 	var err error
@@ -1172,6 +1291,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/phone-numbers/:id", wrapper.DeletePhoneNumber, options.OperationMiddlewares["deletePhoneNumber"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers/:id", wrapper.GetPhoneNumber, options.OperationMiddlewares["getPhoneNumber"]...)
 	router.PATCH(options.BaseURL+"/api/phone-numbers/:id", wrapper.UpdatePhoneNumber, options.OperationMiddlewares["updatePhoneNumber"]...)
+	router.POST(options.BaseURL+"/api/phone-numbers/:id/verification", wrapper.StartPhoneNumberVerification, options.OperationMiddlewares["startPhoneNumberVerification"]...)
+	router.POST(options.BaseURL+"/api/phone-numbers/:id/verification/check", wrapper.CheckPhoneNumberVerification, options.OperationMiddlewares["checkPhoneNumberVerification"]...)
 	router.GET(options.BaseURL+"/api/calls", wrapper.ListCalls, options.OperationMiddlewares["listCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/:id", wrapper.GetCall, options.OperationMiddlewares["getCall"]...)
 	router.GET(options.BaseURL+"/api/calls/stats", wrapper.GetCallStats, options.OperationMiddlewares["getCallStats"]...)
@@ -2095,6 +2216,276 @@ func (response UpdatePhoneNumber500ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type StartPhoneNumberVerificationRequestObject struct {
+	Id   PhoneNumberId `json:"id"`
+	Body *StartPhoneNumberVerificationJSONRequestBody
+}
+
+type StartPhoneNumberVerificationResponseObject interface {
+	VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error
+}
+
+type StartPhoneNumberVerification202JSONResponse PhoneNumber
+
+func (response StartPhoneNumberVerification202JSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification400ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification401ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification404ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification409ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification422ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification500ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartPhoneNumberVerification503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartPhoneNumberVerification503ApplicationProblemPlusJSONResponse) VisitStartPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerificationRequestObject struct {
+	Id   PhoneNumberId `json:"id"`
+	Body *CheckPhoneNumberVerificationJSONRequestBody
+}
+
+type CheckPhoneNumberVerificationResponseObject interface {
+	VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error
+}
+
+type CheckPhoneNumberVerification200JSONResponse PhoneNumber
+
+func (response CheckPhoneNumberVerification200JSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification400ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification401ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification404ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification409ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification422ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification500ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckPhoneNumberVerification503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CheckPhoneNumberVerification503ApplicationProblemPlusJSONResponse) VisitCheckPhoneNumberVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDocsRequestObject struct {
 }
 
@@ -2309,6 +2700,12 @@ type StrictServerInterface interface {
 	// UpdatePhoneNumber Update a phone number
 	// (PATCH /api/phone-numbers/{id})
 	UpdatePhoneNumber(ctx context.Context, request UpdatePhoneNumberRequestObject) (UpdatePhoneNumberResponseObject, error)
+	// StartPhoneNumberVerification Send a verification code to a number
+	// (POST /api/phone-numbers/{id}/verification)
+	StartPhoneNumberVerification(ctx context.Context, request StartPhoneNumberVerificationRequestObject) (StartPhoneNumberVerificationResponseObject, error)
+	// CheckPhoneNumberVerification Prove a number with the code it received
+	// (POST /api/phone-numbers/{id}/verification/check)
+	CheckPhoneNumberVerification(ctx context.Context, request CheckPhoneNumberVerificationRequestObject) (CheckPhoneNumberVerificationResponseObject, error)
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
@@ -2662,6 +3059,102 @@ func (sh *strictHandler) UpdatePhoneNumber(ctx echo.Context, id PhoneNumberId) e
 	return nil
 }
 
+// StartPhoneNumberVerification operation middleware
+func (sh *strictHandler) StartPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error {
+	var request StartPhoneNumberVerificationRequestObject
+
+	request.Id = id
+
+	var body StartPhoneNumberVerificationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StartPhoneNumberVerification(ctx.Request().Context(), request.(StartPhoneNumberVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartPhoneNumberVerification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StartPhoneNumberVerificationResponseObject); ok {
+		return validResponse.VisitStartPhoneNumberVerificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CheckPhoneNumberVerification operation middleware
+func (sh *strictHandler) CheckPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error {
+	var request CheckPhoneNumberVerificationRequestObject
+
+	request.Id = id
+
+	var body CheckPhoneNumberVerificationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CheckPhoneNumberVerification(ctx.Request().Context(), request.(CheckPhoneNumberVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CheckPhoneNumberVerification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CheckPhoneNumberVerificationResponseObject); ok {
+		return validResponse.VisitCheckPhoneNumberVerificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetDocs operation middleware
 func (sh *strictHandler) GetDocs(ctx echo.Context) error {
 	var request GetDocsRequestObject
@@ -2830,118 +3323,133 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pchs31uiroPreKkuVFiVvmYT+pcj2xFOO7fEyU1OmiwS7D0lETaADoEUxKVXNO9x3uA82T/LVOQe9",
-	"kd1cnMSzff/EbjRwcHD2BfolSswyNxq0d9HwlyiXVi7Bg6VfT5WFxCuj8UcKLrEq55/Ra52tRSKzzAml",
-	"hV8oJ9Jy9CCKI4WDfirArqM40nIJ0TCqBkRx5JIFLCXO+38tzKJh9H/Oa0jO+a07v5JZVgNxdxdHz3QK",
-	"6VuQbg9QfiG9ABwsZsYygJY+EycwmA/EJCmcN0uwZzTqDD+bnPaBTmPGPEEL+qW8fQl67hfR8MHFRRz5",
-	"dY7jnbdKzwniH+Tt08LKvWgkiDPpPKRCerE0zjPYS6nXwkFidOr64FvK23FartKCT2m1LJbRsIZNaQ9z",
-	"sAyc0p8DXAbyKOiU/izo3iyMhlfFcgr2uco82J0wNs55rpwHC6nQ9HEfXDnOP+YxY5W2QJsZu5Q+GkZF",
-	"QW+2D7YB3Yt0G7L3CxC0QADinhMqrSDJpV/UgNAKFn4qlIU0GnpbwHGw/Hl7/edFlp15uPXCgbTJQpiZ",
-	"8FZqHuOE1KlwxXIprQIX008csSjhdfdEqubK957qTzsZYal0+ft+F8TvlE5gP805L20gOmOFnHkIh6y0",
-	"81L7PuAcTd+JxFR6OPNqCZ2YfOelL9xBAs/R0F4IeKJjRF1Ym8AokgTcbjj+cvnmxT0nHA8VcCOzgnhM",
-	"/Fikc0jLN7MiEycTJKrJKWJRGy9OJjOZOZicDkb6WfVhQLq0IDQovwArTqRwibEQi5kFEEhQp2IpfbIo",
-	"hwxGug8FYRNNHASMT43JQLJM/6C9yg4nhSnMjIWDqKCgmY+mgjtkRpcb7YBO4DuZvoWfCnAefyVGe9D0",
-	"p8zzTCWEuvPcmmkGy69+DKrpsGN/w1/xou39X4pKGwsSbSCmJl2L1ICjM+RTwOcIkpWJH0R3cXRl9CxT",
-	"yReFFYWdBWcKmxA0BIATK+UXAkUgq+Nb5VCc3MXRC+3Bapk9s9bYL4pULQoNtzkkSEqAyz+pUZtIi9KQ",
-	"Hlg+caFS4Y2wkBvL+H1l/HNT6PRLgv3KIDMvahxXys6DJgYgPpKFXxirfob0Sx9+YiEF7ZXMHImPpXJO",
-	"6XksljJDnoM0FnCbo34rRZBMEsg9pCXsN1JlcprBlwbdgb1RSLZSI1j4szp9ZLTVE+HtWsi5VFpk0qM9",
-	"QRDn1qB4+2fATNSqnFhBlgnGr5gWXijvRIADX9doRiAHJG3DCggA6hwCN8tez6LhxwM0FBkM6+gu/iXK",
-	"rcnBesUycomYmIPrNoQSo2/AOtZOklVX4ClIhfKxCN+L6br8k4S6hyVNKdNU4ccye9NYlg2lIL7N9EdI",
-	"PB5NeCCtlagMbs/m5iw8w1MYvJWrH3gNGl0ZRbiQLrJAha3JGxZCbad9bH4b1yj4tAXTp23hjpqNBSQe",
-	"Wj0RWWLlVCzQW17Q8JcINNrMHyOlpySI4sgUnv/8tAUxf/8GNzvcPLQKvdUfhxNAG8t3caTh1o+TwjrT",
-	"Yae/kc7hwU94wCQIMLQzbr3I5RyeCES9MJoeo69Bj5EKjjsT3ksbnk8dVFJaXG4bL9P1uOXxbW3nisyS",
-	"HGzwMXlczF7bjISH9mKmrPNPgg2DR20KT+oQJWQGMy9M4Vtkvgv9Ddf3yhTad53BdD1emMLuAhjfl5Z+",
-	"Ktfi5OIff/9/Dx6eslkLAm0i8bPREAuk0AeP6Av3RDhjPbLnhPZTn+C0cArc4fv43hQW8d4Dv+sxwOsd",
-	"8IhYwA3YdfglcgsO9OFQsK3di8gc7DiV6y6rFARoVAgICiIw4NJKPYcOJKZyXR9+6UAkWZFCejCwT+W6",
-	"D2MIaNOP7WA9sNsucSDV4Dm36HRhXOkDipV0IoUMyAX7HKJtOMl9O3ClJ3iIbR5H+HyMqCVJeCuXOQqG",
-	"6HIJViXy/BWsxn8z9rrzU+NldpCYe88j7+LgQhzuPzYlUemElm5IDXoFS5Pk4y25U9NhzdodR75LunWx",
-	"0l8XQA4UsBIiP4q0UKZmJHBrBaO8kh4oPKH0HDeJntY4t2Zu2bWbGbuSNuVXBD0+lCqDfm1UapEtyBpq",
-	"0QRzpkczxqhNMnQohFuYlVBEk20xLp1T5B/28gbaJtUokSkN4v1KZQoN/gTUDaQ1mowWJ5P3ZnIai2eD",
-	"+18/OkAzxRF+CXbn+rn0CrS/50qmO2EQ7jkxeW7N8sgFM6VVsnNBHsK7JcfMrLSr9nnUYoZd4k3ykr5G",
-	"G45B3KHJFyOhfXgnUpNl0lLopGYrU+BSvauGHeGqFpAmx9IfLjXSpv10RMg5jsrA5TgEOXcYiVXsMjDC",
-	"Lgj34nbTANn7gUoPiBXGEUUNIB1P14eb/j/wN9+tyZLdC8lmXLWTCrdUUgctVjZhAkKRRxOUUYtywk73",
-	"gmUhMSSoxoXNDkJpCDkdRWm1/XJouA+/AQtm/DkA2iLxhYV0nEov93lKHXwagohSy2ztlBNwS5EkSMXM",
-	"mmVDKkg+llpapjBTGlyQvD2gBoW01wkLocJxHcQ8bP+1Itk71pNUHeNuxo6pcu83RZ4eLWpuZK54lYMW",
-	"2fReKA1RGgTNlFlblWxK+nhb27V4Pe7IdmxiZAP2Fv03RFqHTIw3M2RtUu6h8Pr8Oglgm7yDxmmpgNYh",
-	"9VlC7yvLb8NC0G4Fdmyl78hFsGt3Lk74j68EWzWnT8SFWC2ALH3Lzpw2Grq12Zb2kjdg5RzGXXplw9W4",
-	"AdtwHoUU5Te/DgKashGL31Rbfb5XI6eqcZUsW4uTtkxgfEJKidTt6YNZ2Ll006rsAUAbL9ZQwmBsOJDu",
-	"tcjAHndbKPtMkC2U8WRdR9aRtmyyM+N6yzDeNKKbdNi72g7aaW23iwlKD3KLA3YQQxq4oiX2Ok0KpQvP",
-	"0+3F5QZ+wpQlmsqZurawFf84Zi+b1tRuIbwhzHjeLpieK8jSKonRhmaG7/pM/kZih2K5NHjQidygJLvN",
-	"bOXEyho9LyOJg71OKYNVz9u1re9BZn6xvaXatqkdb3O93w/mzzpXKoNBxxxmGeLaw3vBXe4/vdqs7UCu",
-	"CinzYABV7hnaoIlKKWzt0Fzl+oLSZQ7uMKRjtJ+IMZHt8e8ub7gRH+lAwWc4Ogd6AcqNZeLVTQddvdD8",
-	"ptovqpdryD1lGMxKC22EhhWrpgbBVTndOMrkFLI2nTy3hoxGdx0d6UJ081BwGpSu/dV6sa/uP7r/+Juv",
-	"//D44cW30W9p19VGVp9fQ6mNWiNyQp3Eu9ssVKmrU/bigxY/yK+i9WnkWUBRnZjtWl7MjfALa4r54jNi",
-	"7emGYRmVZ9+Fr55tNKnxONOuwT1X9Fm/A0TlDpsBon1kulnU8puSrdRrkZjl0mixssp70JTJaxPyyaP7",
-	"j0/FN1//4SyQcgOkrx/tKbPpodmjd9VHfEdOtEE7e0OYjdN9qZz/temrpqjdCkN35pD2ANWtt0oT+Agr",
-	"utuA3aEAjzG4tonykHjN/pKzvqMcd8mE0r6rkLPb1Gsg+UOeHsLX24xGdo4T3ohkIfUcBuKSn1VJDHEN",
-	"kDtS4+h0whMhtYDbPFOJ8mKC1DwRSQbSUpCDypyWSjdXv78pUVp6dYdePI512uGTcuzgVfjjIw/71Bx3",
-	"ppa5sUyfEpeJ5soviukgMctzI3N1lpgU5qDPq6Xvmp+7a5WfmZwRfpYbpD7L0P02cuVfc0+/Wsr9i23r",
-	"rou7Qm3JdvZFi7fPr8S3jx7/QYSyFZGapFiGxOqGdWpS6MrgOCo2EUuZLJSGMwsypQc4HtnRrZRH21oP",
-	"BPJpphy5MUlmHKRDMripBscKBzp1I62NMFSLSDNQxOHts8unPzy757iCS/CKjjKtJF5lshBLkNqdIttT",
-	"0Y64AeuU0SO9lGsh05Smc0+ER8sBWb/Q1xrNW6OpDAXlwvfv378p6zyJ/0sz/0ZmKmUfvOHS09Oy5iCO",
-	"imZBFsUZpipNQTfGOjXX0heWUgLGj2ehoEM3YmXkrPmFScc4QmaZWdF8uVxnRqZjb8w4k3bOqUZX5FxW",
-	"M15CquSYjr9ecEMwt+jdy2sCrmgUY8Wkd6yW2ZhwjfK6Nk+aIG/nXMDLrsJOclxXoH3TdQ2V21R1FZON",
-	"KkUO1hnN5XcybRtGr0yrurqcBF3ibj+aoO8ILT03Vky2jnMSMyWtZMvBXpFbWDnrB9kdjRhBR/abK1i7",
-	"SqHfN4oQUS507ioM2JFlofdUfB4jJn8qjAcOHnL9ldJzRDWz+2B3RmN7/gaDED+1DunRxaPOyJzyWbfk",
-	"WBjrQ1F6VVdxrbgyvQFhkwq86KU/frC9zIe3L0pKAe3VrKz43LlSYfWQJdfUSJsOw6DhDg7YrBVjRuTd",
-	"N2P8zCYxC9Quc6hZq3JMnOT4VFR34KY/hoKLQFJY5dfvcLpQPgXSgr0sOITEv56XBuWf/vo+2q6Gu8rA",
-	"XgsHDkW08OYagnrg+laqUfBOTFwxRZtMKjoe2gKZWLRGfQQL73OunVR6ZsrqTMlF0aE4/F19mmIplfZS",
-	"abC4W8q+0RxueH4eaIC0cYMCoq3CzOaEc3UDjvVQSLc7kwGHi9xC5SV1X744s5AATaGqgpylTLnEl8zO",
-	"kb4sJzmRASGnVf6UEdOUhe5JFbVyYiF1moUuKMWl/axYIB3p6ZpGrmC6MOaae0JQ1IoFWBiIZ1RgVcqg",
-	"QqdgxeRc5moi4BaBbn9dVk/Lke44Tqr+uwz6kETtUHxHxyZGxcXFw4RG0Z8w4R3UZ0+/8P29QAMDREp4",
-	"b3S2pmIw4QBcGZarw1c6ZVwMhdRsSPCHJBSr2AzcysRn65HO1DUIWVYwozXAZ5Bl4k/vXr9CcJyW1zBO",
-	"pINYqJQjZB8+vHjKi3m1BOflMucXaFI9fPjwW6p9eH9VopUtF+VGWjbMrklf6fCkssTKZFCfnTVBOTJh",
-	"cyVTCWgHDapH78Uq8Jx1O4jSz8tZatndovXLNy+iOArmVTSM7g8uBhc42OSgZa6iYfRwcDF4SCaLX5CI",
-	"QCo6r0TXHHy3eqkOiobGQsMKSZEK1qgWsc5QTsQJikQxtURtaMClpwPxRs7BBbKX6Ugz8rQwufypAMG2",
-	"2lDk0jkxaZSMTjj/jVyVyzm0ale9EXPwVflqHGYly1Uu0fXMkDHR9KRvNRGnhRwk0qYVaLE7IUNmHW5A",
-	"o2WRQR1WHWlkphsYbABFYbuuMlk6btQLRDov0mgYvVTOXwXHu9nY+XET09+bFffxsciQDPXCoP8cWhH7",
-	"OmwytVS+1WGTwkwWmY+Gjy8oWsUNfmVPGP+639Xu13X+7c0HmZlbuFGmcFV9cBdglRF+RK9mt56sUXf+",
-	"5+iAQVVZx96R2/2Nh0xPRYUHDOS2qgMGNntqDwEgdHUdMLTZXnrI8Ear7AHDG2VanzY6th5cXOxoyTiu",
-	"FaMqn+/oxXhdigczK9Mhd3H0iFfvmrSC8rzRVEaf3N//SavB5y6OHh+yTrvV6q5ZNEMSgm0FMi9KOYt2",
-	"lJyjpOCYZfQJP6tF9jlKLN8vuS/FO3Lgz96hunpGg4VDP3tZ8nBLsIcInRuKSYj+T+KRnrD1OeaX6YR0",
-	"64SdlrHzxpKXRiZWJX5Dpo7Uelo67qxwR9oCkQBbCVw8znPHNIHSQk5N4QXZWJ6yfzK0Ng/EFYMoWCwL",
-	"pUcaF0RDisrg12IKCQr/G+XUNMM5yVcsu3CylVyzHcOfMB6URfthIJ7JZDHShFaxkGhGiIlKJ09QR2QK",
-	"yjwSWm5aQ9VaN3kpnT8jBJ+9eDoJejGUrrqRJhe2DVfVQyu94PVOkmprIc/H3ncq16cDcWWWZHRkVOuF",
-	"Qxz+lE4sQFo/JZXmDE+YW3OLOvgaIMftjXR56jna899Zs3LUWTwhmN9RWmpSd15ptDxlCtYFjczBoIYV",
-	"OdLSicIVMmP9LMUMfLI4m0oHacBVly58R3AgNTM57lOJqHxU1RFNapaxVdYFxxyWcMWyRKmqlSRvolZG",
-	"rWPq10nbKmm/XPNw65kfzxjXbcHW0dra0QFHHzIVhm0qhwQ4DKZ5aZbHYkKvy+foMYdXyHAjPUmll0Px",
-	"yyhS6SiKxSgKxWT8g8bTX8yaYUiV8RtFd2S4/nvJ0JtQ6czJygOk5y31kibu5gjbl7t90SHZNDPLysxM",
-	"Od+2kKlo8+rdX0b6BB2MR/e/uYiFDCwmrFnF4sP752ffnA4E8wekQ0pLhphaqdTQc0kMt1qLJSyNXQ9G",
-	"+gqqdJYULkfz2i0AvFiZIgt+JIoyymoWmSThkVuYqVtIg/y6N+li1meEoB7T9X9NtP9UE41EWeCKIyVY",
-	"cA/RW7t69xckbTIM/r2sMSb70gkjzt0rS1zZwNgtRqjslWyhqQV5nVJ1fZcJtnHHgtJi8pHal2JB3Uun",
-	"aJHhjoqqNLyMs6BSH4rEFGjlTauGPFp0vdEfycEWYaWHeKTLMsYQozEoscLudSpCgrjqs6viOJ1tjNx4",
-	"N9JV552Y+J8nfK8Jjm8GyAbi6XZTXpBOroqw/AzWuAHaoYiHiQiOLaWUH15wX1+4i2JCOJqUNl9zJPeP",
-	"V/2BS7keaZdLXd3x8/Drr2muLkH4R/B1l+qxkvAzpNBWOvDF5avLupmRDEPaN2KV2kJjwbcpbbbfTfr8",
-	"cv9zd7Qg+vD+aru85Xh76Nf5eYzpXjNJeuW8Sv7NvDzcWAP4vTLlF5Xe9YoU9HgPa10XlzuirY8uqGKv",
-	"k9wPsc0rR+/3uVHp96azXXrsixLXo4tH+z+qbjz5Lajxj+BD5PMgQjyv0+B9JPkWuE2G5K3kLOJZRs2b",
-	"H96+3CjiraYblK1P1RPSASOdW3UjPbQqEaS7DpdWsG88s+AWNHvFBqgKr2EtTlgHlDFfmSzQEw9BFtD+",
-	"lLhkRjpnKpNrBBrf4mQc1ag7r0CnZ2ZGd9OVN9Ag51D6NsyJrxbSCW3qjQhKLFDcoanod2iYt41ag382",
-	"723pocnSaDMRJ1PjF8KpFJxYog9Bl1lNuLNoIk5QQeFbUvfJQmoNWe+FfjfSKql7ItcRLtgo9gg/eaWO",
-	"Mu4tcfHw4kFfOr48IkWhdTyel4bFCIIaoh/4cfm4N1G+TeI1bXdduVVb0P/R8uVNhrbiFrvvEDbNYul+",
-	"W5qzdlWrKrMB+eOchaz7WdtO+KAzL9PwK130OyqbzRraHr1TqehWHnnwrxSZbkHWOM03reef7uIo7+z5",
-	"elvly3F8qRTK2Sm8yRUH4YiXci2mUJVmtwu2UYaN9MmkXZ49icXkq/vi0f3HZ41H//j7/z99UmWjS6dD",
-	"ssdk11zVViYoq8AyK557rnQmiL6MHogXFJwLmqLqfhCXJdyJ1Ah3o716usYtj3QjXT7kCiDcUXgqM1x+",
-	"HbJ+ipEf3DWF9tq3cQW7k2sk/NXCdKkUrsRvVltXZUrfmXT9e5B2KP6/a9evhLrODd66/3sA0MdXjWtU",
-	"6gP5wgbet/s/qq4MxA8ePDhkleblZ78Fw5fsKWSL03cweqf4rpwXviigSwwszU0o+CqjAVyYX3JAWR5T",
-	"lsw4L9dxlWJSti4scXQd5hNiWGXFZKN4eCKmkJglcMq+i1WeEpCbrNIi10c720ga9/P8h7sNjKrDqSPu",
-	"d18341+ltvssh3Xn4V18SVnTinD9N/iQB1PCcXGz9r3OaNvn0ieLjn6ekDflDOEUspj+3GgApABksx1P",
-	"pS5Gz2W1AKa2RleYG4Xmy4F4zv0rrWaVIIBCt0q7Q4VqmrgHIBQoN6yZkVbeQTYrU62c8h0G2UGFgVT6",
-	"F2QwVzatQu3bFtlzT84X1fChDeggDf9FuS50KP43cR+fxfGKuiwUPed7R6LhLz1vzqvC5a0BN1RPSM9T",
-	"k+wqHlSuuhZZWNBpaQq/hdQkMdvXjVDLVGlp1+JEG3H19NVpp6x/apIDnDVKYy38MvuMPNb37394Gcra",
-	"mrXV0fDjp+YJ8O2pM7DAF8yVmH9dQlyiHXF0bnHHA5RGqcyQpX90u2JpBv2herSYFjrN6P7vgCqdL4Oo",
-	"sOtYuIXKc3ZFajz2ou9deVnq3ihTCCmjrwPai/nPKj9DUrXgHNCdzBxPK1PQdM3triKMSxpx9kwnJgQE",
-	"+g/nwGTlj/JG1lfHHlt1Qb+POGhxowDdserC2d5jX9D9DT/3F2gFo+bBxUUoPOW6SjLpEeVFTo5mddW4",
-	"N0W4ajyVXk6lg84TDvdG/I4SOazQZwK1drATsy/VDWgcmywgud6FzCV4q3aImh/4PTLAG2uWqNQLd49c",
-	"A8GxziG3ydTpzulaWFOgDK2q1OKyjn6kTeHJbYjZlMikB51w/pObmNjOUHpqbimEnJk5vaUwdJZS6Im6",
-	"mLiYJw6lWLkxGSdEmwcp8PGAK/bI7zdibQorlkYrbyyXwGfrnuBx2PyBUjHPpNKfwSrhCHafaI38cvyu",
-	"Uw216YOS/HrLcKjU5nUOGs+iqsGXTkyqOdZymU3obsM/vXv9qpMzwgT4/teyx2YLTifGNgHejbq2tpRO",
-	"BDj3Yg93vhN7W4hrJFXQeZ2DxqlLTYzEGXrxwPGV610R1Bqhf7v84eVxCC1BPpIEfyVCA5y9CKXQw6EC",
-	"my/+qjk4+KixeHzxkFtlV6pHQr/Fdf55Arpx1/7GRfsDNk0fHmQAV92pu84At6oOEPHtKdrdax8/oSnA",
-	"9NprqDA1c/0M/u3C/8MKlFK12ZyTMxmA6Lj5toxFN0K3ISz9utk2Jqtbe8uLiErLjM+8bPRpWeHbWbWr",
-	"rfYwGUBoBbu2U5CusQinUrYnZypgxLtK5VQMwc7oE6GNQGcGtFd1DixM3TikbuDZnA/X9eISfMMsmivT",
-	"ddgKh/T5H3uscTk+XK4lHnLxeG5NKJYGSxqQY3Zc46SdB5k2ruQtu+Gqxu24+j88C4lH5iCx4E9jLogt",
-	"y6LNjHrcER/1v7CReu2ppBMyt9Vux19K58A1Av5WrkY6fM43ohKrQhoLZ3DvNF/5rzXwfWZcqIgOiP1r",
-	"8KWiu093/xMAAP//",
+	"7H3rkts2lvCroPhtlbtr2Oq23clM5F9O2954yrG9bnumtix/IkQeSUiTAAOArVZSXbXv8L3D92D7JFs4",
+	"B+BFInVxEiczO/8kEQQODs79Av0cpaoolQRpTTT+OSq55gVY0PjtmdCQWqGk+5KBSbUo6Wv0RuZrlvI8",
+	"N0xIZpfCsCyMHkVxJNygHyvQ6yiOJC8gGkf1gCiOTLqEgrt5/03DPBpH/+e8geScnprzK57nDRD393H0",
+	"XGaQvQNu9gBll9wycIPZXGkCUONr7ARGixFL0spYVYA+w1Fn7rXkdAh0HDOlCTrQF/zuFciFXUbjRxcX",
+	"cWTXpRtvrBZygRB/z++eVZrvRSNCnHNjIWPcskIZS2AXXK6ZgVTJzAzBV/C7aRZW6cAnpCiqIho3sAlp",
+	"YQGagBPyc4DLgR8FnZCfBd3bpZLwuipmoF+I3ILeCWPrnBfCWNCQMYkvD8FVuvmnNGYqsg5oc6ULbqNx",
+	"VFX4ZPtgW9C9zLYhe78Ehgt4IB4YJrIakpLbZQMIrqDhx0poyKKx1RUcB8t/bK//osrzMwt3lhngOl0y",
+	"NWdWc0ljDOMyY6YqCq4FmBi/uhHLAK95wDKxEHbwVH/cyQiFkOH7wz6Ir4VMYT/NGcu1JzqlGZ9b8Ics",
+	"pLFc2iHgDE7fi8SMWzizooBeTF5bbitzkMAzOHQQAproGFHn10YwqjQFsxuOvz19+/KBYYaGMrjleYU8",
+	"xn6osgVk4cm8ytlJ4ogqOXVYlMqyk2TOcwPJ6Wgin9cveqRzDUyCsEvQ7IQzkyoNMZtrAOYI6pQV3KbL",
+	"MGQ0kUMo8Jto48BjfKZUDpxk+gdpRX44KcxgrjQcRAUVznw0Fdw7ZjSlkgbwBL7l2Tv4sQJj3bdUSQsS",
+	"P/KyzEWKqDsvtZrlUPzpB6+aDjv2t/QWLdrd/1NWa2OGog3YTGVrlikweIZ0Cu53B5LmqR1F93F0peQ8",
+	"F+kXhdUJOw1GVTpFaBAAw1bCLpkTgaSO74Rx4uQ+jl5KC1ry/LnWSn9RpEpWSbgrIXWkBG75Jw1qU66d",
+	"NMQfNJ04ExmzimkolSb8vlb2hapk9iXBfq0cMy8bHNfKzoJEBkA+4pVdKi1+guxLH36qIQNpBc8Nio9C",
+	"GCPkImYFzx3PQRYzuCudfgsiiKcplBayAPstFzmf5fClQTegb4UjWy4dWO5rffqO0VZPmNVrxhdcSJZz",
+	"6+wJhLjUyom33wNmpFZh2ArynBF+2ayyTFjDPBzucYNmB+QIpa1fwQHgdA6Cm+dv5tH44wEaCg2GdXQf",
+	"/xyVWpWgrSAZWThMLMD0G0KpkregDWknTqrL8xRkTNiY+ffZbB0+olC3UOCUPMuEe5nnb1vLkqHkxbea",
+	"/QCpdUfjf+Bac6cM7s4W6sz/5k5h9I6vvqc1cHRtFLmFZJV7KuxM3rIQGjvtY/vduEHBpy2YPm0Ld6fZ",
+	"SEC6Q2smQkssTEUCveMFjX+OQDqb+WMk5AwFURypytLHT1sQ0/tv3WbHm4dWo7f+cDgBdLF8H0cS7uw0",
+	"rbRRPXb6W26MO/iEBiRegDk7486yki/gCXOoZ0riz87XwJ8dFRx3JrSXLjyfeqgkWFxmGy+z9bTj8W1t",
+	"5wrNkhK09zFpXExe2xyFh7RsLrSxT7wN445aVRbVoZOQOcwtU5XtkPku9Ldc3ytVSdt3BrP1dKkqvQtg",
+	"9zxY+hlfs5OL//6v//fo8SmZtcCcTcR+UhJi5ij00SW+YZ4wo7R17JngfpoTnFVGgDl8H9+pSju8D8Bv",
+	"BgzwZgc0ImZwC3rtv7FSgwF5OBRkaw8isgQ9zfi6zyoFBtIpBAeKQ6DHpeZyAT1IzPi6OfzgQKR5lUF2",
+	"MLDP+HoIYw7Qth/bw3qgt11iT6rec+7Q6VKZ4AOyFTcsgxzQBfscom05yUM7MMETPMQ2jyP3+9ShFiXh",
+	"HS9KJxiipwVokfLz17Ca/qfSN72vKsvzg8Tcexp5H3sX4nD/sS2JghMa3JAG9BqWNsnHW3KnocOGtXuO",
+	"fJd062Olvy8BHSggJYR+FGqhXMxR4DYKRljBLWB4QsiF26TztKalVgtNrt1c6RXXGT1C6N2PXOQwrI2C",
+	"FtmCrKUWlTdnBjRj7LRJ7hwKZpZqxQTSZFeMc2ME+oeDvOFsk3oUy4UE9n4lcuEM/hTELWQNmpRkJ8l7",
+	"lZzG7Pno4deXB2imOHJvgt65fsmtAGkfmMB0JwTCA8OSF1oVRy6YCynSnQvSENotOmZqJU29z6MWU+QS",
+	"b5IXtw3a3BiHO2fyxY7QPlyzTOU51xg6adhKVW6pwVX9jtyqGhxNTrk9XGpkbfvpiJBzHIXA5dQHOXcY",
+	"iXXs0jPCLgj34nbTANn7gsgOiBXGEUYNIJvO1oeb/t/TO9+u0ZLdC8lmXLWXCrdUUg8t1jZhCkygR+OV",
+	"UYdy/E73gqUhVSioppXOD0KpDzkdRWmN/XJouM+9AxrU9HMA1FVqKw3ZNOOW7/OUevjUBxG55PnaCMPg",
+	"DiNJkLG5VkVLKnA6lkZaZjAXEoyXvAOgeoW01wnzocJpE8Q8bP+NItk71qJUnbrdTA1R5d53qjI7WtTc",
+	"8lLQKgctsum9YBoiGATtlFlXlWxK+nhb23V4Pe7JdmxiZAP2Dv23RFqPTIw3M2RdUh6g8Ob8eglgm7y9",
+	"xumogM4hDVlC72vLb8NCkGYFeqq57clFkGt3zk7ow58YWTWnT9gFWy0BLX1NzpxUEvq12Zb24reg+QKm",
+	"fXplw9W4Bd1yHhln4Z1fBgFO2YrFb6qtId+rlVOVbpU8X7OTrkwgfEKGidTt6b1Z2Lt026ocAEAqy9YQ",
+	"YFDaH0j/WmhgT/stlH0myBbKaLK+I+tJW7bZmXC9ZRhvGtFtOhxcbQftdLbbxwTBg9zigB3EkHmu6Ii9",
+	"XpNCyMrSdHtxuYEfP2VAU5ipbwtb8Y9j9rJpTe0WwhvCjObtg+mFgDyrkxhdaObu2ZDJ30rsYCwXB496",
+	"keuVZL+ZLQxbaSUXIZI42uuUEljNvH3b+g54bpfbW2psm8bxVjf7/WB6rXelEAw65jBDiGsP73l3efj0",
+	"GrO2B7nCp8y9AVS7Z84GTUWGYWvjzFWqLwgus3eHIZs6+wkZ07G9+9znDbfiIz0o+AxH50AvQJgpT624",
+	"7aGrl5Ke1Pt16uUGSosZBrWSTComYUWqqUVwdU43jnI+g7xLJy+0QqPR3ERHuhD9POSdBiEbf7VZ7E8P",
+	"Lx9+9Zev//zV44tvol/TrmuMrCG/BlMbjUakhDqKd7NZqNJUp+zFBy5+kF+F6+PIM4+iJjHbtzxbKGaX",
+	"WlWL5WGQgBZzn9waDNYmJUhn5iXjlp8XowIvtboF+cT5c1o5Ye/IiUiJJTQ5ZMmYGA9N3InEdxzD1ZjE",
+	"HIGQwE58FNrxDbdKs4LrGxx72l4jxDZFDhNP31S3EPjWAxyFDQ5Er8JDTzlbcTXp4eaiwOBp2C36sbg8",
+	"8yt1LY/DIwN9/kKHWwL39VHsACG15UH/CXd3fpwB3pJxV/jasJuKRSmbYbx9wmSz9OhXFS5crlmqikJJ",
+	"ttLCWpCYb+2Km5PLh1+dsr98/eczL3BaIH19uacYakCyHL2rIRFx5EQb9LU30Nw63VfC2F+aZGwrxK1k",
+	"QW+mbw9Q/dZFcFSO8HX63YwdZsoxZvE2UR4SVdtfGDh0lNM+uRGs8Bo5uw3yFpI/lNkhfL3NaGiNGmYV",
+	"S5dcLmDEntJvdaqJ3QCUBo2tW55X8IRxyeCuzEUqLEscNScszYFrDEWhUC+EbK/+cFOidKyfHdbLcazT",
+	"DXKFsaPX/sNHGvapPe5MFKXSRJ/cLRMthF1Ws1GqinPFS3GWqgwWIM/rpe/br5sbUZ6pkhB+VipHfZqg",
+	"+3Xkyh9zT79Yyv3BtnXfx12+Amg7RybZuxdX7JvLr/7MfHERy1RaFT79veFDqAz68mwGS4JYwdOlkHCm",
+	"gWf4gxvv2NGshHUekByx92hrGXQ201wZyMg6w0opzQzIzEykVExhxSjOgHGhd8+fPvv++QNDdXaMVjSY",
+	"D0fxytMlK4BLc+rYHkur2C1oI5ScyIKvGc8ynM48YdZZDo71K3kjnROiJBYLObnw3fv3b0M1bseou+W5",
+	"yMiOaQVe8NdQGRJHVbtsDm2ymcgykK2xRiwkt5VG80zZ6dyX3chWRBNdartU2dSN4HmuVjhfyde54tnU",
+	"KjXNuV5QQthUJRU/TQvIBJ/i8TcLbgjmDr1bfoPA8dwd2npa26sblpuGeWU6W+48RsLA3deFdzFqLy15",
+	"PsUTc1K/MXLaG9/Or4HlfUW8GKRYgbTtMIWv0scKuxj9Ec5K0EZJKrXkWde8eq06lfRhEm59Rf127sxB",
+	"3+OWvFCaJVtEkcREj85eb0G5whBAHZg5yHppxYN6Kh2oWrmv7P19q+DUSZfeXfkBOzJq+BwbDWKHyR8r",
+	"ZYECxVRrJ+TCoZqExmh39mp7/habIVd2Duny4rI3Cits3i9/lkpb34BQ19DcCOpCaEHYpgLLBumPfthe",
+	"5sO7l4FSQFrHJ2b/SpWWY5J/M8V1NvaDxjs4YLMukNiZdt/O5xCbxCSW+4yqdl3SMTGx49OO/UG6XfGy",
+	"v7Xkx9US0psjHbl+XUT1oRk0Pn2oveieysNHjy+/+holqnVSKhpH//fjxdk3n36+jB9e3P/b3kMZxHl7",
+	"X9eWk5I/Zl9LLiX0SL/v1MrX52duVzxdQhO6aEcNTREw3xN12NyGX217J44MIK20sOtrd+C+mBG4Bv20",
+	"ooAufXsRHIe//v19tF2bepWDvmEGjFPFzKob8GYAVZtjxZA1LDHVLKFgxyh0WaApjWs057G0tqRKZiHn",
+	"KtRKc2pR8K0a1w2/sYILabmQoB1WMBeOc5jx+bmnB7S6WjwabZVJtydciFswZG/44hejcqDgrVmKMsif",
+	"py/PHO3hFKIujyt4RgX36F5M5NMwyQn3CDmto1yEmLa2Mk/qGLJhSy6z3PckCmq0IQMCsomcrXHkCmZL",
+	"pW6oQ8spQ7YEDSP2HMsdg5aoZAaaJee8FAmDOwd09+3Qy8Ansuc4sRb3qbd7kPDH7Fs8NjapLi4epzgK",
+	"P0JCO2jOHr+55w88DYwcUvxzJfM1lmYyA2BCkLwJJsuMcDFmXJLBSC+i2qrje3DHU5uvJzIXN8B46Cdw",
+	"Vh+dQZ6zv16/ee3AMZLfwDTlBmImMopXf/jw8hktZkUBxvKipAfOdH78+PE3WIn0/iqglSxUYSaSt8zr",
+	"ZKiQP6kt7pCaHbKnE8f7CZmluUhBGmhRvRMtWoClHPhBlH4eZmm0a4fWn759SZagIT54OLoYXbjBqgTJ",
+	"SxGNo8eji9FjEqRLFBGOis5r5bIA2y+l64PCoTGTsHKkiOWjWBnc1Ask7MRJRzbTSG3OUM9OR+wtX4Dx",
+	"ZM+ziSTkSaZK/mMFjGzyMSu5MSxpFXAnVI3iuKrkC+hUklvFFmDrYvLYz4oeCi+AzbF11DgXA9+VSJwa",
+	"SuCONjVznplh3Ne5wC1IH6mtkxwT6ZjpFkYbQGEQva9oHY+bQtJCyZdZNI5eCWOvfICl3Wb9sU9pYFct",
+	"iQxOUC9V7kibGoOH+t1yUQjb6XfLYM6r3Ebjry4wKknttqFDk7497Gu+7Tv/7ua9zCw13ApVmbpavw+w",
+	"2tk6onO635JpUHf+H9EBg+oiq70jt7uND5keS3wPGEhNjgcMbHe4HwKA77E8YGi72fuQ4a3G9QOGt4om",
+	"P230Tz66uNjRIHVcY1TdzNLTGfUmiAc1D8nJ+zi6pNX7Jq2hPG+1eOIrD/e/0mm3u4+jrw5Zp9v4eN8u",
+	"YUMJ0Up7BTnr7Ci+cJKCYtPRJ/daI7LPncSyw5L7KbvGQM3ZtVNXz3EwM1YDLwIPdwS7j8SaMUt8lieJ",
+	"JzIh/2BKD7MEdWtCbuXUWKXRj0YTqxa/Pm+Oaj0LARpSuBOpAUmArARq5aC5Y5xASMZnqrIMbSyLuXju",
+	"LxoYsSsCkZFYZkJOJCYBdYZ1pLBmM0id8L8VRsxyNyd686EnLl/xNdkx9ArhQWhnP4zYc54uJxLRypbc",
+	"mREsEVnyxOmIXEDI6jrLTUqoG12TV9zYM0Tw2ctnideL3pkxE4lBhi5cdUc7t4zWO0nrrfmsO8VHMr4+",
+	"HbErVaDRkWPlpRti3Fdu2BK4tjNUaUbRhKVWd04H3wCUbnsTGU69dPb8t1qtDPb5JwjzNSaJk6YPUjrL",
+	"k2egjdfIFPRrWZETyQ2rTMVz0s+czcGmy7MZN5B5XPXpwmuEw1EzkeM+leiUj6jvJ0A1S9gKnmJMgSNT",
+	"FQGlolGStIlGGXWOaVgnbauk/XLNwp0lfjwjXHcFW0+jeU8/Kr5IVOi3KYwjwLE3zYNZHrMEH4ffb4TM",
+	"/CPHcBOZZNzyMft5EolsEsVsEvnSTvqC4/ETsaYfUmd2J9E9Gq7/WDL01vcdUFL6AOl5h53dqbk9wval",
+	"3nvnkGyamaFOOhfGdi1kLKG+uv7bRJ44B+Py4V8uYsY9izGtVjH78P7F2V9OR4z4A7Ixpp991DMoNee5",
+	"pIouPmAFFEqvRxN5BXXakjNTOvPaLAEsW6kq936kE2WYva5yjsKj1DAXd5B5+fUg6WPW54igAdP1Xyba",
+	"P6uJhqLMc8WREsy7h85bu7r+myNtNAz+sawxIvvghCHn7pUlJrQT94sRLEJHW2imgd9k2OvSZ4Jt3Hgi",
+	"JEs+YjNhzLCX8NRZZG5HVd2oEeIsTqmPWaoqZ+XN6vZYXHS90a1MwRamuYV4IkNRsY/RKCex/O5lxnwh",
+	"QN31WsdxepuKqQ12Ius+WJbYnxK6ZciNbwfIRuzZdousl06mjrD8BFqZkbNDHR4S5h1bLB14fEFdtv5m",
+	"mARxlASbrz2SbnOou3ULvp5IU3JZ37j1+Ouvca4+QfjvYJue8WMl4WdIoa2078unr582rcVoGOK+HVax",
+	"STtmdLfZZjNsMuSX25/6owXRh/dX22VMx9tDv8zPI0wPmkncCmNF+g/m5bmNtYDfK1N+Ftn9oEhxHu9h",
+	"F0mwpzuirZcXWD/bS+6H2Oa1o/fb3G/2W9PZLj32RYnr8uJy/0v1/UO/BjX+O1gf+TyIEM+bcochknwH",
+	"1LSG8pZTnvcsx1bqD+9ebZTU19ONQiNi/QvqgIkstbjlFjoVJ9zc+CtkyDeeazBLnL1mA6cKb2DNTkgH",
+	"hJgvZuAoVkDe6SlyyRx1zoynNw5o99RNRlGNpg8SZHam5nhTZLgPynEOJtj9nO7RkmNJc70RhokFjDu0",
+	"Ff0ODfOuVVPye/Pelh5KCiVVwk5myi6ZERkYVjgfAq+WS6jPL2EnTkG5p6jufcpy8HrNW64FlwOR68gt",
+	"2MqV+q+0Ul+6dFNcPL54NFQwEY5IYGjdHc8rRWLEgeqjH+7l8PNgKcM2iTe03XcBXmNB/1PLl7e5sxW3",
+	"2H2HsGm3Lgzb0pS1qxvHiQ3QH6csZKfroOWEj3rzMi2/0kS/obLZrJUe0Du1iu7kkUd/pMh0B7LWab7t",
+	"/P7pPo7K3g7Md3W+3I0PSiHM7sObmPyibglfZcBaxfkFX7MZ1FX5Qk5kq1jfyTV2knQr85OYJX96yC4f",
+	"fnXW+um//+v/nz6pE9TBD+HkROm187QyqJOW4Yof0kUPTPAvkOSUHLGXGK/zyqNuT6LCgc5uNvtfyKdy",
+	"T/A3VHDBfiO/r4Ul6iwxE9nTFDMmz5Fx1q74m8iT5O2b6/dsm81It7cHJ6QYMQhMenGzSmciQ2SbHTHv",
+	"ebqE9CY5jZ22WPJb6DTvTGTB9Q3jLcZe40aFEUpCxk6SViacdrf2iyWnI3bt1DzPPYoM+XdLlWddxDui",
+	"Yw2dklsq3Q/CWS155lMPCJozmn0NBwX0rfINSUw431Sa8H6of8WzTbl01BmKM5uoNJKw97yFM72/cQez",
+	"XeGZnIYWbyy7xTNv3ZnRXNTLfCEootTXVEykf2NZ9yD5Mjh/w4bojctTe067BaOuOvxWZevfQg76jqD7",
+	"bpWTL/beEMQPfwsAhoRw6wasBu1f2Bv4Zv9L9W2v7oVHjw5ZpX1v5a+hHYIsd9K6Jf53aIVeXV97unTH",
+	"S5/OKJzIa5H+iFG3jueAupYq1FcZy9dxnY8UuqlCMniT8RM024VmyUZHQcJmkKoCqL6jj1WeIZCbrNIh",
+	"18udvWWtq9X+yX1MQtXh1BEPxzo2g6XBNPqs6MbOw7v4krKmEw793xBwOJgSjguydq/kd45gyW267Gny",
+	"80l2SifPII/x40bvNkar253UIjOoZVdLIGprtYqauq+YvaCmtk4HmxdAvoWt27aGBXBUa+z7DVp2rrPw",
+	"DOTzkJen+oCxlx3UE53VKsqXwa18oeQW2VOj3hfV8L438CAN/0W5zrct/2/iPjqLX0NRd6z6zb+O+SxO",
+	"7fUTr0Fmzg10y2PmI/SnYemhN+prbwFvMQg3OGJV/xqz7lyy6++v0T6eSFNiSSrG6k4SH5rC4p6cy4xu",
+	"ReQ3YKiSmWIXpyP296XCIOKms+X8IJ6ZloOkWm5aSEJhk5xj1vDUuUGs5s1Q8mRBTqRPtY0Y9iJgzw7e",
+	"PW48LrAsVWUwcs4DSzb7wJL6aqi2bGockeAt4Ms9fge9Hoqz295m1nIf4om8fPQo3NjQbTnzU/hzWIk8",
+	"Z3VFEQ9eJDZcrZlUK3biz8cqdz7hFGJmlaJKWG4tFKU1pzH76uIxzd5eOMRXUyXnYlHhJfPhTzrQTZ9I",
+	"pQM8Xo7OQkdG1l+hxHXbQGi3iPxGInO7C+UgkfnoS4pMPDuB/rOwxh3gky6hMWPdcdd3XPyRpekf2L9y",
+	"bz0+CAV182ZX0F8Tr3WYJEgn/qvJfYrm/HbSH5vMzHbsqekQY3jniqjbUnCYAWnjjUranItiIoNX10hD",
+	"2QmldG6LCYkfiV3Ql48eTWQy2Eqb+FwUNZAqXf/bBbVDh4Cck93doJyvAAVZl1gozebiFvxU2P98+gTF",
+	"tYPWCUBOt/gYrx96QzkOdb+fAKP2wD+ezdcIqkAC/5JRv5eMeotBVL7R1R2UTFPce4CcCl1v53SlaTT+",
+	"eeDJed0nuzXgFpuj8PdMpbs6oYSp/3GJaZAZBmRna/YOMpXGZHK08sYzIblesxOp2NWz16e9sYhnKj0g",
+	"84Q1eUtb5J9RlPfd++9f+R6ddqNoNP74qX0o9Mcsc9BAd9cHzL8JEAe0Oxyda7fjkfOWM547l/MHs6sw",
+	"QDlR3Ixms0pmOf61mEeVLAvvyup1zMxSlCXUGRfC4yD6rsP/sOxNmfv6GLQOpWWLn0R55mhXgzGAf/dE",
+	"xQGhnhb/QWdXRflTHHH2XKbKZzeHD+fAyssf+C1v/pXm2BJy/H7EQbNbASvQrP4vm8FjX+LVkD8Nd5t4",
+	"9+jRxYXvoqMmMRQ3DuVViSmy+l/MrKr8v5hl3PIZN9B7wv5Kyt9Qe/gVhkJ0nR3sxOwrcQvSjSXraAcy",
+	"C7Ba7BA139NzxwBvtSrALqEyDzB0zahwY0y3MjS1m7M1GTGtlps4NAVPpKosGkAxhbpybkGmVMxJd2aQ",
+	"2STkTN1h3i9XC3yKNTV5hnl0vDSDOhNi31dSKpXHtTEVDpK5n0fUfuR937WqNCuUFFZp6ufN1wOVMH7z",
+	"B0rFMudCfgar+CPYfaIN8sP4XafqG21HgfwGewqwb+BNCdKdRd1QzA1L6jnWvMgT/NuEv16/ed3LGX4C",
+	"9/yXssfmfQK9GNsEeDfqutqSG+bh3Is9t/Od2NtCXKtCbMUNW4B0UwdN7IjTX/0ChiIqfeUgDUL/8+n3",
+	"r45DaAD5SBL8hQj1cA4iFMM9hwpsHziqOdhHuyjughGhlRiQ0O/cOr+fgG79jd/Gf/iNPt9WHTgDt1Vx",
+	"gIjvTtG9iuPjJ2cKEL0OGipEzdQM4D4b/1fbnlLqOwPO0Yn2QPT8qU5wg1sFBFhjM2Jv2ndg8PoPgcId",
+	"x8EyozMPtxZ0rPDtEsGrrbsueBMObZKx2/WUprUI1YVtT05UQIg3tcqpGYKSJU+YVMy5XiCtaAr6/NSt",
+	"Q+oHnsx5Hy90S9Cf12DYcB2qSzBJQ/8ZunbL0eFSY+SYOmFDjc4Kr+kXllH0gRo2pLHAs9a//YSrPerb",
+	"xuL6L36X3B2ZgVSDPY2puy/0eKo5Xszm8NH8Oy6Xa4v9aZCbrbtD6E1uDJhWqZLmq4n0r1NABVkVspgZ",
+	"5faO84V/7XTPc2V8GYlH7N+9LxXdf7r/nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3,6 +3,7 @@
 //	switchboard serve      serve the API (the default); applies migrations first
 //	switchboard migrate    apply the database migrations and exit
 //	switchboard reprocess  apply spooled and failed webhook events again, and exit
+//	switchboard verify-number <tenant> <number>  mark a provisioned number verified
 //	switchboard dev        serve a development instance (see `make run`)
 //
 // Configuration comes from the environment only; the README lists every variable.
@@ -71,8 +72,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return reprocess(ctx, cfg, stdout)
 	case "dev":
 		return dev(ctx, cfg, getenv, stdout)
+	case "verify-number":
+		return verifyNumber(ctx, cfg, args[1:], stdout)
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess or dev", command)
+		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess, verify-number or dev", command)
 	}
 }
 
@@ -115,6 +118,27 @@ func reprocess(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	return nil
 }
 
+// verifyNumber marks a tenant's registered number verified without a code, for numbers
+// the operator provisioned: `switchboard verify-number <tenant> <number>`.
+func verifyNumber(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return errors.New("usage: switchboard verify-number <tenant id> <phone number>")
+	}
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	log := newLogger(cfg, os.Stderr)
+	pn, err := numbersService(cfg, tenant.NewDB(pool), log).MarkVerified(ctx, tenant.ID(args[0]), args[1])
+	if err != nil {
+		return err
+	}
+	log.Info("number verified by the operator", slog.String("tenant", args[0]), slog.String("phone_number_id", pn.ID.String()))
+	fmt.Fprintf(stdout, "%s is verified for %s: it routes calls now\n", pn.PhoneNumber, args[0])
+	return nil
+}
+
 // dev serves a development instance over a local cluster and a signing key of its own.
 func dev(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer) error {
 	// Development mode invents a signing key and serves without Clerk: never in production.
@@ -134,7 +158,8 @@ func dev(ctx context.Context, cfg config.Config, getenv func(string) string, std
 	}
 	cfg.DatabaseURL = env.DatabaseURL
 	cfg.ClerkJWTKey = env.ClerkJWTKey
-	fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/phone-numbers\n\n", cfg.Port)
+	fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/phone-numbers\n", cfg.Port)
+	fmt.Fprintf(stdout, "Registered numbers route calls once verified: DATABASE_URL='%s' switchboard verify-number <tenant> <number>\n\n", cfg.DatabaseURL)
 	return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
 }
 
@@ -231,7 +256,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Log:          log,
 		DB:           d.DB,
 		Verifier:     verifier,
-		PhoneNumbers: phonenumbers.NewService(d.DB, cfg.DefaultRegion),
+		PhoneNumbers: numbersService(cfg, d.DB, log),
 		Calls:        calls.NewReader(d),
 		Intake:       calls.NewIntake(d),
 		Hub:          s.hub,
@@ -273,6 +298,16 @@ func listenAndServe(ctx context.Context, srv *http.Server, cfg config.Config, lo
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// numbersService is the phone numbers' service, proving claims through Twilio Verify
+// when it is configured.
+func numbersService(cfg config.Config, db *tenant.DB, log *slog.Logger) *phonenumbers.Service {
+	verify := twilio.NewVerifications(twilio.VerifyConfig{
+		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+		ServiceSID: cfg.TwilioVerifyServiceSID, BaseURL: cfg.TwilioVerifyURL,
+	})
+	return phonenumbers.NewService(db, cfg.DefaultRegion, verify, log)
 }
 
 // callsDeps are what the calls package's doors are built from.

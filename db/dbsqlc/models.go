@@ -85,15 +85,18 @@ type CallSummary struct {
 }
 
 type PhoneNumber struct {
-	ID                uuid.UUID
-	UserID            string
-	PhoneNumber       string
-	Label             *string
-	VapiAssistantID   *string
-	VapiPhoneNumberID *string
-	IsActive          bool
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	ID                 uuid.UUID
+	UserID             string
+	PhoneNumber        string
+	Label              *string
+	VapiAssistantID    *string
+	VapiPhoneNumberID  *string
+	IsActive           bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	VerificationStatus string
+	VerifiedAt         *time.Time
+	VerifiedBy         *string
 }
 
 type WebhookEvent struct {

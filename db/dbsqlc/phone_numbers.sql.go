@@ -14,7 +14,7 @@ import (
 const createPhoneNumber = `-- name: CreatePhoneNumber :one
 INSERT INTO phone_numbers (user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at
+RETURNING id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at, verification_status, verified_at, verified_by
 `
 
 type CreatePhoneNumberParams struct {
@@ -44,6 +44,9 @@ func (q *Queries) CreatePhoneNumber(ctx context.Context, arg CreatePhoneNumberPa
 		&i.IsActive,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerificationStatus,
+		&i.VerifiedAt,
+		&i.VerifiedBy,
 	)
 	return i, err
 }
@@ -67,7 +70,7 @@ func (q *Queries) DeletePhoneNumber(ctx context.Context, arg DeletePhoneNumberPa
 }
 
 const getPhoneNumber = `-- name: GetPhoneNumber :one
-SELECT id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at FROM phone_numbers
+SELECT id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at, verification_status, verified_at, verified_by FROM phone_numbers
 WHERE user_id = $1 AND id = $2
 `
 
@@ -89,13 +92,67 @@ func (q *Queries) GetPhoneNumber(ctx context.Context, arg GetPhoneNumberParams) 
 		&i.IsActive,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerificationStatus,
+		&i.VerifiedAt,
+		&i.VerifiedBy,
 	)
 	return i, err
 }
 
+const getPhoneNumberByNumber = `-- name: GetPhoneNumberByNumber :one
+SELECT id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at, verification_status, verified_at, verified_by FROM phone_numbers
+WHERE user_id = $1 AND phone_number = $2
+`
+
+type GetPhoneNumberByNumberParams struct {
+	UserID      string
+	PhoneNumber string
+}
+
+func (q *Queries) GetPhoneNumberByNumber(ctx context.Context, arg GetPhoneNumberByNumberParams) (PhoneNumber, error) {
+	row := q.db.QueryRow(ctx, getPhoneNumberByNumber, arg.UserID, arg.PhoneNumber)
+	var i PhoneNumber
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.PhoneNumber,
+		&i.Label,
+		&i.VapiAssistantID,
+		&i.VapiPhoneNumberID,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.VerificationStatus,
+		&i.VerifiedAt,
+		&i.VerifiedBy,
+	)
+	return i, err
+}
+
+const isNumberVerifiedElsewhere = `-- name: IsNumberVerifiedElsewhere :one
+SELECT EXISTS (
+    SELECT 1 FROM phone_numbers
+    WHERE phone_number = $1 AND verification_status = 'verified' AND user_id <> $2
+) AS taken
+`
+
+type IsNumberVerifiedElsewhereParams struct {
+	PhoneNumber string
+	UserID      string
+}
+
+// Whether another clinic holds the verified claim of this number. It runs as the service
+// (no tenant can see another's claims) and says only yes or no.
+func (q *Queries) IsNumberVerifiedElsewhere(ctx context.Context, arg IsNumberVerifiedElsewhereParams) (bool, error) {
+	row := q.db.QueryRow(ctx, isNumberVerifiedElsewhere, arg.PhoneNumber, arg.UserID)
+	var taken bool
+	err := row.Scan(&taken)
+	return taken, err
+}
+
 const listPhoneNumbers = `-- name: ListPhoneNumbers :many
 
-SELECT id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at FROM phone_numbers
+SELECT id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at, verification_status, verified_at, verified_by FROM phone_numbers
 WHERE user_id = $1
 ORDER BY created_at DESC, id DESC
 `
@@ -121,6 +178,9 @@ func (q *Queries) ListPhoneNumbers(ctx context.Context, userID string) ([]PhoneN
 			&i.IsActive,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.VerificationStatus,
+			&i.VerifiedAt,
+			&i.VerifiedBy,
 		); err != nil {
 			return nil, err
 		}
@@ -132,6 +192,43 @@ func (q *Queries) ListPhoneNumbers(ctx context.Context, userID string) ([]PhoneN
 	return items, nil
 }
 
+const markPhoneNumberVerified = `-- name: MarkPhoneNumberVerified :one
+UPDATE phone_numbers SET
+    verification_status = 'verified',
+    verified_at         = coalesce(verified_at, now()),
+    verified_by         = coalesce(verified_by, $1)
+WHERE user_id = $2 AND id = $3
+RETURNING id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at, verification_status, verified_at, verified_by
+`
+
+type MarkPhoneNumberVerifiedParams struct {
+	VerifiedBy *string
+	UserID     string
+	ID         uuid.UUID
+}
+
+// Makes the tenant's claim the verified one. Fails on phone_numbers_verified_key when
+// another claim of the number is verified already.
+func (q *Queries) MarkPhoneNumberVerified(ctx context.Context, arg MarkPhoneNumberVerifiedParams) (PhoneNumber, error) {
+	row := q.db.QueryRow(ctx, markPhoneNumberVerified, arg.VerifiedBy, arg.UserID, arg.ID)
+	var i PhoneNumber
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.PhoneNumber,
+		&i.Label,
+		&i.VapiAssistantID,
+		&i.VapiPhoneNumberID,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.VerificationStatus,
+		&i.VerifiedAt,
+		&i.VerifiedBy,
+	)
+	return i, err
+}
+
 const updatePhoneNumber = `-- name: UpdatePhoneNumber :one
 UPDATE phone_numbers SET
     label                = CASE WHEN $1::boolean THEN $2 ELSE label END,
@@ -139,7 +236,7 @@ UPDATE phone_numbers SET
     vapi_phone_number_id = CASE WHEN $5::boolean THEN $6 ELSE vapi_phone_number_id END,
     is_active            = coalesce($7, is_active)
 WHERE user_id = $8 AND id = $9
-RETURNING id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at
+RETURNING id, user_id, phone_number, label, vapi_assistant_id, vapi_phone_number_id, is_active, created_at, updated_at, verification_status, verified_at, verified_by
 `
 
 type UpdatePhoneNumberParams struct {
@@ -179,6 +276,9 @@ func (q *Queries) UpdatePhoneNumber(ctx context.Context, arg UpdatePhoneNumberPa
 		&i.IsActive,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.VerificationStatus,
+		&i.VerifiedAt,
+		&i.VerifiedBy,
 	)
 	return i, err
 }

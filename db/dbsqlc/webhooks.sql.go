@@ -105,7 +105,7 @@ const findOwnerCandidates = `-- name: FindOwnerCandidates :many
 
 SELECT id, user_id, phone_number, vapi_assistant_id, vapi_phone_number_id
 FROM phone_numbers
-WHERE is_active AND phone_number = ANY($1::text[])
+WHERE is_active AND verification_status = 'verified' AND phone_number = ANY($1::text[])
 `
 
 type FindOwnerCandidatesRow struct {
@@ -119,7 +119,8 @@ type FindOwnerCandidatesRow struct {
 // Queries the webhooks run before they know the tenant, as the service's login role:
 // they find who owns a call and nothing more. Everything they then read or write about
 // the call happens in that tenant's transaction (see lifecycle.sql).
-// The active registered numbers among a call's numbers; the caller picks by precedence.
+// The active, verified numbers among a call's numbers (a pending claim routes nothing);
+// the caller picks by precedence.
 func (q *Queries) FindOwnerCandidates(ctx context.Context, numbers []string) ([]FindOwnerCandidatesRow, error) {
 	rows, err := q.db.Query(ctx, findOwnerCandidates, numbers)
 	if err != nil {
@@ -157,6 +158,7 @@ LEFT JOIN LATERAL (
 ) AS c ON true
 LEFT JOIN phone_numbers p
     ON c.id IS NULL AND p.id = $3 AND p.user_id = $4
+   AND p.verification_status = 'verified'
 WHERE c.id IS NOT NULL OR p.id IS NOT NULL
 `
 
@@ -176,7 +178,7 @@ type FindVapiCallOwnerRow struct {
 // Who owns the call a VAPI message is about, in one statement, by precedence: the call
 // with VAPI's call id, then the call Switchboard named in the metadata (call_id); for a
 // call Switchboard never recorded (call_id null), the tenant the metadata names, when the
-// number the metadata names is that tenant's. No row: nobody owns it.
+// number the metadata names is that tenant's, verified. No row: nobody owns it.
 func (q *Queries) FindVapiCallOwner(ctx context.Context, arg FindVapiCallOwnerParams) (FindVapiCallOwnerRow, error) {
 	row := q.db.QueryRow(ctx, findVapiCallOwner,
 		arg.VapiCallID,

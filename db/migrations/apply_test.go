@@ -2,11 +2,15 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/switchboard-health/switchboard/db/migrations"
 	"github.com/switchboard-health/switchboard/internal/testpg"
@@ -93,5 +97,53 @@ func TestConcurrentApplyAppliesOnce(t *testing.T) {
 	}
 	if want := migrationCount(t); total != want {
 		t.Fatalf("replicas applied %d migrations in all, want %d (each once)", total, want)
+	}
+}
+
+// Numbers registered before claims had to be proven routed already: the migration that
+// introduces proof marks them verified ("migrated"), and new claims start pending.
+func TestNumbersRegisteredBeforeProofStayVerified(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := sql.Open("pgx", testpg.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO phone_numbers (user_id, phone_number) VALUES ('user_a', '+12127365000')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO phone_numbers (user_id, phone_number) VALUES ('user_b', '+12127365000')"); err != nil {
+		t.Fatalf("a second clinic's pending claim of a verified number: %v", err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT user_id, verification_status, coalesce(verified_by, '') FROM phone_numbers ORDER BY user_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var user, status, by string
+		if err := rows.Scan(&user, &status, &by); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, user+":"+status+":"+by)
+	}
+	if want := []string{"user_a:verified:migrated", "user_b:pending:"}; !slices.Equal(got, want) {
+		t.Fatalf("numbers after the migration %v, want %v", got, want)
+	}
+	// Only one claim of a number can be verified.
+	if _, err := db.ExecContext(ctx, "UPDATE phone_numbers SET verification_status = 'verified', verified_at = now(), verified_by = 'code' WHERE user_id = 'user_b'"); err == nil {
+		t.Fatal("a second claim of a number was verified")
 	}
 }

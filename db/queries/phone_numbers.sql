@@ -29,3 +29,25 @@ RETURNING *;
 -- name: DeletePhoneNumber :execrows
 DELETE FROM phone_numbers
 WHERE user_id = @user_id AND id = @id;
+
+-- name: IsNumberVerifiedElsewhere :one
+-- Whether another clinic holds the verified claim of this number. It runs as the service
+-- (no tenant can see another's claims) and says only yes or no.
+SELECT EXISTS (
+    SELECT 1 FROM phone_numbers
+    WHERE phone_number = @phone_number AND verification_status = 'verified' AND user_id <> @user_id
+) AS taken;
+
+-- name: MarkPhoneNumberVerified :one
+-- Makes the tenant's claim the verified one. Fails on phone_numbers_verified_key when
+-- another claim of the number is verified already.
+UPDATE phone_numbers SET
+    verification_status = 'verified',
+    verified_at         = coalesce(verified_at, now()),
+    verified_by         = coalesce(verified_by, @verified_by)
+WHERE user_id = @user_id AND id = @id
+RETURNING *;
+
+-- name: GetPhoneNumberByNumber :one
+SELECT * FROM phone_numbers
+WHERE user_id = @user_id AND phone_number = @phone_number;

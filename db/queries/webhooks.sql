@@ -3,10 +3,11 @@
 -- the call happens in that tenant's transaction (see lifecycle.sql).
 
 -- name: FindOwnerCandidates :many
--- The active registered numbers among a call's numbers; the caller picks by precedence.
+-- The active, verified numbers among a call's numbers (a pending claim routes nothing);
+-- the caller picks by precedence.
 SELECT id, user_id, phone_number, vapi_assistant_id, vapi_phone_number_id
 FROM phone_numbers
-WHERE is_active AND phone_number = ANY(@numbers::text[]);
+WHERE is_active AND verification_status = 'verified' AND phone_number = ANY(@numbers::text[]);
 
 -- name: FindCallOwnerBySid :one
 SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;
@@ -15,7 +16,7 @@ SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;
 -- Who owns the call a VAPI message is about, in one statement, by precedence: the call
 -- with VAPI's call id, then the call Switchboard named in the metadata (call_id); for a
 -- call Switchboard never recorded (call_id null), the tenant the metadata names, when the
--- number the metadata names is that tenant's. No row: nobody owns it.
+-- number the metadata names is that tenant's, verified. No row: nobody owns it.
 SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
 FROM (SELECT 1) AS message
 LEFT JOIN LATERAL (
@@ -26,6 +27,7 @@ LEFT JOIN LATERAL (
 ) AS c ON true
 LEFT JOIN phone_numbers p
     ON c.id IS NULL AND p.id = sqlc.narg(phone_number_id) AND p.user_id = sqlc.narg(user_id)
+   AND p.verification_status = 'verified'
 WHERE c.id IS NOT NULL OR p.id IS NOT NULL;
 
 -- name: InsertWebhookEvent :one

@@ -53,6 +53,11 @@ func TestPeriodicJobsRunOnceAcrossReplicas(t *testing.T) {
 	var line dbsqlc.PhoneNumber
 	err := db.Tx(ctx, "user_a", func(q *dbsqlc.Queries) (err error) {
 		line, err = q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: "user_a", PhoneNumber: "+12127365000"})
+		if err != nil {
+			return err
+		}
+		by := "operator"
+		line, err = q.MarkPhoneNumberVerified(ctx, dbsqlc.MarkPhoneNumberVerifiedParams{UserID: "user_a", ID: line.ID, VerifiedBy: &by})
 		return err
 	})
 	if err != nil {

@@ -292,10 +292,12 @@ func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]ten
 		id := uuid.New()
 		line := fmt.Sprintf("+1212700%04d", i)
 		fixtures[i] = tenantFixture{UserID: user, Token: tok, PhoneNumberID: id.String(), Line: line}
-		numbers[i] = []any{id, user, line, "asst_bench", "vpn_bench"}
+		// Provisioned by the operator: verified, so they route calls.
+		numbers[i] = []any{id, user, line, "asst_bench", "vpn_bench", "verified", time.Now(), "operator"}
 	}
 	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"phone_numbers"},
-		[]string{"id", "user_id", "phone_number", "vapi_assistant_id", "vapi_phone_number_id"}, pgx.CopyFromRows(numbers)); err != nil {
+		[]string{"id", "user_id", "phone_number", "vapi_assistant_id", "vapi_phone_number_id",
+			"verification_status", "verified_at", "verified_by"}, pgx.CopyFromRows(numbers)); err != nil {
 		return nil, err
 	}
 	start := time.Now().Add(-365 * 24 * time.Hour)

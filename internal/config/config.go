@@ -45,6 +45,12 @@ type Config struct {
 
 	// TwilioAuthToken verifies X-Twilio-Signature. Without it every Twilio request is refused.
 	TwilioAuthToken string
+	// TwilioAccountSID and TwilioVerifyServiceSID let clinics prove their numbers with a
+	// one-time code (Twilio Verify). Without them only the operator can verify numbers.
+	TwilioAccountSID       string
+	TwilioVerifyServiceSID string
+	// TwilioVerifyURL is Twilio Verify's API.
+	TwilioVerifyURL string
 	// PublicBaseURL is the scheme and host Twilio calls (https://switchboard.example.com);
 	// signatures are checked against it, never against the request's own Host.
 	PublicBaseURL string
@@ -77,12 +83,15 @@ func Load(getenv func(string) string) (Config, error) {
 		ClerkSecretKey: strings.TrimSpace(getenv("CLERK_SECRET_KEY")),
 		ClerkAPIURL:    orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1"),
 
-		TwilioAuthToken:   strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
-		PublicBaseURL:     strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_BASE_URL")), "/"),
-		VapiAPIKey:        strings.TrimSpace(getenv("VAPI_API_KEY")),
-		VapiBaseURL:       orDefault(getenv("VAPI_BASE_URL"), "https://api.vapi.ai"),
-		VapiWebhookSecret: strings.TrimSpace(getenv("VAPI_WEBHOOK_SECRET")),
-		SpoolDir:          orDefault(getenv("SPOOL_DIR"), "spool"),
+		TwilioAuthToken:        strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
+		TwilioAccountSID:       strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")),
+		TwilioVerifyServiceSID: strings.TrimSpace(getenv("TWILIO_VERIFY_SERVICE_SID")),
+		TwilioVerifyURL:        orDefault(getenv("TWILIO_VERIFY_URL"), "https://verify.twilio.com"),
+		PublicBaseURL:          strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_BASE_URL")), "/"),
+		VapiAPIKey:             strings.TrimSpace(getenv("VAPI_API_KEY")),
+		VapiBaseURL:            orDefault(getenv("VAPI_BASE_URL"), "https://api.vapi.ai"),
+		VapiWebhookSecret:      strings.TrimSpace(getenv("VAPI_WEBHOOK_SECRET")),
+		SpoolDir:               orDefault(getenv("SPOOL_DIR"), "spool"),
 	}
 	r := &reader{getenv: getenv}
 	if c.Env != Production && c.Env != Development {

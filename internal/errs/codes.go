@@ -8,20 +8,23 @@ type Code string
 
 // The codes.
 const (
-	CodeValidationFailed     Code = "validation_failed"      // the request does not match the contract
-	CodeInvalidCursor        Code = "invalid_cursor"         // a cursor this API did not issue
-	CodeUnauthorized         Code = "unauthorized"           // no credential, or one that does not verify
-	CodeForbidden            Code = "forbidden"              // a verified caller that may not do this
-	CodeInvalidSignature     Code = "invalid_signature"      // a webhook whose signature does not match
-	CodeNotFound             Code = "not_found"              // no such resource for this caller
-	CodeNoRecording          Code = "no_recording"           // the call has no recording to play
-	CodeMethodNotAllowed     Code = "method_not_allowed"     // the route does not take this method
-	CodePayloadTooLarge      Code = "payload_too_large"      // the body is larger than the operation takes
-	CodeUnsupportedMediaType Code = "unsupported_media_type" // the body's Content-Type is not one the operation takes
-	CodeInvalidPhoneNumber   Code = "invalid_phone_number"   // not a number that can be called
-	CodePhoneNumberTaken     Code = "phone_number_taken"     // the number is registered already
-	CodeUnavailable          Code = "unavailable"            // a dependency is down; retry
-	CodeInternal             Code = "internal_error"         // the service failed; quote the request id
+	CodeValidationFailed     Code = "validation_failed"         // the request does not match the contract
+	CodeInvalidCursor        Code = "invalid_cursor"            // a cursor this API did not issue
+	CodeUnauthorized         Code = "unauthorized"              // no credential, or one that does not verify
+	CodeForbidden            Code = "forbidden"                 // a verified caller that may not do this
+	CodeInvalidSignature     Code = "invalid_signature"         // a webhook whose signature does not match
+	CodeNotFound             Code = "not_found"                 // no such resource for this caller
+	CodeNoRecording          Code = "no_recording"              // the call has no recording to play
+	CodeMethodNotAllowed     Code = "method_not_allowed"        // the route does not take this method
+	CodePayloadTooLarge      Code = "payload_too_large"         // the body is larger than the operation takes
+	CodeUnsupportedMediaType Code = "unsupported_media_type"    // the body's Content-Type is not one the operation takes
+	CodeInvalidPhoneNumber   Code = "invalid_phone_number"      // not a number that can be called
+	CodePhoneNumberTaken     Code = "phone_number_taken"        // the number is registered already
+	CodeAlreadyVerified      Code = "already_verified"          // the clinic's claim of the number is proven already
+	CodeVerificationRefused  Code = "verification_refused"      // Twilio Verify will not send a code that way now
+	CodeInvalidCode          Code = "invalid_verification_code" // not the code sent, or none is waiting
+	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
+	CodeInternal             Code = "internal_error"            // the service failed; quote the request id
 )
 
 // Codes maps every code to the kind of failure it is.
@@ -38,6 +41,9 @@ var Codes = map[Code]Kind{
 	CodeUnsupportedMediaType: UnsupportedMediaType,
 	CodeInvalidPhoneNumber:   Unprocessable,
 	CodePhoneNumberTaken:     Conflict,
+	CodeAlreadyVerified:      Conflict,
+	CodeVerificationRefused:  Unprocessable,
+	CodeInvalidCode:          Unprocessable,
 	CodeUnavailable:          Unavailable,
 	CodeInternal:             Internal,
 }

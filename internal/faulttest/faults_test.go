@@ -25,6 +25,7 @@ func setupClinic(t *testing.T, e *env, p *proc, sid string) map[string]any {
 		p.must("POST", "/api/phone-numbers", tok, map[string]any{
 			"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
 		}, 201)
+		e.verifyNumber("user_clinic_a", clinicLine)
 	}
 	r, err := p.twilio("/api/webhooks/twilio", inbound(sid))
 	if err != nil || r.status != 200 || !strings.Contains(r.body, "<Connect>") {
@@ -149,6 +150,7 @@ func TestSigtermLetsInFlightRequestsFinish(t *testing.T) {
 	p.must("POST", "/api/phone-numbers", e.token("user_clinic_a"), map[string]any{
 		"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
 	}, 201)
+	e.verifyNumber("user_clinic_a", clinicLine)
 	release := e.vapi.Hold()
 	inFlight := make(chan reply, 1)
 	go func() {
@@ -200,6 +202,7 @@ func TestTwoReplicas(t *testing.T) {
 	a.must("POST", "/api/phone-numbers", tok, map[string]any{
 		"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
 	}, 201)
+	e.verifyNumber("user_clinic_a", clinicLine)
 	liveA, liveB := a.stream(tok), b.stream(tok)
 	e.vapi.Delay(300 * time.Millisecond)
 	answers := make([]string, 20)

@@ -148,6 +148,18 @@ type proc struct {
 	logs bytes.Buffer
 }
 
+// verifyNumber marks the tenant's registered number verified with the operator's command,
+// `switchboard verify-number`, as for a number the operator provisioned.
+func (e *env) verifyNumber(tenant, number string) {
+	e.t.Helper()
+	cmd := exec.Command(binary, "verify-number", tenant, number)
+	cmd.Env = append(os.Environ(), "APP_ENV=production", "DATABASE_URL="+e.dbURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "is verified") {
+		e.t.Fatalf("verify-number: %v\n%s", err, out)
+	}
+}
+
 // start runs `switchboard serve` and waits until it listens.
 func (e *env) start(extra ...string) *proc {
 	e.t.Helper()

@@ -88,16 +88,44 @@ func (s *Server) DeletePhoneNumber(ctx context.Context, req api.DeletePhoneNumbe
 	return api.DeletePhoneNumber204Response{}, nil
 }
 
+// StartPhoneNumberVerification sends a one-time code to a pending number.
+func (s *Server) StartPhoneNumberVerification(ctx context.Context, req api.StartPhoneNumberVerificationRequestObject) (api.StartPhoneNumberVerificationResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.phoneNumbers.StartVerification(ctx, t, req.Id, string(req.Body.Channel))
+	if err != nil {
+		return nil, err
+	}
+	return api.StartPhoneNumberVerification202JSONResponse(phoneNumberOf(row)), nil
+}
+
+// CheckPhoneNumberVerification proves a number with the code it received.
+func (s *Server) CheckPhoneNumberVerification(ctx context.Context, req api.CheckPhoneNumberVerificationRequestObject) (api.CheckPhoneNumberVerificationResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.phoneNumbers.CheckVerification(ctx, t, req.Id, req.Body.Code)
+	if err != nil {
+		return nil, err
+	}
+	return api.CheckPhoneNumberVerification200JSONResponse(phoneNumberOf(row)), nil
+}
+
 func phoneNumberOf(r dbsqlc.PhoneNumber) api.PhoneNumber {
 	return api.PhoneNumber{
-		Id:                r.ID,
-		PhoneNumber:       r.PhoneNumber,
-		Label:             r.Label,
-		VapiAssistantId:   r.VapiAssistantID,
-		VapiPhoneNumberId: r.VapiPhoneNumberID,
-		IsActive:          r.IsActive,
-		CreatedAt:         r.CreatedAt.UTC(),
-		UpdatedAt:         r.UpdatedAt.UTC(),
+		Id:                 r.ID,
+		PhoneNumber:        r.PhoneNumber,
+		Label:              r.Label,
+		VapiAssistantId:    r.VapiAssistantID,
+		VapiPhoneNumberId:  r.VapiPhoneNumberID,
+		IsActive:           r.IsActive,
+		VerificationStatus: api.PhoneNumberVerificationStatus(r.VerificationStatus),
+		VerifiedAt:         utc(r.VerifiedAt),
+		CreatedAt:          r.CreatedAt.UTC(),
+		UpdatedAt:          r.UpdatedAt.UTC(),
 	}
 }
 

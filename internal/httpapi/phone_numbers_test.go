@@ -75,9 +75,10 @@ func TestCreatePhoneNumberRefusals(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	a, bb := b.token("user_a"), b.token("user_b")
-	b.createNumber(a, "(415) 867-5309")
+	b.prove(a, b.createNumber(a, "(415) 867-5309"))
 
-	// The same line written another way, by another tenant: taken, without saying by whom.
+	// The same line written another way, by another tenant, once its owner proved it:
+	// taken, without saying by whom.
 	p := expect(t, b.do("POST", "/api/phone-numbers", bb, map[string]any{"phone_number": "+1 415 867 5309"}), 409).problem(t)
 	if p["code"] != "phone_number_taken" || strings.Contains(p["detail"].(string), "user_a") {
 		t.Errorf("problem %v", p)

@@ -42,6 +42,7 @@ type bundle struct {
 	signer   *devtoken.Signer
 	handler  http.Handler
 	vapi     *providertest.VAPI
+	verify   *providertest.Verify // Twilio Verify, which proves numbers
 	spoolDir string
 	intake   *calls.Intake
 	jobs     *calls.Jobs
@@ -76,7 +77,7 @@ type setupOptions struct {
 
 // The webhooks' credentials in tests.
 const (
-	twilioToken   = "twilio-test-auth-token"
+	twilioToken   = "twiliotestauthtoken0123456789abc" // letters and digits, as Twilio issues them
 	publicBaseURL = "https://switchboard.example.com"
 	vapiSecret    = "vapi-test-webhook-secret"
 )
@@ -105,6 +106,8 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	db := tenant.NewDB(pool)
 	fake := providertest.NewVAPI()
 	t.Cleanup(fake.Close)
+	verify := providertest.NewVerify(twilioToken)
+	t.Cleanup(verify.Close)
 	if o.spoolDir == "" {
 		o.spoolDir = t.TempDir()
 	}
@@ -128,22 +131,25 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
 	srv, err := httpapi.New(httpapi.Deps{
-		Log:          log,
-		DB:           db,
-		Verifier:     verifier,
-		PhoneNumbers: phonenumbers.NewService(db, "US"),
-		Calls:        calls.NewReader(d),
-		Intake:       intake,
-		Hub:          hub,
-		Metrics:      m,
-		Heartbeat:    200 * time.Millisecond,
-		Twilio:       twilio.NewVerifier(twilioToken, publicBaseURL),
-		VapiSecret:   vapiSecret,
+		Log:      log,
+		DB:       db,
+		Verifier: verifier,
+		PhoneNumbers: phonenumbers.NewService(db, "US", twilio.NewVerifications(twilio.VerifyConfig{
+			AccountSID: providertest.TwilioAccountSID, AuthToken: twilioToken,
+			ServiceSID: providertest.VerifyServiceSID, BaseURL: verify.URL(),
+		}), log),
+		Calls:      calls.NewReader(d),
+		Intake:     intake,
+		Hub:        hub,
+		Metrics:    m,
+		Heartbeat:  200 * time.Millisecond,
+		Twilio:     twilio.NewVerifier(twilioToken, publicBaseURL),
+		VapiSecret: vapiSecret,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, spoolDir: o.spoolDir, intake: intake, jobs: jobs, hub: hub, logs: logs}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, verify: verify, spoolDir: o.spoolDir, intake: intake, jobs: jobs, hub: hub, logs: logs}
 }
 
 // token is a valid session token for sub.
@@ -226,14 +232,16 @@ func expect(t *testing.T, r response, status int) response {
 }
 
 type phoneNumber struct {
-	ID                uuid.UUID `json:"id"`
-	PhoneNumber       string    `json:"phone_number"`
-	Label             *string   `json:"label"`
-	VapiAssistantID   *string   `json:"vapi_assistant_id"`
-	VapiPhoneNumberID *string   `json:"vapi_phone_number_id"`
-	IsActive          bool      `json:"is_active"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	ID                 uuid.UUID  `json:"id"`
+	PhoneNumber        string     `json:"phone_number"`
+	Label              *string    `json:"label"`
+	VapiAssistantID    *string    `json:"vapi_assistant_id"`
+	VapiPhoneNumberID  *string    `json:"vapi_phone_number_id"`
+	IsActive           bool       `json:"is_active"`
+	VerificationStatus string     `json:"verification_status"`
+	VerifiedAt         *time.Time `json:"verified_at"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
 }
 
 func (b *bundle) createNumber(token, number string) phoneNumber {

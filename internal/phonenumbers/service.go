@@ -3,6 +3,7 @@ package phonenumbers
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -11,17 +12,23 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/twilio"
 )
 
-// Service registers and manages a tenant's phone numbers.
+// Service registers and manages a tenant's phone numbers, and proves who owns them
+// (verify.go): a registered number is a pending claim, which routes nothing until it is
+// verified.
 type Service struct {
 	db     *tenant.DB
 	region string
+	verify *twilio.Verifications // nil when Twilio Verify is not configured
+	log    *slog.Logger
 }
 
-// NewService returns a Service that reads numbers without a country code in region.
-func NewService(db *tenant.DB, region string) *Service {
-	return &Service{db: db, region: region}
+// NewService returns a Service that reads numbers without a country code in region and
+// proves claims through verify (which may be nil: then only the operator can).
+func NewService(db *tenant.DB, region string, verify *twilio.Verifications, log *slog.Logger) *Service {
+	return &Service{db: db, region: region, verify: verify, log: log}
 }
 
 // New is a number to register.
@@ -70,13 +77,22 @@ func (s *Service) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.Ph
 	return out, err
 }
 
-// Create registers a number for the tenant. Returns Unprocessable (invalid_phone_number)
-// for a number that is not valid, and Conflict (phone_number_taken) when any tenant holds
-// it already; the answer does not say which.
+// Create registers a number for the tenant as a pending claim, which routes nothing until
+// it is verified. Returns Unprocessable (invalid_phone_number) for a number that is not
+// valid, and Conflict (phone_number_taken) when this tenant has registered it already or
+// another clinic has proven it owns it. Another clinic's pending claim is no conflict,
+// and nothing tells that it exists.
 func (s *Service) Create(ctx context.Context, t tenant.ID, in New) (dbsqlc.PhoneNumber, error) {
 	e164, err := Normalize(in.PhoneNumber, s.region)
 	if err != nil {
 		return dbsqlc.PhoneNumber{}, err
+	}
+	taken, err := s.verifiedElsewhere(ctx, t, e164)
+	if err != nil {
+		return dbsqlc.PhoneNumber{}, err
+	}
+	if taken {
+		return dbsqlc.PhoneNumber{}, errTakenByVerified
 	}
 	var out dbsqlc.PhoneNumber
 	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
@@ -88,8 +104,8 @@ func (s *Service) Create(ctx context.Context, t tenant.ID, in New) (dbsqlc.Phone
 			VapiPhoneNumberID: in.VapiPhoneNumberID,
 		})
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "phone_numbers_phone_number_key" {
-			return errs.New(errs.CodePhoneNumberTaken, "This phone number is already registered.")
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "phone_numbers_user_number_key" {
+			return errs.New(errs.CodePhoneNumberTaken, "You have registered this number already.")
 		}
 		return err
 	})
