@@ -152,7 +152,11 @@ SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS
 FROM (SELECT 1) AS message
 LEFT JOIN LATERAL (
     SELECT calls.id, calls.user_id FROM calls
-    WHERE calls.vapi_call_id = $1 OR calls.id = $2
+    WHERE calls.vapi_call_id = $1
+       -- A call bound to another VAPI call is never this message's, whatever its
+       -- metadata says.
+       OR (calls.id = $2
+           AND (calls.vapi_call_id IS NULL OR calls.vapi_call_id = $1))
     ORDER BY calls.vapi_call_id IS NOT DISTINCT FROM $1 DESC
     LIMIT 1
 ) AS c ON true
@@ -176,9 +180,10 @@ type FindVapiCallOwnerRow struct {
 }
 
 // Who owns the call a VAPI message is about, in one statement, by precedence: the call
-// with VAPI's call id, then the call Switchboard named in the metadata (call_id); for a
-// call Switchboard never recorded (call_id null), the tenant the metadata names, when the
-// number the metadata names is that tenant's, verified. No row: nobody owns it.
+// with VAPI's call id, then the call Switchboard named in the metadata (call_id) unless it
+// is bound to another VAPI call; for a call Switchboard never recorded (call_id null),
+// the tenant the metadata names, when the number the metadata names is that tenant's,
+// verified. No row: nobody owns it.
 func (q *Queries) FindVapiCallOwner(ctx context.Context, arg FindVapiCallOwnerParams) (FindVapiCallOwnerRow, error) {
 	row := q.db.QueryRow(ctx, findVapiCallOwner,
 		arg.VapiCallID,

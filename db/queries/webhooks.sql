@@ -14,14 +14,19 @@ SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;
 
 -- name: FindVapiCallOwner :one
 -- Who owns the call a VAPI message is about, in one statement, by precedence: the call
--- with VAPI's call id, then the call Switchboard named in the metadata (call_id); for a
--- call Switchboard never recorded (call_id null), the tenant the metadata names, when the
--- number the metadata names is that tenant's, verified. No row: nobody owns it.
+-- with VAPI's call id, then the call Switchboard named in the metadata (call_id) unless it
+-- is bound to another VAPI call; for a call Switchboard never recorded (call_id null),
+-- the tenant the metadata names, when the number the metadata names is that tenant's,
+-- verified. No row: nobody owns it.
 SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
 FROM (SELECT 1) AS message
 LEFT JOIN LATERAL (
     SELECT calls.id, calls.user_id FROM calls
-    WHERE calls.vapi_call_id = sqlc.narg(vapi_call_id) OR calls.id = sqlc.narg(call_id)
+    WHERE calls.vapi_call_id = sqlc.narg(vapi_call_id)
+       -- A call bound to another VAPI call is never this message's, whatever its
+       -- metadata says.
+       OR (calls.id = sqlc.narg(call_id)
+           AND (calls.vapi_call_id IS NULL OR calls.vapi_call_id = sqlc.narg(vapi_call_id)))
     ORDER BY calls.vapi_call_id IS NOT DISTINCT FROM sqlc.narg(vapi_call_id) DESC
     LIMIT 1
 ) AS c ON true

@@ -67,6 +67,11 @@ const lockWait = 250 * time.Millisecond
 // applied is not applied again unless applyRepeats (the voice webhook). stored reports
 // whether the event is safely in the inbox.
 func (r *recorder) receive(ctx context.Context, ev webhookEvent, applyRepeats bool, apply applyFunc) (res result, stored bool, err error) {
+	// The key says what a message is about; its digest, which delivery of which content
+	// it is. A repeat of the same bytes is the same event, a duplicate. Different content
+	// about the same thing (a corrected report) is an event of its own, applied on its own:
+	// it never passes for a repeat, and never stands in for an event that failed.
+	ev.Key += "#" + digest(ev.Payload)
 	res, err = r.storeApplied(ctx, ev, apply)
 	switch {
 	case err == nil:

@@ -57,8 +57,14 @@ func ignore(note string) applyFunc {
 // A live delivery's first attempt inserts the call without waiting for a result: the
 // insert travels with the inbox record and the commit, and committing proves it created
 // the call. When the CallSid is recorded already, the insert fails the attempt, and the
-// next one (after the event is stored on its own) finds the call as it is.
+// next one (after the event is stored on its own) finds the call as it is: with the owner
+// on record, even when its numbers have changed hands since.
 func (r *recorder) applyVoice(ctx context.Context, s *tenant.Session, in twilio.InboundCall, live, first bool) (result, error) {
+	if !live || !first {
+		if res, found, err := r.recordedCall(ctx, s, in.CallSid); err != nil || found {
+			return res, err
+		}
+	}
 	o, ok, err := r.resolveOwner(ctx, s.Service(), in)
 	if err != nil {
 		return result{}, err
@@ -88,13 +94,34 @@ func (r *recorder) applyVoice(ctx context.Context, s *tenant.Session, in twilio.
 			return q.InsertInboundCall(ctx, dbsqlc.InsertInboundCallParams(p))
 		})
 	}
-	err = s.As(o.userID, func(q *dbsqlc.Queries) error { return findOrCreateInbound(ctx, q, p, live, &res) })
+	err = s.As(o.userID, func(q *dbsqlc.Queries) error { return createInbound(ctx, q, p, live, &res) })
 	return res, err
 }
 
-// findOrCreateInbound records the inbound call p describes, or finds it recorded, and
-// fills res with it.
-func findOrCreateInbound(ctx context.Context, q *dbsqlc.Queries, p dbsqlc.CreateInboundCallParams, live bool, res *result) error {
+// recordedCall finds the call recorded for callSid, with the TwiML Twilio was answered,
+// in the tenant that owns it on record.
+func (r *recorder) recordedCall(ctx context.Context, s *tenant.Session, callSid string) (result, bool, error) {
+	ref, err := s.Service().FindCallOwnerBySid(ctx, &callSid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return result{}, false, nil
+	}
+	if err != nil {
+		return result{}, false, err
+	}
+	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
+	err = s.As(res.userID, func(q *dbsqlc.Queries) error {
+		call, err := q.GetCallBySid(ctx, dbsqlc.GetCallBySidParams{UserID: ref.UserID, TwilioCallSid: &callSid})
+		if call.Twiml != nil {
+			res.twiml = *call.Twiml
+		}
+		return err
+	})
+	return res, true, err
+}
+
+// createInbound records the inbound call p describes and fills res with it; a call
+// recorded meanwhile by another delivery is found instead.
+func createInbound(ctx context.Context, q *dbsqlc.Queries, p dbsqlc.CreateInboundCallParams, live bool, res *result) error {
 	call, err := q.CreateInboundCall(ctx, p)
 	switch {
 	case err == nil && live:
