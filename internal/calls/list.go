@@ -211,12 +211,18 @@ func encodeCursor(at time.Time, id uuid.UUID) string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+var errInvalidCursor = errs.New(errs.CodeInvalidCursor, "The cursor is not one this API issued; start again without it.")
+
 func decodeCursor(s string) (time.Time, uuid.UUID, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) != 24 {
-		return time.Time{}, uuid.UUID{}, errs.New(errs.CodeInvalidCursor, "The cursor is not one this API issued; start again without it.")
+		return time.Time{}, uuid.UUID{}, errInvalidCursor
 	}
 	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
+	if at.Before(earliest) || at.After(latest) {
+		// No call starts there: the cursor was made up, and PostgreSQL could not read it.
+		return time.Time{}, uuid.UUID{}, errInvalidCursor
+	}
 	var id uuid.UUID
 	copy(id[:], b[8:])
 	return at, id, nil

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 
@@ -48,7 +46,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	p, fields := s.toProblem(err)
+	p, fields := s.toProblem(c, err)
+	allowHeader(c, p.Status)
 	p.RequestId = ptr(requestID(c))
 	p.Instance = ptr(c.Request().URL.Path)
 	if len(fields) > 0 {
@@ -66,8 +65,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
-func (s *Server) toProblem(err error) (api.Problem, []api.FieldError) {
-	e, fields := asError(err)
+func (s *Server) toProblem(c echo.Context, err error) (api.Problem, []api.FieldError) {
+	e, fields := s.asError(c, err)
 	if e.Kind == errs.Internal {
 		// The message of an internal error may name internals; say only what happened.
 		return problem(errs.CodeInternal, "An unexpected error occurred. Quote the request id when reporting it."), nil
@@ -76,11 +75,11 @@ func (s *Server) toProblem(err error) (api.Problem, []api.FieldError) {
 }
 
 // asError turns what a route returned into the one error model. The service's own errors
-// pass as they are (also when Echo or the validator wrapped one); the errors Echo and the
-// request validator raise themselves (no route, a wrong method, a body too large, a
-// request that breaks the contract) become the code of their status; anything else is
-// internal.
-func asError(err error) (*errs.Error, []api.FieldError) {
+// pass as they are (also when Echo or the validator wrapped one); the errors Echo, the
+// generated server and the request validator raise themselves (no route, a wrong method,
+// a body too large, a request that breaks the contract) become the code of their status,
+// said in the contract's terms; anything else is internal.
+func (s *Server) asError(c echo.Context, err error) (*errs.Error, []api.FieldError) {
 	var appErr *errs.Error
 	if errors.As(err, &appErr) {
 		return appErr, nil
@@ -93,42 +92,22 @@ func asError(err error) (*errs.Error, []api.FieldError) {
 	if !ok || httpErr.Code >= 500 && code != errs.CodeUnavailable {
 		return errs.Wrap(err, "unexpected error"), nil
 	}
-	detail := http.StatusText(httpErr.Code) + "."
-	if msg, ok := httpErr.Message.(string); ok && msg != "" {
-		detail = strings.ToUpper(msg[:1]) + msg[1:]
-	}
-	var fields []api.FieldError
 	var reqErr *openapi3filter.RequestError
 	if errors.As(httpErr.Internal, &reqErr) {
-		detail, fields = describeRequestError(reqErr)
+		return describeRequestError(reqErr)
 	}
-	if httpErr.Code == http.StatusNotFound {
+	msg, _ := httpErr.Message.(string)
+	if e, fields, ok := s.describeBindError(c, msg); ok {
+		return e, fields
+	}
+	detail := http.StatusText(httpErr.Code) + "."
+	switch httpErr.Code {
+	case http.StatusNotFound:
 		detail = "No such route."
+	case http.StatusMethodNotAllowed:
+		detail = "This route does not take the " + c.Request().Method + " method; the Allow header lists those it takes."
 	}
-	return errs.NewCause(code, detail, err), fields
-}
-
-// describeRequestError says which parameter or body field broke the contract, and how.
-func describeRequestError(e *openapi3filter.RequestError) (string, []api.FieldError) {
-	field := "body"
-	if e.Parameter != nil {
-		field = e.Parameter.Name
-	}
-	message := e.Reason
-	var schemaErr *openapi3.SchemaError
-	if errors.As(e.Err, &schemaErr) {
-		if ptr := schemaErr.JSONPointer(); len(ptr) > 0 && e.Parameter == nil {
-			field = strings.Join(ptr, ".")
-		}
-		message = schemaErr.Reason
-	} else if message == "" && e.Err != nil {
-		message = e.Err.Error()
-	}
-	if message == "" {
-		message = "does not match the contract"
-	}
-	return "The request does not match the API contract: " + field + ": " + message + ".",
-		[]api.FieldError{{Field: field, Message: message}}
+	return errs.NewCause(code, detail, err), nil
 }
 
 func problem(code errs.Code, detail string) api.Problem {

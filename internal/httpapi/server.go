@@ -58,6 +58,7 @@ type Server struct {
 	vapiSecret   string
 	metrics      *metrics.Metrics
 	specJSON     []byte
+	spec         *openapi3.T // the contract, for describing what a request got wrong
 	echo         *echo.Echo
 }
 
@@ -89,6 +90,7 @@ func New(d Deps) (*Server, error) {
 		vapiSecret:   d.VapiSecret,
 		metrics:      d.Metrics,
 		specJSON:     specJSON,
+		spec:         spec,
 	}
 
 	if s.heartbeat == 0 {
@@ -106,8 +108,9 @@ func New(d Deps) (*Server, error) {
 }
 
 // use installs the middleware every request passes through, in order: its id, its log
-// line, recovery from a panic, the body limit, and validation against the contract (which
-// authenticates the operations that ask for the bearer token).
+// line, recovery from a panic, the body limit, the guard against unstorable text, and
+// validation against the contract (which authenticates the operations that ask for the
+// bearer token).
 func (s *Server) use(e *echo.Echo, spec *openapi3.T) {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
@@ -127,6 +130,7 @@ func (s *Server) use(e *echo.Echo, spec *openapi3.T) {
 		},
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBodyBytes, Skipper: isWebhook}))
+	e.Use(guardInput)
 	e.Use(echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 		DoNotValidateServers: true,
 		Skipper:              isWebhook,

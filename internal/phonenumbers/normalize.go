@@ -17,7 +17,10 @@ import (
 func Normalize(raw, region string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	num, err := phonenumbers.Parse(raw, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) || fictional(num) {
+	if err == nil && fictional(num) {
+		return "", errs.New(errs.CodeInvalidPhoneNumber, "Numbers in the 555 exchange are reserved for fiction and examples; no clinic line is one. Enter the line's real number.")
+	}
+	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", errs.NewCause(errs.CodeInvalidPhoneNumber, "This is not a valid phone number. Include the country code for numbers outside "+region+".", err)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
