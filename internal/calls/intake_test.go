@@ -103,3 +103,32 @@ func TestAnEventIsItsKeyAndItsContent(t *testing.T) {
 		t.Fatalf("%d report events, want two (one per content)", n)
 	}
 }
+
+// Provider text PostgreSQL could not store (NUL characters, invalid UTF-8) is kept with
+// those bytes replaced, so the message is applied instead of failing for ever.
+func TestProviderTextIsKeptWithBadBytesReplaced(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil, "")
+	b.registerLine()
+	form := providertest.InboundForm("CA_NUL\x00", patient+"\x00", sharedLine, clinicLine)
+	answer, err := b.intake.TwilioVoice(context.Background(), []byte(form.Encode()), nil)
+	if err != nil || answer.Record(context.Background()) != calls.Accepted {
+		t.Fatalf("a voice webhook with NUL bytes: %v", err)
+	}
+	meta := b.metadata(0)
+	report := providertest.EndOfCallReport("vapi-call-1", meta)
+	report["artifact"] = map[string]any{
+		"transcript": "AI: Hello.\x00 User: caf\xe9",
+		"messages":   []any{map[string]any{"role": "user", "message": "\x00"}},
+	}
+	if outcome, err := b.vapiMessage(report); err != nil || outcome != calls.Accepted {
+		t.Fatalf("a report with NUL bytes: %s, %v", outcome, err)
+	}
+	c := b.call(meta["call_id"].(string))
+	if c.Transcript == nil || *c.Transcript != "AI: Hello.\uFFFD User: caf\uFFFD" || *c.CallSummary.TwilioCallSid != "CA_NUL\uFFFD" {
+		t.Fatalf("stored %+v, transcript %q", c.CallSummary, *c.Transcript)
+	}
+	if n := b.count("SELECT count(*) FROM webhook_events WHERE status = 'failed'"); n != 0 {
+		t.Fatalf("%d events failed", n)
+	}
+}

@@ -111,12 +111,6 @@ func (s *Reader) search(ctx context.Context, t tenant.ID, params dbsqlc.ListCall
 // fewMatches is how many search matches are read by id rather than by scanning.
 const fewMatches = 2000
 
-// Validate checks a filter without reading anything; List reports the same errors.
-func (f Filter) Validate() error {
-	_, err := f.params("")
-	return err
-}
-
 // params turns the filter into the list query's parameters for tenant t.
 func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 	limit := f.Limit

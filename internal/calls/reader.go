@@ -63,23 +63,45 @@ func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, varia
 // ExportPageSize is how many calls an export reads per transaction.
 const ExportPageSize = MaxLimit
 
-// Export hands every call matching f (Limit and Cursor aside) to emit, page by page,
-// newest first. Each page is read in its own short transaction, so an export of any size
-// holds no connection between pages and only one page in memory.
-func (s *Reader) Export(ctx context.Context, t tenant.ID, f Filter, emit func([]dbsqlc.CallSummary) error) error {
+// Export is an export under way: every call matching a filter, page by page, newest
+// first. Each page is read in its own short transaction, so an export of any size holds
+// no connection between pages and only one page in memory. Its first page is read when
+// it starts, so that what fails before anything is sent is an error the client can still
+// be told.
+type Export struct {
+	r    *Reader
+	t    tenant.ID
+	f    Filter
+	page Page
+}
+
+// StartExport reads the first page of an export of the tenant's calls matching f (Limit
+// and Cursor aside). Returns Invalid for a filter List refuses.
+func (s *Reader) StartExport(ctx context.Context, t tenant.ID, f Filter) (*Export, error) {
 	f.Limit, f.Cursor = ExportPageSize, ""
+	page, err := s.List(ctx, t, f)
+	if err != nil {
+		return nil, err
+	}
+	return &Export{r: s, t: t, f: f, page: page}, nil
+}
+
+// Each hands every page to emit, the first one included, and stops at emit's first error
+// or the first page it cannot read.
+func (e *Export) Each(ctx context.Context, emit func([]dbsqlc.CallSummary) error) error {
 	for {
-		page, err := s.List(ctx, t, f)
+		if err := emit(e.page.Calls); err != nil {
+			return err
+		}
+		if e.page.NextCursor == "" {
+			return nil
+		}
+		e.f.Cursor = e.page.NextCursor
+		page, err := e.r.List(ctx, e.t, e.f)
 		if err != nil {
 			return err
 		}
-		if err := emit(page.Calls); err != nil {
-			return err
-		}
-		if page.NextCursor == "" {
-			return nil
-		}
-		f.Cursor = page.NextCursor
+		e.page = page
 	}
 }
 

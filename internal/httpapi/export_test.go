@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
 // Not parallel: it measures the process's heap while 100 000 calls stream out.
@@ -124,4 +126,63 @@ func csvHeader() []string {
 		"assistant_number", "matched_by", "phone_number_id", "duration_seconds", "ended_reason",
 		"success_evaluation", "cost", "summary", "twilio_call_sid", "vapi_call_id",
 	}
+}
+
+// An export never passes for complete when it is not: a failure before the first byte is
+// a problem document, and one after it cuts the response short (and is logged), so the
+// client sees an incomplete transfer rather than a shorter file.
+func TestExportFailuresAreNeverACompleteLookingFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	a := b.token("user_clinic_a")
+	// About 1 KB a row and 30 000 rows: more than the sockets between the two ends hold, so
+	// the server is still reading pages when the failure comes.
+	if _, err := b.pool.Exec(ctx, `
+		SET session_replication_role = replica;
+		INSERT INTO calls (user_id, status, started_at, summary)
+		SELECT 'user_clinic_a', 'ended', timestamptz '2026-01-01' + i * interval '1 minute', repeat(md5(i::text), 30)
+		FROM generate_series(1, 30000) AS i;
+		RESET session_replication_role;`); err != nil {
+		t.Fatal(err)
+	}
+	revoke := func() {
+		if _, err := b.pool.Exec(ctx, "REVOKE SELECT ON calls FROM switchboard_tenant"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant := func() {
+		if _, err := b.pool.Exec(ctx, "GRANT SELECT ON calls TO switchboard_tenant"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	revoke()
+	p := expect(t, b.do("GET", "/api/calls/export.csv", a, nil), 500).problem(t)
+	if p["code"] != "internal_error" {
+		t.Errorf("a failure before the first byte: %v", p)
+	}
+	grant()
+
+	srv := httptest.NewServer(b.handler)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/calls/export.csv", nil)
+	req.Header.Set("Authorization", "Bearer "+a)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(resp.Body, first); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("export started with %d, %v", resp.StatusCode, err)
+	}
+	revoke()
+	rest, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("an export that failed midway ended like a complete one (%d bytes)", len(rest)+1)
+	}
+	testkit.Eventually(t, 5*time.Second, "the aborted export is logged", func() bool {
+		return strings.Contains(b.logs.String(), "export failed after it started")
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 )
 
 // guardInput refuses, before anything reads them, API requests whose query string is not
@@ -31,7 +32,7 @@ func guardInput(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		for name, values := range query {
 			for _, v := range append(values, name) {
-				if !storable(v) {
+				if !pgtext.Storable(v) {
 					return errs.New(errs.CodeValidationFailed, "The query parameter "+printable(name)+" holds text that is not UTF-8 or holds a NUL character.")
 				}
 			}
@@ -55,15 +56,12 @@ func guardInput(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// storable reports whether PostgreSQL can keep s as text.
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
-
 // storableJSON reports whether every string and name in a decoded JSON document is
 // storable.
 func storableJSON(v any) bool {
 	switch v := v.(type) {
 	case string:
-		return storable(v)
+		return pgtext.Storable(v)
 	case []any:
 		for _, e := range v {
 			if !storableJSON(e) {
@@ -72,7 +70,7 @@ func storableJSON(v any) bool {
 		}
 	case map[string]any:
 		for k, e := range v {
-			if !storable(k) || !storableJSON(e) {
+			if !pgtext.Storable(k) || !storableJSON(e) {
 				return false
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -85,11 +86,13 @@ func (s *Server) ExportCalls(ctx context.Context, req api.ExportCallsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	// Once the first byte is out the status is 200 whatever happens: check first.
-	if err := f.Validate(); err != nil {
+	// Once the first byte is out the status is 200 whatever happens: the first page is
+	// read before, so that a bad filter or an unreachable database is still a problem.
+	export, err := s.calls.StartExport(ctx, t, f)
+	if err != nil {
 		return nil, err
 	}
-	return csvExport{ctx: ctx, s: s, t: t, f: f}, nil
+	return csvExport{ctx: ctx, s: s, export: export}, nil
 }
 
 var csvHeader = []string{
@@ -99,10 +102,9 @@ var csvHeader = []string{
 }
 
 type csvExport struct {
-	ctx context.Context
-	s   *Server
-	t   tenant.ID
-	f   calls.Filter
+	ctx    context.Context
+	s      *Server
+	export *calls.Export
 }
 
 func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
@@ -118,7 +120,7 @@ func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
 		return err
 	}
 	record := make([]string, len(csvHeader))
-	return e.s.calls.Export(e.ctx, e.t, e.f, func(page []dbsqlc.CallSummary) error {
+	err := e.export.Each(e.ctx, func(page []dbsqlc.CallSummary) error {
 		for _, c := range page {
 			record = append(record[:0],
 				c.ID.String(), c.StartedAt.UTC().Format(time.RFC3339), timeCell(c.EndedAt), c.Status, c.Direction,
@@ -132,6 +134,13 @@ func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
 		cw.Flush()
 		return cw.Error()
 	})
+	if err != nil && e.ctx.Err() == nil {
+		// The status is out: the only honest answer left is a response cut short, which the
+		// client sees as an incomplete transfer, never as a complete file.
+		e.s.log.ErrorContext(e.ctx, "export failed after it started; response aborted", slog.String("error", err.Error()))
+		panic(http.ErrAbortHandler)
+	}
+	return err
 }
 
 // e164 is a whole phone number, which a spreadsheet reads as a number, not a formula.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/twilio/twilio-go/client"
+
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 )
 
 // Verifier checks X-Twilio-Signature.
@@ -61,10 +63,10 @@ type InboundCall struct {
 // ParseInbound reads a voice webhook's parameters. ok is false without a CallSid.
 func ParseInbound(form url.Values) (InboundCall, bool) {
 	c := InboundCall{
-		CallSid:       strings.TrimSpace(form.Get("CallSid")),
-		From:          strings.TrimSpace(form.Get("From")),
-		To:            strings.TrimSpace(form.Get("To")),
-		ForwardedFrom: strings.TrimSpace(form.Get("ForwardedFrom")),
+		CallSid:       param(form, "CallSid"),
+		From:          param(form, "From"),
+		To:            param(form, "To"),
+		ForwardedFrom: param(form, "ForwardedFrom"),
 	}
 	return c, c.CallSid != ""
 }
@@ -80,14 +82,20 @@ type StatusCallback struct {
 // CallStatus; what a status means for a call is the calls package's to say.
 func ParseStatus(form url.Values) (StatusCallback, bool) {
 	s := StatusCallback{
-		CallSid:    strings.TrimSpace(form.Get("CallSid")),
-		CallStatus: strings.TrimSpace(form.Get("CallStatus")),
+		CallSid:    param(form, "CallSid"),
+		CallStatus: param(form, "CallStatus"),
 	}
 	if d, err := strconv.ParseInt(strings.TrimSpace(form.Get("CallDuration")), 10, 32); err == nil && d >= 0 {
 		d32 := int32(d)
 		s.Duration = &d32
 	}
 	return s, s.CallSid != "" && s.CallStatus != ""
+}
+
+// param reads a form parameter as text PostgreSQL can store: a request that passed the
+// signature check is kept, with bytes no column can hold replaced.
+func param(form url.Values, name string) string {
+	return pgtext.Clean(strings.TrimSpace(form.Get(name)))
 }
 
 // RejectTwiML declines the call without answering it, so nobody is billed for it.

@@ -13,6 +13,8 @@ import (
 	// quarter of the server's time per report in it.
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 )
 
 // lenient reads messages as encoding/json did: names in any case, the last of duplicate
@@ -127,7 +129,7 @@ func Decode(body []byte) (Message, error) {
 	if err := json.Unmarshal(w.Type, &typ, lenient); err != nil || strings.TrimSpace(typ) == "" {
 		return Message{}, ErrMalformed
 	}
-	return w.message(typ), nil
+	return w.message(pgtext.Clean(typ)), nil
 }
 
 // DecodeCall reads VAPI's call object (GET /call/{id}) as the end-of-call report it
@@ -149,14 +151,14 @@ func DecodeCall(body []byte) (Message, string, error) {
 		return Message{}, "", ErrMalformed
 	}
 	m := w.message(TypeEndOfCallReport)
-	m.CallID = top.ID
+	m.CallID = pgtext.Clean(top.ID)
 	var overrides jsontext.Value
 	if top.AssistantOverrides != nil {
 		overrides = top.AssistantOverrides.Metadata
 	}
 	m.Metadata = metadata(top.Metadata, overrides)
 	if top.Customer != nil {
-		m.CustomerNumber = top.Customer.Number
+		m.CustomerNumber = pgtext.Clean(top.Customer.Number)
 	}
 	return m, w.Status, nil
 }
@@ -165,25 +167,25 @@ func DecodeCall(body []byte) (Message, string, error) {
 func (w *wireMessage) message(typ string) Message {
 	m := Message{
 		Type:        typ,
-		Status:      w.Status,
+		Status:      pgtext.Clean(w.Status),
 		EndedReason: nonEmpty(w.EndedReason),
 		StartedAt:   timestamp(w.StartedAt),
 		EndedAt:     timestamp(w.EndedAt),
-		Cost:        number(w.Cost),
+		Cost:        cost(w.Cost),
 	}
 	if c := w.Call; c != nil {
-		m.CallID = c.ID
+		m.CallID = pgtext.Clean(c.ID)
 		var overrides jsontext.Value
 		if c.AssistantOverrides != nil {
 			overrides = c.AssistantOverrides.Metadata
 		}
 		m.Metadata = metadata(c.Metadata, overrides)
 		if c.Customer != nil {
-			m.CustomerNumber = c.Customer.Number
+			m.CustomerNumber = pgtext.Clean(c.Customer.Number)
 		}
 	}
 	if m.CustomerNumber == "" && w.Customer != nil {
-		m.CustomerNumber = w.Customer.Number
+		m.CustomerNumber = pgtext.Clean(w.Customer.Number)
 	}
 
 	// Recordings: the artifact's structured recording, then its flat URLs, then the
@@ -242,9 +244,9 @@ func fields(raw jsontext.Value) map[string]string {
 	for k, v := range obj {
 		var s string
 		if json.Unmarshal(v, &s, lenient) == nil {
-			out[k] = strings.TrimSpace(s)
+			out[k] = pgtext.Clean(strings.TrimSpace(s))
 		} else if v = bytes.TrimSpace(v); len(v) > 0 && v[0] != '{' && v[0] != '[' && string(v) != "null" {
-			out[k] = string(v)
+			out[k] = pgtext.Clean(string(v))
 		}
 	}
 	return out
@@ -263,6 +265,18 @@ func timestamp(raw jsontext.Value) *time.Time {
 	if ms := number(raw); ms != nil && *ms > 0 && *ms < 1e15 {
 		t := time.UnixMilli(int64(*ms)).UTC()
 		return &t
+	}
+	return nil
+}
+
+// maxCost bounds a call's cost in dollars: anything above is no call's cost but a bad
+// value, left out so that it cannot distort what the clinic's statistics sum.
+const maxCost = 1e6
+
+// cost reads the call's cost, a number of dollars from 0 up to maxCost.
+func cost(raw jsontext.Value) *float64 {
+	if c := number(raw); c != nil && *c >= 0 && *c < maxCost {
+		return c
 	}
 	return nil
 }
@@ -294,14 +308,47 @@ func evaluation(raw jsontext.Value) *string {
 	return nil
 }
 
-// jsonOfKind returns raw when it is a JSON value starting with open ('[' or '{') that
-// PostgreSQL's jsonb takes: valid UTF-8 (duplicate names it takes, keeping the last).
+// jsonOfKind returns raw when it is a JSON value starting with open ('[' or '{'), in a
+// form PostgreSQL's jsonb takes: text with invalid UTF-8 or NUL characters (which jsonb
+// refuses) is re-encoded with those replaced by U+FFFD, so the report is kept rather than
+// failed for ever. Duplicate names jsonb takes, keeping the last.
 func jsonOfKind(raw jsontext.Value, open byte) jsontext.Value {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != open || !raw.IsValid(jsontext.AllowDuplicateNames(true)) {
+	if len(raw) == 0 || raw[0] != open {
 		return nil
 	}
-	return raw
+	if raw.IsValid(jsontext.AllowDuplicateNames(true)) && !bytes.Contains(raw, []byte(`\u0000`)) {
+		return raw // the usual case: no copy
+	}
+	var v any
+	if json.Unmarshal(raw, &v, lenient) != nil {
+		return nil
+	}
+	out, err := json.Marshal(cleanJSON(v))
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// cleanJSON replaces NUL characters in a decoded JSON value's strings and names (invalid
+// UTF-8 was replaced when it was decoded).
+func cleanJSON(v any) any {
+	switch v := v.(type) {
+	case string:
+		return pgtext.Clean(v)
+	case []any:
+		for i := range v {
+			v[i] = cleanJSON(v[i])
+		}
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[pgtext.Clean(k)] = cleanJSON(e)
+		}
+		return out
+	}
+	return v
 }
 
 func first(a, b string) string {
@@ -312,7 +359,7 @@ func first(a, b string) string {
 }
 
 func nonEmpty(s string) *string {
-	if s = strings.TrimSpace(s); s == "" {
+	if s = pgtext.Clean(strings.TrimSpace(s)); s == "" {
 		return nil
 	}
 	return &s

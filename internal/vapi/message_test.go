@@ -65,18 +65,38 @@ func TestDecodeRefusesWhatIsNotAMessage(t *testing.T) {
 }
 
 // A report is read as leniently as encoding/json read it, so that VAPI's one delivery is
-// stored: names in any case, the last of duplicate names, and invalid UTF-8 in the
-// transcript replaced. Messages PostgreSQL could not store as jsonb are left out rather
-// than failing the report.
+// stored: names in any case, the last of duplicate names. Text PostgreSQL could not store
+// (invalid UTF-8, NUL characters, in plain fields as in the messages that become jsonb) is
+// kept with those bytes replaced by U+FFFD, rather than failing the report.
 func TestDecodeIsLenient(t *testing.T) {
 	t.Parallel()
 	m, err := Decode([]byte("{\"message\":{\"Type\":\"end-of-call-report\",\"summary\":\"first\",\"summary\":\"last\"," +
-		"\"artifact\":{\"transcript\":\"caf\xe9\",\"messages\":[\"caf\xe9\"]}}}"))
+		"\"call\":{\"id\":\"vc\\u0000x\"},\"endedReason\":\"hang\xffup\"," +
+		"\"artifact\":{\"transcript\":\"caf\xe9 \\u0000\",\"messages\":[\"caf\xe9\",{\"k\\u0000\":\"v\\u0000\"}]}}}"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Type != TypeEndOfCallReport || *m.Summary != "last" || *m.Transcript != "caf\uFFFD" || m.Messages != nil {
+	if m.Type != TypeEndOfCallReport || *m.Summary != "last" || *m.Transcript != "caf\uFFFD \uFFFD" ||
+		m.CallID != "vc\uFFFDx" || *m.EndedReason != "hang\uFFFDup" {
 		t.Fatalf("decoded %+v", m)
+	}
+	if got := string(m.Messages); got != "[\"caf\uFFFD\",{\"k\uFFFD\":\"v\uFFFD\"}]" {
+		t.Fatalf("messages %s", got)
+	}
+}
+
+// A cost is a number of dollars; anything else (negative, absurd, not finite) is left out
+// instead of reaching the clinic's statistics.
+func TestDecodeKeepsOnlyPlausibleCosts(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]float64{`0.1234`: 0.1234, `0`: 0, `1e308`: -1, `-3`: -1, `"NaN"`: -1, `999999.99`: 999999.99} {
+		m, err := Decode([]byte(`{"message":{"type":"end-of-call-report","cost":` + raw + `}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (want < 0) != (m.Cost == nil) || (m.Cost != nil && *m.Cost != want) {
+			t.Errorf("cost %s decoded as %v", raw, m.Cost)
+		}
 	}
 }
 
