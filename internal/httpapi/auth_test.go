@@ -39,6 +39,7 @@ func TestEveryAuthFailureIs401Problem(t *testing.T) {
 		"wrong azp":       sign(b.signer, devtoken.Claims{Subject: "user_a", AuthorizedParty: "https://evil.example.com"}),
 		"no exp":          sign(b.signer, devtoken.Claims{Subject: "user_a", NoExpiry: true}),
 		"no sub":          sign(b.signer, devtoken.Claims{}),
+		"NUL in sub":      sign(b.signer, devtoken.Claims{Subject: "user_\x00a"}),
 		"tampered claims": tamper(t, sign(b.signer, devtoken.Claims{Subject: "user_a"})),
 	}
 	for name, tok := range cases {

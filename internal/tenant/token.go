@@ -13,6 +13,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/jwt"
 
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 )
 
 // VerifierConfig says how session tokens are verified.
@@ -123,8 +124,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	if claims.Expiry == nil {
 		return "", unauthorized("The bearer token is not valid.", errors.New("token has no exp claim"))
 	}
-	if claims.Subject == "" {
-		return "", unauthorized("The bearer token is not valid.", errors.New("token has no sub claim"))
+	if claims.Subject == "" || !pgtext.Storable(claims.Subject) || len(claims.Subject) > 255 {
+		// A tenant id is stored with every row; one PostgreSQL could not store is no
+		// Clerk id, whoever signed it.
+		return "", unauthorized("The bearer token is not valid.", errors.New("token has no usable sub claim"))
 	}
 	id := ID(claims.Subject)
 	entry := verifiedToken{id: id, expiry: time.Unix(*claims.Expiry, 0)}
