@@ -4,7 +4,7 @@
 GO ?= go
 
 run:
-	$(GO) run ./cmd/switchboard dev
+	APP_ENV=development $(GO) run ./cmd/switchboard dev
 
 test:
 	$(GO) test -count=1 ./...

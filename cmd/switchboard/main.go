@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -142,8 +143,8 @@ func verifyNumber(ctx context.Context, cfg config.Config, args []string, stdout 
 // dev serves a development instance over a local cluster and a signing key of its own.
 func dev(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer) error {
 	// Development mode invents a signing key and serves without Clerk: never in production.
-	if getenv("APP_ENV") == config.Production {
-		return errors.New("dev refuses to run with APP_ENV=production: it trusts a locally generated signing key")
+	if env := strings.TrimSpace(getenv("APP_ENV")); env == "" || strings.EqualFold(env, config.Production) {
+		return errors.New("dev refuses to run unless APP_ENV=development: it trusts a locally generated signing key, and APP_ENV unset means production")
 	}
 	env, err := devenv.Prepare(ctx, ".data", cfg.DatabaseURL, stdout)
 	if err != nil {
@@ -153,6 +154,7 @@ func dev(ctx context.Context, cfg config.Config, getenv func(string) string, std
 		defer env.Stop()
 	}
 	cfg.Env = config.Development
+	cfg.BindHost = "127.0.0.1" // reachable from this machine only
 	if getenv("SPOOL_DIR") == "" {
 		cfg.SpoolDir = filepath.Join(".data", "spool")
 	}
@@ -263,6 +265,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
 		Metrics:      m,
+		Proxies:      cfg.TrustedProxies,
 	})
 	if err != nil {
 		return service{}, err
@@ -276,7 +279,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 
 // listenAndServe serves srv on cfg.Port until ctx ends, then shuts it down gracefully.
 func listenAndServe(ctx context.Context, srv *http.Server, cfg config.Config, log *slog.Logger, listening chan<- string) error {
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
 	}

@@ -21,10 +21,13 @@ func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
 
 func TestDevRefusesProduction(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"APP_ENV": "production"}
-	err := run(context.Background(), []string{"dev"}, func(k string) string { return env[k] }, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "APP_ENV=production") {
-		t.Fatalf("dev with APP_ENV=production: %v", err)
+	// APP_ENV unset means production too.
+	for _, appEnv := range []string{"production", "Production", " PRODUCTION ", ""} {
+		env := map[string]string{"APP_ENV": appEnv}
+		err := run(context.Background(), []string{"dev"}, func(k string) string { return env[k] }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "APP_ENV=development") {
+			t.Errorf("dev with APP_ENV=%q: %v", appEnv, err)
+		}
 	}
 }
 
@@ -58,6 +61,7 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Port = 0
+	cfg.BindHost = "127.0.0.1" // as dev sets it: reachable from this machine only
 	cfg.DatabaseURL = testpg.EmptyURL(t)
 	cfg.ClerkJWTKey = signer.PublicPEM()
 	cfg.SpoolDir = t.TempDir()
@@ -75,6 +79,9 @@ func TestServeMigratesServesAndStops(t *testing.T) {
 		t.Fatalf("serve returned early: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
+	}
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Errorf("listening on %s, want loopback only", addr)
 	}
 	port := addr[strings.LastIndex(addr, ":"):]
 	tok, _ := signer.Token(devtoken.Claims{Subject: "user_a"})

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"net"
 	"errors"
 	"fmt"
 	"net/url"
@@ -43,6 +44,12 @@ type Config struct {
 	// ClerkAuthorizedParties, when not empty, are the only accepted `azp` claims.
 	ClerkAuthorizedParties []string
 
+	// BindHost is the address serve listens on: empty for every interface; `switchboard
+	// dev` sets it to loopback, since a development instance trusts a key of its own.
+	BindHost string
+	// TrustedProxies are the networks (CIDR) of the proxies in front of the service:
+	// only requests from them may say, in X-Forwarded-For or X-Real-IP, who the client is.
+	TrustedProxies []*net.IPNet
 	// TwilioAuthToken verifies X-Twilio-Signature. Without it every Twilio request is refused.
 	TwilioAuthToken string
 	// TwilioAccountSID and TwilioVerifyServiceSID let clinics prove their numbers with a
@@ -116,6 +123,16 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.PublicBaseURL != "" {
 		if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			r.errs = append(r.errs, fmt.Errorf("PUBLIC_BASE_URL must be the scheme and host Twilio calls, such as https://switchboard.example.com, not %q", c.PublicBaseURL))
+		}
+	}
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, network, err := net.ParseCIDR(p); err == nil {
+			c.TrustedProxies = append(c.TrustedProxies, network)
+		} else {
+			r.errs = append(r.errs, fmt.Errorf("TRUSTED_PROXIES must be networks in CIDR form such as 10.0.0.0/8, not %q", p))
 		}
 	}
 	for _, p := range strings.Split(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {

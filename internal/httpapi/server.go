@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ type Deps struct {
 	Metrics      *metrics.Metrics
 	// Heartbeat is how often a live stream sends a comment line (default 15 s).
 	Heartbeat time.Duration
+	// Proxies are the networks of the proxies in front of the service, whose
+	// X-Forwarded-For and X-Real-IP are believed; without any, the client is the peer.
+	Proxies []*net.IPNet
 }
 
 // Server serves the API.
@@ -100,6 +104,7 @@ func New(d Deps) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientAddress(d.Proxies)
 	s.use(e, spec)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	s.registerWebhooks(e)
@@ -107,11 +112,13 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// use installs the middleware every request passes through, in order: its id, its log
+// use installs the middleware every request passes through, in order: the headers every
+// answer carries, its id (the caller's only when it is safe to log), its log
 // line, recovery from a panic, the body limit, the guard against unstorable text, and
 // validation against the contract (which authenticates the operations that ask for the
 // bearer token).
 func (s *Server) use(e *echo.Echo, spec *openapi3.T) {
+	e.Use(safeRequestID, noStore)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
 		// Every log line of the request, wherever it is written, carries the id.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -73,6 +74,7 @@ type setupOptions struct {
 	pool        *pgxpool.Pool         // instead of a fresh test database
 	spoolDir    string                // instead of a fresh temporary directory
 	vapiTimeout time.Duration         // default 2 s
+	proxies     []*net.IPNet          // trusted proxies
 }
 
 // The webhooks' credentials in tests.
@@ -143,6 +145,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Hub:        hub,
 		Metrics:    m,
 		Heartbeat:  200 * time.Millisecond,
+		Proxies:    o.proxies,
 		Twilio:     twilio.NewVerifier(twilioToken, publicBaseURL),
 		VapiSecret: vapiSecret,
 	})
