@@ -319,7 +319,10 @@ func callsDeps(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client, l
 	if err != nil {
 		return calls.Deps{}, fmt.Errorf("SPOOL_DIR: %w", err)
 	}
-	return calls.Deps{DB: tenant.NewDB(pool), VAPI: vapiClient, Spool: sp, Region: cfg.DefaultRegion, Log: log}, nil
+	return calls.Deps{
+		DB: tenant.NewDB(pool), VAPI: vapiClient, Spool: sp, Region: cfg.DefaultRegion, Log: log,
+		RecordingHosts: cfg.RecordingHosts,
+	}, nil
 }
 
 func newVAPI(cfg config.Config) *vapi.Client {

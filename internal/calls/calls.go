@@ -29,6 +29,8 @@ type Deps struct {
 	Spool  *spool.Spool // where VAPI messages wait while the database is down; may be nil
 	Region string       // for reading numbers without a country code
 	Log    *slog.Logger
+	// RecordingHosts are where clients may be sent to play a recording (RECORDING_HOSTS).
+	RecordingHosts []string
 	// HandoffWait bounds how long a repeat of a voice webhook waits for the first
 	// delivery's TwiML (default 10 s; Twilio gives up on a webhook after 15 s).
 	HandoffWait time.Duration

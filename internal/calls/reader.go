@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,14 +20,15 @@ import (
 // one call, statistics (stats.go), the export, the recording and the live-update history.
 // Every read runs in the tenant's transaction.
 type Reader struct {
-	db   *tenant.DB
-	vapi *vapi.Client // for fresh recording URLs; may be nil
-	log  *slog.Logger
+	db             *tenant.DB
+	vapi           *vapi.Client // for fresh recording URLs; may be nil
+	log            *slog.Logger
+	recordingHosts []string
 }
 
 // NewReader returns the Reader.
 func NewReader(d Deps) *Reader {
-	return &Reader{db: d.DB, vapi: d.VAPI, log: d.Log}
+	return &Reader{db: d.DB, vapi: d.VAPI, log: d.Log, recordingHosts: d.RecordingHosts}
 }
 
 var errNoRecording = errs.New(errs.CodeNoRecording, "This call has no recording.")
@@ -50,14 +53,40 @@ func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, varia
 		case err != nil:
 			s.log.WarnContext(ctx, "VAPI did not give a recording URL; using the stored one",
 				slog.String("call_id", id.String()), slog.String("error", err.Error()))
-		case ok:
+		case ok && s.playable(loc):
 			return loc, nil
+		case ok:
+			s.log.WarnContext(ctx, "VAPI gave a recording URL off the storage hosts; using the stored one",
+				slog.String("call_id", id.String()))
 		}
 	}
 	if stored == nil {
 		return "", errNoRecording
 	}
+	if !s.playable(*stored) {
+		return "", errUnplayable
+	}
 	return *stored, nil
+}
+
+var errUnplayable = errs.New(errs.CodeNoRecording, "This call's recording is not at an address Switchboard sends clients to (https on the providers' storage hosts).")
+
+// playable reports whether clients may be sent to raw: https, without credentials, on one
+// of the storage hosts (a host, or "*.domain" for its subdomains). A stored URL comes
+// from a provider's payload; sending a clinic's browser anywhere else would make the
+// redirect an open one.
+func (s *Reader) playable(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, h := range s.recordingHosts {
+		if suffix, ok := strings.CutPrefix(h, "*."); ok && strings.HasSuffix(host, "."+suffix) || host == h {
+			return true
+		}
+	}
+	return false
 }
 
 // ExportPageSize is how many calls an export reads per transaction.

@@ -3,9 +3,9 @@
 package config
 
 import (
-	"net"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +13,9 @@ import (
 )
 
 // Environments.
+// DefaultRecordingHosts are VAPI's storage and the buckets VAPI can upload recordings to.
+const DefaultRecordingHosts = "storage.vapi.ai,storage.googleapis.com,*.storage.googleapis.com,*.amazonaws.com,*.r2.cloudflarestorage.com,*.supabase.co"
+
 const (
 	Production  = "production"
 	Development = "development"
@@ -50,6 +53,9 @@ type Config struct {
 	// TrustedProxies are the networks (CIDR) of the proxies in front of the service:
 	// only requests from them may say, in X-Forwarded-For or X-Real-IP, who the client is.
 	TrustedProxies []*net.IPNet
+	// RecordingHosts are the storage hosts clients may be sent to for a recording: a host,
+	// or "*.domain" for its subdomains.
+	RecordingHosts []string
 	// TwilioAuthToken verifies X-Twilio-Signature. Without it every Twilio request is refused.
 	TwilioAuthToken string
 	// TwilioAccountSID and TwilioVerifyServiceSID let clinics prove their numbers with a
@@ -123,6 +129,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.PublicBaseURL != "" {
 		if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			r.errs = append(r.errs, fmt.Errorf("PUBLIC_BASE_URL must be the scheme and host Twilio calls, such as https://switchboard.example.com, not %q", c.PublicBaseURL))
+		}
+	}
+	for _, h := range strings.Split(orDefault(getenv("RECORDING_HOSTS"), DefaultRecordingHosts), ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			c.RecordingHosts = append(c.RecordingHosts, h)
 		}
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {

@@ -253,19 +253,25 @@ func TestRecordingRedirects(t *testing.T) {
 	fresh := b.seedReported("user_clinic_a", reported{started: started, vapiID: "vc_fresh", recording: "https://storage.vapi.ai/stale.wav"})
 	stale := b.seedReported("user_clinic_a", reported{started: started, vapiID: "vc_gone", recording: "https://storage.vapi.ai/stored.wav"})
 	none := b.seedReported("user_clinic_a", reported{started: started})
+	// Stored URLs a report carried that no client may be sent to.
+	plain := b.seedReported("user_clinic_a", reported{started: started, recording: "http://storage.vapi.ai/plain.wav"})
+	elsewhere := b.seedReported("user_clinic_a", reported{started: started, recording: "https://evil.example.com/r.wav"})
+	lookalike := b.seedReported("user_clinic_a", reported{started: started, recording: "https://storage.vapi.ai.evil.example.com/r.wav"})
+	offHost := b.seedReported("user_clinic_a", reported{started: started, vapiID: "vc_off_host", recording: "https://storage.vapi.ai/kept.wav"})
 	b.vapi.SetRecordings(map[string]string{
-		"vc_fresh/mono":   "https://signed.example.com/mono?sig=abc",
-		"vc_fresh/stereo": "https://signed.example.com/stereo?sig=abc",
+		"vc_off_host/mono": "https://evil.example.com/steal",
+		"vc_fresh/mono":    "https://vapi.storage.googleapis.com/mono?sig=abc",
+		"vc_fresh/stereo":  "https://vapi.storage.googleapis.com/stereo?sig=abc",
 	})
 
 	location := func(path string) string {
 		r := expect(t, b.do("GET", path, a, nil), 302)
 		return r.header.Get("Location")
 	}
-	if got := location("/api/calls/" + fresh.String() + "/recording"); got != "https://signed.example.com/mono?sig=abc" {
+	if got := location("/api/calls/" + fresh.String() + "/recording"); got != "https://vapi.storage.googleapis.com/mono?sig=abc" {
 		t.Errorf("mono → %s", got)
 	}
-	if got := location("/api/calls/" + fresh.String() + "/recording?variant=stereo"); got != "https://signed.example.com/stereo?sig=abc" {
+	if got := location("/api/calls/" + fresh.String() + "/recording?variant=stereo"); got != "https://vapi.storage.googleapis.com/stereo?sig=abc" {
 		t.Errorf("stereo → %s", got)
 	}
 	// VAPI has none: the URL stored from the report.
@@ -275,6 +281,15 @@ func TestRecordingRedirects(t *testing.T) {
 	p := expect(t, b.do("GET", "/api/calls/"+none.String()+"/recording", a, nil), 404).problem(t)
 	if p["code"] != "no_recording" {
 		t.Errorf("code %v", p["code"])
+	}
+	// Only https URLs on the storage hosts are sent to clients.
+	for _, id := range []string{plain.String(), elsewhere.String(), lookalike.String()} {
+		if p := expect(t, b.do("GET", "/api/calls/"+id+"/recording", a, nil), 404).problem(t); p["code"] != "no_recording" {
+			t.Errorf("an unplayable stored URL: %v", p)
+		}
+	}
+	if got := location("/api/calls/" + offHost.String() + "/recording"); got != "https://storage.vapi.ai/kept.wav" {
+		t.Errorf("VAPI's URL off the storage hosts → %s, want the stored one", got)
 	}
 	expect(t, b.do("GET", "/api/calls/"+fresh.String()+"/recording", b.token("user_clinic_b"), nil), 404)
 	expect(t, b.do("GET", "/api/calls/"+fresh.String()+"/recording?variant=surround", a, nil), 400)

@@ -128,7 +128,8 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	hubDone := make(chan struct{})
 	go func() { hub.Run(hubCtx); close(hubDone) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
-	d := calls.Deps{DB: db, VAPI: vapiClient, Spool: sp, Region: "US", Log: log, HandoffWait: 5 * time.Second}
+	d := calls.Deps{DB: db, VAPI: vapiClient, Spool: sp, Region: "US", Log: log, HandoffWait: 5 * time.Second,
+		RecordingHosts: []string{"storage.vapi.ai", "*.storage.googleapis.com"}}
 	intake, jobs := calls.NewIntake(d), calls.NewJobs(d)
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
