@@ -265,6 +265,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
 		Metrics:      m,
+		MetricsToken: cfg.MetricsToken,
 		Proxies:      cfg.TrustedProxies,
 	})
 	if err != nil {

@@ -56,6 +56,9 @@ type Config struct {
 	// RecordingHosts are the storage hosts clients may be sent to for a recording: a host,
 	// or "*.domain" for its subdomains.
 	RecordingHosts []string
+	// MetricsToken is what the monitoring sends as a bearer token to read /metrics;
+	// without one, /metrics is not served.
+	MetricsToken string
 	// TwilioAuthToken verifies X-Twilio-Signature. Without it every Twilio request is refused.
 	TwilioAuthToken string
 	// TwilioAccountSID and TwilioVerifyServiceSID let clinics prove their numbers with a
@@ -97,6 +100,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ClerkAPIURL:    orDefault(getenv("CLERK_API_URL"), "https://api.clerk.com/v1"),
 
 		TwilioAuthToken:        strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
+		MetricsToken:           strings.TrimSpace(getenv("METRICS_TOKEN")),
 		TwilioAccountSID:       strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")),
 		TwilioVerifyServiceSID: strings.TrimSpace(getenv("TWILIO_VERIFY_SERVICE_SID")),
 		TwilioVerifyURL:        orDefault(getenv("TWILIO_VERIFY_URL"), "https://verify.twilio.com"),

@@ -22,6 +22,9 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return errs.New(errs.CodeInternal, "no echo context in the request validator")
 	}
 	token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if in.SecuritySchemeName == "metricsToken" {
+		return s.authenticateScrape(token)
+	}
 	if !ok {
 		return unauthorized(errs.New(errs.CodeUnauthorized, "Send a Clerk session token as 'Authorization: Bearer <token>'."))
 	}
@@ -30,6 +33,19 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return unauthorized(err)
 	}
 	c.SetRequest(c.Request().WithContext(tenant.WithID(c.Request().Context(), id)))
+	return nil
+}
+
+// authenticateScrape lets the monitoring read /metrics with METRICS_TOKEN. Without a
+// configured token the metrics are not served at all: they tell an outsider which routes
+// exist and how busy the service is.
+func (s *Server) authenticateScrape(token string) error {
+	if s.metricsToken == "" {
+		return &echo.HTTPError{Code: http.StatusNotFound, Internal: errs.New(errs.CodeNotFound, "Metrics are not served here: the server has no METRICS_TOKEN.")}
+	}
+	if !sameSecret(token, s.metricsToken) {
+		return unauthorized(errs.New(errs.CodeUnauthorized, "Send the server's METRICS_TOKEN as 'Authorization: Bearer <token>'."))
+	}
 	return nil
 }
 

@@ -23,8 +23,20 @@ func TestMetrics(t *testing.T) {
 	expect(t, b.twilioSigned("/api/webhooks/twilio", url.Values{"CallSid": {"CA_X"}}, "forged"), 403)
 	expect(t, b.vapiPost([]byte(`{}`), "X-Vapi-Secret", "wrong"), 401)
 
-	r := expect(t, b.do("GET", "/metrics", "", nil), 200)
+	// Methods nobody serves share one label, so invented ones cannot grow the scrape.
+	for _, m := range []string{"FOO", "BAR", "PROPFIND"} {
+		b.do(m, "/api/phone-numbers", a, nil)
+	}
+
+	// Only the monitoring, with METRICS_TOKEN, reads the metrics.
+	expect(t, b.do("GET", "/metrics", "", nil), 401)
+	expect(t, b.do("GET", "/metrics", "wrong-token", nil), 401)
+	expect(t, b.do("GET", "/metrics", a, nil), 401)
+	r := expect(t, b.do("GET", "/metrics", metricsToken, nil), 200)
 	text := string(r.body)
+	if strings.Contains(text, `method="FOO"`) || !strings.Contains(text, `method="other"`) {
+		t.Error("an invented method got a label of its own")
+	}
 	for _, want := range []string{
 		`switchboard_http_request_duration_seconds_count{method="GET",route="/api/phone-numbers",status="200"} 1`,
 		`switchboard_http_request_duration_seconds_count{method="GET",route="/api/phone-numbers",status="401"} 1`,
@@ -47,5 +59,16 @@ func TestMetrics(t *testing.T) {
 	// Ids never become labels.
 	if strings.Contains(text, "00000000-0000-4000-8000-000000000000") {
 		t.Error("a request's id reached the metrics")
+	}
+}
+
+// Without a METRICS_TOKEN the metrics are not served at all.
+func TestMetricsNeedAConfiguredToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noMetrics: true})
+	for _, tok := range []string{"", metricsToken} {
+		if p := expect(t, b.do("GET", "/metrics", tok, nil), 404).problem(t); p["code"] != "not_found" {
+			t.Errorf("metrics without a configured token: %v", p)
+		}
 	}
 }

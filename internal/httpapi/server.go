@@ -41,6 +41,7 @@ type Deps struct {
 	Twilio       *twilio.Verifier
 	VapiSecret   string
 	Metrics      *metrics.Metrics
+	MetricsToken string // what the monitoring sends to read /metrics; none: not served
 	// Heartbeat is how often a live stream sends a comment line (default 15 s).
 	Heartbeat time.Duration
 	// Proxies are the networks of the proxies in front of the service, whose
@@ -61,6 +62,7 @@ type Server struct {
 	twilio       *twilio.Verifier
 	vapiSecret   string
 	metrics      *metrics.Metrics
+	metricsToken string
 	specJSON     []byte
 	spec         *openapi3.T // the contract, for describing what a request got wrong
 	echo         *echo.Echo
@@ -93,6 +95,7 @@ func New(d Deps) (*Server, error) {
 		twilio:       d.Twilio,
 		vapiSecret:   d.VapiSecret,
 		metrics:      d.Metrics,
+		metricsToken: d.MetricsToken,
 		specJSON:     specJSON,
 		spec:         spec,
 	}

@@ -75,6 +75,7 @@ type setupOptions struct {
 	spoolDir    string                // instead of a fresh temporary directory
 	vapiTimeout time.Duration         // default 2 s
 	proxies     []*net.IPNet          // trusted proxies
+	noMetrics   bool                  // no METRICS_TOKEN configured
 }
 
 // The webhooks' credentials in tests.
@@ -82,6 +83,7 @@ const (
 	twilioToken   = "twiliotestauthtoken0123456789abc" // letters and digits, as Twilio issues them
 	publicBaseURL = "https://switchboard.example.com"
 	vapiSecret    = "vapi-test-webhook-secret"
+	metricsToken  = "metrics-test-token"
 )
 
 func setup(t *testing.T, opts ...setupOptions) *bundle {
@@ -131,6 +133,10 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	d := calls.Deps{DB: db, VAPI: vapiClient, Spool: sp, Region: "US", Log: log, HandoffWait: 5 * time.Second,
 		RecordingHosts: []string{"storage.vapi.ai", "*.storage.googleapis.com"}}
 	intake, jobs := calls.NewIntake(d), calls.NewJobs(d)
+	scrapeToken := metricsToken
+	if o.noMetrics {
+		scrapeToken = ""
+	}
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
 	srv, err := httpapi.New(httpapi.Deps{
@@ -141,14 +147,15 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 			AccountSID: providertest.TwilioAccountSID, AuthToken: twilioToken,
 			ServiceSID: providertest.VerifyServiceSID, BaseURL: verify.URL(),
 		}), log),
-		Calls:      calls.NewReader(d),
-		Intake:     intake,
-		Hub:        hub,
-		Metrics:    m,
-		Heartbeat:  200 * time.Millisecond,
-		Proxies:    o.proxies,
-		Twilio:     twilio.NewVerifier(twilioToken, publicBaseURL),
-		VapiSecret: vapiSecret,
+		Calls:        calls.NewReader(d),
+		Intake:       intake,
+		Hub:          hub,
+		Metrics:      m,
+		Heartbeat:    200 * time.Millisecond,
+		Proxies:      o.proxies,
+		MetricsToken: scrapeToken,
+		Twilio:       twilio.NewVerifier(twilioToken, publicBaseURL),
+		VapiSecret:   vapiSecret,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -101,27 +101,22 @@ func (s *Server) vapiMessage(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]bool{"received": true})
 }
 
-// vapiAuthentic compares the shared secret in constant time (over digests, so the
-// comparison does not depend on the secret's length either). No configured secret
-// authenticates nothing.
+// vapiAuthentic checks the shared secret, sent as X-Vapi-Secret or as a bearer token. No
+// configured secret authenticates nothing.
 func (s *Server) vapiAuthentic(h http.Header) bool {
-	if s.vapiSecret == "" {
+	token, _ := bearerToken(h.Get(echo.HeaderAuthorization))
+	return sameSecret(h.Get("X-Vapi-Secret"), s.vapiSecret) || sameSecret(token, s.vapiSecret)
+}
+
+// sameSecret compares a presented secret with the configured one in constant time (over
+// digests, so the comparison does not depend on the secret's length either). An empty
+// secret on either side matches nothing.
+func sameSecret(presented, configured string) bool {
+	if presented == "" || configured == "" {
 		return false
 	}
-	want := sha256.Sum256([]byte(s.vapiSecret))
-	candidates := []string{h.Get("X-Vapi-Secret")}
-	if token, ok := bearerToken(h.Get(echo.HeaderAuthorization)); ok {
-		candidates = append(candidates, token)
-	}
-	ok := 0
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		got := sha256.Sum256([]byte(c))
-		ok |= subtle.ConstantTimeCompare(got[:], want[:])
-	}
-	return ok == 1
+	got, want := sha256.Sum256([]byte(presented)), sha256.Sum256([]byte(configured))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
 // readBody reads at most max bytes of the body; a larger body is a 413.

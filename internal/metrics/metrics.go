@@ -64,10 +64,18 @@ func New(src Sources) *Metrics {
 	return m
 }
 
+// knownMethods are the methods that get a label of their own.
+var knownMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
+}
+
 // ObserveHTTP records one request.
 func (m *Metrics) ObserveHTTP(route, method string, status int, d time.Duration) {
 	if route == "" {
 		route = "unmatched" // never the raw path: it would make one series per URL
+	}
+	if !knownMethods[method] {
+		method = "other" // a client may send any token as a method: one series each would grow without end
 	}
 	m.httpDuration.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
 }
