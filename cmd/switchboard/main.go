@@ -267,6 +267,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Metrics:      m,
 		MetricsToken: cfg.MetricsToken,
 		Proxies:      cfg.TrustedProxies,
+		Origins:      cfg.AllowedOrigins,
 	})
 	if err != nil {
 		return service{}, err

@@ -56,6 +56,9 @@ type Config struct {
 	// RecordingHosts are the storage hosts clients may be sent to for a recording: a host,
 	// or "*.domain" for its subdomains.
 	RecordingHosts []string
+	// AllowedOrigins are the web origins whose pages may call the API from a browser
+	// (CORS); by default the Clerk authorized parties, where the SPA runs.
+	AllowedOrigins []string
 	// MetricsToken is what the monitoring sends as a bearer token to read /metrics;
 	// without one, /metrics is not served.
 	MetricsToken string
@@ -153,6 +156,15 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, p := range strings.Split(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.ClerkAuthorizedParties = append(c.ClerkAuthorizedParties, p)
+		}
+	}
+	c.AllowedOrigins = c.ClerkAuthorizedParties
+	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
+		c.AllowedOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
 		}
 	}
 	return c, errors.Join(r.errs...)

@@ -1,10 +1,7 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,47 +13,14 @@ import (
 	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
-// chromium finds a headless-capable Chromium: $CHROME_PATH, then the usual names.
-func chromium() string {
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // The API reference renders in a real browser from the served contract, with everything
 // it needs coming from this server.
 func TestDocsPageRendersTheOperations(t *testing.T) {
 	t.Parallel()
-	browser := chromium()
-	if browser == "" {
-		t.Fatal("the docs test needs headless Chromium: apt-get install chromium (Debian), or set CHROME_PATH")
-	}
 	b := setup(t)
 	srv := httptest.NewServer(b.handler)
 	defer srv.Close()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := newBrowser(t)
 
 	// Every request the page starts, less those the page's Content-Security-Policy stops
 	// before they leave the browser, and which of them have ended (loaded or failed).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // requestIDForm is what a caller's X-Request-Id may be to be kept: short, and of
@@ -58,4 +59,27 @@ func clientAddress(proxies []*net.IPNet) echo.IPExtractor {
 		}
 		return realIP(r)
 	}
+}
+
+// crossOrigin lets pages of the given origins (the SPA's) call the API from a browser:
+// preflights are answered before anything else looks at the request, the headers a
+// client needs to read (the request id, VAPI's share of a hand-off) are exposed, and any
+// other origin gets no CORS headers, so the browser keeps the answer from its page. No
+// cookies are involved: the API authenticates with a bearer token. The webhooks are
+// called by servers, never by a page.
+func crossOrigin(origins []string) echo.MiddlewareFunc {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[strings.TrimRight(o, "/")] = true
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper: isWebhook,
+		// Exact origins only: no wildcard, and none at all when none is configured (Echo's
+		// default would be every origin).
+		AllowOriginFunc: func(origin string) (bool, error) { return allowed[origin], nil },
+		AllowMethods:    []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowHeaders:    []string{echo.HeaderAuthorization, echo.HeaderContentType, echo.HeaderXRequestID, "Last-Event-ID"},
+		ExposeHeaders:   []string{echo.HeaderXRequestID, echo.HeaderContentDisposition, echo.HeaderAllow},
+		MaxAge:          600,
+	})
 }

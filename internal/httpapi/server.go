@@ -44,6 +44,9 @@ type Deps struct {
 	MetricsToken string // what the monitoring sends to read /metrics; none: not served
 	// Heartbeat is how often a live stream sends a comment line (default 15 s).
 	Heartbeat time.Duration
+	// Origins are the web origins (scheme, host and port) whose pages may call the API from a
+	// browser, such as the SPA's.
+	Origins []string
 	// Proxies are the networks of the proxies in front of the service, whose
 	// X-Forwarded-For and X-Real-IP are believed; without any, the client is the peer.
 	Proxies []*net.IPNet
@@ -108,7 +111,7 @@ func New(d Deps) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientAddress(d.Proxies)
-	s.use(e, spec)
+	s.use(e, spec, d.Origins)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	s.registerWebhooks(e)
 	s.echo = e
@@ -116,12 +119,12 @@ func New(d Deps) (*Server, error) {
 }
 
 // use installs the middleware every request passes through, in order: the headers every
-// answer carries, its id (the caller's only when it is safe to log), its log
+// answer carries, which other origins may call it (and the answer to their preflights), its id (the caller's only when it is safe to log), its log
 // line, recovery from a panic, the body limit, the guard against unstorable text, and
 // validation against the contract (which authenticates the operations that ask for the
 // bearer token).
-func (s *Server) use(e *echo.Echo, spec *openapi3.T) {
-	e.Use(safeRequestID, noStore)
+func (s *Server) use(e *echo.Echo, spec *openapi3.T, origins []string) {
+	e.Use(safeRequestID, noStore, crossOrigin(origins))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
 		// Every log line of the request, wherever it is written, carries the id.

@@ -76,6 +76,7 @@ type setupOptions struct {
 	vapiTimeout time.Duration         // default 2 s
 	proxies     []*net.IPNet          // trusted proxies
 	noMetrics   bool                  // no METRICS_TOKEN configured
+	origins     []string              // origins whose pages may call the API
 }
 
 // The webhooks' credentials in tests.
@@ -153,6 +154,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,
 		Proxies:      o.proxies,
+		Origins:      o.origins,
 		MetricsToken: scrapeToken,
 		Twilio:       twilio.NewVerifier(twilioToken, publicBaseURL),
 		VapiSecret:   vapiSecret,
