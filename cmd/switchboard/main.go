@@ -253,7 +253,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 	jobs := calls.NewJobs(d)
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
-	s := service{hub: calls.NewHub(pool, log)}
+	s := service{hub: calls.NewHub(pool, log, cfg.StreamsPerTenant)}
 	s.handler, err = httpapi.New(httpapi.Deps{
 		Log:          log,
 		DB:           d.DB,

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -49,6 +50,7 @@ func eventOf(r dbsqlc.ListCallEventsAfterRow) Event {
 type Hub struct {
 	connString string
 	log        *slog.Logger
+	perTenant  int // streams one tenant may hold
 
 	mu     sync.Mutex
 	subs   map[tenant.ID]map[*Subscription]struct{}
@@ -74,26 +76,40 @@ type Subscription struct {
 
 // NewHub returns a hub that reads the event log, as the service's role, on a connection of
 // its own to the pool's database: live updates neither wait for the pool nor make the
-// requests wait.
-func NewHub(pool *pgxpool.Pool, log *slog.Logger) *Hub {
-	return &Hub{connString: pool.Config().ConnString(), log: log, subs: map[tenant.ID]map[*Subscription]struct{}{}}
+// requests wait. perTenant bounds each tenant's streams (0: StreamsPerTenant).
+func NewHub(pool *pgxpool.Pool, log *slog.Logger, perTenant int) *Hub {
+	if perTenant <= 0 {
+		perTenant = StreamsPerTenant
+	}
+	return &Hub{connString: pool.Config().ConnString(), log: log, perTenant: perTenant, subs: map[tenant.ID]map[*Subscription]struct{}{}}
 }
 
-// Subscribe starts receiving t's events.
-func (h *Hub) Subscribe(t tenant.ID) *Subscription {
+// Subscribe starts receiving t's events. Returns TooMany (too_many_streams) when the
+// tenant holds as many streams as the hub allows.
+func (h *Hub) Subscribe(t tenant.ID) (*Subscription, error) {
 	s := &Subscription{C: make(chan Event, 256), Done: make(chan struct{}), hub: h, t: t}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		s.close()
-		return s
+		return s, nil
+	}
+	if len(h.subs[t]) >= h.perTenant {
+		return nil, errTooManyStreams
 	}
 	if h.subs[t] == nil {
 		h.subs[t] = map[*Subscription]struct{}{}
 	}
 	h.subs[t][s] = struct{}{}
-	return s
+	return s, nil
 }
+
+// StreamsPerTenant is how many live streams one tenant may hold open on one replica by
+// default: a clinic's staff each keep one, and a client that opens stream after stream
+// (a reconnect loop) must not take the replica's memory and the hub's time from others.
+const StreamsPerTenant = 50
+
+var errTooManyStreams = errs.New(errs.CodeTooManyStreams, "This clinic has as many live streams open as one server keeps; close one (each browser tab keeps one) and retry.")
 
 // Close stops receiving.
 func (s *Subscription) Close() {

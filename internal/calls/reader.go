@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -134,42 +135,60 @@ func (e *Export) Each(ctx context.Context, emit func([]dbsqlc.CallSummary) error
 	}
 }
 
-// EventsAfter emits the tenant's settled call events that follow the event with id
-// after, in the order live streams deliver them: what a reconnecting stream missed. It
-// returns that event's position; an event not kept (older than a day) or not the
-// tenant's is before every kept one, so everything kept follows it.
-func (s *Reader) EventsAfter(ctx context.Context, t tenant.ID, after int64, emit func(Event) error) (Position, error) {
-	from := Position{ID: after}
+// MaxReplay is how many missed events a resumed live stream is sent at most. A client
+// further behind is told to reset (refetch what it shows) instead: replaying a day of a
+// busy clinic's changes would hold a connection for long and tell the client less than a
+// fresh page does.
+const MaxReplay = 500
+
+// Replay is what a resuming live stream is sent before it goes on live.
+type Replay struct {
+	Events []Event  // the events the client missed, in order
+	From   Position // where the stream goes on from: events at or before it are not sent
+	Reset  bool     // the client missed more than MaxReplay events: it refetches instead
+}
+
+// EventsAfter returns what a client that last saw the tenant's event with id after
+// missed: the settled events after it, in the order live streams deliver them, at most
+// MaxReplay of them, read in two single-statement reads. An event not kept (older than a
+// day) or not the tenant's is before every kept one, so everything kept follows it. A
+// client further behind is told to reset, and the stream goes on from the horizon: what
+// settled before it, the client's refetch holds.
+func (s *Reader) EventsAfter(ctx context.Context, t tenant.ID, after int64) (Replay, error) {
+	r := Replay{From: Position{ID: after}}
 	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
 		p, err := q.CallEventPosition(ctx, dbsqlc.CallEventPositionParams{UserID: string(t), ID: after})
 		if err == nil {
-			from = Position{p.Xid, p.ID}
+			r.From = Position{p.Xid, p.ID}
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		return nil
 	})
 	if err != nil {
-		return from, err
+		return r, err
 	}
-	for at := from; ; {
-		var rows []dbsqlc.ListCallEventsAfterRow
-		err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
-			rows, err = q.ListCallEventsAfter(ctx, dbsqlc.ListCallEventsAfterParams{UserID: string(t), AfterXid: at.XID, AfterID: at.ID, RowLimit: 500})
-			return err
-		})
-		if err != nil {
-			return from, err
-		}
-		for _, r := range rows {
-			ev := eventOf(r)
-			if err := emit(ev); err != nil {
-				return from, err
-			}
-			at = ev.At
-		}
-		if len(rows) < 500 {
-			return from, nil
-		}
+	var rows []dbsqlc.ListCallEventsAfterRow
+	err = s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
+		rows, err = q.ListCallEventsAfter(ctx, dbsqlc.ListCallEventsAfterParams{UserID: string(t), AfterXid: r.From.XID, AfterID: r.From.ID, RowLimit: MaxReplay + 1})
+		return err
+	})
+	if err != nil || len(rows) > MaxReplay {
+		r.Reset = err == nil
+		return r, cmp.Or(err, s.horizon(ctx, t, &r.From))
 	}
+	r.Events = make([]Event, len(rows))
+	for i, row := range rows {
+		r.Events[i] = eventOf(row)
+	}
+	return r, nil
+}
+
+// horizon sets at to the position below which every event has settled.
+func (s *Reader) horizon(ctx context.Context, t tenant.ID, at *Position) error {
+	return s.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
+		horizon, err := q.CallEventsHorizon(ctx)
+		*at = Position{XID: horizon}
+		return err
+	})
 }

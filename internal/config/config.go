@@ -59,6 +59,8 @@ type Config struct {
 	// AllowedOrigins are the web origins whose pages may call the API from a browser
 	// (CORS); by default the Clerk authorized parties, where the SPA runs.
 	AllowedOrigins []string
+	// StreamsPerTenant bounds the live streams one tenant holds open on one replica.
+	StreamsPerTenant int
 	// MetricsToken is what the monitoring sends as a bearer token to read /metrics;
 	// without one, /metrics is not served.
 	MetricsToken string
@@ -131,6 +133,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ReprocessInterval = r.duration("REPROCESS_INTERVAL", "1m", positive, "a positive duration such as 1m")
 	c.SearchIndexRate = r.integer("SEARCH_INDEX_RATE", "100", func(n int) bool { return n >= 1 },
 		"a whole number of transcripts a second, 1 or more")
+	c.StreamsPerTenant = r.integer("STREAMS_PER_TENANT", "50", func(n int) bool { return n >= 1 },
+		"a whole number of live streams, 1 or more")
 	c.ReconcileAfter = r.duration("RECONCILE_AFTER", "30m", func(d time.Duration) bool { return d >= time.Minute },
 		"a duration of a minute or more such as 30m")
 	if c.PublicBaseURL != "" {

@@ -23,6 +23,7 @@ const (
 	CodeAlreadyVerified      Code = "already_verified"          // the clinic's claim of the number is proven already
 	CodeVerificationRefused  Code = "verification_refused"      // Twilio Verify will not send a code that way now
 	CodeInvalidCode          Code = "invalid_verification_code" // not the code sent, or none is waiting
+	CodeTooManyStreams       Code = "too_many_streams"          // the clinic holds as many live streams as allowed
 	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
 	CodeInternal             Code = "internal_error"            // the service failed; quote the request id
 )
@@ -44,6 +45,7 @@ var Codes = map[Code]Kind{
 	CodeAlreadyVerified:      Conflict,
 	CodeVerificationRefused:  Unprocessable,
 	CodeInvalidCode:          Unprocessable,
+	CodeTooManyStreams:       TooMany,
 	CodeUnavailable:          Unavailable,
 	CodeInternal:             Internal,
 }

@@ -33,6 +33,9 @@ const (
 	TooLarge
 	// UnsupportedMediaType means the request's body is of a type the operation does not take.
 	UnsupportedMediaType
+	// TooMany means the caller holds as many of something as it may; it may retry once it
+	// holds fewer.
+	TooMany
 	// Unavailable means a dependency (the database) cannot be reached now.
 	Unavailable
 )

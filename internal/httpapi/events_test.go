@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-health/switchboard/internal/providertest"
+	"github.com/switchboard-health/switchboard/internal/testkit"
 
 	"github.com/switchboard-health/switchboard/internal/calls"
 )
@@ -56,7 +58,7 @@ func (b *bundle) stream(srv *httptest.Server, token, lastEventID string) *sseCli
 			line := sc.Text()
 			switch {
 			case line == "":
-				if ev.id != "" {
+				if ev.id != "" || ev.event != "" {
 					c.events <- ev
 				}
 				ev = sseEvent{}
@@ -276,4 +278,80 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A clinic holds a bounded number of live streams on one server: one more is a 429 it can
+// act on, other clinics are not affected, and closing a stream frees its place.
+func TestLiveStreamsPerClinicAreBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close)
+	a, bb := b.token("user_clinic_a"), b.token("user_clinic_b")
+	var streams []*sseClient
+	for range streamsPerTenant {
+		streams = append(streams, b.stream(srv, a, ""))
+	}
+	p := expect(t, b.do("GET", "/api/calls/events", a, nil), 429).problem(t)
+	if p["code"] != "too_many_streams" {
+		t.Errorf("one stream too many: %v", p)
+	}
+	b.stream(srv, bb, "") // another clinic is not affected
+	streams[0].cancel()
+	testkit.Eventually(t, 5*time.Second, "a closed stream frees its place", func() bool {
+		req := httptest.NewRequest("GET", "/api/calls/events", nil)
+		req.Header.Set("Authorization", "Bearer "+a)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		rec := &firstWrite{ResponseRecorder: httptest.NewRecorder(), wrote: make(chan struct{})}
+		go b.handler.ServeHTTP(rec, req.WithContext(ctx))
+		<-rec.wrote
+		return rec.Code == 200
+	})
+}
+
+// firstWrite signals the first write of an answer that never ends by itself (a stream).
+type firstWrite struct {
+	*httptest.ResponseRecorder
+	wrote chan struct{}
+	once  sync.Once
+}
+
+func (f *firstWrite) WriteHeader(code int) {
+	f.ResponseRecorder.WriteHeader(code)
+	f.once.Do(func() { close(f.wrote) })
+}
+
+// A client that missed more than a stream replays is told to reset (refetch what it
+// shows) instead of being sent a day of changes, and the stream goes on from now.
+func TestAStreamFarBehindIsToldToReset(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close)
+	a := b.token("user_clinic_a")
+	// Clinic B's stream shows when the hub has read past clinic A's burst: B's marker
+	// comes after it.
+	other := b.stream(srv, b.token("user_clinic_b"), "")
+	var first int64
+	err := b.pool.QueryRow(context.Background(), `
+		INSERT INTO call_events (user_id, call_id, kind, status)
+		SELECT 'user_clinic_a', gen_random_uuid(), 'status_changed', 'ringing' FROM generate_series(1, $1)
+		RETURNING id`, calls.MaxReplay+2).Scan(&first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(context.Background(), `INSERT INTO call_events (user_id, call_id, kind, status)
+		VALUES ('user_clinic_b', gen_random_uuid(), 'created', 'initiated')`); err != nil {
+		t.Fatal(err)
+	}
+	if ev := other.next(); ev.data["status"] != "initiated" {
+		t.Fatalf("clinic B's marker: %+v", ev)
+	}
+	resumed := b.stream(srv, a, strconv.FormatInt(first, 10))
+	if ev := resumed.next(); ev.event != "reset" {
+		t.Fatalf("first event %+v, want reset", ev)
+	}
+	b.registerLine(a, clinicALine, "asst_a", "vpn_a")
+	resumed.nextCreated(b.newCall(a, "CA_AFTER_RESET", clinicALine))
 }

@@ -211,25 +211,49 @@ func (s *Server) StreamCallEvents(ctx context.Context, req api.StreamCallEventsR
 	if err != nil {
 		return nil, err
 	}
-	resume, after := false, int64(0)
+	e := eventStream{ctx: ctx, s: s}
+	var after int64
 	if id := req.Params.LastEventID; id != nil && *id != "" {
 		after, err = strconv.ParseInt(*id, 10, 64)
 		if err != nil || after < 0 {
 			return nil, errs.New(errs.CodeValidationFailed, "Last-Event-ID must be the id of an event this stream sent.")
 		}
-		resume = true
 	}
 	// Subscribed before the backlog is read, so nothing falls between the two.
-	return eventStream{ctx: ctx, s: s, t: t, sub: s.hub.Subscribe(t), resume: resume, after: after}, nil
+	if e.sub, err = s.hub.Subscribe(t); err != nil {
+		return nil, err
+	}
+	if req.Params.LastEventID != nil && *req.Params.LastEventID != "" {
+		if err := e.replay(t, after); err != nil {
+			e.sub.Close()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 type eventStream struct {
-	ctx    context.Context
-	s      *Server
-	t      tenant.ID
-	sub    *calls.Subscription
-	resume bool
-	after  int64
+	ctx context.Context
+	s   *Server
+	sub *calls.Subscription
+	// replayed is what a resuming client missed, sent first, or the reset it is told
+	// instead.
+	replayed calls.Replay
+}
+
+// replay reads what a resuming client missed, before the stream answers, so that a
+// failure is still a problem document. Few replays run at once, so that many clients
+// reconnecting together (after a deploy) do not take the connections requests need.
+func (e *eventStream) replay(t tenant.ID, after int64) error {
+	select {
+	case e.s.replays <- struct{}{}:
+		defer func() { <-e.s.replays }()
+	case <-e.ctx.Done():
+		return e.ctx.Err()
+	}
+	var err error
+	e.replayed, err = e.s.calls.EventsAfter(e.ctx, t, after)
+	return err
 }
 
 func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error {
@@ -238,15 +262,21 @@ func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error 
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream lives as long as its client
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // tells nginx-style proxies not to buffer the stream
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.WriteString(w, "retry: 3000\n: connected\n\n"); err != nil {
 		return err
 	}
+	if e.replayed.Reset {
+		// Too far behind to catch up by replaying: the client refetches what it shows,
+		// and the stream goes on from now.
+		if _, err := io.WriteString(w, "event: reset\ndata: {\"reason\":\"too_far_behind\"}\n\n"); err != nil {
+			return err
+		}
+	}
 	// Events go out in the order of their positions; one at or before the last sent was
 	// sent already (the backlog and the subscription overlap) or precedes the resumed one.
-	var last calls.Position
+	last := e.replayed.From
 	send := func(ev calls.Event) error {
 		if !last.Before(ev.At) {
 			return nil
@@ -261,13 +291,9 @@ func (e eventStream) VisitStreamCallEventsResponse(w http.ResponseWriter) error 
 		last = ev.At
 		return nil
 	}
-	if e.resume {
-		from, err := e.s.calls.EventsAfter(e.ctx, e.t, e.after, send)
-		if err != nil {
+	for _, ev := range e.replayed.Events {
+		if err := send(ev); err != nil {
 			return err
-		}
-		if last.Before(from) {
-			last = from
 		}
 	}
 	if err := rc.Flush(); err != nil {

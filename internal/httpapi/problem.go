@@ -24,6 +24,7 @@ var statusOf = map[errs.Kind]int{
 	errs.Conflict:             http.StatusConflict,
 	errs.TooLarge:             http.StatusRequestEntityTooLarge,
 	errs.UnsupportedMediaType: http.StatusUnsupportedMediaType,
+	errs.TooMany:              http.StatusTooManyRequests,
 	errs.Unavailable:          http.StatusServiceUnavailable,
 }
 

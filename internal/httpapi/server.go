@@ -66,6 +66,7 @@ type Server struct {
 	vapiSecret   string
 	metrics      *metrics.Metrics
 	metricsToken string
+	replays      chan struct{} // a slot for each live-stream replay that may run at once
 	specJSON     []byte
 	spec         *openapi3.T // the contract, for describing what a request got wrong
 	echo         *echo.Echo
@@ -99,6 +100,7 @@ func New(d Deps) (*Server, error) {
 		vapiSecret:   d.VapiSecret,
 		metrics:      d.Metrics,
 		metricsToken: d.MetricsToken,
+		replays:      make(chan struct{}, 4),
 		specJSON:     specJSON,
 		spec:         spec,
 	}

@@ -85,6 +85,8 @@ const (
 	publicBaseURL = "https://switchboard.example.com"
 	vapiSecret    = "vapi-test-webhook-secret"
 	metricsToken  = "metrics-test-token"
+	// streamsPerTenant is the live streams one tenant may hold in tests.
+	streamsPerTenant = 5
 )
 
 func setup(t *testing.T, opts ...setupOptions) *bundle {
@@ -126,7 +128,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	vapiClient := vapi.NewClient(fake.URL(), providertest.VAPIKey, o.vapiTimeout)
-	hub := calls.NewHub(pool, log)
+	hub := calls.NewHub(pool, log, streamsPerTenant)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { hub.Run(hubCtx); close(hubDone) }()
