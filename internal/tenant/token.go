@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,9 @@ type VerifierConfig struct {
 	AuthorizedParties []string
 	// Clock replaces the system clock in tests.
 	Clock clerk.Clock
+	// KeysMaxAge is how long a fetched JWKS is trusted before it is fetched again
+	// (default 5 minutes): a key Clerk removed stops being trusted within it.
+	KeysMaxAge time.Duration
 }
 
 // Verifier turns a Clerk session token into the tenant it speaks for.
@@ -45,6 +49,7 @@ type Verifier struct {
 
 type verifiedToken struct {
 	id                ID
+	kid               string // the key that signed it, in JWKS mode
 	notBefore, expiry time.Time
 }
 
@@ -75,7 +80,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 			Key: clerk.String(cfg.SecretKey),
 			URL: clerk.String(cfg.APIURL),
 		}})
-		v.keys = &keySet{client: client, byID: map[string]*clerk.JSONWebKey{}}
+		v.keys = &keySet{client: client, now: v.now, maxAge: cmp.Or(cfg.KeysMaxAge, keysMaxAge), minGap: keysMinGap,
+			byID: map[string]*clerk.JSONWebKey{}, absent: map[string]time.Time{}}
 	default:
 		return nil, errors.New("CLERK_JWT_KEY or CLERK_SECRET_KEY is required to verify session tokens")
 	}
@@ -93,16 +99,19 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	v.mu.Lock()
 	known, ok := v.verified[token]
 	v.mu.Unlock()
-	if ok && now.After(known.notBefore.Add(-leeway)) && now.Before(known.expiry.Add(leeway)) {
+	if ok && now.After(known.notBefore.Add(-leeway)) && now.Before(known.expiry.Add(leeway)) &&
+		(v.keys == nil || v.keys.trusts(known.kid)) {
 		return known.id, nil
 	}
 	params := &jwt.VerifyParams{Token: token, JWK: v.jwk, Clock: v.clock, Leeway: leeway}
+	var kid string
 	if v.jwk == nil {
 		decoded, err := jwt.Decode(ctx, &jwt.DecodeParams{Token: token})
 		if err != nil {
 			return "", unauthorized("Malformed bearer token.", err)
 		}
-		jwk, err := v.keys.get(ctx, decoded.KeyID)
+		kid = decoded.KeyID
+		jwk, err := v.keys.get(ctx, kid)
 		if errs.Is(err, errs.Unavailable) {
 			return "", err
 		}
@@ -130,7 +139,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 		return "", unauthorized("The bearer token is not valid.", errors.New("token has no usable sub claim"))
 	}
 	id := ID(claims.Subject)
-	entry := verifiedToken{id: id, expiry: time.Unix(*claims.Expiry, 0)}
+	entry := verifiedToken{id: id, kid: kid, expiry: time.Unix(*claims.Expiry, 0)}
 	if claims.NotBefore != nil {
 		entry.notBefore = time.Unix(*claims.NotBefore, 0)
 	}
@@ -154,45 +163,125 @@ func unauthorized(message string, cause error) error {
 	return errs.NewCause(errs.CodeUnauthorized, message, cause)
 }
 
-// keySet caches Clerk's JWKS by key id. An unknown key id refreshes the set, at most once
-// per refreshInterval, so a flood of forged kids cannot turn into a flood of Clerk calls.
+// keySet caches Clerk's JWKS by key id. No lock is held while it fetches: a request whose
+// key is known never waits for one that is not. It fetches the set again
+//   - when a token names an unknown key id (a key Clerk rotated in works at once), at most
+//     once per minGap, so a flood of forged key ids cannot become a flood of Clerk calls;
+//   - when the set is older than maxAge, in the background: a key Clerk removed stops being
+//     trusted within maxAge, tokens already verified with it included.
 type keySet struct {
 	client *jwks.Client
+	now    func() time.Time
+	maxAge time.Duration
+	minGap time.Duration
 
-	mu          sync.Mutex
-	byID        map[string]*clerk.JSONWebKey
-	lastRefresh time.Time
+	mu       sync.Mutex // never held during a fetch
+	byID     map[string]*clerk.JSONWebKey
+	absent   map[string]time.Time // key ids a fetch did not find, with that fetch's time
+	fetched  time.Time            // when byID was read from Clerk
+	lastTry  time.Time            // when the last fetch started
+	inflight chan struct{}        // closed when the fetch under way ends; nil when none
+	lastErr  error                // how the last fetch ended
 }
 
-const refreshInterval = 30 * time.Second
+// The key set's timing: how old a set may be, and how often an unknown key id may fetch.
+const (
+	keysMaxAge = 5 * time.Minute
+	keysMinGap = time.Second
+)
 
+// get returns the key with id kid, fetching the set first when kid is unknown.
 func (s *keySet) get(ctx context.Context, kid string) (*clerk.JSONWebKey, error) {
 	if kid == "" {
 		return nil, errors.New("token has no kid header")
+	}
+	s.mu.Lock()
+	k, ok := s.byID[kid]
+	s.refreshIfStale()
+	if ok {
+		s.mu.Unlock()
+		return k, nil
+	}
+	if at, seen := s.absent[kid]; seen && at.Equal(s.fetched) {
+		// The newest set was fetched after this key id was asked for: no new fetch would
+		// tell more.
+		s.mu.Unlock()
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	}
+	done := s.fetch()
+	s.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, errs.NewCause(errs.CodeUnavailable, "Session tokens cannot be verified right now; try again shortly.", ctx.Err())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, ok := s.byID[kid]; ok {
 		return k, nil
 	}
-	if time.Since(s.lastRefresh) < refreshInterval {
-		return nil, fmt.Errorf("unknown key id %q", kid)
-	}
-	s.lastRefresh = time.Now()
-	set, err := s.client.Get(ctx, &jwks.GetParams{})
-	if err != nil {
+	if s.lastErr != nil {
 		// Clerk being unreachable says nothing about the token: the client may retry.
-		return nil, errs.NewCause(errs.CodeUnavailable, "Session tokens cannot be verified right now; try again shortly.", err)
+		return nil, errs.NewCause(errs.CodeUnavailable, "Session tokens cannot be verified right now; try again shortly.", s.lastErr)
 	}
-	byID := make(map[string]*clerk.JSONWebKey, len(set.Keys))
-	for _, k := range set.Keys {
-		if k != nil && k.KeyID != "" {
-			byID[k.KeyID] = k
-		}
+	if len(s.absent) >= maxAbsent {
+		clear(s.absent)
 	}
-	s.byID = byID
-	if k, ok := byID[kid]; ok {
-		return k, nil
-	}
+	s.absent[kid] = s.fetched
 	return nil, fmt.Errorf("unknown key id %q", kid)
+}
+
+// maxAbsent bounds the memory the unknown key ids take.
+const maxAbsent = 1000
+
+// trusts reports whether kid is still in the set, for tokens verified before: they stop
+// being trusted once a fetch no longer finds their key.
+func (s *keySet) trusts(kid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.byID[kid]
+	s.refreshIfStale()
+	return ok
+}
+
+// refreshIfStale starts a background fetch when the set is older than maxAge. s.mu is held.
+func (s *keySet) refreshIfStale() {
+	if !s.fetched.IsZero() && s.now().Sub(s.fetched) > s.maxAge {
+		s.fetch()
+	}
+}
+
+// fetch starts a fetch of the set, unless one is under way, no sooner than minGap after
+// the last one started, and returns a channel closed when it has ended. s.mu is held.
+func (s *keySet) fetch() <-chan struct{} {
+	if s.inflight != nil {
+		return s.inflight
+	}
+	done := make(chan struct{})
+	s.inflight = done
+	wait := s.lastTry.Add(s.minGap).Sub(s.now())
+	s.lastTry = s.now().Add(max(wait, 0))
+	go func() {
+		defer close(done)
+		if wait > 0 {
+			time.Sleep(wait) // the rate limit's own pause, off every request's path
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		set, err := s.client.Get(ctx, &jwks.GetParams{})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.inflight, s.lastErr = nil, err
+		if err != nil {
+			return
+		}
+		byID := make(map[string]*clerk.JSONWebKey, len(set.Keys))
+		for _, k := range set.Keys {
+			if k != nil && k.KeyID != "" {
+				byID[k.KeyID] = k
+			}
+		}
+		s.byID, s.fetched = byID, s.now()
+	}()
+	return done
 }
