@@ -5,6 +5,7 @@
 //	switchboard reprocess  apply spooled and failed webhook events again, and exit
 //	switchboard verify-number <tenant> <number>  mark a provisioned number verified
 //	switchboard dev        serve a development instance (see `make run`)
+//	switchboard simulate-call [-tenant T] [-url U]  play a whole call against it
 //
 // Configuration comes from the environment only; the README lists every variable.
 package main
@@ -72,11 +73,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "reprocess":
 		return reprocess(ctx, cfg, stdout)
 	case "dev":
-		return dev(ctx, cfg, getenv, stdout)
+		return dev(ctx, cfg, getenv, stdout, nil)
+	case "simulate-call":
+		return simulateCall(ctx, args[1:], stdout)
 	case "verify-number":
 		return verifyNumber(ctx, cfg, args[1:], stdout)
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess, verify-number or dev", command)
+		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess, verify-number, dev or simulate-call", command)
 	}
 }
 
@@ -140,8 +143,10 @@ func verifyNumber(ctx context.Context, cfg config.Config, args []string, stdout 
 	return nil
 }
 
-// dev serves a development instance over a local cluster and a signing key of its own.
-func dev(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer) error {
+// dev serves a development instance over a local cluster and a signing key of its own,
+// with demo clinics seeded and VAPI simulated, so that nothing reaches Twilio or VAPI.
+// listening, when not nil, receives the address once it serves.
+func dev(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer, listening chan<- string) error {
 	// Development mode invents a signing key and serves without Clerk: never in production.
 	if env := strings.TrimSpace(getenv("APP_ENV")); env == "" || strings.EqualFold(env, config.Production) {
 		return errors.New("dev refuses to run unless APP_ENV=development: it trusts a locally generated signing key, and APP_ENV unset means production")
@@ -153,16 +158,57 @@ func dev(ctx context.Context, cfg config.Config, getenv func(string) string, std
 	if env.Stop != nil {
 		defer env.Stop()
 	}
+	log := newLogger(config.Config{Env: config.Development, LogLevel: cfg.LogLevel}, os.Stderr)
+	sim, err := devenv.StartSimulator(log)
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	cfg = devConfig(cfg, env, sim, getenv)
+	if err := seed(ctx, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/calls\n", cfg.Port)
+	fmt.Fprintf(stdout, "Play a whole call (Twilio, the VAPI simulator, the report): go run ./cmd/switchboard simulate-call\n")
+	fmt.Fprintf(stdout, "Numbers you register route calls once verified: DATABASE_URL='%s' switchboard verify-number <tenant> <number>\n\n", cfg.DatabaseURL)
+	addr := make(chan string, 1)
+	go func() {
+		if a, ok := <-addr; ok {
+			sim.Deliver("http://" + a)
+			if listening != nil {
+				listening <- a
+			}
+		}
+	}()
+	return serve(ctx, cfg, log, addr)
+}
+
+// devConfig is the configuration of a development instance: loopback only, its own
+// database and signing key, Twilio's and VAPI's credentials of its own, and the VAPI
+// simulator in VAPI's place.
+func devConfig(cfg config.Config, env devenv.Env, sim *devenv.Simulator, getenv func(string) string) config.Config {
 	cfg.Env = config.Development
 	cfg.BindHost = "127.0.0.1" // reachable from this machine only
 	if getenv("SPOOL_DIR") == "" {
 		cfg.SpoolDir = filepath.Join(".data", "spool")
 	}
-	cfg.DatabaseURL = env.DatabaseURL
-	cfg.ClerkJWTKey = env.ClerkJWTKey
-	fmt.Fprintf(stdout, "Try: curl -H \"Authorization: Bearer $TOKEN\" http://localhost:%d/api/phone-numbers\n", cfg.Port)
-	fmt.Fprintf(stdout, "Registered numbers route calls once verified: DATABASE_URL='%s' switchboard verify-number <tenant> <number>\n\n", cfg.DatabaseURL)
-	return serve(ctx, cfg, newLogger(cfg, os.Stderr), nil)
+	cfg.DatabaseURL, cfg.ClerkJWTKey = env.DatabaseURL, env.ClerkJWTKey
+	cfg.TwilioAuthToken, cfg.PublicBaseURL = devenv.TwilioToken, fmt.Sprintf("http://localhost:%d", cfg.Port)
+	cfg.VapiBaseURL, cfg.VapiAPIKey, cfg.VapiWebhookSecret = sim.URL, devenv.VapiAPIKey, devenv.VapiSecret
+	return cfg
+}
+
+// seed migrates the development database and gives the demo clinics their first calls.
+func seed(ctx context.Context, cfg config.Config) error {
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := migrations.Apply(ctx, pool); err != nil {
+		return err
+	}
+	return devenv.Seed(ctx, tenant.NewDB(pool))
 }
 
 func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
