@@ -85,15 +85,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // migrate applies the migrations and exits.
 func migrate(ctx context.Context, cfg config.Config, stdout io.Writer) error {
-	pool, err := openPool(ctx, cfg)
+	pool, n, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	n, err := migrations.Apply(ctx, pool)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
 	return nil
 }
@@ -200,15 +196,26 @@ func devConfig(cfg config.Config, env devenv.Env, sim *devenv.Simulator, getenv 
 
 // seed migrates the development database and gives the demo clinics their first calls.
 func seed(ctx context.Context, cfg config.Config) error {
-	pool, err := openPool(ctx, cfg)
+	pool, _, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := migrations.Apply(ctx, pool); err != nil {
-		return err
-	}
 	return devenv.Seed(ctx, tenant.NewDB(pool))
+}
+
+// openMigrated opens the pool and applies the pending migrations; it returns how many.
+func openMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, int, error) {
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := migrations.Apply(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, 0, err
+	}
+	return pool, n, nil
 }
 
 func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
@@ -245,15 +252,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg)
+	pool, n, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	n, err := migrations.Apply(ctx, pool)
-	if err != nil {
-		return err
-	}
 	log.Info("database ready", slog.Int("migrations_applied", n))
 	s, err := assemble(cfg, pool, verifier, log)
 	if err != nil {

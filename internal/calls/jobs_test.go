@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/providertest"
 	"github.com/switchboard-health/switchboard/internal/testkit"
+	"github.com/switchboard-health/switchboard/internal/testpg"
 )
 
 // A report whose applying failed keeps its error in the inbox; an event a stopped process
@@ -90,17 +91,6 @@ func TestReprocessedVoiceEventRecordsWithoutHandoff(t *testing.T) {
 	}
 }
 
-// deadPool points at a port where nothing listens: the database is down.
-func deadPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), "postgres://switchboard@127.0.0.1:1/switchboard?connect_timeout=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
-
 // VAPI sends its report once. With the database down it goes to the local spool, and
 // draining the spool applies it, once, when the database is back.
 func TestDrainSpoolAppliesWhatWaitedOnDisk(t *testing.T) {
@@ -110,7 +100,7 @@ func TestDrainSpoolAppliesWhatWaitedOnDisk(t *testing.T) {
 	b.inboundCall("CA_SPOOL")
 	meta := b.metadata(0)
 
-	down := setup(t, deadPool(t), b.spoolDir)
+	down := setup(t, testpg.Unreachable(t), b.spoolDir)
 	if outcome, err := down.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)); err != nil || outcome != calls.Spooled {
 		t.Fatalf("a report while the database is down: %s, %v", outcome, err)
 	}

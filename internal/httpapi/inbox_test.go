@@ -7,20 +7,8 @@ import (
 	"testing"
 
 	"github.com/switchboard-health/switchboard/internal/providertest"
-
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/switchboard-health/switchboard/internal/testpg"
 )
-
-// deadPool points at a port where nothing listens: the database is down.
-func deadPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), "postgres://switchboard@127.0.0.1:1/switchboard?connect_timeout=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
 
 // VAPI sends its report once. With the database down it is still answered 200, since it
 // waits in the local spool; Twilio, which retries, gets a retryable 503.
@@ -32,7 +20,7 @@ func TestReportSpooledWhileDatabaseIsDown(t *testing.T) {
 	isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_SPOOL", patientNumber, sharedLine, clinicALine)))
 	meta := b.vapi.Calls()[0].Body["metadata"].(map[string]any)
 
-	down := setup(t, setupOptions{pool: deadPool(t), spoolDir: b.spoolDir})
+	down := setup(t, setupOptions{pool: testpg.Unreachable(t), spoolDir: b.spoolDir})
 	expect(t, down.vapiMessage(providertest.EndOfCallReport("vapi-call-1", meta)), 200)
 	entries, _ := os.ReadDir(b.spoolDir)
 	if len(entries) != 1 {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-health/switchboard/internal/testpg"
 )
 
 func TestOperationsNeedNoAuth(t *testing.T) {
@@ -28,7 +30,7 @@ func TestOperationsNeedNoAuth(t *testing.T) {
 
 func TestReadyzIs503WithoutDatabase(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{pool: deadPool(t)})
+	b := setup(t, setupOptions{pool: testpg.Unreachable(t)})
 	p := expect(t, b.do("GET", "/readyz", "", nil), 503).problem(t)
 	if p["code"] != "unavailable" {
 		t.Errorf("code %v", p["code"])
