@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -59,7 +60,7 @@ func New(src Sources) *Metrics {
 		m.registry.MustRegister(poolCollector{src.Pool})
 	}
 	if src.Inbox != nil || src.Spool != nil {
-		m.registry.MustRegister(inboxCollector{src})
+		m.registry.MustRegister(&inboxCollector{src: src})
 	}
 	return m
 }
@@ -142,20 +143,32 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolDesc["empty"], prometheus.CounterValue, float64(s.EmptyAcquireCount()))
 }
 
-type inboxCollector struct{ src Sources }
+// inboxCollector reports the inbox and the spool. The inbox is read at most once per
+// inboxTTL, whatever the scrape rate: a scrape must not cost the database a query each
+// time (anyone who can reach /metrics could otherwise turn it into load).
+type inboxCollector struct {
+	src Sources
 
-func (c inboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	mu      sync.Mutex
+	read    time.Time // when the inbox was last read
+	backlog int64
+	oldest  time.Duration
+	err     error
+}
+
+// inboxTTL is how long one reading of the inbox serves scrapes.
+const inboxTTL = 15 * time.Second
+
+func (c *inboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- backlogDesc
 	ch <- oldestDesc
 	ch <- upDesc
 	ch <- spoolDesc
 }
 
-func (c inboxCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Inbox != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		backlog, oldest, err := c.src.Inbox(ctx)
+		backlog, oldest, err := c.inbox()
 		up := 1.0
 		if err != nil {
 			up = 0
@@ -168,4 +181,18 @@ func (c inboxCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Spool != nil {
 		ch <- prometheus.MustNewConstMetric(spoolDesc, prometheus.GaugeValue, float64(c.src.Spool()))
 	}
+}
+
+// inbox returns the last reading of the inbox, reading it again once it is older than
+// inboxTTL; concurrent scrapes share one reading.
+func (c *inboxCollector) inbox() (int64, time.Duration, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.read.IsZero() || time.Since(c.read) >= inboxTTL {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c.backlog, c.oldest, c.err = c.src.Inbox(ctx)
+		c.read = time.Now()
+	}
+	return c.backlog, c.oldest, c.err
 }
