@@ -63,7 +63,7 @@ func (s *Session) Last() *dbsqlc.Queries {
 	return dbsqlc.New(s.tc)
 }
 
-// leaveTenant ends AsTenant: set_config of "role" to "none" is SET LOCAL ROLE NONE, back
+// leaveTenant ends As: set_config of "role" to "none" is SET LOCAL ROLE NONE, back
 // to the login role, and the tenant setting is emptied (which matches no row).
 const leaveTenant = "SELECT set_config('role', 'none', true), set_config('app.user_id', '', true)"
 

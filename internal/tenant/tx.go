@@ -137,7 +137,7 @@ func (db *DB) run(ctx context.Context, opening []queued, fn func(tc *tenantConn)
 	if !tc.sent && !tc.queuedWrites {
 		return nil // no statement, no transaction
 	}
-	// Writes still queued (AsTenantLater with no statement after it) travel with the COMMIT.
+	// Writes still queued (Session.As with no statement after it) travel with the COMMIT.
 	tag, err := tc.Exec(ctx, "COMMIT")
 	if err != nil {
 		rollback(conn) // a queued write failed and left the transaction open, aborted
@@ -184,7 +184,7 @@ type tenantConn struct {
 	// commitWithNext sends COMMIT in one batch after the next statement; committed then
 	// tells run that the transaction has ended.
 	commitWithNext, committed bool
-	queuedWrites              bool // AsTenantLater queued statements
+	queuedWrites              bool // Session.As queued statements
 }
 
 // send runs the pending statements and sql as one batch, and returns the batch positioned
