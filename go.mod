@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
-	github.com/clerk/clerk-sdk-go/v2 v2.4.2
+	github.com/clerk/clerk-sdk-go/v2 v2.6.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-jose/go-jose/v3 v3.0.4
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
