@@ -93,6 +93,48 @@ func (e MatchedBy) Valid() bool {
 	}
 }
 
+// Defines values for MeTenantKind.
+const (
+	Organization MeTenantKind = "organization"
+	User         MeTenantKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the MeTenantKind enum.
+func (e MeTenantKind) Valid() bool {
+	switch e {
+	case Organization:
+		return true
+	case User:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Permission.
+const (
+	CallsExport       Permission = "calls:export"
+	CallsRead         Permission = "calls:read"
+	PhoneNumbersRead  Permission = "phone_numbers:read"
+	PhoneNumbersWrite Permission = "phone_numbers:write"
+)
+
+// Valid indicates whether the value is a known member of the Permission enum.
+func (e Permission) Valid() bool {
+	switch e {
+	case CallsExport:
+		return true
+	case CallsRead:
+		return true
+	case PhoneNumbersRead:
+		return true
+	case PhoneNumbersWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PhoneNumberVerificationStatus.
 const (
 	Pending  PhoneNumberVerificationStatus = "pending"
@@ -390,6 +432,35 @@ type HourStat struct {
 
 // MatchedBy Which of the call's numbers decided its owner.
 type MatchedBy string
+
+// Me defines model for Me.
+type Me struct {
+	// Permissions What the user may do here.
+	Permissions []Permission `json:"permissions"`
+
+	// Role The role in the organisation (org:admin, org:member, …); null in a personal workspace.
+	//
+	// Example: org:member
+	Role   *string `json:"role"`
+	Tenant struct {
+		// Id The organisation's id (org_…), or the user's for a personal workspace.
+		//
+		// Example: org_2abc
+		Id   string       `json:"id"`
+		Kind MeTenantKind `json:"kind"`
+	} `json:"tenant"`
+
+	// UserId The Clerk user acting.
+	//
+	// Example: user_2xyz
+	UserId string `json:"user_id"`
+}
+
+// MeTenantKind defines model for Me.Tenant.Kind.
+type MeTenantKind string
+
+// Permission defines model for Permission.
+type Permission string
 
 // PhoneNumber defines model for PhoneNumber.
 type PhoneNumber struct {
@@ -729,6 +800,9 @@ type ServerInterface interface {
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx echo.Context, id openapi_types.UUID, params GetCallRecordingParams) error
+	// GetMe Who is calling, for whom, and what they may do
+	// (GET /api/me)
+	GetMe(ctx echo.Context) error
 	// ListPhoneNumbers List the clinic's phone numbers
 	// (GET /api/phone-numbers)
 	ListPhoneNumbers(ctx echo.Context) error
@@ -1056,6 +1130,15 @@ func (w *ServerInterfaceWrapper) GetCallRecording(ctx echo.Context) error {
 	return err
 }
 
+// GetMe converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMe(ctx)
+	return err
+}
+
 // ListPhoneNumbers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPhoneNumbers(ctx echo.Context) error {
 	var err error
@@ -1289,6 +1372,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
+	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers", wrapper.ListPhoneNumbers, options.OperationMiddlewares["listPhoneNumbers"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers", wrapper.CreatePhoneNumber, options.OperationMiddlewares["createPhoneNumber"]...)
 	router.DELETE(options.BaseURL+"/api/phone-numbers/:id", wrapper.DeletePhoneNumber, options.OperationMiddlewares["deletePhoneNumber"]...)
@@ -1814,6 +1898,59 @@ type GetCallRecording500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCallRecording500ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMeRequestObject struct {
+}
+
+type GetMeResponseObject interface {
+	VisitGetMeResponse(w http.ResponseWriter) error
+}
+
+type GetMe200JSONResponse Me
+
+func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2734,6 +2871,9 @@ type StrictServerInterface interface {
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx context.Context, request GetCallRecordingRequestObject) (GetCallRecordingResponseObject, error)
+	// GetMe Who is calling, for whom, and what they may do
+	// (GET /api/me)
+	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
 	// ListPhoneNumbers List the clinic's phone numbers
 	// (GET /api/phone-numbers)
 	ListPhoneNumbers(ctx context.Context, request ListPhoneNumbersRequestObject) (ListPhoneNumbersResponseObject, error)
@@ -2935,6 +3075,29 @@ func (sh *strictHandler) GetCallRecording(ctx echo.Context, id openapi_types.UUI
 		return err
 	} else if validResponse, ok := response.(GetCallRecordingResponseObject); ok {
 		return validResponse.VisitGetCallRecordingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMe operation middleware
+func (sh *strictHandler) GetMe(ctx echo.Context) error {
+	var request GetMeRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMe(ctx.Request().Context(), request.(GetMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMeResponseObject); ok {
+		return validResponse.VisitGetMeResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3372,138 +3535,147 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3bchu3luivoPpMlaXaLUq25eyEelJke+J94stYyt41Zfqwwe5FElE30AHQohiXquYfzj+cD5svOYW1",
-	"gL6QzZvjOJk98yax0cDCwrpf0J+iVBWlkiCtiYafopJrXoAFjf89FxpSK5R0/2RgUi1K+jd6K/MlS3me",
-	"GyYks3NhWBZGD6I4Em7QLxXoZRRHkhcQDaN6QBRHJp1Dwd28/6JhGg2j/3XaQHJKT83pFc/zBoiHhzh6",
-	"ITPI3gM3O4Cyc24ZuMFsqjQBqPE1dgSD2YAlaWWsKkCf4KgT91pyvAl0HDOmCTrQF/z+R5AzO4+GT87O",
-	"4sguSzfeWC3kDCF+ze+fV5rvRCNCnHNjIWPcskIZS2AXXC6ZgVTJzLCj8IizjC83wlvw+3EWVl2BVxRV",
-	"EQ2//ebcwVsISf83sAtpYQaagBfyc4DPgf8m6IX8ItC/mysJb6piAvqlyC3orXto0clMGAsaMibx5U1w",
-	"lm7+MY0Zi6wD6lTpgttoGFUVPlknjBZ0r7J1yG7mwHABD8Qjw0RWQ1JyO28AwRU0/FIJDVk0tLqCw2D5",
-	"t/X1X1Z5fmLh3jIDXKdzpqbMai5pjGFcZsxURcG1ABPjv27EPMBrHrFMzIQ1m7D3y1ZGKoQM/z/ug/ha",
-	"yBR206SxXHuiVJrxqQV/yEIay6XdBJzB6XuRmHELJ1YU0IvJa8ttZfYSmAaHboSAJjpEVPq1EYwqTcFs",
-	"h+Pvl+9ePTLM0FAGdzyvkOfYz1U2gyw8mVY5O0ocUSXHDotSWXaUTHluIDkejOSL+kWPdK6BSRB2Dpod",
-	"cWZSpSFmUw3AHEEds4LbdB6GDEZyEwr8Jto48BifKJUDJ53wk7Qi358UJjBVGvaiggpnPpgKHhwzmlJJ",
-	"A3gC3/PsPfxSgbHuv1RJCxL/5GWZixRRd1pqNcmh+MvPXrXtd+zv6C1atLv/S1Zrc4aiDdhEZUuWKTB4",
-	"hnQK7ncHkuapHUQPcXSl5DQX6VeF1Qk7DUZVOkVoEADDFsLOmROBpM7vhXHi5CGOXkkLWvL8hdZKf1Wk",
-	"SlZJuC8hdaQEbvmLBrUp104a4g+aTpyJjFnFNJRKE37fKPtSVTL7mmC/UY6Z5w2Oa2VnQSIDIB/xys6V",
-	"Fr9C9rUPP9WQgbSC5wbFRyGMEXIWs4Lnjucgixncl06/BRHE0xRKC1mA/Y6LnE9y+NqgG9B3wpEtlw4s",
-	"9299+o7RFhfM6iXjMy4ky7l19gRCXGrlxNsfATNSqzBsAXnOCL9sUlkmrGEeDve4QbMDcoDS1q/gAHA6",
-	"B8HN87fTaPhhDw2FBsMyeog/RaVWJWgrSEYWDhMzMP2GUKrkHWhD2omT6vI8BRkTNmb+fTZZhj9RqFso",
-	"cEqeZcK9zPN3rWXJUPLiW01+htS6o/E/cK25Uwb3JzN14n9zpzB4zxevaQ0cXRtFbiFZ5Z4KO5O3LITG",
-	"TvvQfjduUPBxDaaP68LdaTYSkO7QmonQEgtTkUDveFHDTxFIZzN/iIScoCCKI1VZ+vPjGsT0/ju32eHq",
-	"odXorf/YnwC6WH6IIwn3dpxW2qgeO/0dN8YdfEIDEi/AnJ1xb1nJZ3DBHOqZkviz80XwZ0cFh50J7aUL",
-	"z8ceKgkWl1nHy2Q57niMa9u5QrOkBO19VBoXk3M0ReEhLZsKbeyFt2HcUavKojp0EjKHqWWqsh0y34b+",
-	"lut8pSpp+85gshzPVaW3AeyeB0s/40t2dPaf//F/nzw9JrMWmLOJ2K9KQswchT45xzfMBTNKW8eeCe6n",
-	"OcFJZQSY/ffxg6q0w/sG+M0GA7zZAY2IGdyBXvr/WKnBgNwfCrK1NyKyBD3O+LLPKgUG0ikEB4pDoMel",
-	"5nIGPUjM+LI5/OBApHmVQbY3sM/5chPGHKBtP7aH9UCvu8SeVL3n3KHTuTLBB2QLblgGOaAL9jlE23KS",
-	"N+3ABE9wH9s8jtzvY4dalIT3vCidYIguC9Ai5advYDH+d6Vve19Vlud7ibkbGvkQexdif/+xLYmCExrc",
-	"kAb0GpY2ycdrcqehw4a1e458m3TrY6V/zAEdKCAlhH4UaqFcTFHgNgpGWMEtYHhCyJnbpPO0xqVWM02u",
-	"3VTpBdcZPULo3Y9c5LBZGwUtsgZZSy0qb85s0Iyx0ya5cyiYmasFE0iTXTHOjRHoH27kDWeb1KNYLiSw",
-	"m4XIhTP4UxB3kDVoUpIdJTcqOY7Zi8Hjb8730Exx5N4EvXX9klsB0j4ygemOCIRHhiUvtSoOXDAXUqRb",
-	"F6QhtFt0zNRCmnqfBy2myCVeJS9uG7S5MQ53zuSLHaH9dM0yledcY+ikYStVuaU2rup35FbV4GhyzO3+",
-	"UiNr208HhKzjKAQyxz4IusVIrGOXnhG2QbgTt6sGyM4XRLZHrDCOMGoA2Xiy3N/0f03vfL9ES3YnJKtx",
-	"1V4qXFNJPbRY24QpMIEejVdGHcrxO90JloZUoaAaVzrfC6U+5HQQpTX2y77hPvcOaFDjzwFQV6mtNGTj",
-	"jFu+y1Pq4VMfROSS50sjDIN7jCRBxqZaFS2pwOlYGmmZwVRIMF7ybgDVK6SdTpgPFY6bIOZ++28Uyc6x",
-	"FqXq2O1mbIgqd75TldnBouaOl4JW2WuRVe8F0xDBIGin3LqqZFXSx+varsPrcU+2YxUjK7B36L8l0npk",
-	"YryaYeuS8gYKb86vlwDWydtrnI4K6BzSJkvoprb8ViwEaRagx5rbnlwEuXan7Ij++Asjq+b4gp2xxRzQ",
-	"0tfkzEkloV+brWkvfgeaz2Dcp1dWXI070C3nkXEW3vltEOCUrVj8qtra5Hu1crLSrZLnS3bUlQmET8gw",
-	"Nbg+vTcLe5duW5UbAJDKsiUEGJT2B9K/FhrY434LZZcJsoYymqzvyHrSlm12JlyvGcarRnSbDjeutoV2",
-	"OtvtY4LgQa5xwBZiyDxXdMRer0khZGVpup24XMGPnzKgKczUt4W1+Mche1m1prYL4RVhRvP2wfRSQJ7V",
-	"SYwuNFP3bJPJ30rsYCwXBw96keuVZL+ZLQxbaCVnIZI42OmUEljNvH3b+gF4bufrW2psm8bxVre7/WB6",
-	"rXelEAw65DBDiGsH73l3efPpNWZtD3KFT5l7A6h2z5wNmooMw9bGmatUXxBcZu8OQzZ29hMypmN793ef",
-	"N9yKj/Sg4DMcnT29AGHGPLXiroeuXkl6Uu/XqZdbKC1mGNRCMqmYhAWpphbB1TndOMr5BPIunbzUCo1G",
-	"cxsd6EL085B3GoRs/NVmsb88Pn/87Ntv/vrs6dl30Ze06xoja5Nfg6mNRiNSQh3Fu1ktVGmqU3biAxff",
-	"y6/C9XHkiUdRk5jtW57NFLNzrarZfD9IQIupT25tDNYmJUhn5iXDlp8XowIvtboDeeH8Oa2csHfkRKTE",
-	"EpocsmRIjIcm7kjiO47hakxijkBIYEc+Cu34hlulWcH1LY49bq8RYpsih5Gnb6pbCHzrAY7CBjdEr8JD",
-	"TzlrcTXp4eaiwOBp2C36sbg88yt1LY/9IwN9/kKHWwL39VHsBkJqy4P+E+7u/DADvCXjrvC1zW4qFqWs",
-	"hvF2CZPV0qMvKly4XLJUFYWSbKGFtSAx39oVN0fnj58ds2+/+euJFzgtkL4531EMtUGyHLyrTSLiwIlW",
-	"6GtnoLl1uj8KY39rkrGtENeSBb2Zvh1A9VsXwVE5wNfpdzO2mCmHmMXrRLlPVG13YeCmoxz3yY1ghdfI",
-	"2W6Qt5D8U5ntw9frjIbWqGFWsXTO5QwG7JJ+q1NN7BagNGhs3fG8ggvGJYP7MhepsCxx1JywNAeuMRSF",
-	"Qr0Qsr3641WJ0rF+tlgvh7FON8gVxg7e+D8+0LCP7XEnoiiVJvrkbploJuy8mgxSVZwqXoqTVGUwA3la",
-	"L/3Qft3civJElYTwk1I56tME3ZeRK3/OPf1mKfcn29ZDH3f5CqD1HJlk719ese/On/2V+eIilqm0Knz6",
-	"e8WHUBn05dkMlgSxgqdzIeFEA8/wBzfesaNZCOs8IDlgN2hrGXQ201wZyMg6w0opzQzIzIykVExhxSjO",
-	"gHGh9y8un79+8chQnR2jFQ3mw1G88nTOCuDSHDu2x9IqdgfaCCVHsuBLxrMMpzMXzDrLwbF+JW+lc0KU",
-	"xGIhJxd+uLl5F6pxO0bdHc9FRnZMK/CCv4bKkDiq2mVzaJNNRJaBbI01Yia5rTSaZ8qOp77sRrYimuhS",
-	"27nKxm4Ez3O1wPlKvswVz8ZWqXHO9YwSwqYqqfhpXEAm+BiPv1lwRTB36N3yWwSO5+7QluPaXl2x3DRM",
-	"K9PZcucxEoZzT9W44HI5Ng7DWDhTtWrxYlRoWvJ8jIfoFEFj97RxsZ5yA8v76noxbrEAaduRC1+4j0V3",
-	"MboonJWgjZJUfcmzrsX1RnWK68Mk3Poi+/V0moO+x1N5qTRL1ugkiYlEnQnfgnKBUYE6VrOXQdMKEfUU",
-	"P1ABc18l/E2rBtUJnN5d+QFbkmz4HHsPYofJXyplgWLHVH4n5MyhmuTIYHtCa33+Fucho3YO6fzsvDcw",
-	"K2zeL5LmSlvfk1CX1dwKakxoQdimAss20h/9sL7MT+9fBUoBaR3rmN0rVVoOSSROFNfZ0A8abuGA1VJB",
-	"4nDafTvFQ2wSk6Tus7PapUqHhMkOz0T2x+22hdD+3hIpV3NIbw/07frVE5WMZtC4+aEco3sqj588PX/2",
-	"DQpZ66RUNIz+z4ezk+8+fjqPH589/MvOQ9mI8/a+ri0nvX/IvuZcSuiRfj+ohS/Zz9yueDqHJprRDiSa",
-	"ImC+JxCxug2/2vpOHBlAWmlhl9fuwH19I3AN+rKiGC/99zL4En/7x020Xq56lYO+ZQaM087MqlvwlgEV",
-	"oGMRkTUsMdUkofjHIDReoHWNazTnMbe2pOi21SI1N26+fjogK+ORYcnrFzfvX11dj2/e/u8Xb5K4LkAs",
-	"lBRWOcQ8MsykmpdgHCMnp372ZA9QHlAYT1Wo5ObUQOEbSa4b1mcFF9JyIUGjstS5n8MMT089aaJN2BIX",
-	"0VoRd3vCmbgDQ9aQL80xKgcKLZu5KIMovHx14tgApxB18V7BM2oHQOdnJC/DJEfcn81xHYOjM2orTnNR",
-	"R7gNm3OZ5b7jUlAbEJk3kI3kZIkjFzCZK3VL/WNOL7M5aBiwF1iMGRRWJTPQLDnlpUgY3Dugu2+HTgs+",
-	"kj2UhZXCl94qQx4csu/x2NioOjt7muIo/BMS2kFDhvife/7Ik+PAIcU/VzJfYuEoMwAmhPCbULfMCBdD",
-	"xiWZs/QiatA6+gj3PLX5ciRzcQuMh24HZ5PSGeQ5+9v12zcOHCP5LYxTbiBmIqNo+k8/vXpOi1lRgLG8",
-	"KOmBM+yfPn36HdZJ3VwFtJL9LMxI8pbxn2xqM0hqfyAkjjdZ+4kTQwkZzblIQRpoUb2TclqApQz9XpR+",
-	"GmZpFH2H1i/fvSI71RAfPB6cDc7cYFWC5KWIhtHTwdngKcn0OUorR0WntZ6bge0XFPVB4dCYSVg4UsTi",
-	"VqxbbqoZEnbkBDWbaKQ250ZkxwP2js/AeLLn2UgS8iRTJf+lAkYew5CV3BiWtMrLE6qVcVxV8hl06tyt",
-	"YjOwdal77GdF/4kXwKbY2GqcA4TvSiRODSVwR5uaOb/RMO6rcOAOpI8j1ymYkXTMdAeDFaAwxN9XUo/H",
-	"TQFzoeSrLBpGPwpjr3z4p91E/qFPf2FPMIkMTlDPVe5Im7qDN3Xj5aIQttONl8GUV7mNhs/O4qY5+Emn",
-	"NfhxX2tw3/l3N+9lZqnhTqjK1L0EfYDVruABfeH9RlWDutN/i/YYVJeA7Ry53gu9z/RYgLzHQGrB3GNg",
-	"u39/HwB8B+geQ9ut6vsMb7Xl7zG8VdL5caW788nZ2Zb2rcPatupWm56+rbdBPKhpSJ0+xNE5rd43aQ3l",
-	"aasBFV95vPuVTjPgQxw922edblvmQ7vADiVEKykX5Kyzo/jMSQqKnEcf3WuNyD51EstultyX7BoNvJNr",
-	"p65e4GBGsYjAwx3B7uPEZsgSn4NK4pFMyFUZ08MsQd2akIc7NlZpdOnRxKrFr8/qo1rPQviIFO5IakAS",
-	"ICuBGk1o7hgnEJLxiaosQxvLYqUA99ckDNgVgchILDMhRxJTlDrDKldYsgmkTvjfCSMmuZsTAwuhYy9f",
-	"8CXZMfQK4UFoZz8M2AuezkcS0crm3JkRLBFZcuF0RC4g5Jyd5SYl1G24yY/c2BNE8Mmr54nXi96vMiOJ",
-	"8Y4uXHW/PbeM1jtK6635mgAK1WR8eRyzqnTq7tnZmQcPtVobJmcnQcYKpQFNI/cgwaFDpsGAU8xS4Xbc",
-	"oWbc8iH7NIqoEmcUDdkIA1ZTrscTmAuZjaKH5BjbwIFnQ0z4whQselW4I2GxP8DfcGDnMJKeumbKuQmy",
-	"rnOVA3alCrSacixsdXtEELlhc+DaTlAnG0WbKbW6Fw5ztwAlKXRPtqWb63utFgavUUgQ6deYg0+aNlPp",
-	"TGeegTbepKCYqqHwZ20HV6biOQHJGW7tZMIdFgmxHsXO4PdKmGEnYFNWraZhy7hdZAIfuj1Krm/ev7h8",
-	"fT1+9+L9+ObFm8s3N0nMnp05k8gr5+MLNGzwzIL9e/7ku5FMVkOHSZ9hcY3PnGgg3t5lXzhNLuqrKNBm",
-	"IdILEYCYAoKmKgJ9isbiIIQ2mr1D85sV/Lp+360kLNxbEm4ntP+ului5U6DHt8UXiaX9NoVx5D/0fk7w",
-	"ceKaTej3W0f69MjRdZtXRDaKYjaKfBUv/YPj8S+Sc35IncR3bORO7ysqpPMn3331JvUOn/i7bXInogN/",
-	"cIPE7tkDM48XlPNA3+4LKdI73xpDdRN7qNB7vHwgNXcHOEB0PYTzSld9jVDKnwtju24SVvlfXf99JI+c",
-	"l3n++NuzmHEvpphWi5j9dPPy5NvjASO+hmyIFRK1qGmuSEkV3c3BCiiUXg5G8grqzDpnpnQ+lpkDWLZQ",
-	"Ve6DCU6fYYFFlXMUwKWGqbiHzCuxR71C5gUiaIP/8j92+j+rnY4i2HPFgZLXxwgcs19d/92RNirG/1om",
-	"OZF98MSRc3fKEhM63vvFCPZJoKk00cBvM2zH6rPDVy7lEZIlH7DfNWbY7nrsLDi3o6ruJQrBNmcYDVmq",
-	"KmfqT+oOblx0udJQTxYH09xCPJKh7t0H6pSTWH73MmO+VqVuzK6Deb1979SpPZJ1qzZL7K8JmYlufDtK",
-	"OmDP17u4vXQydZjtV9DKDJwz4vCQBAMKq1uenlEjuL+8KEEcJcHwb4+kC0fqhvKCL0fSlFzWl8o9/eYb",
-	"nKtPEP4r2OZag0Ml4WdIobXKhFeXby6b7nf0DnDfDqt4j0DM6Pq+1X7tZFNwxv7aHzKKfrq5Wq+0O9yO",
-	"+23OPmF6o3nHrTBWpP/FXH23sRbwO2XKJ5E9bBQpbyXsedcJu9wScj8/wxLvXnLfx6eovf3f5wq+35vO",
-	"tumxr0pc52fnu1+qr8j6EtT4r2B9+HsvQjxtKnI2keR7oL5KlLec6g5Ocuz2/+n9jytdH/V0g9ArW/+C",
-	"OmAkSy3uuIVOURQ3t/6WIwqQTDWYOc5es4FThbewZEekA0LgHzPCFDAiD/8YuWSKOmfC01sHtHvqJqPQ",
-	"VtOqCzI7UVO8DDVcWeY4Bws+/Jzu0Zxj1X29EYbZJQw+tRX9Fg3zvlX29Efz3poeSgolVcKOJsrOmREZ",
-	"GFY4HwJvP0yoFTVhR+jpiQxQ3fsU+sY7Te+4FlxuSF9EbsFW7t7/Syv1pe9XxcXTsyebCnjCEQnMr7jj",
-	"+VGRGHGg+giSezn8vLG0Zp3EG9ruu6OxsaD/qeXLu9zZimvsvkXYtLtrNtvSlLqt7zYgNkB/nFLRncaY",
-	"lhM+6E3OtfxKE/2Oyma1nH+D3qlVdKeYYPBnSk90IGud5rvO7x8f4qjsbRJ+XxdNuPFBKYTZfYgYM6DU",
-	"0OOrXlirf6TgSzaBunFEyJFs9ZM4ucaOkm7zSBKz5C+P2fnjZyetn/7zP/7f8UVdpRD8EE5OlF46TyuD",
-	"OnMdbqGqS2e8oEKSU3LAXmGc0SuPuoOOqkc6u1lt0SKfyj3B31DBBfuN/L4Wlqj5yYxkT9/WkDxHxlm7",
-	"KHUkj5J3b69v2DqbkW5vD05IMWIgnfTiatXYSIb0Bjtg3tN0Dultchw7bTHnd9DpLxvJgutbxluMvcSN",
-	"CiOUhIwdJa1yCNrd0i+WHA/YtVPzPPcoMuTfzVWedRGPofqGTsktle4H4ayWPPP5JwTNGc2+kIeyOlb5",
-	"njkmnG8qTXg/lGjj2aZcOuoM9cNNNB1J2Hvewpne37mDWS9CTo7DLQRYGY5n3rrWpblLmvlaZUSpL6wZ",
-	"yRCOrdvkfFmmvwQmNHN0ZSF1kLW7hOoq2O9Vtvw95KBvWnvoVt35foQVQfz49wBgkxBuXdLWoP0rewPf",
-	"7X6pvpAYo/5P9lmlfbXql9AOQZY7ad0S/1u0Qq+urz1duoaoT2cUTuS1SH/AqKHMc0BdUBeK7Izly7hO",
-	"SgvdlKIZvGz7As12oVmy0vSSsAmkqgAq8uljlecI5CqrdMj1fGv7Y+v2v39yH5NQtT91xJtjHavB0mAa",
-	"fVZ0Y+vhnX1NWdMJh/53CDjsTQmHBVm7X41wjmDJbTrv6UP1lRaUBp9AHuOfK9cLYLS63ewvMoNadjEH",
-	"orZWN7OpW9/ZS+q77DRZegHkuyy7nZVYBUm1777/pWXnOgvPQD4NtQ1UJDL0soPa9rNaRflayIWvll0j",
-	"e+ol/aoa3rev7qXhvyrX+c76/07cR2fxJRR1x6pf/TrSZ3Fqr594DRLLbtzymPkILZRYf+qN+tpbwIs2",
-	"wiWj2GWyxKw7l+z69TXaxyNpSqz+wVjdUeJDU1jhlXOZ0cWd/BbLl/IQuzgesH/MFQYRV50t5wfxzLQc",
-	"JNVy00ISCvs4HbOGp84NYjVvhro3C3IkfaptwLA3BnvI8Hp843GBtckqg4FzHliy2qqY1LeXtWVT44gE",
-	"bwFf7vE76PVQod/2NrOW+xCP5PmTJ+FSkW5XpJ/Cn8NC5Dmrq7J48CKxAXDJpFqwI38+VrnzCacQM6sU",
-	"lZFwa6EorTmO2bOzpzR7e+EQX02VnIpZhd9BCN+RQTd9JJUO8Hg5OgkdQll/ZRXXbQOh3bL0O4nM9a6o",
-	"vUTmk68pMvHsBPrPwhp3gBddQmPGuuOur2H5M0vTP7F/5d56uhcK6mbirqC/Jl7rMEmQTvyLyX2K5vx+",
-	"0h+bHs167KnpWGR4LZCoe5NwmAFp45Vy6pyLYiSDV9dIQ9kJpXQuNKprV7FR//zJk5FMNnZ7Jz4XRQ3N",
-	"StcfZKGO/RCQc7K7G5TzZcAg6xILpdlU3IGfClv0jy9QXDtonQDkdNGU8fqhN5TjUPfHCTBqV/3z2XyN",
-	"oAok8D8y6o+SUe8wiMpXbhkISqYpSt5DToXWx1O6dTcaftrw5LTu214bcIcdcvh7ptJt7XDC1B8FYxpk",
-	"hgHZyZK9h0ylMZkcrbzxREiul1h8f/X8zXFvLOK5SvfIPGFN3twW+WcU5f1w8/pH36jVblyOhh8+tg+F",
-	"vh00BQ30eYWA+bcB4oB2h6NT7XY8cN5yxnPncv5sthUGKCeKm9FsUsksx6/feVTJsvCurF7GzMxFWUKd",
-	"cSE8bkTfdfhU0M6Uua+PCU0Ss19FeeJoVwN2UFjliwNCPS1+5GlbJfwljjh5IVPls5ubD2fPysuf+R1v",
-	"Ppx0aOk7/n/AQbM7AQvQrP7c0sZjn+Ptpb9ubjny7tGTszPfSkmdgihuHMqrElNk9Yf2rKr8h/YybvmE",
-	"G+g9YX9r6u+oPfwKm0J0nR1sxeyP4g6kG0vW0RZk+hb6jch8Tc8dA7zTqgA7h8o8wtA1o8KNId0S0tRu",
-	"TpZkxLT6ruLQGT6SqrJoAMUU6sq5BZlSMSfd4UJmk5ATdY95v1zN8CnW1OQZ5tHxEhfqqIh900+pVF43",
-	"AdUHydzPA4bfmly/TwAbiiRAZjr51JFcuYuA8sB0sQD1ntNKrfAueYQhg9d4gRtqbDxa95S3Zc6F/Awm",
-	"9Ic7+FrGQpciP63c/vDh48PHFeXr6SkAuo1QfQP5IHDUxjYJbIV4W4J05FU3ynPDknqOJS/yBD9W8rfr",
-	"t296md1P4J7/Vo5fvbKj96hWAd7O310DgBvm4dyJPbfzrdhbQ1yr6G3BDZuBdFMH48Jxgb9dCQwFifoq",
-	"XBqE/vvl6x8PQ2gA+UDa/40I9XBuRChGsPbVQT4WVgslLzcolIRBroXYoHTeu3X+OJ3T+njmypczB59v",
-	"fm84A7dVsYfWWpUy7dtuvIxBet1oexE1U3+D+9v4D+R7SqnvwjjFuIAHoudTVsGzb9VEYNnQgL1t3+3C",
-	"689whZvFg7FJZx5u4+g4FutVj1drd7jwJsLb5JfXS0RNaxEqdVufnKiAEG9qLVozBOV/LphUzCkIkFY0",
-	"NYp+6tYh9QNPHooPgbol6JNRGAldhoIZzDvRl3qXbrm20h1Sc2soO1rgxzGEZRRQoR4U6hRufWMrXFlT",
-	"3/EX1x/WnnN3ZAZSDfY4pkbL0PqrpqjHHT6ab1JzubTYcge5WbsTh97kxoBpVV9pvhhJ/zrFiJBVIYuZ",
-	"UW7vOF/4Vq57nivjK2M8Yv/h3cPo4ePD/w8AAP//",
+	"7H3rcts4k+iroHS2KnZ9tOw4znwz8i+Pk+zkO7lt7MzUVpQjQmRLwpgEOABoWUm5at/hvMN5sH2SU+gG",
+	"eJFIWc5tZr/df7YIAo1Go+/d/DRIVF4oCdKawejToOCa52BB439PhIbECiXdPymYRIuC/h28ltmKJTzL",
+	"DBOS2YUwLA2jh4NoINygP0rQq0E0kDyHwWhQDRhEA5MsIOdu3n/RMBuMBv/rsIbkkJ6aw3OeZTUQt7fR",
+	"4KlMIX0L3NwBlF1wy8ANZjOlCUCNr7E9GM6HLE5KY1UO+gBHHbjX4v0+0HHMhCZoQZ/zmxcg53YxGB0f",
+	"HUUDuyrceGO1kHOE+CW/eVJqficaEeKMGwsp45blylgCO+dyxQwkSqaG7YVHnKV81Qtvzm8maVh1DV6R",
+	"l/lg9OMPJw7eXEj6v4ZdSAtz0AS8kJ8DfAb8i6AX8qtA/2ahJLwq8ynoZyKzoLfuoUEnc2EsaEiZxJf7",
+	"4Czc/BMaMxFpC9SZ0jm3g9GgLPHJJmE0oHuebkJ2uQCGC3ggHhgm0gqSgttFDQiuoOGPUmhIByOrS7gf",
+	"LP+2uf6zMssOLNxYZoDrZMHUjFnNJY0xjMuUmTLPuRZgIvzXjVgEeM0Dloq5sKYPe39svUi5kOH/h10Q",
+	"XwiZwN00aSzXniiVZnxmwR+ykMZyafuAMzh9JxJTbuHAihw6MXlhuS3NTgzT4NBeCGii+7BKvzaCUSYJ",
+	"mO1w/Hr25vkDwwwNZXDNsxLvHPu9TOeQhiezMmN7sSOqeN9hUSrL9uIZzwzE+8OxfFq96JHONTAJwi5A",
+	"sz3OTKI0RGymAZgjqH2Wc5sswpDhWPahwG+iiQOP8alSGXCSCe+kFdnupDCFmdKwExWUOPO9qeDWXUZT",
+	"KGkAT+Bnnr6FP0ow1v2XKGlB4p+8KDKRIOoOC62mGeR/+92Ltt2O/Q29RYu293/GKmnOkLUBm6p0xVIF",
+	"Bs+QTsH97kDSPLHDwW00OFdylonku8LqmJ0Go0qdIDQIgGFLYRfMsUAS5zfCOHZyGw2eSwta8uyp1kp/",
+	"V6RKVkq4KSBxpARu+dMatQnXjhviD5pOnImUWcU0FEoTfl8p+0yVMv2eYL9S7jIvahxXws6CxAuA94iX",
+	"dqG0+Ajp9z78REMK0gqeGWQfuTBGyHnEcp65OwdpxOCmcPItsCCeJFBYSAPs11xkfJrB9wbdgL4Wjmy5",
+	"dGC5f6vTdxdtecqsXjE+50KyjFunTyDEhVaOvf0ZMCO1CsOWkGWM8MumpWXCGubhcI9rNDsgh8ht/QoO",
+	"ACdzENwsez0bjN7vIKFQYVgNbqNPg0KrArQVxCNzh4k5mG5FKFHyGrQh6cRJdPk7BSkTNmL+fTZdhT+R",
+	"qVvIcUqepsK9zLM3jWVJUfLsW01/h8S6o/E/cK25EwY3B3N14H9zpzB8y5cvaQ0cXSlFbiFZZp4KW5M3",
+	"NIRaT3vffDeqUfBhA6YPm8zdSTZikO7Q6olQEwtTEUNvWVGjTwOQTmd+PxByiowoGqjS0p8fNiCm99+4",
+	"zY7WD61Cb/XH7gTQxvJtNJBwYydJqY3q0NPfcGPcwcc0IPYMzOkZN5YVfA6nzKGeKYk/O1sEf3ZUcL8z",
+	"ob204fnQQSVB4zKbeJmuJi2LcWM756iWFKC9jUrjIjKOZsg8pGUzoY099TqMO2pVWhSHjkNmMLNMlbZF",
+	"5tvQ3zCdz1UpbdcZTFeThSr1NoDd86Dpp3zF9o7+8z/+7/GjfVJrgTmdiH1UEiLmKPT4BN8wp8wobd31",
+	"jHE/9QlOSyPA7L6PX1SpHd574Dc9Cni9AxoRMbgGvfL/sUKDAbk7FKRr9yKyAD1J+apLKwUG0gkEB4pD",
+	"oMel5nIOHUhM+ao+/GBAJFmZQrozsE/4qg9jDtCmHdtx9UBvmsSeVL3l3KLThTLBBmRLblgKGaAJ9jlE",
+	"2zCS+3ZggiW4i24eDdzvE4da5IQ3PC8cYxic5aBFwg9fwXLy70pfdb6qLM92YnOXNPI28ibE7vZjkxMF",
+	"IzSYITXoFSxNko82+E5Nh/XV7jjybdyt6yr9tgA0oICEENpRKIUyMUOGWwsYYQW3gO4JIeduk87SmhRa",
+	"zTWZdjOll1yn9Aihdz9ykUG/NApSZAOyhlhUXp3pkYyRkyaZMyiYWaglE0iTbTbOjRFoH/beDaebVKNY",
+	"JiSwy6XIhFP4ExDXkNZoUpLtxZcq3o/Y0+HDH052kEzRwL0Jeuv6BbcCpH1gwqXbIxAeGBY/0yq/54KZ",
+	"kCLZuiANod2iYaaW0lT7vNdiikzidfLitkabG+Nw51S+yBHauwuWqizjGl0n9bVSpVuqd1W/I7eqBkeT",
+	"E2535xppU3+6h8s6GgRH5sQ7QbcoiZXv0l+EbRDeidt1BeTOF0S6g68wGqDXANLJdLW76v+S3vl5hZrs",
+	"nZCs+1U7qXBDJHXQYqUTJsAEWjReGLUox+/0TrA0JAoZ1aTU2U4o9S6ne1Farb/s6u5z74AGNfkcAHWZ",
+	"2FJDOkm55XdZSh331DsRueTZygjD4AY9SZCymVZ5gytwOpaaW6YwExKM57w9oHqBdKcR5l2Fk9qJudv+",
+	"a0Fy51iLXHXidjMxRJV3vlMW6b1ZzTUvBK2y0yLr1guGIYJC0Ay5tUXJOqePNqVd665HHdGOdYyswd6i",
+	"/wZL6+CJ0XqErU3KPRRen18nAWySt5c4LRHQOqQ+Teiy0vzWNARplqAnmtuOWASZdodsj/74GyOtZv+U",
+	"HbHlAlDT12TMSSWhW5ptSC9+DZrPYdIlV9ZMjWvQDeORcRbe+TIIcMqGL35dbPXZXo2YrHSrZNmK7bV5",
+	"AuETUgwNbk7v1cLOpZtaZQ8AUlm2ggCD0v5AutdCBXvSraHcpYJsoIwm6zqyjrBl8zoTrjcU43UlukmH",
+	"vattoZ3WdrsuQbAgN27AFmJI/a1osb1OlULI0tJ0d+JyDT9+yoCmMFPXFjb8H/fZy7o2tZ0JrzEzmrcL",
+	"pmcCsrQKYrShmblnfSp/I7CDvlwcPOxErheS3Wq2MGyplZwHT+LwTqOUwKrn7drWL8Azu9jcUq3b1Ia3",
+	"urrbDqbXOlcKzqD7HGZwcd1x97y53H96tVrbgVzhQ+ZeAarMM6eDJiJFt7Vx6irlFwST2ZvDkE6c/oQX",
+	"011793eXNfyywytbgMbwiZJmi3FVGtAs5yuWKuakwO4umWr6Lm+MVhn0KOwqq/xbSs+5FN6fv6f0fMTT",
+	"XMjIPRjlQB6m//yP/7fvNXghGWcFaOP0UrZU+soUPCFfQ01J1bu7aPMU+OrwaffcuSbImIuBcE8ckFGI",
+	"rzqcPqBMkp3AnRzzadJ1aa8ExQcDVdDiH4Ne49bpIIcuVRBn6iJeN0evcXWegb4iEuGJFXLeBh3fPb5Z",
+	"fbzz6nos18t5ColaVNoFX4PMGohoKqFmpIGna5qpGS21qGVCGEL/wE2htO28SA1HYwcv+QyPwY7mtDAT",
+	"h+HrjkvzXNKTinE4Pe0KCouhOrWUTComYUk6XoNzV8kR0SDjU8jaDPeZVmh9mavBPW3xblrx1reQteOn",
+	"XuxvD08ePv7xh78/fnT00+BrGki1tdJHwxgjrFVLykxBPcmsZ3zVaV534gMX38lBgevjyAOPojrDoWt5",
+	"NlfMLrQq54vdIAEtZj5K3Bv1iAuQzl6KRw2HSYSacKHVNchTJizTymlNjpyIlFhMk0Maj0iCoa04lviO",
+	"k1wVJjHYJiQ4bkisvQDNrXKyRV/h2P3mGiFIIDIYe/qmBKDqhhPAg7DBHjdweOgpZ8NBLT3cXOQYhQi7",
+	"RXGCyzO/UluF393F1sVtW7cl3L4uiu0hpCY/6D7h9s7vZ8k2eNw5vtbv78HsrnV/+F3MZD2H76syFy5X",
+	"LFF5riRzHN6CxMSFNrvZO3n4eJ/9+MPfDzzDaYD0w8kdWYU9nOXeu+pjEfecaI2+7ozYNE73hTD2S6P1",
+	"TYG4oed1hszvAKpbTQ8W/z2cBt32+hZ9/z725SZR7uKevjvDtu8oJ118I5izFXK2W7YNJL8r0l3u9eZF",
+	"Q7POMKtYsuByDkN2Rr9VMVt2BVAYtFqueVbCKeOSwU2RiURYFjtqjlmSAdfo00WmngvZXP3hOkdpaT9b",
+	"tJf7XZ22tziMHb7yf7ynYR+a4w5Ejqoh1kC4ZQZzYRfldJio/FDxQhwkKoU5yMNq6dvm6+ZKFAeqIIQf",
+	"FMpRnybovg5f+Wvu6Yu53F9sW7ddt8un0m0GmyV7++yc/XTy+O/MZ+mxVCVl7vNI1mwIlUJXwNpgbh3L",
+	"ebIQEg6cvYI/uPHuOpqlsMmCKTlkl6hrGfTaJJkykJJ2himHmhmQqRlLqZjC1GucAR2sb5+ePXn59IGh",
+	"hFVGKxpMLEH2ypMFy4FLs++uPeYosmvQzvgay5yvGE9TnM6cMus0B3f1S3klnRGiJGbdOb7wy+Xlm5DW",
+	"3lLqrnkmUtJjGh5M/DWkWEWDspl/ijrZVKQpyMZYI+aS21KjeqbsZObz12QjNIC+KbtQ6cSN4Fmmljhf",
+	"wVeZ4unEKjXJuJ5TZoUpC8oinOSQCj7B468XXGPMLXq3/AqB45k7tNWk0lfXNDcNs9K0ttx6jIQRDRxY",
+	"OZeriXEYxgy0spHUGqFA05JnEzxEJwhqvaeJi83YNVjelSCPrqAlSNt0AfoKGMxejVqeDEpj5mlb43ql",
+	"WlUqYRJufbXKZlzaQd9hqTxTmsUbdBJHRKJOhW9AuUT3WuX03EmhafhaO/xWVAmQ9PmufDK3Yzidu/ID",
+	"tkSr8Tk6jiKHyT9KZYGCMJTHKuTcoZr4yHB7ZHhz/sbNw4vaOqSTo5POCIewWTdLWihtfXFPlZ92JajC",
+	"pwFhkwos66U/+mFzmXdvnwdKAWnd1TF3r1RqOSKWOFVcpyM/aLTlBqy7pOiG0+6bsVK6JhFx6i49q5nz",
+	"dx9/8/1D+t0O8G2+6F8bLOV8AcnVPW27bvFEudcp1GZ+yGtqn8rD40cnj39AJmsdlxqMBv/n/dHBTx8+",
+	"nUQPj27/5c5D6cV5c18XlpPcv8++FlxK6OB+v6ilr31J3a54soDam9H0yJs8YP5ul2tYbXMnjgwgKbWw",
+	"qwt34D5RGLgGfVZSsIT+exZsiX/8djnYzPsm16wBdI0yq67AawbkasVsPGtYbMppTP6PYahgQu0a16jP",
+	"Y2FtQWEiq0ViLt183XRAWsYDw+KXTy/fPj+/mFy+/t9PX8VRlcmbKymscoh5YJhJNC/AuIscH/rZ4x1A",
+	"uUVmPFOhJIJTJZKvyLqorz7LuZCWCwkahaXO/BxmdHjoSRN1wga7GGxUQzQnnItrMKQN+Rw3ozKgGI1Z",
+	"iCKwwrPnB+4a4BSiyoLNeUp1NWj8jOVZmGSP+7PZr3xwdEZNwWlOq1CRYQsu08yXLguqpyP1BtKxnK5w",
+	"5BKmC6WuqBDTyWWK4rCnmNUcBFYpU9AsPuSFiBncOKDbb4eSJT6WHZSFKfdnXivDOzhiP+OxsXF5dPQo",
+	"wVH4J8S0g5oM8T/3/IEnx6FDin+uZLbCDGxmAEyIhdWubpkSLkaMS1Jn6UUKvQTvI9zwxGarsczEFTAe",
+	"yoacTkpnkGXsHxevXzlwjORXMEm4gYiJlLzp7949f0KLWZGDsTwv6IFT7B89evQTJhxenge0kv4szFjy",
+	"hvIf99XrxJU9EDIw+rT92LGhmJTmTCQgDTSo3nE5LcBSqstOlH4YZqkFfYvWz948Jz2VIiyDh8Oj4ZEb",
+	"rAqQvBCD0eDR8Gj4iHj6ArmVo6LDSs7NwXYziuqgcGjEJCwdKWKWOBYA1GlBMdtzjJpNNVKbMyPS/SF7",
+	"w+dgPNnzdCwJeZKpgv9RAiOLYcQKbgyLG3UaMSWduVtV8Dm0CkasYnOwVc1I5GdF+4nnwGZYIW6cAYTv",
+	"SiRODQVwR5uaObvRMO7T2eAapPcjVyGYsXSX6RqGa0Chi7+rNgWPmxzmQsnn6WA0eCGMPffun2Y3hvdd",
+	"8guL64llcIJ6oTJH2lRm31fWmolc2FZZawozXmZ2MHp8FNVV9setGvuHXTX2Xeff3rznmYWGa6FKUxXl",
+	"dAFWmYL3aLDQrVTVqDv8t8EOg6pcyjtHbjYV2GV6zOTfYSDVMu8wsNkIYxcAfCn1DkObPR92Gd7ob7HD",
+	"8EZu9Ie1Munjo6MtdZD3q3+satY6CiBfB/agZiF0ehsNTmj1rkkrKA8bldz4ysO7X2lV1d5Gg8e7rNOu",
+	"b75tZqoih2gE5QKfdXoUnztOQZ5zp4PeHBSNKHozIu6mrNn5oeNmtp+rn7ELVP4OLpwoe4qDGfkpwv1u",
+	"MX3vQzYjFvv4VByNZUxmzIQepjHK3Zis34mxSqO5j+pXxZp96gyK/DS4lkgYj6UGJA/SIKiai+aOcAIh",
+	"GZ+q0jLUvyym43Dfi2TIzglERiybCTmWlJmSYio5rNgUEicYroUR08zNiU6HUBabLfnKsPoVwoPQTrcY",
+	"sqc8WYwlopUtuFMxWCzS+NTJj0xAiEc7rU5KqGrd4xfc2ANE8MHzJ7GXmd7mMmOJvpA2XFVTC24ZrbeX",
+	"VFvz+QLkxkn5aj9iZeFE4eOjIw8eSrwmTI5eIGW50oBqk3sQ49AR02DACW2pcDvuUFNu+Yh9Gg8o3W08",
+	"GLExOrNmXE+msBAyHQ9u433stQA8HWEwGGZg0eLCHQmLRTi+jYhdwFh66porZ0LIKplcDtm5ylGjyjB7",
+	"3O0RQeSGLYBrO0V5bRRtptDqRjjMXQEUJOw92RZurp+1WhrsVRIj0i8wPh/XtdzSqdU8BW28ukH+VkOu",
+	"0UpHLk3JMwKSM9zawZQ7LBJiPYqdMeAFNMNy27p2Qc3ClnG7eAm8W3cvvrh8+/Ts5cXkzdO3k8unr85e",
+	"XcYRe3zk1CUvuPdPUenBMwu68cnxT2MZr7sV4y6l4wKfObZBd/su3cNJeVH1e0F9hkgveAcichaaMg/0",
+	"KWpthBBaS/0WzfcL/03Zf7cAsXBjibkd0P7bEqSjcUeH3Ysv0pX22xTGkf/I20DB/omqa0K/XznSp0eO",
+	"rpt3RaTjQcTGA58qT//gePyL+JwfUgX43TVyp/cdhdXJ8U/fvRNE6574BlKZY9HhfnCDxO6vB0YlTyke",
+	"gnbfVxKy177+jHIqvlC8Yt7ZMDHX9zCcqD+Ls2bXbZRQS5MJY9vmFZbZnF/8OpZ7zjo9efjjUcS4Z2FM",
+	"q2XE3l0+O/hxf8jozkM6wsyKig3VPYoSRc1xWA650qvhWJ5DFZHnzBRup2YBYNlSlZl3QjhZh4kZZcaR",
+	"ORcaZuIGUi/gHnQyoKeIoB6753/0+39W/R7Zs78V9+TK3rfgGMH5xa+OtFFo/tdS5YnsgwWPN3dnPuNz",
+	"Wdc4jQkNKbqZDJYxoZI11cCvUqyW7NLg13pmCcni91iOHjGsRt93up/bb1mV+gUXnlOpRixRpTMSplWD",
+	"BVx0tdbvgnQVprmFaCxDWYp3/ynHzzxuZMp8BkzVN6FyEXa2paBE87GsOimw2H6MScF045u+1yF7stlk",
+	"wfMuUznvPoJWZujMGIeHOKhemDPz6Ij6NPjeYjHiKA4mQ3Mk9QOq+j3kfDWWpuCy6vn46IcfcK4uNvmv",
+	"YOuuI/flk5/BozbyHZ6fvTqrm1OgXYH7dljFNh8Ro+6a6+0U4j6Xj/3Y7YgavLs838zfu78G+GUuBMJ0",
+	"r2LIrTBWJP/FHAhuYw3gv0iz+STS215281rCjm2K2NkWJ//JESaVd16FXSyVyofwbbpnfmsa3CYBvyvh",
+	"nRyd3P1S1d3ua1Dqv4L1DvcvJtLDOj+oj1zfApVLI5/mlAVxkGETj3dvX6wVc1XTDUMJfPULyo6xLLS4",
+	"5hZaKVrcXPnmZeSSmWkwC5y9uiJOhF7Biu2R7AhhCIxPk4uKfAr7eINmKKumPLlyQLunbjJyptUV+CDT",
+	"AzXDHsehE6G7VZh+4ud0jxYcawCqjTCMdaG7q6kgbJFMbxtJWH/2vdyQX3GupIrZ3lTZBTMiBcNyZ5lg",
+	"U9OYKsxjtoe2pUgB1QQf0O9tVXzNtaACpy4Z5hZsZBL4f2mlrmSCdVby6Oi4L50oHJHAaI87nheKWIwD",
+	"1fus3Mvh595En00Sr2m7q/VqrZf/U/OeN5nTMTeu+2cyohx2sPybzkXGHSNyXIJK5KkSjEL0zVLEtdrD",
+	"sdwsO9yP6oJPquaLvKu6rySz4YdtlOkxYSlFIiL3KrCLN2cs4ZI6KGFEf9lRXtrDL17C4BtKzpfQJzcL",
+	"LWQiCh6E55+hgv22UJjEy7MMj8Od83KhckJ8QOLKI7BBc2cJGlYdVMflqia3ZtlZvzlIOQ1V9xwI8ARy",
+	"bFWMNbxMw86odcNxYr7lya7XufQcc6VJtrJshn+luF0LssYhv2n9vnnUHUWwt9Gg6GxV8bbKOHJzBh0m",
+	"QOBjKJg+QNVwPmWMNYqvHBFOoaq6EnIsG8VYTgyzvbhdeRVHLP7bQ3by8PFB46dQ0E0pPsHc5uQr0Kux",
+	"xFy8kPYRGFOVd+blKpKlkkP2HB3xXtepyk8p9aq1m/X6RnIduCf4G+pjwRQh90YDS1Q5aMayo+hxRA4S",
+	"xlkzo3ss9+I3ry8u2eZVJFW0OTgmPQ4jTaTGradcjmWI/7F7zHuYLCC5iqk2fcGvoVWcOZY511eMNy7/",
+	"CjcqHIlByvbiRi4R7W7lF4v3h+zCaaU88ygy5MZYqCxtIx5jWTUtE3eT7gfhlOws9QFaBM3Zfz4LjsKe",
+	"VvmCUyd4lkKa8H6ob8CzdfJnCiwk39fhJiRh72ASzor8yR3MZgZ/vB964WBZBZ55o7lY/UUD5hP9EaU+",
+	"K20sQ7yiqjH1Oc2+FVmohGrzSyq/bJbYVSnkP6t09S14pa/4vG2nrPpinjVm/fBbANDHqButQmu0f2fD",
+	"9qe7X6ra4mNY7HiXVZoNvr+GBAm83HHrhoj4bMlBnRK6lYbKs0Md87oES+74YuN+DBmVbPprUqWshjRW",
+	"Y/kqqlI7hK6TPQ1+F+IUTVGhWbxWVhazKSQqB0qj67pPTxDI9fvUoumTrQXGjUa1/+Q+FULVVyahqN8B",
+	"uB5dCIrYZ7n8tp7w0ffkWq34wX8HL9xXIZdKV71X5KL9paTbD5iSnCw6SsZ94hNlpUwhI8t3rRMIhoCa",
+	"fTlEalCmLxdAFNloPGCqLhXsGZVIt+qhPSfzBdHtImhMWKYyFV+q1tCqnT5pIJuFVCPK2Rp5JkQdNtJK",
+	"IPq05aVPbN+4GlT2/V31CV9pvpM+8V1vpm+C8d/phtJZfDe1oGVorH828LOuc6fpegESU+Xc8hhzDCXR",
+	"mE/u7YzKgMHGOaH7NlaNrTAbhkt28fICVfaxNAVm7KG3ey/2zl3Mysy4TKmjNb/ClMMseP/2h+y3hUI3",
+	"/Lr950wznpqGzaYalmMI/2JdtrvR4amzzFh1gUOuqgU5lj7IPWRY64Y1ofjdGONxgbUGKoWhs2dYvF56",
+	"HFdtPZsMrLaNggGDL3eYQvR6qLhpGsBpw6KJxvLk+Dg0CWpXOfsp/DksRZaxKpOSB8MWC3pXTKol2/Pn",
+	"Y5U7n3AKEbNKUeoXtxbywpr9iD0+ekSzNxcOEYpEyZmYl/iBoPCBNfQcjKXSAR7PbKeh4i/tzobkuqlp",
+	"NEsQvxFf3axy3ImvHn9PvopnJ9CkF9a4AzxtExoz1h131Vbpr8xy/8Imn3vr0U4oqJoDtKXBBd211iUJ",
+	"3Il/X+FAXqhvJyKw0tls+szqMmWGvcBEVZCIwwxIG63VUGRc5GMZDM2aZcqWC6jVxaxKSsfuHCfHx2MZ",
+	"97Z4iH3Il7oYKF19zozadARHomPwbWeiz+8HWWVAKc1m4hr8VNiXY/8UebqD1nFJTqEj44VIpwvKoe7P",
+	"43JUo/7X0x5rbhZI4H8Y2Z/FyN6g85evtRYJkqiuNvhazCwURR9SY/vB6FPPk8Oqo8PGgGusncXfU5Vs",
+	"K5QVpvruJtMgU/Q2T1fsLaQqiUh5aeRwTIXkeoWlN+dPXu13ukeeqGSH0Btm3S5snn1G2u0vly9f+BLO",
+	"ZkuDwej9h+bJ0ef5ZqCBvmAUjud1gNgMPtwGHB1qt+OhM85TnjkL93ezLUlHOX5dj2bTUqYZfmDWo0oW",
+	"ubec9SpiZiGKAqpwEuGxF30X4Wt8d6av+Dy2UCI1/yiKA0fgGrB+yiqfqBMy5vE7itvqYM5wxMFTmSif",
+	"adB/ODvmVv/Or3n9bcL7Fr7g//c4aHYtYAmaVV807D32BTYI/9hfcOgNreOjI19kTTXEyJMcyssC43/V",
+	"t2ytKv23bFNu+ZQb6Dxh35j8G4oYv0Jv7kFzB1sx+0Jcg3RjSYXagkzfXKMXmS/pubsAb7TKwS6gNA/Q",
+	"5c4oiWpE/YPq/OvpijSdRtVlFHpGjKUqLWpJEXnWMm5BJpSQTd2dSLcScqpuMKiZqTk+xfy2LMVEAmzv",
+	"RPVUkS/5K5TKqtST6iCZ+3nI8HPOm51GsJxQAqSmFSwey7UuJRTkppYj1JWCVmp4nMm2DOHJ2p7szV8h",
+	"tO92E4uMC/kZl9Af7vB7aRRtivy01hfm/YfbD2sS2tNTAHQbofrWEsNwo3rTobDY6XUB0pFX1UKDGxZX",
+	"c6x4nsX4PbB/XLx+1XnZ/QTu+Zfe+PVmPp1HtQ7w9vvdVgC4YR7OO7Hndr4VexuIaySgLrlhc5Bu6qBc",
+	"uFvg+66BIXdTV4pPjdB/P3v54n4IDSDfk/a/EKEezl6Eoi9sVxnkvWoVU/J8g5xS6C5bih6h89at8+fJ",
+	"nMb3qdc+Tj38fB295wzcVsUOUmudyzT7YHkeg/Taq3sRNVONkvvbkMcvUErVJecQnQceiM0GiJjnvZZw",
+	"OWRna02QQvuZ3iTM6t2xpI/QtT5v0fIzWOA5MwuufdOjjYZH+6fNT/1GYdbq4xIdn5Wg0uTaoez0SeO9",
+	"5MH2qcTkWO7FTaMo3h8x/PiGYXtx9SWOeL9KGsoZfkmPvqwRBtF/8b5v0LOxi1NG9WnookfpHDfL1mL0",
+	"++JKDyj2hkh9YFhSGqvyZt4pwwVbb++fdn5f44FpfdUEO0LYBebon7VmbObZZjzBJlpBDXjE4qrzaBw5",
+	"XGKatU/jqVV1/+Xfji+QhqNuJBFhnt2QvW52EuPV11PDB2GCAUN8JPR+alm0mwueb3QM43X8oc612CwB",
+	"MI1FKJV5c3LiLHSZTaWZVUyWQpinTCrmlA6QVtQ56H7qxsXvBp6sXu+gd0vQlz7RT78KGWYYOl1ht7KV",
+	"W66pyI2oXULI01viN82EZeTJo9pE6j3R+DRqaJBWdZSNQh0HXs6UGUg02P2ISvdDMwk1Q93Q4cPBTeV+",
+	"XBKZMcjMRgc2epMbA6aRrqj5ciz96+ScRPYPKeZWS0Xzkc3obFfDMmXaNPibdzkMbj/c/v8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -50,7 +50,7 @@ func TestPrepareStartsClusterAndPrintsWorkingTokens(t *testing.T) {
 	}
 	for i, m := range tokens {
 		id, err := v.Verify(context.Background(), m[1])
-		if err != nil || string(id) != DemoTenants[i] {
+		if err != nil || string(id.Tenant) != DemoTenants[i] {
 			t.Errorf("token %d verifies as %q, %v; want %s", i, id, err, DemoTenants[i])
 		}
 	}

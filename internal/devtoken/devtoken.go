@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
@@ -80,6 +82,16 @@ type Claims struct {
 	NotBefore       time.Time
 	Expiry          time.Time
 	NoExpiry        bool // leave exp out altogether
+
+	// The active organisation, when the session has one: its id, the member's role
+	// ("org:admin", "org:member") and custom permissions ("org:calls:export").
+	OrgID          string
+	OrgRole        string
+	OrgPermissions []string
+	// Version2 writes the organisation as session tokens of version 2 do (the "o" claim,
+	// with permissions as feature bit masks); otherwise as version 1 (org_id, org_role,
+	// org_permissions).
+	Version2 bool
 }
 
 // Token signs claims.
@@ -115,5 +127,35 @@ func (s *Signer) Token(c Claims) (string, error) {
 	if c.AuthorizedParty != "" {
 		claims["azp"] = c.AuthorizedParty
 	}
+	if c.OrgID != "" {
+		organization(claims, c)
+	}
 	return jwt.Signed(sig).Claims(claims).CompactSerialize()
+}
+
+// organization writes the active organisation's claims in the token version c asks for.
+func organization(claims map[string]any, c Claims) {
+	if !c.Version2 {
+		claims["org_id"], claims["org_role"] = c.OrgID, c.OrgRole
+		claims["org_permissions"] = append([]string{}, c.OrgPermissions...)
+		return
+	}
+	// Version 2: "fea" lists features ("o:calls"), "per" the permission names, and "fpm"
+	// for each feature a bit mask over "per"; the role loses its "org:" prefix.
+	var features, names, masks []string
+	for _, p := range c.OrgPermissions {
+		parts := strings.SplitN(strings.TrimPrefix(p, "org:"), ":", 2)
+		if len(parts) != 2 {
+			continue
+		}
+		features = append(features, "o:"+parts[0])
+		names = append(names, parts[1])
+		masks = append(masks, strconv.Itoa(1<<(len(names)-1)))
+	}
+	claims["v"] = 2
+	claims["fea"] = strings.Join(features, ",")
+	claims["o"] = map[string]string{
+		"id": c.OrgID, "rol": strings.TrimPrefix(c.OrgRole, "org:"),
+		"per": strings.Join(names, ","), "fpm": strings.Join(masks, ","),
+	}
 }

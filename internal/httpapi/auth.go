@@ -13,9 +13,11 @@ import (
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
-// authenticate runs for every operation whose security in openapi.yaml asks for the
-// bearer token, so the contract alone decides which routes need a tenant. It verifies the
-// token and puts the tenant on the request's context for the handlers.
+// authenticate runs for every operation whose security in openapi.yaml asks for a
+// credential, so the contract alone decides which routes need a tenant. It verifies the
+// session token, checks that the principal holds the permission the operation names
+// (x-permission in openapi.yaml), and puts the principal on the request's context for the
+// handlers.
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	c := echomiddleware.GetEchoContext(ctx)
 	if c == nil {
@@ -28,11 +30,18 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if !ok {
 		return unauthorized(errs.New(errs.CodeUnauthorized, "Send a Clerk session token as 'Authorization: Bearer <token>'."))
 	}
-	id, err := s.verifier.Verify(c.Request().Context(), token)
+	p, err := s.verifier.Verify(c.Request().Context(), token)
 	if err != nil {
 		return unauthorized(err)
 	}
-	c.SetRequest(c.Request().WithContext(tenant.WithID(c.Request().Context(), id)))
+	need, _ := in.RequestValidationInput.Route.Operation.Extensions["x-permission"].(string)
+	if need == "" {
+		return errs.New(errs.CodeInternal, "operation "+in.RequestValidationInput.Route.Operation.OperationID+" names no x-permission")
+	}
+	if need != "any" && !p.Can(tenant.Permission(need)) {
+		return refuse(errs.New(errs.CodeForbidden, "This needs the "+need+" permission, which your role in this clinic does not give; ask one of its admins."))
+	}
+	c.SetRequest(c.Request().WithContext(tenant.WithPrincipal(c.Request().Context(), p)))
 	return nil
 }
 
@@ -49,12 +58,16 @@ func (s *Server) authenticateScrape(token string) error {
 	return nil
 }
 
-// unauthorized wraps err so the validator hands it on unchanged; handleError reads the
-// *errs.Error inside.
-func unauthorized(err error) *echo.HTTPError {
-	status := http.StatusUnauthorized
-	if errs.Is(err, errs.Unavailable) {
-		status = http.StatusServiceUnavailable
+// unauthorized is a failed authentication: a 401, or a 503 when the credential could not
+// be checked now.
+func unauthorized(err error) *echo.HTTPError { return refuse(err) }
+
+// refuse wraps err so the validator hands it on unchanged (it passes on an *echo.HTTPError
+// as it is); handleError reads the *errs.Error inside.
+func refuse(err error) *echo.HTTPError {
+	status := statusOf[errs.As(err).Kind]
+	if status == http.StatusInternalServerError {
+		status = http.StatusUnauthorized // a verifier failure is no 500 of the request's
 	}
 	return &echo.HTTPError{Code: status, Message: http.StatusText(status), Internal: err}
 }
@@ -71,9 +84,15 @@ func bearerToken(header string) (string, bool) {
 // tenantOf returns the tenant authenticate put on the context. A handler reached without
 // one is a wiring bug, and answers 500 rather than serving anyone's data.
 func tenantOf(ctx context.Context) (tenant.ID, error) {
-	id, ok := tenant.FromContext(ctx)
+	p, err := principalOf(ctx)
+	return p.Tenant, err
+}
+
+// principalOf returns the principal authenticate put on the context.
+func principalOf(ctx context.Context) (tenant.Principal, error) {
+	p, ok := tenant.PrincipalFrom(ctx)
 	if !ok {
-		return "", errs.New(errs.CodeInternal, "handler reached without a tenant")
+		return p, errs.New(errs.CodeInternal, "handler reached without a tenant")
 	}
-	return id, nil
+	return p, nil
 }

@@ -120,7 +120,7 @@ func TestARotatedInKeyWorksAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	clerk.publish(k1, k2)
-	if id, err := v.Verify(context.Background(), token(t, k2, "user_a")); err != nil || id != "user_a" {
+	if id, err := v.Verify(context.Background(), token(t, k2, "user_a")); err != nil || id.Tenant != "user_a" {
 		t.Fatalf("a token of the rotated-in key: %q, %v", id, err)
 	}
 }

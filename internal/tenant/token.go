@@ -48,7 +48,7 @@ type Verifier struct {
 }
 
 type verifiedToken struct {
-	id                ID
+	principal         Principal
 	kid               string // the key that signed it, in JWKS mode
 	notBefore, expiry time.Time
 }
@@ -89,11 +89,12 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 }
 
 // Verify checks the token's signature, lifetime, issuer and authorised party, and returns
-// the tenant it speaks for. Every failure is an errs.Unauthorized whose message does not
-// say which check failed; the cause is kept for the logs.
-func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
+// the principal it speaks for: the tenant (the active organisation, or the user), the
+// user acting, and what they may do. Every failure is an errs.Unauthorized whose message
+// does not say which check failed; the cause is kept for the logs.
+func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
 	if token == "" {
-		return "", unauthorized("Missing bearer token.", nil)
+		return Principal{}, unauthorized("Missing bearer token.", nil)
 	}
 	now := v.now()
 	v.mu.Lock()
@@ -101,22 +102,22 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	v.mu.Unlock()
 	if ok && now.After(known.notBefore.Add(-leeway)) && now.Before(known.expiry.Add(leeway)) &&
 		(v.keys == nil || v.keys.trusts(known.kid)) {
-		return known.id, nil
+		return known.principal, nil
 	}
 	params := &jwt.VerifyParams{Token: token, JWK: v.jwk, Clock: v.clock, Leeway: leeway}
 	var kid string
 	if v.jwk == nil {
 		decoded, err := jwt.Decode(ctx, &jwt.DecodeParams{Token: token})
 		if err != nil {
-			return "", unauthorized("Malformed bearer token.", err)
+			return Principal{}, unauthorized("Malformed bearer token.", err)
 		}
 		kid = decoded.KeyID
 		jwk, err := v.keys.get(ctx, kid)
 		if errs.Is(err, errs.Unavailable) {
-			return "", err
+			return Principal{}, err
 		}
 		if err != nil {
-			return "", unauthorized("The bearer token is not valid.", err)
+			return Principal{}, unauthorized("The bearer token is not valid.", err)
 		}
 		params.JWK = jwk
 	}
@@ -127,19 +128,22 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	}
 	claims, err := jwt.Verify(ctx, params)
 	if err != nil {
-		return "", unauthorized("The bearer token is not valid.", err)
+		return Principal{}, unauthorized("The bearer token is not valid.", err)
 	}
 	// go-jose accepts a token without exp; Clerk always sets it, so its absence is forgery.
 	if claims.Expiry == nil {
-		return "", unauthorized("The bearer token is not valid.", errors.New("token has no exp claim"))
+		return Principal{}, unauthorized("The bearer token is not valid.", errors.New("token has no exp claim"))
 	}
 	if claims.Subject == "" || !pgtext.Storable(claims.Subject) || len(claims.Subject) > 255 {
 		// A tenant id is stored with every row; one PostgreSQL could not store is no
 		// Clerk id, whoever signed it.
-		return "", unauthorized("The bearer token is not valid.", errors.New("token has no usable sub claim"))
+		return Principal{}, unauthorized("The bearer token is not valid.", errors.New("token has no usable sub claim"))
 	}
-	id := ID(claims.Subject)
-	entry := verifiedToken{id: id, kid: kid, expiry: time.Unix(*claims.Expiry, 0)}
+	if claims.ActiveOrganizationID != "" && !pgtext.Storable(claims.ActiveOrganizationID) {
+		return Principal{}, unauthorized("The bearer token is not valid.", errors.New("token has an unusable org_id"))
+	}
+	p := principal(claims.Subject, claims.ActiveOrganizationID, claims.ActiveOrganizationRole, claims.ActiveOrganizationPermissions)
+	entry := verifiedToken{principal: p, kid: kid, expiry: time.Unix(*claims.Expiry, 0)}
 	if claims.NotBefore != nil {
 		entry.notBefore = time.Unix(*claims.NotBefore, 0)
 	}
@@ -149,7 +153,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (ID, error) {
 	}
 	v.verified[token] = entry
 	v.mu.Unlock()
-	return id, nil
+	return p, nil
 }
 
 func (v *Verifier) now() time.Time {

@@ -41,7 +41,7 @@ func TestVerifierAcceptsEscapedNewlines(t *testing.T) {
 	}
 	tok, _ := s.Token(devtoken.Claims{Subject: "user_2abc"})
 	id, err := v.Verify(context.Background(), tok)
-	if err != nil || id != "user_2abc" {
+	if err != nil || id.Tenant != "user_2abc" || id.Kind != KindUser || id.Actor != "user_2abc" {
 		t.Fatalf("Verify = %q, %v; want user_2abc", id, err)
 	}
 	if _, err := v.Verify(context.Background(), ""); !errs.Is(err, errs.Unauthorized) {
@@ -67,7 +67,7 @@ func TestRememberedTokensExpire(t *testing.T) {
 	}
 	tok, _ := s.Token(devtoken.Claims{Subject: "user_a", IssuedAt: clock.t, Expiry: clock.t.Add(time.Minute)})
 	for range 2 { // verified, then remembered
-		if id, err := v.Verify(context.Background(), tok); err != nil || id != "user_a" {
+		if id, err := v.Verify(context.Background(), tok); err != nil || id.Tenant != "user_a" {
 			t.Fatalf("Verify = %q, %v", id, err)
 		}
 	}
