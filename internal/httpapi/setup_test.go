@@ -77,6 +77,7 @@ type setupOptions struct {
 	proxies     []*net.IPNet          // trusted proxies
 	noMetrics   bool                  // no METRICS_TOKEN configured
 	origins     []string              // origins whose pages may call the API
+	clerk       *providertest.Clerk   // verifies API keys (session tokens stay on the signer's key)
 }
 
 // The webhooks' credentials in tests.
@@ -103,7 +104,10 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.verifier.SecretKey == "" {
+	if o.clerk != nil {
+		o.verifier.SecretKey, o.verifier.APIURL = providertest.ClerkSecretKey, o.clerk.URL()
+	}
+	if o.verifier.SecretKey == "" || o.clerk != nil {
 		o.verifier.JWTKey = signer.PublicPEM()
 	}
 	verifier, err := tenant.NewVerifier(o.verifier)

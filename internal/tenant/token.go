@@ -37,6 +37,7 @@ type VerifierConfig struct {
 type Verifier struct {
 	jwk     *clerk.JSONWebKey
 	keys    *keySet
+	apiKeys *apiKeys // nil without CLERK_SECRET_KEY
 	parties map[string]bool
 	clock   clerk.Clock
 
@@ -85,6 +86,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	default:
 		return nil, errors.New("CLERK_JWT_KEY or CLERK_SECRET_KEY is required to verify session tokens")
 	}
+	if cfg.SecretKey != "" {
+		v.apiKeys = newAPIKeys(cfg.SecretKey, cfg.APIURL, v.now)
+	}
 	return v, nil
 }
 
@@ -95,6 +99,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, unauthorized("Missing bearer token.", nil)
+	}
+	if strings.HasPrefix(token, apiKeyPrefix) {
+		return v.verifyAPIKey(ctx, token)
 	}
 	now := v.now()
 	v.mu.Lock()
