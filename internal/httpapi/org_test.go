@@ -81,7 +81,7 @@ func TestRolesDecideWhatAMemberMayDo(t *testing.T) {
 	expect(t, b.do("GET", "/api/calls/export.csv", admin, nil), 200)
 
 	var me struct {
-		Tenant struct{ ID, Kind string }
+		Tenant      struct{ ID, Kind string }
 		UserID      string   `json:"user_id"`
 		Role        *string  `json:"role"`
 		Permissions []string `json:"permissions"`
