@@ -113,6 +113,7 @@ func (e MeTenantKind) Valid() bool {
 
 // Defines values for Permission.
 const (
+	AuditRead         Permission = "audit:read"
 	CallsExport       Permission = "calls:export"
 	CallsRead         Permission = "calls:read"
 	PhoneNumbersRead  Permission = "phone_numbers:read"
@@ -122,6 +123,8 @@ const (
 // Valid indicates whether the value is a known member of the Permission enum.
 func (e Permission) Valid() bool {
 	switch e {
+	case AuditRead:
+		return true
 	case CallsExport:
 		return true
 	case CallsRead:
@@ -253,6 +256,31 @@ func (e GetCallRecordingParamsVariant) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// Action Example: phone_number.create
+	Action string `json:"action"`
+
+	// Actor Example: user_2xyz
+	Actor         string                 `json:"actor"`
+	ClientAddress *string                `json:"client_address"`
+	CreatedAt     time.Time              `json:"created_at"`
+	Detail        map[string]interface{} `json:"detail"`
+	Id            int64                  `json:"id"`
+	RequestId     *string                `json:"request_id"`
+	TargetId      *string                `json:"target_id"`
+
+	// TargetType Example: phone_number
+	TargetType string  `json:"target_type"`
+	UserAgent  *string `json:"user_agent"`
+}
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items      []AuditEvent `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
 }
 
 // Call A call with its transcript and messages.
@@ -661,6 +689,30 @@ type Unavailable = Problem
 // Unprocessable An RFC 9457 problem document.
 type Unprocessable = Problem
 
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Limit How many entries a page holds at most.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Action Only entries of this action, such as `phone_number.create`.
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Actor Only entries of this actor (`user_…`, `apikey:…`, `operator`).
+	Actor *string `form:"actor,omitempty" json:"actor,omitempty"`
+
+	// TargetId Only entries about this target.
+	TargetId *string `form:"target_id,omitempty" json:"target_id,omitempty"`
+
+	// Since Only calls that started at or after this instant.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only calls that started before this instant.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+}
+
 // ListCallsParams defines parameters for ListCalls.
 type ListCallsParams struct {
 	// Limit How many calls a page holds at most.
@@ -782,6 +834,9 @@ type CheckPhoneNumberVerificationJSONRequestBody = VerificationCheck
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAuditEvents The clinic's audit log
+	// (GET /api/audit-events)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx echo.Context, params ListCallsParams) error
@@ -850,6 +905,66 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", ctx.QueryParams(), &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor: %s", err))
+	}
+
+	// ------------- Optional query parameter "target_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_id", ctx.QueryParams(), &params.TargetId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter target_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
+	return err
 }
 
 // ListCalls converts echo context to params.
@@ -1373,6 +1488,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
+	router.GET(options.BaseURL+"/api/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers", wrapper.ListPhoneNumbers, options.OperationMiddlewares["listPhoneNumbers"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers", wrapper.CreatePhoneNumber, options.OperationMiddlewares["createPhoneNumber"]...)
 	router.DELETE(options.BaseURL+"/api/phone-numbers/:id", wrapper.DeletePhoneNumber, options.OperationMiddlewares["deletePhoneNumber"]...)
@@ -1404,6 +1520,90 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnavailableApplicationProblemPlusJSONResponse Problem
 
 type UnprocessableApplicationProblemPlusJSONResponse Problem
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventList
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListCallsRequestObject struct {
 	Params ListCallsParams
@@ -2853,6 +3053,9 @@ func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyRespo
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAuditEvents The clinic's audit log
+	// (GET /api/audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
@@ -2928,6 +3131,31 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListCalls operation middleware
@@ -3535,151 +3763,159 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tcuO2kuiroHS3auw6tOzxeHIS+ZfjmTlxbuZjx56T2hvNFSGyJSEmAQYALWtSrjrvcN9hH+w8yS10",
-	"A/yQSFmer2TP7j9bBIFGo7/R3fx9kKi8UBKkNYPR74OCa56DBY3/PRMaEiuUdP+kYBItCvp38FpmK5bw",
-	"LDNMSGYXwrA0jB4OooFwg34rQa8G0UDyHAajQTVgEA1MsoCcu3n/TcNsMBr8r8MakkN6ag7PeZbVQNzd",
-	"RYPnMoX0LXBzD1B2wS0DN5jNlCYANb7G9mA4H7I4KY1VOegDHHXgXov3+0DHMROaoAV9zm9/Ajm3i8Ho",
-	"+OgoGthV4cYbq4WcI8Qv+e2zUvN70YgQZ9xYSBm3LFfGEtg5lytmIFEyNWwvPOIs5ateeHN+O0nDqmvw",
-	"irzMB6Nvvzlx8OZC0v817EJamIMm4IX8GOAz4J8EvZCfBfo3CyXhVZlPQb8QmQW9dQ8NOpkLY0FDyiS+",
-	"3Adn4eaf0JiJSFugzpTOuR2MBmWJTzYJowHdRboJ2dUCGC7ggXhkmEgrSApuFzUguIKG30qhIR2MrC7h",
-	"YbD8++b6L8osO7Bwa5kBrpMFUzNmNZc0xjAuU2bKPOdagInwXzdiEeA1j1gq5sKaPuz9tpWRciHD/4+7",
-	"IL4UMoH7adJYrj1RKs34zII/ZCGN5dL2AWdw+k4kptzCgRU5dGLy0nJbmp0EpsGhvRDQRA8RlX5tBKNM",
-	"EjDb4fj72ZuLR4YZGsrghmcl8hz7tUznkIYnszJje7EjqnjfYVEqy/biGc8MxPvDsXxeveiRzjUwCcIu",
-	"QLM9zkyiNERspgGYI6h9lnObLMKQ4Vj2ocBvookDj/GpUhlw0gnvpBXZ7qQwhZnSsBMVlDjzg6ngzjGj",
-	"KZQ0gCfwPU/fwm8lGOv+S5S0IPFPXhSZSBB1h4VW0wzyv/zqVdtux/6G3qJF2/s/Y5U2ZyjagE1VumKp",
-	"AoNnSKfgfncgaZ7Y4eAuGpwrOctE8lVhdcJOg1GlThAaBMCwpbAL5kQgqfNbYZw4uYsGF9KCljx7rrXS",
-	"XxWpkpUSbgtIHCmBW/60Rm3CtZOG+IOmE2ciZVYxDYXShN9Xyr5QpUy/JtivlGPmRY3jStlZkMgAyEe8",
-	"tAulxQdIv/bhJxpSkFbwzKD4yIUxQs4jlvPM8RykEYPbwum3IIJ4kkBhIQ2w33CR8WkGXxt0A/pGOLLl",
-	"0oHl/q1O3zHa8pRZvWJ8zoVkGbfOnkCIC62cePsjYEZqFYYtIcsY4ZdNS8uENczD4R7XaHZADlHa+hUc",
-	"AE7nILhZ9no2GP2yg4ZCg2E1uIt+HxRaFaCtIBmZO0zMwXQbQomSN6ANaSdOqsvzFKRM2Ij599l0Ff5E",
-	"oW4hxyl5mgr3Ms/eNJYlQ8mLbzX9FRLrjsb/wLXmThncHszVgf/NncLwLV++pDVwdGUUuYVkmXkqbE3e",
-	"sBBqO+2X5rtRjYL3GzC93xTuTrORgHSHVk+ElliYigR6y4sa/T4A6WzmXwZCTlEQRQNVWvrz/QbE9P4b",
-	"t9nR+qFV6K3+2J0A2li+iwYSbu0kKbVRHXb6G26MO/iYBsRegDk749aygs/hlDnUMyXxZ+eL4M+OCh52",
-	"JrSXNjzvO6gkWFxmEy/T1aTlMW5s5xzNkgK091FpXETO0QyFh7RsJrSxp96GcUetSovq0EnIDGaWqdK2",
-	"yHwb+huu87kqpe06g+lqslCl3gawex4s/ZSv2N7RP//x/46f7JNZC8zZROyDkhAxR6HHJ/iGOWVGaevY",
-	"M8b91Cc4LY0As/s+flCldnjvgd/0GOD1DmhExOAG9Mr/xwoNBuTuUJCt3YvIAvQk5asuqxQYSKcQHCgO",
-	"gR6Xmss5dCAx5av68IMDkWRlCunOwD7jqz6MOUCbfmwH64HedIk9qXrPuUWnC2WCD8iW3LAUMkAX7GOI",
-	"tuEk9+3ABE9wF9s8GrjfJw61KAlveV44wTA4y0GLhB++guXkP5S+7nxVWZ7tJOauaORd5F2I3f3HpiQK",
-	"TmhwQ2rQK1iaJB9tyJ2aDmvW7jjybdKti5V+XgA6UEBKCP0o1EKZmKHArRWMsIJbwPCEkHO3SedpTQqt",
-	"5ppcu5nSS65TeoTQux+5yKBfGwUtsgFZQy0qb870aMbIaZPMORTMLNSSCaTJthjnxgj0D3t5w9km1SiW",
-	"CQnsaiky4Qz+BMQNpDWalGR78ZWK9yP2fPj4m5MdNFM0cG+C3rp+wa0AaR+ZwHR7BMIjw+IXWuUPXDAT",
-	"UiRbF6QhtFt0zNRSmmqfD1pMkUu8Tl7c1mhzYxzunMkXOUJ7d8lSlWVcY+ikZitVuqV6V/U7cqtqcDQ5",
-	"4XZ3qZE27acHhKyjQQhkTnwQdIuRWMUuPSNsg/Be3K4bIPe+INIdYoXRAKMGkE6mq91N/5f0zvcrtGTv",
-	"hWQ9rtpJhRsqqYMWK5swASbQo/HKqEU5fqf3gqUhUSioJqXOdkKpDzk9iNJq+2XXcJ97BzSoyccAqMvE",
-	"lhrSScotv89T6uBTH0TkkmcrIwyDW4wkQcpmWuUNqcDpWGppmcJMSDBe8vaA6hXSvU6YDxVO6iDmbvuv",
-	"Fcm9Yy1K1YnbzcQQVd77TlmkDxY1N7wQtMpOi6x7L3gNEQyC5pVbW5WsS/poU9u1eD3quO1Yx8ga7C36",
-	"b4i0DpkYrd+wtUm5h8Lr8+skgE3y9hqnpQJah9RnCV1Vlt+ahSDNEvREc9txF0Gu3SHboz/+wsiq2T9l",
-	"R2y5ALT0NTlzUkno1mYb2ovfgOZzmHTplTVX4wZ0w3lknIV3Pg0CnLIRi19XW32+V+NOVrpVsmzF9toy",
-	"gfAJKV4Nbk7vzcLOpZtWZQ8AUlm2ggCD0v5AutdCA3vSbaHcZ4JsoIwm6zqyjmvLJjsTrjcM43UjukmH",
-	"vattoZ3WdruYIHiQGxywhRhSzxUtsddpUghZWpruXlyu4cdPGdAUZurawkb84yF7WbemtgvhNWFG83bB",
-	"9EJAllaXGG1oZu5Zn8nfuNjBWC4OHnYi1yvJbjNbGLbUSs5DJHF4r1NKYNXzdm3rB+CZXWxuqbZtasdb",
-	"Xd/vB9NrnSuFYNBDDjOEuO7hPe8u959ebdZ2IFf4K3NvAFXumbNBE5Fi2No4c5XyC4LL7N1hSCfOfkLG",
-	"dGzv/u7yhl92RGUL0Hh9oqTZ4lyVBjTL+YqlijktsHtIppq+KxqjVQY9BrvKqviW0nMuhY/n7yk9H/E0",
-	"FzJyD0Y5UITpn//4z31vwQvJOCtAG2eXsqXS16bgCcUaakqq3t3FmqeLr46Ydg/PNUHGXAyEe+KAjML9",
-	"qsPpI8ok2QncyTGfJl1Mey3ofjBQBS3+Idg1bp0OcugyBXGmLuJ1c/Q6V+cZ6GsiEZ5YIedt0PHd49vV",
-	"h3tZ12O5Xs5TSNSi0i74GmTWQETTCDUjDTxds0zNaKlFrRPCEPoHbgulbScjNQKNHbLkIyIGO7rTwkwc",
-	"hm86mOZC0pNKcDg77RoKi1d1aimZVEzCkmy8huSukiOiQcankLUF7gut0Psy14MH+uLdtOK9byHrwE+9",
-	"2F8enzx++u03f3365Oi7wed0kGpvpY+G8Y6wNi0pMwXtJLOe8VWned2LD1x8pwAFro8jDzyK6gyHruXZ",
-	"XDG70KqcL3aDBLSY+Vvi3luPuADp/KV41AiYRGgJF1rdgDxlwjKtnNXkyIlIicU0OaTxiDQY+opjie84",
-	"zVVhEi/bhAQnDUm0F6C5VU636Gscu99cI1wSiAzGnr4pAajicAJ4EDbYEwYODz3lbASopYebixxvIcJu",
-	"UZ3g8syv1Dbhdw+xdUnbFrcE7uui2B5CasqD7hNu7/xhnmxDxp3ja/3xHszuWo+H3ydM1nP4Pqtw4XLF",
-	"EpXnSjIn4S1ITFxoi5u9k8dP99m33/z1wAucBkjfnNyTVdgjWR68qz4R8cCJ1ujr3hubxun+JIz91Nv6",
-	"pkLcsPM6r8zvAarbTA8e/wOCBt3++hZ7/yH+5SZR7hKevj/Dtu8oJ11yI7izFXK2e7YNJL8r0l34epPR",
-	"0K0zzCqWLLicw5Cd0W/VnS27BigMei03PCvhlHHJ4LbIRCIsix01xyzJgGuM6aJQz4Vsrv54XaK0rJ8t",
-	"1svDWKcdLQ5jh6/8H7/QsPfNcQciR9MQayDcMoO5sItyOkxUfqh4IQ4SlcIc5GG19F3zdXMtigNVEMIP",
-	"CuWoTxN0n0eu/Dn39MlS7k+2rbsu7vKpdJuXzZK9fXHOvjt5+lfms/RYqpIy93kkaz6ESqHrwtpgbh3L",
-	"ebIQEg6cv4I/uPGOHc1S2GTBlByyK7S1DEZtkkwZSMk6w5RDzQzI1IylVExh6jXOgAHWt8/Pnr18/shQ",
-	"wiqjFQ0mlqB45cmC5cCl2XdsjzmK7Aa0c77GMucrxtMUpzOnzDrLwbF+Ka+lc0KUxKw7Jxd+uLp6E9La",
-	"W0bdDc9ESnZMI4KJv4YUq2hQNvNP0SabijQF2RhrxFxyW2o0z5SdzHz+mmxcDWBsyi5UOnEjeJapJc5X",
-	"8FWmeDqxSk0yrueUWWHKgrIIJzmkgk/w+OsF1wRzi94tv0bgeOYObTWp7NU1y03DrDStLbceI2FEAwdW",
-	"zuVqYhyGMQOtbCS1RqjQtOTZBA/RKYLa7mniYvPuGizvSpDHUNASpG2GAH0FDGavRq1IBqUx87Rtcb1S",
-	"rSqVMAm3vlpl817aQd/hqbxQmsUbdBJHRKLOhG9AucTwWhX03MmgacRaO+JWVAmQ9MWufDK3Ezidu/ID",
-	"ttxW43MMHEUOk7+VygJdwlAeq5Bzh2qSI8PtN8Ob8zc4Dxm1dUgnRyedNxzCZt0iaaG09cU9VX7ataAK",
-	"nwaETSqwrJf+6IfNZd69vQiUAtI61jH3r1RqOSKROFVcpyM/aLSFA9ZDUsThtPvmXSmxSUSSusvOaub8",
-	"PSTe/PAr/e4A+LZY9N8bIuV8Acn1A327bvVEudcp1G5+yGtqn8rj4ycnT79BIWudlBqMBv/3l6OD797/",
-	"fhI9Prr7t3sPpRfnzX1dWk56/yH7WnApoUP6/aCWvvYldbviyQLqaEYzIm/ygPn7Q65htc2dODKApNTC",
-	"ri7dgftEYeAa9FlJlyX034vgS/z489Vg3VR/TlVVdbkEJlbEZ15xIppG7HuciP3zH/8Zj8ZyLA/YmQ/p",
-	"GsCQKrPqGiTb42yq1RKj1vtkS1DA1lkYZFng8EeGkZk+lqwVCF+PfG/GvJt5y0P2nChm5ObpARpWPy6m",
-	"f0vEa/Hj5bsPF49fiQtzkdvi/5xffHORZ2Xy+NuV21hzV2dvLtg1rNgelwz5DiNQj4y3jE7RODGQaPBl",
-	"YP5GPObXk5g27iBq7/0aVlgdhwfI9mIf7Y/dlmMMZ7v/9qn0ERdIVAEUpRXWuAkbMW62F2/GruOIxR3B",
-	"a/dzHb2OI8RWM4Id79eo7MMjv54cz75LHIzOqGuaHEwgdBrotsTXSHNGPmbEjGIc8anhRmEMT3pEo22A",
-	"1gwiEK9l6C2y91CWoROHQNRsv7C2oNtIq0Virhz5dYsbOrJHhsUvn1+9vTi/nFy9/t/PX8VRlTCeKyms",
-	"cvznzifR3GFdzVh86GePh/eDcoc6f6ZC5Q2ngjdf+HdZaxiWcyEtFxI02mQ683OY0eGhl4DoejS00mCj",
-	"6KY54VzcgCGj26dSGpUBXQWahSiCxj27OHDSFqcQVbJ1zlMq30IfeyzPwiR73BPwfhXqJW+9aZ+Z0+pG",
-	"0rAFl2nmT19Q2SZZ0ZCO5XSFI5cwXSh1TfW+jhzpspA9x+T5YBeVMgXN4kNeiJjBrQO6/XaojONj2SWI",
-	"+mXYuDw6epLgKPwT4tMOOYXPHc2YchoPHVL8cyWzFSb6MwNgwpVrfaMiU8LFiHFJXhO9SDd8IcgNtzyx",
-	"2WosM3ENSPJYnYYyDc8gy9iPl69fOXCM5NcwSbiBiImUxMG7dxfPaDErcjCW5wU9cP7jkydPvsO81qvz",
-	"gFZy0xyX8oaPGfeVhcWV2xkSffqcythpu5h4NRMJSAMNqnfKVAuwlFG1E6Ufhllqe7JF62dvLsgdoou8",
-	"wePh0fDIDVYFSF6IwWjwZHg0fEKmwwKVoqOiw8qcmoPtFhTVQeHQiElYOlLEYgSsM6mzz2K25+wBp+wc",
-	"tTlvNd0fsjd87uW1Q9BYEvIkUwX/rQRGjumIFdwYFjfKgWLKbXRcVfA5tOqSrGJzsFVpUuRnRWXKc2Az",
-	"bERgnEjGdyUSp4YCuKNNzcy1cMThsybhBqS/rqhu+sbSMdMNDNeAwpukrhIoPG66lxFKXqSD0eAnYey5",
-	"jzI2m3780mUmYQ8HEhmcoF6ozJE2dXPoq57ORC5sq3o6hRkvMzsYPT2K6mYOx61WDo+7Wjl0nX97815m",
-	"FhpuhCpNVfvVBVgVcXhAH49u271G3eG/D3YYVKXs3jtys3fFLtNjwcgOA6lkfoeBzX4ruwDgK/Z3GNps",
-	"LbLL8EYblR2GN1Lw369V4x8fHW0pt31YmW1VGtlRZ/s6iAc1Czf0d9HghFbvmrSC8rDRMABfeXz/K63i",
-	"7bto8HSXddpl9HfNhGiUEI273yBnnR3F505S0AWNc3VuD4pGskYz8cJNWYvzQyfNbL9UP2OXaPwdXDpV",
-	"9hwHMwqHBf5uCX1/VWFGLPbXoM5WjslbntDDNEa9G1OQZWKs0hhVQvOrEs0+QwtVfhoimKSMx1IDkgdZ",
-	"EFQ0SHNHlRE8dR4O2l8Ws764b3kzZOcEIiORzYQcS0qASrFiAVZsColTDDfCiGnm5sTYVqi+zpZ8ZVj9",
-	"CuFBaGdbDNlznizGEtHKFtyZGCwWaXzq9EcmIKQ9OKtOSqhaKsQ/cWMPEMEHF89irzO9a2/GEkNubbiq",
-	"3incMlpvL6m25tNSyItI+Wo/YmXhVOHToyMPHmq8JkyOXiBluXLukvPOpGUxDh0xDQac0pYKt+MONeWW",
-	"j9jv4wFlVY4HIzbGmOmM68kUFkKm48FdvI8tPYCnI8w5gBlYdOxxR8JirZfvVoNOn6euuXIuhKxqFuSQ",
-	"nascLaoMixTcHhFEbtgCuLZT1NdG0WYKrW6Fw9w1QEHK3pNt4eb6npxs84jFiPRLTAOJ65YB0pnVPHUe",
-	"IJkbDed7LCsbuTQlzwhIznBrB1PusEiI9Sh2zoBX0AyruusSGTULW8btIhP424O9+PLq7fOzl5eTN8/f",
-	"Tq6evzp7dRVH7OmRM5e84t4/RaMHzyzYxifH341lvB69jruMjkt85sQG8fZ9tofT8qJqK4T2DJFeCEJF",
-	"FJM2ZR7oU9TWCCG01votmu9X/pu6/34FYuHWknA7oP23NUhHf5gOvxdfJJb22xTGkf/I+0DB/4kqNqHf",
-	"rx3p0yNH101eEel4ELHxwFdk0D84Hv8iOeeHVHkkjo3c6X1FZXVy/N1XbzjS4hPfpyxzIjrwBzdI7J49",
-	"8PL7lK7d0O/7TEr2xpc5UurOJ6pXDA4NE3PzAMeJ2gA5b3bdRwklW5kwtu1eYdDx/PLvY7nnvNOTx98e",
-	"RYx7Eca0Wkbs3dWLg2/3h4x4HtIRJvBUYqhuhZUo6sHEcsiVXg3H8hyqxA/OTOF2ahYAli1VmfkghNN1",
-	"mP9TZhyFc6FhJm59XIrFjzoF0HNEUI/f8z/2/b+qfY/i2XPFA6Wyjy04QXB++XdH2qg0/2uZ8kT2wYNH",
-	"zt1ZzviU6TVJY0Lfk24hg9VyaGRNNfDrFItyuyz4tdZsQrL4F+x6EDFserDvbD+337KqKA0hPGdSjVii",
-	"SuckTKs+Hrjoaq2tCtkqTHML0ViG6icf/lNOnnncyNSHs03VnqMKEXZ2P6F6hrGsGnaw2H6IycB045ux",
-	"1yF7ttnLw8suUwXvPoBWZujcGIeHOJhemJr15IjagfgWdjHiKA4uQ3MktZ2q2orkfDWWpuCyai365Jtv",
-	"cK4uMfk3sHVzm4fKyY+QURtpNRdnr87qHijoV+C+HVaxm0zEqInreteOuC/kYz90B6IG767ON9NEH24B",
-	"floIgTDdaxhyK4wVyX+xAILbWAP4T7JsfhfpXa+4eS1hx25Y7GxLkP/kCGsXOllhF0+liiF8mSatX5oG",
-	"t2nAr0p4J0cn979UNVH8HJT6N7A+4P7JRHpYp6H1ketboKp8lNOckm0OMuwV8+7tT2s1g9V0w9BpofoF",
-	"dcdYFlrccAutTEBurn2PPArJzDSYBc5esYhToXhlTrojXENgGgSFqCimsI8cNENdNeXJtQPaPXWTUTCt",
-	"bvQAMj1QM2ylHRpeOq7CLCc/p3u04FhqUm2E4V0XhruaBsIWzfS2kev3R/Plhv6KcyVVzPamyi6YESkY",
-	"ljvPBHvnxtTIIGZ76FuKFNBM8HkjvR2xb7gWVEfXpcPcgo2EFf8vrdSVs7IuSp4cHfdlrYUjEnjb447n",
-	"J0UixoHqY1bu5fBzbz7ZJonXtN3V4be2y/+lZc+bzNmYG+z+kYIohx08/2ZwkXEniJyUoE4MVHBIV/Rb",
-	"En3GcjPTZz+q64qpaDTyoeq+yt9GHLaZKSMspUhEFF4FdvnmjCVcUqMuvNFfdlQx98iLlzD4gprzJfTp",
-	"zUILmYiCB+X5R5hgPy8U5orzLMPjcOe8XKicEB+QuPIIbNDcWYKOVQfVcbmqya1Z3djvDlJOQ9WkCQI8",
-	"gRxbhYmNKNOw89a6ETgxX/Jk18upeo65siRbWTbDP9O9XQuyxiG/af2+edQdtdZ30aDo7Ijytso4cnMG",
-	"GyZA4O9QMH2Aii6pMpNKGjxlOCKcQlXcJ+RYNmr+nBpme3G7wC+OWPyXx+zk8dODxk+hbwCl+AR3m1Os",
-	"QK/GElM+Q9pHEExV3pnXq0iWSg7ZBQbiva1TVTlT6lVrN+tltBQ6cE/wN7THgitC4Y0GlqhA1YxlR23t",
-	"iAIkjLey+MZyL37z+vKKbbIimaLNwTHZcXjTRGbcembvWIb7P/aAeQ+TBSTXMbVAWPAbaNUAj2XO9TXj",
-	"DeZf4UaFIzFI2V7cyCWi3a38YvH+kF06q5RnHkWGwhgLlaVtxONdVk3LJN2k+0E4IztL/QUtgub8P58F",
-	"R9eeVvm6Zqd4lkKa8H4oo8GzdfpnCizUeNTXTUjCPsAknBf5nTuYzUKReD+0XMLqHTzzRg+7+sMZzNeT",
-	"IEp9VtpYhvuKqpTZp877jneh4K4tL6nKt1nJWVUqfK/S1ZeQlb6w+K6dGe1rxtaE9eMvAUCfoG50pK3R",
-	"/pUd2+/uf6n6+gJeix3vskqzj/zn0CBBljtp3VARH605qCFHt9FQRXaoMWOXYsmdXGzwx5BRZbBnkypl",
-	"NaSxGstXUZXaIXSd7Gnw8yOn6IoK3U69nog0ZlNIVA6URtfFT88QyHV+atH0ydY69kY/5H/xmAqh6jOT",
-	"UNQfAFy/XQiG2EeF/Lae8NHXlFqt+4P/DlG4z0Iula36oJuL9ge57t5jSnKy6OhM4BOfKCtlChl5vmsN",
-	"Z/AKqNn+RaQGdfpyAUSRjf4WpmqGwl5QJX6r7N5LMl933661x4RlqobyFZENq9rZkwayWUg1opytkRdC",
-	"1MglrRSiT1te+sT2Ddag7gJf1Z7wDQ12sie+Kmf6Xiv/nTiUzuKrmQUtR2P965Qfxc6druslSEyVc8vj",
-	"nWOovMd8cu9nVA4M9mcKTd6xOHGF2TBcssuXl2iyj6UpMGMPo917sQ/uYlZmxmVKjdP5NaYcZiH6tz9k",
-	"Py8UhuHX/T/nmvHUNHw21fAcw/Uvlv87jg5PnWfGKgYOuaoW5Fj6S+4hw5JKLD3GzxMZjwusNVApDJ0/",
-	"w+L1Cve46h7bFGC1bxQcGHy5wxWi10PFTdMBThseTTSWJ8fHoRdVu5jeT+HPYSmyjFWZlDw4tlg3vmJS",
-	"LbEy0J2PVe58wilEzCpFqV/cWsgLa/Yj9vToCc2+VjOHKyRKzsS8xO9Qhe/4YeRgLJUO8HhhOw2FpWl3",
-	"NiTXTUujWen6heTqZjHtTnL1+GvKVTw7gS69sMYd4Gmb0Jix7rir7l1/ZpH7J3b53FtPdkJB1YOirQ0u",
-	"iddaTBKkE/+6yoGiUF9ORWBBvdmMmdXV8AxbzomqIBGHGZA2WquhyLjIxzI4mrXIlK0QUKtZXpWUjk1g",
-	"To6PxzLu7SQS+ytfapahdPXVPOoGEwKJTsC3g4k+vx9klQGlNJuJG/BTYfuX/VOU6Q5aJyU5XR0Zr0Q6",
-	"Q1AOdX+clKNWCH8+67GWZoEE/keQ/VGC7A0Gf/laB5ugiepqg88lzEJR9CF9P2Ew+r3nyWHVOGRjwA3W",
-	"zuLvqUq2FcoKU33elWmQKUabpyv2FlKVRGS8NHI4pkJyvcLSm/Nnr/Y7wyPPVLLD1Rtm3S5snn1E2u0P",
-	"Vy9/8iWczc4Zg9Ev75snR1+BnIEG+lBWOJ7XAWIzeH8XcHSo3Y6HzjlPeeY83F/NtiQd5eR1PZpNS5lm",
-	"+B1jjypZ5N5z1quImYUoCqiukwiPvei7DB99vDd9xeexhRKp+QdRHDgC14D1U1b5RJ2QMY+f69xWB3OG",
-	"Iw6ey0T5TIP+w9kxt/pXfsPrT2A+tPAF/3/AQbMbAUvQrPpwZu+xL7AP/Yf+gkPvaB0fHfkia6ohRpnk",
-	"UF4WeP9XfTLZqtJ/Mjnllk+5gc4T9v3vv6CK8Sv05h40d7AVsz+JG5BuLJlQW5Dpm2v0IvMlPXcM8Ear",
-	"HOwCSvMIQ+6MkqhG1Kaqzr+ersjSaVRdRqFnxFiq0qKVFFFkLeMWZEIJ2dREjGwrIafqFi81MzWvmrGo",
-	"LMVEAuwiRvVUkS/5K5TKqtST6iCZ+3nI8Kvhm51GsJxQAqSmdVk8lmtdSuiSm1qOUFcKWqkRcSbfMlxP",
-	"1v5kb/4KoX03TiwyLuRHMKE/3OHXsijaFPn7Wl+YX97fvV/T0J6eAqDbCNW3lhgGjupNh8Jip9cFSEde",
-	"VQsNblhczbHieRbjZ+d+vHz9qpPZ/QTu+ady/HrPqM6jWgd4O3+3DQBumIfzXuy5nW/F3gbiGgmoS27Y",
-	"HKSbOhgXjgt8ez8wFG7qSvGpEfofZy9/ehhCA8gPpP1PRKiHsxehGAvbVQf5qFollLzcoKAUhsuWokfp",
-	"vHXr/HE6p/EZ9LVvoA8/3kbvOQO3VbGD1lqXMs12a17GIL322l5EzVSj5P42FPELlFJ1yTnE4IEHYrPP",
-	"JuZ5ryVcDtnZWhOk0H6mNwmzencs6VuHra+otOIMFnjOzIJr3/Roo+HR/mmzM1sUZt3Syc2XJtcBZWdP",
-	"Gh8lD75PpSbHci9uOkXx/ojhN14MtVKjD77E+1XSUM7wg43UkiwMov/ifd+gZ2MXp4zq0zBEj9q53ScN",
-	"47640iO6e0OkPjIsKY1VeTPvlOGC7S5rp52fcXlkWh/PwY4QdoE5+metGZt5thlPsIlWMAOesLhqcBtH",
-	"DpeYZu3TeGpT3X9guuNDt+GoG0lEmGc3ZK+bncR49ZHe8N2h4MCQHAm9n1oe7eaC5xsdw3h9/1DnWmyW",
-	"AJjGIpTKvDk5SRZiZlNZZpWQpSvMUyYVc0YHSCvqHHQ/dYPxu4Enr9cH6N0S9EFZjNOvQoYZXp2usFvZ",
-	"yi3XNORG1C4h5Okt8dN5wjKK5FFtIvWeaHyBNzRIqxoXR6GOA5kz9V0JqYugZ+tCKzVD29Dhw8FN5X5c",
-	"EpkxyMxGBzZ6kxsDppGuqPlyLP3rFJxE8Q8p5lZLRfORz+h8V8MyZdo0+LMPOQzu3t/9/wAAAP//",
+	"7H3bchs5kuivIHg2wlJMiZJl2dtNPWlke0Z92pe15OnY0/RhgVVJEq0qoBpAiaI7FDH/cP5hP2y+5AQy",
+	"gbqQVRTlW/fO7BsvKCCRSOQ9s34bJCovlARpzWD026DgmudgQeO350JDYoWS7ksKJtGioK+DNzJbsYRn",
+	"mWFCMrsQhqVh9HAQDYQb9GsJejWIBpLnMBgNqgGDaGCSBeTczftvGmaD0eB/HdaQHNK/5vCcZ1kNxN1d",
+	"NHghU0jfATf3AGUX3DJwg9lMaQJQ42NsD4bzIYuT0liVgz7AUQfusXi/D3QcM6EJWtDn/PZHkHO7GIyO",
+	"j46igV0VbryxWsg5QvyK3z4vNb8XjQhxxo2FlHHLcmUsgZ1zuWIGEiVTw/bCX5ylfNULb85vJ2lYdQ1e",
+	"kZf5YPTdsxMHby4kfa9hF9LCHDQBL+SnAJ8B/yzohfwi0L9dKAmvy3wK+qXILOite2jQyVwYCxpSJvHh",
+	"PjgLN/+ExkxE2gJ1pnTO7WA0KEv8Z5MwGtBdpJuQXS2A4QIeiEeGibSCpOB2UQOCK2j4tRQa0sHI6hIe",
+	"Bst/bK7/ssyyAwu3lhngOlkwNWNWc0ljDOMyZabMc64FmAi/uhGLAK95xFIxF9b0Ye/XrRcpFzJ8f9wF",
+	"8aWQCdxPk8Zy7YlSacZnFvwhC2ksl7YPOIPTdyIx5RYOrMihE5OXltvS7MQwDQ7thYAmegir9GsjGGWS",
+	"gNkOx9/O3l48MszQUAY3PCvxzrFfynQOafhnVmZsL3ZEFe87LEpl2V4845mBeH84li+qBz3SuQYmQdgF",
+	"aLbHmUmUhojNNABzBLXPcm6TRRgyHMs+FPhNNHHgMT5VKgNOMuG9tCLbnRSmMFMadqKCEmd+MBXcucto",
+	"CiUN4An8mafv4NcSjHXfEiUtSPzIiyITCaLusNBqmkH+p1+8aNvt2N/SU7Roe/9nrJLmDFkbsKlKVyxV",
+	"YPAM6RTc7w4kzRM7HNxFg3MlZ5lIvimsjtlpMKrUCUKDABi2FHbBHAskcX4rjGMnd9HgQlrQkmcvtFb6",
+	"myJVslLCbQGJIyVwy5/WqE24dtwQf9B04kykzCqmoVCa8Pta2ZeqlOm3BPu1cpd5UeO4EnYWJF4AvEe8",
+	"tAulxUdIv/XhJxpSkFbwzCD7yIUxQs4jlvPM3TlIIwa3hZNvgQXxJIHCQhpgv+Ei49MMvjXoBvSNcGTL",
+	"pQPLfa1O31205SmzesX4nAvJMm6dPoEQF1o59vZ7wIzUKgxbQpYxwi+blpYJa5iHw/1do9kBOURu61dw",
+	"AJyVqbAvbjzQhVYFaCuI5/HKcIBbnhfZur40TDRw28E9I/coXer6ydKAnhzfrj52jU8yAdJOeJpqL/Jk",
+	"mXlSIFVo8xFcPJ1wuytTd1i0nOQMT1Phdsezt409t5ZS018gse4xkbaWENI+Oxlsqqukv4GxE3rg3i1Y",
+	"rufw0NH0e9+ZdO0aMc/n/ozvWeeuqYX+TGppA9XhaKNAHW24mnuq0N3Cy8ZZt+D70IH9mkR/FKaDTIWF",
+	"vP1h261qEPxdtRjXmq/cdwm3dpKU2hD1PhBXuH57kq4NOT0PaTDL3swGo5930ApRSXcQrm8+d9xnDqbb",
+	"+EiUvAFtSCPkpC56OQYpEzZi/nk2XYWPqEgFTD7omrSQGQ1uD+bqwP/mON/wHV++ojVwdGWIPBzTjWej",
+	"GgWbuP6wqVA5bZKUEsco64nQ+glTDcMxtdwnIJ2d+vNAyCkK/2igSksfP3RcO/f8W7fZz6TYNgHcR7Lt",
+	"/b7lxriDj2lA7JUGp9vfWlbwOZwyh3qmJP7s7H/82VHB16N+Z+WYTbxMV5OWl2ZjO+doChSgvV+IxkXk",
+	"kJghl5GWzYQ29tTbDe6oVWlRBXVaSQYzy1RpW2S+Df0Nd9W5KrvZxnQ1WahSbwPY/R+s65Sv2N7RP/7+",
+	"/46f7JMpCcyJLPZRSYiYo9DjE3zCnDKjtHXXM8b91Cc4LY0As/s+/qpK7fDeA7/pMXrrHdCIiMEN6JX/",
+	"xgoNBuTuUJB924vIAvQk5asuSxAYSKeEOVAcAj0uNZdz6EBiylf14QejPcnKFNKdgX3OV30Yc4C25O7m",
+	"1QO96YbypOq9VS06XSgT/C5syQ1LIQN0e3wK0TYcU307MMH7spvq5H6fONS2dY+zHLRI+OFrWE7+U+nr",
+	"zkeV5dlObO6KRjqdJTgEdvTZNDlRcPwE078GvYKlSfLRBt+p6bC+2h1Hvo27dV2lnxaATgsgIYS+C5RC",
+	"mZghw60FjLDCaVxOdRJy7jYZDYScFFrNvdI0U3rJdUp/IfTuRy4y6JdGQYpsQNYQi8qbED2SMXLSJHNG",
+	"PDMLtWQCaXLNbjBGoE+m92443aQaxTIhgV0tRSackZ2AuIG0RpOSbC++UvF+xF4MHz872UEyRQP3JOit",
+	"6xfcOj30kQmXbo9AeGRY/FKr/IELZkKKZOuCNIR2i84QtZSm2ueDFlOkB6+TF7c12twYhzun8kWO0N5f",
+	"slRlGdforqyvlSrdUr2r+h19qsHV1J8eECaKBiF4MPGBhy1KYsMAo2u8BcJ7cbuugNz7wJpx2O2fjwbo",
+	"qYN0Ml3trvq/omf+vEJN9l5I1mMZnVS4IZI6aLHSCRNgAr0IXhi1KMfv9F6wNCQKGdWk1NlOKPVu3gdR",
+	"Wq2/7Opid8+ABjX5FAB1mdhSQzpJueX3WUod99Q77rnk2coIw+AWvbeQsplWeYMrcDqWmlumMBMSjOe8",
+	"PaB6gXSvEebd85M6cLDb/mtBcr/bArnqxO1mYnZ0dZRF+mBWc8MLQavstEiXn6NSCJph7rYoWef00aa0",
+	"a931qCPCuI6RNdhb9N9gaR08MVqPardJuYfC6/PrJIBN8vYSZ80R1DikPk3oqtL81jQEaZagJ5rbjvgf",
+	"mXaHbI8+/ImRVrN/yo7YcgGo6Wsy5qSS0C3NNqQXvwHN5zDpkitrpsYN6IbxyDgLz3weBDhlI/61Lrb6",
+	"bK9GHoR0q2TZiu21eQLhE1IMx29O79XCzqWbWmUPAFJZtoIAg9L+QLrXQgV70q2h3KeCbKCMJus6so5U",
+	"geZ1JlxvKMbrSnSTDntX20I7re12XYJgQW7cgC3EkPpb0WJ7nSqFkKWl6e7F5Rp+/JQBTWGmri1s+D8e",
+	"spd1bWo7E15jZjRvF0wvBWRpFThsQzNz//Wp/I1gKsZPcPCwE7leSHar2cKwpVZyHjyJw3uNUgKrnrdr",
+	"W38FntnF5pZq3aY2vNX1/XYwPda5UnAGPeQwg4vrnrvnzeX+06vV2g7kCp+m4hWgyjxzOmgiUnRbG6eu",
+	"Uk5PMJm9OQzpxOlPeDHdtXefu6zhVx1e2QI0hiyVNFuMq9KAZjlfsVQxJwV2d8lU03d5Y7TKoEdhV1nl",
+	"31J6zqXw/vw9pecjnuZCRu6PUQ7kYfrH3/9r32vwQjLOCtDG6aVsqfS1KXhCvoaakqpnd9HmKdjc4dPu",
+	"uXNNkDH/CeGeOCCjkNPgcPqIsrd2AndyzKdJ16W9FhSTD1RBi38Meo1bp4MculRBnKmLeDFY1bfZ8wz0",
+	"NZEIT6yQ8zboW0Kg6wEOwnK9nKeQqEWlXfA1yKyBiKYSakYaeLqmmZrRUotaJoQh9AVuC6Ux9lemwtJ/",
+	"Xbeq4XXsYCyf4D7Y0bYWZuLQfdNxgy4k/VNxEae0XUNhMVaulpJJxSQsSeFrsPEqOykaZHwKWZv7vtQK",
+	"TTFzPXigYd5NON4UF7L2AtWL/enxyeOn3z3796dPjr4ffElrqTZd+ggaA4a1nkmpYag0mfWUyzrP8l58",
+	"4OI7eStwfRx54FFUpxh1Lc/mitmFVuV8sRskoMXMp2n0hkDiAqQznuJRw3sSoVpcaHUD8pQJy7RyKpQj",
+	"JyIlFtPkkMYjEmdoOI4lPuPEWIVJjLwJCY41Ep8vQHOrnKDR1zh2v7lGiBiIDMaevikDr7ruBPAgbLDH",
+	"Jxz+9JSz4a2WHm4ucgxJhN2ibMHlmV+prc/v7m/rYr1r6Qx0+7ootoeQmvyg+4TbO3+YWdvgceeU/tLr",
+	"/MH0ynXn+H3MZD2J9osyFy5XLFF5riRz7N6CxMyhNrvZO3n8dJ999+zfDzzDaYD07OSetN4ezvLgXfWx",
+	"iAdOtEZf94ZvGqf7JZJNmgJxQ+nrjJ/fA1S3zh7M/wd4ELqN9y3K/0OMzU2i3MVXfX+Ke99RTrr4RrBt",
+	"K+RsN3MbSH5fpLvc682LhjaeYVaxZMHlHIbsjH6rArjsGqAwaMLc8KyEU8Ylg9siE4mwLHbUHLMkA67R",
+	"wYtMPReyufrjdY7S0n62aC8Puzpt13EYO3ztP/xMwz40xx2IHPVELEJyywzmwi7K6TBR+aHihThIVApz",
+	"kIfV0nfNx821KA5UQQg/KJSjPk3QfRm+8sfc02dzuT/Ytu66bpfPZd2MPEv27uU5+/7k6b8znybLUpWU",
+	"uU8qWbMhVApd0WuDya0s58lCSDhwBgr+4Ma762iWwiYLpuSQXaGuZdCFk2TKQEraGeb8amZApmYspWIK",
+	"ax9wBvS2vntx9vzVi0eGMsYZrWgwywTZK08WLAcuzb679pgkzG5AO0tsLHO+YjxNcTpzyqzTHNzVL+W1",
+	"dEaIkpiC5/jCX6+u3oa6kpZSd8MzkZIe03Bn4q8h3yoalM0EcNTJpiJNQTbGGjGX3JYa1TNlJzOfzCYb",
+	"cQJ0VNmFSiduBM8ytcT5Cr7KFE8nVqlJxvWc0ixMWVBK4SSHVPCQChoWXGPMLXq3/BqB45k7tNWk0lfX",
+	"NDcNs9K0ttz6GwkjGjiwci5XE+MwjOloZSOrPEKBpiXPJniIThDUek8TF1syhzv8QkuQtukP9CVomPMa",
+	"tdwaVEfA07bG9Vq1ysTCJNz6crHNILWDvsNSeak0izfoJI6IRJ0K34Byib62ygO6k0LTcLx2OLGoFCfp",
+	"c2T5agrHcDp31c6e7p0AvUiRw+SvpbJAERlKahVy7lBNfGS4PUy8OX/j5uFFbR3SydFJZ7hD2KybJS2U",
+	"tr66rkpWuxZUYteAsEkFlvXSX8j6Xl/m/buLQCkgrbs65v6VSi1HxBKniut05AeNttyAdf+UT/bG3TcD",
+	"pyHjGy9kl57VTAB8iPP54fH9bm/4Nsf03xos5XwByfUDbbtu8USJ2CnUZn5IcmqfyuPjJydPnyGTtY5L",
+	"DUaD//vz0cH3H347iR4f3f3bvYfSi/Pmvi4tJ7n/kH0tuJTQwf3+qpa++Cx1u+LJAmpvRtM9b/KA+fv9",
+	"r2G1zZ04MoCk1MKuLt2B+6xh4Br0WUmRE/r2MtgSP/x0NVhX1V9QWWNdr4RZFvGZF5yIphH7M07E/vH3",
+	"/4pHYzmWB+zM+3cNoH+VWXUNku1xNtVqiS7sfdIlyHvrNAzSLHD4I8NITR9L1vKKr7vBNx3gzSTmIXtB",
+	"FDNy8/QADasfFtO/JOKN+OHy/ceLx6/FhbnIbfF/zi+eXeRZmTz+buU21tzV2dsLdg0rtsclw3uHHqhH",
+	"xmtGp6icGEg0+DpMHx6P+fUkpo07iNp7v4YVlqfiAbK92Lv+Y7flGH3b7ts+1R7jAokqgLy0who3YcPh",
+	"zfbiTUd2HLG4w5Ptfq5d2XGE2Gq6s+P9GpV9eOTXk+PZ94mD0Sl1TZWDCYROA4VOfJMCzsjGjJhRjCM+",
+	"Ndwo9OFJj2jUDVCbQQRijIaeIn0PeRkacQhEfe0X1hYUmrRaJObKkV83u6Eje2RY/OrF1buL88vJ1Zv/",
+	"/eJ1HFXZ47mSwip3/9z5JJo7rKsZiw/97PHwflDuUObPVCh941Rx6itvL2sJw3IupOVCgkadTGd+DjM6",
+	"PPQcEE2PhlQabFS9NSecixswpHT7vEqjMqC4oFmIIkjcs4sDx21xClFlXuc8pfpJtLHH8ixMssc9Ae9X",
+	"rl6y1pv6mTmtwpOGLbhMM3/6guqmSYuGdCynKxy5hOlCqWsquHfkSJFD9gIz6YNeVMoUNIsPeSFiBrcO",
+	"6PbToTSVj2UXI+rnYePy6OhJgqPwI8SnHXwK/3c0Y8ppPHRI8f8rma0w658ZABPir3VERaaEixHjkqwm",
+	"epDCfcHJDbc8sdlqLDNxDUjyWB6KPA3PIMvYD5dvXjtwjOTXMEm4gYiJlNjB+/cXz2kxK3IwlucF/eHs",
+	"xydPnnyPSa5X5wGtZKa5W8obNmbcV5cZV2ZnyPrpMypjJ+1iuquZSEAaaFC9E6ZagKX0qp0o/TDMUuuT",
+	"LVo/e3tB5hBF9QaPh0fDIzdYFSB5IQajwZPh0fAJqQ4LFIqOig4xXHcAN6E1zBw6/fzBXZU2whR13D1i",
+	"EpaOPrFcIUJT9RpWBqhQiDlDlgov9gpuzFjGjQqgmE15ct2sQIqCdeOM5xzYDLt6OKP5hbvMVOPhzWqQ",
+	"znJRY7nHUTg6MRHkVCU1Q6xk31s5ezFVJjoB0ChNdBIgrooTg8jBZEsyhMI13HP0jQYGIYNyxH21Ij7k",
+	"QBlLLFjcP2USb4bPJmcpt3zIXkhLN1UD40UBMj1wl2jE3P1wRJ9w6ZHutqEhV04vQPF+luZCGmITArdT",
+	"BV2xVcMAz50SkS7SwWjwozC2rmo0SAV1C6Cfu3Q27OgCAUg6x4XK3E2j7i593RQykQvb6qaQwoyXmR2M",
+	"nh5FdXOX41Zrl8ddrV265FabdDwLLzTcCFWaqi6tC7DKAdLZjuRxZ1+fzm4TASu4uCCdzeloWHvv6Lij",
+	"Ajrug4onXf1vvgxUSrO9WoWKHGcT17Aa+W/hWvQ3RAqFvJ2wPXk4bHzqVFTqSID3rG/hZonwgxbvsvxq",
+	"Wj+kfjI7DKRuI3cf1np8HB8dbSnif1jx/lrRckcN/xsJdPHULKAQy05PCIquyStoDxvtSPCRx/c/0moN",
+	"gQ89+fZtFkhfyXhybViTseHOn+6y83bbkLtmMnqjysZxbDc7y9Qci9LnjhUOzpIEHQ8fosHtQdHIlGlm",
+	"trg5UXxW3ohOuXlVKVCPfES+LSmxZrPO5I7ZnjOnna3olLXpiol0f8je8rmXE27tsSTdQzJV8F9LYMTW",
+	"RsxJ1jXuiKJLBSJq1vhaxeZgqzLfyM+6LnKdRYPPkgTTUAB3qp1m5lo43cpXIDj9wUf7q0SZsXS66A0M",
+	"14DCRIyucuIeuXXug3S7SSzSuP8F5NXxpzHA/9iF+VXlL/eO3Oy99hWY8P0Dm/0CdwHAd5zaYWizNd4u",
+	"wxttAHcY3ihn+5qSpmozcI+M8Qlu31DCfDY/dxyibZOEoH5g6OfBl7vGzhtJjG12fniPNXTGLtF3cnDp",
+	"tHnSqBlFk8L9bjF9r8WbEYt9FhEaGuRsnni7KkazIaYYxcRYpTEog96LijX7bGe0mNMQACRbdiw1IHmQ",
+	"AU4F+DR3VPmQUPtC94XFDGruWzYO2TmByIhlMyHHkpKJU6z+gxWbQuIEw40wYpq5OdEiCt2DsqUzx+pH",
+	"CA9CO9OczLaxRLSyBXcWEotFGp86+YHWE8UntANGQtUSLP6RG3uACD64eB57mek942Ys0ZZrw1X1/uOW",
+	"0Xp7SbU1n9VJTriUr/YjVhZOFD49OvLgocRrwuToBVKWKw3odXB/xDh0xDQYcEJbKtyOO1Rn243Yb+MB",
+	"VSiMByM2xpDjjOvJFBZCpuPBXbyPLemApyNM2YMZWPSL446Exbpp320RfaaeuubK6feyqv+TQ3aucnRI",
+	"ZFjw5/aIIHLDFsC1naK8Noo2U2h1KxzmrgEKEvaebAs315/JR20esRiRfolZlHHd8kqmbtYUtPHqRsN3",
+	"PZaVi6k0Jc8ISM5wawdT7rBIiPUoliIJApphh5S63FTNwpZxu3gJfPB9L768evfi7NXl5O2Ld5OrF6/P",
+	"Xl/FEXt65NQlL7j3T1HpwTMLrqWT4++dcb8W/I27lI5L/M+xjd2sZSflRdUWE/UZIr0Qw4kopGvKPNCn",
+	"qLURQmgt9Vs03y/8N2X//QLEwq0l5nZA+29LkI7+hh36OT4YPDE3voNYLNKRdyEG92FUXRP6/dqRPv3l",
+	"6Lp5V0Q6HkRsPPDVjfQFx+Mn4nN+SJWG6a6RO71vaQ4df//NG+a17onvs5s5Fh3uBzdI7P56YO7YKWWt",
+	"oNv0CwnZG98ygDJfP1O8YmxlmJibBxhO1MZSyPmGjRLKnzNh7Lojkht2fvm3sdx79/KcnTz+7ihi3LMw",
+	"ptUyYu+vXh58tz9kdOchHWH+a8WG6lauiaIeoiyHXOnVcCzPocqb5MwUbqdmAWDZUpWZ9+E7WYfps2XG",
+	"kTkXGmbi1od1WPyokwG9QAT12D3/o9//s+r3yJ79rXggV/a+BccIzi//5kgbheZ/L1WeyD5Y8Hhzd+Yz",
+	"vvxojdOY0EOsm8lg5TkqWVMN/DrFBhddGvxaa2EhWfwzdhCKGDYQ2ne6n9tvWXVnCBEwp1KNGLqUjFNR",
+	"fO4QLrpaa1FGugrT3EI0lqGS2EfPlONnHjcy9dFgU7W6qiJsnZ3EqDZwLKvmVyy2H2NSMN34ZuhyyJ5v",
+	"9sXyvMtUsa+PoJUZOjPG4SEOqhdmNj85otZavgVzjDiKg8nQHEltU6sWXTlfjaUpuKxa4z959gzn6mKT",
+	"fwFbN4p7KJ/8BB61kZV6cfb6rO4nhnYF7tthFTuzRYxeQrDeAas3GGA/djuiBu+vzjerLB6uAX6eC4Ew",
+	"3asYciuMFcl/MweC21gD+M/SbH4T6V0vu3kjYcfOkuxsS4z85AhL/zqvwi6WSuVD+DovGfjaNLhNAn7j",
+	"2MjJ/Q9VTcC/BKX+Bax3uH82kR7WWdx95PoOqMMN8mlOuaoHGfZde//ux7X6+2q6YehaVP2CsmMsCy1u",
+	"uIVWIj03177fLLlkZhrMAmevrogToZhxRrIjhCEwi5BcVORT2KdQPcoqTCewCldyk5EzrW6ahKH2Gb4K",
+	"JjRsd7cKkwn8nO6vBcdKzWojDFNF0N3VVBC2SKZ3jVT53/tebsivOFdSxWxvquyCGZGCYbmzTPDdDzE1",
+	"BYrZHtqWIgVUE3zaZW+4+IZrQTXpXTLMLdjI9/RfaaWulM91VvLk6Lgv6TsckcBojzueHxWxGAeq91m5",
+	"h8PPvenYmyRe03bXGypqvfyfmve8zZyOuXHdP5ER5bCD5d90LjLuGJHjEtTViOr1KcNtS57sWG4myu5H",
+	"dY8OasAQeVd1XxeNhh+2mWgqLGUYRuReBXb59gyTdrDpJSbELTs6gvTwi1cw+IqS8xX0yc1CC5mIggfh",
+	"+XuoYD8tFJZa8SzD43DnvFyonBAfkLjyCNwtVi9XNbk1mwP0m4OUElg1PIQATyDHVl1/w8s07IxaNxwn",
+	"5mue7Ho1cs8xV5pkK0l1+EeK27Ugaxzy29bvm0fd0bfkLhoUnd3F3lUJu27OoMMECHwMBdMHqGcBNTag",
+	"ikBPGY4Ip1DVxgs5lo2SeSeG2V7cro+PIxb/6TE7efz0oPFT6MFDGbLB3ObkK9CrscSKiZD2ERhTlbbt",
+	"5SqSpZJDdoGOeK/rVE1CKHO5tZv1LhTkOnD/4G+ojwVThNwbDSxRfwczlh2tKUbkIGG8lQQ/lnvx2zeX",
+	"V2zzKpIq2hwckx6HkSZS49YLY8YyxP/YA+Y9TBaQXMfUTmjBb6CVFjqWOdfXjDcu/wo3KhyJQcr24kYq",
+	"Lu1u5ReL94fs0mmlPPMoMuTGWKgsbSMeY1k1LRN3k+4H4ZTsLK3S44AqS30SOYU9rfJtQZzgWQppwvOh",
+	"ChXP1smfKbBQIlmHm5CEvYNJOCvye3cwm3WW8X5oX4jFr3jmjX6w9YvfmC/HRJT6pO6xDPGKqhOIrzzz",
+	"3WNDvXqbX1KTjGYjhKrQ788qXX0NXun7cty1C4t8yfUas378NQDoY9SN7u412r+xYfv9/Q9Vbw/DsNjx",
+	"Lqs034P0JSRI4OWOWzdExCdLDmpu1a00VJ4danLcJVhyxxcb92PIqLGGvyZVxUeoAjGWr+pEd6HrWgmD",
+	"r887RVNU6HY28USkMZtConKgNLqu+/QcgVy/Ty2aPtnaBqbxboF/cp8KoeoLk1DU7wBcjy4EReyTXH5b",
+	"T/joW3KtVvzgX8EL90XIpdJVHxS5aL9Q9u4DVvQki47GPj7xibJSppCR5bvWrw1DQM3uaSI1KNOXCyCK",
+	"bLSHMlUvMfaSGtm0utZ4Tubb1rRb1WDCMhUT+4YCDa3a6ZMGsllINaKcrZFnQtQHLa0Eok9bXvq6sI2r",
+	"Qc15vqk+4fsB7aRPfNOb6VuV/SvdUDqLb6YWtAyN9berf9J17jRdL0FiqpxbHmOOoXEN5pN7O6MyYLC9",
+	"YXhhCtb2rzAbhkt2+eoSVfaxNAVm7KG3ey/2zl3Mysy4TOklJPwaUw6z4P3bH7KfFgrd8Ov2nzPNeGoa",
+	"NptqWI4h/Ivdc9yNDv86y4xVFzjkqlqQY+mD3EOGHQmwcwe+XtN4XGCtgUph6OwZFq83iImrTuxNBlbb",
+	"RsGAwYc7TCF6PBSsNg3gtGHRRGN5cnwcWjm2e9H4Kfw5LEWWsSqTkgfDFtuurJhUSyysd+djlTufcAoR",
+	"s0pR6he3FvLCmv2IPT16QrOvlZzjComSMzEv8T2q4T3U6DkYS6UDPJ7ZTkNfhrQ7G5LrpqbRbBTxlfjq",
+	"Zi+Knfjq8bfkq3h2Ak16YY07wNM2oTFj3XFXzS//yCz3D2zyuaee7ISCqoVTWxpc0l1rXZLAnfi3FQ7k",
+	"hfp6IgL70ZhNn1ndTIZhx1ZR1fPjMAPSRms1FBkX+VgGQ7NmmbLlAmr1mq2S0rGH2snx8VjGvY24Yh/y",
+	"pV5TSldvfaZmasGR6Bh825no8/tBVhlQSrOZuAE/FXZP2z9Fnu6gdVySU+jIeCHS6YJyqPv9uBx1Evrj",
+	"aY81Nwsk8D+M7PdiZG/R+cvXGsAFSVRXG3wpZhZ6ihzSu4gGo996/jms+m5tDLjB1hP4e6qSbYWygt5I",
+	"rnnidiJT9DZPV+wdpCqJSHlp5HBMheR6haU3589f73e6R56rZIfQG2bdLmyefULa7V+vXv3oSzibjacG",
+	"o58/NE+O3qg8Aw300slwPG8CxGbw4S7g6FC7HQ+dcZ7yzFm4v5htSTrK8et6NJuWMs0gqlEli9xbznoV",
+	"MbMQRQFVOInw2Iu+y/AC5XvTV3weWyiRmn8UxYEjcA1YP2WVT9QJGfP4uvltdTBnOOLghUyUzzToP5wd",
+	"c6t/4Te8fp30Qwtf8PsDDprdCFiCZtVLqHuPfYHvdPnYX3DoDa3joyNfZE01xMiTHMrLAuN/qQKfn6TK",
+	"ZOGTfy2fcgOdJ+zfJfMVRYxfoTf3oLmDrZj9UdyAdGNJhdqCTN+bqheZr+h/dwHeapWDXUBpHqHLnVES",
+	"1Yi6PNb519MVaTqNqssotFwaS1Va1JIi8qxl3IJMKCGbenCSbiXkVN1iUDNT86qXmcpSTCTAJpxUTxX5",
+	"kr9CqaxKPakOkrmfhwy7amw26sJyQgmQmlaweCzXmnxRkJs6dlFTJ1qp4XEm2zKEJ2t7sjd/hdC+200s",
+	"Mi7kJ1xCf7jDb6VRtCnyt7W2aj9/uPuwJqE9PQVAtxGq78w0DDeqNx0Ki53eFCAdeVUdqLhhcTXHiudZ",
+	"jK9w/eHyzevOy+4ncP9/7o1fb7nYeVTrAG+/320FgBvm4bwXe27nW7G3gbhGAuqSGzYH6aYOyoW7Bb47",
+	"LhhyN3Wl+NQI/c+zVz8+DKEB5AfS/mci1MPZi1D0he0qg7xXrWJKnm+QUwrdZUvRI3TeuXV+P5njTl7g",
+	"q2EkUUFo6mWGn66j95yB26rYQWqtc5lmt1LPY5Bee3UvomaqUXKfDXn8AqVUTeYO0Xnggehq8sY3Ei6H",
+	"7Gyth2BoP9ObhFk9O5b03uDWG8lafgYLPGdmwbXvGbjRL3D/tNnYNAqzbmmE6kuTa4ey0yeN95IH26cS",
+	"k2O5FzeNonh/xDh1V8NOpPTytHi/ShrKGb78mDp6hkH0Ld73DXo2dnHKqD4NXfQondttRtHviys9otgb",
+	"IvWRYUlprMqbeacMF2w3KT3tfCXaI9N6ER12hMDOckN21prRbrRdqtWAJyyu+sPHkcMlpln7NJ5aVcc0",
+	"zI4iqfqoG0lEmGc3ZG+ajTh59cL78A6/YMAQHwmtE1sW7eaC5xsNN3kdf6hzLTZLAExjEUpl3pycOAtd",
+	"ZlNpZhWTpRDmKZOKOaUDpBV1DrqfunHxu4Enq9c76N0S9HJ29NOvQoYZhk5X2Oxz5ZZrKnIjapcQ8vSW",
+	"+BpaYRl58qg2kXpPNN5mHxobVn3/o1DHgZcz9U19qSOiv9aFVmqGuqHDh4Obyv24JDJjkJmNBqb0JDcG",
+	"TCNdUfPlWPrHyTmJ7B9SzK0ODRHJZnS2q2GZMm0a/Mm7HAZ3H+7+fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -11,6 +11,20 @@ import (
 	"github.com/google/uuid"
 )
 
+type AuditEvent struct {
+	ID            int64
+	UserID        string
+	Actor         string
+	Action        string
+	TargetType    string
+	TargetID      *string
+	Detail        json.RawMessage
+	RequestID     *string
+	ClientAddress *string
+	UserAgent     *string
+	CreatedAt     time.Time
+}
+
 type Call struct {
 	ID                 uuid.UUID
 	UserID             string

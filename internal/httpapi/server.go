@@ -21,6 +21,7 @@ import (
 
 	switchboard "github.com/switchboard-health/switchboard"
 	"github.com/switchboard-health/switchboard/api"
+	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
@@ -67,6 +68,7 @@ type Server struct {
 	metrics      *metrics.Metrics
 	metricsToken string
 	replays      chan struct{} // a slot for each live-stream replay that may run at once
+	audit        *audit.Log
 	specJSON     []byte
 	spec         *openapi3.T // the contract, for describing what a request got wrong
 	echo         *echo.Echo
@@ -101,6 +103,7 @@ func New(d Deps) (*Server, error) {
 		metrics:      d.Metrics,
 		metricsToken: d.MetricsToken,
 		replays:      make(chan struct{}, 4),
+		audit:        audit.NewLog(d.DB),
 		specJSON:     specJSON,
 		spec:         spec,
 	}
@@ -129,9 +132,12 @@ func (s *Server) use(e *echo.Echo, spec *openapi3.T, origins []string) {
 	e.Use(safeRequestID, noStore, crossOrigin(origins))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
-		// Every log line of the request, wherever it is written, carries the id.
+		// Every log line of the request, wherever it is written, carries the id; so does
+		// every audit entry it writes, with the client's address and user agent.
 		RequestIDHandler: func(c echo.Context, id string) {
-			c.SetRequest(c.Request().WithContext(logging.WithRequestID(c.Request().Context(), id)))
+			ctx := logging.WithRequestID(c.Request().Context(), id)
+			ctx = audit.WithRequest(ctx, audit.Request{ID: id, ClientAddress: c.RealIP(), UserAgent: c.Request().UserAgent()})
+			c.SetRequest(c.Request().WithContext(ctx))
 		},
 	}))
 	e.Use(s.logRequests())

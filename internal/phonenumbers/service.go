@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
@@ -107,7 +109,10 @@ func (s *Service) Create(ctx context.Context, t tenant.ID, in New) (dbsqlc.Phone
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "phone_numbers_user_number_key" {
 			return errs.New(errs.CodePhoneNumberTaken, "You have registered this number already.")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, t, "phone_number.create", "phone_number", out.ID.String(), nil)
 	})
 	return out, err
 }
@@ -127,9 +132,25 @@ func (s *Service) Update(ctx context.Context, t tenant.ID, id uuid.UUID, c Chang
 			VapiPhoneNumberID:    c.VapiPhoneNumberID.Value,
 			IsActive:             c.IsActive,
 		})
-		return notFound(err)
+		if err != nil {
+			return notFound(err)
+		}
+		return audit.Record(ctx, q, t, "phone_number.update", "phone_number", id.String(), map[string]any{"fields": c.fields()})
 	})
 	return out, err
+}
+
+// fields names what a change sets, for the audit log.
+func (c Change) fields() []string {
+	var out []string
+	for name, set := range map[string]bool{"label": c.Label.Set, "vapi_assistant_id": c.VapiAssistantID.Set,
+		"vapi_phone_number_id": c.VapiPhoneNumberID.Set, "is_active": c.IsActive != nil} {
+		if set {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Delete removes one of the tenant's numbers; its calls stay, without the reference.
@@ -140,7 +161,10 @@ func (s *Service) Delete(ctx context.Context, t tenant.ID, id uuid.UUID) error {
 		if err == nil && n == 0 {
 			return errNotFound
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, t, "phone_number.delete", "phone_number", id.String(), nil)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
@@ -116,7 +117,10 @@ func (s *Service) markVerified(ctx context.Context, t tenant.ID, id uuid.UUID, b
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "phone_numbers_verified_key" {
 			return errTakenByVerified
 		}
-		return notFound(err)
+		if err != nil {
+			return notFound(err)
+		}
+		return audit.Record(ctx, q, t, "phone_number.verify", "phone_number", id.String(), map[string]any{"by": by})
 	})
 	return pn, err
 }

@@ -36,10 +36,11 @@ const (
 	PhoneNumbersWrite Permission = "phone_numbers:write"
 	CallsRead         Permission = "calls:read"
 	CallsExport       Permission = "calls:export"
+	AuditRead         Permission = "audit:read"
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsExport}
+var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsExport, AuditRead}
 
 // rolePermissions is what Clerk's system roles may do. Admins run the clinic's setup;
 // members read the numbers and the calls (transcripts and recordings included) to do the

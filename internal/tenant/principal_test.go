@@ -27,9 +27,9 @@ func TestPrincipalOfASession(t *testing.T) {
 		want   Principal
 	}{
 		{"personal workspace", devtoken.Claims{Subject: "user_a"},
-			Principal{Tenant: "user_a", Kind: KindUser, Actor: "user_a", Permissions: []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsExport}}},
+			Principal{Tenant: "user_a", Kind: KindUser, Actor: "user_a", Permissions: Permissions}},
 		{"admin", devtoken.Claims{Subject: "user_a", OrgID: "org_1", OrgRole: "org:admin"},
-			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_a", Role: "org:admin", Permissions: []Permission{CallsExport, CallsRead, PhoneNumbersRead, PhoneNumbersWrite}}},
+			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_a", Role: "org:admin", Permissions: Permissions}},
 		{"member", devtoken.Claims{Subject: "user_b", OrgID: "org_1", OrgRole: "org:member"},
 			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_b", Role: "org:member", Permissions: []Permission{CallsRead, PhoneNumbersRead}}},
 		{"member with a custom permission", devtoken.Claims{Subject: "user_b", OrgID: "org_1", OrgRole: "org:member", OrgPermissions: []string{"org:calls:export", "org:billing:manage"}},
