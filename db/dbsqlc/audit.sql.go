@@ -9,7 +9,43 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/google/uuid"
 )
+
+const auditCallRead = `-- name: AuditCallRead :exec
+INSERT INTO audit_events (user_id, actor, action, target_type, target_id, detail, request_id, client_address, user_agent)
+SELECT c.user_id, $1, $2, 'call', c.id::text, '{}'::jsonb,
+       $3, $4, $5
+FROM calls c
+WHERE c.user_id = $6 AND c.id = $7
+`
+
+type AuditCallReadParams struct {
+	Actor         string
+	Action        string
+	RequestID     *string
+	ClientAddress *string
+	UserAgent     *string
+	UserID        string
+	CallID        uuid.UUID
+}
+
+// An entry for a read of one of the tenant's calls, written only when the call is the
+// tenant's: it travels in the read's own round trip, before the read, and must not record
+// a read of a call that is not there.
+func (q *Queries) AuditCallRead(ctx context.Context, arg AuditCallReadParams) error {
+	_, err := q.db.Exec(ctx, auditCallRead,
+		arg.Actor,
+		arg.Action,
+		arg.RequestID,
+		arg.ClientAddress,
+		arg.UserAgent,
+		arg.UserID,
+		arg.CallID,
+	)
+	return err
+}
 
 const insertAuditEvent = `-- name: InsertAuditEvent :exec
 INSERT INTO audit_events (user_id, actor, action, target_type, target_id, detail, request_id, client_address, user_agent)

@@ -16,3 +16,13 @@ WHERE a.user_id = @user_id
   AND (sqlc.narg(target_id)::text IS NULL OR a.target_id = sqlc.narg(target_id))
 ORDER BY a.created_at DESC, a.id DESC
 LIMIT @row_limit;
+
+-- name: AuditCallRead :exec
+-- An entry for a read of one of the tenant's calls, written only when the call is the
+-- tenant's: it travels in the read's own round trip, before the read, and must not record
+-- a read of a call that is not there.
+INSERT INTO audit_events (user_id, actor, action, target_type, target_id, detail, request_id, client_address, user_agent)
+SELECT c.user_id, @actor, @action, 'call', c.id::text, '{}'::jsonb,
+       sqlc.narg(request_id), sqlc.narg(client_address), sqlc.narg(user_agent)
+FROM calls c
+WHERE c.user_id = @user_id AND c.id = @call_id;

@@ -13,6 +13,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/pgtext"
@@ -40,19 +42,36 @@ const Operator = "operator"
 // the actor is the principal on ctx (the operator when there is none), the request the
 // one on ctx. detail holds counts and names, never patient data.
 func Record(ctx context.Context, q *dbsqlc.Queries, t tenant.ID, action, targetType, targetID string, detail map[string]any) error {
-	actor := Operator
-	if p, ok := tenant.PrincipalFrom(ctx); ok {
-		actor = p.Actor
-	}
 	raw, err := json.Marshal(detail)
 	if err != nil || detail == nil {
 		raw = json.RawMessage(`{}`)
 	}
-	r, _ := ctx.Value(requestKey{}).(Request)
+	actor, r := who(ctx)
 	return q.InsertAuditEvent(ctx, dbsqlc.InsertAuditEventParams{
 		UserID: string(t), Actor: actor, Action: action, TargetType: targetType, TargetID: optional(targetID),
 		Detail: raw, RequestID: optional(r.ID), ClientAddress: optional(r.ClientAddress), UserAgent: optional(truncate(r.UserAgent, 512)),
 	})
+}
+
+// RecordCallRead appends an entry for a read of tenant t's call (action call.read or
+// call.recording) through q, only when the call is t's. It runs no statement with results,
+// so in a tenant.DB.Read it travels in the read's own round trip.
+func RecordCallRead(ctx context.Context, q *dbsqlc.Queries, t tenant.ID, callID uuid.UUID, action string) error {
+	actor, r := who(ctx)
+	return q.AuditCallRead(ctx, dbsqlc.AuditCallReadParams{
+		UserID: string(t), Actor: actor, Action: action, CallID: callID,
+		RequestID: optional(r.ID), ClientAddress: optional(r.ClientAddress), UserAgent: optional(truncate(r.UserAgent, 512)),
+	})
+}
+
+// who returns the actor (the principal on ctx, else the operator) and the request.
+func who(ctx context.Context) (string, Request) {
+	actor := Operator
+	if p, ok := tenant.PrincipalFrom(ctx); ok {
+		actor = p.Actor
+	}
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return actor, r
 }
 
 func optional(s string) *string {

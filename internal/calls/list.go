@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
@@ -162,11 +163,21 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 	return params, nil
 }
 
-// Get returns one call with its transcript and messages. Returns NotFound when the id is
-// missing or belongs to another tenant.
+// Get returns one call with its transcript and messages, and records the read in the
+// tenant's audit log. Returns NotFound when the id is missing or belongs to another
+// tenant.
 func (s *Reader) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (dbsqlc.GetCallRow, error) {
+	return s.get(ctx, t, id, "call.read")
+}
+
+// get reads one call and, in the same round trip, records the read in the tenant's audit
+// log as action (what the call's data was read for).
+func (s *Reader) get(ctx context.Context, t tenant.ID, id uuid.UUID, action string) (dbsqlc.GetCallRow, error) {
 	var out dbsqlc.GetCallRow
 	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) (err error) {
+		if err := audit.RecordCallRead(ctx, q, t, id, action); err != nil {
+			return err
+		}
 		out, err = q.GetCall(ctx, dbsqlc.GetCallParams{UserID: string(t), ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errs.New(errs.CodeNotFound, "No call with that id.")

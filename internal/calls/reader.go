@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/vapi"
@@ -39,7 +41,7 @@ var errNoRecording = errs.New(errs.CodeNoRecording, "This call has no recording.
 // variant is "mono" or "stereo". Returns NotFound when the call is not the tenant's or has
 // no recording.
 func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, variant string) (string, error) {
-	row, err := s.Get(ctx, t, id)
+	row, err := s.get(ctx, t, id, "call.recording")
 	if err != nil {
 		return "", err
 	}
@@ -103,6 +105,7 @@ type Export struct {
 	t    tenant.ID
 	f    Filter
 	page Page
+	sent int // calls handed out so far
 }
 
 // StartExport reads the first page of an export of the tenant's calls matching f (Limit
@@ -117,12 +120,25 @@ func (s *Reader) StartExport(ctx context.Context, t tenant.ID, f Filter) (*Expor
 }
 
 // Each hands every page to emit, the first one included, and stops at emit's first error
-// or the first page it cannot read.
+// or the first page it cannot read. Then it records the export in the tenant's audit log:
+// how many calls it handed out, and whether that was all of them.
 func (e *Export) Each(ctx context.Context, emit func([]dbsqlc.CallSummary) error) error {
+	err := e.each(ctx, emit)
+	// A fresh context: an export cut short by its client is recorded too.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rerr := e.r.db.Tx(actx, e.t, func(q *dbsqlc.Queries) error {
+		return audit.Record(actx, q, e.t, "calls.export", "calls", "", map[string]any{"calls": e.sent, "complete": err == nil})
+	})
+	return errors.Join(err, rerr)
+}
+
+func (e *Export) each(ctx context.Context, emit func([]dbsqlc.CallSummary) error) error {
 	for {
 		if err := emit(e.page.Calls); err != nil {
 			return err
 		}
+		e.sent += len(e.page.Calls)
 		if e.page.NextCursor == "" {
 			return nil
 		}

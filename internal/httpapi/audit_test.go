@@ -1,9 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
 )
 
 // Every change of a clinic's numbers is in its audit log, with who made it and from
@@ -73,5 +77,48 @@ func TestNumberChangesAreAudited(t *testing.T) {
 	expect(t, b.do("GET", "/api/audit-events", b.orgToken("user_cat", "org_other", "org:admin"), nil), 200).json(t, &other)
 	if len(other.Items) != 0 {
 		t.Errorf("another clinic sees %d entries", len(other.Items))
+	}
+}
+
+// Every read of patient data is audited, in the read's own round trip: a call's detail
+// (transcript and messages), its recording, and an export with how many calls it held. A
+// read of a call that is not the clinic's records nothing.
+func TestReadsOfPatientDataAreAudited(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	admin := b.orgToken("user_ann", "org_clinic", "org:admin")
+	recorded := "https://storage.vapi.ai/r.wav"
+	c := b.insertCall("org_clinic", dbsqlc.InsertCallParams{})
+	other := b.insertCall("org_other", dbsqlc.InsertCallParams{})
+	if _, err := b.pool.Exec(context.Background(), "UPDATE calls SET recording_url = $1 WHERE id = $2", recorded, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, b.do("GET", "/api/calls/"+c.ID.String(), admin, nil), 200)
+	expect(t, b.do("GET", "/api/calls/"+other.ID.String(), admin, nil), 404)
+	expect(t, b.do("GET", "/api/calls/"+c.ID.String()+"/recording", admin, nil), 302)
+	expect(t, b.do("GET", "/api/calls/export.csv", admin, nil), 200)
+
+	var page struct {
+		Items []struct {
+			Action   string
+			TargetID *string        `json:"target_id"`
+			Detail   map[string]any `json:"detail"`
+		}
+	}
+	expect(t, b.do("GET", "/api/audit-events", admin, nil), 200).json(t, &page)
+	var got []string
+	for _, e := range page.Items {
+		target := ""
+		if e.TargetID != nil {
+			target = *e.TargetID
+		}
+		got = append(got, e.Action+" "+target)
+	}
+	want := []string{"calls.export ", "call.recording " + c.ID.String(), "call.read " + c.ID.String()}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audited %q, want %q", got, want)
+	}
+	if page.Items[0].Detail["calls"] != float64(1) || page.Items[0].Detail["complete"] != true {
+		t.Errorf("the export's entry %v", page.Items[0].Detail)
 	}
 }

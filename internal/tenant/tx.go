@@ -20,7 +20,7 @@ const Role = "switchboard_tenant"
 // classified once (DatabaseError). It has one entry point per intent:
 //
 //   - Tx: a tenant's transaction, any number of statements, under row-level security.
-//   - Read: one statement of a tenant's, in one round trip.
+//   - Read: one statement of a tenant's (with the audit entry of it), in one round trip.
 //   - Redoable: one write of a tenant's that need not wait for the disk.
 //   - Atomically: a webhook's durable Session, which finds the owner as the service and
 //     writes as that tenant (see session.go).
@@ -63,12 +63,16 @@ func (db *DB) Waits() int64 { return db.pool.Stat().EmptyAcquireCount() }
 
 const asyncCommit = "SELECT set_config('synchronous_commit', 'off', true)"
 
-// Read runs fn, which must run exactly one statement, in the tenant's implicit transaction:
-// the tenant setting, the role switch and the statement travel as one pipeline and end
-// with it, so the read costs a single round trip. A second statement in fn is an error:
-// use Tx for more.
+// Read runs fn, which must run exactly one statement with results, in the tenant's
+// implicit transaction: the tenant setting, the role switch and the statement travel as
+// one pipeline and end with it, so the read costs a single round trip. Statements without
+// results fn runs before it (an audit entry of the read) are queued and travel in that
+// same round trip, committed with it. A second statement with results is an error: use
+// Tx for more.
 func (db *DB) Read(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inRead(ctx, id, nil, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+	return db.inRead(ctx, id, nil, func(conn dbsqlc.DBTX) error {
+		return fn(dbsqlc.New(sessionConn{conn.(*tenantConn)}))
+	})
 }
 
 // Redoable runs fn, which must run exactly one statement, as Read does (one round trip),
