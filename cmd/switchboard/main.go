@@ -4,6 +4,7 @@
 //	switchboard migrate    apply the database migrations and exit
 //	switchboard reprocess  apply spooled and failed webhook events again, and exit
 //	switchboard verify-number <tenant> <number>  mark a provisioned number verified
+//	switchboard move-workspace <user> <org>      move a personal workspace into an organisation
 //	switchboard dev        serve a development instance (see `make run`)
 //	switchboard simulate-call [-tenant T] [-url U]  play a whole call against it
 //
@@ -42,6 +43,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
 	"github.com/switchboard-health/switchboard/internal/vapi"
+	"github.com/switchboard-health/switchboard/internal/workspace"
 )
 
 func main() {
@@ -78,8 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return simulateCall(ctx, args[1:], stdout)
 	case "verify-number":
 		return verifyNumber(ctx, cfg, args[1:], stdout)
+	case "move-workspace":
+		return moveWorkspace(ctx, cfg, args[1:], stdout)
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess, verify-number, dev or simulate-call", command)
+		return fmt.Errorf("unknown command %q: use serve, migrate, reprocess, verify-number, move-workspace, dev or simulate-call", command)
 	}
 }
 
@@ -136,6 +140,26 @@ func verifyNumber(ctx context.Context, cfg config.Config, args []string, stdout 
 	}
 	log.Info("number verified by the operator", slog.String("tenant", args[0]), slog.String("phone_number_id", pn.ID.String()))
 	fmt.Fprintf(stdout, "%s is verified for %s: it routes calls now\n", pn.PhoneNumber, args[0])
+	return nil
+}
+
+// moveWorkspace moves a user's personal workspace into an organisation:
+// `switchboard move-workspace <user id> <organisation id>`.
+func moveWorkspace(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return errors.New("usage: switchboard move-workspace <user id> <organisation id>")
+	}
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	moved, err := workspace.Move(ctx, tenant.NewDB(pool), tenant.ID(args[0]), tenant.ID(args[1]))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "moved %d phone number(s), %d call(s) and %d webhook event(s) from %s into %s\n",
+		moved.PhoneNumbers, moved.Calls, moved.WebhookEvents, args[0], args[1])
 	return nil
 }
 

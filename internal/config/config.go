@@ -142,36 +142,39 @@ func Load(getenv func(string) string) (Config, error) {
 			r.errs = append(r.errs, fmt.Errorf("PUBLIC_BASE_URL must be the scheme and host Twilio calls, such as https://switchboard.example.com, not %q", c.PublicBaseURL))
 		}
 	}
-	for _, h := range strings.Split(orDefault(getenv("RECORDING_HOSTS"), DefaultRecordingHosts), ",") {
-		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
-			c.RecordingHosts = append(c.RecordingHosts, h)
-		}
-	}
-	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
+	c.readLists(r)
+	return c, errors.Join(r.errs...)
+}
+
+// readLists reads the variables that hold lists.
+func (c *Config) readLists(r *reader) {
+	c.RecordingHosts = list(strings.ToLower(orDefault(r.getenv("RECORDING_HOSTS"), DefaultRecordingHosts)))
+	for _, p := range list(r.getenv("TRUSTED_PROXIES")) {
 		if _, network, err := net.ParseCIDR(p); err == nil {
 			c.TrustedProxies = append(c.TrustedProxies, network)
 		} else {
 			r.errs = append(r.errs, fmt.Errorf("TRUSTED_PROXIES must be networks in CIDR form such as 10.0.0.0/8, not %q", p))
 		}
 	}
-	for _, p := range strings.Split(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			c.ClerkAuthorizedParties = append(c.ClerkAuthorizedParties, p)
-		}
-	}
+	c.ClerkAuthorizedParties = list(r.getenv("CLERK_AUTHORIZED_PARTIES"))
 	c.AllowedOrigins = c.ClerkAuthorizedParties
-	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
+	if origins := list(r.getenv("CORS_ALLOWED_ORIGINS")); len(origins) > 0 {
 		c.AllowedOrigins = nil
-		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
-				c.AllowedOrigins = append(c.AllowedOrigins, o)
-			}
+		for _, o := range origins {
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
 		}
 	}
-	return c, errors.Join(r.errs...)
+}
+
+// list reads a comma-separated variable, without blanks.
+func list(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // reader reads typed variables and collects what is wrong with them, so that one start

@@ -114,19 +114,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	params := &jwt.VerifyParams{Token: token, JWK: v.jwk, Clock: v.clock, Leeway: leeway}
 	var kid string
 	if v.jwk == nil {
-		decoded, err := jwt.Decode(ctx, &jwt.DecodeParams{Token: token})
-		if err != nil {
-			return Principal{}, unauthorized("Malformed bearer token.", err)
-		}
-		kid = decoded.KeyID
-		jwk, err := v.keys.get(ctx, kid)
-		if errs.Is(err, errs.Unavailable) {
+		var err error
+		if params.JWK, kid, err = v.keyOf(ctx, token); err != nil {
 			return Principal{}, err
 		}
-		if err != nil {
-			return Principal{}, unauthorized("The bearer token is not valid.", err)
-		}
-		params.JWK = jwk
 	}
 	if len(v.parties) > 0 {
 		// Clerk's own rule: a token without azp (issued by a backend) passes; a token from a
@@ -161,6 +152,22 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	v.verified[token] = entry
 	v.mu.Unlock()
 	return p, nil
+}
+
+// keyOf finds, in Clerk's JWKS, the key that signed token, and its id.
+func (v *Verifier) keyOf(ctx context.Context, token string) (*clerk.JSONWebKey, string, error) {
+	decoded, err := jwt.Decode(ctx, &jwt.DecodeParams{Token: token})
+	if err != nil {
+		return nil, "", unauthorized("Malformed bearer token.", err)
+	}
+	jwk, err := v.keys.get(ctx, decoded.KeyID)
+	if errs.Is(err, errs.Unavailable) {
+		return nil, "", err
+	}
+	if err != nil {
+		return nil, "", unauthorized("The bearer token is not valid.", err)
+	}
+	return jwk, decoded.KeyID, nil
 }
 
 func (v *Verifier) now() time.Time {

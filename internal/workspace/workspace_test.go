@@ -1,0 +1,93 @@
+package workspace
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/testpg"
+)
+
+func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
+
+// seed gives tenant t a number and a call with its report.
+func seed(t *testing.T, db *tenant.DB, tn tenant.ID, number string) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.Tx(ctx, tn, func(q *dbsqlc.Queries) error {
+		pn, err := q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: string(tn), PhoneNumber: number})
+		if err != nil {
+			return err
+		}
+		c, err := q.InsertCall(ctx, dbsqlc.InsertCallParams{UserID: string(tn), PhoneNumberID: &pn.ID, Status: "ended", Direction: "inbound", StartedAt: time.Now()})
+		if err != nil {
+			return err
+		}
+		summary := "booked"
+		return q.StoreEndOfCallReport(ctx, dbsqlc.StoreEndOfCallReportParams{UserID: string(tn), ID: c.ID, Summary: &summary})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func counts(t *testing.T, db *tenant.DB, tn tenant.ID) (numbers, calls int) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.Tx(ctx, tn, func(q *dbsqlc.Queries) error {
+		n, err := q.ListPhoneNumbers(ctx, string(tn))
+		numbers = len(n)
+		if err != nil {
+			return err
+		}
+		c, err := q.CallTotals(ctx, dbsqlc.CallTotalsParams{UserID: string(tn), Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)})
+		calls = int(c.Calls)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return numbers, calls
+}
+
+// A personal workspace moves into an organisation whole, in one transaction, recorded in
+// the organisation's audit log; a conflicting number refuses the move and moves nothing.
+func TestAWorkspaceMovesIntoItsTeam(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := tenant.NewDB(testpg.New(t))
+	seed(t, db, "user_solo", "+12127365000")
+	seed(t, db, "org_team", "+16502530000")
+	seed(t, db, "org_rival", "+12127365000")
+
+	if _, err := Move(ctx, db, "user_solo", "org_rival"); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("a move onto a conflicting number: %v", err)
+	}
+	if n, c := counts(t, db, "user_solo"); n != 1 || c != 1 {
+		t.Fatalf("a refused move moved something: %d numbers, %d calls left", n, c)
+	}
+
+	moved, err := Move(ctx, db, "user_solo", "org_team")
+	if err != nil || moved.PhoneNumbers != 1 || moved.Calls != 1 {
+		t.Fatalf("Move = %+v, %v", moved, err)
+	}
+	if n, c := counts(t, db, "org_team"); n != 2 || c != 2 {
+		t.Fatalf("the organisation holds %d numbers and %d calls, want 2 and 2", n, c)
+	}
+	if n, c := counts(t, db, "user_solo"); n != 0 || c != 0 {
+		t.Fatalf("the workspace still holds %d numbers and %d calls", n, c)
+	}
+	var entries []dbsqlc.AuditEvent
+	err = db.Read(ctx, "org_team", func(q *dbsqlc.Queries) (err error) {
+		entries, err = q.ListAuditEvents(ctx, dbsqlc.ListAuditEventsParams{UserID: "org_team", Since: time.Now().Add(-time.Hour),
+			Until: time.Now().Add(time.Hour), BeforeCreatedAt: time.Now().Add(time.Hour), BeforeID: 1 << 62, RowLimit: 10})
+		return err
+	})
+	if err != nil || len(entries) != 1 || entries[0].Action != "workspace.move" || entries[0].Actor != "operator" || *entries[0].TargetID != "user_solo" {
+		t.Fatalf("the organisation's audit log: %+v, %v", entries, err)
+	}
+}
