@@ -96,7 +96,7 @@ INSERT INTO calls (
     $6, $7, $8,
     $9, $10, $11
 )
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
 `
 
 type InsertCallParams struct {
@@ -153,6 +153,12 @@ func (q *Queries) InsertCall(ctx context.Context, arg InsertCallParams) (Call, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Twiml,
+		&i.Handling,
+		&i.HandlingReason,
+		&i.RoutedAssistantID,
+		&i.ForwardedTo,
+		&i.VoicemailRecordingSid,
+		&i.VoicemailDurationSeconds,
 	)
 	return i, err
 }

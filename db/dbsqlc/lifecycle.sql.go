@@ -56,7 +56,7 @@ INSERT INTO calls (
     $5, $6, $7, $8, now()
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
 `
 
 type CreateInboundCallParams struct {
@@ -109,12 +109,18 @@ func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallPa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Twiml,
+		&i.Handling,
+		&i.HandlingReason,
+		&i.RoutedAssistantID,
+		&i.ForwardedTo,
+		&i.VoicemailRecordingSid,
+		&i.VoicemailDurationSeconds,
 	)
 	return i, err
 }
 
 const getCallBySid = `-- name: GetCallBySid :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
 `
 
 type GetCallBySidParams struct {
@@ -150,6 +156,12 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Twiml,
+		&i.Handling,
+		&i.HandlingReason,
+		&i.RoutedAssistantID,
+		&i.ForwardedTo,
+		&i.VoicemailRecordingSid,
+		&i.VoicemailDurationSeconds,
 	)
 	return i, err
 }
@@ -197,7 +209,7 @@ INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, ca
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
         coalesce($5::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
 `
 
 type InsertReportedCallParams struct {
@@ -244,6 +256,12 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Twiml,
+		&i.Handling,
+		&i.HandlingReason,
+		&i.RoutedAssistantID,
+		&i.ForwardedTo,
+		&i.VoicemailRecordingSid,
+		&i.VoicemailDurationSeconds,
 	)
 	return i, err
 }

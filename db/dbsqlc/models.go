@@ -11,6 +11,14 @@ import (
 	"github.com/google/uuid"
 )
 
+type Assistant struct {
+	VapiAssistantID string
+	UserID          string
+	Name            *string
+	CreatedBy       *string
+	CreatedAt       time.Time
+}
+
 type AuditEvent struct {
 	ID            int64
 	UserID        string
@@ -25,31 +33,46 @@ type AuditEvent struct {
 	CreatedAt     time.Time
 }
 
+type BlockedCaller struct {
+	ID          uuid.UUID
+	UserID      string
+	PhoneNumber string
+	Reason      *string
+	CreatedBy   *string
+	CreatedAt   time.Time
+}
+
 type Call struct {
-	ID                 uuid.UUID
-	UserID             string
-	PhoneNumberID      *uuid.UUID
-	Status             string
-	Direction          string
-	CallerNumber       *string
-	ClinicNumber       *string
-	AssistantNumber    *string
-	MatchedBy          *string
-	TwilioCallSid      *string
-	VapiCallID         *string
-	StartedAt          time.Time
-	EndedAt            *time.Time
-	DurationSeconds    *int32
-	EndedReason        *string
-	RecordingUrl       *string
-	StereoRecordingUrl *string
-	Summary            *string
-	SuccessEvaluation  *string
-	StructuredData     json.RawMessage
-	Cost               *float64
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	Twiml              *string
+	ID                       uuid.UUID
+	UserID                   string
+	PhoneNumberID            *uuid.UUID
+	Status                   string
+	Direction                string
+	CallerNumber             *string
+	ClinicNumber             *string
+	AssistantNumber          *string
+	MatchedBy                *string
+	TwilioCallSid            *string
+	VapiCallID               *string
+	StartedAt                time.Time
+	EndedAt                  *time.Time
+	DurationSeconds          *int32
+	EndedReason              *string
+	RecordingUrl             *string
+	StereoRecordingUrl       *string
+	Summary                  *string
+	SuccessEvaluation        *string
+	StructuredData           json.RawMessage
+	Cost                     *float64
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+	Twiml                    *string
+	Handling                 *string
+	HandlingReason           *string
+	RoutedAssistantID        *string
+	ForwardedTo              *string
+	VoicemailRecordingSid    *string
+	VoicemailDurationSeconds *int32
 }
 
 type CallDetail struct {
@@ -111,6 +134,23 @@ type PhoneNumber struct {
 	VerificationStatus string
 	VerifiedAt         *time.Time
 	VerifiedBy         *string
+}
+
+type RoutingPolicy struct {
+	UserID                string
+	PhoneNumberID         *uuid.UUID
+	ClinicName            *string
+	TimeZone              *string
+	WeeklyHours           json.RawMessage
+	Closures              json.RawMessage
+	ClosedAction          string
+	AfterHoursAssistantID *string
+	OnCallNumber          *string
+	FallbackNumber        *string
+	VoicemailGreeting     *string
+	SpamPolicy            string
+	UpdatedBy             *string
+	UpdatedAt             time.Time
 }
 
 type WebhookEvent struct {

@@ -147,3 +147,55 @@ func TestNumbersRegisteredBeforeProofStayVerified(t *testing.T) {
 		t.Fatal("a second claim of a number was verified")
 	}
 }
+
+// Assistants become the clinics': each one named by numbers before the migration belongs
+// to one clinic after it, the one whose number was verified first; another clinic's number
+// naming the same assistant loses it (its calls take the fallback), and cannot name it again.
+func TestAssistantsMigrateToOneClinicEach(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := sql.Open("pgx", testpg.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{
+		"INSERT INTO phone_numbers (user_id, phone_number, vapi_assistant_id, verification_status, verified_at, verified_by) VALUES ('user_b', '+12127365001', 'asst_shared', 'verified', now(), 'code')",
+		"INSERT INTO phone_numbers (user_id, phone_number, vapi_assistant_id, verification_status, verified_at, verified_by) VALUES ('user_a', '+12127365000', 'asst_shared', 'verified', now() - interval '1 day', 'code')",
+		"INSERT INTO phone_numbers (user_id, phone_number, vapi_assistant_id) VALUES ('user_c', '+12127365002', 'asst_c')",
+	} {
+		if _, err := db.ExecContext(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT p.user_id, coalesce(p.vapi_assistant_id, '-'), coalesce(a.user_id, '-')
+		FROM phone_numbers p LEFT JOIN assistants a USING (vapi_assistant_id) ORDER BY p.user_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var user, assistant, owner string
+		if err := rows.Scan(&user, &assistant, &owner); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, user+":"+assistant+":"+owner)
+	}
+	if want := []string{"user_a:asst_shared:user_a", "user_b:-:-", "user_c:asst_c:user_c"}; !slices.Equal(got, want) {
+		t.Fatalf("numbers and their assistants' owners after the migration %v, want %v", got, want)
+	}
+	if _, err := db.ExecContext(ctx, "UPDATE phone_numbers SET vapi_assistant_id = 'asst_shared' WHERE user_id = 'user_b'"); err == nil {
+		t.Fatal("a number was pointed at another clinic's assistant")
+	}
+}

@@ -1,0 +1,70 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/testpg"
+)
+
+// A clinic's routing, blocked callers and assistants are its own: inside a tenant
+// transaction a statement without a tenant filter reads, changes and deletes only the
+// tenant's rows, and cannot write a row for another tenant.
+func TestRoutingSettingsAreConfinedToTheTenant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testpg.New(t)
+	db := NewDB(pool)
+	for i, user := range []string{"user_a", "user_b"} {
+		for _, sql := range []string{
+			"INSERT INTO assistants (vapi_assistant_id, user_id) VALUES ($1 || '_asst', $1)",
+			"INSERT INTO routing_policies (user_id, clinic_name) VALUES ($1, $1)",
+			fmt.Sprintf("INSERT INTO blocked_callers (user_id, phone_number) VALUES ($1, '+1212555010%d')", i),
+		} {
+			if _, err := pool.Exec(ctx, sql, user); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, table := range []string{"assistants", "routing_policies", "blocked_callers"} {
+		err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+			var seen, others int
+			if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE user_id <> 'user_a') FROM "+table).Scan(&seen, &others); err != nil {
+				return err
+			}
+			if seen != 1 || others != 0 {
+				t.Errorf("%s: user_a's unfiltered read saw %d rows, %d of others", table, seen, others)
+			}
+			tag, err := conn.Exec(ctx, "DELETE FROM "+table)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				t.Errorf("%s: user_a's unfiltered delete removed %d rows", table, tag.RowsAffected())
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		err = db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+			_, err := conn.Exec(ctx, "UPDATE "+table+" SET user_id = 'user_b'")
+			return err
+		})
+		if err == nil {
+			t.Errorf("%s: user_a moved its rows to user_b", table)
+		}
+	}
+	err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+		_, err := conn.Exec(ctx, "INSERT INTO blocked_callers (user_id, phone_number) VALUES ('user_b', '+12125550199')")
+		return err
+	})
+	if err == nil {
+		t.Error("user_a blocked a caller for user_b")
+	}
+}
+
+var errRollback = errors.New("roll back")
