@@ -72,6 +72,66 @@ func (e CallStatus) Valid() bool {
 	}
 }
 
+// Defines values for ClosedAction.
+const (
+	ClosedActionAfterHoursAssistant ClosedAction = "after_hours_assistant"
+	ClosedActionForward             ClosedAction = "forward"
+	ClosedActionReject              ClosedAction = "reject"
+	ClosedActionVoicemail           ClosedAction = "voicemail"
+)
+
+// Valid indicates whether the value is a known member of the ClosedAction enum.
+func (e ClosedAction) Valid() bool {
+	switch e {
+	case ClosedActionAfterHoursAssistant:
+		return true
+	case ClosedActionForward:
+		return true
+	case ClosedActionReject:
+		return true
+	case ClosedActionVoicemail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Handling.
+const (
+	HandlingAfterHoursAssistant Handling = "after_hours_assistant"
+	HandlingAnnounced           Handling = "announced"
+	HandlingAssistant           Handling = "assistant"
+	HandlingBlocked             Handling = "blocked"
+	HandlingClosedRejected      Handling = "closed_rejected"
+	HandlingForwarded           Handling = "forwarded"
+	HandlingSpamRejected        Handling = "spam_rejected"
+	HandlingVoicemail           Handling = "voicemail"
+)
+
+// Valid indicates whether the value is a known member of the Handling enum.
+func (e Handling) Valid() bool {
+	switch e {
+	case HandlingAfterHoursAssistant:
+		return true
+	case HandlingAnnounced:
+		return true
+	case HandlingAssistant:
+		return true
+	case HandlingBlocked:
+		return true
+	case HandlingClosedRejected:
+		return true
+	case HandlingForwarded:
+		return true
+	case HandlingSpamRejected:
+		return true
+	case HandlingVoicemail:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MatchedBy.
 const (
 	ForwardedFrom MatchedBy = "forwarded_from"
@@ -158,11 +218,14 @@ func (e PhoneNumberVerificationStatus) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeAlreadyBlocked          ProblemCode = "already_blocked"
 	ProblemCodeAlreadyVerified         ProblemCode = "already_verified"
+	ProblemCodeAssistantTaken          ProblemCode = "assistant_taken"
 	ProblemCodeForbidden               ProblemCode = "forbidden"
 	ProblemCodeInternalError           ProblemCode = "internal_error"
 	ProblemCodeInvalidCursor           ProblemCode = "invalid_cursor"
 	ProblemCodeInvalidPhoneNumber      ProblemCode = "invalid_phone_number"
+	ProblemCodeInvalidRouting          ProblemCode = "invalid_routing"
 	ProblemCodeInvalidSignature        ProblemCode = "invalid_signature"
 	ProblemCodeInvalidVerificationCode ProblemCode = "invalid_verification_code"
 	ProblemCodeMethodNotAllowed        ProblemCode = "method_not_allowed"
@@ -173,6 +236,7 @@ const (
 	ProblemCodeTooManyStreams          ProblemCode = "too_many_streams"
 	ProblemCodeUnauthorized            ProblemCode = "unauthorized"
 	ProblemCodeUnavailable             ProblemCode = "unavailable"
+	ProblemCodeUnknownAssistant        ProblemCode = "unknown_assistant"
 	ProblemCodeUnsupportedMediaType    ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed        ProblemCode = "validation_failed"
 	ProblemCodeVerificationRefused     ProblemCode = "verification_refused"
@@ -181,7 +245,11 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeAlreadyBlocked:
+		return true
 	case ProblemCodeAlreadyVerified:
+		return true
+	case ProblemCodeAssistantTaken:
 		return true
 	case ProblemCodeForbidden:
 		return true
@@ -190,6 +258,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidCursor:
 		return true
 	case ProblemCodeInvalidPhoneNumber:
+		return true
+	case ProblemCodeInvalidRouting:
 		return true
 	case ProblemCodeInvalidSignature:
 		return true
@@ -211,11 +281,52 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeUnavailable:
 		return true
+	case ProblemCodeUnknownAssistant:
+		return true
 	case ProblemCodeUnsupportedMediaType:
 		return true
 	case ProblemCodeValidationFailed:
 		return true
 	case ProblemCodeVerificationRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RoutingPolicyScope.
+const (
+	RoutingPolicyScopeClinic      RoutingPolicyScope = "clinic"
+	RoutingPolicyScopePhoneNumber RoutingPolicyScope = "phone_number"
+)
+
+// Valid indicates whether the value is a known member of the RoutingPolicyScope enum.
+func (e RoutingPolicyScope) Valid() bool {
+	switch e {
+	case RoutingPolicyScopeClinic:
+		return true
+	case RoutingPolicyScopePhoneNumber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SpamPolicy.
+const (
+	SpamPolicyAllow     SpamPolicy = "allow"
+	SpamPolicyReject    SpamPolicy = "reject"
+	SpamPolicyVoicemail SpamPolicy = "voicemail"
+)
+
+// Valid indicates whether the value is a known member of the SpamPolicy enum.
+func (e SpamPolicy) Valid() bool {
+	switch e {
+	case SpamPolicyAllow:
+		return true
+	case SpamPolicyReject:
+		return true
+	case SpamPolicyVoicemail:
 		return true
 	default:
 		return false
@@ -240,22 +351,78 @@ func (e VerificationStartChannel) Valid() bool {
 	}
 }
 
+// Defines values for Weekday.
+const (
+	Fri Weekday = "fri"
+	Mon Weekday = "mon"
+	Sat Weekday = "sat"
+	Sun Weekday = "sun"
+	Thu Weekday = "thu"
+	Tue Weekday = "tue"
+	Wed Weekday = "wed"
+)
+
+// Valid indicates whether the value is a known member of the Weekday enum.
+func (e Weekday) Valid() bool {
+	switch e {
+	case Fri:
+		return true
+	case Mon:
+		return true
+	case Sat:
+		return true
+	case Sun:
+		return true
+	case Thu:
+		return true
+	case Tue:
+		return true
+	case Wed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCallRecordingParamsVariant.
 const (
-	Mono   GetCallRecordingParamsVariant = "mono"
-	Stereo GetCallRecordingParamsVariant = "stereo"
+	GetCallRecordingParamsVariantMono      GetCallRecordingParamsVariant = "mono"
+	GetCallRecordingParamsVariantStereo    GetCallRecordingParamsVariant = "stereo"
+	GetCallRecordingParamsVariantVoicemail GetCallRecordingParamsVariant = "voicemail"
 )
 
 // Valid indicates whether the value is a known member of the GetCallRecordingParamsVariant enum.
 func (e GetCallRecordingParamsVariant) Valid() bool {
 	switch e {
-	case Mono:
+	case GetCallRecordingParamsVariantMono:
 		return true
-	case Stereo:
+	case GetCallRecordingParamsVariantStereo:
+		return true
+	case GetCallRecordingParamsVariantVoicemail:
 		return true
 	default:
 		return false
 	}
+}
+
+// Assistant defines model for Assistant.
+type Assistant struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Name The assistant's name in VAPI when it was registered.
+	Name            *string `json:"name"`
+	VapiAssistantId string  `json:"vapi_assistant_id"`
+}
+
+// AssistantCreate defines model for AssistantCreate.
+type AssistantCreate struct {
+	// VapiAssistantId VAPI's id of the assistant.
+	VapiAssistantId string `json:"vapi_assistant_id"`
+}
+
+// AssistantList defines model for AssistantList.
+type AssistantList struct {
+	Items []Assistant `json:"items"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -283,6 +450,27 @@ type AuditEventList struct {
 	NextCursor *string      `json:"next_cursor"`
 }
 
+// BlockedCaller defines model for BlockedCaller.
+type BlockedCaller struct {
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// PhoneNumber E.164.
+	PhoneNumber string  `json:"phone_number"`
+	Reason      *string `json:"reason"`
+}
+
+// BlockedCallerCreate defines model for BlockedCallerCreate.
+type BlockedCallerCreate struct {
+	PhoneNumber string  `json:"phone_number"`
+	Reason      *string `json:"reason,omitempty"`
+}
+
+// BlockedCallerList defines model for BlockedCallerList.
+type BlockedCallerList struct {
+	Items []BlockedCaller `json:"items"`
+}
+
 // Call A call with its transcript and messages.
 type Call struct {
 	// AssistantNumber The assistant line Twilio received the call on (`To`), E.164.
@@ -295,14 +483,25 @@ type Call struct {
 	ClinicNumber *string `json:"clinic_number"`
 
 	// Cost What the call cost on VAPI, in US dollars.
-	Cost            *float64           `json:"cost"`
-	CreatedAt       time.Time          `json:"created_at"`
-	Direction       CallDirection      `json:"direction"`
-	DurationSeconds *int               `json:"duration_seconds"`
-	EndedAt         *time.Time         `json:"ended_at"`
-	EndedReason     *string            `json:"ended_reason"`
-	Id              openapi_types.UUID `json:"id"`
-	MatchedBy       *MatchedBy         `json:"matched_by"`
+	Cost            *float64      `json:"cost"`
+	CreatedAt       time.Time     `json:"created_at"`
+	Direction       CallDirection `json:"direction"`
+	DurationSeconds *int          `json:"duration_seconds"`
+	EndedAt         *time.Time    `json:"ended_at"`
+	EndedReason     *string       `json:"ended_reason"`
+
+	// ForwardedTo The human number the call was forwarded to, E.164.
+	ForwardedTo *string `json:"forwarded_to"`
+
+	// Handling How the call was handled; null for calls recorded before routing, or heard of only from VAPI.
+	Handling *Handling `json:"handling"`
+
+	// HandlingReason Why: `open`, `closed`, `closure` (a closure day), `blocked_caller`,
+	// `caller_id_not_verified`, `no_assistant_configured`, `vapi_unavailable`,
+	// `forward_unanswered`.
+	HandlingReason *string            `json:"handling_reason"`
+	Id             openapi_types.UUID `json:"id"`
+	MatchedBy      *MatchedBy         `json:"matched_by"`
 
 	// Messages The conversation as VAPI reported it, message by message.
 	Messages json.RawMessage `json:"messages"`
@@ -324,6 +523,9 @@ type Call struct {
 	TwilioCallSid     *string          `json:"twilio_call_sid"`
 	UpdatedAt         time.Time        `json:"updated_at"`
 	VapiCallId        *string          `json:"vapi_call_id"`
+
+	// VoicemailDurationSeconds The length of the voicemail left, when one was; play it with `variant=voicemail`.
+	VoicemailDurationSeconds *int `json:"voicemail_duration_seconds"`
 }
 
 // CallDirection defines model for CallDirection.
@@ -341,6 +543,9 @@ type CallPage struct {
 type CallStats struct {
 	// ByEndedReason Calls per ended reason, most frequent first; calls without one are left out.
 	ByEndedReason []EndedReasonCount `json:"by_ended_reason"`
+
+	// ByHandling Calls per handling, every handling present; calls without one are left out.
+	ByHandling []HandlingCount `json:"by_handling"`
 
 	// ByHour Calls per hour of the day (0–23) in the time zone, all 24 hours; sort by `calls` for the busiest.
 	ByHour []HourStat `json:"by_hour"`
@@ -376,14 +581,25 @@ type CallSummary struct {
 	ClinicNumber *string `json:"clinic_number"`
 
 	// Cost What the call cost on VAPI, in US dollars.
-	Cost            *float64           `json:"cost"`
-	CreatedAt       time.Time          `json:"created_at"`
-	Direction       CallDirection      `json:"direction"`
-	DurationSeconds *int               `json:"duration_seconds"`
-	EndedAt         *time.Time         `json:"ended_at"`
-	EndedReason     *string            `json:"ended_reason"`
-	Id              openapi_types.UUID `json:"id"`
-	MatchedBy       *MatchedBy         `json:"matched_by"`
+	Cost            *float64      `json:"cost"`
+	CreatedAt       time.Time     `json:"created_at"`
+	Direction       CallDirection `json:"direction"`
+	DurationSeconds *int          `json:"duration_seconds"`
+	EndedAt         *time.Time    `json:"ended_at"`
+	EndedReason     *string       `json:"ended_reason"`
+
+	// ForwardedTo The human number the call was forwarded to, E.164.
+	ForwardedTo *string `json:"forwarded_to"`
+
+	// Handling How the call was handled; null for calls recorded before routing, or heard of only from VAPI.
+	Handling *Handling `json:"handling"`
+
+	// HandlingReason Why: `open`, `closed`, `closure` (a closure day), `blocked_caller`,
+	// `caller_id_not_verified`, `no_assistant_configured`, `vapi_unavailable`,
+	// `forward_unanswered`.
+	HandlingReason *string            `json:"handling_reason"`
+	Id             openapi_types.UUID `json:"id"`
+	MatchedBy      *MatchedBy         `json:"matched_by"`
 
 	// PhoneNumberId The registered number that owns the call; null once it is deleted.
 	PhoneNumberId *openapi_types.UUID `json:"phone_number_id"`
@@ -401,6 +617,9 @@ type CallSummary struct {
 	TwilioCallSid     *string          `json:"twilio_call_sid"`
 	UpdatedAt         time.Time        `json:"updated_at"`
 	VapiCallId        *string          `json:"vapi_call_id"`
+
+	// VoicemailDurationSeconds The length of the voicemail left, when one was; play it with `variant=voicemail`.
+	VoicemailDurationSeconds *int `json:"voicemail_duration_seconds"`
 }
 
 // CallTotals defines model for CallTotals.
@@ -424,6 +643,18 @@ type CallTotals struct {
 	TotalDurationSeconds int     `json:"total_duration_seconds"`
 }
 
+// ClosedAction What happens to a call while the clinic is closed: the after-hours assistant, a
+// forward to the on-call number, voicemail, or `<Reject/>`. An action whose
+// assistant or number is not set leaves a voicemail.
+type ClosedAction string
+
+// Closure Whole days the clinic is closed, `from` to `to` inclusive, in its zone.
+type Closure struct {
+	From openapi_types.Date `json:"from"`
+	Note *string            `json:"note,omitempty"`
+	To   openapi_types.Date `json:"to"`
+}
+
 // DayStat defines model for DayStat.
 type DayStat struct {
 	Calls   int                `json:"calls"`
@@ -444,6 +675,25 @@ type FieldError struct {
 
 	// Message What is wrong with it.
 	Message string `json:"message"`
+}
+
+// Handling How a call was handled: by the number's assistant, the after-hours assistant,
+// forwarded to a human, sent to voicemail, told the clinic's message and ended
+// (`announced`: a number that lives in VAPI, which cannot take a voicemail), or
+// declined (a blocked caller, a caller id that failed verification, a clinic that
+// rejects calls while closed).
+type Handling string
+
+// HandlingCount defines model for HandlingCount.
+type HandlingCount struct {
+	Calls int `json:"calls"`
+
+	// Handling How a call was handled: by the number's assistant, the after-hours assistant,
+	// forwarded to a human, sent to voicemail, told the clinic's message and ended
+	// (`announced`: a number that lives in VAPI, which cannot take a voicemail), or
+	// declined (a blocked caller, a caller id that failed verification, a clinic that
+	// rejects calls while closed).
+	Handling Handling `json:"handling"`
 }
 
 // Health defines model for Health.
@@ -486,6 +736,18 @@ type Me struct {
 
 // MeTenantKind defines model for Me.Tenant.Kind.
 type MeTenantKind string
+
+// OpeningWindow The clinic is open on `day` from `open` to `close` (HH:MM, wall-clock time in the
+// policy's zone). A `close` at or before `open` runs past midnight into the next day
+// (`22:00`–`02:00`); `24:00` closes at midnight.
+type OpeningWindow struct {
+	// Close Example: 12:30
+	Close string  `json:"close"`
+	Day   Weekday `json:"day"`
+
+	// Open Example: 08:00
+	Open string `json:"open"`
+}
 
 // Permission defines model for Permission.
 type Permission string
@@ -535,7 +797,9 @@ type PhoneNumberCreate struct {
 	// PhoneNumber The number in any common written form.
 	//
 	// Example: (415) 867-5309
-	PhoneNumber       string  `json:"phone_number"`
+	PhoneNumber string `json:"phone_number"`
+
+	// VapiAssistantId One of the clinic's assistants (`GET /api/assistants`); any other answers 422 `unknown_assistant`.
 	VapiAssistantId   *string `json:"vapi_assistant_id,omitempty"`
 	VapiPhoneNumberId *string `json:"vapi_phone_number_id,omitempty"`
 }
@@ -610,6 +874,108 @@ type Problem struct {
 // Example: not_found
 type ProblemCode string
 
+// RoutingPolicy defines model for RoutingPolicy.
+type RoutingPolicy struct {
+	// AfterHoursAssistantId One of the clinic's assistants, for `closed_action` `after_hours_assistant`.
+	AfterHoursAssistantId *string `json:"after_hours_assistant_id"`
+
+	// ClinicName Passed to the assistant as `{{clinic_name}}`.
+	ClinicName *string `json:"clinic_name"`
+
+	// ClosedAction What happens to a call while the clinic is closed: the after-hours assistant, a
+	// forward to the on-call number, voicemail, or `<Reject/>`. An action whose
+	// assistant or number is not set leaves a voicemail.
+	ClosedAction ClosedAction `json:"closed_action"`
+	Closures     []Closure    `json:"closures"`
+
+	// FallbackNumber The human who takes a call the assistant cannot; any common form, stored E.164.
+	FallbackNumber *string `json:"fallback_number"`
+
+	// NextOpenAt When it next opens, while closed; null when open or never again.
+	NextOpenAt *time.Time `json:"next_open_at"`
+
+	// OnCallNumber Where `closed_action` `forward` sends calls; any common form, stored E.164.
+	OnCallNumber *string `json:"on_call_number"`
+
+	// OpenNow Whether the clinic is open at the time of the request.
+	OpenNow bool `json:"open_now"`
+
+	// Scope Whether this is the clinic's routing or one number's own.
+	Scope RoutingPolicyScope `json:"scope"`
+
+	// SpamPolicy What happens to a call whose caller id failed STIR/SHAKEN verification or had none
+	// (Twilio's `StirVerstat` `TN-Validation-Failed-*` or `No-TN-Validation`): let it
+	// through, send it to voicemail, or reject it. Calls without a verdict (networks that
+	// do not sign caller ids) are let through.
+	SpamPolicy SpamPolicy `json:"spam_policy"`
+
+	// TimeZone The IANA zone of the hours. Null (the default) with no hours is always open.
+	//
+	// Example: America/New_York
+	TimeZone *string `json:"time_zone"`
+
+	// UpdatedAt When the routing was last set; null for the defaults.
+	UpdatedAt *time.Time `json:"updated_at"`
+
+	// VoicemailGreeting What the caller hears before leaving a message; a default greeting when null.
+	VoicemailGreeting *string `json:"voicemail_greeting"`
+
+	// WeeklyHours Opening windows, several per day allowed (a lunch break). Empty with a zone is never open, save by an on-call path.
+	WeeklyHours []OpeningWindow `json:"weekly_hours"`
+}
+
+// RoutingPolicyScope Whether this is the clinic's routing or one number's own.
+type RoutingPolicyScope string
+
+// RoutingPolicyInput A clinic's routing (or one number's). Decided in this order: a blocked caller is
+// declined; a caller id that failed verification meets `spam_policy`; a closed clinic
+// its `closed_action`; an open clinic's call goes to the number's assistant. When the
+// assistant cannot take the call (none set, VAPI fails or is slow) it goes to
+// `fallback_number`, keeping the caller's number as caller id, or to voicemail; a
+// forward nobody answers goes to voicemail too.
+type RoutingPolicyInput struct {
+	// AfterHoursAssistantId One of the clinic's assistants, for `closed_action` `after_hours_assistant`.
+	AfterHoursAssistantId *string `json:"after_hours_assistant_id,omitempty"`
+
+	// ClinicName Passed to the assistant as `{{clinic_name}}`.
+	ClinicName *string `json:"clinic_name,omitempty"`
+
+	// ClosedAction What happens to a call while the clinic is closed: the after-hours assistant, a
+	// forward to the on-call number, voicemail, or `<Reject/>`. An action whose
+	// assistant or number is not set leaves a voicemail.
+	ClosedAction *ClosedAction `json:"closed_action,omitempty"`
+	Closures     *[]Closure    `json:"closures,omitempty"`
+
+	// FallbackNumber The human who takes a call the assistant cannot; any common form, stored E.164.
+	FallbackNumber *string `json:"fallback_number,omitempty"`
+
+	// OnCallNumber Where `closed_action` `forward` sends calls; any common form, stored E.164.
+	OnCallNumber *string `json:"on_call_number,omitempty"`
+
+	// SpamPolicy What happens to a call whose caller id failed STIR/SHAKEN verification or had none
+	// (Twilio's `StirVerstat` `TN-Validation-Failed-*` or `No-TN-Validation`): let it
+	// through, send it to voicemail, or reject it. Calls without a verdict (networks that
+	// do not sign caller ids) are let through.
+	SpamPolicy *SpamPolicy `json:"spam_policy,omitempty"`
+
+	// TimeZone The IANA zone of the hours. Null (the default) with no hours is always open.
+	//
+	// Example: America/New_York
+	TimeZone *string `json:"time_zone,omitempty"`
+
+	// VoicemailGreeting What the caller hears before leaving a message; a default greeting when null.
+	VoicemailGreeting *string `json:"voicemail_greeting,omitempty"`
+
+	// WeeklyHours Opening windows, several per day allowed (a lunch break). Empty with a zone is never open, save by an on-call path.
+	WeeklyHours *[]OpeningWindow `json:"weekly_hours,omitempty"`
+}
+
+// SpamPolicy What happens to a call whose caller id failed STIR/SHAKEN verification or had none
+// (Twilio's `StirVerstat` `TN-Validation-Failed-*` or `No-TN-Validation`): let it
+// through, send it to voicemail, or reject it. Calls without a verdict (networks that
+// do not sign caller ids) are let through.
+type SpamPolicy string
+
 // StatusCount defines model for StatusCount.
 type StatusCount struct {
 	Calls int `json:"calls"`
@@ -635,11 +1001,21 @@ type VerificationStart struct {
 // VerificationStartChannel How the code reaches the line.
 type VerificationStartChannel string
 
+// Weekday defines model for Weekday.
+type Weekday string
+
 // Direction defines model for Direction.
 type Direction = CallDirection
 
 // EndedReason defines model for EndedReason.
 type EndedReason = string
+
+// HandlingFilter How a call was handled: by the number's assistant, the after-hours assistant,
+// forwarded to a human, sent to voicemail, told the clinic's message and ended
+// (`announced`: a number that lives in VAPI, which cannot take a voicemail), or
+// declined (a blocked caller, a caller id that failed verification, a clinic that
+// rejects calls while closed).
+type HandlingFilter = Handling
 
 // MaxDuration defines model for MaxDuration.
 type MaxDuration = int
@@ -751,6 +1127,9 @@ type ListCallsParams struct {
 
 	// Direction Only calls in this direction.
 	Direction *Direction `form:"direction,omitempty" json:"direction,omitempty"`
+
+	// Handling Only calls handled this way.
+	Handling *HandlingFilter `form:"handling,omitempty" json:"handling,omitempty"`
 }
 
 // StreamCallEventsParams defines parameters for StreamCallEvents.
@@ -791,6 +1170,9 @@ type ExportCallsParams struct {
 
 	// Direction Only calls in this direction.
 	Direction *Direction `form:"direction,omitempty" json:"direction,omitempty"`
+
+	// Handling Only calls handled this way.
+	Handling *HandlingFilter `form:"handling,omitempty" json:"handling,omitempty"`
 }
 
 // GetCallStatsParams defines parameters for GetCallStats.
@@ -807,7 +1189,9 @@ type GetCallStatsParams struct {
 
 // GetCallRecordingParams defines parameters for GetCallRecording.
 type GetCallRecordingParams struct {
-	// Variant `mono` (both sides mixed) or `stereo` (one side per channel).
+	// Variant `mono` (both sides mixed) or `stereo` (one side per channel) of VAPI's
+	// recording, or `voicemail`, the message a caller left. A call with a voicemail
+	// and no VAPI recording plays the voicemail for `mono` too.
 	Variant *GetCallRecordingParamsVariant `form:"variant,omitempty" json:"variant,omitempty"`
 }
 
@@ -820,11 +1204,20 @@ type GetDocsScriptParams struct {
 	AcceptEncoding *string `json:"Accept-Encoding,omitempty"`
 }
 
+// RegisterAssistantJSONRequestBody defines body for RegisterAssistant for application/json ContentType.
+type RegisterAssistantJSONRequestBody = AssistantCreate
+
+// BlockCallerJSONRequestBody defines body for BlockCaller for application/json ContentType.
+type BlockCallerJSONRequestBody = BlockedCallerCreate
+
 // CreatePhoneNumberJSONRequestBody defines body for CreatePhoneNumber for application/json ContentType.
 type CreatePhoneNumberJSONRequestBody = PhoneNumberCreate
 
 // UpdatePhoneNumberJSONRequestBody defines body for UpdatePhoneNumber for application/json ContentType.
 type UpdatePhoneNumberJSONRequestBody = PhoneNumberUpdate
+
+// PutPhoneNumberRoutingJSONRequestBody defines body for PutPhoneNumberRouting for application/json ContentType.
+type PutPhoneNumberRoutingJSONRequestBody = RoutingPolicyInput
 
 // StartPhoneNumberVerificationJSONRequestBody defines body for StartPhoneNumberVerification for application/json ContentType.
 type StartPhoneNumberVerificationJSONRequestBody = VerificationStart
@@ -832,11 +1225,32 @@ type StartPhoneNumberVerificationJSONRequestBody = VerificationStart
 // CheckPhoneNumberVerificationJSONRequestBody defines body for CheckPhoneNumberVerification for application/json ContentType.
 type CheckPhoneNumberVerificationJSONRequestBody = VerificationCheck
 
+// PutRoutingJSONRequestBody defines body for PutRouting for application/json ContentType.
+type PutRoutingJSONRequestBody = RoutingPolicyInput
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAssistants List the clinic's assistants
+	// (GET /api/assistants)
+	ListAssistants(ctx echo.Context) error
+	// RegisterAssistant Register a VAPI assistant
+	// (POST /api/assistants)
+	RegisterAssistant(ctx echo.Context) error
+	// DeleteAssistant Remove an assistant from the clinic
+	// (DELETE /api/assistants/{assistant_id})
+	DeleteAssistant(ctx echo.Context, assistantId string) error
 	// ListAuditEvents The clinic's audit log
 	// (GET /api/audit-events)
 	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
+	// ListBlockedCallers List blocked callers
+	// (GET /api/blocked-callers)
+	ListBlockedCallers(ctx echo.Context) error
+	// BlockCaller Block a caller
+	// (POST /api/blocked-callers)
+	BlockCaller(ctx echo.Context) error
+	// UnblockCaller Unblock a caller
+	// (DELETE /api/blocked-callers/{id})
+	UnblockCaller(ctx echo.Context, id openapi_types.UUID) error
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx echo.Context, params ListCallsParams) error
@@ -873,12 +1287,27 @@ type ServerInterface interface {
 	// UpdatePhoneNumber Update a phone number
 	// (PATCH /api/phone-numbers/{id})
 	UpdatePhoneNumber(ctx echo.Context, id PhoneNumberId) error
+	// DeletePhoneNumberRouting Return a number to the clinic's routing
+	// (DELETE /api/phone-numbers/{id}/routing)
+	DeletePhoneNumberRouting(ctx echo.Context, id PhoneNumberId) error
+	// GetPhoneNumberRouting Get the routing of a number's calls
+	// (GET /api/phone-numbers/{id}/routing)
+	GetPhoneNumberRouting(ctx echo.Context, id PhoneNumberId) error
+	// PutPhoneNumberRouting Give a number routing of its own
+	// (PUT /api/phone-numbers/{id}/routing)
+	PutPhoneNumberRouting(ctx echo.Context, id PhoneNumberId) error
 	// StartPhoneNumberVerification Send a verification code to a number
 	// (POST /api/phone-numbers/{id}/verification)
 	StartPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error
 	// CheckPhoneNumberVerification Prove a number with the code it received
 	// (POST /api/phone-numbers/{id}/verification/check)
 	CheckPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error
+	// GetRouting Get the clinic's call routing
+	// (GET /api/routing)
+	GetRouting(ctx echo.Context) error
+	// PutRouting Set the clinic's call routing
+	// (PUT /api/routing)
+	PutRouting(ctx echo.Context) error
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx echo.Context) error
@@ -905,6 +1334,40 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAssistants converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAssistants(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAssistants(ctx)
+	return err
+}
+
+// RegisterAssistant converts echo context to params.
+func (w *ServerInterfaceWrapper) RegisterAssistant(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegisterAssistant(ctx)
+	return err
+}
+
+// DeleteAssistant converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteAssistant(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "assistant_id" -------------
+	var assistantId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "assistant_id", ctx.Param("assistant_id"), &assistantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter assistant_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteAssistant(ctx, assistantId)
+	return err
 }
 
 // ListAuditEvents converts echo context to params.
@@ -964,6 +1427,40 @@ func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAuditEvents(ctx, params)
+	return err
+}
+
+// ListBlockedCallers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBlockedCallers(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBlockedCallers(ctx)
+	return err
+}
+
+// BlockCaller converts echo context to params.
+func (w *ServerInterfaceWrapper) BlockCaller(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BlockCaller(ctx)
+	return err
+}
+
+// UnblockCaller converts echo context to params.
+func (w *ServerInterfaceWrapper) UnblockCaller(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnblockCaller(ctx, id)
 	return err
 }
 
@@ -1055,6 +1552,13 @@ func (w *ServerInterfaceWrapper) ListCalls(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
+	// ------------- Optional query parameter "handling" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "handling", ctx.QueryParams(), &params.Handling, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter handling: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -1165,6 +1669,13 @@ func (w *ServerInterfaceWrapper) ExportCalls(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
+	// ------------- Optional query parameter "handling" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "handling", ctx.QueryParams(), &params.Handling, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter handling: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -1320,6 +1831,54 @@ func (w *ServerInterfaceWrapper) UpdatePhoneNumber(ctx echo.Context) error {
 	return err
 }
 
+// DeletePhoneNumberRouting converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePhoneNumberRouting(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PhoneNumberId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePhoneNumberRouting(ctx, id)
+	return err
+}
+
+// GetPhoneNumberRouting converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPhoneNumberRouting(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PhoneNumberId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPhoneNumberRouting(ctx, id)
+	return err
+}
+
+// PutPhoneNumberRouting converts echo context to params.
+func (w *ServerInterfaceWrapper) PutPhoneNumberRouting(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PhoneNumberId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutPhoneNumberRouting(ctx, id)
+	return err
+}
+
 // StartPhoneNumberVerification converts echo context to params.
 func (w *ServerInterfaceWrapper) StartPhoneNumberVerification(ctx echo.Context) error {
 	var err error
@@ -1349,6 +1908,24 @@ func (w *ServerInterfaceWrapper) CheckPhoneNumberVerification(ctx echo.Context) 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CheckPhoneNumberVerification(ctx, id)
+	return err
+}
+
+// GetRouting converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRouting(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRouting(ctx)
+	return err
+}
+
+// PutRouting converts echo context to params.
+func (w *ServerInterfaceWrapper) PutRouting(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutRouting(ctx)
 	return err
 }
 
@@ -1496,6 +2073,17 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/phone-numbers/:id", wrapper.UpdatePhoneNumber, options.OperationMiddlewares["updatePhoneNumber"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers/:id/verification", wrapper.StartPhoneNumberVerification, options.OperationMiddlewares["startPhoneNumberVerification"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers/:id/verification/check", wrapper.CheckPhoneNumberVerification, options.OperationMiddlewares["checkPhoneNumberVerification"]...)
+	router.GET(options.BaseURL+"/api/assistants", wrapper.ListAssistants, options.OperationMiddlewares["listAssistants"]...)
+	router.POST(options.BaseURL+"/api/assistants", wrapper.RegisterAssistant, options.OperationMiddlewares["registerAssistant"]...)
+	router.DELETE(options.BaseURL+"/api/assistants/:assistant_id", wrapper.DeleteAssistant, options.OperationMiddlewares["deleteAssistant"]...)
+	router.GET(options.BaseURL+"/api/routing", wrapper.GetRouting, options.OperationMiddlewares["getRouting"]...)
+	router.PUT(options.BaseURL+"/api/routing", wrapper.PutRouting, options.OperationMiddlewares["putRouting"]...)
+	router.DELETE(options.BaseURL+"/api/phone-numbers/:id/routing", wrapper.DeletePhoneNumberRouting, options.OperationMiddlewares["deletePhoneNumberRouting"]...)
+	router.GET(options.BaseURL+"/api/phone-numbers/:id/routing", wrapper.GetPhoneNumberRouting, options.OperationMiddlewares["getPhoneNumberRouting"]...)
+	router.PUT(options.BaseURL+"/api/phone-numbers/:id/routing", wrapper.PutPhoneNumberRouting, options.OperationMiddlewares["putPhoneNumberRouting"]...)
+	router.GET(options.BaseURL+"/api/blocked-callers", wrapper.ListBlockedCallers, options.OperationMiddlewares["listBlockedCallers"]...)
+	router.POST(options.BaseURL+"/api/blocked-callers", wrapper.BlockCaller, options.OperationMiddlewares["blockCaller"]...)
+	router.DELETE(options.BaseURL+"/api/blocked-callers/:id", wrapper.UnblockCaller, options.OperationMiddlewares["unblockCaller"]...)
 	router.GET(options.BaseURL+"/api/calls", wrapper.ListCalls, options.OperationMiddlewares["listCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/:id", wrapper.GetCall, options.OperationMiddlewares["getCall"]...)
 	router.GET(options.BaseURL+"/api/calls/stats", wrapper.GetCallStats, options.OperationMiddlewares["getCallStats"]...)
@@ -1520,6 +2108,241 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnavailableApplicationProblemPlusJSONResponse Problem
 
 type UnprocessableApplicationProblemPlusJSONResponse Problem
+
+type ListAssistantsRequestObject struct {
+}
+
+type ListAssistantsResponseObject interface {
+	VisitListAssistantsResponse(w http.ResponseWriter) error
+}
+
+type ListAssistants200JSONResponse AssistantList
+
+func (response ListAssistants200JSONResponse) VisitListAssistantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAssistants401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAssistants401ApplicationProblemPlusJSONResponse) VisitListAssistantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAssistants500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAssistants500ApplicationProblemPlusJSONResponse) VisitListAssistantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistantRequestObject struct {
+	Body *RegisterAssistantJSONRequestBody
+}
+
+type RegisterAssistantResponseObject interface {
+	VisitRegisterAssistantResponse(w http.ResponseWriter) error
+}
+
+type RegisterAssistant201JSONResponse Assistant
+
+func (response RegisterAssistant201JSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterAssistant400ApplicationProblemPlusJSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterAssistant401ApplicationProblemPlusJSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterAssistant409ApplicationProblemPlusJSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterAssistant422ApplicationProblemPlusJSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistant500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterAssistant500ApplicationProblemPlusJSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterAssistant503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterAssistant503ApplicationProblemPlusJSONResponse) VisitRegisterAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAssistantRequestObject struct {
+	AssistantId string `json:"assistant_id"`
+}
+
+type DeleteAssistantResponseObject interface {
+	VisitDeleteAssistantResponse(w http.ResponseWriter) error
+}
+
+type DeleteAssistant204Response struct {
+}
+
+func (response DeleteAssistant204Response) VisitDeleteAssistantResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAssistant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAssistant401ApplicationProblemPlusJSONResponse) VisitDeleteAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAssistant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAssistant404ApplicationProblemPlusJSONResponse) VisitDeleteAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAssistant500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAssistant500ApplicationProblemPlusJSONResponse) VisitDeleteAssistantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListAuditEventsRequestObject struct {
 	Params ListAuditEventsParams
@@ -1594,6 +2417,241 @@ type ListAuditEvents500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBlockedCallersRequestObject struct {
+}
+
+type ListBlockedCallersResponseObject interface {
+	VisitListBlockedCallersResponse(w http.ResponseWriter) error
+}
+
+type ListBlockedCallers200JSONResponse BlockedCallerList
+
+func (response ListBlockedCallers200JSONResponse) VisitListBlockedCallersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBlockedCallers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBlockedCallers401ApplicationProblemPlusJSONResponse) VisitListBlockedCallersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBlockedCallers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBlockedCallers500ApplicationProblemPlusJSONResponse) VisitListBlockedCallersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockCallerRequestObject struct {
+	Body *BlockCallerJSONRequestBody
+}
+
+type BlockCallerResponseObject interface {
+	VisitBlockCallerResponse(w http.ResponseWriter) error
+}
+
+type BlockCaller201JSONResponse BlockedCaller
+
+func (response BlockCaller201JSONResponse) VisitBlockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockCaller400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BlockCaller400ApplicationProblemPlusJSONResponse) VisitBlockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockCaller401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BlockCaller401ApplicationProblemPlusJSONResponse) VisitBlockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockCaller409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BlockCaller409ApplicationProblemPlusJSONResponse) VisitBlockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockCaller422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response BlockCaller422ApplicationProblemPlusJSONResponse) VisitBlockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockCaller500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BlockCaller500ApplicationProblemPlusJSONResponse) VisitBlockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockCallerRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type UnblockCallerResponseObject interface {
+	VisitUnblockCallerResponse(w http.ResponseWriter) error
+}
+
+type UnblockCaller204Response struct {
+}
+
+func (response UnblockCaller204Response) VisitUnblockCallerResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnblockCaller400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnblockCaller400ApplicationProblemPlusJSONResponse) VisitUnblockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockCaller401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnblockCaller401ApplicationProblemPlusJSONResponse) VisitUnblockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockCaller404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnblockCaller404ApplicationProblemPlusJSONResponse) VisitUnblockCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockCaller500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnblockCaller500ApplicationProblemPlusJSONResponse) VisitUnblockCallerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2027,6 +3085,26 @@ type GetCallRecordingRequestObject struct {
 
 type GetCallRecordingResponseObject interface {
 	VisitGetCallRecordingResponse(w http.ResponseWriter) error
+}
+
+type GetCallRecording200AudiompegResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetCallRecording200AudiompegResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/mpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
 }
 
 type GetCallRecording302ResponseHeaders struct {
@@ -2554,11 +3632,296 @@ func (response UpdatePhoneNumber404ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdatePhoneNumber422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePhoneNumber422ApplicationProblemPlusJSONResponse) VisitUpdatePhoneNumberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePhoneNumber500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
 
 func (response UpdatePhoneNumber500ApplicationProblemPlusJSONResponse) VisitUpdatePhoneNumberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePhoneNumberRoutingRequestObject struct {
+	Id PhoneNumberId `json:"id"`
+}
+
+type DeletePhoneNumberRoutingResponseObject interface {
+	VisitDeletePhoneNumberRoutingResponse(w http.ResponseWriter) error
+}
+
+type DeletePhoneNumberRouting204Response struct {
+}
+
+func (response DeletePhoneNumberRouting204Response) VisitDeletePhoneNumberRoutingResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePhoneNumberRouting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePhoneNumberRouting400ApplicationProblemPlusJSONResponse) VisitDeletePhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePhoneNumberRouting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePhoneNumberRouting401ApplicationProblemPlusJSONResponse) VisitDeletePhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePhoneNumberRouting404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePhoneNumberRouting404ApplicationProblemPlusJSONResponse) VisitDeletePhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePhoneNumberRouting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePhoneNumberRouting500ApplicationProblemPlusJSONResponse) VisitDeletePhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhoneNumberRoutingRequestObject struct {
+	Id PhoneNumberId `json:"id"`
+}
+
+type GetPhoneNumberRoutingResponseObject interface {
+	VisitGetPhoneNumberRoutingResponse(w http.ResponseWriter) error
+}
+
+type GetPhoneNumberRouting200JSONResponse RoutingPolicy
+
+func (response GetPhoneNumberRouting200JSONResponse) VisitGetPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhoneNumberRouting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhoneNumberRouting400ApplicationProblemPlusJSONResponse) VisitGetPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhoneNumberRouting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhoneNumberRouting401ApplicationProblemPlusJSONResponse) VisitGetPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhoneNumberRouting404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhoneNumberRouting404ApplicationProblemPlusJSONResponse) VisitGetPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhoneNumberRouting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhoneNumberRouting500ApplicationProblemPlusJSONResponse) VisitGetPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPhoneNumberRoutingRequestObject struct {
+	Id   PhoneNumberId `json:"id"`
+	Body *PutPhoneNumberRoutingJSONRequestBody
+}
+
+type PutPhoneNumberRoutingResponseObject interface {
+	VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error
+}
+
+type PutPhoneNumberRouting200JSONResponse RoutingPolicy
+
+func (response PutPhoneNumberRouting200JSONResponse) VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPhoneNumberRouting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutPhoneNumberRouting400ApplicationProblemPlusJSONResponse) VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPhoneNumberRouting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutPhoneNumberRouting401ApplicationProblemPlusJSONResponse) VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPhoneNumberRouting404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutPhoneNumberRouting404ApplicationProblemPlusJSONResponse) VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPhoneNumberRouting422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response PutPhoneNumberRouting422ApplicationProblemPlusJSONResponse) VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPhoneNumberRouting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutPhoneNumberRouting500ApplicationProblemPlusJSONResponse) VisitPutPhoneNumberRoutingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2840,6 +4203,145 @@ func (response CheckPhoneNumberVerification503ApplicationProblemPlusJSONResponse
 	return err
 }
 
+type GetRoutingRequestObject struct {
+}
+
+type GetRoutingResponseObject interface {
+	VisitGetRoutingResponse(w http.ResponseWriter) error
+}
+
+type GetRouting200JSONResponse RoutingPolicy
+
+func (response GetRouting200JSONResponse) VisitGetRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRouting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRouting401ApplicationProblemPlusJSONResponse) VisitGetRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRouting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetRouting500ApplicationProblemPlusJSONResponse) VisitGetRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRoutingRequestObject struct {
+	Body *PutRoutingJSONRequestBody
+}
+
+type PutRoutingResponseObject interface {
+	VisitPutRoutingResponse(w http.ResponseWriter) error
+}
+
+type PutRouting200JSONResponse RoutingPolicy
+
+func (response PutRouting200JSONResponse) VisitPutRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRouting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutRouting400ApplicationProblemPlusJSONResponse) VisitPutRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRouting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutRouting401ApplicationProblemPlusJSONResponse) VisitPutRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRouting422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response PutRouting422ApplicationProblemPlusJSONResponse) VisitPutRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRouting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutRouting500ApplicationProblemPlusJSONResponse) VisitPutRoutingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDocsRequestObject struct {
 }
 
@@ -3053,9 +4555,27 @@ func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyRespo
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAssistants List the clinic's assistants
+	// (GET /api/assistants)
+	ListAssistants(ctx context.Context, request ListAssistantsRequestObject) (ListAssistantsResponseObject, error)
+	// RegisterAssistant Register a VAPI assistant
+	// (POST /api/assistants)
+	RegisterAssistant(ctx context.Context, request RegisterAssistantRequestObject) (RegisterAssistantResponseObject, error)
+	// DeleteAssistant Remove an assistant from the clinic
+	// (DELETE /api/assistants/{assistant_id})
+	DeleteAssistant(ctx context.Context, request DeleteAssistantRequestObject) (DeleteAssistantResponseObject, error)
 	// ListAuditEvents The clinic's audit log
 	// (GET /api/audit-events)
 	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
+	// ListBlockedCallers List blocked callers
+	// (GET /api/blocked-callers)
+	ListBlockedCallers(ctx context.Context, request ListBlockedCallersRequestObject) (ListBlockedCallersResponseObject, error)
+	// BlockCaller Block a caller
+	// (POST /api/blocked-callers)
+	BlockCaller(ctx context.Context, request BlockCallerRequestObject) (BlockCallerResponseObject, error)
+	// UnblockCaller Unblock a caller
+	// (DELETE /api/blocked-callers/{id})
+	UnblockCaller(ctx context.Context, request UnblockCallerRequestObject) (UnblockCallerResponseObject, error)
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
@@ -3092,12 +4612,27 @@ type StrictServerInterface interface {
 	// UpdatePhoneNumber Update a phone number
 	// (PATCH /api/phone-numbers/{id})
 	UpdatePhoneNumber(ctx context.Context, request UpdatePhoneNumberRequestObject) (UpdatePhoneNumberResponseObject, error)
+	// DeletePhoneNumberRouting Return a number to the clinic's routing
+	// (DELETE /api/phone-numbers/{id}/routing)
+	DeletePhoneNumberRouting(ctx context.Context, request DeletePhoneNumberRoutingRequestObject) (DeletePhoneNumberRoutingResponseObject, error)
+	// GetPhoneNumberRouting Get the routing of a number's calls
+	// (GET /api/phone-numbers/{id}/routing)
+	GetPhoneNumberRouting(ctx context.Context, request GetPhoneNumberRoutingRequestObject) (GetPhoneNumberRoutingResponseObject, error)
+	// PutPhoneNumberRouting Give a number routing of its own
+	// (PUT /api/phone-numbers/{id}/routing)
+	PutPhoneNumberRouting(ctx context.Context, request PutPhoneNumberRoutingRequestObject) (PutPhoneNumberRoutingResponseObject, error)
 	// StartPhoneNumberVerification Send a verification code to a number
 	// (POST /api/phone-numbers/{id}/verification)
 	StartPhoneNumberVerification(ctx context.Context, request StartPhoneNumberVerificationRequestObject) (StartPhoneNumberVerificationResponseObject, error)
 	// CheckPhoneNumberVerification Prove a number with the code it received
 	// (POST /api/phone-numbers/{id}/verification/check)
 	CheckPhoneNumberVerification(ctx context.Context, request CheckPhoneNumberVerificationRequestObject) (CheckPhoneNumberVerificationResponseObject, error)
+	// GetRouting Get the clinic's call routing
+	// (GET /api/routing)
+	GetRouting(ctx context.Context, request GetRoutingRequestObject) (GetRoutingResponseObject, error)
+	// PutRouting Set the clinic's call routing
+	// (PUT /api/routing)
+	PutRouting(ctx context.Context, request PutRoutingRequestObject) (PutRoutingResponseObject, error)
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
@@ -3133,6 +4668,100 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// ListAssistants operation middleware
+func (sh *strictHandler) ListAssistants(ctx echo.Context) error {
+	var request ListAssistantsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAssistants(ctx.Request().Context(), request.(ListAssistantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAssistants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAssistantsResponseObject); ok {
+		return validResponse.VisitListAssistantsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegisterAssistant operation middleware
+func (sh *strictHandler) RegisterAssistant(ctx echo.Context) error {
+	var request RegisterAssistantRequestObject
+
+	var body RegisterAssistantJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterAssistant(ctx.Request().Context(), request.(RegisterAssistantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterAssistant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegisterAssistantResponseObject); ok {
+		return validResponse.VisitRegisterAssistantResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteAssistant operation middleware
+func (sh *strictHandler) DeleteAssistant(ctx echo.Context, assistantId string) error {
+	var request DeleteAssistantRequestObject
+
+	request.AssistantId = assistantId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAssistant(ctx.Request().Context(), request.(DeleteAssistantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAssistant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteAssistantResponseObject); ok {
+		return validResponse.VisitDeleteAssistantResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListAuditEvents operation middleware
 func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
 	var request ListAuditEventsRequestObject
@@ -3152,6 +4781,100 @@ func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEvent
 		return err
 	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
 		return validResponse.VisitListAuditEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListBlockedCallers operation middleware
+func (sh *strictHandler) ListBlockedCallers(ctx echo.Context) error {
+	var request ListBlockedCallersRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBlockedCallers(ctx.Request().Context(), request.(ListBlockedCallersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBlockedCallers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBlockedCallersResponseObject); ok {
+		return validResponse.VisitListBlockedCallersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BlockCaller operation middleware
+func (sh *strictHandler) BlockCaller(ctx echo.Context) error {
+	var request BlockCallerRequestObject
+
+	var body BlockCallerJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BlockCaller(ctx.Request().Context(), request.(BlockCallerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BlockCaller")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BlockCallerResponseObject); ok {
+		return validResponse.VisitBlockCallerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnblockCaller operation middleware
+func (sh *strictHandler) UnblockCaller(ctx echo.Context, id openapi_types.UUID) error {
+	var request UnblockCallerRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnblockCaller(ctx.Request().Context(), request.(UnblockCallerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnblockCaller")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnblockCallerResponseObject); ok {
+		return validResponse.VisitUnblockCallerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3499,6 +5222,104 @@ func (sh *strictHandler) UpdatePhoneNumber(ctx echo.Context, id PhoneNumberId) e
 	return nil
 }
 
+// DeletePhoneNumberRouting operation middleware
+func (sh *strictHandler) DeletePhoneNumberRouting(ctx echo.Context, id PhoneNumberId) error {
+	var request DeletePhoneNumberRoutingRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePhoneNumberRouting(ctx.Request().Context(), request.(DeletePhoneNumberRoutingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePhoneNumberRouting")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePhoneNumberRoutingResponseObject); ok {
+		return validResponse.VisitDeletePhoneNumberRoutingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPhoneNumberRouting operation middleware
+func (sh *strictHandler) GetPhoneNumberRouting(ctx echo.Context, id PhoneNumberId) error {
+	var request GetPhoneNumberRoutingRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPhoneNumberRouting(ctx.Request().Context(), request.(GetPhoneNumberRoutingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPhoneNumberRouting")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPhoneNumberRoutingResponseObject); ok {
+		return validResponse.VisitGetPhoneNumberRoutingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutPhoneNumberRouting operation middleware
+func (sh *strictHandler) PutPhoneNumberRouting(ctx echo.Context, id PhoneNumberId) error {
+	var request PutPhoneNumberRoutingRequestObject
+
+	request.Id = id
+
+	var body PutPhoneNumberRoutingJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutPhoneNumberRouting(ctx.Request().Context(), request.(PutPhoneNumberRoutingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutPhoneNumberRouting")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutPhoneNumberRoutingResponseObject); ok {
+		return validResponse.VisitPutPhoneNumberRoutingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // StartPhoneNumberVerification operation middleware
 func (sh *strictHandler) StartPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error {
 	var request StartPhoneNumberVerificationRequestObject
@@ -3589,6 +5410,75 @@ func (sh *strictHandler) CheckPhoneNumberVerification(ctx echo.Context, id Phone
 		return err
 	} else if validResponse, ok := response.(CheckPhoneNumberVerificationResponseObject); ok {
 		return validResponse.VisitCheckPhoneNumberVerificationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRouting operation middleware
+func (sh *strictHandler) GetRouting(ctx echo.Context) error {
+	var request GetRoutingRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRouting(ctx.Request().Context(), request.(GetRoutingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRouting")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRoutingResponseObject); ok {
+		return validResponse.VisitGetRoutingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutRouting operation middleware
+func (sh *strictHandler) PutRouting(ctx echo.Context) error {
+	var request PutRoutingRequestObject
+
+	var body PutRoutingJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutRouting(ctx.Request().Context(), request.(PutRoutingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutRouting")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutRoutingResponseObject); ok {
+		return validResponse.VisitPutRoutingResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3763,160 +5653,216 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3bchs5kuivIHg2wlJMiZJl2dtNPWlke0Z92pe15OnY0/RhgVUgiVYVUA2gRNEdiph/OP+wHzZfciIz",
-	"gbqQVRTlW/fO7BsvKCCRSOQ9s34bJDovtBLK2cHot0HBDc+FEwa/PZdGJE5qBV9SYRMjC/o6eKOyFUt4",
-	"llkmFXMLaVkaRg8H0UDCoF9LYVaDaKB4LgajQTVgEA1sshA5h3n/zYjZYDT4X4c1JIf0rz0851lWA3F3",
-	"Fw1eqFSk7wS39wDlFtwxAYPZTBsC0OBjbE8M50MWJ6V1OhfmAEcdwGPxfh/oOGZCE7Sgz/ntj0LN3WIw",
-	"Oj46igZuVcB464xUc4T4Fb99Xhp+LxoR4oxbJ1LGHcu1dQR2ztWKWZFolVq2F/7iLOWrXnhzfjtJw6pr",
-	"8Mq8zAej756dALy5VPS9hl0qJ+bCEPBSfQrwmeCfBb1UXwT6twutxOsynwrzUmZOmK17aNDJXFonjEiZ",
-	"wof74Cxg/gmNmci0BepMm5y7wWhQlvjPJmE0oLtINyG7WgiGC3ggHlkm0wqSgrtFDQiuYMSvpTQiHYyc",
-	"KcXDYPmPzfVflll24MStY1ZwkyyYnjFnuKIxlnGVMlvmOTdS2Ai/wohFgNc+YqmcS2f7sPfr1ouUSxW+",
-	"P+6C+FKqRNxPk9Zx44lSG8ZnTvhDlso6rlwfcBan70Riyp04cDIXnZi8dNyVdieGaXFoLwQ00UNYpV8b",
-	"wSiTRNjtcPzt7O3FI8ssDWXihmcl3jn2S5nORRr+mZUZ24uBqOJ9wKLSju3FM55ZEe8Px+pF9aBHOjeC",
-	"KSHdQhi2x5lNtBERmxkhGBDUPsu5SxZhyHCs+lDgN9HEgcf4VOtMcJIJ75WT2e6kMBUzbcROVFDizA+m",
-	"gju4jLbQygo8gT/z9J34tRTWwbdEKycUfuRFkckEUXdYGD3NRP6nX7xo2+3Y39JTtGh7/2eskuYMWZtg",
-	"U52uWKqFxTOkU4DfASTDEzcc3EWDc61mmUy+KazA7IywujQJQoMAWLaUbsGABZI4v5UW2MldNLhQThjF",
-	"sxfGaPNNkapYqcRtIRIgJQHLn9aoTbgBbog/GDpxJlPmNDOi0Ibw+1q7l7pU6bcE+7WGy7yocVwJOycU",
-	"XgC8R7x0C23kR5F+68NPjEiFcpJnFtlHLq2Vah6xnGdw50QaMXFbgHwLLIgniSicSAPsN1xmfJqJbw26",
-	"FeZGAtlyBWDB1+r04aItT5kzK8bnXCqWcQf6BEJcGA3s7feAGalVWrYUWcYIv2xaOiadZR4O+LtGMwA5",
-	"RG7rVwAAzspUuhc3HujC6EIYJ4nn8cpwELc8L7J1fWmYGMFdB/eM4FG61PWTpRVmcny7+tg1PsmkUG7C",
-	"09R4kafKzJMCqUKbj+Di6YS7XZk6YNFxkjM8TSXsjmdvG3tuLaWnv4jEwWMybS0hlXt2MthUV0l/E9ZN",
-	"6IF7t+C4mYuHjqbf+86ka9eIeT73Z3zPOndNLfRnUksbqA5HGwXqaMPV3FOF7hZeNs66Bd+HDuzXJPqj",
-	"tB1kKp3I2x+23aoGwd9Vi3Fj+Aq+K3HrJklpLFHvA3GF67cn6doQ6HlIg1n2ZjYY/byDVohKOkC4vvkc",
-	"uM9c2G7jI9HqRhhLGiEnddHLMZEy6SLmn2fTVfiIilTA5IOuSQuZ0eD2YK4P/G/A+Ybv+PIVrYGjK0Pk",
-	"4ZhuPBvVKNjE9YdNhQq0SVJKgFHWE6H1E6YahmNquU+EAjv154FUUxT+0UCXjj5+6Lh28Pxb2OxnUmyb",
-	"AO4j2fZ+33Jr4eBjGhB7pQF0+1vHCj4XpwxQz7TCn8H+x5+BCr4e9YOVYzfxMl1NWl6aje2coylQCOP9",
-	"QjQuIofEDLmMcmwmjXWn3m6Ao9alQxUUtJJMzBzTpWuR+Tb0N9xV57rsZhvT1WShS7MNYPg/WNcpX7G9",
-	"o3/8/f8dP9knU1IwEFnso1YiYkChxyf4hD1lVhsH1zPG/dQnOC2tFHb3ffxVlwbw3gO/7TF66x3QiIiJ",
-	"G2FW/hsrjLBC7Q4F2be9iCyEmaR81WUJCiYUKGEACiDQ49JwNRcdSEz5qj78YLQnWZmKdGdgn/NVH8YA",
-	"0Jbc3bx6wmy6oTypem9Vi04X2ga/C1tyy1KRCXR7fArRNhxTfTuwwfuym+oEv08AtW3d4ywXRib88LVY",
-	"Tv5Tm+vOR7Xj2U5s7opGgs4SHAI7+myanCg4foLpX4NewdIk+WiD79R0WF/tjiPfxt26rtJPC4FOC0FC",
-	"CH0XKIUyOUOGWwsY6SRoXKA6STWHTUYDqSaF0XOvNM20WXKT0l8IPfzIZSb6pVGQIhuQNcSi9iZEj2SM",
-	"QJpkYMQzu9BLJpEm1+wGayX6ZHrvBugm1SiWSSXY1VJmEozsRMgbkdZo0ortxVc63o/Yi+HjZyc7SKZo",
-	"AE8Ks3X9gjvQQx/ZcOn2CIRHlsUvjc4fuGAmlUy2LkhDaLfoDNFLZat9PmgxTXrwOnlxV6MNxgDuQOWL",
-	"gNDeX7JUZxk36K6sr5UuYaneVf2OPtXgaupPDwgTRYMQPJj4wMMWJbFhgNE13gLhvbhdV0DufWDNOOz2",
-	"z0cD9NSJdDJd7a76v6Jn/rxCTfZeSNZjGZ1UuCGSOmix0gkTwSR6EbwwalGO3+m9YBmRaGRUk9JkO6HU",
-	"u3kfRGm1/rKrix2eEUboyacAaMrElUakk5Q7fp+l1HFPveOeK56trLRM3KL3VqRsZnTe4AqcjqXmlqmY",
-	"SSWs57w9oHqBdK8R5t3zkzpwsNv+a0Fyv9sCueoEdjOxO7o6yiJ9MKu54YWkVXZapMvPUSkEzTB3W5Ss",
-	"c/poU9q17nrUEWFcx8ga7C36b7C0Dp4YrUe126TcQ+H1+XUSwCZ5e4mz5ghqHFKfJnRVaX5rGoKyS2Em",
-	"hruO+B+Zdodsjz78iZFWs3/KjthyIVDTN2TMKa1EtzTbkF78Rhg+F5MuubJmatwI0zAeGWfhmc+DAKds",
-	"xL/WxVaf7dXIg1CwSpat2F6bJxA+RYrh+M3pvVrYuXRTq+wBQGnHViLAoI0/kO61UMGedGso96kgGyij",
-	"ybqOrCNVoHmdCdcbivG6Et2kw97VttBOa7tdlyBYkBs3YAsxpP5WtNhep0ohVelountxuYYfP2VAU5ip",
-	"awsb/o+H7GVdm9rOhNeYGc3bBdNLKbK0Chy2oZnBf30qfyOYivETHDzsRK4Xkt1qtrRsabSaB0/i8F6j",
-	"lMCq5+3a1l8Fz9xic0u1blMb3vr6fjuYHutcKTiDHnKYwcV1z93z5nL/6dVqbQdypU9T8QpQZZ6BDprI",
-	"FN3WFtRVyukJJrM3h0U6Af0JLyZce/jcZQ2/6vDKFsJgyFIru8W4Kq0wLOcrlmoGUmB3l0w1fZc3xuhM",
-	"9CjsOqv8W9rMuZLen7+nzXzE01yqCP4Y5YI8TP/4+3/tew1eKsZZIYwFvZQttbm2BU/I11BTUvXsLto8",
-	"BZs7fNo9d64JMuY/IdwTADIKOQ2A00eUvbUTuJNjPk26Lu21pJh8oApa/GPQa2CdDnLoUgVxpi7ixWBV",
-	"32bPM2GuiUR44qSat0HfEgJdD3AQluvlPIVELSrtgq9BZg1ENJVQOzKCp2uaqR0tjaxlQhhCX8RtoQ3G",
-	"/spUOvqv61Y1vI4djOUT3Ac72tbSTgDdNx036ELRPxUXAaXtWhQOY+V6qZjSTIklKXwNNl5lJ0WDjE9F",
-	"1ua+L41GU8xeDx5omHcTjjfFpaq9QPVif3p88vjpd8/+/emTo+8HX9Jaqk2XPoLGgGGtZ1JqGCpNdj3l",
-	"ss6zvBcfuPhO3gpcH0ceeBTVKUZdy7O5Zm5hdDlf7AaJMHLm0zR6QyBxIRQYT/Go4T2JUC0ujL4R6pRJ",
-	"x4wGFQrIiUiJxTS5SOMRiTM0HMcKnwExVmESI29SCWCNxOcLYbjTIGjMNY7db64RIgYyE2NP35SBV113",
-	"AngQNtjjEw5/esrZ8FYrDzeXOYYkwm5RtuDyzK/U1ud397d1sd61dAa6fV0U20NITX7QfcLtnT/MrG3w",
-	"uHNKf+l1/mB65bpz/D5msp5E+0WZC1crlug814oBu3dCYeZQm93snTx+us++e/bvB57hNEB6dnJPWm8P",
-	"Z3nwrvpYxAMnWqOve8M3jdP9EskmTYG4ofR1xs/vAapbZw/m/wM8CN3G+xbl/yHG5iZR7uKrvj/Fve8o",
-	"J118I9i2FXK2m7kNJL8v0l3u9eZFQxvPMqdZsuBqLobsjH6rArjsWojCoglzw7NSnDKumLgtMplIx2Kg",
-	"5pglmeAGHbzI1HOpmqs/XucoLe1ni/bysKvTdh2HscPX/sPPNOxDc9yBzFFPxCIkWGYwl25RToeJzg81",
-	"L+RBolMxF+qwWvqu+bi9lsWBLgjhB4UG6jME3ZfhK3/MPX02l/uDbeuu63b5XNbNyLNi716es+9Pnv47",
-	"82myLNVJmfukkjUbQqeiK3ptMbmV5TxZSCUOwEDBH2A8XEe7lC5ZMK2G7Ap1LYsunCTTVqSknWHOr2FW",
-	"qNSOldJMY+0DzoDe1ncvzp6/evHIUsY4oxUtZpkge+XJguWCK7sP1x6ThNmNMGCJjVXOV4ynKU5nT5kD",
-	"zQGufqmuFRghWmEKHvCFv15dvQ11JS2l7oZnMiU9puHOxF9DvlU0KJsJ4KiTTWWaCtUYa+VccVcaVM+0",
-	"m8x8MptqxAnQUeUWOp3ACJ5leonzFXyVaZ5OnNaTjJs5pVnYsqCUwkkuUslDKmhYcI0xt+jd8WsEjmdw",
-	"aKtJpa+uaW5GzErb2nLrbySMaABg5VytJhYwjOloZSOrPEKBZhTPJniIIAhqvaeJiy2Zwx1+oaVQrukP",
-	"9CVomPMatdwaVEfA07bG9Vq3ysTCJNz5crHNIDVA32GpvNSGxRt0EkdEoqDCN6Bcoq+t8oDupNA0HK8d",
-	"TiwqxUn6HFm+mgIYTueu2tnTvROgFykCTP5aaicoIkNJrVLNAdXER4bbw8Sb8zduHl7U1iGdHJ10hjuk",
-	"y7pZ0kIb56vrqmS1a0kldg0Im1TgWC/9hazv9WXev7sIlCKUg6tj71+pNGpELHGquUlHftBoyw1Y90/5",
-	"ZG/cfTNwGjK+8UJ26VnNBMCHOJ8fHt/v9oZvc0z/rcFSzhciuX6gbdctnigROxW1mR+SnNqn8vj4ycnT",
-	"Z8hkHXCpwWjwf38+Ovj+w28n0eOju3+791B6cd7c16XjJPcfsq8FV0p0cL+/6qUvPkthVzxZiNqb0XTP",
-	"2zxg/n7/a1htcydABiIpjXSrSzhwnzUsuBHmrKTICX17GWyJH366Gqyr6i+orLGuV8Isi/jMC05E04j9",
-	"GSdi//j7f8WjsRqrA3bm/btWoH+VOX0tFNvjbGr0El3Y+6RLkPcWNAzSLHD4I8tITR8r1vKKr7vBNx3g",
-	"zSTmIXtBFDOCeXqAFqsfFtO/JPKN/OHy/ceLx6/lhb3IXfF/zi+eXeRZmTz+bgUba+7q7O0FuxYrtscV",
-	"w3uHHqhH1mtGp6icWJEY4eswfXg85teTmDYOELX3fi1WWJ6KB8j2Yu/6j2HLMfq24ds+1R7jAokuBHlp",
-	"pbMwYcPhzfbiTUd2HLG4w5MNP9eu7DhCbDXd2fF+jco+PPLryfHs+wRgBKWuqXIwidAZQaET36SAM7Ix",
-	"I2Y144hPI240+vCURzTqBqjNIAIxRkNPkb6HvAyNOASivvYL5woKTTojE3sF5NfNbujIHlkWv3px9e7i",
-	"/HJy9eZ/v3gdR1X2eK6VdBruH5xPYjhgXc9YfOhnj4f3g3KHMn+mQ+kbp4pTX3l7WUsYlnOpHJdKGNTJ",
-	"TObnsKPDQ88B0fRoSKXBRtVbc8K5vBGWlG6fV2l1JiguaBeyCBL37OIAuC1OIavM65ynVD+JNvZYnYVJ",
-	"9rgn4P3K1UvWelM/s6dVeNKyBVdp5k9fUt00adEiHavpCkcuxXSh9TUV3AM5UuSQvcBM+qAXlSoVhsWH",
-	"vJAxE7cAdPvpUJrKx6qLEfXzsHF5dPQkwVH4UcSnHXwK/weaseU0HgJS/P9aZSvM+mdWCBvir3VERaWE",
-	"ixHjiqwmepDCfcHJLW554rLVWGXyWiDJY3ko8jQ8gyxjP1y+eQ3gWMWvxSThVkRMpsQO3r+/eE6LOZkL",
-	"63he0B9gPz558uR7THK9Og9oJTMNbilv2JhxX11mXJmdIeunz6iMQdrFdFczmQhlRYPqQZgaKRylV+1E",
-	"6YdhllqfbNH62dsLMocoqjd4PDwaHsFgXQjFCzkYDZ4Mj4ZPSHVYoFAEKjrEcN2BuAmtYeai088f3FVp",
-	"I0zRiLsDypcLsluouhQO+1Gzk0TEKssR8Z0y4rE2Ykosgbix1iFCO/darKygKiMGVjBVbewV3Nqxihvl",
-	"QzGb8uS6Wb4UBdMILO9csBm2BAGL+wVwAioQ8Ta5UGD26LHa4yhZQcYEIVeJ3BBo2fcm0l5MZY0gPRp1",
-	"jSA+4qqyMcgrzNQkKyrc4T3AD1onhElKMPeljvgQgDJWWO24f8oUXiufis5S7viQvVCOrrkRjBeFUOkB",
-	"3MARg8sFNybhyp8YbMOIXINSgbrBWZpLZcNRwXaqiC32eRgg0VAW00U6GA1+lNbVJZEWSajuH/Rzl8KH",
-	"7WBEAJLOcaEzuKbUGqavFUMmc+larRhSMeNl5gajp0dR3RnmuNUX5nFXX5guodcmHc//CyNupC5tVdTW",
-	"BVjlPensZfK4sylQZ6uKgBVcXJLCBwoeFu4DHXeUT8d9UPGkq3nOl4FKG7ZX618RsEV5LVYj/y1ci/5u",
-	"SqEKuBO2Jw+HjU9Bv6V2BnjP+hZu1hc/aPEus7Gm9UNqRrPDQGpVcvdhrUHI8dHRlg4AD6v8X6t47mgA",
-	"8EYJunh6FlCINasnBEXX5BW0h41eJvjI4/sfafWVwIeefPseDaTsZDy5tqzJ2HDnT3fZebvnyF0zk71R",
-	"ogMcG2ZnmZ5jRfscWOHgLEnQa/EhGtweFI00m2ZaDMyJsrdyZXQK3atK+3rk5WlbUmLBZ50GHrM9sMXB",
-	"0ARNb7piMt0fsrd87uUErD1WpLgopgv+aykYsbURA8m6xh1RdOlARM0CYafZXLiqRjjys66LXDCH8FmS",
-	"YEYUgoNeaJi9lqCY+fIFUD58qkCVZTNWoMjeiOEaUJjF0VWL3CO3zn2EbzeJRer6v4C8Ov40BvgfuzC/",
-	"qnbm3pGbjdu+AhO+f2Cz2eAuAPh2VTsMbfbV22V4o4fgDsMbtXBfU9JUPQrukTE+O+4bSpjP5ufAIdoG",
-	"TcgICAz9PDiC19h5IwOyzc4P7zGlztglOl4OLkGbJ42aUSgq3O8W0/davB2x2KcgoaFBnuqJN8piNBti",
-	"CnBMrNMGIzro+qhYs0+VRnM7DdFDMoTHyggkD7LeqXqf5o4qBxRqX+j7cJh+zX2/xyE7JxAZsWwm1VhR",
-	"JnKKpYNixaYiAcFwI62cZjAnWkSh9VC2BHOsfoTwIA3Y9WS2jRWilS04WEgslml8CvIDrScKboB1qZSo",
-	"+onFP3LrDhDBBxfPYy8zvVvdjhXacm24qsaB3DFaby+ptuZTQsmDl/LVfsTKAkTh06MjDx5KvCZMQC8i",
-	"Zbk2Al0W8EeMQ0fMCCtAaCuN24FDBdtuxH4bD6i8YTwYsTHGK2fcTKZiIVU6HtzF+9jPTvB0hPl+YiYc",
-	"OtVxR9Jh0bVv1YgOV09dcw36vaqKB9WQnescvRkZVgvCHhFEbtlCcOOmKK+tps0URt9KwNy1EAUJe0+2",
-	"Bcz1Z3Jw20csRqRfYgpmXPfLUinMmgpjvbrRcHyPVeWfKm3JMwKSM9zawZQDFgmxHsVKJkFAM2yvUteq",
-	"6lnYMm4XL4GP3O/Fl1fvXpy9upy8ffFucvXi9dnrqzhiT49AXfKCe/8UlR48s+CXOjn+Hoz7tchx3KV0",
-	"XOJ/wDZ2s5ZBysuqpybqM0R6IQAUUTzYlnmgT1lrI4TQWuq3aL5f+G/K/vsFiBO3jpjbAe2/LUE6miN2",
-	"6Of4YPDE3Pj2Y7FMR97/GHyPUXVN6PdrIH36C+i6eVdkOh5EbDzwpZH0BcfjJ+JzfkiVwwnXCE7vW5pD",
-	"x99/8257rXvim/RmwKLD/eAWid1fD0w8O6WUF/S5fiEhe+P7DVDa7GeKV3QaDhN78wDDiXpgSjXfsFFC",
-	"7XQmrVt3RHLLzi//NlZ7716es5PH3x1FjHsWxoxeRuz91cuD7/aHjO68SEeYPFuxoboPbKKpASnLRa7N",
-	"ajhW56JKuuTMFrBTuxDCsaUuMx8AAFmHubdlxpE5F0bM5K2PCbH4UScDeoEI6rF7/ke//2fV75E9+1vx",
-	"QK7sfQvACM4v/wakjULzv5cqT2QfLHi8uTvzGV+7tMZpbGhA1s1ksGwdlaypEfw6xe4YXRr8Wl9iqVj8",
-	"M7Yfihh2H9oH3Q/2W1atHUL4DFSqEUOXkgUVxSce4aKrtf5mpKsww52IxiqUIfvQmwZ+5nGjUh9KtlWf",
-	"rCo819mGjAoLx6rqnMVi9zEmBRPGN+OeQ/Z8s6mW5122Cpx9FEbbIZgxgIc4qF6YFv3kiPpy+f7NMeIo",
-	"DiZDcyT1XK36e+V8NVa24Krqq//k2TOcq4tN/kW4usvcQ/nkJ/CojZTWi7PXZ3UzMrQrcN+AVWzrFjF6",
-	"g8F6+6zeYID72O2IGry/Ot8s0Xi4Bvh5LgTCdK9iyJ20Tib/zRwIsLEG8J+l2fwm07tedvNGiR3bUrKz",
-	"LQH2kyOsG+y8CrtYKpUP4eu8oeBr0+A2CfiNYyMn9z9UdRD/EpT6F+G8w/2zifSwTgHvI9d3gtrjIJ/m",
-	"lOh6kGHTtvfvflwr3q+mG4aWR3WmAMiOsSqMvOFOtLLwub32zWrJJTMzwi5w9uqKgAjFdDWSHSEMgSmI",
-	"5KIin8I+hepRVmE6gdO4EkxGzrS64xKG2mf4HpnQ7R1uFSYT+DnhrwXHMs9qIwzzTNDd1VQQtkimd408",
-	"+9/7Xm7IrzjXSsdsb6rdglmZCstysEzwxRExdRSK2R7aljIVqCb4nM3ecPENN5IK2rtkGCzYSBb1X2ml",
-	"rnzRdVby5Oi4L2M8HJHEaA8cz4+aWAyA6n1W8HD4uTeXe5PEa9ruer1FrZf/U/OetxnomBvX/RMZUS52",
-	"sPybzkXGgREBl6CWSFTsT+lxW5Jsx2ozy3Y/qht8UPeGyLuq+1pwNPywzSxV6Sg9MSL3qmCXb88waQc7",
-	"ZmI23bKjnUgPv3glBl9Rcr4SfXKzMFIlsuBBeP4eKthPC411WjzL8DjgnJcLnUc+KY2QuPII3C1Wr1Y1",
-	"uTU7C/Sbg5RPWHVLFAGeQI6tpgANL9OwM2rdcJzYr3my66XMPcdcaZKtDNfhHylu14KscchvW79vHnVH",
-	"05O7aFB0tiZ7V2X7wpxBhwkQ+BgKpg9QwwPqikDlhJ4ygAinoiqsl2qsGvX2IIbZXtwuro8jFv/pMTt5",
-	"/PSg8VNo4EPpl8Hc5uQrMKuxwnKLkPYRGFOV8+3lKpKlVkN2gY54r+tUHUYo7bm1m/UWFuQ6gH/wN9TH",
-	"gilC7o0Glqg5hB2rjr4WI3KQMN7KoB+rvfjtm8srtnkVSRVtDo5Jj8NIE6lx61U1YxXif+wB8x4mC5Fc",
-	"x9SLaMFvRCstdKxybq4Zb1z+FW5UAomJlO3FjTxe2t3KLxbvD9klaKU88yiy5MZY6CxtIx5jWTUtE3dT",
-	"8IMEJTtLq/Q4QWWpPgOdwp5O+54iIHiWUtnwfChhxbMF+TMVLNRX1uEmJGHvYJJgRX4PB7NZpBnvh96H",
-	"WDmLZ95oJlu/NY75Wk5Eqc8IH6sQr6jaiPiyNd96NhS7t/klddhodlGoqgT/rNPV1+CVvqnHXbsqyddr",
-	"rzHrx18DgD5G3WgNX6P9Gxu239//UPXqMQyLHe+ySvMlSl9CggReDty6ISI+WXJQZ6xupaHy7FCH5C7B",
-	"kgNfbNyPIaOuHP6aVOUioYTEOr6qE92lqRPxLb577xRNUWna2cQTmcZsKhKdC0qj67pPzxHI9fvUoumT",
-	"rT1kGi8m+Cf3qRCqvjAJRf0OwPXoQlDEPsnlt/WEj74l12rFD/4VvHBfhFwqXfVBkYv222jvPmA5ULLo",
-	"6ArkE58oK2UqMrJ815q9YQio2XpNphZl+nIhiCIbvaVs1YiMvaQuOK2WN56T+Z437T43mLBMlci+G0FD",
-	"qwZ90opsFlKNKGdr5JkQNVFLK4Ho05aXvqhs42pQZ59vqk/4ZkI76RPf9Gb6Pmf/SjeUzuKbqQUtQ2P9",
-	"1eyfdJ07TddLoTBVDpbHmGPoeoP55N7OqAwY7I0Y3raCjQFWmA3DFbt8dYkq+1jZAjP20Nu9F3vnLmZl",
-	"Zlyl9AYTfo0ph1nw/u0P2U8LjW74dfsPTDOe2obNphuWYwj/YusduNHhX7DMWHWBQ66qE2qsfJB7yLCd",
-	"Abb9wHdzWo8LrDXQqRiCPcPi9e4ycdXGvcnAatsoGDD4cIcpRI+HatemAZw2LJporE6Oj0MfyHYjGz+F",
-	"P4elzDJWZVLyYNhiz5YVU3qJVflwPk7D+YRTiJjTmlK/uHMiL5zdj9jToyc0+1q9Oq6QaDWT8xJfwhpe",
-	"Yo2eg7HSJsDjme00NHVIu7MhuWlqGs0uE1+Jr242stiJrx5/S76KZyfRpJfOwgGetgmNWQfHXXXO/COz",
-	"3D+wyQdPPdkJBVX/p7Y0uKS71rokgTvxbyscyAv19UQENrOxmz6zuhMNw3avsmoGgMOsUC5aq6HIuMzH",
-	"KhiaNctULRdQq1FtlZSODdhOjo/HKu7t4hX7kC81qtKmemU0dWILjkRg8G1nos/vF6rKgNKGzeSN8FNh",
-	"67X9U+TpAC1wSU6hI+uFSKcLClD3+3E5akP0x9Mea24WSOB/GNnvxcjeovOXr3WPC5Korjb4UswsNCQ5",
-	"pBcZDUa/9fxzWDXt2hhwg30r8PdUJ9sKZSW9ztzwBHaiUvQ2T1fsnUh1EpHy0sjhmErFzQpLb86fv97v",
-	"dI8818kOoTfMul24PPuEtNu/Xr360ZdwNrtWDUY/f2ieHL2OeSaMoDdWhuN5EyC2gw93AUeHBnY8BOM8",
-	"5RlYuL/YbUk6Gvh1PZpNS5VmIqpRpYrcW85mFTG7kEUhqnAS4bEXfZfh7cv3pq/4PLZQIjX/KIsDIHAj",
-	"sH7KaZ+oEzLm8V312+pgznDEwQuVaJ9p0H84O+ZW/8JveP0u6ocWvuD3Bxw0u5FiKQyr3mDde+wLfCHM",
-	"x/6CQ29oHR8d+SJrqiFGngQoLwuM/6Va+PwkXSYLn/zr+JRb0XnC/kU0X1HE+BV6cw+aO9iK2R/ljVAw",
-	"llSoLcj0ja16kfmK/ocL8NboXLiFKO0jdLkzSqIaUYvIOv96uiJNp1F1GYV+TWOlS4daUkSetYw7oRJK",
-	"yKYGnqRbSTXVtxjUzPS8aoSmsxQTCbCDJ9VTRb7kr9A6q1JPqoNk8POQYVeNzS5fWE6ohEhtK1g8Vmsd",
-	"wijITe2+qCMUrdTwOJNtGcKTtT3Zm79CaN/tJhYZl+oTLqE/3OG30ijaFPnbWk+2nz/cfViT0J6eAqDb",
-	"CNW3dRqGG9WbDoXFTm8KoYC8qvZV3LK4mmPF8yzG97/+cPnmdedl9xPA/59749f7NXYe1TrA2+93WwHg",
-	"lnk478Ue7Hwr9jYQ10hAXXLL5kLB1EG5gFvgW+sKS+6mrhSfGqH/efbqx4chNID8QNr/TIR6OHsRir6w",
-	"XWWQ96pVTMnzDXJKobtsKXuEzjtY5/eTOXDyEt8ro4gKQlMvO/x0Hb3nDGCrcgeptc5lmq1OPY9Beu3V",
-	"vYiaqUYJPlvy+AVKqTrUHaLzwAPR1SGObyRcDtnZWgPC0H6mNwmzenas6KXDrdeZtfwMTvCc2QU3vuHg",
-	"RrPB/dNmV9QozLqli6ovTa4dyqBPWu8lD7ZPJSbHai9uGkXx/ohx6q6GbUzpzWvxfpU0lDN8czK1Aw2D",
-	"6Fu87xv0bOzi1DfKQxc9Sud2j1L0++JKjyj2hkh9ZFlSWqfzZt4pwwXbHU5PO9+n9si23mKHHSGws9yQ",
-	"nbVmdBttl2o14AmLq+bycQS4xDRrn8ZTq+qYhtlRJFUfdSOJCPPshuxNs4snr96WH14AGAwY4iOh72LL",
-	"ot1c8HyjWyev4w91rsVmCYBtLEKpzJuTE2ehy2wrzaxishTCPGVKM1A6hHKyzkH3UzcufjfwZPV6Bz0s",
-	"QW92Rz/9KmSYYeh0hZ1CV7BcU5EbUbuEkKe3xHfYSsfIk0e1idR7ovEq/NDYsHppQBTqOPBypr4jMHVE",
-	"9Ne6MFrPUDcEfADcVO7HFZEZE5nd6H5KT3JrhW2kKxq+HCv/ODknkf2LFHOrQ0NEshnBdrUs07ZNgz95",
-	"l8Pg7sPd/w8AAP//",
+	"7H3rcuM4ku6rIHQ2oqQztOxyuXq65Tg/PO6qqZrtuqztno49rToiREISxhTABkDL6g5HzDvsO+yDzZOc",
+	"QCZAghSpi+vSM739TxcS10QiL19m/tJL5DKXggmje6NfejlVdMkMU/DtW65YYrgU9kvKdKJ4jl9770S2",
+	"JgnNMk24IGbBNUn908Ne1OP2oZ8Kpta9qCfokvVGvfKBXtTTyYItqW333xSb9Ua9/3VcjeQY/9XHlzTL",
+	"qkE8PES9FyJl6RWjesegzIIawuzDZCYVDlDBa6TPhvMhiZNCG7lk6gieOrKvxYOuocMzE2ygNvolvf+O",
+	"iblZ9EanJydRz6xz+7w2ios5jPgVFWnGxfwlzwxTWwe9sI+yFEe7ouuu0Sxck3uvox8DDOgNvf+2UHTn",
+	"vsISZlQblhJqyFJqgyNbUrEmmiVSpJr0/V+UpHTduYBLej9Jfa+NBeTLYtkbff3VmV3AJRf4vVpMLgyb",
+	"M4WD5+Ixg88Y/ajRc/FJRv9+IQV7WyynTO1BDgHhzrk2TLGUCHi5a5y5bX+Cz0x4WhvqTKolNb1Rryjg",
+	"n01KDUb3Ot0c2c2CEejADeKJJjwtR5JTs6gGAj0o9lPBFUt7I6MKdthY/mOz/5dFlh0Zdm+IZlQlCyJn",
+	"xCgq8BlNqEiJLpZLqjjTEXy1Tyz8ePUTkvI5N7pr9X7aerKXXPjvT9tGfM1FwnbTpDZUOaKUitCZYW6T",
+	"udCGCtM1OA3Nty5iSg07MnzJWlfy2lBT6L04uIZHO0eADR3Cu13fMIwiSZjePo6/Xrx//UQTjY8Sdkez",
+	"As4c+VuRzlnq/5kVGenHlqjigV1FIQ3pxzOaaRYPhmPxonzRLTpVjAjGzYIp0qdEJ1KxiMwUY8QS1IAs",
+	"qUkW/pHhWHQtgZtEuAZuxadSZoziJfW9MDzbnxSmbCYV24sKCmj5YCp4sIdR51JoBjvwJ5pesZ8Kpo39",
+	"lkhhmICPNM8znsDSHedKTjO2/MPf3F2737a/x7ew0/r8L0gpXhBgbYxMZbomqWQa9hB3wf5uh6RoYoa9",
+	"h6h3KcUs48kXHatldoppWagERgMD0GTFzYJYFojyxT3Xlp08RL3XwjAlaPZCKam+6KIKUgh2n7PEkhKz",
+	"3Z9XS5tQZbkh/KBwxwlPiZFEsVwqXN+30ryUhUi/5LDfSnuYF9Ual5edYQIOAJwjWpiFVPxnln7pzU8U",
+	"S5kwnGYa2MeSa83FPCJLmtkzx9KIsPvc3m+eBdEkYblhqR/7HeUZnWbsSw9dM3XHLdlSYYdlv5a7bw/a",
+	"6pwYtSZ0TrkgGTVWnoAR50pa9vZrjBmo1Uq9LMsIri+ZFoZwo4kbh/27WmY7yCFwW9eDHcCF1hz4J+gy",
+	"SuZMGY4sL1GMGpZOqNmXa3qm2yYHUd/RE03sU/YKtbcXWS2YINyQFQ3FNsvORZE5akBpaKO3O5rzSdmw",
+	"Fd+q2yW4zyup6seWV9ygo3C+H8rO5PRvLDG2s3KlLuE52OM05XaKNHsfrBzcqlFjMVuHWl8ld5fzUggr",
+	"H7eLcahwtX3SWyf4Hdct5MANW9Y/bCPeiq4eyq6oUnS9MThsrnVARcrNizvWRpy01LLZPV3mWVOWH+Ju",
+	"ttEoTQxeONWbhWZqcnq//rnt+STjTJgJTVPlxLGdhPmYo5MyQ1EGaierWlfVIiEllV1wYb46622qUrjm",
+	"THvS2zkFQ9WcHfo0/t61J22zhpWnc7fHO/ppUk5aP7V+ayNPHfVxhXMql7u2Lht7XRvfdhL9JIemIviN",
+	"UxP1BLs3k6RQGqn3wLWC/uuNtE3oT5lMbllqVRHUtT/+TmhQaLsCG9UpZYM5vhg+/eps2PaeKk1bj6Ce",
+	"BnmW5qodd0FtlR51HzRnG7D3s13cPZxz81o4bA1qo9g50U9B4nX6evzdYBuAJc+yd7Pe6Mc9NGswdNiT",
+	"1JzB0kpwc6bbBZdEijumNGrVFFVupwuwlHATEfc+ma79R1BG/XIcxM5ryxH17o/m8sj9ZqXH4RVdvcE+",
+	"4OnSmHM4/QfvRtUSbK71h02l1GrkqNhZYbNqCCxIvqmh36aaTZyJYgk7K6agQEU9WRj8+KGF0O377+1k",
+	"P5Ls6gSwi7XW5/ueam03PsYHYqd4MWLfIjmds3Nil55IAT9nVOPPe8iwj+TS3lKkN9dlup7UTO8b07kE",
+	"c0rOlDP243MRGnVncBsKQ2ZcaXPubC92q2VhQI23ml3GZobIwtTIfNvyBz6IS1m0X2/T9aS00m8ZtH8m",
+	"IuyOqXX5neSKaSY+3Zi9B2DrgGWhtg5WFspL8yldk/7JP/7+X6fPBmg/ZMRemeRnKVhE7JE6PYM39DnR",
+	"UhnLT2KYTEVy00Jzpg+YhCyUJZSO8esOS2c1A3zCLzZ+80u99yjQqNm5kDlTk5Su28x/jDBhNW87FLuA",
+	"bi0VFXPWsogpXVc77y21SVakqFDuNdhv6bprxexAt4sp75na9D24s+VcFLWDtZDaG9tBAU5ZxsDW/RiK",
+	"DbwRXTPQ3uS+n+hmf5/Ypa0L9RdLpnhCj9+y1eQ/pbptfVUamu3Fl2/wSasMeCvwnob6kHV6a7+391ZD",
+	"L8cSkny0wSjrHKiiyuqgtxDANubcdrB+WDCwWzO8Q8F8DZdoxmdwX1T3IzfciqBWKuVijmPiYpIrOXe6",
+	"yUyqFVUp/gVzsT9SnrHuy9RfghsjC2516axIHRd7ZC/DjGujiV7IFeFAoQ31vDQ2dJ2Umk2IZFwwcrPi",
+	"GZdEsYTxO3DqumWSgvTjGxkPIlLqAbt1cBAxt/afU2PVvSfaH8E+DuGJJvFLJZcHdphxwZOtHeIjOFuw",
+	"h8uV0OU8D+pMoizeJC9qqmWzz9i1sxJrZAnt+2uSyiyjCjxW1SGThe2qs1c3o8faNULx7wDoQtTz/uOJ",
+	"8z1vkXEDOwce6i0j3Lm2Tflp5wvuILJ0YmT7xi+KJRWeysoNshy/fJcYeQgBhLLSfkpQBWnYEOlfyVV9",
+	"VA5X4QRbK33ghaVYImGwzgOnZGFAGJOKLBhVYLuUIluTmZJLoLzN2QSj75RSf1isRySWORNxROIkk5ql",
+	"/lOhWEz6lLjPgEOISDxF1XKCBz+OxiJ2PICnEyHN5I4pPuPYjpCBQTSRYsbnhcK/wFpaVM4IaMltk/1d",
+	"6JW93GN0eu7cqD3NH+DJY+lkut5/R9/gO39aw5buHEkT69BKqRvSSwujKvWdhBEOXgYnt9TYipvpzmEh",
+	"TVliKFS213lzbuCD2FAl6u7rgrfvMMXk5DEDVEViLEFNUmroLitACxN3zgAqaLbWXBN2D95dluLBqq4M",
+	"quu+ApKyGRdMu2u5Y6hOWtlpYHDu+0kFLNhv/pWUsdt0DFcunNqJ3tPcXOTpwfcQHGvoZc9O7iRP2JLy",
+	"bNJ2EW2enAzscF5FKd8GOT5CN5dVRldUn5M8o2twenGzsBxHcSrM/ynfibdsXYiO2rBnltJtiBysS0JN",
+	"QSXaFNZq3ChqwUg196yxurUTGtzILVd61AQK1g9bxxmsKKyVRDcPoBOYohAI2LyDGvf4VgJo+B0CeuzS",
+	"CG5KfaghKcN1MlHOhFwnK7TQHJM+fvgDQel+cE5OkKAM6BMA1pGCtUt1G1IcvWOKztkeZP3ujqnAnkIo",
+	"8e983AigycBZ2xTfuiwSAUZV2F6ybE36dfbnr+fBsNUL5tSj1q5D7apjAEIasmZ+DFK5DWnvC9TOSbuk",
+	"vksU31gybKxty3bwBVzrDQWxqUyGdNjZ2xbaqU239RCADHfRgY6GS29B85xZOUMS6mTRBc+cvoyqE9cE",
+	"hcERXnszw9QRGM0qGogIHQt3lm1b9kEpAK9cWmTKsw2iazwuTk6eJVfMDvYYvrB4SC4EQU8iGmrGoiIz",
+	"qbx45DAWmgFm9o5pQqvWUUb0Sj2MFmwJupI+K74TshzghLB0rZo8Sr47fU7NNZYZQxtZ24pGJLayRWyX",
+	"LDYyRtOZ5ncs8laKn90Rr7Mw+9bGPdyKDpHI5A50WlnS2qP9Bt3DqODVNmr0Vr5ND2c3a0odj945zyUX",
+	"hXFrs+tkN0btmvSH1rfUNoUNo/ohc2nquNvXsnFHY7ttY3rJWZaWiL4Gmdj/ugwxAcoRgE3wcKu/15mh",
+	"OlgI12SlpJh799RwN53AsKp226b1qtMxYTVnuqE3j8h0HeCon9SYUzffKrkWWAMIRbNBRDQTxv4QMC0j",
+	"szQ4xU906YWkIsXraSz6MRVCFiJhaTwitKbQZdyyKu6tQ6sFTxYe/2boLQu52MAyybFIme2MpVb3dso2",
+	"Qdkycmtg2WGK7eM1Q1DnRhwcPIVMxz4yFsjhdGkMt7weedGgwTgDZrmDibImGy2XoBf13KitgJjT5QT7",
+	"Zwj8sN1Wv7Rx3bpH6JDTFhpr9o46CYk0EFu7D98rRjPLU5sDq1TfyoQvb3db1PG11p68W+mgRXDOsh3y",
+	"ijO1d0+zsnq0sACelBqYbaE07WqSsoSn4LHXRK4EhoR4Aqsk/+raiPAKaaOENy0O6ZwpQLxKobcYZgvN",
+	"FFnSNUklsZLz/s6dsvk2v46SWQfu0v7jPWVSzangDsrQl2o+oumSC3u656MlQ8noH3//74Ez8HBBKMmZ",
+	"0la8ICupbnVOE/RTVJRUvruPsQexyi3u/I6bIRwygiPtuCd2kJGHxNs1fYLBP3sNd3JKp0nb1XLLEdLt",
+	"qQI7/9krlbafFnJo08OhpTbiBTxZ12QvM6ZukUSs3Cnm9aFvQSk2sR24ylV3jkKiGpW2je9dzgQX8x+4",
+	"SOXqQPnypiZUyhwMHiRO6TpGqxXac0G+BH4bk/6rV6M3byKyoll2lFjujO5cJNixyGXGk/UTlDwHQ3JR",
+	"vonRQM4M7RpWhdAkp9qQJU8Fny8M4cIpAADWSOna3oqnp6OTk/gff/+v+AQ+Dc5JfHpmP+H1oyF6zzWB",
+	"N1GDy9mn6gz16eno2Yl9kBrDlF2O//fjydHphx9Pjr75MPrx5Og5fvy3Vh8Jer+3nf8fGLtN8bDbydY7",
+	"P/l6dPLIzjfkz3XP9eAuxVYyCbhRcF5CQ5EeKUabEDs9WileCbj+EfzC7nOp4IYvUm7wvzbmG7i5vyhA",
+	"keuJPZV3LYz2tcB/ysuGKkZuWW4AkS9XgghJBFuhpBPIpGUMVNTL6JRl9W19qSQYdPVt70Dzfjt/8Rqr",
+	"qPxMVWd/eHr29PnXX/3x+bOTb3qf0ua6HfVuxwWQukq3xgA0sEfoZmBnFc25X3TAXj4P6B+ePHJLVAUy",
+	"tXVP5panKFnMF/uNJBCCOzE3cc5EysU8HgU+mAhsC7mSd0ycE27A4QaxX46USFx6tUaBPjAW8I6VdsqV",
+	"BGwaF8zeoCgO5ExRI608om7h2UHYRyCVjx1916VyN+Cen2CH2Oz/dJSzAYgQbtyUL0GH8rMFEQSVAtdT",
+	"3VS2v0t3D+Qvnr6oNT6klZBCftC+w/WZH2YxDnjco+DFu5jJwRaYQ5gLFWuSyOVSCmLZvWEC4pPq7KZ/",
+	"9vT5gHz91R+PHMMJhvTV2U4E9B6c5Z1gpSrgleTyDU368Z9f3JBjmvPj6lcrCtjhSwh89Sfn7PSUxIW4",
+	"FXIlqk7j4WMWsosrfWYgd0BQnwLGHd7BjwdxNwFrHc6Rg/wB7ab4LWrpIca6zXOwj5N9d+x+11ZO2liV",
+	"tw2Wi7PdTBgs8vd5ug8r2TzbYCMDu3yyoGLOrCAOv5UgRXLLWK5Bub6jWcHsMSLsPs94wg2JLTVb4ZpR",
+	"BZ5puEeWXIS9P20ysZrAtUVgOuzo1H3e/tnhW/fhR3zsQ/jcEV+CaArpXmw3vTk3i2I6TOTyWNKcHyUy",
+	"ZXMmjsuuH8LX9S3Pj2SOC36US0t9qsTCtLKy38KcPprL/ZNN66HtdLkg3U08pSBXLy/JN2fP/0hc/C9J",
+	"ZVIsHXC6obbIlLVhMjVE7ZIlTRZcsCOrE8EP9nl7HPWKm2RBpBgSgCBwbZouMghmVkQzkeqxENLdbdAC",
+	"+E6vXlx8++bFE42h8AR71ICkBvZKkwVZMio06N8Q/UzumLLK31gs6ZrQNIXm9DkxVlixR9/dloB4mK6B",
+	"L7y6uXnvE2bU5Mg7mvEURafAOQm/+iCIqFeEke0gBk55mjIRPKv5XFBTKJAIpZnMXISJCOADYOg3C4mI",
+	"MJplcgXt5XSdSZpOjJSTjKo5Qol1kWOcz2TJUk59HKHvsMGYa/Ru6C0MjmZ209Yl+KwpLCo2K3RtyrW/",
+	"gTCinh3Wkor1RNsVhhiRDXmkhuRodl9Zvn03DrqHS1sG3kdwNSpBswmQg71SKqEtXNUtAawtts8VEyb0",
+	"zLgsPRB6GdVMd5hqgaZ1cfGtrGXS8Y1Q4zLqbII47ehb1KyXUpF4g+LiCInd6h/BKNErUvqi9hKNAhdY",
+	"i6EWs5UkXcZal3DCsq6OYMcwiLezAbCURnYlfyqkYYjUwJg1LuZ2qZEjDbcj5TbbD84wHPnaJp2dnLXC",
+	"ILjJ2pnbQirjEhCVoR23HLMQBSMMqcCQTvrzwcfNbr6/eu0phQljD6He3VOhxAiZ61RSlY7cQ6MtJ6Bp",
+	"g3UxxzD7EJnlA4/haLdJbFd4Mt+D7XN/NGjttdciL0xLrCNElsmciW5tnBs0ltqndFRzy5VKORPOvquI",
+	"YPZ6gdQYj9XP0eA4EWhx3hgS3Fdm07jsXCpgMPaBQUj/7RY2ncicbeuBa9t2TWF0XNJOtJbHS65E6D/C",
+	"55uy+oedZrQOY4jv1bIjCCfUzARYbAgnYzNaZEZ/IpsIrk2FDcSUGGEQzYqx2wwjYbSzDReK6cp3Wgbd",
+	"t3poUZWxNxrNsurOnNEsm9LktvqlQt3NFWPuigJ3LToDegG1RHV63mFW+dA8W3hIDlOHLjZpo98gjsGQ",
+	"fOudjS5PmFQpUyPS9JsTriu3+vleTnSyZMxoEgcrEsObsAml+c8KXHFtY2JQyeDglDMA3MJcMu1hUpt4",
+	"hSHxVBnCn0KgQBk40Bd2FTQzEVpU7ejt1O2h0plcDSxrcb2NRdzY+jgCHdIuqG8RRuIufKqrxUHPX4CH",
+	"OA8RX0ICgsQbb/z0KkCukbLNqdNJtgdallCcaSw+iVubf5wNKTykreHKrMS9BcBITeJffglefXh4bO/h",
+	"cd8FqA9Rfw8B29g7cttB3SBE4v41vnIWJA4tRasmK9kSiLNaSKBd7bE79aVC6j4PDZmWxUZEG6lYWnlP",
+	"Glkbdl9zdfbXER64QTqOsmNU4tAw/xlGFzLZXRG9OV06+aQZJrq55q8v3l6AA9cfGjgEQ2L1eFRB3WU2",
+	"QKlbSHzC8g2arawmatlWXUBriUFtWJAPAPiXN832iDqGQU7au50zRu9QnnbgK8uI3VyIbxOlJTuYxp48",
+	"PdnruNXu3U1WhP56sgKHvY6ItuIYzcqIaafikj4lWSGSBZkqRm8HQ/JimZu1h3XD7nDthDm72hHR9A50",
+	"d3trOPSs10v2Orl1KEHt/P7xpMVmvCEHB0S2P15Yahbcou4Cvb55fXV8/eri31+8rV+mUpEFTQG6PhZB",
+	"9Oe14eqvTFmhPSbxzdujv5Ya49FLaPPof8eAHH4rj2p/x4MRyZgh3IyF8xECgA9ccXUMn1QE8WaEmyG5",
+	"rKUtoHacKU8M6QtmAMviQHOpRLwxn4tqonrgQsZN6ZisA+gsFeyPLw4D9g+BeB0eZNWOOdsG//prsH+X",
+	"C5bcHugaaze1YaaXlFVeUh+GXGc7T0+fnT3/agNq8c2HX86ipycPuwEWnVpfOK9rQ5U5dF4LKgTL2iGq",
+	"xk9PMZosWOUMDpUYvfQrvxvl5Htrm4mHqgTIkCVm4ypQkQDleVEAwo5b6R5kd12I9n41SwrFzfra0o/L",
+	"csKoYuqiQLgjfnvptaC//HDTa4rtLzCVbZWjEiLn4gtnU4RVH5E/QUPkH3//73g0FmNxRC4cKEszQLsQ",
+	"I2+ZAACskivAnQ3QzIqQK68/usetXAgejLEgNShbE7u2iVoLE5gMyQskwJFtp2PQbP2XxfTPCX/H/3L9",
+	"/c+vn77lr/Xrpcn/7+Xrr14vsyJ5+vXaTiyclZXSb9ma9KkgcIwBD/BEO6PxOdhtNUsUc7l3XRxQTG8n",
+	"MU7cjqg+91u2hpTEQA+kHzu8HrJLAKTZbwPMNw0dWN0TMTPcaNtggFIj/XgTVhRHJG7BFUGAcAksiiNY",
+	"rRBcFA+qpexaR3o7OZ19k9gxDslF/brgMDrFEO/oMuVTgu63iGh7D9n1VOxO3qL6hwsNxk4w9MICArAS",
+	"30I+DawRzBUwiIqLLIzJEfVuFE/0jSW/du6FW2Yvrzcvbq5eX15Pbt79+4u3cVSaDJZScCPtsbL7kyhq",
+	"V13OSHzsWgd9YMdQHsCIOZM+3SnFLMMu2/J1ZTIjS8qFoVwwsBdA6Cy0oUfHx46hglcmMLP1NjKdhg3O",
+	"AbIO/ghnCdIyYwjm1Quee/Hy4vWRZd7QBC8Tryxpijlzwf04Fl6Rt4cZCXhQAm/QkRkanPV5KQVWVQew",
+	"NSBcHxg/Fg75v2LThZS3mGTdkiPCfckLSKTjDb2FSJki8THNeUzYvR10/W2fjpiORRsj6uZhGNEET7l4",
+	"pvMWPgX/W5rRxTQe2kVx/0MMP0PHEdMeNF3h2wSaMPSIUIEOJXwRMbpe92b3NDHZeiwyDhEFLiUw8DTY",
+	"gywjf7l+9xYsBILesklCNYusQAOr+v33r7/FzqyKoQ1d5vjH1ctL8uzZs28gq8XNpV9W9GDZU0oD91vc",
+	"lYs3Lj1yXg7u8rfF9vJ0Ef8ZT5hA+Kejens3K84MBqTuRenHvpXKQF6j9Yv3r9FThBjL3tPhyfDEW0pp",
+	"znuj3rPhyfAZSiILuBQbWBb705yZfSB3tYCwJV0jBMxnXpcREWxlyRWSF1mu6O1EYxFvuK9j2DBamsdK",
+	"DG/cZWGJybLQBtMCgySOB1k75og4NS7F67Q36n3HtbmoJtnI0356crIlEfNhCZjrCXG7sl5vGoAg893Z",
+	"ydOu9ssBH9fSdT9Evec4+u0v1ROnP4Th9rA4XXYpSIA611Ycc1ZQK27dH+UBlrcNwvsQ9fLWGNY3zoKy",
+	"Ad+suh+SkKipvnX5Ez34yr90/AtPH+KBVZmoVYdconjLXSw/gXfKpPe3Qq5q2Kx+CzhrMCQXIjRZTlkm",
+	"xRyURcvWcYQj+BzkvHD+UtIHNg6udDgU9p5HRjcYi7Lvk29IP244XW3PYDKFQTtD6dRL3hi0hQ1Yrvf8",
+	"5FkbkV+5EV0Ezl13Z/xJputPT+IOZfhQl/MdmqNxwp5++u67Tle1fQ3HjDtjexyXoHLDY4/l2ck3u18q",
+	"ay7YF05P9+klzB7/yNNv33q214xKF3+dY3hK2zjHj2AXCO637TeuouNfQnb/gKwkY4ZtTZOljcw1KbR3",
+	"CZRtjEo5BNiFvTfAvJJJzRDxHNw/QRBJa9Ql4mWs0JSCBG8WjPukB6V/w9uWwVw5FmE6J1DlqlBJBOIE",
+	"rRvNspkVLNZluGXbif8W1qN+3mun7mxXDjUIRCeWydXcpU8+4j46w163v1QWw/gUF9gVW8o7yyCDiVUZ",
+	"b7yX9ZGEGdWqtf14WAL+lppNDedmd/WmXTXPPpRHpki5OWJ3bJv89sPC4zAbIcChdL5aIIwG60FYan4S",
+	"1n6KSAmJAmk5Jagh67qsF8H9eMvWmmFOW0INoehy7+dUWwEwSFYbEzgkQbLcyCN1GNFWvJtBES9t9XCr",
+	"x2F2Twc2YyKywx6LPgW7SGTJwJkoSoOJD1oYOMROP3ZukojEQbZ3SNpV5nv31gagJAT1eA2sb9cHwDK4",
+	"kpgP0CWAh5fsUMYCcsAPzp2F3GUOJCk1dEheCINKmmIETNLpkdWfRlZaWVjulVDhdgyNvpbGx5AvhVyk",
+	"Sy603yo7nTL6KR50yr9lonjd20HUr+QKC7gxP0jcx4XMUu2r1HUVT8r4kpta8STn3eiNnp9EVS2301ol",
+	"t6dtuYraeFeddNyhyxW747LQZQrltoGVsMDWM/a0ta5ga3EpvyrQOdcu30eEpXYsHbcUlYi7RkWTtnJ3",
+	"n2ZUUlkx11vPIqvU8lu2Hrlv/lh0F2T0tRFax/bs8LHRqSxcgUA8Z10dh1UXDuq87RapaP0Yy8ft8SAW",
+	"F3v48DlVxXodiBZp9p1gePDkzC/hF5Zhn335qkpoqspocmu1/4qxDT+JrFBXv23rJJPzQDy4SBJwYW2K",
+	"B0GIaSmuOmjOETrVuq/ft+6WrXyNNfOJg/PoptHkJpAr4aJw4RtjgSb1thRE3tFs+XdN0KP6lqWk76Au",
+	"XJMpzzKWumvONq8Nz7Kx8HZJdw/HPpFEXObLjLsumVqphs9qaNmsMtFV86qGnvrVDS2N4XxyA8u3jpTq",
+	"0KxZYQrFfPxnEHq3pGsyZWXMXT0SbybV8nwsMF2nQ4qUgcAEdgChDD5JzIonjDQsHXUwebt8Ak25+h6f",
+	"x2jRVn3lCxsuGmVMOkyDHuPnCeV3o0XLSYKlLKGPH291aLBxsCzWDQ51ev1eTBsUu4/aXcITXV5ksJc7",
+	"EPQX3eQvraC75foEG7ZDcdnk95+xfHKpgJfglk7PSenngkfrtzyU7Khyn8akb6yoPFXgrJuuCU8HQ/Ke",
+	"zp2yaNmpu/8Bm0t/KhhB3WZErHrdUJFAf5Vekgxr0hhJ5syUmU4i12pT7x6SC3wX1VjFckYNYHT1Lc89",
+	"HBLKfQiH/C/TVowFVYrfsWFjUJAWoa38TYdcceniV/dTW53A9NtXWk8fpwX9xz4aUJnSeueTm/XWP4Mm",
+	"tvvBILfhXgNwVab3eDQsh7/P40Hp/z0eD+sX7HzYZ3vzC/05FdSykNYO1dQlqPmCV9hn8Hn6CHl/MV16",
+	"MGHjWgqSED3ULoDjHRbYC3INaJujayYMQUMcwdBMzxFq14Qz/ukRiV0WELBPItpx4my56DePMUxvgiJ6",
+	"HCHepWTmLqkdYCxSH02L6Aer7AF5IGQDKzZh21GJOpoiuNQSFCTKsw8nUqRDcolDJMjkCRdjgTnjUnQn",
+	"WN0isVfJHdd8mjGfM9LXGEagdvUKrgMHdCpae8cClpUsqLbXXcxTF7kCplRw5Vh1VQhWFg6Pv6PaHMEC",
+	"H73+Nna3rINm6rEAE3B9XOjlcakhoL9+Uk7NZWVC2BbWjShye3k+Pzlxw4M7MhyTpReWkqVVxK3uZP+I",
+	"4dERUUwze80LCdOxm5pSQ0fkl7Er0jjujcgY4ndnVE2mbMFFOu49xAMoXM9oOoKUO2zGDAAzV84BrhcA",
+	"5wbsy4KNhaMuiGax6pzziYghuZRLgLCgqgi6P8N4jwWjykzhhgfHFoVUQvfcrtwtYzmKB45sc9vWnxDV",
+	"qJ+QGBb9GrIgxVVhbJHaVlMrxqGAEqAdx6IEJRW6oBkOkhKY2tGUuvgkJoxbYsETf6UTqAFYFZ2QMz9l",
+	"mC4cAhfJ3o+vb65eXLy5nrx/cTW5efH24u1NHJHnJ1bA8pEE5yAmLaUKdNjTb8YibkZSt5o/ruE/yzb2",
+	"M7JbuaByG4EEhKTnQcQRRjXrYunpk1fyCy5oJSfUaL5bXGiRYndeIIbdG2RuRzj/+g3SbLDdrAcvegfO",
+	"naszHvN05EBnHnAWlccEf7+1pO8MW1Sk4Vnh6bgXkXHPVRDAL/A8fEI+5x4p0yjZY2R370vqW6fffPGy",
+	"+rVzolEqziyL9ueDaoKBd3A8IBHLOcYDAtDuE12ydy7KD0MsP/J6BV/jMNF3B6haBIpSeDBAqNX4IigZ",
+	"16bpv6SaXF7/dSz6Vy8vydnTr08iQh0LI0quIvL9zcujrwdDgmeepSOwmpVsqCwjSBIp0P66ZEup1sOx",
+	"uGRlEiJKdG5nqheMGbKSReZQn/auA+NbkVFgzrliM37vgMAkftLKgF7AAnVoSr9rBL9rBDWG7s7RgXzc",
+	"2S8s67i8/qs9DHDN/msJ/3hQvJUAzvrenMklHG3wJu3r6razJSjjAmIZBNKlUBirTeZ3jMFZgywDiX+E",
+	"IpURgRqVAyst2vkWZVUnj7K2QtiIgO9KW6HGJdyATteNsr0OSqioYdFY+LIcDqEtLQd0ayNSF3Ggq9hA",
+	"j+JuLVbrc/CW9VVJbH6OUSS1z4fw+CH5drP0quN2usRX/8yU1EOr+Nh1iMscBlY4enaClSl8Rl9Yo9gr",
+	"GeGTQq7OgyqwS7oeC51T4e1C5NlXX0FbbYz1z8xUxZMP5ayP4GobSaEgGLZaUquJwLztqgIyLSJsOB+S",
+	"uBng2ok6MD+3G7t6399cbkbFHi4zfpzRAVe6U5SkhmvDk38xk4OdWDD4j5KFvH+ild28E2zPauvkYksc",
+	"xtkJBIS3HoV9dJvS6vCZrO+fmQa33YC/cXfNn5lxRv2PJtLjKolaF7leMaw750KyIcHTUQbFfL+/+q5R",
+	"mKFsbuirHVaQRHt3jEWu+B01rJbHroohQCPOTDG9gNbLI2KvUIhqxLvDuzog8BWNWmiFGCAmEO4qwC26",
+	"nBm2MechL6GngOmbYRQ8WuiG5GIsqqQiXBMfPh45aAjkjCOCsdTVaEQ4ipUPyjBUHU5uLLwVyJcGNAu2",
+	"dJY+1PW4If3Tk5MI4TTyeJmzeTxwwWlVqzjpsYBZB9DGoWUFZeE2ZC0LCsDhcvFdxhbI7xIINVtu06sg",
+	"u96vzUs27tx4KYWMSX8qzYJonjJNllb/GkA8KpYXjEkfNGieMhBtXHTzwFIs0qZH0vhit3FVqxGho2X5",
+	"He/2z9gM7Vwl+w4q6iDkVkik5Grp88wbUSvKgmwyOIkyc02bHOCqSHYIA7aBINbbfcXp1xIDfHgUfy6J",
+	"sc6Zy92acoHRcXupJkGSBO3UcuDTz05Ou/Le+RXk2ucF+07ihWHpzNks7cv+586MdJsMq+JUtcXdmMpv",
+	"+iZ5n1mNYYN5P/JawcxFOyw/oXGZUHut2LOABR+x3gLGxG6JrB+LzdD6QVSV4sE6K5FzVXQVywns8GFo",
+	"OjcYk+zjRsj1+wvAekNdfAihXbUU/ungpG/Y58TYvWFdhy1XXCQ8p9mvCKf7YSEhDodmGWyH3efVQi4j",
+	"F8uAi7h2C7gfxFOsK3ILizt0K/cYRNyo0g4GRyTHWl2GENzZinMIDGefFT3ZTO3esc2lXlALa/+nilWt",
+	"jSzY5Pe13z8OU3lVhvjLlixuzocGgBOsOYGFKbbjLO1tXgNakn5cr28QRyT+w1Ny9vT5UfCTL7Xl8MRl",
+	"6h8gabUeC0jZ4oFCnjGViR58pilLllIMyetWbCfmOqjNpllFBA1B9h9dyiResURjVQhwhvocGqCkzdIi",
+	"IzR3YfaiMm3GWPTj9++uXbGF2lFExSJ8OEapHDyNKJQ3M/OAKAb+X3JAu8fJgiW3MVYNW9A7VosmGosl",
+	"VbdhiUS2holyS2IsJf04CN7H2a1dZ/FgSK5d1i1cIo1GqYXM0vrCgy+zomXkbsLl3oKSjj6qgmGabpd2",
+	"At3eRrqyLqgeCO3f9ym9YW/t/TNlxOebrtyNGJhYRh6fnXxjN2YzaXU88ApCFf4cREhXWGQfLB0F0dFj",
+	"4f1VZSUX4mO6wVTqk//X+SWieMOqEp8HOrxZV+ULA4drhTPaGbXPcE11sOy/Q4dbg0XL2OXw6nj0zdFA",
+	"Em9ylG2Byxi5GmL1fU43n1PAx2L4vDHa0HUVH8lVFb+piWH35hyMFVzVg9AgX8aUJXLJEHjZHU3cPE/7",
+	"AJsD6sOZpr9xCxku1ScmoajbnNv0FXlB7FEG3K07fPIluVbNG/Q/wab6ScillFUP8kMF2/E6BS9xTk2y",
+	"aKmS5IBviEqasgw130bCFnDohdXveKrhTl8FudfLavdlLTjyEqsC1UoAOU7magDV6/4AxB2zGbqaCoFU",
+	"DSmrWTbzUDPE7I0cE/JZHfyF6IDuK8yOdxFmC4BUQlPmxPvS3ovy/Sco+tXCbbGu0heVXlwpp72kly/K",
+	"B1wG9n8hfvArCS+4g19MdDn29V4OEmGeeEACvHteJZMgM5llPrFoGYPri0DsEEauytIzB8kk2GV7gYbf",
+	"+JVzxUyhRKCfytZV+JhgrE5brM/j5rPB1Sqh4p6MNkmmH0NazxhujJoAGw+IVFGY3zQiDSZdvkpi/LU9",
+	"1LQuAHVS1afjf/XKLB0csGW9GiT8P0A+CquYQJhBSRzN4IyDQ6U/VlQqTHtVKOqNHaCR+TzqmhumR9uI",
+	"39WycpN1qH6fw7CkanAKZ9ma9H1SGK7Jkqk5SwdD4vKHs5RApsz4/fdOSnHNtood74su8v/0okdbcaEv",
+	"K3vsdfZKKvPbQb1B9HcZpO2k8jtWXSrBeXUwio+Pxt5hlcU6jR95oFvt/NdQKoPa6wUqIpUlEyFc0xll",
+	"S2svpMx3AA4CmdjXAB2ngly/uQb75ljoHMJbsNZN7DACEMKUIW6XuaIi4PlDVykkg5RYIqthLAd0hoOG",
+	"hINDjuGRj1jyA2sHwL8LltySkhH4wC7DxFg4fOeQQP54IH8rkbk2KIbyypQNIZ9D3CxNGFfAkEDbqwzJ",
+	"3toLL7fYjfF1nw849Bakgfk3GgtQrdqqILom3D6seJaRMuyIei8AlOlbEyFXkLfc7o+Rdn/8LkTESIlx",
+	"EtQYtsyNHkTk+ckzbL2R0Rt6SKSY8XmhWIphzFyXkByp/Hg2cnm2hw5RFbLlMK3/Z+LNm5UD9mLNp19S",
+	"LYS94+D/sLxlRdfndULDhDVVpfd/am79G84Heo1nrXZIPHein19L3XTZfb4rAqqH6E0HY1X6g/iCiDx4",
+	"TDNhGhoLeN7GwlvlK5Ypav4y53Z1CrSP4ITqvWenp2MRd5aAjR3aEWuTSkXYfW7Ptivj672ulsHXPa8u",
+	"GJaJEvwvFZnZax+bgrq9g3Pg6Xa0lktSxNlod4m0+uvs0v16XA7rvvzzGb8qbuZJ4HdG9msxsvfgKaeN",
+	"gsH+JqpCcz8VMwvsa62mlFdNa1kVJAN8AQLBtY8BWYX1rVYVF8LScBEJ0hD73MRRgBn1jEfndOkS8Ee+",
+	"pDHa9LE5KAcp5KoKyHYp2DUzZfbSOXMFAnwUzigsyxZ1FI6MQrRrKVi2l5AM0s6odQWgbRSz2jD+/LNY",
+	"fDqMkb8GqMrbXuolPh9vHiytLkUrlirPaMI6SuaWJw5yFPYp+nwqdxHqSpbmfdD+cCzeBmCoUCFFtxIi",
+	"+1kOcJaLwFFj7yu336ghIHWNBRytUViRvoq9ksrVGQxMkaQfNwqkQ+7gSlOkZiwqRQBINQ1eqhs6o3oi",
+	"awTCVNB6v2Rj0V7BoN3m87uhp43afiVDz69jt7n+xKe8cZX56kPHBhTf3uiXjn+OU06zLX+HEUNdz5Q1",
+	"A7seqEITWp65g1o48Hsqk22Z2+zlKYVRNLF3v0gBzDZdkyuWyiRCdT8I+MGABcjscvnt20Er+uJbmeyB",
+	"7IUQ7YVZZo+I0X518+Y7l1MsrITXG/34IaQHDCKZMcVEwoL9f+dHrHsfHvwaHSs746FlMinNpGDDv+lt",
+	"EV3SElj1NJkWIs1YVC2VyJfOMa/WEdELnuesRKviOnYu3zX0tU/ckAt69Bl45j/z/MgeHMV8vWMMcfIJ",
+	"GRIoprUlzcoFPHH0QiTSBTJ0b86egfh/o3cUx/mYvCrw/YCNJnecrZhyL27b9gWjmVn83J3Pyl2lpycn",
+	"LusfJrUDrmWXvMgBXlyW4DGycHFlKTV0SjVr3eFX0O/nlM9cD52hDeEMtq7sd/yOCfssGh22LKYrlte5",
+	"mG/wf3sA3iu5tOJ2oZ8Aoo9gPNSIvLq5eU+qYP2pr7hVJfWKfA24sZCFAbuCK6ueUcNEgtH7UPBMowjO",
+	"xVTeA2Y6k/OyuKLMUohTwEK4kI/HaQ86lzIrI1vKjST25yGBXO+blQMhW1UV0uix6GPRqDqIGHosIYhV",
+	"5lxq6grQ5gojO/RzZYHtDI/BZd/vJOYZ5eIRh9Bt7hcrmVKnyF8adR5//PDwoaHTOnryA91GqK5U3NCf",
+	"qE4PP+TSeZczgWW2XEk8qklctrGmyyyOLE3/5frd29bD7hqw/3/siW+UlG3fquaAt5/vugBANXHj3Ll6",
+	"duZbV29j4YJo5RXVZM6EbdoLF/YU3Dl3r4PMtEUQVQv6nxdvvjtsQf2QD6T9j1xQN87OBQXv0b53kDMX",
+	"lEzJ8Q1044CDacU7Lp0r28+vd+fYnecJwzhASwW+1IwePt6q1bEHdqp8j1uryWXC8smOxwC9dspeSM3O",
+	"MqQQI8Z1SSll1ctjMLe7QbTVLaIb8ZxDctEoaurzIXfGeJbvOmNV7b9+TTEyjC6JXlDlTA0bBUwH53Uk",
+	"kmt1S2Vml/mucsFaeVI7v7JXscpr0ur2oe4VD0aEYs0fKI08gi/xoIxJWhKaZecESwz7h/BbPHAZozdm",
+	"ce7KN4FTG27net1j8JRCT08Q2guLahXHQhu5DMNaCXRYr5p8DvFwzYV4osOoVjTegcUQUiMELZqNYiCV",
+	"GPCMxDOppjxNmYgju5aAjXFRQpWoDlGeLRl1AktAFaMEYXxD8i6sDIw2RitqpCzhaaDrIR/xtVxrNuDN",
+	"Dn8IDbPgE2sYdIOSHRevndelqtARGHkxB2KSSV0otp/Jl9QtvmTTrFoap2p21SCevlGzAiXOnJaRtjxZ",
+	"NIvDjgVVrFHW860kOTULkjF6x3SV9QCxUzwD/QRcVgsq5kdFHoQ3usSoZW0SnzncASvKEiVRVa5kgu94",
+	"m5jbK2/e2Nyly406zbTCVVQBN5tZPXRAChjPvtk48n9kubqUn8urEHHs50RIYkVDJgyvEhG4pgP23D54",
+	"tE044IHtwu5JBLrXdO3DDAE/v4Ya0WvbXShujzBnqg/WXC0YlFcn6KHEdGMIVSN9n7ikLIqm+VxQUygW",
+	"+dQswEJTVwsey8w45psrKWdAp3Y97LjLA4DuA5bpjbrX+CbVmukgZlXR1Vi415H24ZJ2hRm9OwI1e5ba",
+	"/zOp65ziB2cY6j18ePj/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,6 +39,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
@@ -332,6 +333,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		DB:           d.DB,
 		Verifier:     verifier,
 		PhoneNumbers: numbersService(cfg, d.DB, log),
+		Routing:      routing.NewSettings(d.DB, vapiClient, cfg.DefaultRegion, nil),
 		Calls:        calls.NewReader(d),
 		Intake:       calls.NewIntake(d),
 		Hub:          s.hub,
@@ -397,6 +399,7 @@ func callsDeps(cfg config.Config, pool *pgxpool.Pool, vapiClient *vapi.Client, l
 	return calls.Deps{
 		DB: tenant.NewDB(pool), VAPI: vapiClient, Spool: sp, Region: cfg.DefaultRegion, Log: log,
 		RecordingHosts: cfg.RecordingHosts,
+		Recordings:     twilio.NewRecordings(cfg.TwilioAPIURL, cfg.TwilioAccountSID, cfg.TwilioAuthToken),
 	}, nil
 }
 

@@ -36,7 +36,7 @@ func (q *Queries) CallEventPosition(ctx context.Context, arg CallEventPositionPa
 }
 
 const getCall = `-- name: GetCall :one
-SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
 WHERE c.user_id = $1 AND c.id = $2
@@ -81,6 +81,11 @@ func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, e
 		&i.CallSummary.CreatedAt,
 		&i.CallSummary.UpdatedAt,
 		&i.CallSummary.Succeeded,
+		&i.CallSummary.Handling,
+		&i.CallSummary.HandlingReason,
+		&i.CallSummary.ForwardedTo,
+		&i.CallSummary.VoicemailRecordingSid,
+		&i.CallSummary.VoicemailDurationSeconds,
 		&i.Transcript,
 		&i.Messages,
 	)
@@ -222,7 +227,7 @@ func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAft
 }
 
 const listCalls = `-- name: ListCalls :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded FROM call_summaries c
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds FROM call_summaries c
 WHERE c.user_id = $1
   AND c.started_at >= $2
   AND c.started_at < $3
@@ -234,11 +239,12 @@ WHERE c.user_id = $1
   AND ($10::integer IS NULL OR c.duration_seconds >= $10)
   AND ($11::integer IS NULL OR c.duration_seconds <= $11)
   AND ($12::text IS NULL OR c.direction = $12)
-  AND ($13::uuid[] IS NULL OR c.id = ANY($13::uuid[]))
-  AND ($14::text IS NULL
-       OR c.id IN (SELECT search_call_ids($14, $15::text)))
+  AND ($13::text IS NULL OR c.handling = $13)
+  AND ($14::uuid[] IS NULL OR c.id = ANY($14::uuid[]))
+  AND ($15::text IS NULL
+       OR c.id IN (SELECT search_call_ids($15, $16::text)))
 ORDER BY c.started_at DESC, c.id DESC
-LIMIT $16
+LIMIT $17
 `
 
 type ListCallsParams struct {
@@ -254,6 +260,7 @@ type ListCallsParams struct {
 	MinDuration     *int32
 	MaxDuration     *int32
 	Direction       *string
+	Handling        *string
 	Ids             []uuid.UUID
 	Query           *string
 	Digits          *string
@@ -282,6 +289,7 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 		arg.MinDuration,
 		arg.MaxDuration,
 		arg.Direction,
+		arg.Handling,
 		arg.Ids,
 		arg.Query,
 		arg.Digits,
@@ -319,6 +327,11 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Succeeded,
+			&i.Handling,
+			&i.HandlingReason,
+			&i.ForwardedTo,
+			&i.VoicemailRecordingSid,
+			&i.VoicemailDurationSeconds,
 		); err != nil {
 			return nil, err
 		}

@@ -50,24 +50,35 @@ const createInboundCall = `-- name: CreateInboundCall :one
 
 INSERT INTO calls (
     id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
-    assistant_number, matched_by, twilio_call_sid, started_at
+    assistant_number, matched_by, twilio_call_sid, started_at, ended_at, ended_reason,
+    handling, handling_reason, routed_assistant_id, forwarded_to, twiml
 ) VALUES (
-    $1, $2, $3, 'initiated', 'inbound', $4,
-    $5, $6, $7, $8, now()
+    $1, $2, $3, $4, 'inbound', $5,
+    $6, $7, $8, $9, now(),
+    CASE WHEN call_status_final($4) THEN now() END, $10,
+    $11, $12, $13,
+    $14, $15
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
 RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
 `
 
 type CreateInboundCallParams struct {
-	ID              uuid.UUID
-	UserID          string
-	PhoneNumberID   *uuid.UUID
-	CallerNumber    *string
-	ClinicNumber    *string
-	AssistantNumber *string
-	MatchedBy       *string
-	TwilioCallSid   *string
+	ID                uuid.UUID
+	UserID            string
+	PhoneNumberID     *uuid.UUID
+	Status            string
+	CallerNumber      *string
+	ClinicNumber      *string
+	AssistantNumber   *string
+	MatchedBy         *string
+	TwilioCallSid     *string
+	EndedReason       *string
+	Handling          *string
+	HandlingReason    *string
+	RoutedAssistantID *string
+	ForwardedTo       *string
+	Twiml             *string
 }
 
 // The life of a call, written by the webhooks inside the owner's tenant transaction.
@@ -77,11 +88,18 @@ func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallPa
 		arg.ID,
 		arg.UserID,
 		arg.PhoneNumberID,
+		arg.Status,
 		arg.CallerNumber,
 		arg.ClinicNumber,
 		arg.AssistantNumber,
 		arg.MatchedBy,
 		arg.TwilioCallSid,
+		arg.EndedReason,
+		arg.Handling,
+		arg.HandlingReason,
+		arg.RoutedAssistantID,
+		arg.ForwardedTo,
+		arg.Twiml,
 	)
 	var i Call
 	err := row.Scan(
@@ -166,25 +184,83 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 	return i, err
 }
 
+const getCallByVapiID = `-- name: GetCallByVapiID :one
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds FROM calls WHERE user_id = $1 AND vapi_call_id = $2
+`
+
+type GetCallByVapiIDParams struct {
+	UserID     string
+	VapiCallID *string
+}
+
+func (q *Queries) GetCallByVapiID(ctx context.Context, arg GetCallByVapiIDParams) (Call, error) {
+	row := q.db.QueryRow(ctx, getCallByVapiID, arg.UserID, arg.VapiCallID)
+	var i Call
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.PhoneNumberID,
+		&i.Status,
+		&i.Direction,
+		&i.CallerNumber,
+		&i.ClinicNumber,
+		&i.AssistantNumber,
+		&i.MatchedBy,
+		&i.TwilioCallSid,
+		&i.VapiCallID,
+		&i.StartedAt,
+		&i.EndedAt,
+		&i.DurationSeconds,
+		&i.EndedReason,
+		&i.RecordingUrl,
+		&i.StereoRecordingUrl,
+		&i.Summary,
+		&i.SuccessEvaluation,
+		&i.StructuredData,
+		&i.Cost,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Twiml,
+		&i.Handling,
+		&i.HandlingReason,
+		&i.RoutedAssistantID,
+		&i.ForwardedTo,
+		&i.VoicemailRecordingSid,
+		&i.VoicemailDurationSeconds,
+	)
+	return i, err
+}
+
 const insertInboundCall = `-- name: InsertInboundCall :exec
 INSERT INTO calls (
     id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
-    assistant_number, matched_by, twilio_call_sid, started_at
+    assistant_number, matched_by, twilio_call_sid, started_at, ended_at, ended_reason,
+    handling, handling_reason, routed_assistant_id, forwarded_to, twiml
 ) VALUES (
-    $1, $2, $3, 'initiated', 'inbound', $4,
-    $5, $6, $7, $8, now()
+    $1, $2, $3, $4, 'inbound', $5,
+    $6, $7, $8, $9, now(),
+    CASE WHEN call_status_final($4) THEN now() END, $10,
+    $11, $12, $13,
+    $14, $15
 )
 `
 
 type InsertInboundCallParams struct {
-	ID              uuid.UUID
-	UserID          string
-	PhoneNumberID   *uuid.UUID
-	CallerNumber    *string
-	ClinicNumber    *string
-	AssistantNumber *string
-	MatchedBy       *string
-	TwilioCallSid   *string
+	ID                uuid.UUID
+	UserID            string
+	PhoneNumberID     *uuid.UUID
+	Status            string
+	CallerNumber      *string
+	ClinicNumber      *string
+	AssistantNumber   *string
+	MatchedBy         *string
+	TwilioCallSid     *string
+	EndedReason       *string
+	Handling          *string
+	HandlingReason    *string
+	RoutedAssistantID *string
+	ForwardedTo       *string
+	Twiml             *string
 }
 
 // The first delivery's way to record an inbound call: without a result, so it travels in
@@ -195,11 +271,18 @@ func (q *Queries) InsertInboundCall(ctx context.Context, arg InsertInboundCallPa
 		arg.ID,
 		arg.UserID,
 		arg.PhoneNumberID,
+		arg.Status,
 		arg.CallerNumber,
 		arg.ClinicNumber,
 		arg.AssistantNumber,
 		arg.MatchedBy,
 		arg.TwilioCallSid,
+		arg.EndedReason,
+		arg.Handling,
+		arg.HandlingReason,
+		arg.RoutedAssistantID,
+		arg.ForwardedTo,
+		arg.Twiml,
 	)
 	return err
 }
@@ -266,36 +349,144 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 	return i, err
 }
 
+const insertRoutedVapiCall = `-- name: InsertRoutedVapiCall :one
+INSERT INTO calls (
+    id, user_id, phone_number_id, status, direction, caller_number, clinic_number, vapi_call_id,
+    matched_by, started_at, ended_at, ended_reason, handling, handling_reason, routed_assistant_id, forwarded_to
+) VALUES (
+    $1, $2, $3, $4, 'inbound', $5, $6, $7,
+    'to', now(), CASE WHEN call_status_final($4) THEN now() END, $8,
+    $9, $10, $11, $12
+)
+ON CONFLICT (vapi_call_id) DO NOTHING
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
+`
+
+type InsertRoutedVapiCallParams struct {
+	ID                uuid.UUID
+	UserID            string
+	PhoneNumberID     *uuid.UUID
+	Status            string
+	CallerNumber      *string
+	ClinicNumber      *string
+	VapiCallID        *string
+	EndedReason       *string
+	Handling          *string
+	HandlingReason    *string
+	RoutedAssistantID *string
+	ForwardedTo       *string
+}
+
+// A call VAPI asked an assistant for (assistant-request), recorded with how it is handled.
+// Returns no row when the VAPI call is recorded already: a repeated request.
+func (q *Queries) InsertRoutedVapiCall(ctx context.Context, arg InsertRoutedVapiCallParams) (Call, error) {
+	row := q.db.QueryRow(ctx, insertRoutedVapiCall,
+		arg.ID,
+		arg.UserID,
+		arg.PhoneNumberID,
+		arg.Status,
+		arg.CallerNumber,
+		arg.ClinicNumber,
+		arg.VapiCallID,
+		arg.EndedReason,
+		arg.Handling,
+		arg.HandlingReason,
+		arg.RoutedAssistantID,
+		arg.ForwardedTo,
+	)
+	var i Call
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.PhoneNumberID,
+		&i.Status,
+		&i.Direction,
+		&i.CallerNumber,
+		&i.ClinicNumber,
+		&i.AssistantNumber,
+		&i.MatchedBy,
+		&i.TwilioCallSid,
+		&i.VapiCallID,
+		&i.StartedAt,
+		&i.EndedAt,
+		&i.DurationSeconds,
+		&i.EndedReason,
+		&i.RecordingUrl,
+		&i.StereoRecordingUrl,
+		&i.Summary,
+		&i.SuccessEvaluation,
+		&i.StructuredData,
+		&i.Cost,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Twiml,
+		&i.Handling,
+		&i.HandlingReason,
+		&i.RoutedAssistantID,
+		&i.ForwardedTo,
+		&i.VoicemailRecordingSid,
+		&i.VoicemailDurationSeconds,
+	)
+	return i, err
+}
+
 const recordHandoff = `-- name: RecordHandoff :exec
 UPDATE calls SET
-    twiml        = $1,
-    vapi_call_id = coalesce(vapi_call_id, $2),
-    status       = CASE WHEN $3::text IS NOT NULL AND NOT call_status_final(status)
+    twiml           = $1,
+    vapi_call_id    = coalesce(vapi_call_id, $2),
+    handling        = coalesce($3, handling),
+    handling_reason = coalesce($4, handling_reason),
+    forwarded_to    = coalesce($5, forwarded_to),
+    status       = CASE WHEN $6::text IS NOT NULL AND NOT call_status_final(status)
                         THEN 'failed' ELSE status END,
-    ended_reason = coalesce(ended_reason, $3),
-    ended_at     = CASE WHEN $3::text IS NOT NULL THEN coalesce(ended_at, now())
+    ended_reason = coalesce(ended_reason, $6),
+    ended_at     = CASE WHEN $6::text IS NOT NULL THEN coalesce(ended_at, now())
                         ELSE ended_at END
-WHERE user_id = $4 AND id = $5
+WHERE user_id = $7 AND id = $8
 `
 
 type RecordHandoffParams struct {
-	Twiml        *string
-	VapiCallID   *string
-	FailedReason *string
-	UserID       string
-	ID           uuid.UUID
+	Twiml          *string
+	VapiCallID     *string
+	Handling       *string
+	HandlingReason *string
+	ForwardedTo    *string
+	FailedReason   *string
+	UserID         string
+	ID             uuid.UUID
 }
 
 // Stores the outcome of asking VAPI to take the call: the TwiML Twilio was given and, when
-// VAPI took it, its call id; when it did not, the call ends failed with the reason.
+// VAPI took it, its call id; when it did not, how the call was handled instead (the
+// fallback). A call never handed off (failed_reason) ends failed with the reason.
 func (q *Queries) RecordHandoff(ctx context.Context, arg RecordHandoffParams) error {
 	_, err := q.db.Exec(ctx, recordHandoff,
 		arg.Twiml,
 		arg.VapiCallID,
+		arg.Handling,
+		arg.HandlingReason,
+		arg.ForwardedTo,
 		arg.FailedReason,
 		arg.UserID,
 		arg.ID,
 	)
+	return err
+}
+
+const routeToVoicemail = `-- name: RouteToVoicemail :exec
+UPDATE calls SET handling = 'voicemail', handling_reason = $1
+WHERE user_id = $2 AND id = $3 AND handling = 'forwarded'
+`
+
+type RouteToVoicemailParams struct {
+	HandlingReason *string
+	UserID         string
+	ID             uuid.UUID
+}
+
+// A forward nobody answered: the caller is sent to voicemail.
+func (q *Queries) RouteToVoicemail(ctx context.Context, arg RouteToVoicemailParams) error {
+	_, err := q.db.Exec(ctx, routeToVoicemail, arg.HandlingReason, arg.UserID, arg.ID)
 	return err
 }
 
@@ -380,6 +571,31 @@ func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallRe
 		arg.SuccessEvaluation,
 		arg.StructuredData,
 		arg.Cost,
+	)
+	return err
+}
+
+const storeVoicemail = `-- name: StoreVoicemail :exec
+UPDATE calls SET
+    voicemail_recording_sid    = coalesce(voicemail_recording_sid, $1),
+    voicemail_duration_seconds = coalesce($2, voicemail_duration_seconds)
+WHERE user_id = $3 AND id = $4
+`
+
+type StoreVoicemailParams struct {
+	VoicemailRecordingSid    *string
+	VoicemailDurationSeconds *int32
+	UserID                   string
+	ID                       uuid.UUID
+}
+
+// Keeps the voicemail's recording (Twilio's id) and length; the first id stays.
+func (q *Queries) StoreVoicemail(ctx context.Context, arg StoreVoicemailParams) error {
+	_, err := q.db.Exec(ctx, storeVoicemail,
+		arg.VoicemailRecordingSid,
+		arg.VoicemailDurationSeconds,
+		arg.UserID,
+		arg.ID,
 	)
 	return err
 }

@@ -95,30 +95,35 @@ type CallEvent struct {
 }
 
 type CallSummary struct {
-	ID                 uuid.UUID
-	UserID             string
-	PhoneNumberID      *uuid.UUID
-	Status             string
-	Direction          string
-	CallerNumber       *string
-	ClinicNumber       *string
-	AssistantNumber    *string
-	MatchedBy          *string
-	TwilioCallSid      *string
-	VapiCallID         *string
-	StartedAt          time.Time
-	EndedAt            *time.Time
-	DurationSeconds    *int32
-	EndedReason        *string
-	RecordingUrl       *string
-	StereoRecordingUrl *string
-	Summary            *string
-	SuccessEvaluation  *string
-	StructuredData     json.RawMessage
-	Cost               *float64
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	Succeeded          *bool
+	ID                       uuid.UUID
+	UserID                   string
+	PhoneNumberID            *uuid.UUID
+	Status                   string
+	Direction                string
+	CallerNumber             *string
+	ClinicNumber             *string
+	AssistantNumber          *string
+	MatchedBy                *string
+	TwilioCallSid            *string
+	VapiCallID               *string
+	StartedAt                time.Time
+	EndedAt                  *time.Time
+	DurationSeconds          *int32
+	EndedReason              *string
+	RecordingUrl             *string
+	StereoRecordingUrl       *string
+	Summary                  *string
+	SuccessEvaluation        *string
+	StructuredData           json.RawMessage
+	Cost                     *float64
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+	Succeeded                *bool
+	Handling                 *string
+	HandlingReason           *string
+	ForwardedTo              *string
+	VoicemailRecordingSid    *string
+	VoicemailDurationSeconds *int32
 }
 
 type PhoneNumber struct {

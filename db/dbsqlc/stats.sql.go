@@ -94,6 +94,44 @@ func (q *Queries) CallsByEndedReason(ctx context.Context, arg CallsByEndedReason
 	return items, nil
 }
 
+const callsByHandling = `-- name: CallsByHandling :many
+SELECT handling::text AS handling, count(*) AS calls
+FROM calls
+WHERE user_id = $1 AND started_at >= $2 AND started_at < $3 AND handling IS NOT NULL
+GROUP BY handling
+`
+
+type CallsByHandlingParams struct {
+	UserID string
+	Since  time.Time
+	Until  time.Time
+}
+
+type CallsByHandlingRow struct {
+	Handling string
+	Calls    int64
+}
+
+func (q *Queries) CallsByHandling(ctx context.Context, arg CallsByHandlingParams) ([]CallsByHandlingRow, error) {
+	rows, err := q.db.Query(ctx, callsByHandling, arg.UserID, arg.Since, arg.Until)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CallsByHandlingRow{}
+	for rows.Next() {
+		var i CallsByHandlingRow
+		if err := rows.Scan(&i.Handling, &i.Calls); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const callsByHour = `-- name: CallsByHour :many
 WITH per_hour AS (
     SELECT extract(hour FROM started_at AT TIME ZONE $1::text)::integer AS hour, count(*) AS calls

@@ -75,12 +75,27 @@ CREATE TABLE blocked_callers (
 -- How each call was handled, and why; calls recorded before routing existed have none.
 ALTER TABLE calls
     ADD COLUMN handling text CHECK (handling IN ('assistant', 'after_hours_assistant', 'forwarded',
-        'voicemail', 'blocked', 'spam_rejected', 'closed_rejected')),
+        'voicemail', 'announced', 'blocked', 'spam_rejected', 'closed_rejected')),
     ADD COLUMN handling_reason text,
     ADD COLUMN routed_assistant_id text,
     ADD COLUMN forwarded_to text,
     ADD COLUMN voicemail_recording_sid text,
     ADD COLUMN voicemail_duration_seconds integer CHECK (voicemail_duration_seconds >= 0);
+
+-- What lists show of a call: how it was handled too.
+DROP VIEW call_summaries;
+CREATE VIEW call_summaries WITH (security_invoker = true) AS
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
+       assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at,
+       duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
+       success_evaluation, structured_data, cost, created_at, updated_at,
+       (CASE
+           WHEN lower(btrim(success_evaluation)) IN ('true', 'pass', 'passed', 'success', 'successful', 'yes') THEN true
+           WHEN lower(btrim(success_evaluation)) IN ('false', 'fail', 'failed', 'failure', 'unsuccessful', 'no') THEN false
+       END)::boolean AS succeeded,
+       handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
+FROM calls;
+GRANT SELECT ON call_summaries TO switchboard_tenant;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON assistants, routing_policies, blocked_callers TO switchboard_tenant;
 
@@ -100,6 +115,18 @@ CREATE POLICY tenant_isolation ON blocked_callers TO switchboard_tenant
     WITH CHECK (user_id = current_setting('app.user_id', true));
 
 -- +goose Down
+DROP VIEW call_summaries;
+CREATE VIEW call_summaries WITH (security_invoker = true) AS
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
+       assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at,
+       duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
+       success_evaluation, structured_data, cost, created_at, updated_at,
+       (CASE
+           WHEN lower(btrim(success_evaluation)) IN ('true', 'pass', 'passed', 'success', 'successful', 'yes') THEN true
+           WHEN lower(btrim(success_evaluation)) IN ('false', 'fail', 'failed', 'failure', 'unsuccessful', 'no') THEN false
+       END)::boolean AS succeeded
+FROM calls;
+GRANT SELECT ON call_summaries TO switchboard_tenant;
 ALTER TABLE calls
     DROP COLUMN voicemail_duration_seconds, DROP COLUMN voicemail_recording_sid, DROP COLUMN forwarded_to,
     DROP COLUMN routed_assistant_id, DROP COLUMN handling_reason, DROP COLUMN handling;

@@ -19,6 +19,7 @@ WHERE c.user_id = @user_id
   AND (sqlc.narg(min_duration)::integer IS NULL OR c.duration_seconds >= sqlc.narg(min_duration))
   AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
   AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
+  AND (sqlc.narg(handling)::text IS NULL OR c.handling = sqlc.narg(handling))
   AND (sqlc.narg(ids)::uuid[] IS NULL OR c.id = ANY(sqlc.narg(ids)::uuid[]))
   AND (sqlc.narg(query)::text IS NULL
        OR c.id IN (SELECT search_call_ids(sqlc.narg(query), sqlc.narg(digits)::text)))

@@ -4,10 +4,14 @@
 -- Returns no row when a call with this CallSid exists: a retried or duplicate delivery.
 INSERT INTO calls (
     id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
-    assistant_number, matched_by, twilio_call_sid, started_at
+    assistant_number, matched_by, twilio_call_sid, started_at, ended_at, ended_reason,
+    handling, handling_reason, routed_assistant_id, forwarded_to, twiml
 ) VALUES (
-    @id, @user_id, @phone_number_id, 'initiated', 'inbound', sqlc.narg(caller_number),
-    @clinic_number, sqlc.narg(assistant_number), @matched_by, @twilio_call_sid, now()
+    @id, @user_id, @phone_number_id, @status, 'inbound', sqlc.narg(caller_number),
+    @clinic_number, sqlc.narg(assistant_number), @matched_by, @twilio_call_sid, now(),
+    CASE WHEN call_status_final(@status) THEN now() END, sqlc.narg(ended_reason),
+    sqlc.narg(handling), sqlc.narg(handling_reason), sqlc.narg(routed_assistant_id),
+    sqlc.narg(forwarded_to), sqlc.narg(twiml)
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
 RETURNING *;
@@ -18,10 +22,14 @@ RETURNING *;
 -- recorded fails it (unique violation), and the delivery then takes CreateInboundCall's way.
 INSERT INTO calls (
     id, user_id, phone_number_id, status, direction, caller_number, clinic_number,
-    assistant_number, matched_by, twilio_call_sid, started_at
+    assistant_number, matched_by, twilio_call_sid, started_at, ended_at, ended_reason,
+    handling, handling_reason, routed_assistant_id, forwarded_to, twiml
 ) VALUES (
-    @id, @user_id, @phone_number_id, 'initiated', 'inbound', sqlc.narg(caller_number),
-    @clinic_number, sqlc.narg(assistant_number), @matched_by, @twilio_call_sid, now()
+    @id, @user_id, @phone_number_id, @status, 'inbound', sqlc.narg(caller_number),
+    @clinic_number, sqlc.narg(assistant_number), @matched_by, @twilio_call_sid, now(),
+    CASE WHEN call_status_final(@status) THEN now() END, sqlc.narg(ended_reason),
+    sqlc.narg(handling), sqlc.narg(handling_reason), sqlc.narg(routed_assistant_id),
+    sqlc.narg(forwarded_to), sqlc.narg(twiml)
 );
 
 -- name: GetCallBySid :one
@@ -29,10 +37,14 @@ SELECT * FROM calls WHERE user_id = @user_id AND twilio_call_sid = @twilio_call_
 
 -- name: RecordHandoff :exec
 -- Stores the outcome of asking VAPI to take the call: the TwiML Twilio was given and, when
--- VAPI took it, its call id; when it did not, the call ends failed with the reason.
+-- VAPI took it, its call id; when it did not, how the call was handled instead (the
+-- fallback). A call never handed off (failed_reason) ends failed with the reason.
 UPDATE calls SET
-    twiml        = @twiml,
-    vapi_call_id = coalesce(vapi_call_id, sqlc.narg(vapi_call_id)),
+    twiml           = @twiml,
+    vapi_call_id    = coalesce(vapi_call_id, sqlc.narg(vapi_call_id)),
+    handling        = coalesce(sqlc.narg(handling), handling),
+    handling_reason = coalesce(sqlc.narg(handling_reason), handling_reason),
+    forwarded_to    = coalesce(sqlc.narg(forwarded_to), forwarded_to),
     status       = CASE WHEN sqlc.narg(failed_reason)::text IS NOT NULL AND NOT call_status_final(status)
                         THEN 'failed' ELSE status END,
     ended_reason = coalesce(ended_reason, sqlc.narg(failed_reason)),
@@ -100,3 +112,32 @@ ON CONFLICT (call_id) DO UPDATE SET
     transcript   = coalesce(excluded.transcript, call_details.transcript),
     messages     = coalesce(sqlc.narg(messages)::jsonb, call_details.messages),
     search_stale = true;
+
+-- name: RouteToVoicemail :exec
+-- A forward nobody answered: the caller is sent to voicemail.
+UPDATE calls SET handling = 'voicemail', handling_reason = @handling_reason
+WHERE user_id = @user_id AND id = @id AND handling = 'forwarded';
+
+-- name: StoreVoicemail :exec
+-- Keeps the voicemail's recording (Twilio's id) and length; the first id stays.
+UPDATE calls SET
+    voicemail_recording_sid    = coalesce(voicemail_recording_sid, @voicemail_recording_sid),
+    voicemail_duration_seconds = coalesce(sqlc.narg(voicemail_duration_seconds), voicemail_duration_seconds)
+WHERE user_id = @user_id AND id = @id;
+
+-- name: InsertRoutedVapiCall :one
+-- A call VAPI asked an assistant for (assistant-request), recorded with how it is handled.
+-- Returns no row when the VAPI call is recorded already: a repeated request.
+INSERT INTO calls (
+    id, user_id, phone_number_id, status, direction, caller_number, clinic_number, vapi_call_id,
+    matched_by, started_at, ended_at, ended_reason, handling, handling_reason, routed_assistant_id, forwarded_to
+) VALUES (
+    @id, @user_id, @phone_number_id, @status, 'inbound', sqlc.narg(caller_number), @clinic_number, @vapi_call_id,
+    'to', now(), CASE WHEN call_status_final(@status) THEN now() END, sqlc.narg(ended_reason),
+    @handling, @handling_reason, sqlc.narg(routed_assistant_id), sqlc.narg(forwarded_to)
+)
+ON CONFLICT (vapi_call_id) DO NOTHING
+RETURNING *;
+
+-- name: GetCallByVapiID :one
+SELECT * FROM calls WHERE user_id = @user_id AND vapi_call_id = @vapi_call_id;

@@ -17,6 +17,12 @@ FROM calls
 WHERE user_id = @user_id AND started_at >= @since AND started_at < @until
 GROUP BY status;
 
+-- name: CallsByHandling :many
+SELECT handling::text AS handling, count(*) AS calls
+FROM calls
+WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND handling IS NOT NULL
+GROUP BY handling;
+
 -- name: CallsByEndedReason :many
 SELECT ended_reason::text AS ended_reason, count(*) AS calls
 FROM calls

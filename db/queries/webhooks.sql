@@ -1,13 +1,30 @@
 -- Queries the webhooks run before they know the tenant, as the service's login role:
--- they find who owns a call and nothing more. Everything they then read or write about
+-- they find who owns a call, and how its owner routes it, and nothing more. Everything they then read or write about
 -- the call happens in that tenant's transaction (see lifecycle.sql).
 
 -- name: FindOwnerCandidates :many
 -- The active, verified numbers among a call's numbers (a pending claim routes nothing);
--- the caller picks by precedence.
-SELECT id, user_id, phone_number, vapi_assistant_id, vapi_phone_number_id
-FROM phone_numbers
-WHERE is_active AND verification_status = 'verified' AND phone_number = ANY(@numbers::text[]);
+-- the caller picks by precedence. With each comes what routing the call needs, in the
+-- same round trip: the number's routing policy (its own, else its clinic's; null when the
+-- clinic set none) and whether the clinic blocked the caller.
+SELECT p.id, p.user_id, p.phone_number, p.vapi_assistant_id, p.vapi_phone_number_id,
+    (SELECT to_jsonb(r) FROM routing_policies r
+     WHERE r.user_id = p.user_id AND (r.phone_number_id = p.id OR r.phone_number_id IS NULL)
+     ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy,
+    EXISTS (SELECT 1 FROM blocked_callers b
+            WHERE b.user_id = p.user_id AND b.phone_number = sqlc.arg(caller)::text) AS caller_blocked
+FROM phone_numbers p
+WHERE p.is_active AND p.verification_status = 'verified' AND p.phone_number = ANY(@numbers::text[]);
+
+-- name: FindCallRouting :one
+-- The call with this CallSid, its owner, and the routing policy its number follows (for
+-- the rest of a call Twilio asks about: a forward nobody answered goes to voicemail).
+SELECT c.id, c.user_id,
+    (SELECT to_jsonb(r) FROM routing_policies r
+     WHERE r.user_id = c.user_id AND (r.phone_number_id = c.phone_number_id OR r.phone_number_id IS NULL)
+     ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy
+FROM calls c
+WHERE c.twilio_call_sid = @twilio_call_sid;
 
 -- name: FindCallOwnerBySid :one
 SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;

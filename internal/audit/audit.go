@@ -65,6 +65,12 @@ func RecordCallRead(ctx context.Context, q *dbsqlc.Queries, t tenant.ID, callID 
 }
 
 // who returns the actor (the principal on ctx, else the operator) and the request.
+// Actor is who acts in ctx, as entries name them: a user, an API key, or the operator.
+func Actor(ctx context.Context) string {
+	actor, _ := who(ctx)
+	return actor
+}
+
 func who(ctx context.Context) (string, Request) {
 	actor := Operator
 	if p, ok := tenant.PrincipalFrom(ctx); ok {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/twilio"
 	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
@@ -34,8 +35,15 @@ type Deps struct {
 	// HandoffWait bounds how long a repeat of a voice webhook waits for the first
 	// delivery's TwiML (default 10 s; Twilio gives up on a webhook after 15 s).
 	HandoffWait time.Duration
+	// Now is the clock routing decides by (whether a clinic is open); time.Now when nil.
+	Now func() time.Time
+	// Recordings fetches voicemails from Twilio for a Reader; nil plays none.
+	Recordings *twilio.Recordings
 }
 
 func (d Deps) recorder() *recorder {
-	return &recorder{db: d.DB, region: d.Region, log: d.Log}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &recorder{db: d.DB, region: d.Region, log: d.Log, now: d.Now}
 }

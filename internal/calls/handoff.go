@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
 	"github.com/switchboard-health/switchboard/internal/vapi"
@@ -60,6 +61,10 @@ func (in *Intake) TwilioVoice(ctx context.Context, body []byte, headers map[stri
 	switch {
 	case err != nil:
 		return VoiceAnswer{outcome: Failed}, err
+	case res.created && res.twiml != "":
+		// Routed where no assistant is asked (a human, voicemail, a rejection): the
+		// answer was recorded with the call.
+		return VoiceAnswer{TwiML: res.twiml, outcome: res.outcome}, nil
 	case res.created:
 		// The call row is committed, so this delivery alone hands the call to VAPI.
 		return in.handOff(context.WithoutCancel(ctx), res, call), nil
@@ -72,37 +77,44 @@ func (in *Intake) TwilioVoice(ctx context.Context, body []byte, headers map[stri
 }
 
 // handOff asks VAPI to take the call res recorded, and returns the answer for Twilio with
-// the hand-off still to record.
+// the hand-off still to record. When VAPI does not take the call, the caller goes to the
+// clinic's fallback: its human number, or voicemail.
 func (in *Intake) handOff(ctx context.Context, res result, call twilio.InboundCall) VoiceAnswer {
 	start := time.Now()
-	twiml, vapiID, failedReason := in.askVAPI(ctx, res.owner, *res.callID, call)
+	h := handoff{}
+	var reason string
+	h.twiml, h.vapiID, reason = in.askVAPI(ctx, res.owner, res.decision, *res.callID, call)
+	if reason != "" {
+		fallback := res.owner.policy.Fallback(res.decision, reason)
+		h.fallback, h.twiml = &fallback, in.rec.twimlFor(res.owner.policy, fallback, call.From)
+	}
 	record := func(ctx context.Context) Outcome {
 		// Its commit does not wait for the disk: the call row and the inbox event are
 		// durable already, and should a crash lose this record, VAPI's own messages (found
 		// through metadata.call_id) fill in its call id.
 		err := in.rec.db.Redoable(ctx, res.owner.userID, func(q *dbsqlc.Queries) error {
-			return recordHandoff(ctx, q, res.owner, *res.callID, twiml, vapiID, failedReason)
+			return recordHandoff(ctx, q, res.owner, *res.callID, h)
 		})
 		if err != nil {
-			// VAPI took the call but recording that failed: the caller still has the
-			// assistant, and the event is marked for reprocessing.
+			// The caller has the assistant or the fallback, but recording that failed:
+			// the event is marked for reprocessing.
 			in.rec.finish(ctx, res.eventID, res, err)
 			return Failed
 		}
 		return res.outcome
 	}
-	return VoiceAnswer{TwiML: twiml, VAPITime: time.Since(start), outcome: res.outcome, record: record}
+	return VoiceAnswer{TwiML: h.twiml, VAPITime: time.Since(start), outcome: res.outcome, record: record}
 }
 
-// askVAPI asks VAPI to take the call and returns the TwiML for Twilio, VAPI's call id
-// when it took the call, and otherwise why the call failed.
-func (in *Intake) askVAPI(ctx context.Context, o owner, callID uuid.UUID, call twilio.InboundCall) (twiml string, vapiID *string, failedReason string) {
-	if o.assistantID == nil || o.vapiPhoneNumberID == nil || *o.assistantID == "" || *o.vapiPhoneNumberID == "" {
-		return twilio.ApologyTwiML, nil, "no_assistant_configured"
+// askVAPI asks VAPI to have the decision's assistant take the call, telling it where the
+// clinic stands, and returns VAPI's TwiML and call id, or why it could not.
+func (in *Intake) askVAPI(ctx context.Context, o owner, d routing.Decision, callID uuid.UUID, call twilio.InboundCall) (twiml string, vapiID *string, failedReason string) {
+	if d.AssistantID == "" || o.vapiPhoneNumberID == nil || *o.vapiPhoneNumberID == "" {
+		return "", nil, routing.ReasonNoAssistant
 	}
 	vc, err := in.vapi.CreateCall(ctx, vapi.CreateCallRequest{
 		PhoneNumberID:  *o.vapiPhoneNumberID,
-		AssistantID:    *o.assistantID,
+		AssistantID:    d.AssistantID,
 		CustomerNumber: call.From,
 		Metadata: vapi.Metadata{
 			UserID:        string(o.userID),
@@ -110,10 +122,11 @@ func (in *Intake) askVAPI(ctx context.Context, o owner, callID uuid.UUID, call t
 			PhoneNumberID: o.phoneNumberID.String(),
 			TwilioCallSid: call.CallSid,
 		},
+		VariableValues: o.policy.Variables(d),
 	})
 	if err != nil {
-		in.log.WarnContext(ctx, "VAPI did not take the call", slog.String("call_id", callID.String()), slog.String("error", err.Error()))
-		return twilio.ApologyTwiML, nil, "vapi_unavailable"
+		in.log.WarnContext(ctx, "VAPI did not take the call; routing to the fallback", slog.String("call_id", callID.String()), slog.String("error", err.Error()))
+		return "", nil, routing.ReasonVAPIUnavailable
 	}
 	return vc.TwiML, &vc.ID, ""
 }
@@ -139,7 +152,7 @@ func (in *Intake) awaitTwiML(ctx context.Context, user tenant.ID, callSid string
 		select {
 		case <-ctx.Done():
 			in.log.WarnContext(ctx, "repeat voice webhook gave up waiting for the hand-off")
-			return twilio.ApologyTwiML
+			return answer.Apology()
 		case <-tick.C:
 		}
 	}

@@ -98,22 +98,34 @@ func (r *recorder) receive(ctx context.Context, ev webhookEvent, applyRepeats bo
 
 // receiveVapi keeps a VAPI message in the inbox and applies it; receivedAt is when it
 // arrived, when that was not now (a spooled message). stored reports whether the message
-// is safely in the inbox.
-func (r *recorder) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time) (Outcome, bool, error) {
+// is safely in the inbox. An assistant-request's answer is res.reply.
+func (r *recorder) receiveVapi(ctx context.Context, body []byte, headers map[string]string, receivedAt *time.Time) (res result, stored bool, err error) {
 	msg, err := vapi.Decode(body)
 	if err != nil {
 		ev := webhookEvent{Provider: providerVapi, Type: "malformed", Key: "malformed:" + digest(body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
 		_, stored, serr := r.receive(ctx, ev, false, ignore("not a VAPI server message"))
-		return Ignored, stored, errors.Join(errNotVAPIServer, serr)
+		return result{outcome: Ignored}, stored, errors.Join(errNotVAPIServer, serr)
 	}
 	ev := webhookEvent{Provider: providerVapi, Type: msg.Type, Key: vapiKey(msg, body), Payload: body, Headers: headers, ReceivedAt: receivedAt}
-	res, stored, err := r.receive(ctx, ev, false, func(ctx context.Context, s *tenant.Session) (result, error) {
+	apply, applyRepeats := func(ctx context.Context, s *tenant.Session) (result, error) {
 		return r.applyVapi(ctx, s, msg)
-	})
-	if !stored {
-		return Failed, false, err
+	}, false
+	if msg.Type == vapi.TypeAssistantRequest && receivedAt == nil {
+		// Answered live only: a spooled request was answered long ago. Each delivery is
+		// answered, repeats from the call the first one recorded.
+		apply, applyRepeats = func(ctx context.Context, s *tenant.Session) (result, error) {
+			return r.applyAssistantRequest(ctx, s, msg)
+		}, true
 	}
-	return res.outcome, true, err
+	res, stored, err = r.receive(ctx, ev, applyRepeats, apply)
+	if !stored {
+		res.outcome = Failed
+	}
+	if msg.Type == vapi.TypeAssistantRequest && res.reply == nil {
+		// Routing failed (the database is down): the caller hears why rather than silence.
+		res, _ = reply(res, assistantReply{Error: sayUnavailable})
+	}
+	return res, stored, err
 }
 
 // callSidKey is the unique constraint that makes a CallSid one call.

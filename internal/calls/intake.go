@@ -55,17 +55,26 @@ func (in *Intake) TwilioStatus(ctx context.Context, body []byte, headers map[str
 	return res.outcome, err
 }
 
+// VapiReply is what a VAPI server message is answered with.
+type VapiReply struct {
+	Outcome Outcome
+	// Body is the JSON answer to an assistant-request; nil for every other message, which
+	// is acknowledged.
+	Body []byte
+}
+
 // VapiMessage receives a VAPI server message. When the database cannot be reached the
-// message goes to the spool, because VAPI sends a report once. Returns Invalid for a body
-// that is not a server message.
-func (in *Intake) VapiMessage(ctx context.Context, body []byte, headers map[string]string) (Outcome, error) {
-	outcome, stored, err := in.rec.receiveVapi(ctx, body, headers, nil)
+// message goes to the spool, because VAPI sends a report once (an assistant-request is
+// then answered with a message the caller hears). Returns Invalid for a body that is not a
+// server message.
+func (in *Intake) VapiMessage(ctx context.Context, body []byte, headers map[string]string) (VapiReply, error) {
+	res, stored, err := in.rec.receiveVapi(ctx, body, headers, nil)
 	if stored || in.spool == nil || !errs.Is(err, errs.Unavailable) {
-		return outcome, err
+		return VapiReply{Outcome: res.outcome, Body: res.reply}, err
 	}
 	if _, serr := in.spool.Put(spool.Record{ReceivedAt: time.Now().UTC(), Headers: headers, Body: body}); serr != nil {
-		return Failed, errors.Join(err, serr)
+		return VapiReply{Outcome: Failed}, errors.Join(err, serr)
 	}
 	in.log.WarnContext(ctx, "database unavailable: VAPI message spooled")
-	return Spooled, nil
+	return VapiReply{Outcome: Spooled, Body: res.reply}, nil
 }

@@ -49,6 +49,9 @@ func TestATwilioRetryAfterTheNumberChangedHandsAnswersAsBefore(t *testing.T) {
 	if _, err := b.pool.Exec(ctx, "DELETE FROM phone_numbers WHERE id = $1", line.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := b.pool.Exec(ctx, "INSERT INTO assistants (vapi_assistant_id, user_id) VALUES ('asst_new', 'user_new_owner')"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.pool.Exec(ctx, `INSERT INTO phone_numbers (user_id, phone_number, vapi_assistant_id, vapi_phone_number_id,
 		verification_status, verified_at, verified_by) VALUES ('user_new_owner', $1, 'asst_new', 'vpn_new', 'verified', now(), 'operator')`, clinicLine); err != nil {
 		t.Fatal(err)

@@ -51,6 +51,7 @@ type Filter struct {
 	MinDuration   *int       `json:"min_duration"` // seconds
 	MaxDuration   *int       `json:"max_duration"`
 	Direction     *string    `json:"direction"`
+	Handling      *string    `json:"handling"`
 }
 
 // Page is one page of calls, newest first, and the cursor of the next ("" on the last).
@@ -134,6 +135,7 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 		MinDuration:     seconds(f.MinDuration),
 		MaxDuration:     seconds(f.MaxDuration),
 		Direction:       f.Direction,
+		Handling:        f.Handling,
 		RowLimit:        int32(limit + 1), // one more tells whether there is a next page
 	}
 	if f.Query != nil && strings.TrimSpace(*f.Query) != "" {

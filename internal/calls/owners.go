@@ -4,21 +4,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/url"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
 	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
-// owner is the registered number that owns a call.
+// owner is the registered number that owns a call, with how its clinic routes the call.
 type owner struct {
 	userID            tenant.ID
 	phoneNumberID     uuid.UUID
@@ -26,12 +27,15 @@ type owner struct {
 	assistantID       *string
 	vapiPhoneNumberID *string
 	matchedBy         string
+	policy            routing.Policy
+	callerBlocked     bool
 }
 
 // resolveOwner decides which clinic owns an inbound call, among active registered numbers:
 // the line that forwarded the call, then the line it was made to (a dedicated line), then
 // the line it came from (a clinic calling from its own line). A shared assistant line is
-// registered by nobody, so calls to it are owned through ForwardedFrom or From.
+// registered by nobody, so calls to it are owned through ForwardedFrom or From. The
+// owner's routing comes in the same round trip.
 func (r *recorder) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twilio.InboundCall) (owner, bool, error) {
 	type rule struct{ matchedBy, number string }
 	var rules []rule
@@ -45,7 +49,8 @@ func (r *recorder) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twili
 	if len(numbers) == 0 {
 		return owner{}, false, nil
 	}
-	rows, err := q.FindOwnerCandidates(ctx, numbers)
+	caller, _ := phonenumbers.Canonical(in.From, r.region)
+	rows, err := q.FindOwnerCandidates(ctx, dbsqlc.FindOwnerCandidatesParams{Numbers: numbers, Caller: caller})
 	if err != nil {
 		return owner{}, false, err
 	}
@@ -59,11 +64,30 @@ func (r *recorder) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twili
 					assistantID:       row.VapiAssistantID,
 					vapiPhoneNumberID: row.VapiPhoneNumberID,
 					matchedBy:         ru.matchedBy,
+					policy:            r.policyOf(ctx, row.Policy),
+					callerBlocked:     row.CallerBlocked,
 				}, true, nil
 			}
 		}
 	}
 	return owner{}, false, nil
+}
+
+// policyOf reads a stored routing policy; none (null) is the zero Policy, the defaults.
+// A stored policy that no longer reads (it was checked when written) is logged and
+// routes by the defaults, so that the call still reaches someone.
+func (r *recorder) policyOf(ctx context.Context, raw []byte) routing.Policy {
+	if len(raw) == 0 || string(raw) == "null" {
+		return routing.Policy{}
+	}
+	var st routing.Stored
+	err := json.Unmarshal(raw, &st)
+	p, perr := st.Policy()
+	if err = errors.Join(err, perr); err != nil {
+		r.log.ErrorContext(ctx, "stored routing policy does not read; routing by the defaults", slog.String("error", err.Error()))
+		return routing.Policy{}
+	}
+	return p
 }
 
 // callRef is a call and its owner; id is the zero uuid for a call Switchboard has not
@@ -108,7 +132,7 @@ func vapiKey(msg vapi.Message, body []byte) string {
 		call = "meta-" + msg.Metadata.CallID
 	}
 	switch msg.Type {
-	case vapi.TypeEndOfCallReport:
+	case vapi.TypeEndOfCallReport, vapi.TypeAssistantRequest:
 		return msg.Type + ":" + call
 	case vapi.TypeStatusUpdate:
 		return msg.Type + ":" + call + ":" + msg.Status
@@ -118,21 +142,13 @@ func vapiKey(msg vapi.Message, body []byte) string {
 }
 
 func parseInbound(body []byte) (twilio.InboundCall, bool) {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return twilio.InboundCall{}, false
-	}
-	return twilio.ParseInbound(form)
+	return parseForm(body, twilio.ParseInbound)
 }
 
 // parseStatus reads a status callback; ok is false without a CallSid or with a CallStatus
 // Twilio does not document.
 func parseStatus(body []byte) (twilio.StatusCallback, bool) {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return twilio.StatusCallback{}, false
-	}
-	sc, ok := twilio.ParseStatus(form)
+	sc, ok := parseForm(body, twilio.ParseStatus)
 	_, _, known := StatusFromTwilio(sc.CallStatus)
 	return sc, ok && known
 }

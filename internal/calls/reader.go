@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/twilio"
 	"github.com/switchboard-health/switchboard/internal/vapi"
 )
 
@@ -27,25 +28,37 @@ type Reader struct {
 	vapi           *vapi.Client // for fresh recording URLs; may be nil
 	log            *slog.Logger
 	recordingHosts []string
+	voicemails     *twilio.Recordings // may be nil: voicemails are then not played
 }
 
 // NewReader returns the Reader.
 func NewReader(d Deps) *Reader {
-	return &Reader{db: d.DB, vapi: d.VAPI, log: d.Log, recordingHosts: d.RecordingHosts}
+	return &Reader{db: d.DB, vapi: d.VAPI, log: d.Log, recordingHosts: d.RecordingHosts, voicemails: d.Recordings}
 }
 
 var errNoRecording = errs.New(errs.CodeNoRecording, "This call has no recording.")
 
-// Recording returns a URL the tenant's client may fetch the call's recording from: a fresh
-// one from VAPI (whose recordings are private), else the one stored from the report.
-// variant is "mono" or "stereo". Returns NotFound when the call is not the tenant's or has
-// no recording.
-func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, variant string) (string, error) {
+// Playback is how a client plays a recording: a URL to redirect to, or a voicemail's
+// audio streamed through the server (Media, which the caller closes).
+type Playback struct {
+	URL   string
+	Media *twilio.Media
+}
+
+// Recording returns how the tenant's client plays the call's recording: VAPI's at a fresh
+// URL from VAPI (whose recordings are private), else the one stored from the report; a
+// voicemail (variant "voicemail", or "mono" for a call that has only a voicemail) fetched
+// from Twilio with the account's credentials and streamed. variant is "mono", "stereo" or
+// "voicemail". Returns NotFound when the call is not the tenant's or has no recording.
+func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, variant string) (Playback, error) {
 	row, err := s.get(ctx, t, id, "call.recording")
 	if err != nil {
-		return "", err
+		return Playback{}, err
 	}
 	c := row.CallSummary
+	if variant == "voicemail" || variant == "mono" && c.VoicemailRecordingSid != nil && c.RecordingUrl == nil && c.VapiCallID == nil {
+		return s.voicemail(ctx, c)
+	}
 	stored := c.RecordingUrl
 	if variant == "stereo" {
 		stored = c.StereoRecordingUrl
@@ -57,19 +70,37 @@ func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, varia
 			s.log.WarnContext(ctx, "VAPI did not give a recording URL; using the stored one",
 				slog.String("call_id", id.String()), slog.String("error", err.Error()))
 		case ok && s.playable(loc):
-			return loc, nil
+			return Playback{URL: loc}, nil
 		case ok:
 			s.log.WarnContext(ctx, "VAPI gave a recording URL off the storage hosts; using the stored one",
 				slog.String("call_id", id.String()))
 		}
 	}
 	if stored == nil {
-		return "", errNoRecording
+		return Playback{}, errNoRecording
 	}
 	if !s.playable(*stored) {
-		return "", errUnplayable
+		return Playback{}, errUnplayable
 	}
-	return *stored, nil
+	return Playback{URL: *stored}, nil
+}
+
+// voicemail fetches the call's voicemail from Twilio.
+func (s *Reader) voicemail(ctx context.Context, c dbsqlc.CallSummary) (Playback, error) {
+	if c.VoicemailRecordingSid == nil {
+		return Playback{}, errNoRecording
+	}
+	if s.voicemails == nil {
+		return Playback{}, errs.New(errs.CodeUnavailable, "This server has no Twilio account to fetch voicemails with.")
+	}
+	m, err := s.voicemails.Open(ctx, *c.VoicemailRecordingSid)
+	if errors.Is(err, twilio.ErrNoRecording) {
+		return Playback{}, errNoRecording
+	}
+	if err != nil {
+		return Playback{}, errs.NewCause(errs.CodeUnavailable, "Twilio could not be asked for the voicemail; try again.", err)
+	}
+	return Playback{Media: &m}, nil
 }
 
 var errUnplayable = errs.New(errs.CodeNoRecording, "This call's recording is not at an address Switchboard sends clients to (https on the providers' storage hosts).")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
 	"github.com/switchboard-health/switchboard/internal/vapi"
@@ -24,6 +26,7 @@ type recorder struct {
 	db     *tenant.DB
 	region string
 	log    *slog.Logger
+	now    func() time.Time
 }
 
 // result is what applying an event produced.
@@ -37,6 +40,10 @@ type result struct {
 	// created: this delivery recorded the inbound call, so it alone hands it to VAPI.
 	created bool
 	owner   owner
+	// decision is how the call is routed, when this delivery decided it.
+	decision routing.Decision
+	// reply is the JSON VAPI is answered with (an assistant-request), when not an ack.
+	reply []byte
 }
 
 // applyFunc applies an event inside s, the transaction that also records it.
@@ -71,7 +78,7 @@ func (r *recorder) applyVoice(ctx context.Context, s *tenant.Session, in twilio.
 	}
 	if !ok {
 		r.log.InfoContext(ctx, "inbound call with no registered owner rejected")
-		return result{outcome: Unattributed, note: "no active registered number among ForwardedFrom, To and From", twiml: twilio.RejectTwiML}, nil
+		return result{outcome: Unattributed, note: "no active registered number among ForwardedFrom, To and From", twiml: answer.Reject()}, nil
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -81,6 +88,7 @@ func (r *recorder) applyVoice(ctx context.Context, s *tenant.Session, in twilio.
 		ID:              id,
 		UserID:          string(o.userID),
 		PhoneNumberID:   &o.phoneNumberID,
+		Status:          string(StatusInitiated),
 		CallerNumber:    canonicalOrRaw(in.From, r.region),
 		ClinicNumber:    &o.number,
 		AssistantNumber: canonicalOrRaw(in.To, r.region),
@@ -88,6 +96,10 @@ func (r *recorder) applyVoice(ctx context.Context, s *tenant.Session, in twilio.
 		TwilioCallSid:   &in.CallSid,
 	}
 	res := result{outcome: Accepted, userID: o.userID, owner: o}
+	if live {
+		res.decision, res.twiml = r.route(o, in)
+		routeParams(&p, res.decision, res.twiml)
+	}
 	if live && first {
 		res.callID, res.created = &id, true
 		return res, s.As(o.userID, func(q *dbsqlc.Queries) error {
@@ -129,8 +141,8 @@ func createInbound(ctx context.Context, q *dbsqlc.Queries, p dbsqlc.CreateInboun
 		return nil
 	case err == nil:
 		// Recorded only now, long after Twilio gave up on the call.
-		res.callID, res.twiml = &call.ID, twilio.ApologyTwiML
-		return recordHandoff(ctx, q, res.owner, call.ID, res.twiml, nil, "not_handed_off")
+		res.callID, res.twiml = &call.ID, answer.Apology()
+		return recordHandoff(ctx, q, res.owner, call.ID, handoff{twiml: res.twiml, failedReason: "not_handed_off"})
 	case !errors.Is(err, pgx.ErrNoRows):
 		return err
 	}
@@ -138,19 +150,31 @@ func createInbound(ctx context.Context, q *dbsqlc.Queries, p dbsqlc.CreateInboun
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errs.Wrap(err, "CallSid recorded for another owner")
 	}
-	res.callID = &call.ID
+	// The call was routed by the delivery that recorded it; its answer is the call's.
+	res.callID, res.twiml, res.decision = &call.ID, "", routing.Decision{}
 	if call.Twiml != nil {
 		res.twiml = *call.Twiml
 	}
 	return err
 }
 
+// handoff is what became of asking VAPI to take a call.
+type handoff struct {
+	twiml  string
+	vapiID *string // VAPI's call id, when it took the call
+	// fallback is where the call went instead, when VAPI did not take it.
+	fallback *routing.Decision
+	// failedReason ends the call failed: it was never handed off (recorded too late).
+	failedReason string
+}
+
 // recordHandoff keeps what Twilio was answered: the TwiML and, when VAPI took the call,
-// its call id; when it did not, the call ends failed with failedReason.
-func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.UUID, twiml string, vapiID *string, failedReason string) error {
-	p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &twiml, VapiCallID: vapiID}
-	if failedReason != "" {
-		p.FailedReason = &failedReason
+// its call id, else how the call was handled instead.
+func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.UUID, h handoff) error {
+	p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &h.twiml, VapiCallID: h.vapiID,
+		FailedReason: nonEmpty(h.failedReason)}
+	if d := h.fallback; d != nil {
+		p.Handling, p.HandlingReason, p.ForwardedTo = nonEmpty(string(d.Handling)), nonEmpty(d.Reason), nonEmpty(d.ForwardTo)
 	}
 	return q.RecordHandoff(ctx, p)
 }
@@ -282,6 +306,18 @@ func (r *recorder) reapply(ctx context.Context, s *tenant.Session, ev dbsqlc.Cla
 			return result{outcome: Ignored, note: "no CallSid or unknown CallStatus"}, nil
 		}
 		return r.applyStatus(ctx, s, sc)
+	case ev.Provider == providerTwilio && ev.EventType == typeDial:
+		d, ok := parseForm(ev.Payload, twilio.ParseDial)
+		if !ok {
+			return result{outcome: Ignored, note: "no CallSid"}, nil
+		}
+		return r.applyDial(ctx, s, d)
+	case ev.Provider == providerTwilio && (ev.EventType == typeVoicemail || ev.EventType == typeRecording):
+		rec, ok := parseForm(ev.Payload, twilio.ParseRecording)
+		if !ok {
+			return result{outcome: Ignored, note: "no CallSid"}, nil
+		}
+		return r.applyRecording(ctx, s, rec)
 	case ev.Provider == providerVapi:
 		msg, err := vapi.Decode(ev.Payload)
 		if err != nil {

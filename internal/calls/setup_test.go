@@ -76,6 +76,9 @@ func (b *bundle) registerLine() dbsqlc.PhoneNumber {
 	var pn dbsqlc.PhoneNumber
 	err := b.db.Tx(ctx, clinic, func(q *dbsqlc.Queries) (err error) {
 		asst, vpn := "asst_a", "vpn_a"
+		if _, err := q.CreateAssistant(ctx, dbsqlc.CreateAssistantParams{VapiAssistantID: asst, UserID: string(clinic)}); err != nil {
+			return err
+		}
 		pn, err = q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{
 			UserID: string(clinic), PhoneNumber: clinicLine, VapiAssistantID: &asst, VapiPhoneNumberID: &vpn,
 		})
@@ -107,7 +110,8 @@ func (b *bundle) inboundCall(sid string) (calls.VoiceAnswer, calls.Outcome) {
 
 // vapiMessage delivers a VAPI server message.
 func (b *bundle) vapiMessage(msg map[string]any) (calls.Outcome, error) {
-	return b.intake.VapiMessage(context.Background(), providertest.ServerMessage(msg), nil)
+	reply, err := b.intake.VapiMessage(context.Background(), providertest.ServerMessage(msg), nil)
+	return reply.Outcome, err
 }
 
 // metadata is what Switchboard gave VAPI with the n-th call it handed over.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -17,6 +18,7 @@ type Stats struct {
 	Totals         dbsqlc.CallTotalsRow
 	ByStatus       map[Status]int64 // every status, zeros included
 	ByEndedReason  []dbsqlc.CallsByEndedReasonRow
+	ByHandling     map[routing.Handling]int64 // every handling, zeros included
 	PerDay         []dbsqlc.CallsPerDayRow
 	ByHour         []dbsqlc.CallsByHourRow
 	PerPhoneNumber []dbsqlc.CallsPerPhoneNumberRow
@@ -70,6 +72,17 @@ func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time
 		}
 		for _, r := range byStatus {
 			out.ByStatus[Status(r.Status)] = r.Calls
+		}
+		byHandling, err := q.CallsByHandling(ctx, dbsqlc.CallsByHandlingParams{UserID: user, Since: out.Since, Until: out.Until})
+		if err != nil {
+			return err
+		}
+		out.ByHandling = make(map[routing.Handling]int64, len(routing.Handlings))
+		for _, h := range routing.Handlings {
+			out.ByHandling[h] = 0
+		}
+		for _, r := range byHandling {
+			out.ByHandling[routing.Handling(r.Handling)] = r.Calls
 		}
 		if out.ByEndedReason, err = q.CallsByEndedReason(ctx, dbsqlc.CallsByEndedReasonParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
 			return err

@@ -72,6 +72,9 @@ type Config struct {
 	TwilioVerifyServiceSID string
 	// TwilioVerifyURL is Twilio Verify's API.
 	TwilioVerifyURL string
+	// TwilioAPIURL is Twilio's REST API, where voicemail recordings are fetched (with
+	// TwilioAccountSID and TwilioAuthToken).
+	TwilioAPIURL string
 	// PublicBaseURL is the scheme and host Twilio calls (https://switchboard.example.com);
 	// signatures are checked against it, never against the request's own Host.
 	PublicBaseURL string
@@ -109,6 +112,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TwilioAccountSID:       strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")),
 		TwilioVerifyServiceSID: strings.TrimSpace(getenv("TWILIO_VERIFY_SERVICE_SID")),
 		TwilioVerifyURL:        orDefault(getenv("TWILIO_VERIFY_URL"), "https://verify.twilio.com"),
+		TwilioAPIURL:           orDefault(getenv("TWILIO_API_URL"), "https://api.twilio.com"),
 		PublicBaseURL:          strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_BASE_URL")), "/"),
 		VapiAPIKey:             strings.TrimSpace(getenv("VAPI_API_KEY")),
 		VapiBaseURL:            orDefault(getenv("VAPI_BASE_URL"), "https://api.vapi.ai"),

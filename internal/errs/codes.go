@@ -24,6 +24,10 @@ const (
 	CodeVerificationRefused  Code = "verification_refused"      // Twilio Verify will not send a code that way now
 	CodeInvalidCode          Code = "invalid_verification_code" // not the code sent, or none is waiting
 	CodeTooManyStreams       Code = "too_many_streams"          // the clinic holds as many live streams as allowed
+	CodeUnknownAssistant     Code = "unknown_assistant"         // not one of the clinic's assistants, or not one VAPI knows
+	CodeAssistantTaken       Code = "assistant_taken"           // the assistant is registered already
+	CodeAlreadyBlocked       Code = "already_blocked"           // the caller is blocked already
+	CodeInvalidRouting       Code = "invalid_routing"           // routing that cannot route: a zone, hours or closures that do not read
 	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
 	CodeInternal             Code = "internal_error"            // the service failed; quote the request id
 )
@@ -46,6 +50,10 @@ var Codes = map[Code]Kind{
 	CodeVerificationRefused:  Unprocessable,
 	CodeInvalidCode:          Unprocessable,
 	CodeTooManyStreams:       TooMany,
+	CodeUnknownAssistant:     Unprocessable,
+	CodeAssistantTaken:       Conflict,
+	CodeAlreadyBlocked:       Conflict,
+	CodeInvalidRouting:       Unprocessable,
 	CodeUnavailable:          Unavailable,
 	CodeInternal:             Internal,
 }

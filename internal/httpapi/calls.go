@@ -52,30 +52,34 @@ func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api
 		messages = json.RawMessage("[]")
 	}
 	return api.GetCall200JSONResponse{
-		Id:                 sum.Id,
-		Status:             sum.Status,
-		Direction:          sum.Direction,
-		CallerNumber:       sum.CallerNumber,
-		ClinicNumber:       sum.ClinicNumber,
-		AssistantNumber:    sum.AssistantNumber,
-		MatchedBy:          sum.MatchedBy,
-		PhoneNumberId:      sum.PhoneNumberId,
-		TwilioCallSid:      sum.TwilioCallSid,
-		VapiCallId:         sum.VapiCallId,
-		StartedAt:          sum.StartedAt,
-		EndedAt:            sum.EndedAt,
-		DurationSeconds:    sum.DurationSeconds,
-		EndedReason:        sum.EndedReason,
-		RecordingUrl:       sum.RecordingUrl,
-		StereoRecordingUrl: sum.StereoRecordingUrl,
-		Summary:            sum.Summary,
-		SuccessEvaluation:  sum.SuccessEvaluation,
-		StructuredData:     sum.StructuredData,
-		Cost:               sum.Cost,
-		CreatedAt:          sum.CreatedAt,
-		UpdatedAt:          sum.UpdatedAt,
-		Transcript:         row.Transcript,
-		Messages:           messages,
+		Id:                       sum.Id,
+		Status:                   sum.Status,
+		Direction:                sum.Direction,
+		CallerNumber:             sum.CallerNumber,
+		ClinicNumber:             sum.ClinicNumber,
+		AssistantNumber:          sum.AssistantNumber,
+		MatchedBy:                sum.MatchedBy,
+		PhoneNumberId:            sum.PhoneNumberId,
+		TwilioCallSid:            sum.TwilioCallSid,
+		VapiCallId:               sum.VapiCallId,
+		StartedAt:                sum.StartedAt,
+		EndedAt:                  sum.EndedAt,
+		DurationSeconds:          sum.DurationSeconds,
+		EndedReason:              sum.EndedReason,
+		RecordingUrl:             sum.RecordingUrl,
+		StereoRecordingUrl:       sum.StereoRecordingUrl,
+		Summary:                  sum.Summary,
+		SuccessEvaluation:        sum.SuccessEvaluation,
+		StructuredData:           sum.StructuredData,
+		Cost:                     sum.Cost,
+		CreatedAt:                sum.CreatedAt,
+		UpdatedAt:                sum.UpdatedAt,
+		Handling:                 sum.Handling,
+		HandlingReason:           sum.HandlingReason,
+		ForwardedTo:              sum.ForwardedTo,
+		VoicemailDurationSeconds: sum.VoicemailDurationSeconds,
+		Transcript:               row.Transcript,
+		Messages:                 messages,
 	}, nil
 }
 
@@ -100,6 +104,16 @@ func callSummaryOf(c dbsqlc.CallSummary) api.CallSummary {
 		Cost:               c.Cost,
 		CreatedAt:          c.CreatedAt.UTC(),
 		UpdatedAt:          c.UpdatedAt.UTC(),
+		HandlingReason:     c.HandlingReason,
+		ForwardedTo:        c.ForwardedTo,
+	}
+	if c.Handling != nil {
+		h := api.Handling(*c.Handling)
+		out.Handling = &h
+	}
+	if c.VoicemailDurationSeconds != nil {
+		d := int(*c.VoicemailDurationSeconds)
+		out.VoicemailDurationSeconds = &d
 	}
 	if c.MatchedBy != nil {
 		m := api.MatchedBy(*c.MatchedBy)

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/errs"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
@@ -53,6 +54,9 @@ func (s *Server) GetCallStats(ctx context.Context, req api.GetCallStatsRequestOb
 	}
 	for _, status := range calls.Statuses {
 		out.ByStatus = append(out.ByStatus, api.StatusCount{Status: api.CallStatus(status), Calls: int(st.ByStatus[status])})
+	}
+	for _, h := range routing.Handlings {
+		out.ByHandling = append(out.ByHandling, api.HandlingCount{Handling: api.Handling(h), Calls: int(st.ByHandling[h])})
 	}
 	out.ByEndedReason = make([]api.EndedReasonCount, len(st.ByEndedReason))
 	for i, r := range st.ByEndedReason {
@@ -99,6 +103,7 @@ var csvHeader = []string{
 	"id", "started_at", "ended_at", "status", "direction", "caller_number", "clinic_number",
 	"assistant_number", "matched_by", "phone_number_id", "duration_seconds", "ended_reason",
 	"success_evaluation", "cost", "summary", "twilio_call_sid", "vapi_call_id",
+	"handling", "handling_reason", "forwarded_to",
 }
 
 type csvExport struct {
@@ -126,7 +131,8 @@ func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
 				c.ID.String(), c.StartedAt.UTC().Format(time.RFC3339), timeCell(c.EndedAt), c.Status, c.Direction,
 				cell(c.CallerNumber), cell(c.ClinicNumber), cell(c.AssistantNumber), cell(c.MatchedBy),
 				uuidCell(c.PhoneNumberID), intCell(c.DurationSeconds), cell(c.EndedReason),
-				cell(c.SuccessEvaluation), floatCell(c.Cost), cell(c.Summary), cell(c.TwilioCallSid), cell(c.VapiCallID))
+				cell(c.SuccessEvaluation), floatCell(c.Cost), cell(c.Summary), cell(c.TwilioCallSid), cell(c.VapiCallID),
+				cell(c.Handling), cell(c.HandlingReason), cell(c.ForwardedTo))
 			if err := cw.Write(record); err != nil {
 				return err
 			}
@@ -188,7 +194,8 @@ func uuidCell(v *openapi_types.UUID) string {
 	return v.String()
 }
 
-// GetCallRecording redirects to a fresh URL of the call's recording.
+// GetCallRecording redirects to a fresh URL of the call's recording, or streams its
+// voicemail.
 func (s *Server) GetCallRecording(ctx context.Context, req api.GetCallRecordingRequestObject) (api.GetCallRecordingResponseObject, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
@@ -198,11 +205,14 @@ func (s *Server) GetCallRecording(ctx context.Context, req api.GetCallRecordingR
 	if req.Params.Variant != nil {
 		variant = string(*req.Params.Variant)
 	}
-	loc, err := s.calls.Recording(ctx, t, req.Id, variant)
+	play, err := s.calls.Recording(ctx, t, req.Id, variant)
 	if err != nil {
 		return nil, err
 	}
-	return api.GetCallRecording302Response{Headers: api.GetCallRecording302ResponseHeaders{Location: &loc}}, nil
+	if m := play.Media; m != nil {
+		return api.GetCallRecording200AudiompegResponse{Body: m.Body, ContentLength: max(m.Length, 0)}, nil
+	}
+	return api.GetCallRecording302Response{Headers: api.GetCallRecording302ResponseHeaders{Location: &play.URL}}, nil
 }
 
 // StreamCallEvents streams the tenant's call changes as Server-Sent Events.

@@ -14,6 +14,8 @@ func TestANumberRoutesOnlyOnceItsOwnerProvesIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	a, intruder := b.token("user_clinic_a"), b.token("user_clinic_b")
+	b.registerAssistant(a, "asst_a")
+	b.registerAssistant(intruder, "asst_b")
 
 	// The intruder claims clinic A's line first, and A claims it after: both are pending,
 	// and neither is told about the other.

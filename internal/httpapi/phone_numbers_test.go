@@ -13,6 +13,7 @@ func TestPhoneNumberLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	a := b.token("user_a")
+	b.registerAssistant(a, "asst_1")
 
 	var created phoneNumber
 	expect(t, b.do("POST", "/api/phone-numbers", a, map[string]any{

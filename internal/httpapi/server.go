@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/twilio"
 )
@@ -36,6 +37,7 @@ type Deps struct {
 	DB           *tenant.DB
 	Verifier     *tenant.Verifier
 	PhoneNumbers *phonenumbers.Service
+	Routing      *routing.Settings
 	Calls        *calls.Reader
 	Intake       *calls.Intake
 	Hub          *calls.Hub
@@ -59,6 +61,7 @@ type Server struct {
 	db           *tenant.DB
 	verifier     *tenant.Verifier
 	phoneNumbers *phonenumbers.Service
+	routing      *routing.Settings
 	calls        *calls.Reader
 	intake       *calls.Intake
 	hub          *calls.Hub
@@ -94,6 +97,7 @@ func New(d Deps) (*Server, error) {
 		db:           d.DB,
 		verifier:     d.Verifier,
 		phoneNumbers: d.PhoneNumbers,
+		routing:      d.Routing,
 		calls:        d.Calls,
 		intake:       d.Intake,
 		hub:          d.Hub,

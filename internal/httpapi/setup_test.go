@@ -25,6 +25,8 @@ import (
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/providertest"
+	"github.com/switchboard-health/switchboard/internal/routing"
+	"github.com/switchboard-health/switchboard/internal/testkit"
 	"github.com/switchboard-health/switchboard/internal/spool"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/testpg"
@@ -44,6 +46,8 @@ type bundle struct {
 	handler  http.Handler
 	vapi     *providertest.VAPI
 	verify   *providertest.Verify // Twilio Verify, which proves numbers
+	media    *providertest.TwilioRecordings
+	clock    *testkit.Clock // what routing decides "now" by
 	spoolDir string
 	intake   *calls.Intake
 	jobs     *calls.Jobs
@@ -137,8 +141,12 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	hubDone := make(chan struct{})
 	go func() { hub.Run(hubCtx); close(hubDone) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
+	media := providertest.NewTwilioRecordings(twilioToken)
+	t.Cleanup(media.Close)
+	clock := &testkit.Clock{}
 	d := calls.Deps{DB: db, VAPI: vapiClient, Spool: sp, Region: "US", Log: log, HandoffWait: 5 * time.Second,
-		RecordingHosts: []string{"storage.vapi.ai", "*.storage.googleapis.com"}}
+		RecordingHosts: []string{"storage.vapi.ai", "*.storage.googleapis.com"}, Now: clock.Now,
+		Recordings: twilio.NewRecordings(media.URL(), providertest.TwilioAccountSID, twilioToken)}
 	intake, jobs := calls.NewIntake(d), calls.NewJobs(d)
 	scrapeToken := metricsToken
 	if o.noMetrics {
@@ -154,6 +162,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 			AccountSID: providertest.TwilioAccountSID, AuthToken: twilioToken,
 			ServiceSID: providertest.VerifyServiceSID, BaseURL: verify.URL(),
 		}), log),
+		Routing:      routing.NewSettings(db, vapiClient, "US", clock.Now),
 		Calls:        calls.NewReader(d),
 		Intake:       intake,
 		Hub:          hub,
@@ -168,7 +177,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, verify: verify, spoolDir: o.spoolDir, intake: intake, jobs: jobs, hub: hub, logs: logs}
+	return &bundle{t: t, pool: pool, db: db, signer: signer, handler: srv, vapi: fake, verify: verify, media: media, clock: clock, spoolDir: o.spoolDir, intake: intake, jobs: jobs, hub: hub, logs: logs}
 }
 
 // token is a valid session token for sub.

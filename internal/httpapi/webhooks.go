@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -28,6 +29,9 @@ const (
 func (s *Server) registerWebhooks(e *echo.Echo) {
 	e.POST("/api/webhooks/twilio", s.twilioVoice)
 	e.POST("/api/webhooks/twilio/status", s.twilioStatus)
+	e.POST("/api/webhooks/twilio/dial", s.twilioFollowUp("dial", s.intake.TwilioDial))
+	e.POST("/api/webhooks/twilio/voicemail", s.twilioFollowUp("voicemail", s.intake.TwilioVoicemail))
+	e.POST("/api/webhooks/twilio/recording", s.twilioRecording)
 	e.POST("/api/webhooks/vapi", s.vapiMessage)
 }
 
@@ -54,6 +58,41 @@ func (s *Server) twilioVoice(c echo.Context) error {
 	}
 	s.logWebhook(c, "twilio", "voice", answer.Record(c.Request().Context()))
 	return nil
+}
+
+// twilioFollowUp serves the TwiML Twilio asks for during a call it was answered with a
+// forward or a voicemail. The caller is on the line: a failure to store or apply the
+// request is logged (it is reprocessed when it was stored) and the TwiML still sent; only
+// a request that is not Twilio's or not a call's is refused.
+func (s *Server) twilioFollowUp(kind string, receive func(context.Context, []byte, map[string]string) (string, calls.Outcome, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		body, err := s.twilioBody(c)
+		if err != nil {
+			return err
+		}
+		twiml, outcome, err := receive(c.Request().Context(), body, keptHeaders(c.Request().Header))
+		s.logWebhook(c, "twilio", kind, outcome)
+		if errs.Is(err, errs.Invalid) {
+			return err
+		}
+		if err != nil {
+			s.log.ErrorContext(c.Request().Context(), "twilio "+kind+" not applied; answering anyway", slog.String("error", err.Error()))
+		}
+		return c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(twiml))
+	}
+}
+
+func (s *Server) twilioRecording(c echo.Context) error {
+	body, err := s.twilioBody(c)
+	if err != nil {
+		return err
+	}
+	outcome, err := s.intake.TwilioRecording(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	s.logWebhook(c, "twilio", "recording", outcome)
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) twilioStatus(c echo.Context) error {
@@ -93,8 +132,16 @@ func (s *Server) vapiMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	outcome, err := s.intake.VapiMessage(c.Request().Context(), body, keptHeaders(c.Request().Header))
-	s.logWebhook(c, "vapi", "message", outcome)
+	reply, err := s.intake.VapiMessage(c.Request().Context(), body, keptHeaders(c.Request().Header))
+	s.logWebhook(c, "vapi", "message", reply.Outcome)
+	if reply.Body != nil {
+		// An assistant-request: VAPI needs the answer even when keeping the request failed
+		// (the answer then says so to the caller).
+		if err != nil {
+			s.log.ErrorContext(c.Request().Context(), "assistant-request not applied; answering anyway", slog.String("error", err.Error()))
+		}
+		return c.JSONBlob(http.StatusOK, reply.Body)
+	}
 	if err != nil {
 		return err
 	}

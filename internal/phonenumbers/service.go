@@ -110,7 +110,7 @@ func (s *Service) Create(ctx context.Context, t tenant.ID, in New) (dbsqlc.Phone
 			return errs.New(errs.CodePhoneNumberTaken, "You have registered this number already.")
 		}
 		if err != nil {
-			return err
+			return assistantIsTheClinics(err)
 		}
 		return audit.Record(ctx, q, t, "phone_number.create", "phone_number", out.ID.String(), nil)
 	})
@@ -133,7 +133,7 @@ func (s *Service) Update(ctx context.Context, t tenant.ID, id uuid.UUID, c Chang
 			IsActive:             c.IsActive,
 		})
 		if err != nil {
-			return notFound(err)
+			return notFound(assistantIsTheClinics(err))
 		}
 		return audit.Record(ctx, q, t, "phone_number.update", "phone_number", id.String(), map[string]any{"fields": c.fields()})
 	})
@@ -166,6 +166,16 @@ func (s *Service) Delete(ctx context.Context, t tenant.ID, id uuid.UUID) error {
 		}
 		return audit.Record(ctx, q, t, "phone_number.delete", "phone_number", id.String(), nil)
 	})
+}
+
+// assistantIsTheClinics answers a number that names an assistant the clinic has not
+// registered (the foreign key to the clinic's assistants refuses it).
+func assistantIsTheClinics(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.ConstraintName == "phone_numbers_assistant_fkey" {
+		return errs.New(errs.CodeUnknownAssistant, "vapi_assistant_id is not one of the clinic's assistants; register it first (POST /api/assistants).")
+	}
+	return err
 }
 
 func notFound(err error) error {

@@ -24,7 +24,8 @@ const VAPIKey = "vapi-test-api-key"
 
 // VAPI answers POST /call like VAPI (201 with a call object whose
 // phoneCallProviderDetails.twiml connects the call), GET /call/{id} with the call objects
-// it was given, and GET /call/{id}/{mono,stereo}-recording with a redirect. It records
+// it was given, GET /assistant/{id} for the assistants it was given, and
+// GET /call/{id}/{mono,stereo}-recording with a redirect. It records
 // every create-call request.
 type VAPI struct {
 	Server *httptest.Server
@@ -36,6 +37,7 @@ type VAPI struct {
 	gate        chan struct{} // when not nil, POST /call waits for it to close
 	recordings  map[string]string
 	callObjects map[string]string
+	assistants  map[string]string // id → name
 	gets        int
 }
 
@@ -80,6 +82,16 @@ func (f *VAPI) SetRecordings(m map[string]string) { f.mu.Lock(); f.recordings = 
 // SetCallObjects sets what GET /call/{id} answers: call id → JSON call object.
 func (f *VAPI) SetCallObjects(m map[string]string) { f.mu.Lock(); f.callObjects = m; f.mu.Unlock() }
 
+// AddAssistant makes GET /assistant/{id} know an assistant.
+func (f *VAPI) AddAssistant(id, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.assistants == nil {
+		f.assistants = map[string]string{}
+	}
+	f.assistants[id] = name
+}
+
 // Calls returns the create-call requests so far.
 func (f *VAPI) Calls() []CreateCallRequest {
 	f.mu.Lock()
@@ -98,6 +110,8 @@ func (f *VAPI) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/call":
 		f.createCall(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/assistant/"):
+		f.assistant(w, strings.TrimPrefix(r.URL.Path, "/assistant/"))
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "-recording"):
 		f.recording(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/call/"):
@@ -138,6 +152,21 @@ func (f *VAPI) createCall(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"id":"vapi-call-%d","orgId":"org_1","type":"inboundPhoneCall","status":"queued",
 		"phoneCallProviderDetails":{"twiml":"<Response><Connect><Stream url=\"wss://phone.vapi.ai/%d\"/></Connect></Response>"},
 		"somethingNew":{"nested":true}}`, n, n)
+}
+
+// assistant answers GET /assistant/{id} with VAPI's assistant object, or 404.
+func (f *VAPI) assistant(w http.ResponseWriter, id string) {
+	f.mu.Lock()
+	name, ok := f.assistants[id]
+	f.mu.Unlock()
+	if !ok {
+		http.Error(w, `{"message":"Couldn't Get Assistant. Not Found.","error":"Not Found","statusCode":404}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "orgId": "org_1", "name": name,
+		"createdAt": "2026-11-01T08:00:00.000Z", "updatedAt": "2026-11-01T08:00:00.000Z",
+		"model": map[string]any{"provider": "openai", "model": "gpt-4o"}})
 }
 
 func (f *VAPI) recording(w http.ResponseWriter, r *http.Request) {

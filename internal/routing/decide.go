@@ -15,13 +15,16 @@ const (
 	AfterHoursAssistant Handling = "after_hours_assistant"
 	Forwarded           Handling = "forwarded"
 	Voicemail           Handling = "voicemail"
-	Blocked             Handling = "blocked"
-	SpamRejected        Handling = "spam_rejected"
-	ClosedRejected      Handling = "closed_rejected"
+	// Announced: the caller heard the clinic's message and the call ended. A number that
+	// lives in VAPI (assistant-request) cannot take a voicemail; it gets this instead.
+	Announced      Handling = "announced"
+	Blocked        Handling = "blocked"
+	SpamRejected   Handling = "spam_rejected"
+	ClosedRejected Handling = "closed_rejected"
 )
 
 // Handlings lists them all, in the order the API documents them.
-var Handlings = []Handling{Assistant, AfterHoursAssistant, Forwarded, Voicemail, Blocked, SpamRejected, ClosedRejected}
+var Handlings = []Handling{Assistant, AfterHoursAssistant, Forwarded, Voicemail, Announced, Blocked, SpamRejected, ClosedRejected}
 
 // Rejected reports whether h declines the call (Twilio's <Reject/>: nobody is billed).
 func (h Handling) Rejected() bool { return h == Blocked || h == SpamRejected || h == ClosedRejected }

@@ -1,8 +1,9 @@
 // Package testkit holds what tests of several packages share and that is no provider's:
-// waiting for a condition without sleeping blind.
+// waiting for a condition without sleeping blind, and a clock a test sets.
 package testkit
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,4 +22,24 @@ func Eventually(t testing.TB, within time.Duration, what string, check func() bo
 		}
 		<-tick.C
 	}
+}
+
+// Clock is a clock a test sets: what routing decides "now" by. Its zero value reads the
+// real time until Set.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Set makes the clock read t from now on.
+func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+
+// Now reads the clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		return time.Now()
+	}
+	return c.now
 }

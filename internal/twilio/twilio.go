@@ -58,6 +58,9 @@ type InboundCall struct {
 	From          string
 	To            string
 	ForwardedFrom string
+	// StirVerstat is the STIR/SHAKEN verdict on the caller id (TN-Validation-Passed-A,
+	// TN-Validation-Failed-B, No-TN-Validation, …); empty when Twilio sent none.
+	StirVerstat string
 }
 
 // ParseInbound reads a voice webhook's parameters. ok is false without a CallSid.
@@ -67,8 +70,56 @@ func ParseInbound(form url.Values) (InboundCall, bool) {
 		From:          param(form, "From"),
 		To:            param(form, "To"),
 		ForwardedFrom: param(form, "ForwardedFrom"),
+		StirVerstat:   param(form, "StirVerstat"),
 	}
 	return c, c.CallSid != ""
+}
+
+// DialOutcome is what a <Dial> action says about a forward.
+type DialOutcome struct {
+	CallSid string
+	// DialCallStatus: completed or answered (someone took the call), busy, no-answer,
+	// failed, canceled.
+	DialCallStatus string
+}
+
+// Answered reports whether someone took the forwarded call.
+func (d DialOutcome) Answered() bool {
+	return d.DialCallStatus == "completed" || d.DialCallStatus == "answered"
+}
+
+// ParseDial reads a <Dial> action's parameters. ok is false without a CallSid.
+func ParseDial(form url.Values) (DialOutcome, bool) {
+	d := DialOutcome{CallSid: param(form, "CallSid"), DialCallStatus: param(form, "DialCallStatus")}
+	return d, d.CallSid != ""
+}
+
+// Recording is what a <Record> action or a recording status callback says about a
+// voicemail.
+type Recording struct {
+	CallSid      string
+	RecordingSid string
+	// Status is the status callback's RecordingStatus (completed, absent, failed); the
+	// <Record> action sends none.
+	Status   string
+	Duration *int32 // seconds
+}
+
+// ParseRecording reads a recording's parameters. ok is false without a CallSid.
+func ParseRecording(form url.Values) (Recording, bool) {
+	r := Recording{
+		CallSid:      param(form, "CallSid"),
+		RecordingSid: param(form, "RecordingSid"),
+		Status:       param(form, "RecordingStatus"),
+		Duration:     seconds(form, "RecordingDuration"),
+	}
+	return r, r.CallSid != ""
+}
+
+// Usable reports whether the recording can be played: it has an id and, when a status
+// callback says so, completed.
+func (r Recording) Usable() bool {
+	return r.RecordingSid != "" && (r.Status == "" || r.Status == "completed")
 }
 
 // StatusCallback is what a status callback says about a call.
@@ -85,11 +136,18 @@ func ParseStatus(form url.Values) (StatusCallback, bool) {
 		CallSid:    param(form, "CallSid"),
 		CallStatus: param(form, "CallStatus"),
 	}
-	if d, err := strconv.ParseInt(strings.TrimSpace(form.Get("CallDuration")), 10, 32); err == nil && d >= 0 {
-		d32 := int32(d)
-		s.Duration = &d32
-	}
+	s.Duration = seconds(form, "CallDuration")
 	return s, s.CallSid != "" && s.CallStatus != ""
+}
+
+// seconds reads a length in whole seconds; nil when absent or not one.
+func seconds(form url.Values, name string) *int32 {
+	d, err := strconv.ParseInt(strings.TrimSpace(form.Get(name)), 10, 32)
+	if err != nil || d < 0 {
+		return nil
+	}
+	d32 := int32(d)
+	return &d32
 }
 
 // param reads a form parameter as text PostgreSQL can store: a request that passed the
@@ -98,11 +156,3 @@ func param(form url.Values, name string) string {
 	return pgtext.Clean(strings.TrimSpace(form.Get(name)))
 }
 
-// RejectTwiML declines the call without answering it, so nobody is billed for it.
-const RejectTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response><Reject/></Response>`
-
-// ApologyTwiML answers, says sorry and hangs up: for a call Switchboard owns but cannot
-// hand to an assistant.
-const ApologyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response>` +
-	`<Say>We're sorry, our assistant is not available right now. Please call again later.</Say>` +
-	`<Hangup/></Response>`

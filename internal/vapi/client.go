@@ -59,6 +59,9 @@ type CreateCallRequest struct {
 	AssistantID    string
 	CustomerNumber string
 	Metadata       Metadata
+	// VariableValues fill the assistant's {{placeholders}} (the clinic's name, whether it
+	// is open).
+	VariableValues map[string]string
 }
 
 // Call is VAPI's call object. Raw keeps the whole answer, fields this client does not
@@ -83,7 +86,7 @@ func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (call Call
 		"assistantId":                    r.AssistantID,
 		"customer":                       map[string]string{"number": r.CustomerNumber},
 		"metadata":                       r.Metadata,
-		"assistantOverrides":             map[string]any{"metadata": r.Metadata},
+		"assistantOverrides":             map[string]any{"metadata": r.Metadata, "variableValues": r.VariableValues},
 	})
 	if err != nil {
 		return Call{}, err
@@ -172,4 +175,40 @@ func (c *Client) GetCall(ctx context.Context, callID string) (body []byte, found
 		return nil, false, fmt.Errorf("%w: GET /call answered %d", ErrUnavailable, resp.StatusCode)
 	}
 	return body, true, nil
+}
+
+// Assistant is what Switchboard reads of a VAPI assistant.
+type Assistant struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// GetAssistant asks VAPI for an assistant (GET /assistant/{id}). found is false when VAPI
+// does not know it.
+func (c *Client) GetAssistant(ctx context.Context, id string) (a Assistant, found bool, err error) {
+	defer func(start time.Time) { c.record("get_assistant", start, err) }(time.Now())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+"/assistant/"+url.PathEscape(id), nil)
+	if err != nil {
+		return Assistant{}, false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Assistant{}, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	switch {
+	case err != nil:
+		return Assistant{}, false, fmt.Errorf("%w: reading the answer: %v", ErrUnavailable, err)
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest:
+		// VAPI answers 400 for an id that is not one of its ids at all.
+		return Assistant{}, false, nil
+	case resp.StatusCode != http.StatusOK:
+		return Assistant{}, false, fmt.Errorf("%w: GET /assistant answered %d", ErrUnavailable, resp.StatusCode)
+	}
+	if err := json.Unmarshal(raw, &a); err != nil || a.ID == "" {
+		return Assistant{}, false, fmt.Errorf("%w: GET /assistant answered without an assistant", ErrUnavailable)
+	}
+	return a, true, nil
 }

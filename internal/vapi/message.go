@@ -27,6 +27,9 @@ var lenient = json.JoinOptions(json.MatchCaseInsensitiveNames(true),
 const (
 	TypeStatusUpdate    = "status-update"
 	TypeEndOfCallReport = "end-of-call-report"
+	// TypeAssistantRequest asks which assistant takes an inbound call to a number that
+	// lives in VAPI; it is the one message answered with more than an acknowledgement.
+	TypeAssistantRequest = "assistant-request"
 )
 
 // Message is what Switchboard reads of a VAPI server message. Optional fields are nil (or
@@ -39,6 +42,9 @@ type Message struct {
 	// Switchboard's records.
 	Metadata       Metadata
 	CustomerNumber string
+	// PhoneNumber is the number the call reached (message.phoneNumber.number), for an
+	// assistant-request.
+	PhoneNumber string
 
 	Status      string // status-update: scheduled, queued, ringing, in-progress, forwarding, ended
 	EndedReason *string
@@ -90,6 +96,9 @@ type wireMessage struct {
 	Customer *struct {
 		Number string `json:"number"`
 	} `json:"customer"`
+	PhoneNumber *struct {
+		Number string `json:"number"`
+	} `json:"phoneNumber"`
 	Artifact *struct {
 		Transcript         string         `json:"transcript"`
 		Messages           jsontext.Value `json:"messages"`
@@ -186,6 +195,9 @@ func (w *wireMessage) message(typ string) Message {
 	}
 	if m.CustomerNumber == "" && w.Customer != nil {
 		m.CustomerNumber = pgtext.Clean(w.Customer.Number)
+	}
+	if w.PhoneNumber != nil {
+		m.PhoneNumber = pgtext.Clean(w.PhoneNumber.Number)
 	}
 
 	// Recordings: the artifact's structured recording, then its flat URLs, then the
