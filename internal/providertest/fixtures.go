@@ -79,3 +79,36 @@ func ServerMessage(msg map[string]any) []byte {
 	}
 	return body
 }
+
+// DialForm is the form Twilio posts to a <Dial>'s action once the forward is over.
+func DialForm(sid, dialCallStatus string) url.Values {
+	return url.Values{"CallSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+		"CallStatus": {"in-progress"}, "DialCallStatus": {dialCallStatus}}
+}
+
+// RecordingForm is the form of a recording status callback (status "completed", …), or,
+// with status "", of a <Record>'s action.
+func RecordingForm(sid, recordingSid, status, seconds string) url.Values {
+	f := url.Values{"CallSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+		"RecordingSid": {recordingSid}, "RecordingDuration": {seconds},
+		"RecordingUrl": {"https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/" + recordingSid}}
+	if status != "" {
+		f.Set("RecordingStatus", status)
+	}
+	return f
+}
+
+// AssistantRequest is VAPI's assistant-request for an inbound call from customer to
+// number, a number that lives in VAPI.
+func AssistantRequest(vapiCallID, number, customer string) map[string]any {
+	return map[string]any{
+		"type":      "assistant-request",
+		"timestamp": 1764669600000,
+		"call": map[string]any{
+			"id": vapiCallID, "orgId": "org_1", "type": "inboundPhoneCall", "status": "ringing",
+			"phoneNumberId": "vapi-pn-1", "customer": map[string]any{"number": customer},
+		},
+		"phoneNumber": map[string]any{"id": "vapi-pn-1", "number": number, "provider": "vapi"},
+		"customer":    map[string]any{"number": customer},
+	}
+}

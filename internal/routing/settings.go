@@ -116,7 +116,8 @@ type View struct {
 func (s *Settings) Policy(ctx context.Context, t tenant.ID, number *uuid.UUID) (View, error) {
 	var row dbsqlc.RoutingPolicy
 	var found bool
-	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
+	// A transaction rather than a Read: a number's routing takes two statements.
+	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
 		if err := s.numberExists(ctx, q, t, number); err != nil {
 			return err
 		}
