@@ -155,4 +155,3 @@ func seconds(form url.Values, name string) *int32 {
 func param(form url.Values, name string) string {
 	return pgtext.Clean(strings.TrimSpace(form.Get(name)))
 }
-
