@@ -51,6 +51,7 @@ func TestThePlaygroundHasCallsAndPlaysOne(t *testing.T) {
 			t.Errorf("dev listens on %s, want loopback only", addr)
 		}
 	case err := <-done:
+		done <- nil // for the cleanup, which waits for dev to stop
 		t.Fatalf("dev stopped: %v", err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("dev did not start")

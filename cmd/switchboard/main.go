@@ -159,8 +159,11 @@ func moveWorkspace(ctx context.Context, cfg config.Config, args []string, stdout
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "moved %d phone number(s), %d call(s) and %d webhook event(s) from %s into %s\n",
-		moved.PhoneNumbers, moved.Calls, moved.WebhookEvents, args[0], args[1])
+	fmt.Fprintf(stdout, "moved %d phone number(s), %d call(s), %d webhook event(s), %d assistant(s) and %d blocked caller(s) from %s into %s\n",
+		moved.PhoneNumbers, moved.Calls, moved.WebhookEvents, moved.Assistants, moved.BlockedCallers, args[0], args[1])
+	if moved.DroppedRouting > 0 {
+		fmt.Fprintf(stdout, "the organisation's routing stays; %s's own clinic-wide routing was dropped\n", args[0])
+	}
 	return nil
 }
 

@@ -22,10 +22,37 @@ WITH numbers AS (
     UPDATE webhook_events AS t SET user_id = $1::text WHERE t.user_id = $2::text RETURNING 1
 ), audit AS (
     UPDATE audit_events AS t SET user_id = $1::text WHERE t.user_id = $2::text RETURNING 1
+), moved_assistants AS (
+    UPDATE assistants AS t SET user_id = $1::text WHERE t.user_id = $2::text RETURNING 1
+), moved_routing AS (
+    -- Numbers' own routing moves with them; the workspace's clinic-wide routing moves only
+    -- when the organisation has none (the organisation's is the team's).
+    UPDATE routing_policies AS t SET user_id = $1::text
+    WHERE t.user_id = $2::text
+      AND (t.phone_number_id IS NOT NULL OR NOT EXISTS (
+          SELECT 1 FROM routing_policies o WHERE o.user_id = $1::text AND o.phone_number_id IS NULL))
+    RETURNING 1
+), dropped_routing AS (
+    DELETE FROM routing_policies AS t
+    WHERE t.user_id = $2::text AND t.phone_number_id IS NULL
+      AND EXISTS (SELECT 1 FROM routing_policies o WHERE o.user_id = $1::text AND o.phone_number_id IS NULL)
+    RETURNING 1
+), copied_blocks AS (
+    -- Blocked callers join the organisation's list; one it blocks already stays once.
+    INSERT INTO blocked_callers (user_id, phone_number, reason, created_by, created_at)
+    SELECT $1::text, b.phone_number, b.reason, b.created_by, b.created_at
+    FROM blocked_callers b WHERE b.user_id = $2::text
+    ON CONFLICT (user_id, phone_number) DO NOTHING
+    RETURNING 1
+), removed_blocks AS (
+    DELETE FROM blocked_callers AS t WHERE t.user_id = $2::text RETURNING 1
 )
 SELECT (SELECT count(*) FROM numbers) AS phone_numbers,
        (SELECT count(*) FROM moved_calls) AS calls,
-       (SELECT count(*) FROM inbox) AS webhook_events
+       (SELECT count(*) FROM inbox) AS webhook_events,
+       (SELECT count(*) FROM moved_assistants) AS assistants,
+       (SELECT count(*) FROM removed_blocks) AS blocked_callers,
+       (SELECT count(*) FROM dropped_routing) AS dropped_routing
 `
 
 type MoveWorkspaceParams struct {
@@ -34,19 +61,30 @@ type MoveWorkspaceParams struct {
 }
 
 type MoveWorkspaceRow struct {
-	PhoneNumbers  int64
-	Calls         int64
-	WebhookEvents int64
+	PhoneNumbers   int64
+	Calls          int64
+	WebhookEvents  int64
+	Assistants     int64
+	BlockedCallers int64
+	DroppedRouting int64
 }
 
 // Moves every row of tenant from_tenant to tenant to_tenant in one statement, so that the
-// composite foreign keys (a call's number, a call's details, both keyed with the tenant)
-// are checked once everything has moved. The audit log's entries move too: they are the
+// composite foreign keys (a call's number, a call's details, a number's assistant, a
+// routing policy's number and assistant, all keyed with the tenant) are checked once
+// everything has moved. The audit log's entries move too: they are the
 // history of the same data.
 func (q *Queries) MoveWorkspace(ctx context.Context, arg MoveWorkspaceParams) (MoveWorkspaceRow, error) {
 	row := q.db.QueryRow(ctx, moveWorkspace, arg.ToTenant, arg.FromTenant)
 	var i MoveWorkspaceRow
-	err := row.Scan(&i.PhoneNumbers, &i.Calls, &i.WebhookEvents)
+	err := row.Scan(
+		&i.PhoneNumbers,
+		&i.Calls,
+		&i.WebhookEvents,
+		&i.Assistants,
+		&i.BlockedCallers,
+		&i.DroppedRouting,
+	)
 	return i, err
 }
 

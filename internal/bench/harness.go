@@ -47,6 +47,11 @@ type harness struct {
 	twilioRate float64
 }
 
+// benchHours are a clinic's weekly hours open every day, all day, as routing_policies keeps them.
+var benchHours = json.RawMessage(`[{"day":"sun","open":"00:00","close":"24:00"},{"day":"mon","open":"00:00","close":"24:00"},` +
+	`{"day":"tue","open":"00:00","close":"24:00"},{"day":"wed","open":"00:00","close":"24:00"},` +
+	`{"day":"thu","open":"00:00","close":"24:00"},{"day":"fri","open":"00:00","close":"24:00"},{"day":"sat","open":"00:00","close":"24:00"}]`)
+
 func (h *harness) runs(scenario string) bool { return len(h.only) == 0 || h.only[scenario] }
 
 func harnessMain(args []string) error {
@@ -283,6 +288,8 @@ func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]ten
 	defer conn.Exec(ctx, "RESET session_replication_role")
 	fixtures := make([]tenantFixture, tenantCount)
 	numbers := make([][]any, tenantCount)
+	assistants := make([][]any, tenantCount)
+	policies := make([][]any, tenantCount)
 	for i := range fixtures {
 		user := fmt.Sprintf("user_bench_%04d", i)
 		tok, err := h.signer.Token(devtoken.Claims{Subject: user, Expiry: time.Now().Add(24 * time.Hour)})
@@ -293,7 +300,18 @@ func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]ten
 		line := fmt.Sprintf("+1212700%04d", i)
 		fixtures[i] = tenantFixture{UserID: user, Token: tok, PhoneNumberID: id.String(), Line: line}
 		// Provisioned by the operator: verified, so they route calls.
-		numbers[i] = []any{id, user, line, "asst_bench", "vpn_bench", "verified", time.Now(), "operator"}
+		asst := fmt.Sprintf("asst_bench_%04d", i)
+		numbers[i] = []any{id, user, line, asst, "vpn_bench", "verified", time.Now(), "operator"}
+		assistants[i] = []any{asst, user}
+		// Hours that are open around the clock: every call is routed through the clinic's
+		// hours (the work the decision does) and still reaches the assistant.
+		policies[i] = []any{user, "Bench Clinic", "America/New_York", benchHours}
+	}
+	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"assistants"}, []string{"vapi_assistant_id", "user_id"}, pgx.CopyFromRows(assistants)); err != nil {
+		return nil, err
+	}
+	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"routing_policies"}, []string{"user_id", "clinic_name", "time_zone", "weekly_hours"}, pgx.CopyFromRows(policies)); err != nil {
+		return nil, err
 	}
 	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"phone_numbers"},
 		[]string{"id", "user_id", "phone_number", "vapi_assistant_id", "vapi_phone_number_id",

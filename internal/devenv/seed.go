@@ -44,7 +44,11 @@ func seedTenant(ctx context.Context, db *tenant.DB, t tenant.ID, line string, se
 		if err != nil || len(existing) > 0 {
 			return err
 		}
-		label, asst, vpn, by := "Front desk", "asst_demo", "vpn_demo", "operator"
+		// An assistant is one clinic's: each demo clinic has its own.
+		label, asst, vpn, by := "Front desk", fmt.Sprintf("asst_demo_%d", seed), "vpn_demo", "operator"
+		if _, err := q.CreateAssistant(ctx, dbsqlc.CreateAssistantParams{VapiAssistantID: asst, UserID: string(t), Name: &label}); err != nil {
+			return err
+		}
 		pn, err := q.CreatePhoneNumber(ctx, dbsqlc.CreatePhoneNumberParams{UserID: string(t), PhoneNumber: line,
 			Label: &label, VapiAssistantID: &asst, VapiPhoneNumberID: &vpn})
 		if err != nil {

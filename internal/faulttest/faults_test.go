@@ -16,16 +16,25 @@ import (
 	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
+// registerLine registers the clinic's assistant (known to the fake VAPI) and its line
+// with it, verified as the operator would.
+func registerLine(e *env, p *proc) {
+	tok := e.token("user_clinic_a")
+	e.vapi.AddAssistant("asst_a", "Front desk")
+	p.must("POST", "/api/assistants", tok, map[string]any{"vapi_assistant_id": "asst_a"}, 201)
+	p.must("POST", "/api/phone-numbers", tok, map[string]any{
+		"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
+	}, 201)
+	e.verifyNumber("user_clinic_a", clinicLine)
+}
+
 // setupClinic registers the clinic's line with an assistant and records one handed-off
 // call; it returns the call's metadata as VAPI was given it.
 func setupClinic(t *testing.T, e *env, p *proc, sid string) map[string]any {
 	t.Helper()
 	tok := e.token("user_clinic_a")
 	if r, _ := p.do("GET", "/api/phone-numbers", tok, nil); !strings.Contains(r.body, clinicLine) {
-		p.must("POST", "/api/phone-numbers", tok, map[string]any{
-			"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
-		}, 201)
-		e.verifyNumber("user_clinic_a", clinicLine)
+		registerLine(e, p)
 	}
 	r, err := p.twilio("/api/webhooks/twilio", inbound(sid))
 	if err != nil || r.status != 200 || !strings.Contains(r.body, "<Connect>") {
@@ -147,10 +156,7 @@ func TestSigtermLetsInFlightRequestsFinish(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	p := e.start()
-	p.must("POST", "/api/phone-numbers", e.token("user_clinic_a"), map[string]any{
-		"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
-	}, 201)
-	e.verifyNumber("user_clinic_a", clinicLine)
+	registerLine(e, p)
 	release := e.vapi.Hold()
 	inFlight := make(chan reply, 1)
 	go func() {
@@ -199,10 +205,7 @@ func TestTwoReplicas(t *testing.T) {
 	}
 
 	tok := e.token("user_clinic_a")
-	a.must("POST", "/api/phone-numbers", tok, map[string]any{
-		"phone_number": clinicLine, "vapi_assistant_id": "asst_a", "vapi_phone_number_id": "vpn_a",
-	}, 201)
-	e.verifyNumber("user_clinic_a", clinicLine)
+	registerLine(e, a)
 	liveA, liveB := a.stream(tok), b.stream(tok)
 	e.vapi.Delay(300 * time.Millisecond)
 	answers := make([]string, 20)

@@ -15,7 +15,10 @@ import (
 
 // Moved is the receipt of a move.
 type Moved struct {
-	PhoneNumbers, Calls, WebhookEvents int64
+	PhoneNumbers, Calls, WebhookEvents, Assistants, BlockedCallers int64
+	// DroppedRouting is 1 when the workspace's clinic-wide routing was dropped because the
+	// organisation has its own (numbers' own routing always moves).
+	DroppedRouting int64
 }
 
 // Move moves every row of the personal workspace from (a user id) into the organisation
@@ -42,7 +45,8 @@ func Move(ctx context.Context, db *tenant.DB, from, to tenant.ID) (Moved, error)
 		}
 		moved = Moved(row)
 		return audit.Record(ctx, s.Last(), to, "workspace.move", "workspace", string(from),
-			map[string]any{"phone_numbers": row.PhoneNumbers, "calls": row.Calls})
+			map[string]any{"phone_numbers": row.PhoneNumbers, "calls": row.Calls, "assistants": row.Assistants,
+				"blocked_callers": row.BlockedCallers, "dropped_routing": row.DroppedRouting})
 	})
 	return moved, err
 }

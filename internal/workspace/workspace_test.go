@@ -59,7 +59,8 @@ func counts(t *testing.T, db *tenant.DB, tn tenant.ID) (numbers, calls int) {
 func TestAWorkspaceMovesIntoItsTeam(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := tenant.NewDB(testpg.New(t))
+	pool := testpg.New(t)
+	db := tenant.NewDB(pool)
 	seed(t, db, "user_solo", "+12127365000")
 	seed(t, db, "org_team", "+16502530000")
 	seed(t, db, "org_rival", "+12127365000")
@@ -71,9 +72,34 @@ func TestAWorkspaceMovesIntoItsTeam(t *testing.T) {
 		t.Fatalf("a refused move moved something: %d numbers, %d calls left", n, c)
 	}
 
+	// The workspace's routing settings: an assistant its number names, routing of its own
+	// and the number's, a blocked caller the organisation blocks too.
+	for _, sql := range []string{
+		"INSERT INTO assistants (vapi_assistant_id, user_id) VALUES ('asst_solo', 'user_solo')",
+		"UPDATE phone_numbers SET vapi_assistant_id = 'asst_solo' WHERE user_id = 'user_solo'",
+		"INSERT INTO routing_policies (user_id, clinic_name) VALUES ('user_solo', 'Solo'), ('org_team', 'Team')",
+		"INSERT INTO routing_policies (user_id, phone_number_id, clinic_name) SELECT user_id, id, 'Solo site' FROM phone_numbers WHERE user_id = 'user_solo'",
+		"INSERT INTO blocked_callers (user_id, phone_number) VALUES ('user_solo', '+13127445000'), ('user_solo', '+13127445001'), ('org_team', '+13127445000')",
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	moved, err := Move(ctx, db, "user_solo", "org_team")
-	if err != nil || moved.PhoneNumbers != 1 || moved.Calls != 1 {
+	if err != nil || moved.PhoneNumbers != 1 || moved.Calls != 1 || moved.Assistants != 1 || moved.BlockedCallers != 2 || moved.DroppedRouting != 1 {
 		t.Fatalf("Move = %+v, %v", moved, err)
+	}
+	var settings string
+	if err := pool.QueryRow(ctx, `SELECT
+		(SELECT string_agg(user_id || ':' || vapi_assistant_id, ',') FROM assistants) || ' ' ||
+		(SELECT string_agg(user_id || ':' || coalesce(clinic_name, ''), ',' ORDER BY clinic_name) FROM routing_policies) || ' ' ||
+		(SELECT string_agg(user_id || ':' || phone_number, ',' ORDER BY phone_number) FROM blocked_callers) || ' ' ||
+		(SELECT vapi_assistant_id FROM phone_numbers WHERE phone_number = '+12127365000' AND user_id = 'org_team')`).Scan(&settings); err != nil {
+		t.Fatal(err)
+	}
+	if want := "org_team:asst_solo org_team:Solo site,org_team:Team org_team:+13127445000,org_team:+13127445001 asst_solo"; settings != want {
+		t.Fatalf("the organisation's settings after the move:\n%s\nwant\n%s", settings, want)
 	}
 	if n, c := counts(t, db, "org_team"); n != 2 || c != 2 {
 		t.Fatalf("the organisation holds %d numbers and %d calls, want 2 and 2", n, c)
