@@ -417,7 +417,7 @@ func (q *Queries) ListSettledCallEvents(ctx context.Context, arg ListSettledCall
 }
 
 const listStaleOpenCalls = `-- name: ListStaleOpenCalls :many
-SELECT id, user_id, vapi_call_id FROM calls
+SELECT id, user_id, vapi_call_id, handling FROM calls
 WHERE NOT call_status_final(status) AND started_at < $1
 ORDER BY started_at
 LIMIT $2
@@ -432,6 +432,7 @@ type ListStaleOpenCallsRow struct {
 	ID         uuid.UUID
 	UserID     string
 	VapiCallID *string
+	Handling   *string
 }
 
 // Calls of any tenant still open long after they started, oldest first: reconciliation
@@ -445,7 +446,12 @@ func (q *Queries) ListStaleOpenCalls(ctx context.Context, arg ListStaleOpenCalls
 	items := []ListStaleOpenCallsRow{}
 	for rows.Next() {
 		var i ListStaleOpenCallsRow
-		if err := rows.Scan(&i.ID, &i.UserID, &i.VapiCallID); err != nil {
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.VapiCallID,
+			&i.Handling,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -138,7 +138,7 @@ WHERE status IN ('pending', 'failed');
 -- name: ListStaleOpenCalls :many
 -- Calls of any tenant still open long after they started, oldest first: reconciliation
 -- asks VAPI what became of them (and then writes in each owner's tenant transaction).
-SELECT id, user_id, vapi_call_id FROM calls
+SELECT id, user_id, vapi_call_id, handling FROM calls
 WHERE NOT call_status_final(status) AND started_at < @started_before
 ORDER BY started_at
 LIMIT @batch_size;

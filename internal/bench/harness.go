@@ -286,36 +286,8 @@ func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]ten
 		return nil, err
 	}
 	defer conn.Exec(ctx, "RESET session_replication_role")
-	fixtures := make([]tenantFixture, tenantCount)
-	numbers := make([][]any, tenantCount)
-	assistants := make([][]any, tenantCount)
-	policies := make([][]any, tenantCount)
-	for i := range fixtures {
-		user := fmt.Sprintf("user_bench_%04d", i)
-		tok, err := h.signer.Token(devtoken.Claims{Subject: user, Expiry: time.Now().Add(24 * time.Hour)})
-		if err != nil {
-			return nil, err
-		}
-		id := uuid.New()
-		line := fmt.Sprintf("+1212700%04d", i)
-		fixtures[i] = tenantFixture{UserID: user, Token: tok, PhoneNumberID: id.String(), Line: line}
-		// Provisioned by the operator: verified, so they route calls.
-		asst := fmt.Sprintf("asst_bench_%04d", i)
-		numbers[i] = []any{id, user, line, asst, "vpn_bench", "verified", time.Now(), "operator"}
-		assistants[i] = []any{asst, user}
-		// Hours that are open around the clock: every call is routed through the clinic's
-		// hours (the work the decision does) and still reaches the assistant.
-		policies[i] = []any{user, "Bench Clinic", "America/New_York", benchHours}
-	}
-	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"assistants"}, []string{"vapi_assistant_id", "user_id"}, pgx.CopyFromRows(assistants)); err != nil {
-		return nil, err
-	}
-	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"routing_policies"}, []string{"user_id", "clinic_name", "time_zone", "weekly_hours"}, pgx.CopyFromRows(policies)); err != nil {
-		return nil, err
-	}
-	if _, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"phone_numbers"},
-		[]string{"id", "user_id", "phone_number", "vapi_assistant_id", "vapi_phone_number_id",
-			"verification_status", "verified_at", "verified_by"}, pgx.CopyFromRows(numbers)); err != nil {
+	fixtures, err := h.seedTenants(ctx, conn.Conn())
+	if err != nil {
 		return nil, err
 	}
 	start := time.Now().Add(-365 * 24 * time.Hour)
@@ -346,6 +318,43 @@ func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]ten
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, "ANALYZE; CHECKPOINT"); err != nil {
+		return nil, err
+	}
+	return fixtures, nil
+}
+
+// seedTenants writes the tenants: each with its assistant, routing and one line.
+func (h *harness) seedTenants(ctx context.Context, conn *pgx.Conn) ([]tenantFixture, error) {
+	fixtures := make([]tenantFixture, tenantCount)
+	numbers := make([][]any, tenantCount)
+	assistants := make([][]any, tenantCount)
+	policies := make([][]any, tenantCount)
+	for i := range fixtures {
+		user := fmt.Sprintf("user_bench_%04d", i)
+		tok, err := h.signer.Token(devtoken.Claims{Subject: user, Expiry: time.Now().Add(24 * time.Hour)})
+		if err != nil {
+			return nil, err
+		}
+		id := uuid.New()
+		line := fmt.Sprintf("+1212700%04d", i)
+		fixtures[i] = tenantFixture{UserID: user, Token: tok, PhoneNumberID: id.String(), Line: line}
+		// Provisioned by the operator: verified, so they route calls.
+		asst := fmt.Sprintf("asst_bench_%04d", i)
+		numbers[i] = []any{id, user, line, asst, "vpn_bench", "verified", time.Now(), "operator"}
+		assistants[i] = []any{asst, user}
+		// Hours that are open around the clock: every call is routed through the clinic's
+		// hours (the work the decision does) and still reaches the assistant.
+		policies[i] = []any{user, "Bench Clinic", "America/New_York", benchHours}
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"assistants"}, []string{"vapi_assistant_id", "user_id"}, pgx.CopyFromRows(assistants)); err != nil {
+		return nil, err
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"routing_policies"}, []string{"user_id", "clinic_name", "time_zone", "weekly_hours"}, pgx.CopyFromRows(policies)); err != nil {
+		return nil, err
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"phone_numbers"},
+		[]string{"id", "user_id", "phone_number", "vapi_assistant_id", "vapi_phone_number_id",
+			"verification_status", "verified_at", "verified_by"}, pgx.CopyFromRows(numbers)); err != nil {
 		return nil, err
 	}
 	return fixtures, nil

@@ -132,8 +132,8 @@ func (in *Intake) askVAPI(ctx context.Context, o owner, d routing.Decision, call
 }
 
 // awaitTwiML waits for the delivery that created the call to store its TwiML. If none
-// appears in time (that delivery is stuck or died), the caller hears the apology rather
-// than a second assistant.
+// appears in time (that delivery is stuck or died), the caller is offered voicemail rather
+// than a second assistant: the message attaches to the call by its CallSid.
 func (in *Intake) awaitTwiML(ctx context.Context, user tenant.ID, callSid string) string {
 	ctx, cancel := context.WithTimeout(ctx, in.handoffWait)
 	defer cancel()
@@ -151,8 +151,8 @@ func (in *Intake) awaitTwiML(ctx context.Context, user tenant.ID, callSid string
 		}
 		select {
 		case <-ctx.Done():
-			in.log.WarnContext(ctx, "repeat voice webhook gave up waiting for the hand-off")
-			return answer.Apology()
+			in.log.WarnContext(ctx, "repeat voice webhook gave up waiting for the hand-off; offering voicemail")
+			return answer.Voicemail("")
 		case <-tick.C:
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/vapi"
 )
@@ -29,7 +30,7 @@ func (j *Jobs) Reconcile(ctx context.Context, olderThan time.Duration) (int, err
 	}
 	for _, c := range stale {
 		ref := callRef{id: c.ID, userID: tenant.ID(c.UserID)}
-		if err := j.reconcileCall(ctx, ref, c.VapiCallID); err != nil {
+		if err := j.reconcileCall(ctx, ref, c.VapiCallID, c.Handling); err != nil {
 			j.log.WarnContext(ctx, "reconciling a call failed; it is tried again later",
 				slog.String("call_id", c.ID.String()), slog.String("error", err.Error()))
 		}
@@ -37,7 +38,12 @@ func (j *Jobs) Reconcile(ctx context.Context, olderThan time.Duration) (int, err
 	return len(stale), nil
 }
 
-func (j *Jobs) reconcileCall(ctx context.Context, ref callRef, vapiCallID *string) error {
+func (j *Jobs) reconcileCall(ctx context.Context, ref callRef, vapiCallID, handling *string) error {
+	if vapiCallID == nil && handling != nil && (*handling == string(routing.Forwarded) || *handling == string(routing.Voicemail)) {
+		// Routed to a human or to voicemail, never to VAPI: the call took place, and only
+		// Twilio's final status never came (no status callback set on the line).
+		return j.endCall(ctx, ref, StatusEnded, "final_status_not_received")
+	}
 	if vapiCallID == nil {
 		// Never handed to VAPI (the process stopped mid hand-off): nothing will report it.
 		return j.failCall(ctx, ref, "handoff_incomplete")
@@ -67,9 +73,13 @@ func (j *Jobs) reconcileCall(ctx context.Context, ref callRef, vapiCallID *strin
 }
 
 func (j *Jobs) failCall(ctx context.Context, ref callRef, reason string) error {
+	return j.endCall(ctx, ref, StatusFailed, reason)
+}
+
+func (j *Jobs) endCall(ctx context.Context, ref callRef, status Status, reason string) error {
 	return j.rec.db.Tx(ctx, ref.userID, func(q *dbsqlc.Queries) error {
 		return q.AdvanceCallStatus(ctx, dbsqlc.AdvanceCallStatusParams{
-			UserID: string(ref.userID), ID: ref.id, Status: string(StatusFailed), EndedReason: &reason,
+			UserID: string(ref.userID), ID: ref.id, Status: string(status), EndedReason: &reason,
 		})
 	})
 }

@@ -9,7 +9,9 @@ import (
 )
 
 // A report that never arrived is fetched from VAPI; calls VAPI does not know, or that
-// never reached it, end failed with the reason; live and recent calls are left alone.
+// never reached it, end failed with the reason; a call routed to voicemail, which took
+// place but whose final status Twilio never sent, ends; live and recent calls are left
+// alone.
 func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil, "")
@@ -18,6 +20,10 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 	lost := b.insertCall(dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: old, VapiCallID: vid("vc_lost_report")})
 	unknown := b.insertCall(dbsqlc.InsertCallParams{Status: "ringing", StartedAt: old, VapiCallID: vid("vc_unknown")})
 	stranded := b.insertCall(dbsqlc.InsertCallParams{Status: "initiated", StartedAt: old})
+	voicemail := b.insertCall(dbsqlc.InsertCallParams{Status: "initiated", StartedAt: old})
+	if _, err := b.pool.Exec(context.Background(), "UPDATE calls SET handling = 'voicemail' WHERE id = $1", voicemail.ID); err != nil {
+		t.Fatal(err)
+	}
 	live := b.insertCall(dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: old, VapiCallID: vid("vc_still_live")})
 	recent := b.insertCall(dbsqlc.InsertCallParams{Status: "in_progress", StartedAt: time.Now(), VapiCallID: vid("vc_recent")})
 	b.vapi.SetCallObjects(map[string]string{
@@ -31,8 +37,8 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 	})
 
 	n, err := b.jobs.Reconcile(context.Background(), 30*time.Minute)
-	if err != nil || n != 4 {
-		t.Fatalf("Reconcile = %d, %v; want the 4 old open calls", n, err)
+	if err != nil || n != 5 {
+		t.Fatalf("Reconcile = %d, %v; want the 5 old open calls", n, err)
 	}
 	c := b.call(lost.ID.String())
 	if c.CallSummary.Status != "ended" || *c.Transcript != "AI: Hello." || *c.CallSummary.Summary != "Short call." || *c.CallSummary.DurationSeconds != 180 ||
@@ -43,6 +49,9 @@ func TestReconcileFinishesCallsLeftOpen(t *testing.T) {
 		if c := b.call(id); c.CallSummary.Status != "failed" || *c.CallSummary.EndedReason != reason {
 			t.Errorf("call %s: %v / %v, want failed / %s", id, c.CallSummary.Status, c.CallSummary.EndedReason, reason)
 		}
+	}
+	if c := b.call(voicemail.ID.String()); c.CallSummary.Status != "ended" || *c.CallSummary.EndedReason != "final_status_not_received" {
+		t.Errorf("a voicemail call left open: %v / %v, want ended", c.CallSummary.Status, c.CallSummary.EndedReason)
 	}
 	if c := b.call(live.ID.String()); c.CallSummary.Status != "in_progress" {
 		t.Errorf("a call still live on VAPI became %v", c.CallSummary.Status)

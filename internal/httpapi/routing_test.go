@@ -356,12 +356,20 @@ func TestClosedActions(t *testing.T) {
 	if v := verbs(t, call("CA_REJECT")); v[0] != "Reject" {
 		t.Fatalf("closed with a rejection: %v", v)
 	}
+	// Christmas morning, a Friday, within the weekly hours but on a closure day.
+	expect(t, b.do("PUT", "/api/routing", a, weekdayHours(map[string]any{
+		"closures": []any{map[string]any{"from": "2026-12-24", "to": "2026-12-26", "note": "Holidays"}}})), 200)
+	b.clock.Set(time.Date(2026, 12, 25, 15, 0, 0, 0, time.UTC))
+	if v := verbs(t, call("CA_HOLIDAY")); v[1] != "Record" {
+		t.Fatalf("on a closure day: %v", v)
+	}
 	if n := len(b.vapi.Calls()); n != 2 {
 		t.Fatalf("VAPI was asked %d times, want 2", n)
 	}
 	for sid, want := range map[string][2]string{
 		"CA_OPEN": {"assistant", "open"}, "CA_NIGHT": {"after_hours_assistant", "closed"},
 		"CA_ONCALL": {"forwarded", "closed"}, "CA_VM": {"voicemail", "closed"}, "CA_REJECT": {"closed_rejected", "closed"},
+		"CA_HOLIDAY": {"voicemail", "closure"},
 	} {
 		if c := b.callBySid(a, sid); c["handling"] != want[0] || c["handling_reason"] != want[1] {
 			t.Errorf("%s: %v (%v), want %v", sid, c["handling"], c["handling_reason"], want)
