@@ -100,14 +100,10 @@ func (r *recorder) applyRecording(ctx context.Context, s *tenant.Session, rec tw
 	if !rec.Usable() {
 		return result{outcome: Ignored, note: "no completed recording"}, nil
 	}
-	ref, err := s.Service().FindCallOwnerBySid(ctx, &rec.CallSid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return result{outcome: Unattributed, note: "no call with this CallSid"}, nil
+	ref, res, found, err := callBySid(ctx, s, rec.CallSid)
+	if !found || err != nil {
+		return res, err
 	}
-	if err != nil {
-		return result{}, err
-	}
-	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
 	return res, s.As(res.userID, func(q *dbsqlc.Queries) error {
 		return q.StoreVoicemail(ctx, dbsqlc.StoreVoicemailParams{UserID: ref.UserID, ID: ref.ID,
 			VoicemailRecordingSid: &rec.RecordingSid, VoicemailDurationSeconds: rec.Duration})

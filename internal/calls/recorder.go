@@ -179,20 +179,29 @@ func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.
 	return q.RecordHandoff(ctx, p)
 }
 
+// callBySid finds the call recorded for callSid and its owner, with the result of an
+// event about it; found is false (the result unattributed) when there is none.
+func callBySid(ctx context.Context, s *tenant.Session, callSid string) (dbsqlc.FindCallOwnerBySidRow, result, bool, error) {
+	ref, err := s.Service().FindCallOwnerBySid(ctx, &callSid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ref, result{outcome: Unattributed, note: "no call with this CallSid"}, false, nil
+	case err != nil:
+		return ref, result{}, false, err
+	}
+	return ref, result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}, true, nil
+}
+
 // applyStatus moves the call with the callback's CallSid forward.
 func (r *recorder) applyStatus(ctx context.Context, s *tenant.Session, sc twilio.StatusCallback) (result, error) {
 	status, reason, ok := StatusFromTwilio(sc.CallStatus)
 	if !ok {
 		return result{outcome: Ignored, note: "a CallStatus Twilio does not document"}, nil
 	}
-	ref, err := s.Service().FindCallOwnerBySid(ctx, &sc.CallSid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return result{outcome: Unattributed, note: "no call with this CallSid"}, nil
+	ref, res, found, err := callBySid(ctx, s, sc.CallSid)
+	if !found || err != nil {
+		return res, err
 	}
-	if err != nil {
-		return result{}, err
-	}
-	res := result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}
 	return res, s.As(res.userID, func(q *dbsqlc.Queries) error {
 		p := dbsqlc.AdvanceCallStatusParams{UserID: ref.UserID, ID: ref.ID, Status: string(status), DurationSeconds: sc.Duration}
 		if reason != "" {

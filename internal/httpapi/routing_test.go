@@ -1,10 +1,7 @@
 package httpapi_test
 
 import (
-	"encoding/xml"
 	"fmt"
-	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,62 +10,12 @@ import (
 	"github.com/switchboard-health/switchboard/internal/testkit"
 )
 
-// twimlVerb is a TwiML verb as Twilio reads it.
-type twimlVerb struct {
-	XMLName xml.Name
-	Attrs   []xml.Attr  `xml:",any,attr"`
-	Text    string      `xml:",chardata"`
-	Inner   []twimlVerb `xml:",any"`
-}
-
-// parseTwiML reads a TwiML document's verbs; it fails the test for anything that is not one.
-func parseTwiML(t *testing.T, doc string) []twimlVerb {
-	t.Helper()
-	var r struct {
-		XMLName xml.Name
-		Verbs   []twimlVerb `xml:",any"`
-	}
-	if err := xml.Unmarshal([]byte(doc), &r); err != nil || r.XMLName.Local != "Response" {
-		t.Fatalf("not a TwiML document: %v\n%s", err, doc)
-	}
-	return r.Verbs
-}
-
-// verbs names a TwiML document's verbs in order.
-func verbs(t *testing.T, doc string) []string {
-	t.Helper()
-	var out []string
-	for _, v := range parseTwiML(t, doc) {
-		out = append(out, v.XMLName.Local)
-	}
-	return out
-}
-
-func (v twimlVerb) attr(name string) string {
-	for _, a := range v.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// sameTwiML reports whether two documents say the same to Twilio: the same verbs, text and
-// attributes, whatever order the builder wrote the attributes in.
-func sameTwiML(t *testing.T, a, b string) bool {
-	t.Helper()
-	return reflect.DeepEqual(canonical(parseTwiML(t, a)), canonical(parseTwiML(t, b)))
-}
-
-func canonical(vs []twimlVerb) []twimlVerb {
-	out := make([]twimlVerb, len(vs))
-	for i, v := range vs {
-		attrs := slices.Clone(v.Attrs)
-		slices.SortFunc(attrs, func(x, y xml.Attr) int { return strings.Compare(x.Name.Local, y.Name.Local) })
-		out[i] = twimlVerb{XMLName: v.XMLName, Attrs: attrs, Text: v.Text, Inner: canonical(v.Inner)}
-	}
-	return out
-}
+// parseTwiML, verbs and sameTwiML read TwiML as Twilio does (providertest's reader).
+var (
+	parseTwiML = providertest.ParseTwiML
+	verbs      = providertest.VerbNames
+	sameTwiML  = providertest.SameTwiML
+)
 
 // Wednesday 2 December 2026 in New York: open at 10:00, closed at 21:00.
 var (
@@ -340,15 +287,15 @@ func TestClosedActions(t *testing.T) {
 
 	expect(t, b.do("PUT", "/api/routing", a, weekdayHours(map[string]any{"closed_action": "forward", "on_call_number": "+12127365001"})), 200)
 	dial := parseTwiML(t, call("CA_ONCALL"))
-	if len(dial) != 1 || dial[0].XMLName.Local != "Dial" || dial[0].attr("callerId") != patientNumber ||
-		dial[0].attr("action") != "/api/webhooks/twilio/dial" || strings.TrimSpace(dial[0].Inner[0].Text) != "+12127365001" {
+	if len(dial) != 1 || dial[0].XMLName.Local != "Dial" || dial[0].Attr("callerId") != patientNumber ||
+		dial[0].Attr("action") != "/api/webhooks/twilio/dial" || strings.TrimSpace(dial[0].Inner[0].Text) != "+12127365001" {
 		t.Fatalf("closed with a forward: %+v", dial)
 	}
 
 	expect(t, b.do("PUT", "/api/routing", a, weekdayHours(map[string]any{"closed_action": "voicemail", "voicemail_greeting": "Elm Street is closed; leave a message."})), 200)
 	vm := parseTwiML(t, call("CA_VM"))
 	if vm[0].Text != "Elm Street is closed; leave a message." || vm[1].XMLName.Local != "Record" ||
-		vm[1].attr("recordingStatusCallback") != "/api/webhooks/twilio/recording" {
+		vm[1].Attr("recordingStatusCallback") != "/api/webhooks/twilio/recording" {
 		t.Fatalf("closed with voicemail: %+v", vm)
 	}
 
@@ -392,7 +339,7 @@ func TestAFallbackNobodyAnswersEndsInAVoicemailTheClinicCanPlay(t *testing.T) {
 
 	b.vapi.FailWith(503)
 	dial := parseTwiML(t, isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_FB", patientNumber, sharedLine, clinicALine))))
-	if dial[0].XMLName.Local != "Dial" || dial[0].attr("callerId") != patientNumber || strings.TrimSpace(dial[0].Inner[0].Text) != "+16502530001" {
+	if dial[0].XMLName.Local != "Dial" || dial[0].Attr("callerId") != patientNumber || strings.TrimSpace(dial[0].Inner[0].Text) != "+16502530001" {
 		t.Fatalf("VAPI down: %+v", dial)
 	}
 	testkit.Eventually(t, 5*time.Second, "the fallback is recorded", func() bool {

@@ -41,6 +41,7 @@ var (
 	errNoNumber          = errs.New(errs.CodeNotFound, "No phone number with that id.")
 	errNoAssistant       = errs.New(errs.CodeNotFound, "No assistant with that id is the clinic's.")
 	errNoBlockedCaller   = errs.New(errs.CodeNotFound, "No blocked caller with that id.")
+	errNoOwnRouting      = errs.New(errs.CodeNotFound, "That number has no routing of its own.")
 	errUnknownAssistant  = errs.New(errs.CodeUnknownAssistant, "after_hours_assistant_id is not one of the clinic's assistants; register it first (POST /api/assistants).")
 	errVAPIUnknown       = errs.New(errs.CodeUnknownAssistant, "VAPI has no assistant with that id.")
 	errAssistantTaken    = errs.New(errs.CodeAssistantTaken, "That assistant is registered already.")
@@ -90,15 +91,23 @@ func (s *Settings) RegisterAssistant(ctx context.Context, t tenant.ID, id string
 // RemoveAssistant stops the clinic using an assistant: numbers and policies naming it
 // lose it (the database clears them), so their calls take the fallback.
 func (s *Settings) RemoveAssistant(ctx context.Context, t tenant.ID, id string) error {
+	return s.remove(ctx, t, func(q *dbsqlc.Queries) (int64, error) {
+		return q.DeleteAssistant(ctx, dbsqlc.DeleteAssistantParams{UserID: string(t), VapiAssistantID: id})
+	}, errNoAssistant, "assistant.remove", "assistant", id)
+}
+
+// remove deletes one of t's settings with del and audits it as action on the target;
+// nothing deleted is notFound.
+func (s *Settings) remove(ctx context.Context, t tenant.ID, del func(*dbsqlc.Queries) (int64, error), notFound error, action, targetType, targetID string) error {
 	return s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
-		n, err := q.DeleteAssistant(ctx, dbsqlc.DeleteAssistantParams{UserID: string(t), VapiAssistantID: id})
+		n, err := del(q)
 		if err == nil && n == 0 {
-			return errNoAssistant
+			return notFound
 		}
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, t, "assistant.remove", "assistant", id, nil)
+		return audit.Record(ctx, q, t, action, targetType, targetID, nil)
 	})
 }
 
@@ -177,16 +186,9 @@ func (s *Settings) PutPolicy(ctx context.Context, t tenant.ID, number *uuid.UUID
 // DeleteNumberPolicy returns a number to the clinic's routing. Returns NotFound when the
 // number has no routing of its own (or is not the clinic's).
 func (s *Settings) DeleteNumberPolicy(ctx context.Context, t tenant.ID, number uuid.UUID) error {
-	return s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
-		n, err := q.DeletePhoneNumberRouting(ctx, dbsqlc.DeletePhoneNumberRoutingParams{UserID: string(t), PhoneNumberID: &number})
-		if err == nil && n == 0 {
-			return errs.New(errs.CodeNotFound, "That number has no routing of its own.")
-		}
-		if err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, t, "routing.delete", "phone_number", number.String(), nil)
-	})
+	return s.remove(ctx, t, func(q *dbsqlc.Queries) (int64, error) {
+		return q.DeletePhoneNumberRouting(ctx, dbsqlc.DeletePhoneNumberRoutingParams{UserID: string(t), PhoneNumberID: &number})
+	}, errNoOwnRouting, "routing.delete", "phone_number", number.String())
 }
 
 // normalize fills in's defaults, stores its numbers in E.164 and checks that it routes.
@@ -295,16 +297,9 @@ func (s *Settings) Block(ctx context.Context, t tenant.ID, number string, reason
 // Unblock lets a blocked caller's calls route again. Returns NotFound for an id that is
 // not one of the clinic's blocks.
 func (s *Settings) Unblock(ctx context.Context, t tenant.ID, id uuid.UUID) error {
-	return s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
-		n, err := q.DeleteBlockedCaller(ctx, dbsqlc.DeleteBlockedCallerParams{UserID: string(t), ID: id})
-		if err == nil && n == 0 {
-			return errNoBlockedCaller
-		}
-		if err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, t, "caller.unblock", "blocked_caller", id.String(), nil)
-	})
+	return s.remove(ctx, t, func(q *dbsqlc.Queries) (int64, error) {
+		return q.DeleteBlockedCaller(ctx, dbsqlc.DeleteBlockedCallerParams{UserID: string(t), ID: id})
+	}, errNoBlockedCaller, "caller.unblock", "blocked_caller", id.String())
 }
 
 // violates reports whether err is the violation of constraint.
