@@ -96,6 +96,36 @@ func (e ClosedAction) Valid() bool {
 	}
 }
 
+// Defines values for Disposition.
+const (
+	Booked        Disposition = "booked"
+	NeedsCallback Disposition = "needs_callback"
+	Other         Disposition = "other"
+	Resolved      Disposition = "resolved"
+	Spam          Disposition = "spam"
+	WrongNumber   Disposition = "wrong_number"
+)
+
+// Valid indicates whether the value is a known member of the Disposition enum.
+func (e Disposition) Valid() bool {
+	switch e {
+	case Booked:
+		return true
+	case NeedsCallback:
+		return true
+	case Other:
+		return true
+	case Resolved:
+		return true
+	case Spam:
+		return true
+	case WrongNumber:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Handling.
 const (
 	HandlingAfterHoursAssistant Handling = "after_hours_assistant"
@@ -176,6 +206,7 @@ const (
 	AuditRead         Permission = "audit:read"
 	CallsExport       Permission = "calls:export"
 	CallsRead         Permission = "calls:read"
+	CallsWrite        Permission = "calls:write"
 	PhoneNumbersRead  Permission = "phone_numbers:read"
 	PhoneNumbersWrite Permission = "phone_numbers:write"
 )
@@ -188,6 +219,8 @@ func (e Permission) Valid() bool {
 	case CallsExport:
 		return true
 	case CallsRead:
+		return true
+	case CallsWrite:
 		return true
 	case PhoneNumbersRead:
 		return true
@@ -233,6 +266,7 @@ const (
 	ProblemCodeNotFound                ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge         ProblemCode = "payload_too_large"
 	ProblemCodePhoneNumberTaken        ProblemCode = "phone_number_taken"
+	ProblemCodeStaleVersion            ProblemCode = "stale_version"
 	ProblemCodeTooManyStreams          ProblemCode = "too_many_streams"
 	ProblemCodeUnauthorized            ProblemCode = "unauthorized"
 	ProblemCodeUnavailable             ProblemCode = "unavailable"
@@ -240,6 +274,7 @@ const (
 	ProblemCodeUnsupportedMediaType    ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed        ProblemCode = "validation_failed"
 	ProblemCodeVerificationRefused     ProblemCode = "verification_refused"
+	ProblemCodeVersionRequired         ProblemCode = "version_required"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -275,6 +310,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodePhoneNumberTaken:
 		return true
+	case ProblemCodeStaleVersion:
+		return true
 	case ProblemCodeTooManyStreams:
 		return true
 	case ProblemCodeUnauthorized:
@@ -288,6 +325,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeValidationFailed:
 		return true
 	case ProblemCodeVerificationRefused:
+		return true
+	case ProblemCodeVersionRequired:
 		return true
 	default:
 		return false
@@ -483,12 +522,15 @@ type Call struct {
 	ClinicNumber *string `json:"clinic_number"`
 
 	// Cost What the call cost on VAPI, in US dollars.
-	Cost            *float64      `json:"cost"`
-	CreatedAt       time.Time     `json:"created_at"`
-	Direction       CallDirection `json:"direction"`
-	DurationSeconds *int          `json:"duration_seconds"`
-	EndedAt         *time.Time    `json:"ended_at"`
-	EndedReason     *string       `json:"ended_reason"`
+	Cost      *float64      `json:"cost"`
+	CreatedAt time.Time     `json:"created_at"`
+	Direction CallDirection `json:"direction"`
+
+	// Disposition What came of the call, as staff set it (see the call's follow-up).
+	Disposition     *Disposition `json:"disposition"`
+	DurationSeconds *int         `json:"duration_seconds"`
+	EndedAt         *time.Time   `json:"ended_at"`
+	EndedReason     *string      `json:"ended_reason"`
 
 	// ForwardedTo The human number the call was forwarded to, E.164.
 	ForwardedTo *string `json:"forwarded_to"`
@@ -506,6 +548,9 @@ type Call struct {
 	// Messages The conversation as VAPI reported it, message by message.
 	Messages json.RawMessage `json:"messages"`
 
+	// Notes Staff's notes (see the call's follow-up).
+	Notes *string `json:"notes"`
+
 	// PhoneNumberId The registered number that owns the call; null once it is deleted.
 	PhoneNumberId *openapi_types.UUID `json:"phone_number_id"`
 	RecordingUrl  *string             `json:"recording_url"`
@@ -519,10 +564,13 @@ type Call struct {
 	StructuredData    *json.RawMessage `json:"structured_data"`
 	SuccessEvaluation *string          `json:"success_evaluation"`
 	Summary           *string          `json:"summary"`
-	Transcript        *string          `json:"transcript"`
-	TwilioCallSid     *string          `json:"twilio_call_sid"`
-	UpdatedAt         time.Time        `json:"updated_at"`
-	VapiCallId        *string          `json:"vapi_call_id"`
+
+	// Tags Staff's tags.
+	Tags          []string  `json:"tags"`
+	Transcript    *string   `json:"transcript"`
+	TwilioCallSid *string   `json:"twilio_call_sid"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	VapiCallId    *string   `json:"vapi_call_id"`
 
 	// VoicemailDurationSeconds The length of the voicemail left, when one was; play it with `variant=voicemail`.
 	VoicemailDurationSeconds *int `json:"voicemail_duration_seconds"`
@@ -530,6 +578,32 @@ type Call struct {
 
 // CallDirection defines model for CallDirection.
 type CallDirection string
+
+// CallFollowUp defines model for CallFollowUp.
+type CallFollowUp struct {
+	CallId      openapi_types.UUID `json:"call_id"`
+	Disposition *Disposition       `json:"disposition"`
+	Notes       *string            `json:"notes"`
+	Tags        []string           `json:"tags"`
+	UpdatedAt   *time.Time         `json:"updated_at"`
+
+	// UpdatedBy Who changed it last (a user, or an API key).
+	UpdatedBy *string `json:"updated_by"`
+
+	// Version How many times the follow-up was changed; the `ETag` is this number, quoted.
+	Version int `json:"version"`
+}
+
+// CallFollowUpUpdate The fields to change. A field left out keeps its value; an explicit `null` clears it.
+type CallFollowUpUpdate struct {
+	Disposition nullable.Nullable[string] `json:"disposition,omitempty"`
+	Notes       nullable.Nullable[string] `json:"notes,omitempty"`
+
+	// Tags The call's tags, replacing the ones it has: 1–40 characters each of lower-case
+	// letters, digits, `-` and `_` (upper case is folded, spaces trimmed, repeats
+	// dropped).
+	Tags *[]string `json:"tags,omitempty"`
+}
 
 // CallPage defines model for CallPage.
 type CallPage struct {
@@ -541,6 +615,9 @@ type CallPage struct {
 
 // CallStats defines model for CallStats.
 type CallStats struct {
+	// ByDisposition Calls per disposition, every disposition present; calls without one are left out.
+	ByDisposition []DispositionCount `json:"by_disposition"`
+
 	// ByEndedReason Calls per ended reason, most frequent first; calls without one are left out.
 	ByEndedReason []EndedReasonCount `json:"by_ended_reason"`
 
@@ -581,12 +658,15 @@ type CallSummary struct {
 	ClinicNumber *string `json:"clinic_number"`
 
 	// Cost What the call cost on VAPI, in US dollars.
-	Cost            *float64      `json:"cost"`
-	CreatedAt       time.Time     `json:"created_at"`
-	Direction       CallDirection `json:"direction"`
-	DurationSeconds *int          `json:"duration_seconds"`
-	EndedAt         *time.Time    `json:"ended_at"`
-	EndedReason     *string       `json:"ended_reason"`
+	Cost      *float64      `json:"cost"`
+	CreatedAt time.Time     `json:"created_at"`
+	Direction CallDirection `json:"direction"`
+
+	// Disposition What came of the call, as staff set it (see the call's follow-up).
+	Disposition     *Disposition `json:"disposition"`
+	DurationSeconds *int         `json:"duration_seconds"`
+	EndedAt         *time.Time   `json:"ended_at"`
+	EndedReason     *string      `json:"ended_reason"`
 
 	// ForwardedTo The human number the call was forwarded to, E.164.
 	ForwardedTo *string `json:"forwarded_to"`
@@ -614,9 +694,12 @@ type CallSummary struct {
 	StructuredData    *json.RawMessage `json:"structured_data"`
 	SuccessEvaluation *string          `json:"success_evaluation"`
 	Summary           *string          `json:"summary"`
-	TwilioCallSid     *string          `json:"twilio_call_sid"`
-	UpdatedAt         time.Time        `json:"updated_at"`
-	VapiCallId        *string          `json:"vapi_call_id"`
+
+	// Tags Staff's tags.
+	Tags          []string  `json:"tags"`
+	TwilioCallSid *string   `json:"twilio_call_sid"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	VapiCallId    *string   `json:"vapi_call_id"`
 
 	// VoicemailDurationSeconds The length of the voicemail left, when one was; play it with `variant=voicemail`.
 	VoicemailDurationSeconds *int `json:"voicemail_duration_seconds"`
@@ -660,6 +743,17 @@ type DayStat struct {
 	Calls   int                `json:"calls"`
 	Date    openapi_types.Date `json:"date"`
 	Minutes float64            `json:"minutes"`
+}
+
+// Disposition What came of a call, as staff judge it.
+type Disposition string
+
+// DispositionCount defines model for DispositionCount.
+type DispositionCount struct {
+	Calls int `json:"calls"`
+
+	// Disposition What came of a call, as staff judge it.
+	Disposition Disposition `json:"disposition"`
 }
 
 // EndedReasonCount defines model for EndedReasonCount.
@@ -1007,6 +1101,9 @@ type Weekday string
 // Direction defines model for Direction.
 type Direction = CallDirection
 
+// DispositionFilter What came of a call, as staff judge it.
+type DispositionFilter = Disposition
+
 // EndedReason defines model for EndedReason.
 type EndedReason = string
 
@@ -1041,6 +1138,9 @@ type Status = CallStatus
 // Success defines model for Success.
 type Success = bool
 
+// TagFilter defines model for TagFilter.
+type TagFilter = string
+
 // Until defines model for Until.
 type Until = time.Time
 
@@ -1055,6 +1155,12 @@ type InternalError = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
+
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
+
+// PreconditionRequired An RFC 9457 problem document.
+type PreconditionRequired = Problem
 
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
@@ -1130,6 +1236,12 @@ type ListCallsParams struct {
 
 	// Handling Only calls handled this way.
 	Handling *HandlingFilter `form:"handling,omitempty" json:"handling,omitempty"`
+
+	// Disposition Only calls with this disposition.
+	Disposition *DispositionFilter `form:"disposition,omitempty" json:"disposition,omitempty"`
+
+	// Tag Only calls with this tag.
+	Tag *TagFilter `form:"tag,omitempty" json:"tag,omitempty"`
 }
 
 // StreamCallEventsParams defines parameters for StreamCallEvents.
@@ -1173,6 +1285,12 @@ type ExportCallsParams struct {
 
 	// Handling Only calls handled this way.
 	Handling *HandlingFilter `form:"handling,omitempty" json:"handling,omitempty"`
+
+	// Disposition Only calls with this disposition.
+	Disposition *DispositionFilter `form:"disposition,omitempty" json:"disposition,omitempty"`
+
+	// Tag Only calls with this tag.
+	Tag *TagFilter `form:"tag,omitempty" json:"tag,omitempty"`
 }
 
 // GetCallStatsParams defines parameters for GetCallStats.
@@ -1185,6 +1303,12 @@ type GetCallStatsParams struct {
 
 	// Tz An IANA time zone for days and hours, e.g. `America/New_York`.
 	Tz *string `form:"tz,omitempty" json:"tz,omitempty"`
+}
+
+// UpdateCallFollowUpParams defines parameters for UpdateCallFollowUp.
+type UpdateCallFollowUpParams struct {
+	// IfMatch The `ETag` of the follow-up the change was made against.
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // GetCallRecordingParams defines parameters for GetCallRecording.
@@ -1209,6 +1333,9 @@ type RegisterAssistantJSONRequestBody = AssistantCreate
 
 // BlockCallerJSONRequestBody defines body for BlockCaller for application/json ContentType.
 type BlockCallerJSONRequestBody = BlockedCallerCreate
+
+// UpdateCallFollowUpJSONRequestBody defines body for UpdateCallFollowUp for application/json ContentType.
+type UpdateCallFollowUpJSONRequestBody = CallFollowUpUpdate
 
 // CreatePhoneNumberJSONRequestBody defines body for CreatePhoneNumber for application/json ContentType.
 type CreatePhoneNumberJSONRequestBody = PhoneNumberCreate
@@ -1266,6 +1393,12 @@ type ServerInterface interface {
 	// GetCall Get a call
 	// (GET /api/calls/{id})
 	GetCall(ctx echo.Context, id openapi_types.UUID) error
+	// GetCallFollowUp Get a call's follow-up
+	// (GET /api/calls/{id}/follow-up)
+	GetCallFollowUp(ctx echo.Context, id openapi_types.UUID) error
+	// UpdateCallFollowUp Change a call's follow-up
+	// (PATCH /api/calls/{id}/follow-up)
+	UpdateCallFollowUp(ctx echo.Context, id openapi_types.UUID, params UpdateCallFollowUpParams) error
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx echo.Context, id openapi_types.UUID, params GetCallRecordingParams) error
@@ -1561,6 +1694,20 @@ func (w *ServerInterfaceWrapper) ListCalls(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter handling: %s", err))
 	}
 
+	// ------------- Optional query parameter "disposition" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "disposition", ctx.QueryParams(), &params.Disposition, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter disposition: %s", err))
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCalls(ctx, params)
 	return err
@@ -1678,6 +1825,20 @@ func (w *ServerInterfaceWrapper) ExportCalls(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter handling: %s", err))
 	}
 
+	// ------------- Optional query parameter "disposition" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "disposition", ctx.QueryParams(), &params.Disposition, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter disposition: %s", err))
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ExportCalls(ctx, params)
 	return err
@@ -1728,6 +1889,58 @@ func (w *ServerInterfaceWrapper) GetCall(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCall(ctx, id)
+	return err
+}
+
+// GetCallFollowUp converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCallFollowUp(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCallFollowUp(ctx, id)
+	return err
+}
+
+// UpdateCallFollowUp converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCallFollowUp(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCallFollowUpParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCallFollowUp(ctx, id, params)
 	return err
 }
 
@@ -2089,6 +2302,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/calls/stats", wrapper.GetCallStats, options.OperationMiddlewares["getCallStats"]...)
 	router.GET(options.BaseURL+"/api/calls/export.csv", wrapper.ExportCalls, options.OperationMiddlewares["exportCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/events", wrapper.StreamCallEvents, options.OperationMiddlewares["streamCallEvents"]...)
+	router.GET(options.BaseURL+"/api/calls/:id/follow-up", wrapper.GetCallFollowUp, options.OperationMiddlewares["getCallFollowUp"]...)
+	router.PATCH(options.BaseURL+"/api/calls/:id/follow-up", wrapper.UpdateCallFollowUp, options.OperationMiddlewares["updateCallFollowUp"]...)
 	router.GET(options.BaseURL+"/api/calls/:id/recording", wrapper.GetCallRecording, options.OperationMiddlewares["getCallRecording"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
@@ -2102,6 +2317,10 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
+type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
@@ -3067,6 +3286,232 @@ type GetCall500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCall500ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallFollowUpRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type GetCallFollowUpResponseObject interface {
+	VisitGetCallFollowUpResponse(w http.ResponseWriter) error
+}
+
+type GetCallFollowUp200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCallFollowUp200JSONResponse struct {
+	Body    CallFollowUp
+	Headers GetCallFollowUp200ResponseHeaders
+}
+
+func (response GetCallFollowUp200JSONResponse) VisitGetCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallFollowUp400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallFollowUp400ApplicationProblemPlusJSONResponse) VisitGetCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallFollowUp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallFollowUp401ApplicationProblemPlusJSONResponse) VisitGetCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallFollowUp404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallFollowUp404ApplicationProblemPlusJSONResponse) VisitGetCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallFollowUp500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallFollowUp500ApplicationProblemPlusJSONResponse) VisitGetCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUpRequestObject struct {
+	Id     openapi_types.UUID `json:"id"`
+	Params UpdateCallFollowUpParams
+	Body   *UpdateCallFollowUpJSONRequestBody
+}
+
+type UpdateCallFollowUpResponseObject interface {
+	VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error
+}
+
+type UpdateCallFollowUp200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCallFollowUp200JSONResponse struct {
+	Body    CallFollowUp
+	Headers UpdateCallFollowUp200ResponseHeaders
+}
+
+func (response UpdateCallFollowUp200JSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUp400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCallFollowUp400ApplicationProblemPlusJSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUp401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCallFollowUp401ApplicationProblemPlusJSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUp404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCallFollowUp404ApplicationProblemPlusJSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUp412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCallFollowUp412ApplicationProblemPlusJSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUp428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCallFollowUp428ApplicationProblemPlusJSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCallFollowUp500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCallFollowUp500ApplicationProblemPlusJSONResponse) VisitUpdateCallFollowUpResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4591,6 +5036,12 @@ type StrictServerInterface interface {
 	// GetCall Get a call
 	// (GET /api/calls/{id})
 	GetCall(ctx context.Context, request GetCallRequestObject) (GetCallResponseObject, error)
+	// GetCallFollowUp Get a call's follow-up
+	// (GET /api/calls/{id}/follow-up)
+	GetCallFollowUp(ctx context.Context, request GetCallFollowUpRequestObject) (GetCallFollowUpResponseObject, error)
+	// UpdateCallFollowUp Change a call's follow-up
+	// (PATCH /api/calls/{id}/follow-up)
+	UpdateCallFollowUp(ctx context.Context, request UpdateCallFollowUpRequestObject) (UpdateCallFollowUpResponseObject, error)
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx context.Context, request GetCallRecordingRequestObject) (GetCallRecordingResponseObject, error)
@@ -5000,6 +5451,80 @@ func (sh *strictHandler) GetCall(ctx echo.Context, id openapi_types.UUID) error 
 		return err
 	} else if validResponse, ok := response.(GetCallResponseObject); ok {
 		return validResponse.VisitGetCallResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCallFollowUp operation middleware
+func (sh *strictHandler) GetCallFollowUp(ctx echo.Context, id openapi_types.UUID) error {
+	var request GetCallFollowUpRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCallFollowUp(ctx.Request().Context(), request.(GetCallFollowUpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCallFollowUp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCallFollowUpResponseObject); ok {
+		return validResponse.VisitGetCallFollowUpResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCallFollowUp operation middleware
+func (sh *strictHandler) UpdateCallFollowUp(ctx echo.Context, id openapi_types.UUID, params UpdateCallFollowUpParams) error {
+	var request UpdateCallFollowUpRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateCallFollowUpJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCallFollowUp(ctx.Request().Context(), request.(UpdateCallFollowUpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCallFollowUp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCallFollowUpResponseObject); ok {
+		return validResponse.VisitUpdateCallFollowUpResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5653,216 +6178,233 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcuM4ku6rIHQ2oqQztOxyuXq65Tg/PO6qqZrtuqztno49rToiREISxhTABkDL6g5HzDvsO+yDzZOc",
-	"QCZAghSpi+vSM739TxcS10QiL19m/tJL5DKXggmje6NfejlVdMkMU/DtW65YYrgU9kvKdKJ4jl9770S2",
-	"JgnNMk24IGbBNUn908Ne1OP2oZ8Kpta9qCfokvVGvfKBXtTTyYItqW333xSb9Ua9/3VcjeQY/9XHlzTL",
-	"qkE8PES9FyJl6RWjesegzIIawuzDZCYVDlDBa6TPhvMhiZNCG7lk6gieOrKvxYOuocMzE2ygNvolvf+O",
-	"iblZ9EanJydRz6xz+7w2ios5jPgVFWnGxfwlzwxTWwe9sI+yFEe7ouuu0Sxck3uvox8DDOgNvf+2UHTn",
-	"vsISZlQblhJqyFJqgyNbUrEmmiVSpJr0/V+UpHTduYBLej9Jfa+NBeTLYtkbff3VmV3AJRf4vVpMLgyb",
-	"M4WD5+Ixg88Y/ajRc/FJRv9+IQV7WyynTO1BDgHhzrk2TLGUCHi5a5y5bX+Cz0x4WhvqTKolNb1Rryjg",
-	"n01KDUb3Ot0c2c2CEejADeKJJjwtR5JTs6gGAj0o9lPBFUt7I6MKdthY/mOz/5dFlh0Zdm+IZlQlCyJn",
-	"xCgq8BlNqEiJLpZLqjjTEXy1Tyz8ePUTkvI5N7pr9X7aerKXXPjvT9tGfM1FwnbTpDZUOaKUitCZYW6T",
-	"udCGCtM1OA3Nty5iSg07MnzJWlfy2lBT6L04uIZHO0eADR3Cu13fMIwiSZjePo6/Xrx//UQTjY8Sdkez",
-	"As4c+VuRzlnq/5kVGenHlqjigV1FIQ3pxzOaaRYPhmPxonzRLTpVjAjGzYIp0qdEJ1KxiMwUY8QS1IAs",
-	"qUkW/pHhWHQtgZtEuAZuxadSZoziJfW9MDzbnxSmbCYV24sKCmj5YCp4sIdR51JoBjvwJ5pesZ8Kpo39",
-	"lkhhmICPNM8znsDSHedKTjO2/MPf3F2737a/x7ew0/r8L0gpXhBgbYxMZbomqWQa9hB3wf5uh6RoYoa9",
-	"h6h3KcUs48kXHatldoppWagERgMD0GTFzYJYFojyxT3Xlp08RL3XwjAlaPZCKam+6KIKUgh2n7PEkhKz",
-	"3Z9XS5tQZbkh/KBwxwlPiZFEsVwqXN+30ryUhUi/5LDfSnuYF9Ual5edYQIOAJwjWpiFVPxnln7pzU8U",
-	"S5kwnGYa2MeSa83FPCJLmtkzx9KIsPvc3m+eBdEkYblhqR/7HeUZnWbsSw9dM3XHLdlSYYdlv5a7bw/a",
-	"6pwYtSZ0TrkgGTVWnoAR50pa9vZrjBmo1Uq9LMsIri+ZFoZwo4kbh/27WmY7yCFwW9eDHcCF1hz4J+gy",
-	"SuZMGY4sL1GMGpZOqNmXa3qm2yYHUd/RE03sU/YKtbcXWS2YINyQFQ3FNsvORZE5akBpaKO3O5rzSdmw",
-	"Fd+q2yW4zyup6seWV9ygo3C+H8rO5PRvLDG2s3KlLuE52OM05XaKNHsfrBzcqlFjMVuHWl8ld5fzUggr",
-	"H7eLcahwtX3SWyf4Hdct5MANW9Y/bCPeiq4eyq6oUnS9MThsrnVARcrNizvWRpy01LLZPV3mWVOWH+Ju",
-	"ttEoTQxeONWbhWZqcnq//rnt+STjTJgJTVPlxLGdhPmYo5MyQ1EGaierWlfVIiEllV1wYb46622qUrjm",
-	"THvS2zkFQ9WcHfo0/t61J22zhpWnc7fHO/ppUk5aP7V+ayNPHfVxhXMql7u2Lht7XRvfdhL9JIemIviN",
-	"UxP1BLs3k6RQGqn3wLWC/uuNtE3oT5lMbllqVRHUtT/+TmhQaLsCG9UpZYM5vhg+/eps2PaeKk1bj6Ce",
-	"BnmW5qodd0FtlR51HzRnG7D3s13cPZxz81o4bA1qo9g50U9B4nX6evzdYBuAJc+yd7Pe6Mc9NGswdNiT",
-	"1JzB0kpwc6bbBZdEijumNGrVFFVupwuwlHATEfc+ma79R1BG/XIcxM5ryxH17o/m8sj9ZqXH4RVdvcE+",
-	"4OnSmHM4/QfvRtUSbK71h02l1GrkqNhZYbNqCCxIvqmh36aaTZyJYgk7K6agQEU9WRj8+KGF0O377+1k",
-	"P5Ls6gSwi7XW5/ueam03PsYHYqd4MWLfIjmds3Nil55IAT9nVOPPe8iwj+TS3lKkN9dlup7UTO8b07kE",
-	"c0rOlDP243MRGnVncBsKQ2ZcaXPubC92q2VhQI23ml3GZobIwtTIfNvyBz6IS1m0X2/T9aS00m8ZtH8m",
-	"IuyOqXX5neSKaSY+3Zi9B2DrgGWhtg5WFspL8yldk/7JP/7+X6fPBmg/ZMRemeRnKVhE7JE6PYM39DnR",
-	"UhnLT2KYTEVy00Jzpg+YhCyUJZSO8esOS2c1A3zCLzZ+80u99yjQqNm5kDlTk5Su28x/jDBhNW87FLuA",
-	"bi0VFXPWsogpXVc77y21SVakqFDuNdhv6bprxexAt4sp75na9D24s+VcFLWDtZDaG9tBAU5ZxsDW/RiK",
-	"DbwRXTPQ3uS+n+hmf5/Ypa0L9RdLpnhCj9+y1eQ/pbptfVUamu3Fl2/wSasMeCvwnob6kHV6a7+391ZD",
-	"L8cSkny0wSjrHKiiyuqgtxDANubcdrB+WDCwWzO8Q8F8DZdoxmdwX1T3IzfciqBWKuVijmPiYpIrOXe6",
-	"yUyqFVUp/gVzsT9SnrHuy9RfghsjC2516axIHRd7ZC/DjGujiV7IFeFAoQ31vDQ2dJ2Umk2IZFwwcrPi",
-	"GZdEsYTxO3DqumWSgvTjGxkPIlLqAbt1cBAxt/afU2PVvSfaH8E+DuGJJvFLJZcHdphxwZOtHeIjOFuw",
-	"h8uV0OU8D+pMoizeJC9qqmWzz9i1sxJrZAnt+2uSyiyjCjxW1SGThe2qs1c3o8faNULx7wDoQtTz/uOJ",
-	"8z1vkXEDOwce6i0j3Lm2Tflp5wvuILJ0YmT7xi+KJRWeysoNshy/fJcYeQgBhLLSfkpQBWnYEOlfyVV9",
-	"VA5X4QRbK33ghaVYImGwzgOnZGFAGJOKLBhVYLuUIluTmZJLoLyDZtMptf6wWI9ILHMm4ojESSY1S/2n",
-	"QrGY9ClxnwGXEJF4iqrmBBlBHI1F7HgCTydCmskdU3zGsR0hAwNpIsWMzwuFf4H1tKicE9CS2zb7u9Ar",
-	"e9nH6ATdOdU9zSHg2WPpZLref4ff4Dt/WsMW7xxJE/vQSrkb0kwL4yr1n4QRDl4HJ8fU2Iyb6c5hIY1Z",
-	"YihUttf5c27hg9hSJfru65K37zDF5OQxA1RFYixBTVJq6C6rQAtTd84BKmi21lwTdg/eXpbiQauuEKrr",
-	"vgOSshkXTLtrumOoTnrZaXBw7vxJBTTYb/6V1LHblAxXMJzaid7T/Fzk6cH3Ehxr6GXPTu4kT9iS8mzS",
-	"djFtnpwM7HJeZSnfBrk+QreXVU5XVJ+TPKNrcIJxs7AcR3EqzP8p34m3bF2Iltqwb5bSbogkrEtGTcEl",
-	"2hTeatwoasFMNfessbq1Exrc0C1XfNQEDtYPW8cZrCislUQ3D6AToKIQGNi8gxr3+lYCaPghAnrs0hBu",
-	"Sv2oITnDdTJRzqRcJyu02ByTPn74A0Fpf3BOTpCgDOgXAN6RgrVLeRtSHb1jis7ZHmT97o6pwL5CKPHv",
-	"fNwIoMnAedsU57osFAFmVdhesmxN+nX256/nwbDVK+bUpdauQ22rYwBCGrJmfgxSuQ1p7wvU0Em75L5L",
-	"NN9YMmysbct28AVc6w2FsalchnTY2dsW2qlNt/UQgAx30YGWhktvQfOcWTlDEupk0wXPnP6MqhTXBIXB",
-	"EV57M8PUERjRKhqICB0Ld5ZtW/ZBKQC/XFpoyrMNomw8Lk5OniVXzA72GL6weEguBEHPIhpuxqIiM6m8",
-	"eOQwF5oBhvaOaUKr1lFG9Eo+jBZsC7qSPiu+E7Ic4ISwdK2aPUq+O31QzTWWGUObWduKRiS2skVslyw2",
-	"MkZTmuZ3LPJWi5/dEa+zMPvWxj3cihaRyOQOdGJZ0tqj/Qbdw6jg1TZq9Fa/TY9nN2tKHY/eOc8lF4Vx",
-	"a7PrZDdG7Zr0h9a31DaFDSP7IXNp6rzb17JxR2O7bWN6yVmWlgi/BpnY/7oMMwHqEYBO8HCr/9eZpTpY",
-	"CNdkpaSYe3fVcDedwLCqdtum9arTUWE1abqhR4/IdB3gqp/UmFM33yq5FlgHCEUzQkQ0E8b+EDAtI7M0",
-	"OMVPdOmVpCLF62ks+jEVQhYiYWk8IrSm0GXcsirurUWrBU8WHg9n6C0LudjAMsmxSJntjKVW93bKNkHZ",
-	"MnJrYNlhiu3jNUNQ50ZcHDyFTMc+MhbI4XRpHLe8HnnRoME4A2a5g4myJhstl6AX9dyorYCY0+UE+2cI",
-	"BLHdVr+0cd26h+iQ0xYab/aOQgmJNBBbuw/fK0Yzy1ObA6tU38qkL293W9jxtdaevJvpoEVwzrMd8ooz",
-	"vXdPs7J6tLAAnpQamG2hNPVqkrKEp+DB10SuBIaIeAKrJP/q2ojwCmmjhDctDuqcKUDASqG3GGoLzRRZ",
-	"0jVJJbGS8/7OnrL5Nj+PklkHDtP+4z1nUs2p4A7a0JdqPqLpkgt7uuejJUPJ6B9//++BM/BwQSjJmdJW",
-	"vCArqW51ThP0W1SUVL67j7EHscst7v2OmyEcMoIl7bgndpCRh8jbNX2CwUB7DXdySqdJ29VyyxHi7akC",
-	"O//ZK5W2nxZyaNPDoaU24gV8WddkLzOmbpFErNwp5vWhb0EtNrEeuMpVd45CohqVto3vXc4EF/MfuEjl",
-	"6kD58qYmVMocDB4kTuk6RqsV2nNBvgR+G5P+q1ejN28isqJZdpRY7ozuXSTYschlxpP1E5Q8B0NyUb6J",
-	"0UHOLO0aVoXQJKfakCVPBZ8vDOHCKQAA3kjp2t6Kp6ejk5P4H3//r/gEPg3OSXx6Zj/h9aMhms81gTdR",
-	"g8vZp+oM9enp6NmJfZAaw5Rdjv/348nR6YcfT46++TD68eToOX78t1afCXrDt53/Hxi7TfGw28nWOz/5",
-	"enTyyM435M91z/XgLsVWMgm4UXBeQkORHilGm5A7PVopXgm4/hH8wu5zqeCGL1Ju8L825hu4vb8oYJHr",
-	"iT2Vdy2M9rXAf8rLhipGblluAKEvV4IISQRboaQTyKRlTFTUy+iUZfVtfakkGHT1be9A8347f/Eaq6j8",
-	"TlVnf3h69vT511/98fmzk296n9Lmuh0Fb8cFELtKt8aANLBH6GagZxXduV+0wF4+D+gfnjxyS1QFNrV1",
-	"T+aWpyhZzBf7jSQQgjsxOHHORMrFPB4FPpgIbAu5kndMnBNuwAEHsWCOlEhcerVGgT4wFvCOlXbKlQSs",
-	"GhfM3qAoDuRMUSOtPKJu4dlB2EcglY8dfdelcjfgnp9gh9js/3SUswGQEG7clC9Bh/KzBREElQLXU91U",
-	"tr+Ldw8kMJ6+qDVepJWQQn7QvsP1mR9mMQ543KPgxruYycEWmEOYCxVrksjlUgpi2b1hAuKV6uymf/b0",
-	"+YB8/dUfjxzDCYb01dlORPQenOWdYKUq4JXk8g1N+vGfX9yQY5rz4+pXKwrY4UsIhPUn5+z0lMSFuBVy",
-	"JapO4+FjFrKLK31mYHdAUJ8C1h3ewY8HdTcBbB3OkYP8Ae2m+C1q6SHGus1zsI+TfXcsf9dWTtpYlbcN",
-	"louz3UwYLPL3eboPK9k822AjA7t8sqBizqwgDr+VoEVyy1iuQbm+o1nB7DEi7D7PeMINiS01W+GaUQWe",
-	"abhHllyEvT9tMrGawLVFYDrs6NR93v7Z4Vv34Ud87EP43BFfgmgK6V9sN705N4tiOkzk8ljSnB8lMmVz",
-	"Jo7Lrh/C1/Utz49kjgt+lEtLfQpH18XKfgtz+mgu9082rYe20+WCdjfxlYJcvbwk35w9/yNx8cAklUmx",
-	"dEDqhtoiU9aG0dQQxUuWNFlwwY6sTgQ/2OftcdQrbpIFkWJIAILAtWm6yCC4WRHNRKrHQkh3t0EL4Du9",
-	"enHx7ZsXTzSGxhPsUQOyGtgrTRZkyajQoH9DNDS5Y8oqf2OxpGtC0xSa0+fEWGHFHn13WwLiYboGvvDq",
-	"5ua9T6BRkyPvaMZTFJ0C5yT86oMiol4RRrqDGDjlacpE8Kzmc0FNoUAilGYycxEnIoAPgKHfLCQiwmiW",
-	"yRW0l9N1Jmk6MVJOMqrmCC3WRY5xP5MlSzn1cYW+wwZjrtG7obcwOJrZTVuX4LOmsKjYrNC1Kdf+BsKI",
-	"enZYSyrWE21XGGJGNuSRGpKj2X1l+fbdOCgfLm0ZiB/B1agEzSZADvZKqYS2cFW3BLS22D5XTJjQM+Oy",
-	"9kAoZlQz3WHqBZrWxcW3spZZxzdCjcuwswnqtKNvUbNeSkXiDYqLIyR2q38Eo0SvSOmL2ks0ClxgLYZa",
-	"zF6SdBlrXQIKy7o6gh/DoN7OBsBSGtmV/KmQhiFSA2PYuJjbpUaONNyOlNtsPzjDcORrm3R2ctYKg+Am",
-	"a2duC6mMS0hUhnrccsxKFIwwpAJDOunPByM3u/n+6rWnFCaMPYR6d0+FEiNkrlNJVTpyD422nICmDdbF",
-	"IMPsQ2SWD0SGo90msV3hyXwPts/90aC1116LvDAtsY8QaSZzJrq1cW7QWGqf0lHNLVcq5Uw4+64igtnr",
-	"BVJlPFY/R4PjRKDFeWNIcF+ZTeOyc6mAwdgHCiH9t1vYdCJztq0Hrm3bNYXRcUk70VpeL7kSof8In2/K",
-	"6h92mtE6jCG+V8uOILxQMxNgsyG8jM1okRn9iWwiuDYVNhBTZIRBNSvGbjOMjNHONlwopivfaRmE3+qh",
-	"RVXG3mg0y6o7c0azbEqT2+qXCnU3V4y5KwrctegM6AXUEtXpeYdZ5UPzbOEhOUwdutikjX6DOAZD8q13",
-	"Nrq8YVKlTI1I029OuK7c6ud7OdHJkjGjSRysSAxvwiaU5j8rcMW1jYlBJYODU84AcAtzybSHSW3iFYbE",
-	"U2UIfwqBAmUgQV/YVdDMRGhRtaO3U7eHSmdyNbCsxfU2FnFj6+MIdEi7oL5FGIm78KmuFgc9fwEe4jxE",
-	"fAkJCBJvvPHTqwC5Rso2p04n2R5oWUJxprH4JG5t/nE2pPCQtoYvsxL3FgAjNYl/+SV49eHhsb2Hx30X",
-	"oD5E/T0EbGPvSG4HdYMQifvX+MpZkEi0FK2arGRLYM5qIYF2tcfu1JcKqfs8NGRaFhsRbaRiaeU9aWRx",
-	"2H3N1dlfR7jgBuk4yo5RiUPD/GcYXchkd0X45nTp5JNm2Ojmmr++eHsBDlx/aOAQDInV41EFdZfZAKVu",
-	"IfEJyzdotrKaqGVbdQGtJSa1YUE+AOBf3jTbI+wYBj1p73bOGL1DedqBrywjdnMhvk2UluxgGnvy9GSv",
-	"41a7dzdZEfrryQoc9joi2opjNCsjqJ2KS/qUZIVIFmSqGL0dDMmLZW7WHtYNu8O1E+bsakdE0zvQ3e2t",
-	"4dCzXi/Z6+TWoQS18/vHkxab8YYcHBDZ/nhhqVlwi7oL9Prm9dXx9auLf3/xtn6ZSkUWNAXo+lgE0aDX",
-	"hqu/MmWF9pjEN2+P/lpqjEcvoc2j/x0DcvitPKr9HQ9GJGOGcDMWzkcIAD5wxdUxfFIRxJsRbobkspbG",
-	"gNpxpjwxpC+YASyLA82lEvHGfC6qieqBCyE3pWOyDqCzVLA/vjgM4D8E4nV4kFU75mwb/Ouvwf5dLlhy",
-	"e6BrrN3UhplfUlZ5SX1Ycp3tPD19dvb8qw2oxTcffjmLnp487AZYdGp94byuDVXm0HktqBAsa4eoGj89",
-	"xWiyYJUzOFRi9NKv/G6Uk++tbSYeqhIgQ5aYnatARQKU50UBCDtupXuQ3XUh2vvVLCkUN+trSz8u6wmj",
-	"iqmLAuGO+O2l14L+8sNNrym2v8DUtlXOSoiciy+cTRFWfUT+BA2Rf/z9v+PRWIzFEblwoCzNAO1CjLxl",
-	"AgCwSq4AdzZAMytCrrz+6B63ciF4MMaC1KBsTezaJmotTGgyJC+QAEe2nY5Bs/VfFtM/J/wd/8v19z+/",
-	"fvqWv9avlyb/v5evv3q9zIrk6ddrO7FwVlZKv2Vr0qeCwDEGPMAT7YzG52C31SxRzOXidXFAMb2dxDhx",
-	"O6L63G/ZGlIUAz2QfuzwesguAZBmvw0w/zR0YHVPxMxwo22DAUqN9ONNWFEckbgFVwQBwiWwKI5gtUJw",
-	"UTyolrJrHent5HT2TWLHOCQX9euCw+gUQ7yjy5xPCbrfIqLtPWTXU7E7eYvqHy40GDvB0AsLCMBKfAv5",
-	"NLBGMFfAICousjAmR9S7UTzRN5b82rkXbpm9vN68uLl6fXk9uXn37y/exlFpMlhKwY20x8ruT6KoXXU5",
-	"I/Gxax30gR1DeQAj5kz69KcUsw677MvXlcmMLCkXhnLBwF4AobPQhh4dHzuGCl6ZwMzW28h8GjY4B8g6",
-	"+COcJUjLjCGYVy947sXLi9dHlnlDE7xMxLKkKebQBffjWHhF3h5mJOBBCbxBR2ZocNbnpRRYVSHA1oBw",
-	"faD8WDjk/4pNF1LeYtJ1S44I9yUvILGON/QWImWKxMc05zFh93bQ9bd9emI6Fm2MqJuHYUQTPOXimc5b",
-	"+BT8b2lGF9N4aBfF/Q8x/QwdR0x70HSFbxNowtAjQgU6lPBFxOh63Zvd08Rk67HIOEQUuBTBwNNgD7KM",
-	"/OX63VuwEAh6yyYJ1SyyAg2s6vffv/4WO7MqhjZ0meMfVy8vybNnz76BLBc3l35Z0YNlTykN3G9xV27e",
-	"uPTIeTm4y98W28vTRfxnPGEC4Z+O6u3drDgzGJC6F6Uf+1YqA3mN1i/ev0ZPEWIse0+HJ8MTbymlOe+N",
-	"es+GJ8NnKIks4FJsYFnsT3Nm9oHc1QLClnSNEDCfiV1GRLCVJVdIZmS5orcTjUW84b6OYcNoaR4rMbxx",
-	"l4UlJstCG0wTDJI4HmTtmCPi1LgUr9PeqPcd1+aimmQjb/vpycmWxMyHJWSuJ8jtyoK9aQCCTHhnJ0+7",
-	"2i8HfFxL3/0Q9Z7j6Le/VE+k/hCG28PidNmlICHqXFtxzFlBrbh1f5QHWN42CO9D1MtbY1jfOAvKBnyz",
-	"6n5IQqKm+tblU/TgK//S8S88fYgHVmWiVh1yieMtd7H8BN4pk+DfCrmqYbP6LeCswZBciNBkOWWZFHNQ",
-	"Fi1bxxGO4HOQ88L5S0kf2Di40uFQ2HseGd1gLMq+T74h/bjhdLU9g8kUBu0MpVMveWPQFjZgud7zk2dt",
-	"RH7lRnQROHfdnfEnma4/PYk7lOFDXc53aI7GCXv66bvvOl3V9jUcM+6M7XFcgkoOjz2WZyff7H6prMFg",
-	"Xzg93aeXMJv8I0+/fevZXjMqXfx1juEpbeMcP4JdILjftt+4io5/Cdn9A7KSjBm2NW2WNjLXpNDeJVC2",
-	"MSrlEGAX9t4A80omNUPEc3D/BEEkrVGXiJexQlMKErxZMO6THpT+DW9bBnPlWITpnUCVq0IlEYgTtG40",
-	"y2ZWsFiX4ZZtJ/5bWI/6ea+durNdOdUgEJ1YJldzlz75iPvoDHvd/lJZHONTXGBXbCnvLIMMJlZlvPFe",
-	"1kcSZlSr3vbjYQn5W2o4NZyb3dWcdtVA+1AemSLl5ojdsW3y2w8Lj8NshACH0vlqgTAarA9hqflJWAsq",
-	"IiUkCqTllKCGrOuyXgT34y1ba4Y5bgk1hKLLvZ9TbQXAIHltTOCQBMlzI4/UYURb8W4GRb201cOtHofZ",
-	"Ph3YjInIDnss+hTsIpElA2eiKA0mPmhh4BA7/di5SSISB9nfIWlXmf/dWxuAkhDU4zWwvl0fAMvgSmJ+",
-	"QJcQHl6yQxkLyAk/OHcWcpdJkKTU0CF5IQwqaYoRMEmnR1Z/GllpZWG5V0KF2zE0+loaH0O+FHKRLrnQ",
-	"fqvsdMrop3jQKf+WieN1bwdRv5IrLOjG/CBxHxcyS7WvWtdVTCnjS25qxZScd6M3en4SVbXdTmuV3Z62",
-	"5Spq41110nGHLlfsjstClymV2wZWwgJbz9jT1jqDrcWm/KpA51y7fB8Rlt6xdNxSZCLuGhVN2srffZpR",
-	"SWXFXG89i6xSy2/ZeuS++WPRXaDR10poHduzw8dGp7JwBQPxnHV1HFZhOKjztlukovVjLCe3x4NYbOzh",
-	"w+dUFet1IVqk2XeC4cGTM7+EX1iGffblqyyhqSqjya3V/ivGNvwkskJd/batk0zOA/HgIknAhbUpHgQh",
-	"pqW46qA5R+hU675+37pbtvI11swnDs6jm0aTm0CuhIvChW+MBZrU21IQeUez5d81QY/qW5aSvoO6cE2m",
-	"PMtY6q4527w2PMvGwtsl3T0c+0QScZkvM+66ZGqlGz6roWWz6kRXDawaeupXN7Q0hvPJDSzfOlKqQ7Nm",
-	"hSkU8/GfQejdkq7JlJUxd/VIvJlUy/OxwHSdDilSBgIT2AGEMvgkMSueMNKwdNTB5O3yCTTl6n18HqNF",
-	"WzWWL2y4aJQ16TANeoyfJ5TfjRYtJwmWsoQ+frzVocHGwbK4y+BQni2X9Ris3wBpjirtE0DRLj/5cIPs",
-	"vxfTBuHvo72XKMeNjr8wrXxpPd8t1yfY9x36z+a18RmrMpd6fImR6XTAlO4yeLQuLEAlkCqFakz6xkrc",
-	"UwU+v+ma8HQwJO/p3Omclis7MQIgvvSnghFUkUbEaukNTQtIWnqBNCx1YySZM1OSe+RabarvQ3KB76I2",
-	"rFjOqAGor77luUdVQhUR4QIIyuwXY0GV4nds2BgUZFdoq6rTIZ5cujDY/bRfJ3f99nXf08cpU/+xjyJV",
-	"Zsbe+eRmGffPoNDtfjBIkbjXAFzx6j0eDavs7/M4vT/k8bAsws6HfdI4v9CfU88t63Pt0HBdnpsveIV9",
-	"BtepD7T3F9OlxyQ2rqUgl9FD7QI43mHIvSDXANo5umbCELTnEYzw9Byhdk04G6IekdglEwEzJ4ImJ84k",
-	"jO73GKP9JijpxxHCZkpm7nLjAVQj9UG5CKKwOiOQByI/sBAUth2V4KUpYlQtQUG+PftwIkU6JJc4RIJM",
-	"nnAxFph6LkWvhFVREnuV3HHNpxnzqSd96WLEe1ev4DpwALmi0XgsYFnJgmp73cU8dQEwYJEFj5DVeoVg",
-	"ZT3y+DuqzREs8NHrb2N3yzqEpx4LsCTXx4XOIpdhAvrrJ+XUXHInRH9h+Ykit5fn85MTNzy4I8MxWXph",
-	"KVlafd6qYPaPGB4dEcU0s9e8kDAdu6kpNXREfhm72o/j3oiMIQx4RtVkyhZcpOPeQzyAeviMpiPI3MNm",
-	"zAC+c+X86HoBqHCA0CzYWDjqgqAYqxU64VYMyaVcAhIGNU4wITAMG1kwqswUbnjwj1HISHTP7crdMpaj",
-	"eODINrdt/QnBkfoJiWHRryGZUlzV2xapbTW1YhwKKAFocixKbFOhC5rhICmBqR1NqQtzYsK4JRY88Vc6",
-	"gdKCVe0KOfNThunCIXAB8f34+ubqxcWb68n7F1eTmxdvL97exBF5fmIFLB+QcA5i0lKqQBU+/WYs4mZA",
-	"dqsV5Rr+s2xjP1u9lQsq7xNIQEh6HoscYXC0LpaePnklv+CCVnJCjea7xYUWKXbnBWLYvUHmdoTzr98g",
-	"zQbbrYPwovcD3bny5TFPRw675nFrUXlM8PdbS/rOPkZFGp4Vno57ERn3XCEC/ALPwyfkc+6RMhuTPUZ2",
-	"976kvnX6zRev1l87Jxql4syyaH8+qCYYvwfHA/K5nGNYIeD1PtEle+eCBTFS8yOvV3BZDhN9d4CqRaC2",
-	"hccUhFqNr6WScW2ablCqyeX1X8eif/Xykpw9/fokItSxMKLkKiLf37w8+nowJHjmWToC41vJhsrqhCSR",
-	"As24S7aUaj0ci0tW5jKiROd2pnrBmCErWWQOPGrvOrDhFRkF5pwrNuP3Dk9M4ietDOgFLFCHpvS7RvC7",
-	"RlBj6O4cHcjHnf3Cso7L67/awwDX7L+W8I8HxVsJ4KzvzZlc3tIGb9K+XG87W4JqMCCWQTxeCvW12mR+",
-	"xxicNcgykPhHqH0ZESh9ObDSop1vURaH8mBtK4SNCLjAtBVqXN4O6HTdqAbsEImKGhaNha/u4YDe0nJA",
-	"tzYidYELugox9GDw1hq4PpVvWbaVxObnGEVS+3yIsh+Sbzcrujpup0uY9s9MST20io9dh7hMhWCFo2cn",
-	"WODCJwaGNYq9khE+KeTqPCguu6TrsdA5Fd4uRJ599RW01cZY/8xMVZP5UM76CK62kVsKYmqrJbWaCMzb",
-	"rioA3CLChvMhiZtxsp3gBfNzu7Gr9/3N5WZw7eEy48cZHXClO0VJarg2PPkXMznYiQWD/yhZyLs5WtnN",
-	"O8H2LOJOLraEc5ydnA27jsI+uk1pdfhM1vfPTIPbbsDfuLvmz8w4o/5HE+lxlYuti1yvGJavc5HdkCfq",
-	"KIMawd9ffdeo71A2N/RFEytko707xiJX/I4aVkuHV4UioBFnppheQOvlEbFXKARH4t3hXR0QP4tGLbRC",
-	"DBBaCHcVwB9d6g3bmHO0lz5EgAbOMJgeLXRDcjEWVW4SromPQo8cwgRSzxHBWOpKPSKqxcoHZTSrDic3",
-	"Ft4K5CsMmgVbOksf6nrckP7pyUmEqBx5vMzZPB64GLeqVZz0WMCsA4Tk0LKCsv4bspYFBfxxufgu8Quk",
-	"iQmEmi236VWQpO/X5iUbd268lELGpD+VZkE0T5kmS6t/DSCsFasUxqQPGjRPGYg2Lkh6YCkWadMDcnwN",
-	"3bgq+YgI1LKKj0cPZGyGdq6SfQeFeRC5KyRScrX0eeaNqBVlQVIanESZAKdNDnDFKDuEAdtAEDLuvuL0",
-	"a/kFPjyKP5fEWOfM5W5NucAgu71UkyDXgnZqOfDpZyenXenz/Apy7dOLfSfxwrB05myW9mX/c2diu02G",
-	"VXGq2uJuTOU3fZO8z6zGsMG8H3mtYAKkHZaf0LhMqL1W7FnAupFYtgFDa7cE6I/FZoT+IKoq+mC5lsi5",
-	"Krpq7gR2+DDCnRsMbfbhJ+T6/QVAxqHcPkTirlrqB3Vw0jfsc0L13rCuw5YrLhKe0+xXROX9sJAQzkOz",
-	"DLbD7vNqIZeRC4nARVy7BdwPKSrWFbmFNSK6lXuMRW4UfweDI5JjrbxDiBFtxTkEhrPPCsJsZojv2OZS",
-	"L6hFx/9ThbzWRhZs8vva7x8HzbwqMwXIlmRwzocGgBMsXYH1LbbDNe1tXsNrkn5cL5MQRyT+w1Ny9vT5",
-	"UfCTr9jlYMllBiEgabUeC8j84oFCnjGV+SJ8wipLllIMyetWiCimTKjNplmMBA1B9h9dyiResURjVYiT",
-	"hjIfGhCpzQolIzR3YRKkMvvGWPTj9++uXc2G2lFExSJ8OEapHDyNKJQ3E/yAKAb+X3JAu8fJgiW3MRYf",
-	"W9A7VgtKGoslVbdhpUW2holyS2IsJf04yAGAs1u7zuLBkFy75F24RBqNUguZpfWFB19mRcvI3YRL4QWV",
-	"IX1wBsNs3y57Bbq9jXTVYVA9ENq/7zODw97a+2fKiE9bXbkbMb6xDGA+O/nGbsxm7ut44BWEKoo6CLSu",
-	"IM0+5joKgqzHwvuryoIwxIeGg6nU1xCo80sEA4fFKT4PAnmzPMsXxh/X6m+0M2qfKJvqYNl/RyC3xpyW",
-	"IdDh1fHom6MBSN7kKNvgyBgAG0L+fWo4n5rAh3T49DPa0HUVZslVFQaqiWH35hyMFVzVY9kg7caUJXLJ",
-	"EHjZHZTcPE/7AJsD6sOZpr9xCxku1ScmoajbnNv0FXlB7FEG3K07fPIluVbNG/Q/wab6ScillFUP8kMF",
-	"2/E6BS9xTk2yaCm25IBviEqasgw130beF3DohUX0eKrhTl8FKdzLovllSTnyEosL1SoJOU7mSgnVywcB",
-	"xB2TIrrSDIFUDZmvWTbzUDPE7I0cE/LJIfyF6IDuK0yydxEmHYCMRFPmxPvS3ovy/SeoHdbCbbE80xeV",
-	"XlxFqL2kly/KB1wi938hfvArCS+4g19MdDn2ZWMOEmGeeEACvHte5aQgM5llPj9pGcrra0nsEEauygo2",
-	"B8kk2GV7nYff+JVzxUyhRKCfytZV+JhgrE5brE8H55PK1Qqq4p6MNkmmH0N20BhujJoAGw+IVFGYJjUi",
-	"DSZdvkpi/LU9YrUuAHVS1afjf/UCLx0csGW9GiT8P0A+CouhQJhBPVLzYyKuP1ZUKkx7cSnqjR2gkfl0",
-	"7JobpkfbiN+VxHKTdah+nwqxpGpwCmfZmvR9bhmuyZKpOUsHQ+LSkLOUQMLN+P33TkpxzbaKHe+LLvL/",
-	"9KJHW42iLyt77HX2Sirz20G9QfR3GaTtpPI7Vl0qwXl1MIqPD+reYZXFco8feaBb7fzXUHGD2usFCiuV",
-	"lRchXNMZZUtrL2TedwAOAgnd1wAdp4Jcv7kG++ZY6BzCW7BkTuwwAhDClCFul7naJOD5Q1cp5JSUWGmr",
-	"YSwHdIaDhoSDQ47hkY9YOQRLEMC/C5bckpIR+MAuw8RYOHznkEAaeiB/K5G5NiiG8sqUDSEtRNyscBhX",
-	"wJBA26sMyd7aCy+32I3xdZ9WOPQWpIH5NxoLUK3aiim6Jtw+rHiWkTLsiHovAFT7WxMhV5D+3O6PkXZ/",
-	"/C5ExEiJcRLUGLbMjR5E5PnJM2y9kRgcekikmPF5oViKYcxcl5Acqfx4NlKCtocOURWy5bA6wGfizZsF",
-	"CPZizadfUi2EvePg/7C8ZUXX53VCw7w3VcH4f2pu/RtOK3qNZ612SDx3op9fS9102X2+KwKKkOhNB2NV",
-	"QYT4uoo8eEwzYRoaC3jexsJb5SuWKWr+Mud2dQq0j+CEIsBnp6djEXdWko0d2hFLnEpF2H1uz7arBuy9",
-	"rpbB1z2vLhiWiRL8LxWZ2Wsfm4Lyv4Nz4Ol2tJZLUsTZaHeJtPrr7NL9elwOy8f88xm/Km7mSeB3RvZr",
-	"MbL34CmnjbrD/iaqQnM/FTML7GutppRXTWtZFSQDfAECwbWPAVmFZbJWFRfCCnMRCbIZ+xTHUYAZ9YxH",
-	"53Tp8vhHvjIy2vSxOagqKeSqCsh2mdw1M2US1DlzdQZ8FM4orO4WddSfjEK0aylYtleiDNLOqHUFoG3U",
-	"xNow/vyzWHw6jJG/BqjK217qlUIfbx4srS5FK5Yqz2jCOirvlicOUh32Kfp8KncR6kqW5n3Q/nAs3gZg",
-	"qFAhRbcSIvtZDnCWi8BRY+8rt9+oISB1jQUcrVFY2L6KvZLKlSsMTJGkHzfqrEMK4kpTpGYsKkUASDUN",
-	"XqobOqN6PmwEwlTQer9kY9FeCKHd5vO7oaeN2n4lQ8+vY7e5/sSnvHGV+SJGxwYU397ol45/jlNOsy1/",
-	"hxFDXc+UpQe7HqhCE1qeuYOSOvB7KpNtmdvs5SmFUTSxd79IAcw2XZMrlsokQnU/CPjBgAXI7HL57dtB",
-	"K/riW5nsgeyFEO2FWWaPiNF+dfPmO5dTLCyo1xv9+CGkBwwimTHFRMKC/X/nR6x7Hx78Gh0rO+OhZTIp",
-	"zaRgw7/pbRFd0hJY9TSZFiLNWJhfMV86x7xaR0QveJ6zEq2K69i5fNfQ1z5xQy7o0Wfgmf/M8yN7cBTz",
-	"ZZMxxMknZEigJteWNCsX8MTRC5FIF8jQvTl7BuL/jd5RHOdj8qrA9wM2mtxxtmLKvbht2xeMZmbxc3c+",
-	"K3eVnp6cuKx/mNQOuJZd8iIHeHFZycfIwsWVpdTQKdWsdYdfQb+fUz5zPXSGNoQz2Lqy3/E7JuyzaHTY",
-	"spiu5l7nYr7B/+0BeK/k0orbhX4CiD6C8VAj8urm5j2pgvWnvnBXldQr8qXkxkIWBuwKrjp7Rg0TCUbv",
-	"Q900jSI4F1N5D5jpTM7LGo0ySyFOAevpQj4epz3oXMqsjGwpN5LYn4cEUsZvFiCEbFVVSKPHoo9Fo3gh",
-	"YuixEiEWq3MZritAm6uv7NDPlQW2MzwGl32/k5hnlItHHEK3uV+s8kqdIn9plIv88cPDh4ZO6+jJD3Qb",
-	"obqKc0N/ojo9/JBL513OBFbrcpX1qCZx2caaLrM4sjT9l+t3b1sPu2vA/v+xJ75RmbZ9q5oD3n6+6wIA",
-	"1cSNc+fq2ZlvXb2NhQuilVdUkzkTtmkvXNhTcOfcvQ4y0xZBVC3of168+e6wBfVDPpD2P3JB3Tg7FxS8",
-	"R/veQc5cUDIlxzfQjQMOphXvuHSubD+/3p1jd54nDOMALRX4ijV6+HirVsce2KnyPW6tJpcJqzA7HgP0",
-	"2il7ITU7y5BCjBjXJaWUxTOPwdzuBtFW/ohuxHMOyUWjNqrPh9wZ41m+64xVtf/6NcXIMLokekGVMzVs",
-	"1EEdnNeRSK7VLQWeXea7ygVr5Unt/MpexSqvSavbh7pXPBgRiqWDoMLyCL7EgzImaUlolp0TrFTsH8Jv",
-	"8cBljN6YxbmrAgVObbid6+WTwVMKPT1BaC8sqlUcC23kMgxrJdBhvfjyOcTDNRfiiQ6jWtF4BxZDSI0Q",
-	"tGg2aopUYsAzEs+kmvI0ZSKO7FoCNsZFCVWiOkR5tmTUCSwBVYwShPENybuwwDDaGK2okbKEp4Guh3zE",
-	"l4St2YA3O/whNMyCT6xh0A0qf1y8dl6XqtBHYOTFHIhJJnWh2H4mX1K3+JJNs2ppnKrZVYN4+kbpC5Q4",
-	"c1pG2vJk0awxOxZUsUZ10LeS5NQsSMboHdNV1gPETvEM9BNwWS2omB8VeRDe6BKjliVOfOZwB6woK51E",
-	"VdWTCb7jbWJur7x5Y3OXLjfKPdMKV1EF3Gxm9dABKWA8+2bjyP+R5epSfi6vQsSxnxMhiRUNmTC8SkTg",
-	"mg7Yc/vg0TbhgAe2C7snEehe07UPMwT8/BpKTa9td6G4PcKcqT5Yc7VgUKWdoIcS040hVI30feKSsraa",
-	"5nNBTaFY5FOzAAtNXUl5rFbjmG+upJwBndr1sOMuDwC6D1imN8pn45tUa6aDmFVFV2PhXkfah0va1Xf0",
-	"7gjU7Flq/8+krnOKH5xhqPfw4eH/BwAA//8=",
+	"7L3rcuM2tjD6KiidXdXSGVp2u51MItf54el0T3t2+rJtd1L7RP2JEAlJGFMABwAtK6mumnfY77AfbJ7k",
+	"K6wFkCBF6uJ2dzIz+acLSSwsLqz75ZdeIpe5FEwY3Rv90supoktmmIJv33HFEsOlsF9SphPFc/zaeyuy",
+	"NUlolmnCBTELrknqrx72oh63F/2tYGrdi3qCLllv1Csv6EU9nSzYktrn/odis96o9/8cV5Ac47/6+DnN",
+	"sgqIjx+j3ndc51Jz+/0lzwxTW0FbcbPwwJX3dYNXXrI3gAE4AN4LkbL0ilG9A2dmQQ1h9mIykwpBVHAb",
+	"6bPhfEjipNBGLpk6gquO7G3xoAt0uGaCD6jBvqT33zMxN4ve6PTkJOqZdW6v10ZxMQeIX1GRZlzM98Dm",
+	"wl7KUoR2Rddd0CzcI/fGoocBAHpN778rFN1JdoDCjGrDUkINWUptELIlFWuiWSJFqknf/0VJStedCFzS",
+	"+0nqV20gkC+LZW/0zddnFoFLLvB7hUwuDJszhcBz8RDgM0Y/CXouHgX6dwsp2JtiOWVqD3IICHfOtWGK",
+	"pUTAzV1w5vb5E7xmwtMaqDOpltT0Rr2igH82KTWA7jLdhOxmwQgs4IB4oglPS0hyahYVILCCYn8ruGJp",
+	"b2RUwQ6D5b82139ZZNmRYfeGaEZVsiByRoyiAq/RhIqU6GK5pIozHcFXe8XCw6ufkJTPudFd2Pvb1pO9",
+	"5MJ/f9oG8TUXCdtNk9pQ5YhSKkJnhrmXzIU2VJgu4DQ8vhWJKTXsyPAla8XktaGm0HsJGA2XdkKADzpE",
+	"tLi1AYwiSZjeDscPF+8un2ii8VLC7mhWwJkjfy3SOUv9P7MiI/3YElU8sFgU0pB+PKOZZvFgOBYvyhsd",
+	"0qliRDBuFkyRPiU6kYpFZKYYI5agBmRJTbLwlwzHogsFbhMhDhzGp1JmjKKQuqHzg2SnofMupBs676LK",
+	"sz2I8r0wPNufKKdsJhXbix4LePLB9PjRsgWdS6EZ0MKfaHrF/lYwbey3RArDBHykeZ7xBF7ica7kNGPL",
+	"P/zVSf39CPAd3oWL1vd/QUo9jACTZWQq0zVJJdNATUgP9ncLkqKJGfY+Rr3nUswynnxRWC3bVUzLQiUA",
+	"DQDgqMcyY9R07rm2jO1j1LsUhilBsxdKSfVFkSpIIdh9zhJLSswuf16hNqHK8mX4QeEbJzwlRhLFcqkQ",
+	"v2+keSkLkX5JsN9Iy1YWFY5LsWuYgANgRaMChQHVYsozln5pEogvZ0evLVXG5I4pbZkit7RKMinmTJGk",
+	"UIq1QHtVCuEvC2+yoGJuuS5LdQA8wPde0MIspOI//wpwKZYyYTjNNIiFJdeai3lEljSzHIylEWH3uUWZ",
+	"Fy00SVhuWOphv6M8o9OMfWnQNVN33DIBKixY9mt5liwprM6JUWtC55QLklFj9USAOFfSiq1fA2Y4+9aa",
+	"YVlGEL9kWhjCjSYODqRjj2YL5BBkl1vBAnChNQdpBCa0kjlThqMASRSjhqUTavaVQV6Etem31C/0RBN7",
+	"lVWNrFZCVgsmCDdkRUN13ApHUWSOGlDL3VjtjuZ8Uj7YquWV1hCI6kpb/qnlFgd0FO73Q7mYnP6VJcYu",
+	"VmLqOVwH7zhFTkCzdwHmQFuKGshsBbWOJaej8VK5Li+3yDhUad6+6a0b/J7rFnLghi3rH7YRb0VXH8ul",
+	"qFJ0vQEcPq4VoCLl5sUdayNOWjp32D1d5lnTRhvi22yjUZoYFN/VnYVmanJ6v/657fok40yYCU1T5dTs",
+	"nYT5kKOTMkNRo2wnq9pSFZKQksoluDBfn/U2TWTEOdOe9HZuwVA1Z4dejb93vZO2XQPm6dy94x3rNCkn",
+	"rZ9a/2ojTx11uMI9leiu4WXjXdfg206ij3JoKoLfODVRT7B7M0kKpZF6D8QVrF9/SNuG/pTJ5Jal1sRE",
+	"I+vTZUKDQtsdE1GdUjaY44vh06/Phm33qdJl+QDqaZBn6YbcIQtqWHqQPGju9hDrM9xzUywchoMaFDs3",
+	"+hgkXqevh8sG+wBAeZa9nfVGP+3hMQEHlj1JzR0srQY3Z7pdcUmksGYBeksoulKcZcVSwk1E3P1kuvYf",
+	"wbT36DiIndfQEfXuj+byyP1mtcfhFV29xjWAJUjTBva1obPZE9D9mCZ9zRga3DTLnmgyk1kmV0dFPthL",
+	"yaocgYefseDeqEKzh3vzvX7YdCdYoNEkt4pt9UDwQvpHDj1J1MI+TBRLoCIxBdM36snC4McPLRu1978E",
+	"3LzPWzgfzbLJnqwsDMfsTaO1eMyHPV5M+fL3kM7z+gndvKIha4o83cXnd67qnzFdb1Lojwvp7Fh7hCCc",
+	"QPqUWGkbgfdWEHvMbtl6PyJ1hvvmQq/kCuMSFmr0kZT0DyaHgwL9KfGLGzqPrdkEbgpkjBH5WyENmiQt",
+	"kYeQ3j2RRI2IHL4q9yIqaGs4qiG9i+V5+nwPl+6UOZvcbMZZlmpiPPqH5AJ/IxmbGSILQ24ZyzWctjua",
+	"Fezcvgx2b61ZbkhsX0VMkoxRZS8C04SLcO2nTVnXOA7+WE6lvGUYzdAyu4OP4NSYWDROaXLbi3orJcW8",
+	"EtA6p0t7js0CBdZ2wqjzT3/t8I378BNe9iG87ogvLWfHgLKVqr05N4tiOkzk8ljSnB8lMmVzJo7LpT+G",
+	"t+tbnh/JHN/IUS4tpSiELjyygdh+enKyW3D/5nbiWUqLvEQpYy+IrJzMaMLFHI6XFMzSDFlQPSJP//H3",
+	"/zk7sWSoaGKY0oRRDD1lcsXUUUI1G4uMGftf5AJMEYmPYmD98SQm/SLPmSL2SntmZzJLWRoRndPEnnXF",
+	"l+B0Uixn1OixSJXMc5YOXBjCc8PDdK8lvb/EO09PWtSX1mP7zsrrT9Sc6jrMLuug/l7eUa2t7hLjBbHz",
+	"xDJi7yI5nbNzYqmASAE/Az/OnSLzeQwNH8TSm3iZricNllHfzXMIr9g3H1wWEXbH1Dr8ieSKaSbMeRAW",
+	"sgxOCgYOSs/xatraniL6uSzarbTpelJLadgCPSZR4HURBstnYI0KQ2Zc6ccDPMjt2AZ4mf2wBWh/jce3",
+	"//7oyPaZFVsBloXaCqwslPempXRN+if/+Pv/nD4bYFyWgVJAfpaCRcSqmadncIc+J1oqY/X5GDZTnZdp",
+	"oTnTB2xCFspSeQf8uiOCXO0Ar/DIxm8e1XtDgcHiTkTmTE1Sum4LZjLChFFrPGx07XGpIAKxicSUrqs3",
+	"7yPgSVakqD3td8jougtjFtDtboJ3TG3mdLiz5VI/agdrIbVPYgBtMGUZgxyCh1BskOXRtQPtUxn2c53Y",
+	"3ycWtXWn2sWSKZ7Q4zdsNflvqW5bb5WGZnsJlRu80mrsPqa9ZwJEyPd9FoWPXlegl7CEJL/JKOscKGpK",
+	"gYpMq5PfQhHbRE3bSftxwVRlHROIzoPum/EZSL/KiOSGW/XcKqxczBFILia5knPnLJxJtaIqxb9gc/ZH",
+	"DGp2WZxepG9AFpi+0oV1OqzfyIr2jGujiV7IldPKG/7y0vvfdXRqQRqSccHIzYpnXBLFEsbvIHvOoUkK",
+	"0o9vZDyISOmY2+0UB5/P1vVzajjDEBGeyT6C8EST+KWSywMXzLjgydYF8RLcLYT75Urocp8HLSbROdYk",
+	"L2oqtNlrLO5+uHh3GVlCe39NUpllVEFqUHXqZGGX6lzV7eihgYbQR3JACusj+TVaEJTQJfOiBfFOIWVq",
+	"NiOaWdL/VB+WzzCcuOzELV6TIGKC7OlTXCBNTXDnDY6DsHRiZDvFLoolFf54lJRlZVd5LzHyEMoNtb79",
+	"XmmV9LrxPl/JVR0ql3nr7AurR6HoVSyRAKzLjFKyMKBWSkUWjCqIgkqRrclMySUcmYN206l//7hYj0gs",
+	"cybiiMRJJjVL/adCsZj0KXGfIXM1IvEUndYT5GBxNBaxY2Y8nQhpJndM8RnH5wgZhFoTKWZ8Xij8C+Kw",
+	"RZXmAE9yr83+LvTKqi0x2qc7t7qnNxIyrko/3H5v+DXe86f1fq7IZnZsK+Vu6GUtHLc0QxNmjz0vNbIa",
+	"f3Q73QkW0pglhkJle50/l653ED+tlPh9kzbtPUwxOXkIgKpIjCWoSUoN3RVfaGG2Ls2ACpqtNdeE3UMW",
+	"HkvxoNV4cC0LgaRsxtGDs+UkOrVrZ+jCJXxOqlTU/fZfqUt7u73bgyP235pqv9MpbkAXAS4w0XsGxvdw",
+	"pLentQTxht3eb8kTtqQ8m7QJus2TmIF7y0vc8m6weCJMyLFm+4rqc5JndA3pOdwsLAdTnArz/5X3xFtI",
+	"octLjunz3g4IS2vqKmJTg4s2tdgad4tasvSb76yB3dqJDyR+i8oQNUtV6oe340xXFNtK8psH2mmSUViK",
+	"0pRpDT1hKwE0QxEuBFFLm9gj8HBTmpMNuwJk1kS5aESd1tDBdUz6+OEPBG2hwTk5QSozYH1BDrkUrF0H",
+	"3tB56R1TdM72oPW3d0yFKeGU+Hs+DQJ4ZMAymjpjl0MnKJ0SdpUsW5N+ncd6HWAwbE3imZUZspv/hbZo",
+	"BwBCGrJmHgap3AtpXwus9km7XbPLcNlAGT6s7ZXtEVLTm+Z00/QO6bBztS20U9tu6yEARfGio6YQJOuC",
+	"5jkTEFyjTgFe8MzZLWhock1Q4xyhbJ0Zpo7A51jRQEToWLgDbp+FkRMooysdWuWBB305HhcnJ8+SK2aB",
+	"PYYvLB6SC0EwEQr9XGNRkZlUXgdzKaLWzsoYvWOa0OrpqIh6FwhAC54XXam4FTMK+RCwR0Bdq98D1esD",
+	"w5c/LmTG0MXYhtGIxFaBiS3KYiNj9Dxqfsci79P52R3xOguzd20I515HwP0BOTeWtPZ4foPuASq4tY0a",
+	"vZO0NU2hgzX5iPHOfS65KFyccufJbkDtHukPrX9S6xa2hXhqbgHadApAzZJTQx8zmryBiY2Az0H4rm/w",
+	"kFrcGkpr4hvXa8PnRoznEFibjorttNlQhLpheslZlpblMo1jZ//rcgMGJUSQ5w4Xt6b/OSdoBwlxTeCd",
+	"+wyi4e5zB2BVz23b1qvOONkruSp5f+X8GJHpOiiXfFJj9t1yoJQC4NIhFH0/EdFMGPtDIASMzNKAKz7R",
+	"ZVIaFSmK+7Hox1QIWYiEpfGI0JoVnnHL+rn3Ta4WPFn4cghDb1koFQZW6IxFyuxiLCV9SpyHhKACHzkc",
+	"WPGS4vNRbBN0lGBZBFyFTNxeMhYoMXQZm7GyE3n7oCGIAuGzQyixplgqUdCLeg5qxwkmuD7DPGC7bPVL",
+	"G3OoBygPOW2hx23v4vKQSAPboPvwvWI0szKqCVjlr6giSvJ2d4AHb2tdyUc5D0KCi93u0P9coKd7m5Wr",
+	"qoUF8GQROpbLwIImKUt4CtlnmsiVwMpvT2CVeVWJ4QhFchslvG5J7siZggIoKfSWsEChmSJLuiapJNYS",
+	"2T/WWD6+zVOhZNZRhmP/8YFbqeZUcJfZ2pdqPqLpkgt7uuejJUNN8x9//9+B88pxQSjJmdJWXSMrqW4h",
+	"0wYQV1FSee9eyaVQCNiSGtMhGUKQsVbGwj2xQEa+3tTi9AnW+O8F7uSUTpM20XLLsV7SUwUu/rO33O06",
+	"LeTQ5uyAJ7URL5QXdG32ecbULZKI1ePFvA76lqKVZhouYrlazlFIVKPSNvje5kxwMf+Ri1SuHpBuWCnp",
+	"MgevEolTuo7R1YhOeNDXgd/GpP/q1ej164isaJYdJZY7Y3YBEuxY5DLjyfoJavKDIbko78SifxdLcA9W",
+	"hdAkp9qQJU8Fny8M4cIZVJD4lNK1lYqnp6OTk/gff/+f+AQ+Dc5JfHpmP6H40dCkwz0CJVGDy9mr6gz1",
+	"6eno2Ym9kBrDlEXH//np5Oj0w08nR99+GP10cvQVfvyP1ggdJmNsO/8/Mnab4mG3m60vfvLN6OSBi2/o",
+	"8+ueW8EJxVYyCbhRcF5Cb5weKUabFRd6tFK8Mhj8Jfil/he7h2TGqEeLlBu8so0VBzkYX7R6heuJPaN3",
+	"LWz3UuA/peihipFblhso15QrQYQkgq1Q7wk01LLxQdTL6JRl9Zf8Uknwyevb3oERmnZu4/0BogodVov9",
+	"4enZ06+++fqPXz07+bb3mG7u7SWRFi6ot6g8F9h1Arw9utnNpWrhsl/p6F5hK1gfrjxyKKp6BrQtT+aW",
+	"wyhZzBf7pq6XKnFnQlicM5FyMY9HQRgtAs9NruQdE+eEG4ihQpsFR0okLgOTo8A6GAu4BzLvPSYh65ML",
+	"ZuUpKgc5U9RIq52oW7h2EK4R6OhjR991Hd0B3PMb7FCi/Z+OcjaSc4SDm/IlWFR+t6CQoIngVqo7IveP",
+	"0u9RFoanL2otHm4lpJAftL/h+s4P88cHPO5BtWe7mMnB/q1DmAsVa5LI5VIKYjm8YQKK1+vspn/29KsB",
+	"+ebrPx45hhOA9PXZzhTtPTjLW1FlnHiTubxDk3785xc35Jjm/Lj61SoGFnzwF5Un5+z0lMSFuBVyJapF",
+	"4+FDENnFlT5zlV9AUI9R4xfK4IdX+DWzKTtCTwdFW9oDHVuM1ENcoZvnYJ88id0Nu7pe5aSNVXnPa4mc",
+	"7U7YAMm/nZIikCO7iopqCtcWhemwo/Obq7NpZWX/Cnv6ZC73G9tWW+mP7+CymdsryNXL5+Tbs6/+SFxz",
+	"GJLKpFi6rP6G2SJT1pYfrKGlC1nSZMEFO7I2Efxgr7fHUa+4SRZEiiGBrA+uTTMACZ1uFNFMpHoshHSy",
+	"DZ4AkemrFxffvX7xRGPXKYIrakjzB/ZKkwVZMio0WOPQGsd3URqLJV0TmqbwOH1OjFVW7NF30hKSTKZr",
+	"4Auvbm7e+S55NT3yjmY8RdUpCP3Cr768KOoVYdsjUAOnPE2ZCK7VfC6oKRTDcszJzJUEiyBjA9z+ZiEx",
+	"qY9mmVzB83K6ziRNJ0bKSUbVHPPcdZFjEfhkyVJOfZMJv2CDMdfo3dBbAI5m9qWty/zBprKo2KzQtS3X",
+	"/gbCiHoWrCUV64m2GIbqqw19pJY801y+8oP7ZVw2JubHZGxSVay6T5NSKgH2y8ZNEUhPJWg2AYqxUqfS",
+	"60LEb2mA0uIsXTFhwlCO694JrTuimq8PG5/RtK5RvpG1Dpv+IdS4TpubqbsW+hZL7KVUJN4gyjjC82BN",
+	"lABKDKOUwau9tKcgZtbi2cXegUmXd9e1f7PcraNZRtgEpvMB4FqNLCah9BlTZbDnARdzi2pkWsPt+ZCb",
+	"zw+OOXCF2ks6OzlrzUPhJmvnfwupjGtMWpYm3XLsThpAGFKBIZ3055vXNJd5f3XpKYUJY8+p3r1SocQI",
+	"+e9UUpWO3EWjLSeg6bR1PWtg92G+nG9cA6e/Tam7wsP7Dpyl++f81m67FHlhWnplQFmnzJnoNti5Qe+q",
+	"vUpHtTheabcz4RzCighmJRC0VnuoCY8eyolAF/UGSCDSzKY32sVgwMPsC9uQ/tudcDqROdu2AtfYOiCw",
+	"KR0jtRut9feVKxEGnPD6pjr/YaenrcNf4le17AhqeTUzQQY+lEOyGS0yox/JbYK4qTI2saVaWAS2Yuw2",
+	"w8It7ZzJhWK6CraWTZtaQ7po7VihR7OsEqszl9xR/VLlQs4VY16K5XQ5wehBL6CWqE7POzwvH5pnCw/J",
+	"YRbTxSZt9BvEMRiS73x00vUPliplakSagXbCdRWHP98r6k6WjBlN4gAjMdwJL6H0EFqdLK69mBisNjg4",
+	"5Q4g0WEumfZ5apsJDkPiqTLMPwszC8pykb6wWNDMROh0tdDbrdtDpTO5GljW4lYbi7jx6uMIzEzfawAx",
+	"UVWSUV0hB0OFQQLFeZhyJySknHj/jt9elSZtpGyLAnWS7YHOJ1RnGsgncevjH+ZmCg9pa68AViYeBpmp",
+	"msS//BLc+vHjQ1cPj/uusokw7fJjwDb2bpvgcg1rnRvOTk42VasmK9lSfrVaSKBd7ZN96qhC6j4PfZ2W",
+	"xUZEG6lYWgVYGp0ndou5OvvrqGbdIB1H2THaeei7/wzQhUx2V0V6TpdOP2mWOW/i/PLizQVEfP2hgUMw",
+	"JNbURyvVCbMBat1C4hWWb9BsZY1Vy7bqClpLDXXDyXxA2UUpabYXgDIsbdM+Tp0xeof6tMvWsozY7YX4",
+	"Z6K2ZIFpvJOnJ3sdt5rc3WRFGOAnK4jw64hoq47RrKz4d1Yw6VOSFSJZkKli9HYwJC+WuVn7vHp4O1w7",
+	"Zc5iOyKa3oF5b6WGS1/2dsleJ7eee1A7v3/cq/NKQGT7J2xLzQIp6gTo9c3l1fH1q4v/fPGmLkylIgua",
+	"Qu3AWATFyteGqx+Yskp7TOKbN0c/lBbjEXa5Pvp/Y0jdfiOPan/HgxHJoOh1LFwYETL+IFpXT/qTimCC",
+	"GuFmSJ7X2m5QC2fKE0P6ghlIfnFZdqnEhG8+F9VG9cC1PDBl7LKecWepYP8E77DhxCE5YYeX0rUnqW3L",
+	"F/sheH/PFyy5PTB61u6Nw06BKasCqb5qvs52np4+O/vq643cjG8//HIWPT35uDsjo9PqC/d1bagyh+5r",
+	"QYVgWXtOq/HbU4wmC1bFi0MjRi895nenRfnV2nbic1uCVJIl1i4VaEiA8bwoICWPW+0edHddiPZ1NUsK",
+	"xc362tKPazHEqGLqosD8SPz20ltBf/nxptdU21/giIuqxzmko8cXzu0IWB+RP8GDyD/+/r/xaCzG4ohc",
+	"uCwuzSA9hhh5ywRkzCq5gkS1AXpiMUfL24/ucqsXQpBjLEgt962Z7LaZ5hY24BmSF0iAI/ucDqDZ+i+L",
+	"6Z8T/pb/5fr9z5dP3/BLfbk0+f///PLry2VWJE+/WduNhbtyPfpInwoCxxhSBp5o51c+B9euZolibhKG",
+	"K8SK6e0kxo1biOp7v2VrGFUC9ED6sUvwQ3YJGWz22wDn0MAC1vbEtBputH1gkNZG+vFmHlIckbglEQnK",
+	"wMtMpDgCbAXZSNX/mI4UDyrMdqGV3k5OZ98mFuQhuahLDw7AKob5km6gFiUYsIuItmLJolexO3mL1iDi",
+	"HXyf4BoGfEJiJt6FbBs4JXgvAIiKqSyMyTFr3iie6BtLje3MDN+glWWvX9xcXT6/nty8/c8Xb+Ko9CAs",
+	"peBG2lNmX1eiqH0JckbiY/d0MA92gPIRfJoz6bvnUxwB4kahXFceNLKkXBjKBQP3AdRLwzP06PjY8VeI",
+	"4wRet95G4/zwgXNIeYcIhnMMaZkxTAbWC557bfPi8sjycngEL/sILWmKAy0gYDkW3q63ZxvpeVCm6mDo",
+	"M/Q/6/NSKayGk+HTgI59d4SxcJUDKzZdSHmLs5gsdWK6MHkBfaG837cQKVMkPqY5jwm7t0DX7/azQuhY",
+	"tPGlbpaGFWZwlasvO29hW/C/pRldTOOhRYr7Hxo5MAw1Me2TrquMOIEeDT0iVGAICm/EHF9virN7mphs",
+	"PRYZh4oEN2ECWBy8gywjf7l++wYcBoLesklCNYusfgNYff/+8jtcDLqBGrrM8Y+rl8/Js2fPvoWeLDfP",
+	"PVox5mVPKQ0CdnHXaIe4jOF5tbgrQhdbWeraPGQ8YQLTRx3VW1GtODNYNbwXpR/7p1T+8hqtX7y7DPqO",
+	"jnpPhyfDE+84pTnvjXrPhifDZ6iYLEBGNrJf7E9zZvZJ0qsV6C3pGpPG/FgkGRHBVpZcoReX5YrebTQW",
+	"8UbAG9s90tJbVuYAx10Ol5gsC21wygQo5niQtWOOmNnGpbhMe6Pe91ybi2qTjSFKpycnW+Z6HDbPoz5f",
+	"oWuIyqY/CJobn5087Xp+CfBxbfrLx6j3FUK//ab6VKOPYY8FQE6Xm8rXko9+8k5Rq33dH+VBLnBbCvDH",
+	"qJe31hS/dg6VjYTPavkhCYma6lvXjtuna/mbjn/h6cd4YC0oCv2DcIqT5S6Wn8A95USqWyFXtWyufks6",
+	"12BILkTowZyyTIo52I6WrSOEI/gcNDpxEVbSBzYOwXc4FNDiGBjdYCzKtU++Jf24Eaa1K4MHFYB2ftOp",
+	"V8Sx6AsfYLneVyfP2oj8ykF0EYSDncz4k0zXj0/iLi/xY13td/kfjRP29PGX7zpd1etrxGncGdvjuARj",
+	"1R56LM9Ovt19UzkQzd5werrPKuEwogeefnvXs712VEb86xzDU9rGOX4Au8AKAPv8hig6/iVk9x+RlWTM",
+	"sK1N3rSRuSaF9hGC8hmjUg8BdmHlBnYll5phjnQgf4IilNaqTcywsUpTChq8WTDum1CU4Q7vagbv5ViE",
+	"Pb3AsqtKLTF1J3i60SybWcViXZZrtp347wAf9fNeO3VnuzoA1magtZyVBxH+2e6bykl1jyHArthS3lkG",
+	"GWysanPkg64PJMyoNnP6p8PmObWMdm3EOruHvO4ajfyhPDJFys0Ru2Pb9LewF39N1ofa+WqBWTU4XsxS",
+	"85NwRGxEyiQq0JZTghayrut6EcjHW7bWDPtLE2oIxQh8P6faKoBB4+iYwCEJGldHPnGHEW3VuxkMA9XW",
+	"Drd2HDardelpTEQW7LEoBwtUUwVK/4kvcxi4BJ5+7KImEYmD4UHQqa0cH+SdD0BJmOPjLbC+xQ/kziAm",
+	"sZulmycEN1lQxgJGCg3OncPc9b0kKTV0SF4Ig0aaYgQ81OmRtZ9GVltZWO6VUOGnAIIP2NL4GPrXkIt0",
+	"yYX2r8pup6yXiged+m85d0j3dhB1OU+BeSDxPS5klmo/zLprsmnGl9zUJpu6YEdv9NVJVI18Pq0NfH7a",
+	"1lCqjXfVSccdulyxOy4LXbYzbwOsTCRsPWNPW8ePt05+9ViBxbl2/VcinINp6bhlRlncBRVN2qZiPw5U",
+	"Ulk11zvTImvU8lu2Hrlv/lh0z233o7ZaYXt2OGx0Kgvjh/bac9Y9t7ca4nXQ4m1SpKL1Y5wyvceFOPn3",
+	"44fPaSrWx4q1aLNvBcODJ2cehV9Yh3325Yd0oqsqo8mttf4rxjZ8FF2hbn7bp5NMzgP14CJJIKK1qR4E",
+	"RamluuoydY4wxtYtft84KVuFHmvuE5fdo5tOk5tArwRB4Qo+xgI97G0toXzc2fLvmqJH9S1LSd9lvnBN",
+	"pjzLWOrEnH28NjzLxsL7JZ0cjn0jirhskhp3CZna5K/P6mjZHFrWNUK1lkz1qztaGuA8uoPlO0dK9Uyt",
+	"WWEKxXzFaFCst6RrMmVllV69dm8m1fJ8LLBHq0scKUuHCbwBzGzwTWZWPGGk4emop5+36yfwKDcu7vM4",
+	"LdqG+X1hx0VjKl6Ha9Cn/HlC+d1p0XKSAJVlJuSnex0abBw8i7scDuXZcq2uwfsNGc5RZX1CjrTrpj/c",
+	"IPv3Ytog/H2s9zLpcWPhL0wrX9rOd+h6hPe+w/7ZFBtg4ndY9Dvs+F21n6UdX6bMdAZgynAZXFpXFmCQ",
+	"TdXnNiZ9YzXuqYKY33RNeDoYknd07mxOy5WdGgEZv/RvBSNoIo2ItdIblhaQtPQKaThmykgyZ6Yk98g9",
+	"tWm+D8kF3ovWsJvXZW1bfctzXTYAZHdMuHqCsl/GWFCl+B0bNoCCfgxtE6061JPnrnB2P+vX6V3/+rbv",
+	"6cOMqf/ax5Aq26HvvDIoU34JJNP7DAbd7guDFot7AYD9nve59DUX37mWtHtdTu8PuTwc4rHzYt90bn9E",
+	"B90r97/phpYrfE5Lupy+t8OGdr13vqCQ/AzBWV/870Xfc58E2RB8QbeljzURc7zDVXxBriEt6OiaCUPQ",
+	"Y0iw6tTznJogcl5KPSKxa3ACjlTM0pw4p3MckRhrCydoSLgBjzjjZVLk5YWkj/1fq8mxeixqMwBx4jEU",
+	"Ks/1IMLsnlLmuBaAkFGS+mpjzPWwpi3QGCao4Lg1XCcqc6ymmFlrqXKBjWmxffSQPMd9EpRFhIuxwA57",
+	"KQZPrCUF7WzvuObTjPkOm677sstSr25BZHJIzUXf9ljAuyELqq1UjnnqynbAcQyBK2ucCwEtNNE6/55q",
+	"cwRv6ejyu9gpAy4vVY8FOLzrcGFMy7XOgPX6Sbk117UKk9RwNEqRWxn/1cmJAw9EeQiTJTqWkqVUkB8O",
+	"rUtjuHREFNPMaiNCwnYsZaTU0BH5ZewmnI97IzKG+uYZVZMpW3CRjnsf4wHhQhtG0xG0JGIzZiArdeXC",
+	"/XoBueyQ6bNgY+FIFEp5rPHqdHAxJM/lEhJ20DAGTwfDYpcFo8pMQRGBMB6FVkv33GLulrEctRhH+7l9",
+	"1p8wpVM/ITEg/Rq6RMU+aA9J3AtGU6ttoh4VpHqORZmCVeiCZggkJbC1oyl1xVlMGIdiwROveRAYal3N",
+	"VZEzv2XYLhwCV+nfj69vrl5cvL6evHtxNbl58ebizU0cka9OrB7oyyjOQZtbShVY7KffjkXcrDRvdfZc",
+	"w3+W9+wXUrDqSxUkA0UNSc9nUEdY0q2LpadPXqlZiNBKnanRfLdW06Js75RCht0b5JBHuP+6GGo+sN2J",
+	"CTf6cBVsk2tL/iOXYufT66LymODvt5b0nRuPijQ8Kzwd9yIy9tOn8QtcD5+Qz7lLyjZT9hjZt/clzcLT",
+	"b7+0z7h+TjQq75ll0f58UE2w6hCOBzSqOcdiSEgrfCRJfedKHLG+9BNlNERWh4m+O8AiJDAnxac+hMaX",
+	"n/OTcW2a0VqqyfPrH8aif/XyOTl7+s1JRKhjYUTJVUTe37w8+mYwJHjmWToCH2HJhsoZoCSRAr3NS7aU",
+	"aj0ci+esbNJEic7tTvWCMUNWsshcjquVdeBqLDIKzDlXbMbvXdoziZ+0MqAXgKAOg+53w+V3w+XLGS4g",
+	"MtxJPVBSOEeOZU7Pr3+wxw0E+T+XjYJH0btLgJvszftcy9cG99N+Zng744MxRaD4QZ1iCtPl2kwTx3qc",
+	"W8yyqPgnmGEbERhhO7D6qN1vUY5G81nrVs0bEYgFaqs2uX4msOi6MdXbpWYqalg0Fn7sjMt4l5bHOtyI",
+	"1FVw6Kr00mfFt86y9j2Ry/HLJDY/x6j02uvDcoMh+W5zMrPjp7rMV/+ZKamH1j6zeIjLFhFW/Xp2gpNX",
+	"fIdlwFHszZjwSiFX58GQ6CVdj4XOqfAOMvLs66/hWW2s+8/MVIPhD+XdD+CbG225oNa4Qqm1dWDfFquQ",
+	"6RcRNpwPSdysH+7M4jA/t3v9eu9vnm8WHR+ulX6abwQx3amsUsO14ck/mWfEbiwA/pO0LR/vaWU3bwWr",
+	"pjRvG9E8JBdb6lrOTs6GXUdhH+up9Gt8pjDEZ6bBbRLwXzxu9WdmXHTjk4n0uJyJvCXTEyXebFaN3/V5",
+	"V4juERBxi0sNXCl0Dv2cJBjpYxEkjS5dkihzvQbjFzd0HntTwSXblwA+0b5H4KgsbZ/S5HYsqCbx5ewI",
+	"ZnrEVUvRsito6xF5Cc99n/c+M52W62yh13A2tT2Nzt9jH29R0m6qtSDGi5lx79m4VxVStquP/yZHJMTt",
+	"gcflN8FEc0vVLQNpmSuY6/Zkn1szeGtL3ci10R2Lso8uqoKxvT8miuUZTVhl6g/JzUqSnMkcChTXhKXc",
+	"YCkT8AGsi4XTNxZQT5dQpdbh8Sz96u60c+x/CJWxkHSAxX3uCLtfCBVjIbO06hNaicGnpxCnrvpNYiTA",
+	"e6B9+nMffAM1jjIW8HhfHZvn2dp5Mb3OG8Bd+TS/gQ75tX6WMTAwz9wgOa5IubUB+lD7PSzDEvHAhRHQ",
+	"9YFupX5L2KI1rwnbLTfY104idZh2ZkC5feTfCPHGK+jylHqEdDlJz7qcpI+fghWiwfWh3isD68vy9wrd",
+	"VPsY1IN4vGArT/z/xJz97OkeCV7vICiFTUiw8Q16gr857NYrTwiPYh44hvRwodLIEQuUsKqXcJcSdsVw",
+	"4rVrOwRNTI8s70jJ+6vvG9PKyscN/dz2qs7GGvBjkSt+Rw2rtXOuCmMxVjdTTC/g6aWdIlcCO3egAe8T",
+	"b6C5C8YuMdiEPG4GDgMoxnF94ezDXNpnmdEGhSoz7PSEAd0huRiLqnEe18S3SIpcvjO0TiYwqBNrpDDH",
+	"+okOWq3ocHNj4YN9fih5qX56lz43pH96chJhjrg8XuZsHg9cx4XqqbjpsYBdB/U6Q2uPldOh0b5bUKiG",
+	"K5HvuhJCD8PAs7RFSb0Kmkz/2rrIhuMjXkohY9KfSrMgmqdMkyW/Z+kAeq7gYPOY9CFQwlMG/iXXwWdg",
+	"KRZp06eHczHHscTVlHishypnUvpcVqvNgIpQ2tDBmEmsIxMSKblCfZ75WHlFWdAxETdRdmdsc8a4+fUd",
+	"Hhn7gKCfkfuK2681v/rwICO5JMa6WCrf1pQLbPmwl384aATmVRAwlp+dnHb1dvYY5Nr3vv1eorRsiDH/",
+	"c2fX5U2GVXGqf2Nb5V1G15VcCfvKP8S2x+6cOwJ8YQ4BoVas2LOAU+Vx7Bg2etnSPWosNttHDaJqPiUO",
+	"H4xcRkrXBMkg3SJsv8QNNtrxxdDk+t0FFDDqhVxhX5hVyzTMDk76mn1OI/816zpsueIi4TnNfsUakR8X",
+	"EorLaZbB67DvebWQy8j5XhCJa4fA/eqWxLoit3DGWXeEBTvjlKODmYfHk2NtPFlYsdSadRvERz9rSVBz",
+	"wlHHay6ds7VeTb+pBiw1yIKX/K72+6cVCl2VfatkS6dilyoF6c84eg3ns20vHrLSvFY9RPpxfcxXHJH4",
+	"D0/J2dOvjoKf/PxZVyRXtrcEklbrsYC2hD5t3TOmsnuZ76ZqyVKKIblsLVjCBl613TSH6aEnwv6jS53E",
+	"e/cxYhhW7cGYOg31Uc0JeyOMOWKHzrIX3Fj043dvr93MsdpRRMMivNh7HphInVLe7D4Jqhik+ZEDnnuc",
+	"LFhyG+Mo3QW9Y7US+bFYUnUbzg1na9gotyQGDpKgIxXubu0WiwdDcu06yyKKNEYGFzJL64iHlLWKlpG7",
+	"CddfFuacVy5rCKm4XmqY3Wikm26I5oHQ/n4/2QberZU/U0b82JUqqwy7bZTtdM5OvrUvZnN2SzzwBkLV",
+	"0ydo+1MV2PkOQFHQ8mcsfFpSOdCQ+EZFEK9u93ZjaVo4XO3zOGM2xwt+4Wq42vy4dkbtp7hQHaD993q4",
+	"1g4oZUOeUHQ8WHI0XB+bHGVbcRy2YwkLUH3fYt8oq4xLuWaI2tB11fSDq6opiSaG3ZtzcFZwVe+sAE3g",
+	"piyRS4ZlQN0tcprnaZ8yu4D6cKfpv3iYElH1yCQUdcfUmwk7XhF7UBR96xs++ZJcq5aS8+8Q2H4UcumI",
+	"4O2feXmZ9raE33zpBiafT1mGlm+jCyFkVYVDoHmqQaavgvlC/i9djkQmL3E4Zi1s5ziZG4VZH38JBZfY",
+	"sdvNDQu0ahjLwrKZryjAGMTIMSHfqswLRFd2ucIO0BdhCyyI502ZU+9Lfy/q948w+7Yz3vVFtZdfJ5K0",
+	"Bx9wU4b+ifjBr6S84Bv8YqrLsR97eJAK88RnhcK951WHNBdYajRQ9YPOdigjV+UExoN0ElyyfQjZv7jI",
+	"uWKmUCKwT2UrFj6lNUCnL9Y3J/YtjtEwrL2T0SbJ9GNoXR+DxKgpsPGASBWFPfwj0mDS5a0kxl/b8wzq",
+	"ClAnVT0e/6tPH+zggC34apDwv4F+FE7qg2rSet+QT+n/86mqUmHaJ59S7+wAi8zPCtLcMD3aRvxuXqvb",
+	"rCve9I25S6qGoHCWrUnfp/pwTZZMzVk6GBI3IwcybW4Zid+9d1qKe2yr2vGu6CL/x1c92gZoflndY6+z",
+	"V1KZfx3UO0R/10HaTiq/Y5VQCc6rS6P49BZDO7yyOK78Ew90q5//GsbBUSteYOpnOTkcmoc4p2zp7YWx",
+	"UC6Bg8C0oTVUCFJBrl9fg39zLHQOVcw4zzF2OQJQqZ5heRZzg/Mg8oehUuhwLnEMbMNZDtkZLjUkBA45",
+	"hi8/wbF2OB8LM+FYcktKRuDr9w0TY+GKbIYEZiQB+UPmoHa4gMYyMmVDaFIWNyd0x1ViSGDtVY5k7+2F",
+	"m1v8xni7H3IRRgvSwP0bjQWYVm3DwN0j3HtY8SwjZXU59VEAGEW9JkKuYDaPfT9G2vfj30JEjJRYDkuN",
+	"Ycvc6EFEvjp5hk9vjKmBFRIpZnxeKJZiUx2uy5QcqTw8Gw3q2yvEqQrZcji66jPx5s3pWHux5tMvaRbC",
+	"u+MQ/7C8ZUXX53VCwy6M/mT+xrn1v3CT+2s8a7VD4rkT/fxW6mbI7vOJCJiQpzcDjNV4O+KHfvPgMs2E",
+	"aVgsEHkbC++Vr1imqMXLXNjVGdC+UQeRYkjOTk/HIuYCpu9ParwR5um4bEecvy8VYfe5PdsIUd9HXV3y",
+	"bRB5dT1PmCgrMKUiMyv28VH2fj04B55uobVckmKejXZCpDVeZ1H363E5nG3423N+VdzMk8DvjOzXYmTv",
+	"IFJeKrdVoySQRFUHlsdiZoF/rdWV8qrpLasqlYEvpFif5gpxV+EM11XFhXD8cUSC2Rp+4EYU5Ix6xqNz",
+	"unRTpVyk0fv08XEw8lzIVdV3x80V0syUNSnzsojHlUKPwtHDUcdw9CjMdi0Vy/Yx6UETRLWuEmgbA1s3",
+	"nD+/FY9PhzPy10iq8r6X+hj7h7sHS69L0ZpLFRRebYz+L08cNN7ub1R5oa0ENZmuN9NwLN4EyVChQYph",
+	"JczsZzmks1wEgRorr9z7RgsBqWss4GjBbCwXygkK4KVys7QDVyTpl0LYu14GUZgXRM1YVIYAkGoa3FR3",
+	"dEb16SyYCFOl1nuUjUX7WK52n8/vjp42avuVHD2/jt/m+pFPeUOU+ZGaxwYM397ol45/jlNOsy1/hxVD",
+	"XdeUc7G7LqhKE1quuYMBj/B7KpNtfYSt8JTCKJpY2S9SSGabrskVS2USobkfFPxgwQI08Hv+3ZtBa/bF",
+	"dzLZI7MX+uQszDJ7QKOcVzevv3cdbsNpz73RTx9CesAikhlTTCQseP9vPcS69+Gjx9GxsjseWiaT0kwK",
+	"Nvyr3lbRJS2BVVeTaSHSjIXdvvOlC8yrdUT0guc5K7NVEY+d6LuGtfapG3KdJ3yjxfnPPD+yB0cx6MJo",
+	"pCtx8n23EpgQu6Wb3gVccfRCJNIVMnS/nD27If2V3lGE8yHt8+D7AS+a3HG2YsrduO21LxjNzOLn7t6n",
+	"TpSenpy4HtTYYhm4lkV5kUN6cTlX0sjC1ZWl1NAp1az1Db+CdT+nfuZW6CxtCHewFbPf8zsm7LXodNiC",
+	"TDcBuhOZr/F/ewDeKbm06nahn0BGH8F6qBF5dXPzjlQdk6Z+jGzVuzXyg43HQhYG/AoRJu5k1DCRYAsl",
+	"mOKrUQXnYirvIWc6k/NygLjMUqhTgPpU7MrorAedS5mVlS3liyT25yGBAUab47ChKWlV0uhz0ceiMUob",
+	"c+hxLjaOTnbzVqqENjRrfPZz5YHtLI9BtO93EvOMcvGAQ+he7hebA1inyF8aw8t/+vDxQ8OmdfTkAd1G",
+	"qG7+8dCfqM4IP7RMfJszgbNj3ZxnqklcPmNNl1kcWZr+y/XbN62H3T3A/v+pJ969Kglj8rteVRPg7ee7",
+	"rgBQTRycO7Fnd74VexuIC6qVV1STORP20V65sKfgzoV7ddjIoAuh/33x+vvDEOpBPpD2PxGhDs5OhEL0",
+	"aF8Z5NwFJVNyfAPDOBBgWvEOoXNl1/n1ZI598zxhWAdoqcDPT9TDh3u1Ot6B3SrfQ2o1uQzy5YvCLEoe",
+	"A/TaqXshNTvPkMIcMa5LSilHuR+Du90B0TaMk27Ucw7JRWNSv5/O0VnjWd7rnFW1//o1w8gwuiR6QZVz",
+	"NWxM5R+c1zOR3FN9/SjZLB91DY6rEKzVJ7WLK3sTqxST1rYPba94MCIUB1n2Y6nmI/gSD8qapCWhWXZO",
+	"lgwBxYvwWzxw80s2doGdDDAdpciJFO5n7OviDLx4cO5Gl0LsG4R4HPajjCGgCgA9wQxgwL21Lwtt5DKs",
+	"fiUAV+3uwTmUzTXx9USHxa/o4wPHInRQCJ5oNgbhVdrCMxLPpJryNGUijizKIYXGFRNVGj0Ug7Z0Pwwc",
+	"BlUpE1T7DcnblWDKmi2YqQS2tCVulvA0MAmR3bil6q7izQV/DP23EDpr+H2DcXUXly44U02nC3zB2BE7",
+	"yaQuFNvPM0zqjmGy6X0tfVg192tQdt+Y14aKaU7LglyeLBpp5DCthjVG2r+RJKdmQTJG75iumiNgihXP",
+	"wIyByNaCivlRkQdVkK5NfjmXz4+7cfkX5Xi+qBrVN8F7vOvMvSvvBdl8S1ifA3e7shxapV9UdTmbzT90",
+	"QApY9r75cBQTyJl1qWaXEhPT3c+JkMRqkEwYXvUrcI8OuHg78OjCcPkJdgn7TqDBlv3dVSNCmv3a9bgS",
+	"sqaVu2ZYvqZztWAKoiMYyMTWsJjRRvq+v0k5EFjzuaCmUCzyHVyA06ZEs0QxgyMWHY/OlZQzoFOLDwt3",
+	"eQAwysAyzdzAinIBvJNqzXRQ2qroaizc7Uj7IMvdUHIftUAHAEvt/5nUdU7xo/Mf9T5++Ph/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -36,7 +36,7 @@ func (q *Queries) CallEventPosition(ctx context.Context, arg CallEventPositionPa
 }
 
 const getCall = `-- name: GetCall :one
-SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, c.notes, c.follow_up_version, c.follow_up_by, c.follow_up_at, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
 WHERE c.user_id = $1 AND c.id = $2
@@ -86,8 +86,49 @@ func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, e
 		&i.CallSummary.ForwardedTo,
 		&i.CallSummary.VoicemailRecordingSid,
 		&i.CallSummary.VoicemailDurationSeconds,
+		&i.CallSummary.Disposition,
+		&i.CallSummary.Tags,
+		&i.CallSummary.Notes,
+		&i.CallSummary.FollowUpVersion,
+		&i.CallSummary.FollowUpBy,
+		&i.CallSummary.FollowUpAt,
 		&i.Transcript,
 		&i.Messages,
+	)
+	return i, err
+}
+
+const getCallFollowUp = `-- name: GetCallFollowUp :one
+SELECT id, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
+FROM calls WHERE user_id = $1 AND id = $2
+`
+
+type GetCallFollowUpParams struct {
+	UserID string
+	ID     uuid.UUID
+}
+
+type GetCallFollowUpRow struct {
+	ID              uuid.UUID
+	Disposition     *string
+	Notes           *string
+	Tags            []string
+	FollowUpVersion int32
+	FollowUpBy      *string
+	FollowUpAt      *time.Time
+}
+
+func (q *Queries) GetCallFollowUp(ctx context.Context, arg GetCallFollowUpParams) (GetCallFollowUpRow, error) {
+	row := q.db.QueryRow(ctx, getCallFollowUp, arg.UserID, arg.ID)
+	var i GetCallFollowUpRow
+	err := row.Scan(
+		&i.ID,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }
@@ -101,7 +142,7 @@ INSERT INTO calls (
     $6, $7, $8,
     $9, $10, $11
 )
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
 `
 
 type InsertCallParams struct {
@@ -164,6 +205,12 @@ func (q *Queries) InsertCall(ctx context.Context, arg InsertCallParams) (Call, e
 		&i.ForwardedTo,
 		&i.VoicemailRecordingSid,
 		&i.VoicemailDurationSeconds,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }
@@ -227,7 +274,7 @@ func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAft
 }
 
 const listCalls = `-- name: ListCalls :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds FROM call_summaries c
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags, notes, follow_up_version, follow_up_by, follow_up_at FROM call_summaries c
 WHERE c.user_id = $1
   AND c.started_at >= $2
   AND c.started_at < $3
@@ -240,11 +287,13 @@ WHERE c.user_id = $1
   AND ($11::integer IS NULL OR c.duration_seconds <= $11)
   AND ($12::text IS NULL OR c.direction = $12)
   AND ($13::text IS NULL OR c.handling = $13)
-  AND ($14::uuid[] IS NULL OR c.id = ANY($14::uuid[]))
-  AND ($15::text IS NULL
-       OR c.id IN (SELECT search_call_ids($15, $16::text)))
+  AND ($14::text IS NULL OR c.disposition = $14)
+  AND ($15::text IS NULL OR c.tags @> ARRAY[$15::text])
+  AND ($16::uuid[] IS NULL OR c.id = ANY($16::uuid[]))
+  AND ($17::text IS NULL
+       OR c.id IN (SELECT search_call_ids($17, $18::text)))
 ORDER BY c.started_at DESC, c.id DESC
-LIMIT $17
+LIMIT $19
 `
 
 type ListCallsParams struct {
@@ -261,6 +310,8 @@ type ListCallsParams struct {
 	MaxDuration     *int32
 	Direction       *string
 	Handling        *string
+	Disposition     *string
+	Tag             *string
 	Ids             []uuid.UUID
 	Query           *string
 	Digits          *string
@@ -290,6 +341,8 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 		arg.MaxDuration,
 		arg.Direction,
 		arg.Handling,
+		arg.Disposition,
+		arg.Tag,
 		arg.Ids,
 		arg.Query,
 		arg.Digits,
@@ -332,6 +385,12 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 			&i.ForwardedTo,
 			&i.VoicemailRecordingSid,
 			&i.VoicemailDurationSeconds,
+			&i.Disposition,
+			&i.Tags,
+			&i.Notes,
+			&i.FollowUpVersion,
+			&i.FollowUpBy,
+			&i.FollowUpAt,
 		); err != nil {
 			return nil, err
 		}
@@ -387,4 +446,69 @@ func (q *Queries) SearchCallIDs(ctx context.Context, arg SearchCallIDsParams) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const updateCallFollowUp = `-- name: UpdateCallFollowUp :one
+UPDATE calls SET
+    disposition       = CASE WHEN $1::boolean THEN $2 ELSE disposition END,
+    notes             = CASE WHEN $3::boolean THEN $4 ELSE notes END,
+    tags              = CASE WHEN $5::boolean THEN $6::text[] ELSE tags END,
+    follow_up_version = follow_up_version + 1,
+    follow_up_by      = $7,
+    follow_up_at      = now()
+WHERE user_id = $8 AND id = $9 AND ($10::integer IN (-1, follow_up_version))
+RETURNING id, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
+`
+
+type UpdateCallFollowUpParams struct {
+	SetDisposition  bool
+	Disposition     *string
+	SetNotes        bool
+	Notes           *string
+	SetTags         bool
+	Tags            []string
+	FollowUpBy      *string
+	UserID          string
+	ID              uuid.UUID
+	ExpectedVersion int32
+}
+
+type UpdateCallFollowUpRow struct {
+	ID              uuid.UUID
+	Disposition     *string
+	Notes           *string
+	Tags            []string
+	FollowUpVersion int32
+	FollowUpBy      *string
+	FollowUpAt      *time.Time
+}
+
+// Changes a call's follow-up when it is still at the version the editor read (expected;
+// -1 for whatever is current), and counts the edit. No row: the call is missing or the
+// version is stale. Each field
+// comes with a set_ flag, so that null clears it and a field left out keeps its value.
+func (q *Queries) UpdateCallFollowUp(ctx context.Context, arg UpdateCallFollowUpParams) (UpdateCallFollowUpRow, error) {
+	row := q.db.QueryRow(ctx, updateCallFollowUp,
+		arg.SetDisposition,
+		arg.Disposition,
+		arg.SetNotes,
+		arg.Notes,
+		arg.SetTags,
+		arg.Tags,
+		arg.FollowUpBy,
+		arg.UserID,
+		arg.ID,
+		arg.ExpectedVersion,
+	)
+	var i UpdateCallFollowUpRow
+	err := row.Scan(
+		&i.ID,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
+	)
+	return i, err
 }

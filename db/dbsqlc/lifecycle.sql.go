@@ -60,7 +60,7 @@ INSERT INTO calls (
     $14, $15
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
 `
 
 type CreateInboundCallParams struct {
@@ -133,12 +133,18 @@ func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallPa
 		&i.ForwardedTo,
 		&i.VoicemailRecordingSid,
 		&i.VoicemailDurationSeconds,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }
 
 const getCallBySid = `-- name: GetCallBySid :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
 `
 
 type GetCallBySidParams struct {
@@ -180,12 +186,18 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 		&i.ForwardedTo,
 		&i.VoicemailRecordingSid,
 		&i.VoicemailDurationSeconds,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }
 
 const getCallByVapiID = `-- name: GetCallByVapiID :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds FROM calls WHERE user_id = $1 AND vapi_call_id = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at FROM calls WHERE user_id = $1 AND vapi_call_id = $2
 `
 
 type GetCallByVapiIDParams struct {
@@ -227,6 +239,12 @@ func (q *Queries) GetCallByVapiID(ctx context.Context, arg GetCallByVapiIDParams
 		&i.ForwardedTo,
 		&i.VoicemailRecordingSid,
 		&i.VoicemailDurationSeconds,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }
@@ -292,7 +310,7 @@ INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, ca
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
         coalesce($5::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
 `
 
 type InsertReportedCallParams struct {
@@ -345,6 +363,12 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 		&i.ForwardedTo,
 		&i.VoicemailRecordingSid,
 		&i.VoicemailDurationSeconds,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }
@@ -359,7 +383,7 @@ INSERT INTO calls (
     $9, $10, $11, $12
 )
 ON CONFLICT (vapi_call_id) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
 `
 
 type InsertRoutedVapiCallParams struct {
@@ -426,6 +450,12 @@ func (q *Queries) InsertRoutedVapiCall(ctx context.Context, arg InsertRoutedVapi
 		&i.ForwardedTo,
 		&i.VoicemailRecordingSid,
 		&i.VoicemailDurationSeconds,
+		&i.Disposition,
+		&i.Notes,
+		&i.Tags,
+		&i.FollowUpVersion,
+		&i.FollowUpBy,
+		&i.FollowUpAt,
 	)
 	return i, err
 }

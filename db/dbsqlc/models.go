@@ -73,6 +73,12 @@ type Call struct {
 	ForwardedTo              *string
 	VoicemailRecordingSid    *string
 	VoicemailDurationSeconds *int32
+	Disposition              *string
+	Notes                    *string
+	Tags                     []string
+	FollowUpVersion          int32
+	FollowUpBy               *string
+	FollowUpAt               *time.Time
 }
 
 type CallDetail struct {
@@ -124,6 +130,12 @@ type CallSummary struct {
 	ForwardedTo              *string
 	VoicemailRecordingSid    *string
 	VoicemailDurationSeconds *int32
+	Disposition              *string
+	Tags                     []string
+	Notes                    *string
+	FollowUpVersion          int32
+	FollowUpBy               *string
+	FollowUpAt               *time.Time
 }
 
 type PhoneNumber struct {

@@ -55,6 +55,44 @@ func (q *Queries) CallTotals(ctx context.Context, arg CallTotalsParams) (CallTot
 	return i, err
 }
 
+const callsByDisposition = `-- name: CallsByDisposition :many
+SELECT disposition::text AS disposition, count(*) AS calls
+FROM calls
+WHERE user_id = $1 AND started_at >= $2 AND started_at < $3 AND disposition IS NOT NULL
+GROUP BY disposition
+`
+
+type CallsByDispositionParams struct {
+	UserID string
+	Since  time.Time
+	Until  time.Time
+}
+
+type CallsByDispositionRow struct {
+	Disposition string
+	Calls       int64
+}
+
+func (q *Queries) CallsByDisposition(ctx context.Context, arg CallsByDispositionParams) ([]CallsByDispositionRow, error) {
+	rows, err := q.db.Query(ctx, callsByDisposition, arg.UserID, arg.Since, arg.Until)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CallsByDispositionRow{}
+	for rows.Next() {
+		var i CallsByDispositionRow
+		if err := rows.Scan(&i.Disposition, &i.Calls); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const callsByEndedReason = `-- name: CallsByEndedReason :many
 SELECT ended_reason::text AS ended_reason, count(*) AS calls
 FROM calls

@@ -20,6 +20,8 @@ WHERE c.user_id = @user_id
   AND (sqlc.narg(max_duration)::integer IS NULL OR c.duration_seconds <= sqlc.narg(max_duration))
   AND (sqlc.narg(direction)::text IS NULL OR c.direction = sqlc.narg(direction))
   AND (sqlc.narg(handling)::text IS NULL OR c.handling = sqlc.narg(handling))
+  AND (sqlc.narg(disposition)::text IS NULL OR c.disposition = sqlc.narg(disposition))
+  AND (sqlc.narg(tag)::text IS NULL OR c.tags @> ARRAY[sqlc.narg(tag)::text])
   AND (sqlc.narg(ids)::uuid[] IS NULL OR c.id = ANY(sqlc.narg(ids)::uuid[]))
   AND (sqlc.narg(query)::text IS NULL
        OR c.id IN (SELECT search_call_ids(sqlc.narg(query), sqlc.narg(digits)::text)))
@@ -68,3 +70,22 @@ WHERE user_id = @user_id AND (xid, id) > (@after_xid::bigint, @after_id::bigint)
   AND xid < call_events_horizon()
 ORDER BY xid, id
 LIMIT @row_limit;
+
+-- name: GetCallFollowUp :one
+SELECT id, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
+FROM calls WHERE user_id = @user_id AND id = @id;
+
+-- name: UpdateCallFollowUp :one
+-- Changes a call's follow-up when it is still at the version the editor read (expected;
+-- -1 for whatever is current), and counts the edit. No row: the call is missing or the
+-- version is stale. Each field
+-- comes with a set_ flag, so that null clears it and a field left out keeps its value.
+UPDATE calls SET
+    disposition       = CASE WHEN @set_disposition::boolean THEN sqlc.narg(disposition) ELSE disposition END,
+    notes             = CASE WHEN @set_notes::boolean THEN sqlc.narg(notes) ELSE notes END,
+    tags              = CASE WHEN @set_tags::boolean THEN @tags::text[] ELSE tags END,
+    follow_up_version = follow_up_version + 1,
+    follow_up_by      = @follow_up_by,
+    follow_up_at      = now()
+WHERE user_id = @user_id AND id = @id AND (@expected_version::integer IN (-1, follow_up_version))
+RETURNING id, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at;

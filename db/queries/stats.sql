@@ -23,6 +23,12 @@ FROM calls
 WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND handling IS NOT NULL
 GROUP BY handling;
 
+-- name: CallsByDisposition :many
+SELECT disposition::text AS disposition, count(*) AS calls
+FROM calls
+WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND disposition IS NOT NULL
+GROUP BY disposition;
+
 -- name: CallsByEndedReason :many
 SELECT ended_reason::text AS ended_reason, count(*) AS calls
 FROM calls

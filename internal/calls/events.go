@@ -19,7 +19,7 @@ import (
 type Event struct {
 	ID        int64     `json:"id"`
 	CallID    uuid.UUID `json:"call_id"`
-	Kind      string    `json:"kind"` // created, status_changed, report_stored
+	Kind      string    `json:"kind"` // created, status_changed, report_stored, follow_up_changed
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
 	// At is the event's place in the order streams deliver events.

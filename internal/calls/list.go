@@ -52,6 +52,8 @@ type Filter struct {
 	MaxDuration   *int       `json:"max_duration"`
 	Direction     *string    `json:"direction"`
 	Handling      *string    `json:"handling"`
+	Disposition   *string    `json:"disposition"`
+	Tag           *string    `json:"tag"`
 }
 
 // Page is one page of calls, newest first, and the cursor of the next ("" on the last).
@@ -136,6 +138,8 @@ func (f Filter) params(t tenant.ID) (dbsqlc.ListCallsParams, error) {
 		MaxDuration:     seconds(f.MaxDuration),
 		Direction:       f.Direction,
 		Handling:        f.Handling,
+		Disposition:     f.Disposition,
+		Tag:             f.Tag,
 		RowLimit:        int32(limit + 1), // one more tells whether there is a next page
 	}
 	if f.Query != nil && strings.TrimSpace(*f.Query) != "" {

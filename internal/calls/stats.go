@@ -19,6 +19,7 @@ type Stats struct {
 	ByStatus       map[Status]int64 // every status, zeros included
 	ByEndedReason  []dbsqlc.CallsByEndedReasonRow
 	ByHandling     map[routing.Handling]int64 // every handling, zeros included
+	ByDisposition  map[string]int64           // every disposition, zeros included
 	PerDay         []dbsqlc.CallsPerDayRow
 	ByHour         []dbsqlc.CallsByHourRow
 	PerPhoneNumber []dbsqlc.CallsPerPhoneNumberRow
@@ -73,16 +74,11 @@ func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time
 		for _, r := range byStatus {
 			out.ByStatus[Status(r.Status)] = r.Calls
 		}
-		byHandling, err := q.CallsByHandling(ctx, dbsqlc.CallsByHandlingParams{UserID: user, Since: out.Since, Until: out.Until})
-		if err != nil {
+		if out.ByHandling, err = byHandling(ctx, q, user, out.Since, out.Until); err != nil {
 			return err
 		}
-		out.ByHandling = make(map[routing.Handling]int64, len(routing.Handlings))
-		for _, h := range routing.Handlings {
-			out.ByHandling[h] = 0
-		}
-		for _, r := range byHandling {
-			out.ByHandling[routing.Handling(r.Handling)] = r.Calls
+		if out.ByDisposition, err = byDisposition(ctx, q, user, out.Since, out.Until); err != nil {
+			return err
 		}
 		if out.ByEndedReason, err = q.CallsByEndedReason(ctx, dbsqlc.CallsByEndedReasonParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
 			return err
@@ -96,5 +92,32 @@ func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time
 		out.PerPhoneNumber, err = q.CallsPerPhoneNumber(ctx, dbsqlc.CallsPerPhoneNumberParams{UserID: user, Since: out.Since, Until: out.Until})
 		return err
 	})
+	return out, err
+}
+
+// Dispositions are the dispositions staff choose from, in the order the API documents them.
+var Dispositions = []string{"booked", "resolved", "needs_callback", "wrong_number", "spam", "other"}
+
+func byDisposition(ctx context.Context, q *dbsqlc.Queries, user string, since, until time.Time) (map[string]int64, error) {
+	rows, err := q.CallsByDisposition(ctx, dbsqlc.CallsByDispositionParams{UserID: user, Since: since, Until: until})
+	out := make(map[string]int64, len(Dispositions))
+	for _, d := range Dispositions {
+		out[d] = 0
+	}
+	for _, r := range rows {
+		out[r.Disposition] = r.Calls
+	}
+	return out, err
+}
+
+func byHandling(ctx context.Context, q *dbsqlc.Queries, user string, since, until time.Time) (map[routing.Handling]int64, error) {
+	rows, err := q.CallsByHandling(ctx, dbsqlc.CallsByHandlingParams{UserID: user, Since: since, Until: until})
+	out := make(map[routing.Handling]int64, len(routing.Handlings))
+	for _, h := range routing.Handlings {
+		out[h] = 0
+	}
+	for _, r := range rows {
+		out[routing.Handling(r.Handling)] = r.Calls
+	}
 	return out, err
 }

@@ -28,6 +28,8 @@ const (
 	CodeAssistantTaken       Code = "assistant_taken"           // the assistant is registered already
 	CodeAlreadyBlocked       Code = "already_blocked"           // the caller is blocked already
 	CodeInvalidRouting       Code = "invalid_routing"           // routing that cannot route: a zone, hours or closures that do not read
+	CodeStaleVersion         Code = "stale_version"             // If-Match names a version someone has changed since
+	CodeVersionRequired      Code = "version_required"          // the change needs If-Match with the version it was made against
 	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
 	CodeInternal             Code = "internal_error"            // the service failed; quote the request id
 )
@@ -54,6 +56,8 @@ var Codes = map[Code]Kind{
 	CodeAssistantTaken:       Conflict,
 	CodeAlreadyBlocked:       Conflict,
 	CodeInvalidRouting:       Unprocessable,
+	CodeStaleVersion:         PreconditionFailed,
+	CodeVersionRequired:      PreconditionRequired,
 	CodeUnavailable:          Unavailable,
 	CodeInternal:             Internal,
 }

@@ -38,6 +38,12 @@ const (
 	TooMany
 	// Unavailable means a dependency (the database) cannot be reached now.
 	Unavailable
+	// PreconditionFailed means the request's If-Match names a version that is no longer
+	// current: someone changed the resource since the caller read it.
+	PreconditionFailed
+	// PreconditionRequired means a change that must name the version it was made
+	// against (If-Match) named none.
+	PreconditionRequired
 )
 
 // Error is an error with a kind, a stable machine-readable code and a user-facing message.

@@ -78,6 +78,9 @@ func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api
 		HandlingReason:           sum.HandlingReason,
 		ForwardedTo:              sum.ForwardedTo,
 		VoicemailDurationSeconds: sum.VoicemailDurationSeconds,
+		Disposition:              sum.Disposition,
+		Tags:                     sum.Tags,
+		Notes:                    row.CallSummary.Notes,
 		Transcript:               row.Transcript,
 		Messages:                 messages,
 	}, nil
@@ -106,6 +109,8 @@ func callSummaryOf(c dbsqlc.CallSummary) api.CallSummary {
 		UpdatedAt:          c.UpdatedAt.UTC(),
 		HandlingReason:     c.HandlingReason,
 		ForwardedTo:        c.ForwardedTo,
+		Disposition:        (*api.Disposition)(c.Disposition),
+		Tags:               c.Tags,
 	}
 	if c.Handling != nil {
 		h := api.Handling(*c.Handling)
@@ -154,4 +159,45 @@ func filterOf(params any) (calls.Filter, error) {
 		return f, errs.Wrap(err, "reading the calls filters")
 	}
 	return f, nil
+}
+
+// GetCallFollowUp returns a call's follow-up, its version as the ETag.
+func (s *Server) GetCallFollowUp(ctx context.Context, req api.GetCallFollowUpRequestObject) (api.GetCallFollowUpResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.followUp.Get(ctx, t, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	etag := calls.ETag(f.FollowUpVersion)
+	return api.GetCallFollowUp200JSONResponse{Body: followUpOf(f), Headers: api.GetCallFollowUp200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// UpdateCallFollowUp changes a call's follow-up made against the version If-Match names.
+func (s *Server) UpdateCallFollowUp(ctx context.Context, req api.UpdateCallFollowUpRequestObject) (api.UpdateCallFollowUpResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ifMatch string
+	if req.Params.IfMatch != nil {
+		ifMatch = *req.Params.IfMatch
+	}
+	f, err := s.followUp.Update(ctx, t, req.Id, ifMatch, calls.FollowUpChange{
+		Disposition: req.Body.Disposition, Notes: req.Body.Notes, Tags: req.Body.Tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	etag := calls.ETag(f.FollowUpVersion)
+	return api.UpdateCallFollowUp200JSONResponse{Body: followUpOf(f), Headers: api.UpdateCallFollowUp200ResponseHeaders{ETag: &etag}}, nil
+}
+
+func followUpOf(f calls.FollowUpOf) api.CallFollowUp {
+	return api.CallFollowUp{
+		CallId: f.ID, Disposition: (*api.Disposition)(f.Disposition), Notes: f.Notes, Tags: f.Tags,
+		Version: int(f.FollowUpVersion), UpdatedBy: f.FollowUpBy, UpdatedAt: utc(f.FollowUpAt),
+	}
 }

@@ -55,6 +55,9 @@ func (s *Server) GetCallStats(ctx context.Context, req api.GetCallStatsRequestOb
 	for _, status := range calls.Statuses {
 		out.ByStatus = append(out.ByStatus, api.StatusCount{Status: api.CallStatus(status), Calls: int(st.ByStatus[status])})
 	}
+	for _, d := range calls.Dispositions {
+		out.ByDisposition = append(out.ByDisposition, api.DispositionCount{Disposition: api.Disposition(d), Calls: int(st.ByDisposition[d])})
+	}
 	for _, h := range routing.Handlings {
 		out.ByHandling = append(out.ByHandling, api.HandlingCount{Handling: api.Handling(h), Calls: int(st.ByHandling[h])})
 	}
@@ -103,7 +106,7 @@ var csvHeader = []string{
 	"id", "started_at", "ended_at", "status", "direction", "caller_number", "clinic_number",
 	"assistant_number", "matched_by", "phone_number_id", "duration_seconds", "ended_reason",
 	"success_evaluation", "cost", "summary", "twilio_call_sid", "vapi_call_id",
-	"handling", "handling_reason", "forwarded_to",
+	"handling", "handling_reason", "forwarded_to", "disposition", "tags", "notes",
 }
 
 type csvExport struct {
@@ -132,7 +135,8 @@ func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
 				cell(c.CallerNumber), cell(c.ClinicNumber), cell(c.AssistantNumber), cell(c.MatchedBy),
 				uuidCell(c.PhoneNumberID), intCell(c.DurationSeconds), cell(c.EndedReason),
 				cell(c.SuccessEvaluation), floatCell(c.Cost), cell(c.Summary), cell(c.TwilioCallSid), cell(c.VapiCallID),
-				cell(c.Handling), cell(c.HandlingReason), cell(c.ForwardedTo))
+				cell(c.Handling), cell(c.HandlingReason), cell(c.ForwardedTo), cell(c.Disposition),
+				strings.Join(c.Tags, ";"), cell(c.Notes))
 			if err := cw.Write(record); err != nil {
 				return err
 			}

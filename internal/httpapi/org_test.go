@@ -88,7 +88,7 @@ func TestRolesDecideWhatAMemberMayDo(t *testing.T) {
 	}
 	expect(t, b.do("GET", "/api/me", exporter, nil), 200).json(t, &me)
 	if me.Tenant.ID != "org_clinic" || me.Tenant.Kind != "organization" || me.UserID != "user_eve" || me.Role == nil || *me.Role != "org:member" ||
-		!slices.Equal(me.Permissions, []string{"calls:export", "calls:read", "phone_numbers:read"}) {
+		!slices.Equal(me.Permissions, []string{"calls:export", "calls:read", "calls:write", "phone_numbers:read"}) {
 		t.Errorf("/api/me for a member who may export: %+v", me)
 	}
 	expect(t, b.do("GET", "/api/me", b.token("user_solo"), nil), 200).json(t, &me)

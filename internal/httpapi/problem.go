@@ -25,6 +25,8 @@ var statusOf = map[errs.Kind]int{
 	errs.TooLarge:             http.StatusRequestEntityTooLarge,
 	errs.UnsupportedMediaType: http.StatusUnsupportedMediaType,
 	errs.TooMany:              http.StatusTooManyRequests,
+	errs.PreconditionFailed:   http.StatusPreconditionFailed,
+	errs.PreconditionRequired: http.StatusPreconditionRequired,
 	errs.Unavailable:          http.StatusServiceUnavailable,
 }
 

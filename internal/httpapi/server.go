@@ -40,6 +40,7 @@ type Deps struct {
 	Routing      *routing.Settings
 	Calls        *calls.Reader
 	Intake       *calls.Intake
+	FollowUp     *calls.FollowUp
 	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
@@ -64,6 +65,7 @@ type Server struct {
 	routing      *routing.Settings
 	calls        *calls.Reader
 	intake       *calls.Intake
+	followUp     *calls.FollowUp
 	hub          *calls.Hub
 	heartbeat    time.Duration
 	twilio       *twilio.Verifier
@@ -98,6 +100,7 @@ func New(d Deps) (*Server, error) {
 		verifier:     d.Verifier,
 		phoneNumbers: d.PhoneNumbers,
 		routing:      d.Routing,
+		followUp:     d.FollowUp,
 		calls:        d.Calls,
 		intake:       d.Intake,
 		hub:          d.Hub,

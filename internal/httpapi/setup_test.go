@@ -165,6 +165,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Routing:      routing.NewSettings(db, vapiClient, "US", clock.Now),
 		Calls:        calls.NewReader(d),
 		Intake:       intake,
+		FollowUp:     calls.NewFollowUp(d),
 		Hub:          hub,
 		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,

@@ -35,20 +35,21 @@ const (
 	PhoneNumbersRead  Permission = "phone_numbers:read"
 	PhoneNumbersWrite Permission = "phone_numbers:write"
 	CallsRead         Permission = "calls:read"
+	CallsWrite        Permission = "calls:write"
 	CallsExport       Permission = "calls:export"
 	AuditRead         Permission = "audit:read"
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsExport, AuditRead}
+var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsWrite, CallsExport, AuditRead}
 
 // rolePermissions is what Clerk's system roles may do. Admins run the clinic's setup;
-// members read the numbers and the calls (transcripts and recordings included) to do the
-// follow-up work. Exporting every call is an admin's, or a member's with the custom
+// members read the numbers and the calls (transcripts and recordings included) and do the
+// follow-up work on them (calls:write: dispositions, notes, tags). Exporting every call is an admin's, or a member's with the custom
 // permission org:calls:export. Any other role has what its custom permissions give.
 var rolePermissions = map[string][]Permission{
 	"org:admin":  Permissions,
-	"org:member": {PhoneNumbersRead, CallsRead},
+	"org:member": {PhoneNumbersRead, CallsRead, CallsWrite},
 }
 
 // principal builds the principal of a verified session: in a personal workspace the user

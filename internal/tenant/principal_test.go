@@ -31,9 +31,9 @@ func TestPrincipalOfASession(t *testing.T) {
 		{"admin", devtoken.Claims{Subject: "user_a", OrgID: "org_1", OrgRole: "org:admin"},
 			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_a", Role: "org:admin", Permissions: Permissions}},
 		{"member", devtoken.Claims{Subject: "user_b", OrgID: "org_1", OrgRole: "org:member"},
-			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_b", Role: "org:member", Permissions: []Permission{CallsRead, PhoneNumbersRead}}},
+			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_b", Role: "org:member", Permissions: []Permission{CallsRead, CallsWrite, PhoneNumbersRead}}},
 		{"member with a custom permission", devtoken.Claims{Subject: "user_b", OrgID: "org_1", OrgRole: "org:member", OrgPermissions: []string{"org:calls:export", "org:billing:manage"}},
-			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_b", Role: "org:member", Permissions: []Permission{CallsExport, CallsRead, PhoneNumbersRead}}},
+			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_b", Role: "org:member", Permissions: []Permission{CallsExport, CallsRead, CallsWrite, PhoneNumbersRead}}},
 		{"custom role", devtoken.Claims{Subject: "user_c", OrgID: "org_1", OrgRole: "org:front_desk", OrgPermissions: []string{"org:calls:read"}},
 			Principal{Tenant: "org_1", Kind: KindOrganization, Actor: "user_c", Role: "org:front_desk", Permissions: []Permission{CallsRead}}},
 	}
