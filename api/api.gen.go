@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,6 +73,81 @@ func (e CallStatus) Valid() bool {
 	}
 }
 
+// Defines values for CallbackReason.
+const (
+	CallbackReasonAfterHours       CallbackReason = "after_hours"
+	CallbackReasonCallFailed       CallbackReason = "call_failed"
+	CallbackReasonCallerAsked      CallbackReason = "caller_asked"
+	CallbackReasonRequestedByStaff CallbackReason = "requested_by_staff"
+	CallbackReasonShortCall        CallbackReason = "short_call"
+	CallbackReasonVoicemail        CallbackReason = "voicemail"
+)
+
+// Valid indicates whether the value is a known member of the CallbackReason enum.
+func (e CallbackReason) Valid() bool {
+	switch e {
+	case CallbackReasonAfterHours:
+		return true
+	case CallbackReasonCallFailed:
+		return true
+	case CallbackReasonCallerAsked:
+		return true
+	case CallbackReasonRequestedByStaff:
+		return true
+	case CallbackReasonShortCall:
+		return true
+	case CallbackReasonVoicemail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallbackStatus.
+const (
+	CallbackStatusCompleted CallbackStatus = "completed"
+	CallbackStatusOpen      CallbackStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the CallbackStatus enum.
+func (e CallbackStatus) Valid() bool {
+	switch e {
+	case CallbackStatusCompleted:
+		return true
+	case CallbackStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallbackOutcome.
+const (
+	CallbackOutcomeLeftMessage CallbackOutcome = "left_message"
+	CallbackOutcomeNoAnswer    CallbackOutcome = "no_answer"
+	CallbackOutcomeNotNeeded   CallbackOutcome = "not_needed"
+	CallbackOutcomeOther       CallbackOutcome = "other"
+	CallbackOutcomeReached     CallbackOutcome = "reached"
+)
+
+// Valid indicates whether the value is a known member of the CallbackOutcome enum.
+func (e CallbackOutcome) Valid() bool {
+	switch e {
+	case CallbackOutcomeLeftMessage:
+		return true
+	case CallbackOutcomeNoAnswer:
+		return true
+	case CallbackOutcomeNotNeeded:
+		return true
+	case CallbackOutcomeOther:
+		return true
+	case CallbackOutcomeReached:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClosedAction.
 const (
 	ClosedActionAfterHoursAssistant ClosedAction = "after_hours_assistant"
@@ -98,28 +174,28 @@ func (e ClosedAction) Valid() bool {
 
 // Defines values for Disposition.
 const (
-	Booked        Disposition = "booked"
-	NeedsCallback Disposition = "needs_callback"
-	Other         Disposition = "other"
-	Resolved      Disposition = "resolved"
-	Spam          Disposition = "spam"
-	WrongNumber   Disposition = "wrong_number"
+	DispositionBooked        Disposition = "booked"
+	DispositionNeedsCallback Disposition = "needs_callback"
+	DispositionOther         Disposition = "other"
+	DispositionResolved      Disposition = "resolved"
+	DispositionSpam          Disposition = "spam"
+	DispositionWrongNumber   Disposition = "wrong_number"
 )
 
 // Valid indicates whether the value is a known member of the Disposition enum.
 func (e Disposition) Valid() bool {
 	switch e {
-	case Booked:
+	case DispositionBooked:
 		return true
-	case NeedsCallback:
+	case DispositionNeedsCallback:
 		return true
-	case Other:
+	case DispositionOther:
 		return true
-	case Resolved:
+	case DispositionResolved:
 		return true
-	case Spam:
+	case DispositionSpam:
 		return true
-	case WrongNumber:
+	case DispositionWrongNumber:
 		return true
 	default:
 		return false
@@ -254,6 +330,8 @@ const (
 	ProblemCodeAlreadyBlocked          ProblemCode = "already_blocked"
 	ProblemCodeAlreadyVerified         ProblemCode = "already_verified"
 	ProblemCodeAssistantTaken          ProblemCode = "assistant_taken"
+	ProblemCodeCallbackCompleted       ProblemCode = "callback_completed"
+	ProblemCodeCallbackOpen            ProblemCode = "callback_open"
 	ProblemCodeForbidden               ProblemCode = "forbidden"
 	ProblemCodeInternalError           ProblemCode = "internal_error"
 	ProblemCodeInvalidCursor           ProblemCode = "invalid_cursor"
@@ -285,6 +363,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeAlreadyVerified:
 		return true
 	case ProblemCodeAssistantTaken:
+		return true
+	case ProblemCodeCallbackCompleted:
+		return true
+	case ProblemCodeCallbackOpen:
 		return true
 	case ProblemCodeForbidden:
 		return true
@@ -417,6 +499,24 @@ func (e Weekday) Valid() bool {
 	case Tue:
 		return true
 	case Wed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListCallbacksParamsStatus.
+const (
+	ListCallbacksParamsStatusCompleted ListCallbacksParamsStatus = "completed"
+	ListCallbacksParamsStatusOpen      ListCallbacksParamsStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListCallbacksParamsStatus enum.
+func (e ListCallbacksParamsStatus) Valid() bool {
+	switch e {
+	case ListCallbacksParamsStatusCompleted:
+		return true
+	case ListCallbacksParamsStatusOpen:
 		return true
 	default:
 		return false
@@ -724,6 +824,80 @@ type CallTotals struct {
 	// TotalCost US dollars.
 	TotalCost            float64 `json:"total_cost"`
 	TotalDurationSeconds int     `json:"total_duration_seconds"`
+}
+
+// Callback defines model for Callback.
+type Callback struct {
+	AssignedAt *time.Time `json:"assigned_at"`
+	AssignedBy *string    `json:"assigned_by"`
+
+	// Assignee The member (a Clerk user id) who is to call back.
+	Assignee *string `json:"assignee"`
+
+	// Call What the queue shows of a callback's call (in lists).
+	Call        *CallbackCall      `json:"call,omitempty"`
+	CallId      openapi_types.UUID `json:"call_id"`
+	CompletedAt *time.Time         `json:"completed_at"`
+	CompletedBy *string            `json:"completed_by"`
+	CreatedAt   time.Time          `json:"created_at"`
+
+	// CreatedBy `rule`, or who opened it.
+	CreatedBy    string             `json:"created_by"`
+	Id           openapi_types.UUID `json:"id"`
+	Outcome      *CallbackOutcome   `json:"outcome"`
+	OutcomeNotes *string            `json:"outcome_notes"`
+	Reason       CallbackReason     `json:"reason"`
+	Status       CallbackStatus     `json:"status"`
+}
+
+// CallbackReason defines model for Callback.Reason.
+type CallbackReason string
+
+// CallbackStatus defines model for Callback.Status.
+type CallbackStatus string
+
+// CallbackAssign defines model for CallbackAssign.
+type CallbackAssign struct {
+	// Assignee The member (a Clerk user id), or `null` for nobody.
+	Assignee *string `json:"assignee"`
+}
+
+// CallbackCall What the queue shows of a callback's call (in lists).
+type CallbackCall struct {
+	CallerNumber *string      `json:"caller_number"`
+	Disposition  *Disposition `json:"disposition"`
+	Handling     *Handling    `json:"handling"`
+	StartedAt    time.Time    `json:"started_at"`
+}
+
+// CallbackCompletion defines model for CallbackCompletion.
+type CallbackCompletion struct {
+	Notes   *string         `json:"notes,omitempty"`
+	Outcome CallbackOutcome `json:"outcome"`
+}
+
+// CallbackOpen defines model for CallbackOpen.
+type CallbackOpen struct {
+	// Assignee A member to assign it to at once (a Clerk user id).
+	Assignee *string `json:"assignee,omitempty"`
+}
+
+// CallbackOutcome defines model for CallbackOutcome.
+type CallbackOutcome string
+
+// CallbackPage defines model for CallbackPage.
+type CallbackPage struct {
+	Items      []Callback `json:"items"`
+	NextCursor *string    `json:"next_cursor"`
+}
+
+// CallbackRules defines model for CallbackRules.
+type CallbackRules struct {
+	OnAfterHours     bool    `json:"on_after_hours"`
+	OnFailed         bool    `json:"on_failed"`
+	OnVoicemail      bool    `json:"on_voicemail"`
+	RequestedField   *string `json:"requested_field"`
+	ShortCallSeconds *int    `json:"short_call_seconds"`
 }
 
 // ClosedAction What happens to a call while the clinic is closed: the after-hours assistant, a
@@ -1098,6 +1272,9 @@ type VerificationStartChannel string
 // Weekday defines model for Weekday.
 type Weekday string
 
+// CallbackId defines model for CallbackId.
+type CallbackId = openapi_types.UUID
+
 // Direction defines model for Direction.
 type Direction = CallDirection
 
@@ -1194,6 +1371,27 @@ type ListAuditEventsParams struct {
 	// Until Only calls that started before this instant.
 	Until *Until `form:"until,omitempty" json:"until,omitempty"`
 }
+
+// ListCallbacksParams defines parameters for ListCallbacks.
+type ListCallbacksParams struct {
+	// Status The open queue, or the completed callbacks.
+	Status *ListCallbacksParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee Only this member's callbacks (a Clerk user id), or `me` for the caller's own.
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Unassigned Only callbacks nobody is assigned.
+	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
+
+	// Limit How many callbacks a page holds at most.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListCallbacksParamsStatus defines parameters for ListCallbacks.
+type ListCallbacksParamsStatus string
 
 // ListCallsParams defines parameters for ListCalls.
 type ListCallsParams struct {
@@ -1334,6 +1532,18 @@ type RegisterAssistantJSONRequestBody = AssistantCreate
 // BlockCallerJSONRequestBody defines body for BlockCaller for application/json ContentType.
 type BlockCallerJSONRequestBody = BlockedCallerCreate
 
+// PutCallbackRulesJSONRequestBody defines body for PutCallbackRules for application/json ContentType.
+type PutCallbackRulesJSONRequestBody = CallbackRules
+
+// AssignCallbackJSONRequestBody defines body for AssignCallback for application/json ContentType.
+type AssignCallbackJSONRequestBody = CallbackAssign
+
+// CompleteCallbackJSONRequestBody defines body for CompleteCallback for application/json ContentType.
+type CompleteCallbackJSONRequestBody = CallbackCompletion
+
+// OpenCallbackJSONRequestBody defines body for OpenCallback for application/json ContentType.
+type OpenCallbackJSONRequestBody = CallbackOpen
+
 // UpdateCallFollowUpJSONRequestBody defines body for UpdateCallFollowUp for application/json ContentType.
 type UpdateCallFollowUpJSONRequestBody = CallFollowUpUpdate
 
@@ -1378,6 +1588,21 @@ type ServerInterface interface {
 	// UnblockCaller Unblock a caller
 	// (DELETE /api/blocked-callers/{id})
 	UnblockCaller(ctx echo.Context, id openapi_types.UUID) error
+	// GetCallbackRules The clinic's callback rules
+	// (GET /api/callback-rules)
+	GetCallbackRules(ctx echo.Context) error
+	// PutCallbackRules Set the clinic's callback rules
+	// (PUT /api/callback-rules)
+	PutCallbackRules(ctx echo.Context) error
+	// ListCallbacks The callback queue
+	// (GET /api/callbacks)
+	ListCallbacks(ctx echo.Context, params ListCallbacksParams) error
+	// AssignCallback Assign a callback
+	// (PATCH /api/callbacks/{id})
+	AssignCallback(ctx echo.Context, id CallbackId) error
+	// CompleteCallback Complete a callback
+	// (POST /api/callbacks/{id}/completion)
+	CompleteCallback(ctx echo.Context, id CallbackId) error
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx echo.Context, params ListCallsParams) error
@@ -1393,6 +1618,9 @@ type ServerInterface interface {
 	// GetCall Get a call
 	// (GET /api/calls/{id})
 	GetCall(ctx echo.Context, id openapi_types.UUID) error
+	// OpenCallback Put a call in the callback queue
+	// (POST /api/calls/{id}/callbacks)
+	OpenCallback(ctx echo.Context, id openapi_types.UUID) error
 	// GetCallFollowUp Get a call's follow-up
 	// (GET /api/calls/{id}/follow-up)
 	GetCallFollowUp(ctx echo.Context, id openapi_types.UUID) error
@@ -1594,6 +1822,102 @@ func (w *ServerInterfaceWrapper) UnblockCaller(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UnblockCaller(ctx, id)
+	return err
+}
+
+// GetCallbackRules converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCallbackRules(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCallbackRules(ctx)
+	return err
+}
+
+// PutCallbackRules converts echo context to params.
+func (w *ServerInterfaceWrapper) PutCallbackRules(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutCallbackRules(ctx)
+	return err
+}
+
+// ListCallbacks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCallbacks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCallbacksParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", ctx.QueryParams(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter assignee: %s", err))
+	}
+
+	// ------------- Optional query parameter "unassigned" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unassigned", ctx.QueryParams(), &params.Unassigned, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter unassigned: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCallbacks(ctx, params)
+	return err
+}
+
+// AssignCallback converts echo context to params.
+func (w *ServerInterfaceWrapper) AssignCallback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CallbackId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AssignCallback(ctx, id)
+	return err
+}
+
+// CompleteCallback converts echo context to params.
+func (w *ServerInterfaceWrapper) CompleteCallback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CallbackId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CompleteCallback(ctx, id)
 	return err
 }
 
@@ -1889,6 +2213,22 @@ func (w *ServerInterfaceWrapper) GetCall(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCall(ctx, id)
+	return err
+}
+
+// OpenCallback converts echo context to params.
+func (w *ServerInterfaceWrapper) OpenCallback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.OpenCallback(ctx, id)
 	return err
 }
 
@@ -2304,6 +2644,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/calls/events", wrapper.StreamCallEvents, options.OperationMiddlewares["streamCallEvents"]...)
 	router.GET(options.BaseURL+"/api/calls/:id/follow-up", wrapper.GetCallFollowUp, options.OperationMiddlewares["getCallFollowUp"]...)
 	router.PATCH(options.BaseURL+"/api/calls/:id/follow-up", wrapper.UpdateCallFollowUp, options.OperationMiddlewares["updateCallFollowUp"]...)
+	router.GET(options.BaseURL+"/api/callbacks", wrapper.ListCallbacks, options.OperationMiddlewares["listCallbacks"]...)
+	router.POST(options.BaseURL+"/api/calls/:id/callbacks", wrapper.OpenCallback, options.OperationMiddlewares["openCallback"]...)
+	router.PATCH(options.BaseURL+"/api/callbacks/:id", wrapper.AssignCallback, options.OperationMiddlewares["assignCallback"]...)
+	router.POST(options.BaseURL+"/api/callbacks/:id/completion", wrapper.CompleteCallback, options.OperationMiddlewares["completeCallback"]...)
+	router.GET(options.BaseURL+"/api/callback-rules", wrapper.GetCallbackRules, options.OperationMiddlewares["getCallbackRules"]...)
+	router.PUT(options.BaseURL+"/api/callback-rules", wrapper.PutCallbackRules, options.OperationMiddlewares["putCallbackRules"]...)
 	router.GET(options.BaseURL+"/api/calls/:id/recording", wrapper.GetCallRecording, options.OperationMiddlewares["getCallRecording"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/docs/redoc.standalone.js", wrapper.GetDocsScript, options.OperationMiddlewares["getDocsScript"]...)
@@ -2882,6 +3228,405 @@ func (response UnblockCaller500ApplicationProblemPlusJSONResponse) VisitUnblockC
 	return err
 }
 
+type GetCallbackRulesRequestObject struct {
+}
+
+type GetCallbackRulesResponseObject interface {
+	VisitGetCallbackRulesResponse(w http.ResponseWriter) error
+}
+
+type GetCallbackRules200JSONResponse CallbackRules
+
+func (response GetCallbackRules200JSONResponse) VisitGetCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallbackRules401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallbackRules401ApplicationProblemPlusJSONResponse) VisitGetCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallbackRules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallbackRules500ApplicationProblemPlusJSONResponse) VisitGetCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutCallbackRulesRequestObject struct {
+	Body *PutCallbackRulesJSONRequestBody
+}
+
+type PutCallbackRulesResponseObject interface {
+	VisitPutCallbackRulesResponse(w http.ResponseWriter) error
+}
+
+type PutCallbackRules200JSONResponse CallbackRules
+
+func (response PutCallbackRules200JSONResponse) VisitPutCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutCallbackRules400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutCallbackRules400ApplicationProblemPlusJSONResponse) VisitPutCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutCallbackRules401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutCallbackRules401ApplicationProblemPlusJSONResponse) VisitPutCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutCallbackRules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutCallbackRules500ApplicationProblemPlusJSONResponse) VisitPutCallbackRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallbacksRequestObject struct {
+	Params ListCallbacksParams
+}
+
+type ListCallbacksResponseObject interface {
+	VisitListCallbacksResponse(w http.ResponseWriter) error
+}
+
+type ListCallbacks200JSONResponse CallbackPage
+
+func (response ListCallbacks200JSONResponse) VisitListCallbacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallbacks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallbacks400ApplicationProblemPlusJSONResponse) VisitListCallbacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallbacks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallbacks401ApplicationProblemPlusJSONResponse) VisitListCallbacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallbacks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallbacks500ApplicationProblemPlusJSONResponse) VisitListCallbacksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignCallbackRequestObject struct {
+	Id   CallbackId `json:"id"`
+	Body *AssignCallbackJSONRequestBody
+}
+
+type AssignCallbackResponseObject interface {
+	VisitAssignCallbackResponse(w http.ResponseWriter) error
+}
+
+type AssignCallback200JSONResponse Callback
+
+func (response AssignCallback200JSONResponse) VisitAssignCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignCallback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AssignCallback400ApplicationProblemPlusJSONResponse) VisitAssignCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignCallback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AssignCallback401ApplicationProblemPlusJSONResponse) VisitAssignCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignCallback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AssignCallback404ApplicationProblemPlusJSONResponse) VisitAssignCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignCallback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AssignCallback409ApplicationProblemPlusJSONResponse) VisitAssignCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AssignCallback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AssignCallback500ApplicationProblemPlusJSONResponse) VisitAssignCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteCallbackRequestObject struct {
+	Id   CallbackId `json:"id"`
+	Body *CompleteCallbackJSONRequestBody
+}
+
+type CompleteCallbackResponseObject interface {
+	VisitCompleteCallbackResponse(w http.ResponseWriter) error
+}
+
+type CompleteCallback200JSONResponse Callback
+
+func (response CompleteCallback200JSONResponse) VisitCompleteCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteCallback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteCallback400ApplicationProblemPlusJSONResponse) VisitCompleteCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteCallback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteCallback401ApplicationProblemPlusJSONResponse) VisitCompleteCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteCallback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteCallback404ApplicationProblemPlusJSONResponse) VisitCompleteCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteCallback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteCallback409ApplicationProblemPlusJSONResponse) VisitCompleteCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteCallback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteCallback500ApplicationProblemPlusJSONResponse) VisitCompleteCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCallsRequestObject struct {
 	Params ListCallsParams
 }
@@ -3286,6 +4031,109 @@ type GetCall500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCall500ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenCallbackRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *OpenCallbackJSONRequestBody
+}
+
+type OpenCallbackResponseObject interface {
+	VisitOpenCallbackResponse(w http.ResponseWriter) error
+}
+
+type OpenCallback201JSONResponse Callback
+
+func (response OpenCallback201JSONResponse) VisitOpenCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenCallback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response OpenCallback400ApplicationProblemPlusJSONResponse) VisitOpenCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenCallback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response OpenCallback401ApplicationProblemPlusJSONResponse) VisitOpenCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenCallback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response OpenCallback404ApplicationProblemPlusJSONResponse) VisitOpenCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenCallback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response OpenCallback409ApplicationProblemPlusJSONResponse) VisitOpenCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OpenCallback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response OpenCallback500ApplicationProblemPlusJSONResponse) VisitOpenCallbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5021,6 +5869,21 @@ type StrictServerInterface interface {
 	// UnblockCaller Unblock a caller
 	// (DELETE /api/blocked-callers/{id})
 	UnblockCaller(ctx context.Context, request UnblockCallerRequestObject) (UnblockCallerResponseObject, error)
+	// GetCallbackRules The clinic's callback rules
+	// (GET /api/callback-rules)
+	GetCallbackRules(ctx context.Context, request GetCallbackRulesRequestObject) (GetCallbackRulesResponseObject, error)
+	// PutCallbackRules Set the clinic's callback rules
+	// (PUT /api/callback-rules)
+	PutCallbackRules(ctx context.Context, request PutCallbackRulesRequestObject) (PutCallbackRulesResponseObject, error)
+	// ListCallbacks The callback queue
+	// (GET /api/callbacks)
+	ListCallbacks(ctx context.Context, request ListCallbacksRequestObject) (ListCallbacksResponseObject, error)
+	// AssignCallback Assign a callback
+	// (PATCH /api/callbacks/{id})
+	AssignCallback(ctx context.Context, request AssignCallbackRequestObject) (AssignCallbackResponseObject, error)
+	// CompleteCallback Complete a callback
+	// (POST /api/callbacks/{id}/completion)
+	CompleteCallback(ctx context.Context, request CompleteCallbackRequestObject) (CompleteCallbackResponseObject, error)
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
@@ -5036,6 +5899,9 @@ type StrictServerInterface interface {
 	// GetCall Get a call
 	// (GET /api/calls/{id})
 	GetCall(ctx context.Context, request GetCallRequestObject) (GetCallResponseObject, error)
+	// OpenCallback Put a call in the callback queue
+	// (POST /api/calls/{id}/callbacks)
+	OpenCallback(ctx context.Context, request OpenCallbackRequestObject) (OpenCallbackResponseObject, error)
 	// GetCallFollowUp Get a call's follow-up
 	// (GET /api/calls/{id}/follow-up)
 	GetCallFollowUp(ctx context.Context, request GetCallFollowUpRequestObject) (GetCallFollowUpResponseObject, error)
@@ -5332,6 +6198,196 @@ func (sh *strictHandler) UnblockCaller(ctx echo.Context, id openapi_types.UUID) 
 	return nil
 }
 
+// GetCallbackRules operation middleware
+func (sh *strictHandler) GetCallbackRules(ctx echo.Context) error {
+	var request GetCallbackRulesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCallbackRules(ctx.Request().Context(), request.(GetCallbackRulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCallbackRules")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCallbackRulesResponseObject); ok {
+		return validResponse.VisitGetCallbackRulesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutCallbackRules operation middleware
+func (sh *strictHandler) PutCallbackRules(ctx echo.Context) error {
+	var request PutCallbackRulesRequestObject
+
+	var body PutCallbackRulesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutCallbackRules(ctx.Request().Context(), request.(PutCallbackRulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutCallbackRules")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutCallbackRulesResponseObject); ok {
+		return validResponse.VisitPutCallbackRulesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCallbacks operation middleware
+func (sh *strictHandler) ListCallbacks(ctx echo.Context, params ListCallbacksParams) error {
+	var request ListCallbacksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCallbacks(ctx.Request().Context(), request.(ListCallbacksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCallbacks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCallbacksResponseObject); ok {
+		return validResponse.VisitListCallbacksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AssignCallback operation middleware
+func (sh *strictHandler) AssignCallback(ctx echo.Context, id CallbackId) error {
+	var request AssignCallbackRequestObject
+
+	request.Id = id
+
+	var body AssignCallbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AssignCallback(ctx.Request().Context(), request.(AssignCallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AssignCallback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AssignCallbackResponseObject); ok {
+		return validResponse.VisitAssignCallbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CompleteCallback operation middleware
+func (sh *strictHandler) CompleteCallback(ctx echo.Context, id CallbackId) error {
+	var request CompleteCallbackRequestObject
+
+	request.Id = id
+
+	var body CompleteCallbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteCallback(ctx.Request().Context(), request.(CompleteCallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteCallback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CompleteCallbackResponseObject); ok {
+		return validResponse.VisitCompleteCallbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListCalls operation middleware
 func (sh *strictHandler) ListCalls(ctx echo.Context, params ListCallsParams) error {
 	var request ListCallsRequestObject
@@ -5451,6 +6507,57 @@ func (sh *strictHandler) GetCall(ctx echo.Context, id openapi_types.UUID) error 
 		return err
 	} else if validResponse, ok := response.(GetCallResponseObject); ok {
 		return validResponse.VisitGetCallResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// OpenCallback operation middleware
+func (sh *strictHandler) OpenCallback(ctx echo.Context, id openapi_types.UUID) error {
+	var request OpenCallbackRequestObject
+
+	request.Id = id
+
+	var body OpenCallbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OpenCallback(ctx.Request().Context(), request.(OpenCallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OpenCallback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(OpenCallbackResponseObject); ok {
+		return validResponse.VisitOpenCallbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6178,233 +7285,260 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcuM2tjD6KiidXdXSGVp2u51MItf54el0T3t2+rJtd1L7RP2JEAlJGFMABwAtK6mumnfY77AfbJ7k",
-	"K6wFkCBF6uJ2dzIz+acLSSwsLqz75ZdeIpe5FEwY3Rv90supoktmmIJv33HFEsOlsF9SphPFc/zaeyuy",
-	"NUlolmnCBTELrknqrx72oh63F/2tYGrdi3qCLllv1Csv6EU9nSzYktrn/odis96o9/8cV5Ac47/6+DnN",
-	"sgqIjx+j3ndc51Jz+/0lzwxTW0FbcbPwwJX3dYNXXrI3gAE4AN4LkbL0ilG9A2dmQQ1h9mIykwpBVHAb",
-	"6bPhfEjipNBGLpk6gquO7G3xoAt0uGaCD6jBvqT33zMxN4ve6PTkJOqZdW6v10ZxMQeIX1GRZlzM98Dm",
-	"wl7KUoR2Rddd0CzcI/fGoocBAHpN778rFN1JdoDCjGrDUkINWUptELIlFWuiWSJFqknf/0VJStedCFzS",
-	"+0nqV20gkC+LZW/0zddnFoFLLvB7hUwuDJszhcBz8RDgM0Y/CXouHgX6dwsp2JtiOWVqD3IICHfOtWGK",
-	"pUTAzV1w5vb5E7xmwtMaqDOpltT0Rr2igH82KTWA7jLdhOxmwQgs4IB4oglPS0hyahYVILCCYn8ruGJp",
-	"b2RUwQ6D5b82139ZZNmRYfeGaEZVsiByRoyiAq/RhIqU6GK5pIozHcFXe8XCw6ufkJTPudFd2Pvb1pO9",
-	"5MJ/f9oG8TUXCdtNk9pQ5YhSKkJnhrmXzIU2VJgu4DQ8vhWJKTXsyPAla8XktaGm0HsJGA2XdkKADzpE",
-	"tLi1AYwiSZjeDscPF+8un2ii8VLC7mhWwJkjfy3SOUv9P7MiI/3YElU8sFgU0pB+PKOZZvFgOBYvyhsd",
-	"0qliRDBuFkyRPiU6kYpFZKYYI5agBmRJTbLwlwzHogsFbhMhDhzGp1JmjKKQuqHzg2SnofMupBs676LK",
-	"sz2I8r0wPNufKKdsJhXbix4LePLB9PjRsgWdS6EZ0MKfaHrF/lYwbey3RArDBHykeZ7xBF7ica7kNGPL",
-	"P/zVSf39CPAd3oWL1vd/QUo9jACTZWQq0zVJJdNATUgP9ncLkqKJGfY+Rr3nUswynnxRWC3bVUzLQiUA",
-	"DQDgqMcyY9R07rm2jO1j1LsUhilBsxdKSfVFkSpIIdh9zhJLSswuf16hNqHK8mX4QeEbJzwlRhLFcqkQ",
-	"v2+keSkLkX5JsN9Iy1YWFY5LsWuYgANgRaMChQHVYsozln5pEogvZ0evLVXG5I4pbZkit7RKMinmTJGk",
-	"UIq1QHtVCuEvC2+yoGJuuS5LdQA8wPde0MIspOI//wpwKZYyYTjNNIiFJdeai3lEljSzHIylEWH3uUWZ",
-	"Fy00SVhuWOphv6M8o9OMfWnQNVN33DIBKixY9mt5liwprM6JUWtC55QLklFj9USAOFfSiq1fA2Y4+9aa",
-	"YVlGEL9kWhjCjSYODqRjj2YL5BBkl1vBAnChNQdpBCa0kjlThqMASRSjhqUTavaVQV6Etem31C/0RBN7",
-	"lVWNrFZCVgsmCDdkRUN13ApHUWSOGlDL3VjtjuZ8Uj7YquWV1hCI6kpb/qnlFgd0FO73Q7mYnP6VJcYu",
-	"VmLqOVwH7zhFTkCzdwHmQFuKGshsBbWOJaej8VK5Li+3yDhUad6+6a0b/J7rFnLghi3rH7YRb0VXH8ul",
-	"qFJ0vQEcPq4VoCLl5sUdayNOWjp32D1d5lnTRhvi22yjUZoYFN/VnYVmanJ6v/657fok40yYCU1T5dTs",
-	"nYT5kKOTMkNRo2wnq9pSFZKQksoluDBfn/U2TWTEOdOe9HZuwVA1Z4dejb93vZO2XQPm6dy94x3rNCkn",
-	"rZ9a/2ojTx11uMI9leiu4WXjXdfg206ij3JoKoLfODVRT7B7M0kKpZF6D8QVrF9/SNuG/pTJ5Jal1sRE",
-	"I+vTZUKDQtsdE1GdUjaY44vh06/Phm33qdJl+QDqaZBn6YbcIQtqWHqQPGju9hDrM9xzUywchoMaFDs3",
-	"+hgkXqevh8sG+wBAeZa9nfVGP+3hMQEHlj1JzR0srQY3Z7pdcUmksGYBeksoulKcZcVSwk1E3P1kuvYf",
-	"wbT36DiIndfQEfXuj+byyP1mtcfhFV29xjWAJUjTBva1obPZE9D9mCZ9zRga3DTLnmgyk1kmV0dFPthL",
-	"yaocgYefseDeqEKzh3vzvX7YdCdYoNEkt4pt9UDwQvpHDj1J1MI+TBRLoCIxBdM36snC4McPLRu1978E",
-	"3LzPWzgfzbLJnqwsDMfsTaO1eMyHPV5M+fL3kM7z+gndvKIha4o83cXnd67qnzFdb1Lojwvp7Fh7hCCc",
-	"QPqUWGkbgfdWEHvMbtl6PyJ1hvvmQq/kCuMSFmr0kZT0DyaHgwL9KfGLGzqPrdkEbgpkjBH5WyENmiQt",
-	"kYeQ3j2RRI2IHL4q9yIqaGs4qiG9i+V5+nwPl+6UOZvcbMZZlmpiPPqH5AJ/IxmbGSILQ24ZyzWctjua",
-	"Fezcvgx2b61ZbkhsX0VMkoxRZS8C04SLcO2nTVnXOA7+WE6lvGUYzdAyu4OP4NSYWDROaXLbi3orJcW8",
-	"EtA6p0t7js0CBdZ2wqjzT3/t8I378BNe9iG87ogvLWfHgLKVqr05N4tiOkzk8ljSnB8lMmVzJo7LpT+G",
-	"t+tbnh/JHN/IUS4tpSiELjyygdh+enKyW3D/5nbiWUqLvEQpYy+IrJzMaMLFHI6XFMzSDFlQPSJP//H3",
-	"/zk7sWSoaGKY0oRRDD1lcsXUUUI1G4uMGftf5AJMEYmPYmD98SQm/SLPmSL2SntmZzJLWRoRndPEnnXF",
-	"l+B0Uixn1OixSJXMc5YOXBjCc8PDdK8lvb/EO09PWtSX1mP7zsrrT9Sc6jrMLuug/l7eUa2t7hLjBbHz",
-	"xDJi7yI5nbNzYqmASAE/Az/OnSLzeQwNH8TSm3iZricNllHfzXMIr9g3H1wWEXbH1Dr8ieSKaSbMeRAW",
-	"sgxOCgYOSs/xatraniL6uSzarbTpelJLadgCPSZR4HURBstnYI0KQ2Zc6ccDPMjt2AZ4mf2wBWh/jce3",
-	"//7oyPaZFVsBloXaCqwslPempXRN+if/+Pv/nD4bYFyWgVJAfpaCRcSqmadncIc+J1oqY/X5GDZTnZdp",
-	"oTnTB2xCFspSeQf8uiOCXO0Ar/DIxm8e1XtDgcHiTkTmTE1Sum4LZjLChFFrPGx07XGpIAKxicSUrqs3",
-	"7yPgSVakqD3td8jougtjFtDtboJ3TG3mdLiz5VI/agdrIbVPYgBtMGUZgxyCh1BskOXRtQPtUxn2c53Y",
-	"3ycWtXWn2sWSKZ7Q4zdsNflvqW5bb5WGZnsJlRu80mrsPqa9ZwJEyPd9FoWPXlegl7CEJL/JKOscKGpK",
-	"gYpMq5PfQhHbRE3bSftxwVRlHROIzoPum/EZSL/KiOSGW/XcKqxczBFILia5knPnLJxJtaIqxb9gc/ZH",
-	"DGp2WZxepG9AFpi+0oV1OqzfyIr2jGujiV7IldPKG/7y0vvfdXRqQRqSccHIzYpnXBLFEsbvIHvOoUkK",
-	"0o9vZDyISOmY2+0UB5/P1vVzajjDEBGeyT6C8EST+KWSywMXzLjgydYF8RLcLYT75Urocp8HLSbROdYk",
-	"L2oqtNlrLO5+uHh3GVlCe39NUpllVEFqUHXqZGGX6lzV7eihgYbQR3JACusj+TVaEJTQJfOiBfFOIWVq",
-	"NiOaWdL/VB+WzzCcuOzELV6TIGKC7OlTXCBNTXDnDY6DsHRiZDvFLoolFf54lJRlZVd5LzHyEMoNtb79",
-	"XmmV9LrxPl/JVR0ql3nr7AurR6HoVSyRAKzLjFKyMKBWSkUWjCqIgkqRrclMySUcmYN206l//7hYj0gs",
-	"cybiiMRJJjVL/adCsZj0KXGfIXM1IvEUndYT5GBxNBaxY2Y8nQhpJndM8RnH5wgZhFoTKWZ8Xij8C+Kw",
-	"RZXmAE9yr83+LvTKqi0x2qc7t7qnNxIyrko/3H5v+DXe86f1fq7IZnZsK+Vu6GUtHLc0QxNmjz0vNbIa",
-	"f3Q73QkW0pglhkJle50/l653ED+tlPh9kzbtPUwxOXkIgKpIjCWoSUoN3RVfaGG2Ls2ACpqtNdeE3UMW",
-	"HkvxoNV4cC0LgaRsxtGDs+UkOrVrZ+jCJXxOqlTU/fZfqUt7u73bgyP235pqv9MpbkAXAS4w0XsGxvdw",
-	"pLentQTxht3eb8kTtqQ8m7QJus2TmIF7y0vc8m6weCJMyLFm+4rqc5JndA3pOdwsLAdTnArz/5X3xFtI",
-	"octLjunz3g4IS2vqKmJTg4s2tdgad4tasvSb76yB3dqJDyR+i8oQNUtV6oe340xXFNtK8psH2mmSUViK",
-	"0pRpDT1hKwE0QxEuBFFLm9gj8HBTmpMNuwJk1kS5aESd1tDBdUz6+OEPBG2hwTk5QSozYH1BDrkUrF0H",
-	"3tB56R1TdM72oPW3d0yFKeGU+Hs+DQJ4ZMAymjpjl0MnKJ0SdpUsW5N+ncd6HWAwbE3imZUZspv/hbZo",
-	"BwBCGrJmHgap3AtpXwus9km7XbPLcNlAGT6s7ZXtEVLTm+Z00/QO6bBztS20U9tu6yEARfGio6YQJOuC",
-	"5jkTEFyjTgFe8MzZLWhock1Q4xyhbJ0Zpo7A51jRQEToWLgDbp+FkRMooysdWuWBB305HhcnJ8+SK2aB",
-	"PYYvLB6SC0EwEQr9XGNRkZlUXgdzKaLWzsoYvWOa0OrpqIh6FwhAC54XXam4FTMK+RCwR0Bdq98D1esD",
-	"w5c/LmTG0MXYhtGIxFaBiS3KYiNj9Dxqfsci79P52R3xOguzd20I515HwP0BOTeWtPZ4foPuASq4tY0a",
-	"vZO0NU2hgzX5iPHOfS65KFyccufJbkDtHukPrX9S6xa2hXhqbgHadApAzZJTQx8zmryBiY2Az0H4rm/w",
-	"kFrcGkpr4hvXa8PnRoznEFibjorttNlQhLpheslZlpblMo1jZ//rcgMGJUSQ5w4Xt6b/OSdoBwlxTeCd",
-	"+wyi4e5zB2BVz23b1qvOONkruSp5f+X8GJHpOiiXfFJj9t1yoJQC4NIhFH0/EdFMGPtDIASMzNKAKz7R",
-	"ZVIaFSmK+7Hox1QIWYiEpfGI0JoVnnHL+rn3Ta4WPFn4cghDb1koFQZW6IxFyuxiLCV9SpyHhKACHzkc",
-	"WPGS4vNRbBN0lGBZBFyFTNxeMhYoMXQZm7GyE3n7oCGIAuGzQyixplgqUdCLeg5qxwkmuD7DPGC7bPVL",
-	"G3OoBygPOW2hx23v4vKQSAPboPvwvWI0szKqCVjlr6giSvJ2d4AHb2tdyUc5D0KCi93u0P9coKd7m5Wr",
-	"qoUF8GQROpbLwIImKUt4CtlnmsiVwMpvT2CVeVWJ4QhFchslvG5J7siZggIoKfSWsEChmSJLuiapJNYS",
-	"2T/WWD6+zVOhZNZRhmP/8YFbqeZUcJfZ2pdqPqLpkgt7uuejJUNN8x9//9+B88pxQSjJmdJWXSMrqW4h",
-	"0wYQV1FSee9eyaVQCNiSGtMhGUKQsVbGwj2xQEa+3tTi9AnW+O8F7uSUTpM20XLLsV7SUwUu/rO33O06",
-	"LeTQ5uyAJ7URL5QXdG32ecbULZKI1ePFvA76lqKVZhouYrlazlFIVKPSNvje5kxwMf+Ri1SuHpBuWCnp",
-	"MgevEolTuo7R1YhOeNDXgd/GpP/q1ej164isaJYdJZY7Y3YBEuxY5DLjyfoJavKDIbko78SifxdLcA9W",
-	"hdAkp9qQJU8Fny8M4cIZVJD4lNK1lYqnp6OTk/gff/+f+AQ+Dc5JfHpmP6H40dCkwz0CJVGDy9mr6gz1",
-	"6eno2Ym9kBrDlEXH//np5Oj0w08nR99+GP10cvQVfvyP1ggdJmNsO/8/Mnab4mG3m60vfvLN6OSBi2/o",
-	"8+ueW8EJxVYyCbhRcF5Cb5weKUabFRd6tFK8Mhj8Jfil/he7h2TGqEeLlBu8so0VBzkYX7R6heuJPaN3",
-	"LWz3UuA/peihipFblhso15QrQYQkgq1Q7wk01LLxQdTL6JRl9Zf8Uknwyevb3oERmnZu4/0BogodVov9",
-	"4enZ06+++fqPXz07+bb3mG7u7SWRFi6ot6g8F9h1Arw9utnNpWrhsl/p6F5hK1gfrjxyKKp6BrQtT+aW",
-	"wyhZzBf7pq6XKnFnQlicM5FyMY9HQRgtAs9NruQdE+eEG4ihQpsFR0okLgOTo8A6GAu4BzLvPSYh65ML",
-	"ZuUpKgc5U9RIq52oW7h2EK4R6OhjR991Hd0B3PMb7FCi/Z+OcjaSc4SDm/IlWFR+t6CQoIngVqo7IveP",
-	"0u9RFoanL2otHm4lpJAftL/h+s4P88cHPO5BtWe7mMnB/q1DmAsVa5LI5VIKYjm8YQKK1+vspn/29KsB",
-	"+ebrPx45hhOA9PXZzhTtPTjLW1FlnHiTubxDk3785xc35Jjm/Lj61SoGFnzwF5Un5+z0lMSFuBVyJapF",
-	"4+FDENnFlT5zlV9AUI9R4xfK4IdX+DWzKTtCTwdFW9oDHVuM1ENcoZvnYJ88id0Nu7pe5aSNVXnPa4mc",
-	"7U7YAMm/nZIikCO7iopqCtcWhemwo/Obq7NpZWX/Cnv6ZC73G9tWW+mP7+CymdsryNXL5+Tbs6/+SFxz",
-	"GJLKpFi6rP6G2SJT1pYfrKGlC1nSZMEFO7I2Efxgr7fHUa+4SRZEiiGBrA+uTTMACZ1uFNFMpHoshHSy",
-	"DZ4AkemrFxffvX7xRGPXKYIrakjzB/ZKkwVZMio0WOPQGsd3URqLJV0TmqbwOH1OjFVW7NF30hKSTKZr",
-	"4Auvbm7e+S55NT3yjmY8RdUpCP3Cr768KOoVYdsjUAOnPE2ZCK7VfC6oKRTDcszJzJUEiyBjA9z+ZiEx",
-	"qY9mmVzB83K6ziRNJ0bKSUbVHPPcdZFjEfhkyVJOfZMJv2CDMdfo3dBbAI5m9qWty/zBprKo2KzQtS3X",
-	"/gbCiHoWrCUV64m2GIbqqw19pJY801y+8oP7ZVw2JubHZGxSVay6T5NSKgH2y8ZNEUhPJWg2AYqxUqfS",
-	"60LEb2mA0uIsXTFhwlCO694JrTuimq8PG5/RtK5RvpG1Dpv+IdS4TpubqbsW+hZL7KVUJN4gyjjC82BN",
-	"lABKDKOUwau9tKcgZtbi2cXegUmXd9e1f7PcraNZRtgEpvMB4FqNLCah9BlTZbDnARdzi2pkWsPt+ZCb",
-	"zw+OOXCF2ks6OzlrzUPhJmvnfwupjGtMWpYm3XLsThpAGFKBIZ3055vXNJd5f3XpKYUJY8+p3r1SocQI",
-	"+e9UUpWO3EWjLSeg6bR1PWtg92G+nG9cA6e/Tam7wsP7Dpyl++f81m67FHlhWnplQFmnzJnoNti5Qe+q",
-	"vUpHtTheabcz4RzCighmJRC0VnuoCY8eyolAF/UGSCDSzKY32sVgwMPsC9uQ/tudcDqROdu2AtfYOiCw",
-	"KR0jtRut9feVKxEGnPD6pjr/YaenrcNf4le17AhqeTUzQQY+lEOyGS0yox/JbYK4qTI2saVaWAS2Yuw2",
-	"w8It7ZzJhWK6CraWTZtaQ7po7VihR7OsEqszl9xR/VLlQs4VY16K5XQ5wehBL6CWqE7POzwvH5pnCw/J",
-	"YRbTxSZt9BvEMRiS73x00vUPliplakSagXbCdRWHP98r6k6WjBlN4gAjMdwJL6H0EFqdLK69mBisNjg4",
-	"5Q4g0WEumfZ5apsJDkPiqTLMPwszC8pykb6wWNDMROh0tdDbrdtDpTO5GljW4lYbi7jx6uMIzEzfawAx",
-	"UVWSUV0hB0OFQQLFeZhyJySknHj/jt9elSZtpGyLAnWS7YHOJ1RnGsgncevjH+ZmCg9pa68AViYeBpmp",
-	"msS//BLc+vHjQ1cPj/uusokw7fJjwDb2bpvgcg1rnRvOTk42VasmK9lSfrVaSKBd7ZN96qhC6j4PfZ2W",
-	"xUZEG6lYWgVYGp0ndou5OvvrqGbdIB1H2THaeei7/wzQhUx2V0V6TpdOP2mWOW/i/PLizQVEfP2hgUMw",
-	"JNbURyvVCbMBat1C4hWWb9BsZY1Vy7bqClpLDXXDyXxA2UUpabYXgDIsbdM+Tp0xeof6tMvWsozY7YX4",
-	"Z6K2ZIFpvJOnJ3sdt5rc3WRFGOAnK4jw64hoq47RrKz4d1Yw6VOSFSJZkKli9HYwJC+WuVn7vHp4O1w7",
-	"Zc5iOyKa3oF5b6WGS1/2dsleJ7eee1A7v3/cq/NKQGT7J2xLzQIp6gTo9c3l1fH1q4v/fPGmLkylIgua",
-	"Qu3AWATFyteGqx+Yskp7TOKbN0c/lBbjEXa5Pvp/Y0jdfiOPan/HgxHJoOh1LFwYETL+IFpXT/qTimCC",
-	"GuFmSJ7X2m5QC2fKE0P6ghlIfnFZdqnEhG8+F9VG9cC1PDBl7LKecWepYP8E77DhxCE5YYeX0rUnqW3L",
-	"F/sheH/PFyy5PTB61u6Nw06BKasCqb5qvs52np4+O/vq643cjG8//HIWPT35uDsjo9PqC/d1bagyh+5r",
-	"QYVgWXtOq/HbU4wmC1bFi0MjRi895nenRfnV2nbic1uCVJIl1i4VaEiA8bwoICWPW+0edHddiPZ1NUsK",
-	"xc362tKPazHEqGLqosD8SPz20ltBf/nxptdU21/giIuqxzmko8cXzu0IWB+RP8GDyD/+/r/xaCzG4ohc",
-	"uCwuzSA9hhh5ywRkzCq5gkS1AXpiMUfL24/ucqsXQpBjLEgt962Z7LaZ5hY24BmSF0iAI/ucDqDZ+i+L",
-	"6Z8T/pb/5fr9z5dP3/BLfbk0+f///PLry2VWJE+/WduNhbtyPfpInwoCxxhSBp5o51c+B9euZolibhKG",
-	"K8SK6e0kxo1biOp7v2VrGFUC9ED6sUvwQ3YJGWz22wDn0MAC1vbEtBputH1gkNZG+vFmHlIckbglEQnK",
-	"wMtMpDgCbAXZSNX/mI4UDyrMdqGV3k5OZ98mFuQhuahLDw7AKob5km6gFiUYsIuItmLJolexO3mL1iDi",
-	"HXyf4BoGfEJiJt6FbBs4JXgvAIiKqSyMyTFr3iie6BtLje3MDN+glWWvX9xcXT6/nty8/c8Xb+Ko9CAs",
-	"peBG2lNmX1eiqH0JckbiY/d0MA92gPIRfJoz6bvnUxwB4kahXFceNLKkXBjKBQP3AdRLwzP06PjY8VeI",
-	"4wRet95G4/zwgXNIeYcIhnMMaZkxTAbWC557bfPi8sjycngEL/sILWmKAy0gYDkW3q63ZxvpeVCm6mDo",
-	"M/Q/6/NSKayGk+HTgI59d4SxcJUDKzZdSHmLs5gsdWK6MHkBfaG837cQKVMkPqY5jwm7t0DX7/azQuhY",
-	"tPGlbpaGFWZwlasvO29hW/C/pRldTOOhRYr7Hxo5MAw1Me2TrquMOIEeDT0iVGAICm/EHF9virN7mphs",
-	"PRYZh4oEN2ECWBy8gywjf7l++wYcBoLesklCNYusfgNYff/+8jtcDLqBGrrM8Y+rl8/Js2fPvoWeLDfP",
-	"PVox5mVPKQ0CdnHXaIe4jOF5tbgrQhdbWeraPGQ8YQLTRx3VW1GtODNYNbwXpR/7p1T+8hqtX7y7DPqO",
-	"jnpPhyfDE+84pTnvjXrPhifDZ6iYLEBGNrJf7E9zZvZJ0qsV6C3pGpPG/FgkGRHBVpZcoReX5YrebTQW",
-	"8UbAG9s90tJbVuYAx10Ol5gsC21wygQo5niQtWOOmNnGpbhMe6Pe91ybi2qTjSFKpycnW+Z6HDbPoz5f",
-	"oWuIyqY/CJobn5087Xp+CfBxbfrLx6j3FUK//ab6VKOPYY8FQE6Xm8rXko9+8k5Rq33dH+VBLnBbCvDH",
-	"qJe31hS/dg6VjYTPavkhCYma6lvXjtuna/mbjn/h6cd4YC0oCv2DcIqT5S6Wn8A95USqWyFXtWyufks6",
-	"12BILkTowZyyTIo52I6WrSOEI/gcNDpxEVbSBzYOwXc4FNDiGBjdYCzKtU++Jf24Eaa1K4MHFYB2ftOp",
-	"V8Sx6AsfYLneVyfP2oj8ykF0EYSDncz4k0zXj0/iLi/xY13td/kfjRP29PGX7zpd1etrxGncGdvjuARj",
-	"1R56LM9Ovt19UzkQzd5werrPKuEwogeefnvXs712VEb86xzDU9rGOX4Au8AKAPv8hig6/iVk9x+RlWTM",
-	"sK1N3rSRuSaF9hGC8hmjUg8BdmHlBnYll5phjnQgf4IilNaqTcywsUpTChq8WTDum1CU4Q7vagbv5ViE",
-	"Pb3AsqtKLTF1J3i60SybWcViXZZrtp347wAf9fNeO3VnuzoA1magtZyVBxH+2e6bykl1jyHArthS3lkG",
-	"GWysanPkg64PJMyoNnP6p8PmObWMdm3EOruHvO4ajfyhPDJFys0Ru2Pb9LewF39N1ofa+WqBWTU4XsxS",
-	"85NwRGxEyiQq0JZTghayrut6EcjHW7bWDPtLE2oIxQh8P6faKoBB4+iYwCEJGldHPnGHEW3VuxkMA9XW",
-	"Drd2HDardelpTEQW7LEoBwtUUwVK/4kvcxi4BJ5+7KImEYmD4UHQqa0cH+SdD0BJmOPjLbC+xQ/kziAm",
-	"sZulmycEN1lQxgJGCg3OncPc9b0kKTV0SF4Ig0aaYgQ81OmRtZ9GVltZWO6VUOGnAIIP2NL4GPrXkIt0",
-	"yYX2r8pup6yXiged+m85d0j3dhB1OU+BeSDxPS5klmo/zLprsmnGl9zUJpu6YEdv9NVJVI18Pq0NfH7a",
-	"1lCqjXfVSccdulyxOy4LXbYzbwOsTCRsPWNPW8ePt05+9ViBxbl2/VcinINp6bhlRlncBRVN2qZiPw5U",
-	"Ulk11zvTImvU8lu2Hrlv/lh0z233o7ZaYXt2OGx0Kgvjh/bac9Y9t7ca4nXQ4m1SpKL1Y5wyvceFOPn3",
-	"44fPaSrWx4q1aLNvBcODJ2cehV9Yh3325Yd0oqsqo8mttf4rxjZ8FF2hbn7bp5NMzgP14CJJIKK1qR4E",
-	"RamluuoydY4wxtYtft84KVuFHmvuE5fdo5tOk5tArwRB4Qo+xgI97G0toXzc2fLvmqJH9S1LSd9lvnBN",
-	"pjzLWOrEnH28NjzLxsL7JZ0cjn0jirhskhp3CZna5K/P6mjZHFrWNUK1lkz1qztaGuA8uoPlO0dK9Uyt",
-	"WWEKxXzFaFCst6RrMmVllV69dm8m1fJ8LLBHq0scKUuHCbwBzGzwTWZWPGGk4emop5+36yfwKDcu7vM4",
-	"LdqG+X1hx0VjKl6Ha9Cn/HlC+d1p0XKSAJVlJuSnex0abBw8i7scDuXZcq2uwfsNGc5RZX1CjrTrpj/c",
-	"IPv3Ytog/H2s9zLpcWPhL0wrX9rOd+h6hPe+w/7ZFBtg4ndY9Dvs+F21n6UdX6bMdAZgynAZXFpXFmCQ",
-	"TdXnNiZ9YzXuqYKY33RNeDoYknd07mxOy5WdGgEZv/RvBSNoIo2ItdIblhaQtPQKaThmykgyZ6Yk98g9",
-	"tWm+D8kF3ovWsJvXZW1bfctzXTYAZHdMuHqCsl/GWFCl+B0bNoCCfgxtE6061JPnrnB2P+vX6V3/+rbv",
-	"6cOMqf/ax5Aq26HvvDIoU34JJNP7DAbd7guDFot7AYD9nve59DUX37mWtHtdTu8PuTwc4rHzYt90bn9E",
-	"B90r97/phpYrfE5Lupy+t8OGdr13vqCQ/AzBWV/870Xfc58E2RB8QbeljzURc7zDVXxBriEt6OiaCUPQ",
-	"Y0iw6tTznJogcl5KPSKxa3ACjlTM0pw4p3MckRhrCydoSLgBjzjjZVLk5YWkj/1fq8mxeixqMwBx4jEU",
-	"Ks/1IMLsnlLmuBaAkFGS+mpjzPWwpi3QGCao4Lg1XCcqc6ymmFlrqXKBjWmxffSQPMd9EpRFhIuxwA57",
-	"KQZPrCUF7WzvuObTjPkOm677sstSr25BZHJIzUXf9ljAuyELqq1UjnnqynbAcQyBK2ucCwEtNNE6/55q",
-	"cwRv6ejyu9gpAy4vVY8FOLzrcGFMy7XOgPX6Sbk117UKk9RwNEqRWxn/1cmJAw9EeQiTJTqWkqVUkB8O",
-	"rUtjuHREFNPMaiNCwnYsZaTU0BH5ZewmnI97IzKG+uYZVZMpW3CRjnsf4wHhQhtG0xG0JGIzZiArdeXC",
-	"/XoBueyQ6bNgY+FIFEp5rPHqdHAxJM/lEhJ20DAGTwfDYpcFo8pMQRGBMB6FVkv33GLulrEctRhH+7l9",
-	"1p8wpVM/ITEg/Rq6RMU+aA9J3AtGU6ttoh4VpHqORZmCVeiCZggkJbC1oyl1xVlMGIdiwROveRAYal3N",
-	"VZEzv2XYLhwCV+nfj69vrl5cvL6evHtxNbl58ebizU0cka9OrB7oyyjOQZtbShVY7KffjkXcrDRvdfZc",
-	"w3+W9+wXUrDqSxUkA0UNSc9nUEdY0q2LpadPXqlZiNBKnanRfLdW06Js75RCht0b5JBHuP+6GGo+sN2J",
-	"CTf6cBVsk2tL/iOXYufT66LymODvt5b0nRuPijQ8Kzwd9yIy9tOn8QtcD5+Qz7lLyjZT9hjZt/clzcLT",
-	"b7+0z7h+TjQq75ll0f58UE2w6hCOBzSqOcdiSEgrfCRJfedKHLG+9BNlNERWh4m+O8AiJDAnxac+hMaX",
-	"n/OTcW2a0VqqyfPrH8aif/XyOTl7+s1JRKhjYUTJVUTe37w8+mYwJHjmWToCH2HJhsoZoCSRAr3NS7aU",
-	"aj0ci+esbNJEic7tTvWCMUNWsshcjquVdeBqLDIKzDlXbMbvXdoziZ+0MqAXgKAOg+53w+V3w+XLGS4g",
-	"MtxJPVBSOEeOZU7Pr3+wxw0E+T+XjYJH0btLgJvszftcy9cG99N+Zng744MxRaD4QZ1iCtPl2kwTx3qc",
-	"W8yyqPgnmGEbERhhO7D6qN1vUY5G81nrVs0bEYgFaqs2uX4msOi6MdXbpWYqalg0Fn7sjMt4l5bHOtyI",
-	"1FVw6Kr00mfFt86y9j2Ry/HLJDY/x6j02uvDcoMh+W5zMrPjp7rMV/+ZKamH1j6zeIjLFhFW/Xp2gpNX",
-	"fIdlwFHszZjwSiFX58GQ6CVdj4XOqfAOMvLs66/hWW2s+8/MVIPhD+XdD+CbG225oNa4Qqm1dWDfFquQ",
-	"6RcRNpwPSdysH+7M4jA/t3v9eu9vnm8WHR+ulX6abwQx3amsUsO14ck/mWfEbiwA/pO0LR/vaWU3bwWr",
-	"pjRvG9E8JBdb6lrOTs6GXUdhH+up9Gt8pjDEZ6bBbRLwXzxu9WdmXHTjk4n0uJyJvCXTEyXebFaN3/V5",
-	"V4juERBxi0sNXCl0Dv2cJBjpYxEkjS5dkihzvQbjFzd0HntTwSXblwA+0b5H4KgsbZ/S5HYsqCbx5ewI",
-	"ZnrEVUvRsito6xF5Cc99n/c+M52W62yh13A2tT2Nzt9jH29R0m6qtSDGi5lx79m4VxVStquP/yZHJMTt",
-	"gcflN8FEc0vVLQNpmSuY6/Zkn1szeGtL3ci10R2Lso8uqoKxvT8miuUZTVhl6g/JzUqSnMkcChTXhKXc",
-	"YCkT8AGsi4XTNxZQT5dQpdbh8Sz96u60c+x/CJWxkHSAxX3uCLtfCBVjIbO06hNaicGnpxCnrvpNYiTA",
-	"e6B9+nMffAM1jjIW8HhfHZvn2dp5Mb3OG8Bd+TS/gQ75tX6WMTAwz9wgOa5IubUB+lD7PSzDEvHAhRHQ",
-	"9YFupX5L2KI1rwnbLTfY104idZh2ZkC5feTfCPHGK+jylHqEdDlJz7qcpI+fghWiwfWh3isD68vy9wrd",
-	"VPsY1IN4vGArT/z/xJz97OkeCV7vICiFTUiw8Q16gr857NYrTwiPYh44hvRwodLIEQuUsKqXcJcSdsVw",
-	"4rVrOwRNTI8s70jJ+6vvG9PKyscN/dz2qs7GGvBjkSt+Rw2rtXOuCmMxVjdTTC/g6aWdIlcCO3egAe8T",
-	"b6C5C8YuMdiEPG4GDgMoxnF94ezDXNpnmdEGhSoz7PSEAd0huRiLqnEe18S3SIpcvjO0TiYwqBNrpDDH",
-	"+okOWq3ocHNj4YN9fih5qX56lz43pH96chJhjrg8XuZsHg9cx4XqqbjpsYBdB/U6Q2uPldOh0b5bUKiG",
-	"K5HvuhJCD8PAs7RFSb0Kmkz/2rrIhuMjXkohY9KfSrMgmqdMkyW/Z+kAeq7gYPOY9CFQwlMG/iXXwWdg",
-	"KRZp06eHczHHscTVlHishypnUvpcVqvNgIpQ2tDBmEmsIxMSKblCfZ75WHlFWdAxETdRdmdsc8a4+fUd",
-	"Hhn7gKCfkfuK2681v/rwICO5JMa6WCrf1pQLbPmwl384aATmVRAwlp+dnHb1dvYY5Nr3vv1eorRsiDH/",
-	"c2fX5U2GVXGqf2Nb5V1G15VcCfvKP8S2x+6cOwJ8YQ4BoVas2LOAU+Vx7Bg2etnSPWosNttHDaJqPiUO",
-	"H4xcRkrXBMkg3SJsv8QNNtrxxdDk+t0FFDDqhVxhX5hVyzTMDk76mn1OI/816zpsueIi4TnNfsUakR8X",
-	"EorLaZbB67DvebWQy8j5XhCJa4fA/eqWxLoit3DGWXeEBTvjlKODmYfHk2NtPFlYsdSadRvERz9rSVBz",
-	"wlHHay6ds7VeTb+pBiw1yIKX/K72+6cVCl2VfatkS6dilyoF6c84eg3ns20vHrLSvFY9RPpxfcxXHJH4",
-	"D0/J2dOvjoKf/PxZVyRXtrcEklbrsYC2hD5t3TOmsnuZ76ZqyVKKIblsLVjCBl613TSH6aEnwv6jS53E",
-	"e/cxYhhW7cGYOg31Uc0JeyOMOWKHzrIX3Fj043dvr93MsdpRRMMivNh7HphInVLe7D4Jqhik+ZEDnnuc",
-	"LFhyG+Mo3QW9Y7US+bFYUnUbzg1na9gotyQGDpKgIxXubu0WiwdDcu06yyKKNEYGFzJL64iHlLWKlpG7",
-	"CddfFuacVy5rCKm4XmqY3Wikm26I5oHQ/n4/2QberZU/U0b82JUqqwy7bZTtdM5OvrUvZnN2SzzwBkLV",
-	"0ydo+1MV2PkOQFHQ8mcsfFpSOdCQ+EZFEK9u93ZjaVo4XO3zOGM2xwt+4Wq42vy4dkbtp7hQHaD993q4",
-	"1g4oZUOeUHQ8WHI0XB+bHGVbcRy2YwkLUH3fYt8oq4xLuWaI2tB11fSDq6opiSaG3ZtzcFZwVe+sAE3g",
-	"piyRS4ZlQN0tcprnaZ8yu4D6cKfpv3iYElH1yCQUdcfUmwk7XhF7UBR96xs++ZJcq5aS8+8Q2H4UcumI",
-	"4O2feXmZ9raE33zpBiafT1mGlm+jCyFkVYVDoHmqQaavgvlC/i9djkQmL3E4Zi1s5ziZG4VZH38JBZfY",
-	"sdvNDQu0ahjLwrKZryjAGMTIMSHfqswLRFd2ucIO0BdhCyyI502ZU+9Lfy/q948w+7Yz3vVFtZdfJ5K0",
-	"Bx9wU4b+ifjBr6S84Bv8YqrLsR97eJAK88RnhcK951WHNBdYajRQ9YPOdigjV+UExoN0ElyyfQjZv7jI",
-	"uWKmUCKwT2UrFj6lNUCnL9Y3J/YtjtEwrL2T0SbJ9GNoXR+DxKgpsPGASBWFPfwj0mDS5a0kxl/b8wzq",
-	"ClAnVT0e/6tPH+zggC34apDwv4F+FE7qg2rSet+QT+n/86mqUmHaJ59S7+wAi8zPCtLcMD3aRvxuXqvb",
-	"rCve9I25S6qGoHCWrUnfp/pwTZZMzVk6GBI3IwcybW4Zid+9d1qKe2yr2vGu6CL/x1c92gZoflndY6+z",
-	"V1KZfx3UO0R/10HaTiq/Y5VQCc6rS6P49BZDO7yyOK78Ew90q5//GsbBUSteYOpnOTkcmoc4p2zp7YWx",
-	"UC6Bg8C0oTVUCFJBrl9fg39zLHQOVcw4zzF2OQJQqZ5heRZzg/Mg8oehUuhwLnEMbMNZDtkZLjUkBA45",
-	"hi8/wbF2OB8LM+FYcktKRuDr9w0TY+GKbIYEZiQB+UPmoHa4gMYyMmVDaFIWNyd0x1ViSGDtVY5k7+2F",
-	"m1v8xni7H3IRRgvSwP0bjQWYVm3DwN0j3HtY8SwjZXU59VEAGEW9JkKuYDaPfT9G2vfj30JEjJRYDkuN",
-	"Ycvc6EFEvjp5hk9vjKmBFRIpZnxeKJZiUx2uy5QcqTw8Gw3q2yvEqQrZcji66jPx5s3pWHux5tMvaRbC",
-	"u+MQ/7C8ZUXX53VCwy6M/mT+xrn1v3CT+2s8a7VD4rkT/fxW6mbI7vOJCJiQpzcDjNV4O+KHfvPgMs2E",
-	"aVgsEHkbC++Vr1imqMXLXNjVGdC+UQeRYkjOTk/HIuYCpu9ParwR5um4bEecvy8VYfe5PdsIUd9HXV3y",
-	"bRB5dT1PmCgrMKUiMyv28VH2fj04B55uobVckmKejXZCpDVeZ1H363E5nG3423N+VdzMk8DvjOzXYmTv",
-	"IFJeKrdVoySQRFUHlsdiZoF/rdWV8qrpLasqlYEvpFif5gpxV+EM11XFhXD8cUSC2Rp+4EYU5Ix6xqNz",
-	"unRTpVyk0fv08XEw8lzIVdV3x80V0syUNSnzsojHlUKPwtHDUcdw9CjMdi0Vy/Yx6UETRLWuEmgbA1s3",
-	"nD+/FY9PhzPy10iq8r6X+hj7h7sHS69L0ZpLFRRebYz+L08cNN7ub1R5oa0ENZmuN9NwLN4EyVChQYph",
-	"JczsZzmks1wEgRorr9z7RgsBqWss4GjBbCwXygkK4KVys7QDVyTpl0LYu14GUZgXRM1YVIYAkGoa3FR3",
-	"dEb16SyYCFOl1nuUjUX7WK52n8/vjp42avuVHD2/jt/m+pFPeUOU+ZGaxwYM397ol45/jlNOsy1/hxVD",
-	"XdeUc7G7LqhKE1quuYMBj/B7KpNtfYSt8JTCKJpY2S9SSGabrskVS2USobkfFPxgwQI08Hv+3ZtBa/bF",
-	"dzLZI7MX+uQszDJ7QKOcVzevv3cdbsNpz73RTx9CesAikhlTTCQseP9vPcS69+Gjx9GxsjseWiaT0kwK",
-	"Nvyr3lbRJS2BVVeTaSHSjIXdvvOlC8yrdUT0guc5K7NVEY+d6LuGtfapG3KdJ3yjxfnPPD+yB0cx6MJo",
-	"pCtx8n23EpgQu6Wb3gVccfRCJNIVMnS/nD27If2V3lGE8yHt8+D7AS+a3HG2YsrduO21LxjNzOLn7t6n",
-	"TpSenpy4HtTYYhm4lkV5kUN6cTlX0sjC1ZWl1NAp1az1Db+CdT+nfuZW6CxtCHewFbPf8zsm7LXodNiC",
-	"TDcBuhOZr/F/ewDeKbm06nahn0BGH8F6qBF5dXPzjlQdk6Z+jGzVuzXyg43HQhYG/AoRJu5k1DCRYAsl",
-	"mOKrUQXnYirvIWc6k/NygLjMUqhTgPpU7MrorAedS5mVlS3liyT25yGBAUab47ChKWlV0uhz0ceiMUob",
-	"c+hxLjaOTnbzVqqENjRrfPZz5YHtLI9BtO93EvOMcvGAQ+he7hebA1inyF8aw8t/+vDxQ8OmdfTkAd1G",
-	"qG7+8dCfqM4IP7RMfJszgbNj3ZxnqklcPmNNl1kcWZr+y/XbN62H3T3A/v+pJ969Kglj8rteVRPg7ee7",
-	"rgBQTRycO7Fnd74VexuIC6qVV1STORP20V65sKfgzoV7ddjIoAuh/33x+vvDEOpBPpD2PxGhDs5OhEL0",
-	"aF8Z5NwFJVNyfAPDOBBgWvEOoXNl1/n1ZI598zxhWAdoqcDPT9TDh3u1Ot6B3SrfQ2o1uQzy5YvCLEoe",
-	"A/TaqXshNTvPkMIcMa5LSilHuR+Du90B0TaMk27Ucw7JRWNSv5/O0VnjWd7rnFW1//o1w8gwuiR6QZVz",
-	"NWxM5R+c1zOR3FN9/SjZLB91DY6rEKzVJ7WLK3sTqxST1rYPba94MCIUB1n2Y6nmI/gSD8qapCWhWXZO",
-	"lgwBxYvwWzxw80s2doGdDDAdpciJFO5n7OviDLx4cO5Gl0LsG4R4HPajjCGgCgA9wQxgwL21Lwtt5DKs",
-	"fiUAV+3uwTmUzTXx9USHxa/o4wPHInRQCJ5oNgbhVdrCMxLPpJryNGUijizKIYXGFRNVGj0Ug7Z0Pwwc",
-	"BlUpE1T7DcnblWDKmi2YqQS2tCVulvA0MAmR3bil6q7izQV/DP23EDpr+H2DcXUXly44U02nC3zB2BE7",
-	"yaQuFNvPM0zqjmGy6X0tfVg192tQdt+Y14aKaU7LglyeLBpp5DCthjVG2r+RJKdmQTJG75iumiNgihXP",
-	"wIyByNaCivlRkQdVkK5NfjmXz4+7cfkX5Xi+qBrVN8F7vOvMvSvvBdl8S1ifA3e7shxapV9UdTmbzT90",
-	"QApY9r75cBQTyJl1qWaXEhPT3c+JkMRqkEwYXvUrcI8OuHg78OjCcPkJdgn7TqDBlv3dVSNCmv3a9bgS",
-	"sqaVu2ZYvqZztWAKoiMYyMTWsJjRRvq+v0k5EFjzuaCmUCzyHVyA06ZEs0QxgyMWHY/OlZQzoFOLDwt3",
-	"eQAwysAyzdzAinIBvJNqzXRQ2qroaizc7Uj7IMvdUHIftUAHAEvt/5nUdU7xo/Mf9T5++Ph/AwAA//8=",
+	"7L3rcttGtj/6Kl08u8rkGYiSZTmTUHU+aBx7otnxZUtyUvuE/hNNoEn2COxGuhuimZSr5h32O+wHmyf5",
+	"V6/VDTRAgBdZtpOZfOMFQF+wel1/a61fe4lc5lIwYXRv9Gsvp4oumWEKvj2jWTalye1lar+lTCeK54ZL",
+	"0Rv1bhaMJO7/R5rwdNiLetz+k1Oz6EU9QZesN+rxtBf1FPu54IqlvZFRBYt6OlmwJbUPnUm1pKY36hUF",
+	"XGnWub1LG8XFvPfhQ9T7liuW4KDNObwW2RomoQkXxCy4Jqm/upzOzwVT62o+5QW9cBr/odisN+r9P8fV",
+	"dhzjv/rY7kI1CZySzqXm9vsLnhmmtk5txc3CT668r3t65SV7TzCYDkzvuUhZesWo3rFnZkENYfZiMpMK",
+	"p6jgNtJnw/mQxEmhjVwydQRXHdnb4kHX1OGaCT6gNvclff89E3Oz6I1OT07a3vF3VKQZF/M9dnNhL2Up",
+	"znZF112zWbhH7r2Lfg4woZf0/beFojvJDrYwo9qwlFBDllIbnNmSijXRLJEi1aTv/6IkpevODVzS95PU",
+	"j9rYQL4slr3R11+d2Q1ccoHfq83kwrA5Uzh5Lu4z+YzRj5o9Fw8y+zcLKdirYjllag9yCAh3zrVhiqVE",
+	"wM1d88zt8yd4zQR4ziHcKJhdF1eEAdwkPiln/K/N8V8UWXZk2HtDNKMqWRA5I0ZRgddoQkVKdLFcUsWZ",
+	"juCrvWLh56sfkZTPudFdu/fz1pO95MJ/f9w242suErabJrWhyhGlVITODHMvmQttqDBdk9Pw+NZNTKlh",
+	"R4YvWetOXhtqCr2XgNFwaecM8EGHiBY3NkyjSBKmt8/jh4s3l4800XgpYXc0K+DMkb8X6Zyl/p9ZkZF+",
+	"bIkqHthdFNKQfjyjmWbxYDgWz8sb3aZTxYhg3CyYIn1KdCIVi8hMMUYsQQ3Ikppk4S8ZjkXXFrhFhHvg",
+	"dnwqZcYoCqkbOj9Idho679p0Q+ddVHm2B1G+FYZn+xPllM2kYnvRYwFPPpgeP1i2oHMpNANa+AtNr9jP",
+	"BdPGfkukMEzAR5rnGU/gJR7nSk4ztvzT353U348A3+BdOGh9/RekVAYJMFlGpjJdk1QyDdSE9GB/t1NS",
+	"NDHD3oeo90yKWcaTzzpXy3YV07JQCcwGJuCoxzJj1HTec20Z24eodykMU4Jmz5WS6rNuqiCFYO9zllhS",
+	"Ynb482prE6osX4YfFL5xwlNiJFEslwr395U0L2Qh0s857VfSspVFtcel2DVMwAGwolGBwoBqMeUZSz83",
+	"CcSXs6OXlipjcseUtkyRW1olmRRzpkhSKMVaZntVCuHPO99kQcXccl2W6mDyML+3ghZmIRX/5QvMS7GU",
+	"CcNppkEsLLnWXMwjsqSZ5WAsjQh7n9st86KFJgnLDUv93O8oz+g0Y5976pqpO26ZABV2WvZreZYsKazO",
+	"iVFrQueUC5JRY/VEmHGupBVbX2LOcPatNcOyjOD+kmlhCDeauHkgHftttpMcguxyI9gJXGjNQRqBHa9k",
+	"zpThKEASxahh6YSafWWQF2Ft+i31Az3SxF5lVSOrlZDVggnCDVnRUB23wlEUmaMG1HI3RrujOZ+UD7Zq",
+	"eaU1BKK60pZ/arnFTToK1/uuHExO/84SYwcrd+oZXAfvOEVOQLM3wc6BthQ1NrN1qvVdcjoaL5Xr8nK7",
+	"GYcqzdsXvXWB33PdQg7csGX9wzbirejqQzkUVYquNyaHj2udUJFy8/yOtREnLZ077D1d5lnTRhvi22yj",
+	"UZoYFN/VnYVmanL6fv1L2/VJxpkwE5qmyqnZOwnzPkcnZYaiRtlOVrWhqk1CSiqH4MJ8ddbbNJFxz5n2",
+	"pLdzCYaqOTv0avy96520rRp2ns7dO94xTpNy0vqp9a828tRRn1e4pnK7a/uy8a5r89tOog9yaCqC3zg1",
+	"UU+w92aSFEoj9R64VzB+/SFtC/pLJpNblloTE42sj5cJDQptd0xEdUrZYI7Ph4+/Ohu23adKl+U9qKdB",
+	"nqUbcocsqO3SveRBc7WHWJ/hmpti4bA9qM1i50IfgsTr9HV/2WAfAFueZa9nvdFPe3hMwIFlT1JzBUur",
+	"wc2Z7ghXSGHNAvSWUHSlOMuKpYSbiLj7yXTtP4Jp77fjIHZe246o9/5oLo/cb1Z7HF7R1UscA1iCNG3T",
+	"vjZ0NnsEuh/TpK8ZQ4ObZtkjTWYyy+TqqMgHeylZlSPw8DMW3BtV2+znvfle3226E+yk0SS3im31QPBC",
+	"+kcOPUnUwj5MFEugIjEF0zfqycLgx3ctC7X3v4C9eZu3cD6aZZM9WVkYjtmbRmvxmHd7vJjy5e8hnef1",
+	"E7p5RUPWFHm6i8/vHNU/Y7repNAfF9LZsfYIQTiB9Cmx0jYC760g9pjdsvV+ROoM982BvpMrjEvYWaOP",
+	"pKR/MDncLNCfEj+/ofPYmk3gpkDGGJGfC2nQJGmJPIT07okkakTk8FW5F1HNtrZHtU3vYnmePt/CpTtl",
+	"ziY3m3GWpZoYv/1DcoG/kYzNDJGFIbeM5RpO2x3NCnZuXwZ7b61ZbkhsX0VMkoxRZS8C04SLcOzHTVnX",
+	"OA7+WE6lvGUYzdAyu4OP4NSY+AhxL+qtlBTzSkDrnC7tOTYLFFjbCaPOP/21w1fuw0942bvwuiO+tJwd",
+	"o9pWqvbm3CyK6TCRy2NJc36UyJTNmTguh/4Q3q5veX4kc3wjR7m0lKJwduGRDcT245OT3YL7N7cSz1La",
+	"w/uPwPOuIysnM5pwMYfjJQWzNEMWVI/I43/+43/OTiwZKpoYpjRhFENPmVwxdZRQzcYiY8b+F7kAU0Ti",
+	"oxhYfzyJSb/Ic6aIvdKe2ZnMUpZGROc0sWdd8SU4nRTLGTV6LFIl85ylAxeG8NzwMN1rSd9f4p2nJy3q",
+	"S+uxfWPl9UdqTnUdZpd1UH8vb6jWVneJ8YLYeWIZsXeRnM7ZObFUQKSAn4Ef506R+TSGhg9i6c19ma4n",
+	"DZZRX80zCK/YNx9cFhF2x9Q6/InkimkmzHkQFrIMTgoGDkrP8Wra2p4i+pks2q206XpSgzRsmT2CKPC6",
+	"CIPlM7BGhSEzrvTDTTzAdmybeIl+2DJpf43fb//9wTfbIyu2TlgWautkZaG8Ny2la9I/+ec//uf0yQDj",
+	"sgyUAvKLFCwiVs08PYM79DnRUhmrz8ewmOq8TAvNmT5gEbJQlso75q87IsjVCvAKv9n4zW/13rPAYHHn",
+	"RuZMTVK6bgtmMsKEUWs8bHTt91JBBGJzE1O6rt68j4AnWZGi9rTfIaPrrh2zE93uJnjD1Camw50tB/2o",
+	"HayF1B7EANpgyjIGGIL7UGyA8uhagfZQhv1cJ/b3id3aulPtYskUT+jxK7aa/LdUt623SkOzvYTKDV5p",
+	"NXYf094TABHyfY+i8NHraurlXEKS32SUdQ4UNaVARabVyW+hiG2ipu2k/bhgqrKOCUTnQffN+AykX2VE",
+	"csOtem4VVi7mOEkuJrmSc+csnEm1oirFv2Bx9kcManZZnF6kb8wsMH2lC+t0WL+RFe0Z10YTvZArp5U3",
+	"/OWl97/r6NSCNCTjgpGbFc+4JIoljN8Bes5tkxSkH9/IeBCR0jG32ykOPp+t4+fUcIYhIjyTfZzCI03i",
+	"F0ouDxww44InWwfES3C1EO6XK6HLdR40mETnWJO8qKm2zV5j9+6HizeXkSW0t9cklVlGFUCDqlMnCztU",
+	"56huRfcNNIQ+kgMgrA/k12jZoIQumRctuO8UIFOzGdHMkv7H+rA8wnDi0IlbvCZBxATZ08e4QJqa4M4b",
+	"HAdh6cTIdopdFEsq/PEoKcvKrvJeYuQhlBtqffu90gr0uvE+v5Or+qwc8tbZF1aPQtGrWCJhsg4ZpWRh",
+	"QK2UiiwYVRAFlSJbk5mSSzgyB62mU//+cbEekVjmTMQRiZNMapb6T4ViMelT4j4DcjUi8RSd1hPkYHE0",
+	"FrFjZjydCGkmd0zxGcfnCBmEWhMpZnxeKPwL4rBFBXOAJ7nXZn8XemXVlhjt051L3dMbCYir0g+33xt+",
+	"iff8Zb2fK7KJjm2l3A29rIXjlmZowuyx56VGVuOPbqU7p4U0ZomhUNle58/B9Q7ip5USvy9o097DFJOT",
+	"+0xQFYmxBDVJqaG74gstzNbBDKig2VpzTdh7QOGxFA9ajQfXUAgkZTOOHpwtJ9GpXTtDFw7wOamgqPut",
+	"v1KX9nZ7twdH7L811X6nU9yALgJcYKL3DIzv4Uhvh7UE8Ybd3m/JE7akPJu0CbrNk5iBe8tL3PJusHgi",
+	"BORYs31F9TnJM7oGeA43C8vBFKfC/H/lPfEWUujykiN83tsBYWpNXUVsanDRphZb425RC0q/+c4au1s7",
+	"8YHEb1EZomaqSv3wdpzpimJbSX7zQDtNMgpTUZoyraEnbCWAZijChSBqsIk9Ag83pTnZsCtAZk2Ui0bU",
+	"aQ0dXMekjx/+RNAWGpyTE6QyA9YXYMilYO068IbOS++YonO2B62/vmMqhIRT4u/5uBnAIwOW0dQZuxw6",
+	"QeqUsKNk2Zr06zzW6wCDYSuIZ1YiZDf/C23RjgkIacia+TlI5V5I+1hgtU/a7ZpdhsvGluHD2l7ZHiE1",
+	"vWlON03vkA47R9tCO7Xldh0CiEltHgGt+Vx8pKVQPmS6n2xz13eALZcMrWdKnmVM3UJclfB0QFYLCdFN",
+	"iQq6XdDetvs+Go59IEAz3D37Rszt40DP+6hNrJ6y5y7ex3z297SFtWNVWK3eniy709bIgAD38CNwUbIw",
+	"iURU7f5gF/seXrsb99Lg3SiT/UEFlX3lXWQOSQd7MwHzvRLpVGOsF4iiPMOl3LJHc2aYAr8eZAEtpDIg",
+	"pls9Z5XO7Qe3e90LSKDltlb4YKkIVCmoXjMpz1j1EpobVSOHJhgxONJRjUs0KLVB/tu4zwU85UCs2f14",
+	"BVCxC/fPAK8/lem6AUX++mDIWTmZbcv06K4OZ9rPBSsY+Dq1VWJpmFIOfK3PBTpEB5ue0A035G7v0WeB",
+	"83ykG+YTmLYtkjhUzmuac6Cthtu19SUj0ftd3Z+et6AotnHPg3hmY+3+MdvW89pyoIc6mRf+XBpJ8Cpr",
+	"hNkvBr0jG+e15WRuvs/uyVf7VLFzai0rgC9NUL/qRT1rI05c5AGRTRPBGOpmJSynNdJhh3koIARoYl8K",
+	"I+0ncFVkTB/4xqWYhIKuJcs1stds6Pn1vyu52XpFJYgB2rV5VJogl93MoxTHoepe5uh/VcvQf3ywR6Ba",
+	"cetQjTVHzV3cXHHrawNX70VHVRAQLgua50yAfkydC3vBMxd5wFAR1wR9xiP0jtlpHME0KisuInQsnIlu",
+	"n4XYJyiEUYaky+WgnB0XJydPkitmJ3sMX1g8JBeCYCoDRqrHojIUrURGL6pL8tIMijHcMU1o9XR0Jfsj",
+	"HWxa5aSu3AkNjUzBbNrPMzrIDwQg/riQGUOQQNuORiSeKbmM7ZbFRsaIHdD8jkU+KvuLM9Lrh8retSHU",
+	"eh2Q2Xug5q1xuMfzG0QNs4Jb26jRwxxagcYdzgWP+dy5ziUXhZORO23zxqzdI73Z7Z/UuoRtIK1aYI82",
+	"w3pQdcAZRg+JB93YiQ3I1kH7XV/gIdV0altac8DheG37uYHSOmSuzVDjdtpsuDK75/TCstMy4b1x7Lxw",
+	"aQvkB0UAIFMVLm61g70y0U5CXBN45z4HYLj73MG0que2Leu7TqTbd3JV8v4qfDki03VQ8ORRjdl3y4FS",
+	"CkBQllCM3kZEMwHKXCAEjMzSgCs+0mVaCRUpOuzGoh9TIWQhEpbGI0JrcbSMW9bPPbpgteDJwic0G3rL",
+	"QqkAxt1YpMwOxlKrTLoYJ0EtP3J7AKolPh8FNMFQJyY2w1XIxO0lY4ESQ5foKis7kbcPGoIoED47hNKm",
+	"o8BvQS/quVk7TjDB8dHRAMNWv7QxhzrE8JDTFhpre5eHCok0sJe6D993jGZWRjUnFng/SkyYvN0N0cLb",
+	"WkfyOMWDNsGhL3codw6q1b3MKtjcwgJ4sgihISU0SJOUJTwF95omciWwdpMnsCpAUonhCEVyGyW8bLFK",
+	"cqaghIEUeosvAsyvJV2TVJIFU2x/tGD5+DZDRsmsw19j//HQS6nmVHCXm9aXaj6i6ZILe7rnIzQgI/LP",
+	"f/zvwMXVuSCU5Expq66RlVS3gJWHjasoqbx3r/QwKOXRYtN1SIZwypjtbuc9sZOMfMUYu6ePsErXXtOd",
+	"nNJp0iZabjlWPCmdhDD4Lz72ZsfZ008IT2ojXkgQ7lpsYKFbPV7M61PfknbeTKTDXa6GcxQS1ai0bX6v",
+	"cya4mP/IRSpX90gYqpR0mUNcmMQpXccIFkAYDejrwG9j0v/uu9HLlxFZ0Sw7Six3RnwwEuxY5DLjyfoR",
+	"avKDIbko78SyXQ4N5B6sCqFJTrUhS54KPl8YwoUzqCB1IaVrKxVPT0cnJ/E///E/8Ql8GpyT+PTMfkLx",
+	"o6HMnnsESqIGl7NX1Rnq49PRkxN7ITWGKbsd/+enk6PTdz+dHH3zbvTTydFT/PgfrRg7hFNvO/8/Mnab",
+	"4mGXznNUDX7y9ejknoNv6PPrXlR6x2GZbWQScKPgvITxdD1SjDZzpvVopXhlMPhL8Ev9L/Ye0pGiHi1S",
+	"bvDKNlYcoKg/a/451xN7Ru9a2O6lwH9K0UMVI7csN1BwRa4EEZIItkK9J9BQA59MRqcsq7/kF0oCqkbf",
+	"9g7EWLVzG+8PEBX4rxrsT4/PHj/9+qs/P31y8k3vIYEq24ua2HlBxnTlucC6ceBP1M16jFURxv2Kv+wF",
+	"PIPx4cojt0VV1a+24cncchgli/li3+TTUiXuTOmIcyZSLubxKADCReC5yZW8Y+KccAMoSCiU5kiJxCW0",
+	"cBRYB2MB90DurN9JyNvigll5ispBzhQ10mon6hauHYRjBDr62NF3XUd3E+75BXYo0f5PRzkb8Hrh5k35",
+	"Eiwqv1pQSNBEcCPVoQT7B373KOyApy9qLf/TSkghP2h/w/WVH4aoCXjcvapH7GImB/u3DmEuVKxJIpdL",
+	"KYjl8IYJKD9VZzf9s8dPB+Trr/585BhOMKWvznYmWe7BWV6LCjPuTebyDk368V+f35BjmvPj6lerGNjp",
+	"g7+oPDlnp6ckLsStkCtRDRoP77ORXVzpE9fpCAjqIap0hDL4/jU6mvlQHeCxg/BS7VClLUbqIa7QzXOw",
+	"D9J5d8ndrlc5aWNV3vNabs52J2ywyb+dogAgR3aVBagpXFsUpsOOzm8uU76Vlf0rrOmjudxvbFlt4XFf",
+	"g3EzPi/I1Ytn5Juzp38mrrwjSWVSLF1ebsNskWlrjF9DUUaypMmCC3ZkbSL4wV5vj6NecZMsiBRDArht",
+	"rk0zAAm1KhXRTKR6LIR0sg2eANjSq+cX3758/khj3ViCI2pI1AX2SpMFWTIqNFjjUNzS10EdiyVdE5qm",
+	"8Dh9ToxVVuzRd9ISYOLTNfCF725u3vg61zU98o5mPEXVKQBvwq8+yh71irBwKaiBU56mTATXaj4X1BTK",
+	"ww5mrqiPCDDX4PY3C4lpOTTL5Aqel9N1Jmk6MVJOMqrmmKmqixzLOE2WLOXUl4nzAzYYc43eDb2FydHM",
+	"vrR1mQHUVBYVmxW6tuTa30AYUc9Oa0nFeqLtDgMIYUMfqcHfm8NXfnA/jMunQpxOxiZVzRkfTZt4p4D/",
+	"XmHnyhI1k1J0wSsq67NGIGKVoNkEyMqKpkr5C9/OljqHLR7VFRMmjPe4Iv0Q3I9qDkGsb0zTutr5StYK",
+	"6fuHUOMK6m9m6NnZt5hrL6Qi8QblxhEeGmvHBLPEWEsZ4dpLxQoCay3uXywRnnS5gF2VZ8sCO2rihbUe",
+	"Ox8A/tfI7iRUOEJEPJY242Jutxo523B72tPm8wNeAKyj9pLOTs5a4ebcZO1MciGVcf0HygoEtxybEAQz",
+	"DKnAkE768zUqm8O8vbr0lMKEsYdZ7x6pUGKETHoqqUpH7qLRlhPQ9Oy60pSw+jAtxtenBBbRpvld4Ql/",
+	"Ax7V/VGDtdsuRV6YlpJ4AIGy/KHbqucGXbD2Kh3Vgn2lcc+E8xorIpgVU1BB+b52ProxJwL92BtTArln",
+	"Nl3WLlADbmhfvwLpv91TpxOZs20jcI0VwgLD03Fbu9BaGw+5EmFUCq9v6vzvdrrjOpwqflTLjqBkj2Ym",
+	"SLSFqidsRovM6AfyreDeVIlZWDk5rPWwYuw2W5fALJdJq6uIbFmbtTXuiyaRlYw0yyrZO/MyqvylSnma",
+	"K8a8qMvpcoIhhl5ALVGdnne4Z941zxYeksPMqotN2ug3iGMwJN/6EKZrEyJVytSINKPxhOsqWH++V2ie",
+	"LBkzmsTBjsRwJ7yE0o1oFbe49mJiMO3g4JQrADTEXDLtwWybKIgh8VQZgtRC+EGZFd4Xdhc0MxF6Zu3s",
+	"7dLtodKZXA0sa3GjjUXcePVxBLaoLymGO1EVjKC62hyMJwYoi/MQl4d49tIJ5JdXZUMaKdtCRZ1ke6CH",
+	"CtWZxuaTuPXx9/NFhYe0tSQYK9GJQQKaJvGvvwa3fvhw39HD474L0xtiMz8EbGNvULADJNYKtJ2dnGyq",
+	"Vk1WsqXKwmohgXa1RwTVtwqp+zx0iFoWGxFtpGJpFYVpFJjbLebq7K+jaM0G6TjKjtEYRAf/J5hdyGR3",
+	"FZ7K6dLpJ81qRpt7fnnx6gLCwv7QwCEYkldWnvUDYTZArVtIvMLyDZqtrEVr2VZdQWspldTwRB+QXV1K",
+	"mu11XhhWsNA+mJ0xeof6tIN0WUbs1kL8M1FbspNpvJPHJ3sdt5rc3WRFiAIgK4AB6Ihoq47RrCzs5Uxl",
+	"0qckK0SyIFPF6O1gSJ4vc7P26bPwdrh2ypzd7Yhoegc+ACs1HMbZ2yV7ndw6QKF2fv+8V4HFgMj2R3VL",
+	"zQIp6gTo9c3l1fH1dxf/+fxVXZhKRRY0hRThsQhqEl0brn5gyirtMYlvXh39UFqMR9jM5uj/jQHf/Uoe",
+	"1f6OByOSQW2bsXCxRoAFpi7Now4PRxQb4WZIntWq61E7z5QnhvQFM4CQcVC8VCIqnM9FtVA9cJXNTBng",
+	"rMPyLBXsjwIP68odAhw7vGJGO5JtG6jsh+D9PVswTNw9IMTW7rLDguApq6KtvjhWne08Pn1y9vSrDQDH",
+	"N+9+PYsen3zYDdvotPrCdV0bqsyh61pQIVjWDnw1fnmY+1MFlUMjRi/9zu/GTvnR2lbiATAB3mSJJQoK",
+	"NCTAeF4UgNvjVrsH3V0Xon1czZJCcbO+tvTjKokyqpi6KBBEid9eeCvobz/e9Jpq+3PsZFe1MgLMenzh",
+	"fJOw6yPyF3gQ+ec//jcejcVYHJELB/XSDDA0xMhbJgBWq+QK0GwDdNcikMvbj+5yqxdCJGQsSA0g10TE",
+	"bWLhwjqbQ/IcCXBkn9Mxabb+22L614S/5n+7fvvL5eNX/FJfLk3+/z+7/OpymRXJ46/XdmHhqlwpbtKn",
+	"gsAxBlzBI+2cz+fg/9UsUcw1vHP1FmJ6O4lx4XZG9bXfsjV0JAR6IP3YoQCRXQLMzX4bYLtJGMDanoi9",
+	"4UbbBwbYN9KPN8FKcUTiFrQSVHsq4UpxBLsVQJaq/xGzFA+qne3aVno7OZ19k9gpD8lFXXpwmKxiCKp0",
+	"fXMpwaheRLQVS3Z7FbuTt2gN4r6D7xP8x7CfgN7Eu5BtA6cE7wVMomIqC2NyhNYbxRN9Y6mxnZnhG7Sy",
+	"7OXzm6vLZ9eTm9f/+fxVHJUehKUU3Eh7yuzrShS1L0HOSHzsng7mwY6pfACf5kz6JlkUO/25jofXlQeN",
+	"LCkXhnLBwH0AZZHgGXp0fOz4KwR7Aq9bb6M/VvjAOeDiIczhHENaZgwRw3rBc69tXlweWV4Oj+BludAl",
+	"TbFvHUQ1x8Lb9fZsIz0PSjwPxkdD/7M+L5XCqgcxPg3o2BdBGwuXXrBi04WUt9hy1VInYorJcyj/6v2+",
+	"hUiZIvExzXlM2Hs76frdviUgHYs2vtTN0jANDa5ySWjnLWwL/rc0o4tpPLSb4v6Hem0M41FMe2R2BZsT",
+	"6NHQI0IFxqnwRgQCe1OcvaeJydZjkXFIW3CN5IDFwTvIMvK369evwGEg6C2bJFSzyOo3sKtv315+i4NB",
+	"0X9Dlzn+cfXiGXny5Mk3UHrx5pnfVgyM2VNKg6he3NXBLS4DfV4t7grjxVaWumpuGU+YQIypo3orqhVn",
+	"BosD7UXpx/4plb+8RusXby6D9gKj3uPhyfDEO05pznuj3pPhyfAJKiYLkJENiIz9ac7MPki+Whbfkq4R",
+	"Wea7n8qICLay5Aoldy1X9G6jsYg3ouJY1Z2W3rISKBx3OVxisiy0wWZyoJjjQdaOOSL8jUtxmfZGve+5",
+	"NhfVIhu9Uk9PTra07zusbV+9jVpXr8RNfxD0MDk7edz1/HLCx7Umjx+i3lOc/fab6s1LP4Sl1GBzutxU",
+	"vmTU6CfvFLXa1/ujPAAMt+GEP0S9vLV00EvnUNlAhVbDD0lI1FTfuq47HtPlbzr+lacf4oG1oCiUCcVm",
+	"rZa7WH4C95SNZ2+FXNUgX/0WzNdgSC5E6MGcskyKOdiOlq3jDEfwOahn6MKwpA9sHCL0cCigkwkwusFY",
+	"lGOffEP6cSOWa0cGDypM2vlNp14Rx8wwfIDlek9PnrQR+ZWb0UUQM3Yy4y8yXT88iTvw4oe62u9AIo0T",
+	"9vjhh+86XdXra8Rp3Bnb47gE3ZPveyzPTr7ZfVPZ99jecHq6zyhhz9F7nn5715O9VlRG/Oscw1Paxjm+",
+	"B7vANAH7/IYoOv41ZPcfkJVkzLCttZy1kbkmhfYRgvIZo1IPAXZh5QY2H5KaIZA6kD9BpkpraifCcKzS",
+	"lIIGbxaM+1pzZbjDu5rBezkWYelesOyqfEzE9wRPN5plM6tYrMuczrYT/y3sR/28107d2a5C37VWxy1n",
+	"5V6Ef7b7prIh9UMIsCu2lHeWQQYLq6qZ+qDrPQnT6koum1lDdP2Qtq3Q4B2gamV/90ass843OzrSn7YU",
+	"t4FAJR6ZIuXmiN2xbfpb2HKrJutD7Xy1QFQNdhG21PwoqDoPDX0c0gq05ZSghazrul4E8vGWrTXDNjKE",
+	"GkIxAt/PqbYKYFBkJYY6dGF/msgDdxjRVr2bQc9/be1wa8dhTwqHYWMistMei7J/WNU8rPSf+FyIgQPw",
+	"9GMXNYlIHPQIhYLMZZdQ73wASkKMj7fA+nZ/ADuDO4lF613bULjJTmUsoHPo4Nw5zF15e5JSQ4fkuTBo",
+	"pClGwEOdHln7aWS1lYXlXgkVvtk3+IAtjY+hTCW5SJdcaP+q7HLKpKp40Kn/lu1FdW8HUZdt05ifJL7H",
+	"hcxSTKaTuqLvnwsGNowj8IwvuemFlOyCHb3R05Ooqhpz2qwas5lI3Ma76qTjDl2u2B2XhS67FrVNrEQb",
+	"tp6xx21nLNoM6mbVrsDgXLsiLRG2u7d03NKKOO6aVQmI+ASzksqqud6ZFlmjlt+y9ch988ciHmyZXPeO",
+	"PTl8bnQqC4PTw3PWNXDYq/egwdukSEXrx9fQp2SPC99CI5MP7z6lqVjvHtyizb4WDA+enPkt/Mw67JPP",
+	"34sfXVUZTW6t9V8xtuGD6Ap189s+nWRyHqgHF0kCEa1N9SDIXC3VVYfUOcIYW7f4feWkbBV6rLlPHLpH",
+	"N50mN4FeCYLCZYWMBXrY2+pG+biz5d81RQ+KcJK+Q75wTaY8y1jqxJx9vDY8y8bC+yWdHI59tYq47IUQ",
+	"dwmZWoPfT+po2exN3EFRdTDVF3e0NKbz4A6Wbx0p1ZFas8IUivm00iCjb0nXZMrKVL56gt9MquX5WGAr",
+	"BgccKfOLCbwBRDb4SjQrnjDS8HTUMert+gk8ynWF/jROi7ae3Z/ZcdFoft3hGvSQP08ofzgtWk4SbGWJ",
+	"hPx4r0ODjYNncZfDoTxbrqMNeL8B4RxV1idgpF3TrOEG2b8V0wbh72O9l6DHjYE/M618bjvfbdcDvPcd",
+	"9s+m2AATv8Oi32HH70oQLe14n4lzpHxl0Q5LngmPZOKa5IXx9YD8A1yFZMzMYtkswpqxuWuHMAqhaqAU",
+	"ACw2KKRM+s6tEfs+McOqUcW31NCfGhU330HX7NguHeuf07Go7iCyMHaa6HOLG/fGZOF6zSimi8y4xwyi",
+	"CjOMAK0IJNFqs3gad6UGN6p1QodvV1wSw66YTozh9LGIN6uNxgDLxrpoeL76jhKgs/AyIr6mWL3AGdr4",
+	"Y0EV5M8GddGgNKc36u1SsZmnfcnEWo2nJ8SNjZ2N/Uu48tvUqmz9lZl6IdpPqGrVB+oQXEC0X1C5qin2",
+	"JSErtzeeT/il6BZOEdSwsQyiaDl7V9DQ2ilX8Oxzn/5sCuU6WQFRIRTSh7yZOkLtG+4hcjbbFAZvipY3",
+	"+vCKUMvL3KUCfQlKwmKhVuP8rELto8nwmjViqfcixa3KSlLeuC1YvzEBPfI1vCwFZmlpZiK6GmWGkQAu",
+	"8/hQVymyTA3Fm+vOXi5CX68mANuocC/g8a177cai6fHd7vC1ckOXPmnnqca2VFS7NhsjANFgedl+vNmL",
+	"Ih5AfbF1I3ELSK0fh20qygZ/VdZnXDW8imqIBPu1kiHxOdGMjUXcIs4BRQaM3/t0w84FYJ4XKYfmwyIl",
+	"mAjMUijrORb9uJa16zoW+p98b4naj+Ur63YIVwS4hzoEpAM0UnrVK6ooSazLnVcidlucwr462UGtPFq9",
+	"jOBXRJhdSPddzS2WrOrsXWp5LmWv1RlaNQRpdUl+vbc7tJpa5Yzxb7Fr9EL4K2rjNxMYN0csnfnVqP8G",
+	"7vz2kNlnEG3Q42CHLzc4L78n2XazYWPcQ7PakGKlsd3gQTsc9H68yxS89Dk1yaIlsRvOjK6SGv30IRtk",
+	"a/MbI/3p7KOKBxUyaqKw5upq472bWh5O6FlV0vxT6niuX9AXUvK2ubi8AlBxvd+y5+Jgt9hHHzV8c4GG",
+	"cNBJ61IY4agdJ7XOOx936lpd0FcQP9BkEXSDhhcOtjsgcwEFyLG4lGP6wFAe4oi5zkLsMx2yoJHRb+2g",
+	"bShofxyz+jHzpPKAB227VVYC3uHSerjPWidx1VYrJn3DmSZTBaj96RraPJE3YGRh+gD1gUAQb/TnghHU",
+	"ikZk0+pCp7T0akhofRlJ5s5utXdE7qlNe8weTrgX8SyK5YwayN3XtzzXZZ8PdseE846VZXHHgirF79iw",
+	"MSkouwruccw2oxrtyG1Gy/74FRc5/TdVd3ejHP5rHyhE2bd855VBNcIXQDK9TwDJ2H1h0EllrwlgY+Z9",
+	"Ln3Jxbeud+xel9P3h1z+bdkLe4+LfW+J/Tc6aFKz/003tBzhU1tP+1pOvzOraTO9wtf4DOXMIWaTPt4B",
+	"9rwg15DYd3RtFS7E/Dmfkuc5NUHkfFJ6RGJXxxicYOi1mTjYaByRGKuDTdAxa3+YySyTq0mRl1eRPjrh",
+	"PNgUkjWDHkhQ9JqB1LDrd+iT/Rxc9lLnnGtogQjJDBqBZnzGzolbQuwyAephskfaLhJbDUAtlsplFmHG",
+	"YCkFXe8R7r1zUOYQ/XljoRhQPSa9scDHF5V5m1PM1rfnZIGePwz5DMkz3HmC0pFwMRbY2iNFQPaaTBkE",
+	"t+645tOM+dY+ru2bq3xR3YKvl0O6P7pPxwKoBUJPVJCYp64UEIBRIUKl7GQE9O5BxM/3VJsjoJujy29j",
+	"p564XHc9FgCirc8LcfKuZi+M10/Kpbly+RhkTOl6EJEit1rH05MTNz3tomblnOwxYClZSgU1J6BnUgyX",
+	"johimln9SEhYjn2NKTV0RH4du0a+496IjKGw4oyqyZQtuEjHvQ/xgHChDaPpCGqhsxkzkOm+cilE0FUW",
+	"SRJA++7QQHkgKcq4vhiSZ3IJSYAItgH0FMMCOgtGlZmCagSpARRqvL/nduduGctRr3KnMbfP+gumietH",
+	"JIZNv4by9LFPBILCEAtGU6a00+yC9PGxKNM6C13QDCdJCSztaEpdwScmTBCYdLoQmVrdm6UewCNnfsmw",
+	"XDgErsRoP76+uXp+8fJ68ub51eTm+auLVzdxRJ6eWM3Ul2Y5B/1yKVVgt51+MxZxs8Rla0zzGv6z3HA/",
+	"mLJVqCrgPaiOSHq+KkOEZSJ1sfT0ySvFDze0UrBqNN+tZ93Hq2jYe4M8+wjXXxeMzQe2AyPhRg+Bh2Vy",
+	"bcl/5NJ2fcpuVB4T/P3Wkr6DBiL/LM8KT8e9iIx9G2z8AtfDJ+Rz7pKyvr09RvbtfU5L8vSbz41DrZ8T",
+	"jeZEZlm0Px9UE6xkBscDKmSfIxoAUpUfSHe4cxAIrFn3kVoDZGsME313gI1KltQkC59OFZqDhPoKIdo0",
+	"M0CoJs+ufxiL/tWLZ+Ts8dcnEaGOhRElVxF5e/Pi6OvBkFy7SNcIcIclG3Jjc0ESKRDBumRLqdbDsXjG",
+	"yurwlOjcrlQvGDNkJYvM5c1bWQfwxSKjwJxzxWb8vcN+kPhRKwN6DhvUYWL+YUr9YUp9PlMKRIY7qQdK",
+	"Cudasszp2fUP9riBIP99WU14FL0DB7jJ3rzP9ZpqcD8rzbY456ShGSKwoPZZKldCtxpLjvU4R51lUfFP",
+	"2h68iBT2WA2sPmrXW9i/QRnzlTCsmjcikF+gCcIVTOEGXTtsGuqvkU/3VtSwaCxSR/uuioa0PNbtjUhd",
+	"VRhdlXPzlTbgl4UsvF0A//pmbJCQBzXdYvNLjEqvvT4sYTIk30KenSszVGUi5FYH9zUwfmFK6qG1GO0+",
+	"xGXZWat+PTnBls++tRvsUezNmPBKIVdYbkQBQGJJ12Ohcyq8y448+eoreNYWPNw1vORDefc9+OZGPwCo",
+	"X1htqbV1YN12VwErEhE2nA9J3KxJ2JkZZn7pAEy8vXm2Wcjwc8e6cac7lVVquDY8+Z35auzCgsl/lLbl",
+	"w9qt7Oa1cHqd62usgzxbPNJYK9KaxVtq5ZydnA27jsI+1lPp1/hE0OZPTIPbJOC/OBb+r8y4eMtHE2kd",
+	"UPgboJn2qPI1uBU1XYfwdegQ79HwCF2PUYLGpBUFGBHf/yVbjx2kyho33EALUpFgCNo+DhxmTvRAXdoQ",
+	"QFLVsAoC1KFvEvyKbZLqdc4+F/7DDmXPyKfMatob7cG1z1PASP8foejagX5TmDKroy2d46Pj0njW0WF/",
+	"VORb8ktQu53NygJ1Zd42cwkkVmC1+PQR2jGHfhASHHJjERSdWDroLnMNjeLnN3Qee7eAK9ZTTvCR9o2I",
+	"RmVpXLtqe2pJfDk7gsbhcdW3rGw91ioOX8Bz3+afOlGiHGfLeYDu1m6Zlos63659vN2SdrdMy8Z4lXLc",
+	"ezLuVYUY203FfxNxGO7tgaLxN6EwdQAZr5kruNcdSjsndEffvsglq4xF2azPhd/s/TFRYXpLxiEDfSVJ",
+	"zmQOBQ7XhKUchSHyAayrCadvLKAeX0KVWofHs4yhudPuUPtQWROSFrE4oDvC7hdCxVjILK2akVVi9vEp",
+	"hPWqplZYO9BHm3ymVR/8gDWOMhbweF9dM8+ztYtYePs2mHcVv/ga2vDW+mHFwMA8cwvR+wjVH5Zx0Xiw",
+	"Cegn/Za4aStMH3s6NtjXTiJ1O+1M/nL5yL9xxhuvoCsq4jekKyBy1hUQ+TRajd8G1+zyCwDudvH3arup",
+	"9kHwe/F4wVae+H/HnP3s8R4J4m8gAI1FzLFwPkZ9vj7s1itPCA/iCnAM6f5CpVsJqxoWdilhVywFD7Zr",
+	"W4AphZZ3pOTt1fdlXxmcWvm4IXF5u1WdLkIVG4tc8TtqWK1nZFVYE+PyM8X0Ap5e+iTkSmDlb3TWedgf",
+	"FIdHnAIGlpHHzcA56NH19l/7MFc2osyIh0JXM0yPRDjJkFyMRdV4h2viWyxErl4K9Gd0th7UWMMaLY90",
+	"UKpdh4sbCx/Y56aUQMuAE8Mf/dOTkwhrzMjjZc7m8cBVbK6e6vN6YdVBva8hOTs5w64dZZqyNRiFrDbf",
+	"dTWCHkiBF3mLknoVdLL80rrIhpMzXkohY9KfSrMgmqdMkyV/z1LIrIuhFqr9G4KiPHX55tgBYGApFmnT",
+	"l5fhYo5pWGFuHVQcR89X1efKajOlUe5qLpc3YR06IZGSq63PM4+LqSgLOi7hIsruTm2O1zuqOJZTbPO+",
+	"2gcE6WruKy6/1jzj3b0cYiUx1sVS+bamXGDJ6L1iQUGWvFdBwPB+cnLa1RvS7yDXvnfe9xKlZUOM+Z87",
+	"uzZuMqyKU/0b2ypvMrqu5ErYvPY+fjzs7rUjmB/ihQi1YsWehT7yUmNVUkyA2tJ9Yiw220+4Gg2QNmWf",
+	"Y480os+UzJj3Y9QfWkKrwvYN3GChfl9MlVy/uYACiHohV1hXfuV7LMFo1hZJZQcnfck+pZH/knUdtlxx",
+	"kfCcZl+wDMKPCwnFaWmWweuw73m1kMvI+V5wE9duA/ereybWFblBcPDIZaZ3Uh5mOvuqUE5WAYYEybEq",
+	"nt2oeNaK+Q+wEJ+0zkUwzraCYmUgptbr4TdVwL02s+Alv6n9/nGFxq7KvheypdOhg0VC8gUTIFCSjPLl",
+	"9uJjVprXqo+Rftw/e/x0QL7+6s9HT5+cfBNHJP7TY3L2+OlR8NM///G/g/OylG3VHgtIWq3HAtoa+aQZ",
+	"z5jK7ie+G5slSymG5LK14Bk2AKmtBosvgdZXRePhH13qJD6Sh+iAsDxNriTAaaH6NHobfMelEeILsMNX",
+	"2UtmLPrxm9fXN2TzKKJhEV7sPQ9MpE4pb3avAlUMIL3kgOceJwuW3MaYJLugd6xWYncsllTdBiXhLLOx",
+	"C+WWxMBBEnS0wNWt3WDxYEiuXWc63CKNKICFzNL6xgM8taJl5G7C9acz9vLKZQ1hGteLBZHMRlqTSN4x",
+	"NA+E9vf79vnwbq38mTLie7tXCFKs1l2W44fAT70Bka/q7w2EqidA0DagKtDnOwhEQcuAsfAQRKqRUgTx",
+	"jQ4Am9Lu7cbSdgEn+0QhpmCEL1NNL1xiB6P2XeCpDrb9j3p6rRXUy4L+oei4t+RouD42Ocq24npYzj0s",
+	"YOn7HvpGG2VcyjVT0oauq6LhXFVFzTUx7L05B2cFV/XKzNBEZsoSuWSYhNhdYr95nvYp0xdQH640/ReH",
+	"JOBWPTAJRd34mSY4zyti90LMbH3DJ5+Ta9Xgd/8OIJYHIZeOCN7+KOvtdUR8mhYmmkxZhpZvo4sRICgD",
+	"Xkd4qkGmrxYMKbLiC9BwDGzvIXnBWZbqetjOcTKI25VF5lzYDtK9EcWCEb9Qq4a27iyb+ewhjEGMHBPy",
+	"rU68QHRJ3yvsIHkRttCAeN6UOfW+9Peifu+bMdVatsQDbDjdAMacnpKWZkvd8a7Pqr18mUjSHnwAMz7S",
+	"3xE/+ELKC77Bz6a6HLseQYepMI88AhzuPa86rLjAUqMBG1bz3amM+LK3B+okOKRu1MLDZ/2Li5wrZgol",
+	"AvtUtu7Cx5QW7vTF+uaGvkUiGoa1dzLaJJl+DK1vY5AYNQUWahpGYQ/giDSYdHkrifHXdpxBXQHqpKqH",
+	"439uCNe4vasQ6OZ+NUj430A/MsFGQOZ4ve74x/QP+FhVqa1C7gssJO3qL1uLTDuPjuaG6dE24sef/GJd",
+	"orZv7FlSNQSFs2xN+h7qA1Uf1ZylgyFxPfYBaXPLSPzmrdNS3GNb1Y43RRf5P7zqUaP8S2E38TPrHnud",
+	"vZLK/Ov4MvV4fy86yF/5HauESnBeHYzi41sU7PDKHl7KreVAt+PuGZQmt+LlCPKb0IeM3Ng7ZUtvL5QN",
+	"dgAO8gN4dyEbmApy/fLal4bPoWIBBPT7scMIQFWKDFMxmasQB5E/DJVCh1QJCJSmsxzQGQ4aEk4OOYZP",
+	"NdOwDm7KfxcsuSUlI/C1OgwTY+ES6obk2lCF5A/IQe32AspayZQNsSyd73HiXcVxBQwJrL3Kkey9vXBz",
+	"i98Yb/cJBmG0IA3cv9FYgGkVksHEdYx3j3DvYcWzjJSVJKiPAlBDVnRNhFxBb3/7foy078e/hYgYKTH1",
+	"nRrDlrnRg4g8PXmCT2+0uYcREilmfI5V/53n20NypPLz2Whw214NgqqQLf8QUvun4c3hEDD8fqz59HOa",
+	"hfDuOMQ/LG9Z0fV5ndCwi5M/mf9iaRa/oya513jWaofEcyf66a3UzZDdpxMRz+zj9WaAsSzE4rpb86ol",
+	"s71MM2EaFgtE3sbCe+Urlilq8TIXdnUGtC/KQ6QYkrPT07GIubiziuCkxhuhH79DO66URIAee5/bs40z",
+	"6vuoqwPfBpFXV9+IiTLbWioys2IfH2Xv14Nz4Ol2tpZLUsTZaCdEWuN1duu+HJeD4X+Dzq+Km3kS+IOR",
+	"fSlG9gYi5aVyWxVFA0lUVVt6KGYW+NdaXSnfNb1lVVUC4Asp5qe5pHuAPC2gwy72C3ZcyPcFCnpz+4bd",
+	"UYAZ9YxH53RJsCm4izR6nz4+DpJDhVxVNbbGYqP7z7xM4nFlD0a+gJu9Par7fkpPeRSiXUvFsvLTO20K",
+	"+o4HJVjVugLQGq+Zdzh/fisenw5n5JcAVf21rZHLR7gH9+8r1NyE6sRhNfqNLC9fTbsEMg2GY/EqAEOF",
+	"BimGlRDZz3KAs1wEgRorr9z7RgsBqWss4GiNrB3nQjlBsQuJRUZ06Iok/VIIe9fLIApxQdSMRWUIAKmm",
+	"wU11R2dU7+6OQJgKWu+3bCz6LZGmQYfP5w9HTxu1fSFHz5fx21w/8ClviLIVmy6kvNXHBgzf3ujXjn+O",
+	"U06zLX+HGUNd17gmO90XVKkJLdfc0Zy731OZbKtiboWnFEbRxMp+kQKYbbomVyyVSYTmfpDwgwkLUKzz",
+	"2bevBq3oi29lsgeyF2piLcwyu0dRrO9uXn7v6msDBbCkUNyse6Of3tX6LkASyYwpJpIw5f61n7Huvfvg",
+	"9+hY2RUPLZNJaSYFG/5db8vokpbAqqvJtBBpxsJuofnSBebVOiJ6wfOclWhV3MfO7buGsfbJG3JVZnxR",
+	"1fkvPD+yB0cxqLhqpEtx8jX2koTZy7tzRC/giqPnIpEukaH75exZ+ezv9I7iPO9TKhO+H/CiyR1nK6bc",
+	"jdte+4LRzCx+6a687ETp6clJ0I7ScS275UUO8OJUMie9ZOHyylJq6JRq1vqGv4NxP6V+5kboTG0IV7B1",
+	"Z7/nd0zYa9HpsGUzl8wovoXVvMT/7QF4o+TSqtuFfgSIPoL5UCPy3c3NG1JVR5uufT/csk5zRByPGwtZ",
+	"GPArRAjcyahhIsFyacwKB40qOBdT+R4w05mcw7/gxXct8yA/FSuwOutB51JmZWZL+SKJ/XlIoOOX7zO2",
+	"lIIbaYkXChBXKY0eiz4W8cvnN1eXz64nN6//8/mrGDH0U0YVRKtvmcuhCQBtaNZ49HPlge1Mj8Ft3+8k",
+	"5hnl4h6H0L3c4eeywesU+WvPjX9jd8yS6Id3DZvW0ZOf6DZCtdYZzfnQn6jOCD+UR32dM2HJK5VJsXQ1",
+	"oePyGWu6zGLomvi369evWg+7e4D9/2NPvHtVcvp3lnQmtDQnvP181xUAqomb587dsyvfunsbGxdkK6+o",
+	"JnMm7KO9cmFPwZ0L9+qwkEHXhv73xcvvD9tQP+UDaf8jN9TNs3NDIXq0rwxy7oKSKTm+gWEcCDCteIfQ",
+	"ubLjfDmZY988TxjmAVoqIM5M08P7e7U63oFdKt9DajW5DPLli8IsSh4D9NqpeyE1O8+QQowY1yWl9KJe",
+	"obLeqHcM7nY3ic0STVAUoJHPOSQX5W9YEt73BurM8Szvdc6q2n/9mmFkGF0SvaDKuRpKiL2vNTo4ryOR",
+	"3FN9/ijZTB91xcyrECw2esW4sjexSjFpbfvQ9ooHI0LTJRea9GOp5iP4Eg/KnKQloVl27pr8+YvwWzxw",
+	"3ZM2VoGVDBCOUuRECt/GNg6KOsSDc4JFZiH2DUI8DmvPxhBQhQk9QgQw7L21Lwtt5DLMfiUwr9rdg3NI",
+	"m2vu1yMdJr+ijw8ci1BBIXhimO2bYcfPUlt4QuKZVFOepkzEkd1yLH+HykKl0UMyaEul08BhUKUyQbbf",
+	"kLxeCaas2VJ1t7UaScoSngYmIbIbN1TdVbw54I+h/xZCZw2/ryssS8WaXFy64IwddcqzrOYLxur3SSZ1",
+	"odh+nmFSdwyTTe9r6cOquV+DtHvXPd75YpG+sJE8JuTyZNGAkUOvLFZzSwzJK0lyahYkY9QyjbI4AkKs",
+	"eAZmDES2FlTMj4o8yIJ0LTFEmTYjg6IV/Xjhyl/HESk/T1wRxUGNLLwXZPMtYX4O3O3ScmgFv6jycjaL",
+	"f+iAFDDtvevh1L0MvYAy72XFx5HrAE3K/s9djZ6jst0kZAD6/p9R0Civ7KaGlkJt9VXZvZYmuyDJUHjo",
+	"0hIohToi8s+JkMQquUwYXpVUcI8PBE37FuASHYTCDmHJBmqA2d9dwiRkAqxdGS4ha4aDq9fl005XC6Yg",
+	"gIOxVqxUjaA70vclWLzMJXbjqCkUi3yRGRAGKdEsUcxgHx8nRnIl5QyOkt0PO+/yjGIghGWa+X7YfgC8",
+	"k2rNdJB9q+hqLNzteDxB3bDnU8sysII+Cpba/zOp68zsR+fi6n149+H/BgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

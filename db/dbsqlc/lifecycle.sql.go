@@ -60,7 +60,7 @@ INSERT INTO calls (
     $14, $15
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs
 `
 
 type CreateInboundCallParams struct {
@@ -139,12 +139,13 @@ func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallPa
 		&i.FollowUpVersion,
 		&i.FollowUpBy,
 		&i.FollowUpAt,
+		&i.StructuredOutputs,
 	)
 	return i, err
 }
 
 const getCallBySid = `-- name: GetCallBySid :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
 `
 
 type GetCallBySidParams struct {
@@ -192,12 +193,13 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 		&i.FollowUpVersion,
 		&i.FollowUpBy,
 		&i.FollowUpAt,
+		&i.StructuredOutputs,
 	)
 	return i, err
 }
 
 const getCallByVapiID = `-- name: GetCallByVapiID :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at FROM calls WHERE user_id = $1 AND vapi_call_id = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs FROM calls WHERE user_id = $1 AND vapi_call_id = $2
 `
 
 type GetCallByVapiIDParams struct {
@@ -245,6 +247,7 @@ func (q *Queries) GetCallByVapiID(ctx context.Context, arg GetCallByVapiIDParams
 		&i.FollowUpVersion,
 		&i.FollowUpBy,
 		&i.FollowUpAt,
+		&i.StructuredOutputs,
 	)
 	return i, err
 }
@@ -310,7 +313,7 @@ INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, ca
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
         coalesce($5::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs
 `
 
 type InsertReportedCallParams struct {
@@ -369,6 +372,7 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 		&i.FollowUpVersion,
 		&i.FollowUpBy,
 		&i.FollowUpAt,
+		&i.StructuredOutputs,
 	)
 	return i, err
 }
@@ -383,7 +387,7 @@ INSERT INTO calls (
     $9, $10, $11, $12
 )
 ON CONFLICT (vapi_call_id) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs
 `
 
 type InsertRoutedVapiCallParams struct {
@@ -456,6 +460,7 @@ func (q *Queries) InsertRoutedVapiCall(ctx context.Context, arg InsertRoutedVapi
 		&i.FollowUpVersion,
 		&i.FollowUpBy,
 		&i.FollowUpAt,
+		&i.StructuredOutputs,
 	)
 	return i, err
 }
@@ -525,13 +530,13 @@ WITH call AS (
     INSERT INTO calls AS c (
         id, user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at,
         ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
-        success_evaluation, structured_data, cost
+        success_evaluation, structured_data, structured_outputs, cost
     ) VALUES (
         $3, $4, $5, 'ended', 'inbound', $6,
         $7, coalesce($8::timestamptz, now()),
         coalesce($9::timestamptz, now()), $10, $11,
         $12, $13, $14,
-        $15, $16, $17
+        $15, $16, $17, $18
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
@@ -544,6 +549,7 @@ WITH call AS (
         summary              = coalesce(excluded.summary, c.summary),
         success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
         structured_data      = coalesce(excluded.structured_data, c.structured_data),
+        structured_outputs   = coalesce(excluded.structured_outputs, c.structured_outputs),
         cost                 = coalesce(excluded.cost, c.cost)
     RETURNING c.id, c.user_id
 )
@@ -573,6 +579,7 @@ type StoreEndOfCallReportParams struct {
 	Summary            *string
 	SuccessEvaluation  *string
 	StructuredData     json.RawMessage
+	StructuredOutputs  json.RawMessage
 	Cost               *float64
 }
 
@@ -600,6 +607,7 @@ func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallRe
 		arg.Summary,
 		arg.SuccessEvaluation,
 		arg.StructuredData,
+		arg.StructuredOutputs,
 		arg.Cost,
 	)
 	return err

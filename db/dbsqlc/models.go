@@ -79,6 +79,7 @@ type Call struct {
 	FollowUpVersion          int32
 	FollowUpBy               *string
 	FollowUpAt               *time.Time
+	StructuredOutputs        json.RawMessage
 }
 
 type CallDetail struct {
@@ -136,6 +137,34 @@ type CallSummary struct {
 	FollowUpVersion          int32
 	FollowUpBy               *string
 	FollowUpAt               *time.Time
+}
+
+type Callback struct {
+	ID           uuid.UUID
+	UserID       string
+	CallID       uuid.UUID
+	Reason       string
+	Status       string
+	Assignee     *string
+	Outcome      *string
+	OutcomeNotes *string
+	CreatedBy    string
+	CreatedAt    time.Time
+	AssignedBy   *string
+	AssignedAt   *time.Time
+	CompletedBy  *string
+	CompletedAt  *time.Time
+}
+
+type CallbackRule struct {
+	UserID           string
+	OnFailed         bool
+	ShortCallSeconds *int32
+	OnVoicemail      bool
+	OnAfterHours     bool
+	RequestedField   *string
+	UpdatedBy        *string
+	UpdatedAt        time.Time
 }
 
 type PhoneNumber struct {

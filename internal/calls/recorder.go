@@ -293,6 +293,7 @@ func (r *recorder) storeReport(ctx context.Context, q *dbsqlc.Queries, ref callR
 		Summary:            msg.Summary,
 		SuccessEvaluation:  msg.SuccessEvaluation,
 		StructuredData:     json.RawMessage(msg.StructuredData),
+		StructuredOutputs:  json.RawMessage(msg.StructuredOutputs),
 		Cost:               msg.Cost,
 		Transcript:         msg.Transcript,
 		Messages:           json.RawMessage(msg.Messages),

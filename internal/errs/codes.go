@@ -29,6 +29,8 @@ const (
 	CodeAlreadyBlocked       Code = "already_blocked"           // the caller is blocked already
 	CodeInvalidRouting       Code = "invalid_routing"           // routing that cannot route: a zone, hours or closures that do not read
 	CodeStaleVersion         Code = "stale_version"             // If-Match names a version someone has changed since
+	CodeCallbackOpen         Code = "callback_open"             // the call has an open callback already
+	CodeCallbackCompleted    Code = "callback_completed"        // the callback is completed already
 	CodeVersionRequired      Code = "version_required"          // the change needs If-Match with the version it was made against
 	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
 	CodeInternal             Code = "internal_error"            // the service failed; quote the request id
@@ -57,6 +59,8 @@ var Codes = map[Code]Kind{
 	CodeAlreadyBlocked:       Conflict,
 	CodeInvalidRouting:       Unprocessable,
 	CodeStaleVersion:         PreconditionFailed,
+	CodeCallbackOpen:         Conflict,
+	CodeCallbackCompleted:    Conflict,
 	CodeVersionRequired:      PreconditionRequired,
 	CodeUnavailable:          Unavailable,
 	CodeInternal:             Internal,

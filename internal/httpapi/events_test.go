@@ -88,6 +88,18 @@ func (c *sseClient) next() sseEvent {
 	}
 }
 
+// nextStaffChange is the stream's next event that is not a call's creation: a stream opened
+// just after calls were made may still deliver their creation, which became visible
+// before it subscribed but after the stream's starting point.
+func (c *sseClient) nextStaffChange() sseEvent {
+	c.t.Helper()
+	for {
+		if ev := c.next(); ev.event != "created" {
+			return ev
+		}
+	}
+}
+
 // nextCreated fails the test unless the stream's next event is the creation of callID.
 func (c *sseClient) nextCreated(callID string) {
 	c.t.Helper()

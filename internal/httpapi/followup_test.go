@@ -133,7 +133,7 @@ func TestStaffFollowUpOnACallWithoutOverwritingEachOther(t *testing.T) {
 	}
 	// Streamed live: the creation came before the stream; now three follow-up changes.
 	for range 3 {
-		if ev := live.next(); ev.event != "follow_up_changed" || ev.data["call_id"] != id {
+		if ev := live.nextStaffChange(); ev.event != "follow_up_changed" || ev.data["call_id"] != id {
 			t.Fatalf("streamed %+v", ev)
 		}
 	}

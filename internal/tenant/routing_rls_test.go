@@ -68,3 +68,58 @@ func TestRoutingSettingsAreConfinedToTheTenant(t *testing.T) {
 }
 
 var errRollback = errors.New("roll back")
+
+// The callback queue and its rules are the clinic's own, like its calls.
+func TestCallbacksAreConfinedToTheTenant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testpg.New(t)
+	db := NewDB(pool)
+	for _, user := range []string{"user_a", "user_b"} {
+		for _, sql := range []string{
+			"INSERT INTO callback_rules (user_id) VALUES ($1)",
+			"WITH c AS (INSERT INTO calls (user_id, status, direction) VALUES ($1, 'ended', 'inbound') RETURNING id) " +
+				"INSERT INTO callbacks (user_id, call_id, reason, created_by) SELECT $1, id, 'requested_by_staff', 'test' FROM c",
+		} {
+			if _, err := pool.Exec(ctx, sql, user); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var theirs string
+	if err := pool.QueryRow(ctx, "SELECT call_id::text FROM callbacks WHERE user_id = 'user_b'").Scan(&theirs); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"callback_rules", "callbacks"} {
+		err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+			var seen, others int
+			if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE user_id <> 'user_a') FROM "+table).Scan(&seen, &others); err != nil {
+				return err
+			}
+			if seen != 1 || others != 0 {
+				t.Errorf("%s: user_a's unfiltered read saw %d rows, %d of others", table, seen, others)
+			}
+			tag, err := conn.Exec(ctx, "UPDATE "+table+" SET user_id = user_id")
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				t.Errorf("%s: user_a's unfiltered update touched %d rows", table, tag.RowsAffected())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nor can a tenant open a callback on another's call, in either tenant's name.
+	for _, owner := range []string{"user_a", "user_b"} {
+		err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+			_, err := conn.Exec(ctx, "INSERT INTO callbacks (user_id, call_id, reason, created_by) VALUES ($1, $2, 'requested_by_staff', 'x')", owner, theirs)
+			return err
+		})
+		if err == nil {
+			t.Errorf("user_a opened a callback on user_b's call as %s", owner)
+		}
+	}
+}

@@ -57,7 +57,10 @@ type Message struct {
 	StereoRecordingURL *string
 	Summary            *string
 	StructuredData     jsontext.Value // a JSON object, or nil
-	SuccessEvaluation  *string
+	// StructuredOutputs are VAPI's structured outputs (artifact.structuredOutputs: an
+	// object of {name, result} by output id), or nil.
+	StructuredOutputs jsontext.Value
+	SuccessEvaluation *string
 }
 
 // DurationSeconds is the call's length from its timestamps, rounded to whole seconds.
@@ -104,6 +107,7 @@ type wireMessage struct {
 		Messages           jsontext.Value `json:"messages"`
 		RecordingURL       string         `json:"recordingUrl"`
 		StereoRecordingURL string         `json:"stereoRecordingUrl"`
+		StructuredOutputs  jsontext.Value `json:"structuredOutputs"`
 		Recording          *struct {
 			StereoURL string `json:"stereoUrl"`
 			Mono      *struct {
@@ -215,6 +219,7 @@ func (w *wireMessage) message(typ string) Message {
 		stereoURL = first(stereoURL, a.StereoRecordingURL)
 		transcript = a.Transcript
 		messages = a.Messages
+		m.StructuredOutputs = jsonOfKind(a.StructuredOutputs, '{')
 	}
 	m.RecordingURL = nonEmpty(first(monoURL, w.RecordingURL))
 	m.StereoRecordingURL = nonEmpty(first(stereoURL, w.StereoRecordingURL))
