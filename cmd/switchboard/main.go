@@ -161,8 +161,8 @@ func moveWorkspace(ctx context.Context, cfg config.Config, args []string, stdout
 	}
 	fmt.Fprintf(stdout, "moved %d phone number(s), %d call(s), %d webhook event(s), %d assistant(s) and %d blocked caller(s) from %s into %s\n",
 		moved.PhoneNumbers, moved.Calls, moved.WebhookEvents, moved.Assistants, moved.BlockedCallers, args[0], args[1])
-	if moved.DroppedRouting > 0 {
-		fmt.Fprintf(stdout, "the organisation's routing stays; %s's own clinic-wide routing was dropped\n", args[0])
+	if moved.DroppedSettings > 0 {
+		fmt.Fprintf(stdout, "the organisation's routing and callback rules stay; %d of %s's own were dropped\n", moved.DroppedSettings, args[0])
 	}
 	return nil
 }

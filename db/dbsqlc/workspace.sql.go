@@ -44,6 +44,19 @@ WITH numbers AS (
     FROM blocked_callers b WHERE b.user_id = $2::text
     ON CONFLICT (user_id, phone_number) DO NOTHING
     RETURNING 1
+), moved_callbacks AS (
+    UPDATE callbacks AS t SET user_id = $1::text WHERE t.user_id = $2::text RETURNING 1
+), moved_rules AS (
+    -- The organisation's callback rules are the team's; the workspace's move only where it has none.
+    UPDATE callback_rules AS t SET user_id = $1::text
+    WHERE t.user_id = $2::text
+      AND NOT EXISTS (SELECT 1 FROM callback_rules o WHERE o.user_id = $1::text)
+    RETURNING 1
+), dropped_rules AS (
+    DELETE FROM callback_rules AS t
+    WHERE t.user_id = $2::text
+      AND EXISTS (SELECT 1 FROM callback_rules o WHERE o.user_id = $1::text)
+    RETURNING 1
 ), removed_blocks AS (
     DELETE FROM blocked_callers AS t WHERE t.user_id = $2::text RETURNING 1
 )
@@ -52,7 +65,7 @@ SELECT (SELECT count(*) FROM numbers) AS phone_numbers,
        (SELECT count(*) FROM inbox) AS webhook_events,
        (SELECT count(*) FROM moved_assistants) AS assistants,
        (SELECT count(*) FROM removed_blocks) AS blocked_callers,
-       (SELECT count(*) FROM dropped_routing) AS dropped_routing
+       ((SELECT count(*) FROM dropped_routing) + (SELECT count(*) FROM dropped_rules))::bigint AS dropped_settings
 `
 
 type MoveWorkspaceParams struct {
@@ -61,18 +74,18 @@ type MoveWorkspaceParams struct {
 }
 
 type MoveWorkspaceRow struct {
-	PhoneNumbers   int64
-	Calls          int64
-	WebhookEvents  int64
-	Assistants     int64
-	BlockedCallers int64
-	DroppedRouting int64
+	PhoneNumbers    int64
+	Calls           int64
+	WebhookEvents   int64
+	Assistants      int64
+	BlockedCallers  int64
+	DroppedSettings int64
 }
 
 // Moves every row of tenant from_tenant to tenant to_tenant in one statement, so that the
 // composite foreign keys (a call's number, a call's details, a number's assistant, a
-// routing policy's number and assistant, all keyed with the tenant) are checked once
-// everything has moved. The audit log's entries move too: they are the
+// routing policy's number and assistant, a callback's call, all keyed with the tenant) are
+// checked once everything has moved. The audit log's entries move too: they are the
 // history of the same data.
 func (q *Queries) MoveWorkspace(ctx context.Context, arg MoveWorkspaceParams) (MoveWorkspaceRow, error) {
 	row := q.db.QueryRow(ctx, moveWorkspace, arg.ToTenant, arg.FromTenant)
@@ -83,7 +96,7 @@ func (q *Queries) MoveWorkspace(ctx context.Context, arg MoveWorkspaceParams) (M
 		&i.WebhookEvents,
 		&i.Assistants,
 		&i.BlockedCallers,
-		&i.DroppedRouting,
+		&i.DroppedSettings,
 	)
 	return i, err
 }

@@ -11,8 +11,8 @@ ORDER BY p.phone_number;
 -- name: MoveWorkspace :one
 -- Moves every row of tenant from_tenant to tenant to_tenant in one statement, so that the
 -- composite foreign keys (a call's number, a call's details, a number's assistant, a
--- routing policy's number and assistant, all keyed with the tenant) are checked once
--- everything has moved. The audit log's entries move too: they are the
+-- routing policy's number and assistant, a callback's call, all keyed with the tenant) are
+-- checked once everything has moved. The audit log's entries move too: they are the
 -- history of the same data.
 WITH numbers AS (
     UPDATE phone_numbers AS t SET user_id = sqlc.arg(to_tenant)::text WHERE t.user_id = sqlc.arg(from_tenant)::text RETURNING 1
@@ -48,6 +48,19 @@ WITH numbers AS (
     FROM blocked_callers b WHERE b.user_id = sqlc.arg(from_tenant)::text
     ON CONFLICT (user_id, phone_number) DO NOTHING
     RETURNING 1
+), moved_callbacks AS (
+    UPDATE callbacks AS t SET user_id = sqlc.arg(to_tenant)::text WHERE t.user_id = sqlc.arg(from_tenant)::text RETURNING 1
+), moved_rules AS (
+    -- The organisation's callback rules are the team's; the workspace's move only where it has none.
+    UPDATE callback_rules AS t SET user_id = sqlc.arg(to_tenant)::text
+    WHERE t.user_id = sqlc.arg(from_tenant)::text
+      AND NOT EXISTS (SELECT 1 FROM callback_rules o WHERE o.user_id = sqlc.arg(to_tenant)::text)
+    RETURNING 1
+), dropped_rules AS (
+    DELETE FROM callback_rules AS t
+    WHERE t.user_id = sqlc.arg(from_tenant)::text
+      AND EXISTS (SELECT 1 FROM callback_rules o WHERE o.user_id = sqlc.arg(to_tenant)::text)
+    RETURNING 1
 ), removed_blocks AS (
     DELETE FROM blocked_callers AS t WHERE t.user_id = sqlc.arg(from_tenant)::text RETURNING 1
 )
@@ -56,4 +69,4 @@ SELECT (SELECT count(*) FROM numbers) AS phone_numbers,
        (SELECT count(*) FROM inbox) AS webhook_events,
        (SELECT count(*) FROM moved_assistants) AS assistants,
        (SELECT count(*) FROM removed_blocks) AS blocked_callers,
-       (SELECT count(*) FROM dropped_routing) AS dropped_routing;
+       ((SELECT count(*) FROM dropped_routing) + (SELECT count(*) FROM dropped_rules))::bigint AS dropped_settings;

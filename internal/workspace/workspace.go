@@ -16,9 +16,9 @@ import (
 // Moved is the receipt of a move.
 type Moved struct {
 	PhoneNumbers, Calls, WebhookEvents, Assistants, BlockedCallers int64
-	// DroppedRouting is 1 when the workspace's clinic-wide routing was dropped because the
-	// organisation has its own (numbers' own routing always moves).
-	DroppedRouting int64
+	// DroppedSettings counts the workspace's clinic-wide settings (its routing, its callback
+	// rules) dropped because the organisation has its own; numbers' own routing always moves.
+	DroppedSettings int64
 }
 
 // Move moves every row of the personal workspace from (a user id) into the organisation
@@ -46,7 +46,7 @@ func Move(ctx context.Context, db *tenant.DB, from, to tenant.ID) (Moved, error)
 		moved = Moved(row)
 		return audit.Record(ctx, s.Last(), to, "workspace.move", "workspace", string(from),
 			map[string]any{"phone_numbers": row.PhoneNumbers, "calls": row.Calls, "assistants": row.Assistants,
-				"blocked_callers": row.BlockedCallers, "dropped_routing": row.DroppedRouting})
+				"blocked_callers": row.BlockedCallers, "dropped_settings": row.DroppedSettings})
 	})
 	return moved, err
 }

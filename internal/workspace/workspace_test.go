@@ -80,6 +80,8 @@ func TestAWorkspaceMovesIntoItsTeam(t *testing.T) {
 		"INSERT INTO routing_policies (user_id, clinic_name) VALUES ('user_solo', 'Solo'), ('org_team', 'Team')",
 		"INSERT INTO routing_policies (user_id, phone_number_id, clinic_name) SELECT user_id, id, 'Solo site' FROM phone_numbers WHERE user_id = 'user_solo'",
 		"INSERT INTO blocked_callers (user_id, phone_number) VALUES ('user_solo', '+13127445000'), ('user_solo', '+13127445001'), ('org_team', '+13127445000')",
+		"INSERT INTO callbacks (user_id, call_id, reason, created_by) SELECT user_id, id, 'requested_by_staff', 'user_solo' FROM calls WHERE user_id = 'user_solo'",
+		"INSERT INTO callback_rules (user_id, on_voicemail) VALUES ('user_solo', false)",
 	} {
 		if _, err := pool.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
@@ -87,7 +89,7 @@ func TestAWorkspaceMovesIntoItsTeam(t *testing.T) {
 	}
 
 	moved, err := Move(ctx, db, "user_solo", "org_team")
-	if err != nil || moved.PhoneNumbers != 1 || moved.Calls != 1 || moved.Assistants != 1 || moved.BlockedCallers != 2 || moved.DroppedRouting != 1 {
+	if err != nil || moved.PhoneNumbers != 1 || moved.Calls != 1 || moved.Assistants != 1 || moved.BlockedCallers != 2 || moved.DroppedSettings != 1 {
 		t.Fatalf("Move = %+v, %v", moved, err)
 	}
 	var settings string
@@ -95,10 +97,12 @@ func TestAWorkspaceMovesIntoItsTeam(t *testing.T) {
 		(SELECT string_agg(user_id || ':' || vapi_assistant_id, ',') FROM assistants) || ' ' ||
 		(SELECT string_agg(user_id || ':' || coalesce(clinic_name, ''), ',' ORDER BY clinic_name) FROM routing_policies) || ' ' ||
 		(SELECT string_agg(user_id || ':' || phone_number, ',' ORDER BY phone_number) FROM blocked_callers) || ' ' ||
-		(SELECT vapi_assistant_id FROM phone_numbers WHERE phone_number = '+12127365000' AND user_id = 'org_team')`).Scan(&settings); err != nil {
+		(SELECT vapi_assistant_id FROM phone_numbers WHERE phone_number = '+12127365000' AND user_id = 'org_team') || ' ' ||
+		(SELECT string_agg(user_id, ',') FROM callbacks) || ' ' ||
+		(SELECT string_agg(user_id || ':' || on_voicemail, ',') FROM callback_rules)`).Scan(&settings); err != nil {
 		t.Fatal(err)
 	}
-	if want := "org_team:asst_solo org_team:Solo site,org_team:Team org_team:+13127445000,org_team:+13127445001 asst_solo"; settings != want {
+	if want := "org_team:asst_solo org_team:Solo site,org_team:Team org_team:+13127445000,org_team:+13127445001 asst_solo org_team org_team:false"; settings != want {
 		t.Fatalf("the organisation's settings after the move:\n%s\nwant\n%s", settings, want)
 	}
 	if n, c := counts(t, db, "org_team"); n != 2 || c != 2 {
