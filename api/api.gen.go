@@ -202,6 +202,36 @@ func (e Disposition) Valid() bool {
 	}
 }
 
+// Defines values for DurationBucketBucket.
+const (
+	GreaterThan10m DurationBucketBucket = ">10m"
+	LessThan1m     DurationBucketBucket = "<1m"
+	N12m           DurationBucketBucket = "1-2m"
+	N23m           DurationBucketBucket = "2-3m"
+	N35m           DurationBucketBucket = "3-5m"
+	N510m          DurationBucketBucket = "5-10m"
+)
+
+// Valid indicates whether the value is a known member of the DurationBucketBucket enum.
+func (e DurationBucketBucket) Valid() bool {
+	switch e {
+	case GreaterThan10m:
+		return true
+	case LessThan1m:
+		return true
+	case N12m:
+		return true
+	case N23m:
+		return true
+	case N35m:
+		return true
+	case N510m:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Handling.
 const (
 	HandlingAfterHoursAssistant Handling = "after_hours_assistant"
@@ -523,6 +553,30 @@ func (e ListCallbacksParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for GetCallAnalyticsParamsRange.
+const (
+	N24h GetCallAnalyticsParamsRange = "24h"
+	N30d GetCallAnalyticsParamsRange = "30d"
+	N7d  GetCallAnalyticsParamsRange = "7d"
+	N90d GetCallAnalyticsParamsRange = "90d"
+)
+
+// Valid indicates whether the value is a known member of the GetCallAnalyticsParamsRange enum.
+func (e GetCallAnalyticsParamsRange) Valid() bool {
+	switch e {
+	case N24h:
+		return true
+	case N30d:
+		return true
+	case N7d:
+		return true
+	case N90d:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCallRecordingParamsVariant.
 const (
 	GetCallRecordingParamsVariantMono      GetCallRecordingParamsVariant = "mono"
@@ -542,6 +596,24 @@ func (e GetCallRecordingParamsVariant) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AnalyticsRates defines model for AnalyticsRates.
+type AnalyticsRates struct {
+	DropRate      float64 `json:"drop_rate"`
+	ForwardRate   float64 `json:"forward_rate"`
+	SuccessRate   float64 `json:"success_rate"`
+	VoicemailRate float64 `json:"voicemail_rate"`
+}
+
+// AnalyticsTotals defines model for AnalyticsTotals.
+type AnalyticsTotals struct {
+	AverageDurationSeconds float64 `json:"average_duration_seconds"`
+	Calls                  int     `json:"calls"`
+	MedianDurationSeconds  float64 `json:"median_duration_seconds"`
+
+	// TotalCost US dollars.
+	TotalCost float64 `json:"total_cost"`
 }
 
 // Assistant defines model for Assistant.
@@ -674,6 +746,32 @@ type Call struct {
 
 	// VoicemailDurationSeconds The length of the voicemail left, when one was; play it with `variant=voicemail`.
 	VoicemailDurationSeconds *int `json:"voicemail_duration_seconds"`
+}
+
+// CallAnalytics defines model for CallAnalytics.
+type CallAnalytics struct {
+	ByDisposition []DispositionCount `json:"by_disposition"`
+	ByEndedReason []EndedReasonCount `json:"by_ended_reason"`
+	ByHandling    []HandlingCount    `json:"by_handling"`
+	ByHour        []HourStat         `json:"by_hour"`
+
+	// ByMonth Every month the range touches.
+	ByMonth []MonthStat `json:"by_month"`
+
+	// ByWeek Every week the range touches, by the Monday it starts on.
+	ByWeek []WeekStat `json:"by_week"`
+
+	// ByWeekday Monday (1) to Sunday (7), zeros included.
+	ByWeekday []WeekdayStat  `json:"by_weekday"`
+	Callbacks CallbackCounts `json:"callbacks"`
+
+	// DurationBuckets The six buckets, in order.
+	DurationBuckets []DurationBucket `json:"duration_buckets"`
+	Rates           AnalyticsRates   `json:"rates"`
+	Since           time.Time        `json:"since"`
+	TimeZone        string           `json:"time_zone"`
+	Totals          AnalyticsTotals  `json:"totals"`
+	Until           time.Time        `json:"until"`
 }
 
 // CallDirection defines model for CallDirection.
@@ -876,6 +974,12 @@ type CallbackCompletion struct {
 	Outcome CallbackOutcome `json:"outcome"`
 }
 
+// CallbackCounts defines model for CallbackCounts.
+type CallbackCounts struct {
+	Completed int `json:"completed"`
+	Opened    int `json:"opened"`
+}
+
 // CallbackOpen defines model for CallbackOpen.
 type CallbackOpen struct {
 	// Assignee A member to assign it to at once (a Clerk user id).
@@ -912,6 +1016,15 @@ type Closure struct {
 	To   openapi_types.Date `json:"to"`
 }
 
+// CostBreakdown VAPI's cost by part, US dollars, summed from the reports that had one.
+type CostBreakdown struct {
+	Llm       float64 `json:"llm"`
+	Stt       float64 `json:"stt"`
+	Transport float64 `json:"transport"`
+	Tts       float64 `json:"tts"`
+	Vapi      float64 `json:"vapi"`
+}
+
 // DayStat defines model for DayStat.
 type DayStat struct {
 	Calls   int                `json:"calls"`
@@ -929,6 +1042,15 @@ type DispositionCount struct {
 	// Disposition What came of a call, as staff judge it.
 	Disposition Disposition `json:"disposition"`
 }
+
+// DurationBucket defines model for DurationBucket.
+type DurationBucket struct {
+	Bucket DurationBucketBucket `json:"bucket"`
+	Calls  int                  `json:"calls"`
+}
+
+// DurationBucketBucket defines model for DurationBucket.Bucket.
+type DurationBucketBucket string
 
 // EndedReasonCount defines model for EndedReasonCount.
 type EndedReasonCount struct {
@@ -1004,6 +1126,18 @@ type Me struct {
 
 // MeTenantKind defines model for Me.Tenant.Kind.
 type MeTenantKind string
+
+// MonthStat defines model for MonthStat.
+type MonthStat struct {
+	Calls int     `json:"calls"`
+	Cost  float64 `json:"cost"`
+
+	// CostBreakdown VAPI's cost by part, US dollars, summed from the reports that had one.
+	CostBreakdown CostBreakdown `json:"cost_breakdown"`
+
+	// Month The month's first day.
+	Month openapi_types.Date `json:"month"`
+}
 
 // OpeningWindow The clinic is open on `day` from `open` to `close` (HH:MM, wall-clock time in the
 // policy's zone). A `close` at or before `open` runs past midnight into the next day
@@ -1269,8 +1403,20 @@ type VerificationStart struct {
 // VerificationStartChannel How the code reaches the line.
 type VerificationStartChannel string
 
+// WeekStat defines model for WeekStat.
+type WeekStat struct {
+	Calls     int                `json:"calls"`
+	WeekStart openapi_types.Date `json:"week_start"`
+}
+
 // Weekday defines model for Weekday.
 type Weekday string
+
+// WeekdayStat defines model for WeekdayStat.
+type WeekdayStat struct {
+	Calls   int `json:"calls"`
+	Weekday int `json:"weekday"`
+}
 
 // CallbackId defines model for CallbackId.
 type CallbackId = openapi_types.UUID
@@ -1442,6 +1588,24 @@ type ListCallsParams struct {
 	Tag *TagFilter `form:"tag,omitempty" json:"tag,omitempty"`
 }
 
+// GetCallAnalyticsParams defines parameters for GetCallAnalytics.
+type GetCallAnalyticsParams struct {
+	// Range A range ending now; `since` and `until` override it.
+	Range *GetCallAnalyticsParamsRange `form:"range,omitempty" json:"range,omitempty"`
+
+	// Since Only calls that started at or after this instant.
+	Since *Since `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only calls that started before this instant.
+	Until *Until `form:"until,omitempty" json:"until,omitempty"`
+
+	// Tz An IANA time zone for hours, days, weeks and months, e.g. `America/New_York`.
+	Tz *string `form:"tz,omitempty" json:"tz,omitempty"`
+}
+
+// GetCallAnalyticsParamsRange defines parameters for GetCallAnalytics.
+type GetCallAnalyticsParamsRange string
+
 // StreamCallEventsParams defines parameters for StreamCallEvents.
 type StreamCallEventsParams struct {
 	// LastEventID The id of the last event received, to resume after it.
@@ -1606,6 +1770,9 @@ type ServerInterface interface {
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx echo.Context, params ListCallsParams) error
+	// GetCallAnalytics Call analytics
+	// (GET /api/calls/analytics)
+	GetCallAnalytics(ctx echo.Context, params GetCallAnalyticsParams) error
 	// StreamCallEvents Live call updates
 	// (GET /api/calls/events)
 	StreamCallEvents(ctx echo.Context, params StreamCallEventsParams) error
@@ -2034,6 +2201,45 @@ func (w *ServerInterfaceWrapper) ListCalls(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCalls(ctx, params)
+	return err
+}
+
+// GetCallAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCallAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCallAnalyticsParams
+	// ------------- Optional query parameter "range" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "range", ctx.QueryParams(), &params.Range, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter range: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "tz" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tz", ctx.QueryParams(), &params.Tz, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tz: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCallAnalytics(ctx, params)
 	return err
 }
 
@@ -2640,6 +2846,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/calls", wrapper.ListCalls, options.OperationMiddlewares["listCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/:id", wrapper.GetCall, options.OperationMiddlewares["getCall"]...)
 	router.GET(options.BaseURL+"/api/calls/stats", wrapper.GetCallStats, options.OperationMiddlewares["getCallStats"]...)
+	router.GET(options.BaseURL+"/api/calls/analytics", wrapper.GetCallAnalytics, options.OperationMiddlewares["getCallAnalytics"]...)
 	router.GET(options.BaseURL+"/api/calls/export.csv", wrapper.ExportCalls, options.OperationMiddlewares["exportCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/events", wrapper.StreamCallEvents, options.OperationMiddlewares["streamCallEvents"]...)
 	router.GET(options.BaseURL+"/api/calls/:id/follow-up", wrapper.GetCallFollowUp, options.OperationMiddlewares["getCallFollowUp"]...)
@@ -3686,6 +3893,76 @@ type ListCalls500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListCalls500ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallAnalyticsRequestObject struct {
+	Params GetCallAnalyticsParams
+}
+
+type GetCallAnalyticsResponseObject interface {
+	VisitGetCallAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetCallAnalytics200JSONResponse CallAnalytics
+
+func (response GetCallAnalytics200JSONResponse) VisitGetCallAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallAnalytics400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallAnalytics400ApplicationProblemPlusJSONResponse) VisitGetCallAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallAnalytics401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallAnalytics401ApplicationProblemPlusJSONResponse) VisitGetCallAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallAnalytics500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCallAnalytics500ApplicationProblemPlusJSONResponse) VisitGetCallAnalyticsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5887,6 +6164,9 @@ type StrictServerInterface interface {
 	// ListCalls List the clinic's calls
 	// (GET /api/calls)
 	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
+	// GetCallAnalytics Call analytics
+	// (GET /api/calls/analytics)
+	GetCallAnalytics(ctx context.Context, request GetCallAnalyticsRequestObject) (GetCallAnalyticsResponseObject, error)
 	// StreamCallEvents Live call updates
 	// (GET /api/calls/events)
 	StreamCallEvents(ctx context.Context, request StreamCallEventsRequestObject) (StreamCallEventsResponseObject, error)
@@ -6407,6 +6687,31 @@ func (sh *strictHandler) ListCalls(ctx echo.Context, params ListCallsParams) err
 		return err
 	} else if validResponse, ok := response.(ListCallsResponseObject); ok {
 		return validResponse.VisitListCallsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCallAnalytics operation middleware
+func (sh *strictHandler) GetCallAnalytics(ctx echo.Context, params GetCallAnalyticsParams) error {
+	var request GetCallAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCallAnalytics(ctx.Request().Context(), request.(GetCallAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCallAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCallAnalyticsResponseObject); ok {
+		return validResponse.VisitGetCallAnalyticsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7285,260 +7590,280 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcttGtj/6Kl08u8rkGYiSZTmTUHU+aBx7otnxZUtyUvuE/hNNoEn2COxGuhuimZSr5h32O+wHmyf5",
-	"V6/VDTRAgBdZtpOZfOMFQF+wel1/a61fe4lc5lIwYXRv9Gsvp4oumWEKvj2jWTalye1lar+lTCeK54ZL",
-	"0Rv1bhaMJO7/R5rwdNiLetz+k1Oz6EU9QZesN+rxtBf1FPu54IqlvZFRBYt6OlmwJbUPnUm1pKY36hUF",
-	"XGnWub1LG8XFvPfhQ9T7liuW4KDNObwW2RomoQkXxCy4Jqm/upzOzwVT62o+5QW9cBr/odisN+r9P8fV",
-	"dhzjv/rY7kI1CZySzqXm9vsLnhmmtk5txc3CT668r3t65SV7TzCYDkzvuUhZesWo3rFnZkENYfZiMpMK",
-	"p6jgNtJnw/mQxEmhjVwydQRXHdnb4kHX1OGaCT6gNvclff89E3Oz6I1OT07a3vF3VKQZF/M9dnNhL2Up",
-	"znZF112zWbhH7r2Lfg4woZf0/beFojvJDrYwo9qwlFBDllIbnNmSijXRLJEi1aTv/6IkpevODVzS95PU",
-	"j9rYQL4slr3R11+d2Q1ccoHfq83kwrA5Uzh5Lu4z+YzRj5o9Fw8y+zcLKdirYjllag9yCAh3zrVhiqVE",
-	"wM1d88zt8yd4zQR4ziHcKJhdF1eEAdwkPiln/K/N8V8UWXZk2HtDNKMqWRA5I0ZRgddoQkVKdLFcUsWZ",
-	"juCrvWLh56sfkZTPudFdu/fz1pO95MJ/f9w242suErabJrWhyhGlVITODHMvmQttqDBdk9Pw+NZNTKlh",
-	"R4YvWetOXhtqCr2XgNFwaecM8EGHiBY3NkyjSBKmt8/jh4s3l4800XgpYXc0K+DMkb8X6Zyl/p9ZkZF+",
-	"bIkqHthdFNKQfjyjmWbxYDgWz8sb3aZTxYhg3CyYIn1KdCIVi8hMMUYsQQ3Ikppk4S8ZjkXXFrhFhHvg",
-	"dnwqZcYoCqkbOj9Idho679p0Q+ddVHm2B1G+FYZn+xPllM2kYnvRYwFPPpgeP1i2oHMpNANa+AtNr9jP",
-	"BdPGfkukMEzAR5rnGU/gJR7nSk4ztvzT353U348A3+BdOGh9/RekVAYJMFlGpjJdk1QyDdSE9GB/t1NS",
-	"NDHD3oeo90yKWcaTzzpXy3YV07JQCcwGJuCoxzJj1HTec20Z24eodykMU4Jmz5WS6rNuqiCFYO9zllhS",
-	"Ynb482prE6osX4YfFL5xwlNiJFEslwr395U0L2Qh0s857VfSspVFtcel2DVMwAGwolGBwoBqMeUZSz83",
-	"CcSXs6OXlipjcseUtkyRW1olmRRzpkhSKMVaZntVCuHPO99kQcXccl2W6mDyML+3ghZmIRX/5QvMS7GU",
-	"CcNppkEsLLnWXMwjsqSZ5WAsjQh7n9st86KFJgnLDUv93O8oz+g0Y5976pqpO26ZABV2WvZreZYsKazO",
-	"iVFrQueUC5JRY/VEmHGupBVbX2LOcPatNcOyjOD+kmlhCDeauHkgHftttpMcguxyI9gJXGjNQRqBHa9k",
-	"zpThKEASxahh6YSafWWQF2Ft+i31Az3SxF5lVSOrlZDVggnCDVnRUB23wlEUmaMG1HI3RrujOZ+UD7Zq",
-	"eaU1BKK60pZ/arnFTToK1/uuHExO/84SYwcrd+oZXAfvOEVOQLM3wc6BthQ1NrN1qvVdcjoaL5Xr8nK7",
-	"GYcqzdsXvXWB33PdQg7csGX9wzbirejqQzkUVYquNyaHj2udUJFy8/yOtREnLZ077D1d5lnTRhvi22yj",
-	"UZoYFN/VnYVmanL6fv1L2/VJxpkwE5qmyqnZOwnzPkcnZYaiRtlOVrWhqk1CSiqH4MJ8ddbbNJFxz5n2",
-	"pLdzCYaqOTv0avy96520rRp2ns7dO94xTpNy0vqp9a828tRRn1e4pnK7a/uy8a5r89tOog9yaCqC3zg1",
-	"UU+w92aSFEoj9R64VzB+/SFtC/pLJpNblloTE42sj5cJDQptd0xEdUrZYI7Ph4+/Ohu23adKl+U9qKdB",
-	"nqUbcocsqO3SveRBc7WHWJ/hmpti4bA9qM1i50IfgsTr9HV/2WAfAFueZa9nvdFPe3hMwIFlT1JzBUur",
-	"wc2Z7ghXSGHNAvSWUHSlOMuKpYSbiLj7yXTtP4Jp77fjIHZe246o9/5oLo/cb1Z7HF7R1UscA1iCNG3T",
-	"vjZ0NnsEuh/TpK8ZQ4ObZtkjTWYyy+TqqMgHeylZlSPw8DMW3BtV2+znvfle3226E+yk0SS3im31QPBC",
-	"+kcOPUnUwj5MFEugIjEF0zfqycLgx3ctC7X3v4C9eZu3cD6aZZM9WVkYjtmbRmvxmHd7vJjy5e8hnef1",
-	"E7p5RUPWFHm6i8/vHNU/Y7repNAfF9LZsfYIQTiB9Cmx0jYC760g9pjdsvV+ROoM982BvpMrjEvYWaOP",
-	"pKR/MDncLNCfEj+/ofPYmk3gpkDGGJGfC2nQJGmJPIT07okkakTk8FW5F1HNtrZHtU3vYnmePt/CpTtl",
-	"ziY3m3GWpZoYv/1DcoG/kYzNDJGFIbeM5RpO2x3NCnZuXwZ7b61ZbkhsX0VMkoxRZS8C04SLcOzHTVnX",
-	"OA7+WE6lvGUYzdAyu4OP4NSY+AhxL+qtlBTzSkDrnC7tOTYLFFjbCaPOP/21w1fuw0942bvwuiO+tJwd",
-	"o9pWqvbm3CyK6TCRy2NJc36UyJTNmTguh/4Q3q5veX4kc3wjR7m0lKJwduGRDcT245OT3YL7N7cSz1La",
-	"w/uPwPOuIysnM5pwMYfjJQWzNEMWVI/I43/+43/OTiwZKpoYpjRhFENPmVwxdZRQzcYiY8b+F7kAU0Ti",
-	"oxhYfzyJSb/Ic6aIvdKe2ZnMUpZGROc0sWdd8SU4nRTLGTV6LFIl85ylAxeG8NzwMN1rSd9f4p2nJy3q",
-	"S+uxfWPl9UdqTnUdZpd1UH8vb6jWVneJ8YLYeWIZsXeRnM7ZObFUQKSAn4Ef506R+TSGhg9i6c19ma4n",
-	"DZZRX80zCK/YNx9cFhF2x9Q6/InkimkmzHkQFrIMTgoGDkrP8Wra2p4i+pks2q206XpSgzRsmT2CKPC6",
-	"CIPlM7BGhSEzrvTDTTzAdmybeIl+2DJpf43fb//9wTfbIyu2TlgWautkZaG8Ny2la9I/+ec//uf0yQDj",
-	"sgyUAvKLFCwiVs08PYM79DnRUhmrz8ewmOq8TAvNmT5gEbJQlso75q87IsjVCvAKv9n4zW/13rPAYHHn",
-	"RuZMTVK6bgtmMsKEUWs8bHTt91JBBGJzE1O6rt68j4AnWZGi9rTfIaPrrh2zE93uJnjD1Camw50tB/2o",
-	"HayF1B7EANpgyjIGGIL7UGyA8uhagfZQhv1cJ/b3id3aulPtYskUT+jxK7aa/LdUt623SkOzvYTKDV5p",
-	"NXYf094TABHyfY+i8NHraurlXEKS32SUdQ4UNaVARabVyW+hiG2ipu2k/bhgqrKOCUTnQffN+AykX2VE",
-	"csOtem4VVi7mOEkuJrmSc+csnEm1oirFv2Bx9kcManZZnF6kb8wsMH2lC+t0WL+RFe0Z10YTvZArp5U3",
-	"/OWl97/r6NSCNCTjgpGbFc+4JIoljN8Bes5tkxSkH9/IeBCR0jG32ykOPp+t4+fUcIYhIjyTfZzCI03i",
-	"F0ouDxww44InWwfES3C1EO6XK6HLdR40mETnWJO8qKm2zV5j9+6HizeXkSW0t9cklVlGFUCDqlMnCztU",
-	"56huRfcNNIQ+kgMgrA/k12jZoIQumRctuO8UIFOzGdHMkv7H+rA8wnDi0IlbvCZBxATZ08e4QJqa4M4b",
-	"HAdh6cTIdopdFEsq/PEoKcvKrvJeYuQhlBtqffu90gr0uvE+v5Or+qwc8tbZF1aPQtGrWCJhsg4ZpWRh",
-	"QK2UiiwYVRAFlSJbk5mSSzgyB62mU//+cbEekVjmTMQRiZNMapb6T4ViMelT4j4DcjUi8RSd1hPkYHE0",
-	"FrFjZjydCGkmd0zxGcfnCBmEWhMpZnxeKPwL4rBFBXOAJ7nXZn8XemXVlhjt051L3dMbCYir0g+33xt+",
-	"iff8Zb2fK7KJjm2l3A29rIXjlmZowuyx56VGVuOPbqU7p4U0ZomhUNle58/B9Q7ip5USvy9o097DFJOT",
-	"+0xQFYmxBDVJqaG74gstzNbBDKig2VpzTdh7QOGxFA9ajQfXUAgkZTOOHpwtJ9GpXTtDFw7wOamgqPut",
-	"v1KX9nZ7twdH7L811X6nU9yALgJcYKL3DIzv4Uhvh7UE8Ybd3m/JE7akPJu0CbrNk5iBe8tL3PJusHgi",
-	"BORYs31F9TnJM7oGeA43C8vBFKfC/H/lPfEWUujykiN83tsBYWpNXUVsanDRphZb425RC0q/+c4au1s7",
-	"8YHEb1EZomaqSv3wdpzpimJbSX7zQDtNMgpTUZoyraEnbCWAZijChSBqsIk9Ag83pTnZsCtAZk2Ui0bU",
-	"aQ0dXMekjx/+RNAWGpyTE6QyA9YXYMilYO068IbOS++YonO2B62/vmMqhIRT4u/5uBnAIwOW0dQZuxw6",
-	"QeqUsKNk2Zr06zzW6wCDYSuIZ1YiZDf/C23RjgkIacia+TlI5V5I+1hgtU/a7ZpdhsvGluHD2l7ZHiE1",
-	"vWlON03vkA47R9tCO7Xldh0CiEltHgGt+Vx8pKVQPmS6n2xz13eALZcMrWdKnmVM3UJclfB0QFYLCdFN",
-	"iQq6XdDetvs+Go59IEAz3D37Rszt40DP+6hNrJ6y5y7ex3z297SFtWNVWK3eniy709bIgAD38CNwUbIw",
-	"iURU7f5gF/seXrsb99Lg3SiT/UEFlX3lXWQOSQd7MwHzvRLpVGOsF4iiPMOl3LJHc2aYAr8eZAEtpDIg",
-	"pls9Z5XO7Qe3e90LSKDltlb4YKkIVCmoXjMpz1j1EpobVSOHJhgxONJRjUs0KLVB/tu4zwU85UCs2f14",
-	"BVCxC/fPAK8/lem6AUX++mDIWTmZbcv06K4OZ9rPBSsY+Dq1VWJpmFIOfK3PBTpEB5ue0A035G7v0WeB",
-	"83ykG+YTmLYtkjhUzmuac6Cthtu19SUj0ftd3Z+et6AotnHPg3hmY+3+MdvW89pyoIc6mRf+XBpJ8Cpr",
-	"hNkvBr0jG+e15WRuvs/uyVf7VLFzai0rgC9NUL/qRT1rI05c5AGRTRPBGOpmJSynNdJhh3koIARoYl8K",
-	"I+0ncFVkTB/4xqWYhIKuJcs1stds6Pn1vyu52XpFJYgB2rV5VJogl93MoxTHoepe5uh/VcvQf3ywR6Ba",
-	"cetQjTVHzV3cXHHrawNX70VHVRAQLgua50yAfkydC3vBMxd5wFAR1wR9xiP0jtlpHME0KisuInQsnIlu",
-	"n4XYJyiEUYaky+WgnB0XJydPkitmJ3sMX1g8JBeCYCoDRqrHojIUrURGL6pL8tIMijHcMU1o9XR0Jfsj",
-	"HWxa5aSu3AkNjUzBbNrPMzrIDwQg/riQGUOQQNuORiSeKbmM7ZbFRsaIHdD8jkU+KvuLM9Lrh8retSHU",
-	"eh2Q2Xug5q1xuMfzG0QNs4Jb26jRwxxagcYdzgWP+dy5ziUXhZORO23zxqzdI73Z7Z/UuoRtIK1aYI82",
-	"w3pQdcAZRg+JB93YiQ3I1kH7XV/gIdV0altac8DheG37uYHSOmSuzVDjdtpsuDK75/TCstMy4b1x7Lxw",
-	"aQvkB0UAIFMVLm61g70y0U5CXBN45z4HYLj73MG0que2Leu7TqTbd3JV8v4qfDki03VQ8ORRjdl3y4FS",
-	"CkBQllCM3kZEMwHKXCAEjMzSgCs+0mVaCRUpOuzGoh9TIWQhEpbGI0JrcbSMW9bPPbpgteDJwic0G3rL",
-	"QqkAxt1YpMwOxlKrTLoYJ0EtP3J7AKolPh8FNMFQJyY2w1XIxO0lY4ESQ5foKis7kbcPGoIoED47hNKm",
-	"o8BvQS/quVk7TjDB8dHRAMNWv7QxhzrE8JDTFhpre5eHCok0sJe6D993jGZWRjUnFng/SkyYvN0N0cLb",
-	"WkfyOMWDNsGhL3codw6q1b3MKtjcwgJ4sgihISU0SJOUJTwF95omciWwdpMnsCpAUonhCEVyGyW8bLFK",
-	"cqaghIEUeosvAsyvJV2TVJIFU2x/tGD5+DZDRsmsw19j//HQS6nmVHCXm9aXaj6i6ZILe7rnIzQgI/LP",
-	"f/zvwMXVuSCU5Expq66RlVS3gJWHjasoqbx3r/QwKOXRYtN1SIZwypjtbuc9sZOMfMUYu6ePsErXXtOd",
-	"nNJp0iZabjlWPCmdhDD4Lz72ZsfZ008IT2ojXkgQ7lpsYKFbPV7M61PfknbeTKTDXa6GcxQS1ai0bX6v",
-	"cya4mP/IRSpX90gYqpR0mUNcmMQpXccIFkAYDejrwG9j0v/uu9HLlxFZ0Sw7Six3RnwwEuxY5DLjyfoR",
-	"avKDIbko78SyXQ4N5B6sCqFJTrUhS54KPl8YwoUzqCB1IaVrKxVPT0cnJ/E///E/8Ql8GpyT+PTMfkLx",
-	"o6HMnnsESqIGl7NX1Rnq49PRkxN7ITWGKbsd/+enk6PTdz+dHH3zbvTTydFT/PgfrRg7hFNvO/8/Mnab",
-	"4mGXznNUDX7y9ejknoNv6PPrXlR6x2GZbWQScKPgvITxdD1SjDZzpvVopXhlMPhL8Ev9L/Ye0pGiHi1S",
-	"bvDKNlYcoKg/a/451xN7Ru9a2O6lwH9K0UMVI7csN1BwRa4EEZIItkK9J9BQA59MRqcsq7/kF0oCqkbf",
-	"9g7EWLVzG+8PEBX4rxrsT4/PHj/9+qs/P31y8k3vIYEq24ua2HlBxnTlucC6ceBP1M16jFURxv2Kv+wF",
-	"PIPx4cojt0VV1a+24cncchgli/li3+TTUiXuTOmIcyZSLubxKADCReC5yZW8Y+KccAMoSCiU5kiJxCW0",
-	"cBRYB2MB90DurN9JyNvigll5ispBzhQ10mon6hauHYRjBDr62NF3XUd3E+75BXYo0f5PRzkb8Hrh5k35",
-	"Eiwqv1pQSNBEcCPVoQT7B373KOyApy9qLf/TSkghP2h/w/WVH4aoCXjcvapH7GImB/u3DmEuVKxJIpdL",
-	"KYjl8IYJKD9VZzf9s8dPB+Trr/585BhOMKWvznYmWe7BWV6LCjPuTebyDk368V+f35BjmvPj6lerGNjp",
-	"g7+oPDlnp6ckLsStkCtRDRoP77ORXVzpE9fpCAjqIap0hDL4/jU6mvlQHeCxg/BS7VClLUbqIa7QzXOw",
-	"D9J5d8ndrlc5aWNV3vNabs52J2ywyb+dogAgR3aVBagpXFsUpsOOzm8uU76Vlf0rrOmjudxvbFlt4XFf",
-	"g3EzPi/I1Ytn5Juzp38mrrwjSWVSLF1ebsNskWlrjF9DUUaypMmCC3ZkbSL4wV5vj6NecZMsiBRDArht",
-	"rk0zAAm1KhXRTKR6LIR0sg2eANjSq+cX3758/khj3ViCI2pI1AX2SpMFWTIqNFjjUNzS10EdiyVdE5qm",
-	"8Dh9ToxVVuzRd9ISYOLTNfCF725u3vg61zU98o5mPEXVKQBvwq8+yh71irBwKaiBU56mTATXaj4X1BTK",
-	"ww5mrqiPCDDX4PY3C4lpOTTL5Aqel9N1Jmk6MVJOMqrmmKmqixzLOE2WLOXUl4nzAzYYc43eDb2FydHM",
-	"vrR1mQHUVBYVmxW6tuTa30AYUc9Oa0nFeqLtDgMIYUMfqcHfm8NXfnA/jMunQpxOxiZVzRkfTZt4p4D/",
-	"XmHnyhI1k1J0wSsq67NGIGKVoNkEyMqKpkr5C9/OljqHLR7VFRMmjPe4Iv0Q3I9qDkGsb0zTutr5StYK",
-	"6fuHUOMK6m9m6NnZt5hrL6Qi8QblxhEeGmvHBLPEWEsZ4dpLxQoCay3uXywRnnS5gF2VZ8sCO2rihbUe",
-	"Ox8A/tfI7iRUOEJEPJY242Jutxo523B72tPm8wNeAKyj9pLOTs5a4ebcZO1MciGVcf0HygoEtxybEAQz",
-	"DKnAkE768zUqm8O8vbr0lMKEsYdZ7x6pUGKETHoqqUpH7qLRlhPQ9Oy60pSw+jAtxtenBBbRpvld4Ql/",
-	"Ax7V/VGDtdsuRV6YlpJ4AIGy/KHbqucGXbD2Kh3Vgn2lcc+E8xorIpgVU1BB+b52ProxJwL92BtTArln",
-	"Nl3WLlADbmhfvwLpv91TpxOZs20jcI0VwgLD03Fbu9BaGw+5EmFUCq9v6vzvdrrjOpwqflTLjqBkj2Ym",
-	"SLSFqidsRovM6AfyreDeVIlZWDk5rPWwYuw2W5fALJdJq6uIbFmbtTXuiyaRlYw0yyrZO/MyqvylSnma",
-	"K8a8qMvpcoIhhl5ALVGdnne4Z941zxYeksPMqotN2ug3iGMwJN/6EKZrEyJVytSINKPxhOsqWH++V2ie",
-	"LBkzmsTBjsRwJ7yE0o1oFbe49mJiMO3g4JQrADTEXDLtwWybKIgh8VQZgtRC+EGZFd4Xdhc0MxF6Zu3s",
-	"7dLtodKZXA0sa3GjjUXcePVxBLaoLymGO1EVjKC62hyMJwYoi/MQl4d49tIJ5JdXZUMaKdtCRZ1ke6CH",
-	"CtWZxuaTuPXx9/NFhYe0tSQYK9GJQQKaJvGvvwa3fvhw39HD474L0xtiMz8EbGNvULADJNYKtJ2dnGyq",
-	"Vk1WsqXKwmohgXa1RwTVtwqp+zx0iFoWGxFtpGJpFYVpFJjbLebq7K+jaM0G6TjKjtEYRAf/J5hdyGR3",
-	"FZ7K6dLpJ81qRpt7fnnx6gLCwv7QwCEYkldWnvUDYTZArVtIvMLyDZqtrEVr2VZdQWspldTwRB+QXV1K",
-	"mu11XhhWsNA+mJ0xeof6tIN0WUbs1kL8M1FbspNpvJPHJ3sdt5rc3WRFiAIgK4AB6Ihoq47RrCzs5Uxl",
-	"0qckK0SyIFPF6O1gSJ4vc7P26bPwdrh2ypzd7Yhoegc+ACs1HMbZ2yV7ndw6QKF2fv+8V4HFgMj2R3VL",
-	"zQIp6gTo9c3l1fH1dxf/+fxVXZhKRRY0hRThsQhqEl0brn5gyirtMYlvXh39UFqMR9jM5uj/jQHf/Uoe",
-	"1f6OByOSQW2bsXCxRoAFpi7Now4PRxQb4WZIntWq61E7z5QnhvQFM4CQcVC8VCIqnM9FtVA9cJXNTBng",
-	"rMPyLBXsjwIP68odAhw7vGJGO5JtG6jsh+D9PVswTNw9IMTW7rLDguApq6KtvjhWne08Pn1y9vSrDQDH",
-	"N+9+PYsen3zYDdvotPrCdV0bqsyh61pQIVjWDnw1fnmY+1MFlUMjRi/9zu/GTvnR2lbiATAB3mSJJQoK",
-	"NCTAeF4UgNvjVrsH3V0Xon1czZJCcbO+tvTjKokyqpi6KBBEid9eeCvobz/e9Jpq+3PsZFe1MgLMenzh",
-	"fJOw6yPyF3gQ+ec//jcejcVYHJELB/XSDDA0xMhbJgBWq+QK0GwDdNcikMvbj+5yqxdCJGQsSA0g10TE",
-	"bWLhwjqbQ/IcCXBkn9Mxabb+22L614S/5n+7fvvL5eNX/FJfLk3+/z+7/OpymRXJ46/XdmHhqlwpbtKn",
-	"gsAxBlzBI+2cz+fg/9UsUcw1vHP1FmJ6O4lx4XZG9bXfsjV0JAR6IP3YoQCRXQLMzX4bYLtJGMDanoi9",
-	"4UbbBwbYN9KPN8FKcUTiFrQSVHsq4UpxBLsVQJaq/xGzFA+qne3aVno7OZ19k9gpD8lFXXpwmKxiCKp0",
-	"fXMpwaheRLQVS3Z7FbuTt2gN4r6D7xP8x7CfgN7Eu5BtA6cE7wVMomIqC2NyhNYbxRN9Y6mxnZnhG7Sy",
-	"7OXzm6vLZ9eTm9f/+fxVHJUehKUU3Eh7yuzrShS1L0HOSHzsng7mwY6pfACf5kz6JlkUO/25jofXlQeN",
-	"LCkXhnLBwH0AZZHgGXp0fOz4KwR7Aq9bb6M/VvjAOeDiIczhHENaZgwRw3rBc69tXlweWV4Oj+BludAl",
-	"TbFvHUQ1x8Lb9fZsIz0PSjwPxkdD/7M+L5XCqgcxPg3o2BdBGwuXXrBi04WUt9hy1VInYorJcyj/6v2+",
-	"hUiZIvExzXlM2Hs76frdviUgHYs2vtTN0jANDa5ySWjnLWwL/rc0o4tpPLSb4v6Hem0M41FMe2R2BZsT",
-	"6NHQI0IFxqnwRgQCe1OcvaeJydZjkXFIW3CN5IDFwTvIMvK369evwGEg6C2bJFSzyOo3sKtv315+i4NB",
-	"0X9Dlzn+cfXiGXny5Mk3UHrx5pnfVgyM2VNKg6he3NXBLS4DfV4t7grjxVaWumpuGU+YQIypo3orqhVn",
-	"BosD7UXpx/4plb+8RusXby6D9gKj3uPhyfDEO05pznuj3pPhyfAJKiYLkJENiIz9ac7MPki+Whbfkq4R",
-	"Wea7n8qICLay5Aoldy1X9G6jsYg3ouJY1Z2W3rISKBx3OVxisiy0wWZyoJjjQdaOOSL8jUtxmfZGve+5",
-	"NhfVIhu9Uk9PTra07zusbV+9jVpXr8RNfxD0MDk7edz1/HLCx7Umjx+i3lOc/fab6s1LP4Sl1GBzutxU",
-	"vmTU6CfvFLXa1/ujPAAMt+GEP0S9vLV00EvnUNlAhVbDD0lI1FTfuq47HtPlbzr+lacf4oG1oCiUCcVm",
-	"rZa7WH4C95SNZ2+FXNUgX/0WzNdgSC5E6MGcskyKOdiOlq3jDEfwOahn6MKwpA9sHCL0cCigkwkwusFY",
-	"lGOffEP6cSOWa0cGDypM2vlNp14Rx8wwfIDlek9PnrQR+ZWb0UUQM3Yy4y8yXT88iTvw4oe62u9AIo0T",
-	"9vjhh+86XdXra8Rp3Bnb47gE3ZPveyzPTr7ZfVPZ99jecHq6zyhhz9F7nn5715O9VlRG/Oscw1Paxjm+",
-	"B7vANAH7/IYoOv41ZPcfkJVkzLCttZy1kbkmhfYRgvIZo1IPAXZh5QY2H5KaIZA6kD9BpkpraifCcKzS",
-	"lIIGbxaM+1pzZbjDu5rBezkWYelesOyqfEzE9wRPN5plM6tYrMuczrYT/y3sR/28107d2a5C37VWxy1n",
-	"5V6Ef7b7prIh9UMIsCu2lHeWQQYLq6qZ+qDrPQnT6koum1lDdP2Qtq3Q4B2gamV/90ass843OzrSn7YU",
-	"t4FAJR6ZIuXmiN2xbfpb2HKrJutD7Xy1QFQNdhG21PwoqDoPDX0c0gq05ZSghazrul4E8vGWrTXDNjKE",
-	"GkIxAt/PqbYKYFBkJYY6dGF/msgDdxjRVr2bQc9/be1wa8dhTwqHYWMistMei7J/WNU8rPSf+FyIgQPw",
-	"9GMXNYlIHPQIhYLMZZdQ73wASkKMj7fA+nZ/ADuDO4lF613bULjJTmUsoHPo4Nw5zF15e5JSQ4fkuTBo",
-	"pClGwEOdHln7aWS1lYXlXgkVvtk3+IAtjY+hTCW5SJdcaP+q7HLKpKp40Kn/lu1FdW8HUZdt05ifJL7H",
-	"hcxSTKaTuqLvnwsGNowj8IwvuemFlOyCHb3R05Ooqhpz2qwas5lI3Ma76qTjDl2u2B2XhS67FrVNrEQb",
-	"tp6xx21nLNoM6mbVrsDgXLsiLRG2u7d03NKKOO6aVQmI+ASzksqqud6ZFlmjlt+y9ch988ciHmyZXPeO",
-	"PTl8bnQqC4PTw3PWNXDYq/egwdukSEXrx9fQp2SPC99CI5MP7z6lqVjvHtyizb4WDA+enPkt/Mw67JPP",
-	"34sfXVUZTW6t9V8xtuGD6Ap189s+nWRyHqgHF0kCEa1N9SDIXC3VVYfUOcIYW7f4feWkbBV6rLlPHLpH",
-	"N50mN4FeCYLCZYWMBXrY2+pG+biz5d81RQ+KcJK+Q75wTaY8y1jqxJx9vDY8y8bC+yWdHI59tYq47IUQ",
-	"dwmZWoPfT+po2exN3EFRdTDVF3e0NKbz4A6Wbx0p1ZFas8IUivm00iCjb0nXZMrKVL56gt9MquX5WGAr",
-	"BgccKfOLCbwBRDb4SjQrnjDS8HTUMert+gk8ynWF/jROi7ae3Z/ZcdFoft3hGvSQP08ofzgtWk4SbGWJ",
-	"hPx4r0ODjYNncZfDoTxbrqMNeL8B4RxV1idgpF3TrOEG2b8V0wbh72O9l6DHjYE/M618bjvfbdcDvPcd",
-	"9s+m2AATv8Oi32HH70oQLe14n4lzpHxl0Q5LngmPZOKa5IXx9YD8A1yFZMzMYtkswpqxuWuHMAqhaqAU",
-	"ACw2KKRM+s6tEfs+McOqUcW31NCfGhU330HX7NguHeuf07Go7iCyMHaa6HOLG/fGZOF6zSimi8y4xwyi",
-	"CjOMAK0IJNFqs3gad6UGN6p1QodvV1wSw66YTozh9LGIN6uNxgDLxrpoeL76jhKgs/AyIr6mWL3AGdr4",
-	"Y0EV5M8GddGgNKc36u1SsZmnfcnEWo2nJ8SNjZ2N/Uu48tvUqmz9lZl6IdpPqGrVB+oQXEC0X1C5qin2",
-	"JSErtzeeT/il6BZOEdSwsQyiaDl7V9DQ2ilX8Oxzn/5sCuU6WQFRIRTSh7yZOkLtG+4hcjbbFAZvipY3",
-	"+vCKUMvL3KUCfQlKwmKhVuP8rELto8nwmjViqfcixa3KSlLeuC1YvzEBPfI1vCwFZmlpZiK6GmWGkQAu",
-	"8/hQVymyTA3Fm+vOXi5CX68mANuocC/g8a177cai6fHd7vC1ckOXPmnnqca2VFS7NhsjANFgedl+vNmL",
-	"Ih5AfbF1I3ELSK0fh20qygZ/VdZnXDW8imqIBPu1kiHxOdGMjUXcIs4BRQaM3/t0w84FYJ4XKYfmwyIl",
-	"mAjMUijrORb9uJa16zoW+p98b4naj+Ur63YIVwS4hzoEpAM0UnrVK6ooSazLnVcidlucwr462UGtPFq9",
-	"jOBXRJhdSPddzS2WrOrsXWp5LmWv1RlaNQRpdUl+vbc7tJpa5Yzxb7Fr9EL4K2rjNxMYN0csnfnVqP8G",
-	"7vz2kNlnEG3Q42CHLzc4L78n2XazYWPcQ7PakGKlsd3gQTsc9H68yxS89Dk1yaIlsRvOjK6SGv30IRtk",
-	"a/MbI/3p7KOKBxUyaqKw5upq472bWh5O6FlV0vxT6niuX9AXUvK2ubi8AlBxvd+y5+Jgt9hHHzV8c4GG",
-	"cNBJ61IY4agdJ7XOOx936lpd0FcQP9BkEXSDhhcOtjsgcwEFyLG4lGP6wFAe4oi5zkLsMx2yoJHRb+2g",
-	"bShofxyz+jHzpPKAB227VVYC3uHSerjPWidx1VYrJn3DmSZTBaj96RraPJE3YGRh+gD1gUAQb/TnghHU",
-	"ikZk0+pCp7T0akhofRlJ5s5utXdE7qlNe8weTrgX8SyK5YwayN3XtzzXZZ8PdseE846VZXHHgirF79iw",
-	"MSkouwruccw2oxrtyG1Gy/74FRc5/TdVd3ejHP5rHyhE2bd855VBNcIXQDK9TwDJ2H1h0EllrwlgY+Z9",
-	"Ln3Jxbeud+xel9P3h1z+bdkLe4+LfW+J/Tc6aFKz/003tBzhU1tP+1pOvzOraTO9wtf4DOXMIWaTPt4B",
-	"9rwg15DYd3RtFS7E/Dmfkuc5NUHkfFJ6RGJXxxicYOi1mTjYaByRGKuDTdAxa3+YySyTq0mRl1eRPjrh",
-	"PNgUkjWDHkhQ9JqB1LDrd+iT/Rxc9lLnnGtogQjJDBqBZnzGzolbQuwyAephskfaLhJbDUAtlsplFmHG",
-	"YCkFXe8R7r1zUOYQ/XljoRhQPSa9scDHF5V5m1PM1rfnZIGePwz5DMkz3HmC0pFwMRbY2iNFQPaaTBkE",
-	"t+645tOM+dY+ru2bq3xR3YKvl0O6P7pPxwKoBUJPVJCYp64UEIBRIUKl7GQE9O5BxM/3VJsjoJujy29j",
-	"p564XHc9FgCirc8LcfKuZi+M10/Kpbly+RhkTOl6EJEit1rH05MTNz3tomblnOwxYClZSgU1J6BnUgyX",
-	"johimln9SEhYjn2NKTV0RH4du0a+496IjKGw4oyqyZQtuEjHvQ/xgHChDaPpCGqhsxkzkOm+cilE0FUW",
-	"SRJA++7QQHkgKcq4vhiSZ3IJSYAItgH0FMMCOgtGlZmCagSpARRqvL/nduduGctRr3KnMbfP+gumietH",
-	"JIZNv4by9LFPBILCEAtGU6a00+yC9PGxKNM6C13QDCdJCSztaEpdwScmTBCYdLoQmVrdm6UewCNnfsmw",
-	"XDgErsRoP76+uXp+8fJ68ub51eTm+auLVzdxRJ6eWM3Ul2Y5B/1yKVVgt51+MxZxs8Rla0zzGv6z3HA/",
-	"mLJVqCrgPaiOSHq+KkOEZSJ1sfT0ySvFDze0UrBqNN+tZ93Hq2jYe4M8+wjXXxeMzQe2AyPhRg+Bh2Vy",
-	"bcl/5NJ2fcpuVB4T/P3Wkr6DBiL/LM8KT8e9iIx9G2z8AtfDJ+Rz7pKyvr09RvbtfU5L8vSbz41DrZ8T",
-	"jeZEZlm0Px9UE6xkBscDKmSfIxoAUpUfSHe4cxAIrFn3kVoDZGsME313gI1KltQkC59OFZqDhPoKIdo0",
-	"M0CoJs+ufxiL/tWLZ+Ts8dcnEaGOhRElVxF5e/Pi6OvBkFy7SNcIcIclG3Jjc0ESKRDBumRLqdbDsXjG",
-	"yurwlOjcrlQvGDNkJYvM5c1bWQfwxSKjwJxzxWb8vcN+kPhRKwN6DhvUYWL+YUr9YUp9PlMKRIY7qQdK",
-	"Cudasszp2fUP9riBIP99WU14FL0DB7jJ3rzP9ZpqcD8rzbY456ShGSKwoPZZKldCtxpLjvU4R51lUfFP",
-	"2h68iBT2WA2sPmrXW9i/QRnzlTCsmjcikF+gCcIVTOEGXTtsGuqvkU/3VtSwaCxSR/uuioa0PNbtjUhd",
-	"VRhdlXPzlTbgl4UsvF0A//pmbJCQBzXdYvNLjEqvvT4sYTIk30KenSszVGUi5FYH9zUwfmFK6qG1GO0+",
-	"xGXZWat+PTnBls++tRvsUezNmPBKIVdYbkQBQGJJ12Ohcyq8y448+eoreNYWPNw1vORDefc9+OZGPwCo",
-	"X1htqbV1YN12VwErEhE2nA9J3KxJ2JkZZn7pAEy8vXm2Wcjwc8e6cac7lVVquDY8+Z35auzCgsl/lLbl",
-	"w9qt7Oa1cHqd62usgzxbPNJYK9KaxVtq5ZydnA27jsI+1lPp1/hE0OZPTIPbJOC/OBb+r8y4eMtHE2kd",
-	"UPgboJn2qPI1uBU1XYfwdegQ79HwCF2PUYLGpBUFGBHf/yVbjx2kyho33EALUpFgCNo+DhxmTvRAXdoQ",
-	"QFLVsAoC1KFvEvyKbZLqdc4+F/7DDmXPyKfMatob7cG1z1PASP8foejagX5TmDKroy2d46Pj0njW0WF/",
-	"VORb8ktQu53NygJ1Zd42cwkkVmC1+PQR2jGHfhASHHJjERSdWDroLnMNjeLnN3Qee7eAK9ZTTvCR9o2I",
-	"RmVpXLtqe2pJfDk7gsbhcdW3rGw91ioOX8Bz3+afOlGiHGfLeYDu1m6Zlos63659vN2SdrdMy8Z4lXLc",
-	"ezLuVYUY203FfxNxGO7tgaLxN6EwdQAZr5kruNcdSjsndEffvsglq4xF2azPhd/s/TFRYXpLxiEDfSVJ",
-	"zmQOBQ7XhKUchSHyAayrCadvLKAeX0KVWofHs4yhudPuUPtQWROSFrE4oDvC7hdCxVjILK2akVVi9vEp",
-	"hPWqplZYO9BHm3ymVR/8gDWOMhbweF9dM8+ztYtYePs2mHcVv/ga2vDW+mHFwMA8cwvR+wjVH5Zx0Xiw",
-	"Cegn/Za4aStMH3s6NtjXTiJ1O+1M/nL5yL9xxhuvoCsq4jekKyBy1hUQ+TRajd8G1+zyCwDudvH3arup",
-	"9kHwe/F4wVae+H/HnP3s8R4J4m8gAI1FzLFwPkZ9vj7s1itPCA/iCnAM6f5CpVsJqxoWdilhVywFD7Zr",
-	"W4AphZZ3pOTt1fdlXxmcWvm4IXF5u1WdLkIVG4tc8TtqWK1nZFVYE+PyM8X0Ap5e+iTkSmDlb3TWedgf",
-	"FIdHnAIGlpHHzcA56NH19l/7MFc2osyIh0JXM0yPRDjJkFyMRdV4h2viWyxErl4K9Gd0th7UWMMaLY90",
-	"UKpdh4sbCx/Y56aUQMuAE8Mf/dOTkwhrzMjjZc7m8cBVbK6e6vN6YdVBva8hOTs5w64dZZqyNRiFrDbf",
-	"dTWCHkiBF3mLknoVdLL80rrIhpMzXkohY9KfSrMgmqdMkyV/z1LIrIuhFqr9G4KiPHX55tgBYGApFmnT",
-	"l5fhYo5pWGFuHVQcR89X1efKajOlUe5qLpc3YR06IZGSq63PM4+LqSgLOi7hIsruTm2O1zuqOJZTbPO+",
-	"2gcE6WruKy6/1jzj3b0cYiUx1sVS+bamXGDJ6L1iQUGWvFdBwPB+cnLa1RvS7yDXvnfe9xKlZUOM+Z87",
-	"uzZuMqyKU/0b2ypvMrqu5ErYvPY+fjzs7rUjmB/ihQi1YsWehT7yUmNVUkyA2tJ9Yiw220+4Gg2QNmWf",
-	"Y480os+UzJj3Y9QfWkKrwvYN3GChfl9MlVy/uYACiHohV1hXfuV7LMFo1hZJZQcnfck+pZH/knUdtlxx",
-	"kfCcZl+wDMKPCwnFaWmWweuw73m1kMvI+V5wE9duA/ereybWFblBcPDIZaZ3Uh5mOvuqUE5WAYYEybEq",
-	"nt2oeNaK+Q+wEJ+0zkUwzraCYmUgptbr4TdVwL02s+Alv6n9/nGFxq7KvheypdOhg0VC8gUTIFCSjPLl",
-	"9uJjVprXqo+Rftw/e/x0QL7+6s9HT5+cfBNHJP7TY3L2+OlR8NM///G/g/OylG3VHgtIWq3HAtoa+aQZ",
-	"z5jK7ie+G5slSymG5LK14Bk2AKmtBosvgdZXRePhH13qJD6Sh+iAsDxNriTAaaH6NHobfMelEeILsMNX",
-	"2UtmLPrxm9fXN2TzKKJhEV7sPQ9MpE4pb3avAlUMIL3kgOceJwuW3MaYJLugd6xWYncsllTdBiXhLLOx",
-	"C+WWxMBBEnS0wNWt3WDxYEiuXWc63CKNKICFzNL6xgM8taJl5G7C9acz9vLKZQ1hGteLBZHMRlqTSN4x",
-	"NA+E9vf79vnwbq38mTLie7tXCFKs1l2W44fAT70Bka/q7w2EqidA0DagKtDnOwhEQcuAsfAQRKqRUgTx",
-	"jQ4Am9Lu7cbSdgEn+0QhpmCEL1NNL1xiB6P2XeCpDrb9j3p6rRXUy4L+oei4t+RouD42Ocq24npYzj0s",
-	"YOn7HvpGG2VcyjVT0oauq6LhXFVFzTUx7L05B2cFV/XKzNBEZsoSuWSYhNhdYr95nvYp0xdQH640/ReH",
-	"JOBWPTAJRd34mSY4zyti90LMbH3DJ5+Ta9Xgd/8OIJYHIZeOCN7+KOvtdUR8mhYmmkxZhpZvo4sRICgD",
-	"Xkd4qkGmrxYMKbLiC9BwDGzvIXnBWZbqetjOcTKI25VF5lzYDtK9EcWCEb9Qq4a27iyb+ewhjEGMHBPy",
-	"rU68QHRJ3yvsIHkRttCAeN6UOfW+9Peifu+bMdVatsQDbDjdAMacnpKWZkvd8a7Pqr18mUjSHnwAMz7S",
-	"3xE/+ELKC77Bz6a6HLseQYepMI88AhzuPa86rLjAUqMBG1bz3amM+LK3B+okOKRu1MLDZ/2Li5wrZgol",
-	"AvtUtu7Cx5QW7vTF+uaGvkUiGoa1dzLaJJl+DK1vY5AYNQUWahpGYQ/giDSYdHkrifHXdpxBXQHqpKqH",
-	"439uCNe4vasQ6OZ+NUj430A/MsFGQOZ4ve74x/QP+FhVqa1C7gssJO3qL1uLTDuPjuaG6dE24sef/GJd",
-	"orZv7FlSNQSFs2xN+h7qA1Uf1ZylgyFxPfYBaXPLSPzmrdNS3GNb1Y43RRf5P7zqUaP8S2E38TPrHnud",
-	"vZLK/Ov4MvV4fy86yF/5HauESnBeHYzi41sU7PDKHl7KreVAt+PuGZQmt+LlCPKb0IeM3Ng7ZUtvL5QN",
-	"dgAO8gN4dyEbmApy/fLal4bPoWIBBPT7scMIQFWKDFMxmasQB5E/DJVCh1QJCJSmsxzQGQ4aEk4OOYZP",
-	"NdOwDm7KfxcsuSUlI/C1OgwTY+ES6obk2lCF5A/IQe32AspayZQNsSyd73HiXcVxBQwJrL3Kkey9vXBz",
-	"i98Yb/cJBmG0IA3cv9FYgGkVksHEdYx3j3DvYcWzjJSVJKiPAlBDVnRNhFxBb3/7foy078e/hYgYKTH1",
-	"nRrDlrnRg4g8PXmCT2+0uYcREilmfI5V/53n20NypPLz2Whw214NgqqQLf8QUvun4c3hEDD8fqz59HOa",
-	"hfDuOMQ/LG9Z0fV5ndCwi5M/mf9iaRa/oya513jWaofEcyf66a3UzZDdpxMRz+zj9WaAsSzE4rpb86ol",
-	"s71MM2EaFgtE3sbCe+Urlilq8TIXdnUGtC/KQ6QYkrPT07GIubiziuCkxhuhH79DO66URIAee5/bs40z",
-	"6vuoqwPfBpFXV9+IiTLbWioys2IfH2Xv14Nz4Ol2tpZLUsTZaCdEWuN1duu+HJeD4X+Dzq+Km3kS+IOR",
-	"fSlG9gYi5aVyWxVFA0lUVVt6KGYW+NdaXSnfNb1lVVUC4Asp5qe5pHuAPC2gwy72C3ZcyPcFCnpz+4bd",
-	"UYAZ9YxH53RJsCm4izR6nz4+DpJDhVxVNbbGYqP7z7xM4nFlD0a+gJu9Par7fkpPeRSiXUvFsvLTO20K",
-	"+o4HJVjVugLQGq+Zdzh/fisenw5n5JcAVf21rZHLR7gH9+8r1NyE6sRhNfqNLC9fTbsEMg2GY/EqAEOF",
-	"BimGlRDZz3KAs1wEgRorr9z7RgsBqWss4GiNrB3nQjlBsQuJRUZ06Iok/VIIe9fLIApxQdSMRWUIAKmm",
-	"wU11R2dU7+6OQJgKWu+3bCz6LZGmQYfP5w9HTxu1fSFHz5fx21w/8ClviLIVmy6kvNXHBgzf3ujXjn+O",
-	"U06zLX+HGUNd17gmO90XVKkJLdfc0Zy731OZbKtiboWnFEbRxMp+kQKYbbomVyyVSYTmfpDwgwkLUKzz",
-	"2bevBq3oi29lsgeyF2piLcwyu0dRrO9uXn7v6msDBbCkUNyse6Of3tX6LkASyYwpJpIw5f61n7Huvfvg",
-	"9+hY2RUPLZNJaSYFG/5db8vokpbAqqvJtBBpxsJuofnSBebVOiJ6wfOclWhV3MfO7buGsfbJG3JVZnxR",
-	"1fkvPD+yB0cxqLhqpEtx8jX2koTZy7tzRC/giqPnIpEukaH75exZ+ezv9I7iPO9TKhO+H/CiyR1nK6bc",
-	"jdte+4LRzCx+6a687ETp6clJ0I7ScS275UUO8OJUMie9ZOHyylJq6JRq1vqGv4NxP6V+5kboTG0IV7B1",
-	"Z7/nd0zYa9HpsGUzl8wovoXVvMT/7QF4o+TSqtuFfgSIPoL5UCPy3c3NG1JVR5uufT/csk5zRByPGwtZ",
-	"GPArRAjcyahhIsFyacwKB40qOBdT+R4w05mcw7/gxXct8yA/FSuwOutB51JmZWZL+SKJ/XlIoOOX7zO2",
-	"lIIbaYkXChBXKY0eiz4W8cvnN1eXz64nN6//8/mrGDH0U0YVRKtvmcuhCQBtaNZ49HPlge1Mj8Ft3+8k",
-	"5hnl4h6H0L3c4eeywesU+WvPjX9jd8yS6Id3DZvW0ZOf6DZCtdYZzfnQn6jOCD+UR32dM2HJK5VJsXQ1",
-	"oePyGWu6zGLomvi369evWg+7e4D9/2NPvHtVcvp3lnQmtDQnvP181xUAqomb587dsyvfunsbGxdkK6+o",
-	"JnMm7KO9cmFPwZ0L9+qwkEHXhv73xcvvD9tQP+UDaf8jN9TNs3NDIXq0rwxy7oKSKTm+gWEcCDCteIfQ",
-	"ubLjfDmZY988TxjmAVoqIM5M08P7e7U63oFdKt9DajW5DPLli8IsSh4D9NqpeyE1O8+QQowY1yWl9KJe",
-	"obLeqHcM7nY3ic0STVAUoJHPOSQX5W9YEt73BurM8Szvdc6q2n/9mmFkGF0SvaDKuRpKiL2vNTo4ryOR",
-	"3FN9/ijZTB91xcyrECw2esW4sjexSjFpbfvQ9ooHI0LTJRea9GOp5iP4Eg/KnKQloVl27pr8+YvwWzxw",
-	"3ZM2VoGVDBCOUuRECt/GNg6KOsSDc4JFZiH2DUI8DmvPxhBQhQk9QgQw7L21Lwtt5DLMfiUwr9rdg3NI",
-	"m2vu1yMdJr+ijw8ci1BBIXhimO2bYcfPUlt4QuKZVFOepkzEkd1yLH+HykKl0UMyaEul08BhUKUyQbbf",
-	"kLxeCaas2VJ1t7UaScoSngYmIbIbN1TdVbw54I+h/xZCZw2/ryssS8WaXFy64IwddcqzrOYLxur3SSZ1",
-	"odh+nmFSdwyTTe9r6cOquV+DtHvXPd75YpG+sJE8JuTyZNGAkUOvLFZzSwzJK0lyahYkY9QyjbI4AkKs",
-	"eAZmDES2FlTMj4o8yIJ0LTFEmTYjg6IV/Xjhyl/HESk/T1wRxUGNLLwXZPMtYX4O3O3ScmgFv6jycjaL",
-	"f+iAFDDtvevh1L0MvYAy72XFx5HrAE3K/s9djZ6jst0kZAD6/p9R0Civ7KaGlkJt9VXZvZYmuyDJUHjo",
-	"0hIohToi8s+JkMQquUwYXpVUcI8PBE37FuASHYTCDmHJBmqA2d9dwiRkAqxdGS4ha4aDq9fl005XC6Yg",
-	"gIOxVqxUjaA70vclWLzMJXbjqCkUi3yRGRAGKdEsUcxgHx8nRnIl5QyOkt0PO+/yjGIghGWa+X7YfgC8",
-	"k2rNdJB9q+hqLNzteDxB3bDnU8sysII+Cpba/zOp68zsR+fi6n149+H/BgAA//8=",
+	"7L3rkts4si76KgidHWHpLJZcLpf7oor9o9ptT3tW+7Kr7O5Yp+UjQiQkYYoCOARYsrrDEfMO6x3Wg82T",
+	"7EAmAIIUKVHlW/dM/7FLEolrIpGXLzN/GyRynUvBhFaDyW+DnBZ0zTQr4NNjmmVzmtw8S82nlKmk4Lnm",
+	"Ugwmg9crRhL7+z1FeDoeRANufsmpXg2igaBrNpgMeDqIBgX7e8kLlg4muihZNFDJiq2paXQhizXVg8mg",
+	"LOFJvc3NW0oXXCwH799Hg+95wRLstDmGlyLbwiAU4YLoFVckdU/74fy9ZMW2Go9/YBAO438VbDGYDP6f",
+	"+9Vy3Mdf1X2zCtUgcEgql4qbz095plmxd2gbrlducP697uH5R3oPMBgODO+JSFl6xag6sGZ6RTVh5mGy",
+	"kAUOsYDXyJCNl2MSJ6XScs2KE3jqxLwWj7qGDs/MsIHa2Nf03Y9MLPVqMDk7PW3b4x+oSDMulj1Wc2Ue",
+	"ZSmOdkO3XaNZ2SZ7r6IbAwzoOX33fVnQg2QHS5hRpVlKqCZrqTSObE3FliiWSJEqMnQ/UZLSbecCrum7",
+	"Wep6bSwgX5frweSbr87NAq65wM/VYnKh2ZIVOHgu7jL4jNEPGj0XH2X0r1ZSsBfles6KHuQQEO6SK80K",
+	"lhIBL3eNMzftz/CZGfCcY7hRMLourggd2EF8Us74f3b7f1pm2Ylm7zRRjBbJisgF0QUV+IwiVKREles1",
+	"LThTEXw0T6zceNU9kvIl16pr9f6+92SvuXCfH7SN+JqLhB2mSaVpYYlSFoQuNLObzIXSVOiuwSlovnUR",
+	"U6rZieZr1rqS15rqUvW6YBQ82jkCbOiYq8X2DcMok4Sp/eP46fLVs3uKKHyUsFualXDmyN/KdMlS98ui",
+	"zMgwNkQVj8wqCqnJMF7QTLF4NJ6KJ/5Fu+i0YEQwrlesIENKVCILFpFFwRgxBDUia6qTlXtkPBVdS2An",
+	"Ea6BXfG5lBmjeEm9psuj7k5Nl12LrumyiyrPexDlG6F51p8o52whC9aLHkto+Wh6fG/YgsqlUAxo4Tua",
+	"XrG/l0xp8ymRQjMBf9I8z3gCm3g/L+Q8Y+v/+Ju99fsR4Ct8Czutz/+SeGGQAJNlZC7TLUklU0BNSA/m",
+	"ezOkgiZ6PHgfDR5Lsch48lnHathuwZQsiwRGAwOw1GOYMUo677gyjO19NHgmNCsEzZ4UhSw+66IKUgr2",
+	"LmeJISVmur+oljahheHL8EWBO054SrQkBctlgev7QuqnshTp5xz2C2nYyqpaY3/taibgAJirsQCBAcVi",
+	"yjOWfm4SiJ8tTp4bqozJLSuUYYrc0CrJpFiygiRlUbCW0V75S/jzjjdZUbE0XJelKhg8jO+NoKVeyYL/",
+	"+gXGVbCUCc1ppuBaWHOluFhGZE0zw8FYGhH2LjdL5q4WmiQs1yx1Y7+lPKPzjH3uoStW3HLDBKgwwzIf",
+	"/VkypLC5ILrYErqkXJCMaiMnwojzQppr60uMGc6+0WZYlhFcXzIvNeFaETsOpGO3zGaQY7i7bA9mAJeC",
+	"ZlvNE3VFNd4beSFzVmiOn9JC5rOCala/h2RpZuwvIRQDzZIsZLGhRXrMK/bqP+aVW8kTtqY86//S+1Bq",
+	"/qXeaWPYO+1HwTK89S3L+d9Yos1w/CK+lppmLatIb1lBl8xrOjOrJfWcLsgTgUTkFZ9osGYpp+KuDWsz",
+	"3lkiUUao09iba5LKLKMFiK3Hri8OOeqeeffQa8NqXW6lOEhQuwudFIxqls6o7is3ObGrTSejrqN7ipin",
+	"jDhvJGmyWTFBuCYbGqqQZp1EmVkOhprZTm+3NOcz37BRJat9DcTLcC13X7GDjsL57l2px/AckGKKtxfN",
+	"XgUrBxJ+1FjM1qHWV8nqFdwrhP5xsxjHKnr7J713gj9y1UIOXLN1/Y99DLeiq/e+K1oUdLszOGyudUBl",
+	"yvWTW9ZGnNQbJNk7us6zpl1hjLvZRqM00ShyVm+WihWzs3fbX9ueTzLOhJ7RNC2saniQMO9ydFKmKWpB",
+	"7WRV66paJKQk3wUX+qvzQdTC3ewVbEnv4BQ0LZbs2Kfx+649aZs1rDxd2j0+0E+TctL6qXVbGznqqI8r",
+	"nJNf7tq67Ox1bXz7SfSjHJqK4HdOTTQQ7J2eJWWhkHqPXCvov95I24S+y2Ryw9LHNMvQMPDhd0KDQtuN",
+	"aVGdUnaY45Pxg6/Ox23vFd7MfgfqaZCnN50fuAtqq3Sn+6A522MsJuGcm9fCcWtQG8XBiX4MEq/T193v",
+	"BtMALHmWvVwMJr/0sPKB0dWcpOYM1kbrWDLV4WKTwqiyaOGjaP6z1gCWEq4jYt8n8637E8xRbjmOYue1",
+	"5YgG706W8sR+ZzSe8RXdPMc+gCVI3Tbsa00Xi3ugrzBFhooxNBLRLLunyEJmmdyclPmol5BVGa+PP2PB",
+	"u1G1zG7cu/v6dtcEZgaNZiSjjFUNguXcNTl2JOG1h106nW9noWuvL8EGrr3HsmznzPPtrOZ669t24Cbc",
+	"17Z3pPVt1znS9jYqy6J/g7IsrjXtamsthWFAOzz7lhVbAj+iQQ1sLVqWyYqp2hHZ1/dz8/6ezjeM3XT1",
+	"bX7b7ToyJ9V8+1yKlG6N8gGmZUWsV7jPsH5m7ObAqFK63R2Y7XP4YES0JNclfvp6FJFfWSEV4SLJyhQV",
+	"oN4DSem2aywOIaD6eELMg0A0CiRSp03Oy+SG6Q7+qPg7Yh+IjFIni9S6/nodL9vHd9BC2wQKZ0zZKznV",
+	"TS/vI+uJ6i2kmO9nv0rBWlRIq0T3H4Q1XRjx1nk2errBamYV60tzPoxqiH5AbnVa9ipqMrw6K9llWhVX",
+	"qBFwdcaCox6SVdftXEONMFGu4UIXc7CcRwNZavzzbctumPefwjX1Jm8RQmmWzXpKlQ2W309cqME53va4",
+	"I/093ENRWtaFpd0nGvRf5ukhkftgr66NeQtD+nklrRncSDOARiBDSoziE4HzVxAj8dywbT95wdr9dzv6",
+	"QW4Q1mBGjS4WL4qA9ceOAt0x8ZPXdBkTrtDLgTJqRP5eSo3MsQW40DSaWU2vdghwq+xGVKOtrVFt0bvo",
+	"29HnG3j0oPi/yzgXnGWpMrcATnxMLvE7krGFJrLU5IaxXIHgc0uzkl2YzWDv8ownXJPYbEVMkozRwjwE",
+	"ViIuwr4fNNWOxnFwx3Iu5Q1DMISS2S38CT6RmTvng2iwKaRYVrqSyunanGO9Qt1hP2HURVn37PiF/eMX",
+	"fOxt+NwJXxshG0FxRr4YLLlelfNxItf3Jc35SSJTtmTivu/6ffi6uuH5icxxR05yaSilwNGFRzbQoB6c",
+	"nh7WoX53M3EspR0deA8c9yoyKktGEy6WcLykYIZmyIqqCXnwz3/89/mpIcOCJpoVijCKyJVMblhxklDF",
+	"piJj2vwWWXxKROKTGKTweBaTYZnnrCDmSXNmFzJLWRoRldPEnPWCr8FnVbCcUa2mIi1knrN0ZFEMjhse",
+	"pwav6btn+ObZaYsm2XpsXxnV6QOV2Lo6echQU9+XV1Qpo0bG+EBsHbmMmLdITpfsghgqIFLA18CPc6tT",
+	"fhqbj8PA9FKa6rN5DOgMs/PBYxFhIH0HX5G8YIoJfRGgSgyDk4KBf9NxvP5y493Usq7RIwYTn4sQa7cA",
+	"w6DQZMEL9fEGfgedr2vQ7hm33u7zR1/sY/TJzsHKsnCODVB5Tv/5j/8+ezhCWBcDoYAY6TYiRuM/O4c3",
+	"1AVRstBGYYthMtV5mZeKM3XEJPbrsKoDgFbNAJ9wi42f3FL3HgVizToXMmfFrFVtfCkYYUIXWzxsdOvW",
+	"EjXb3UVM6bbaeQegO1K1/L5brTQD3W+xfcWKXUioPVsWOVo7WCupHAYSpMGUZQwgiHeh2AAk2jWDD1EQ",
+	"K//G5ZoVPKH3X7DN7L9kcdP6ai/t0RDaZ1QcK5LvUgVrqmJdiHZkGuqMOxSx76ppO2k/r1hRGSoJgPtA",
+	"9s34Am6/Sonkmhvx3AisXCxxkFzM8kIurd/GghDwJ5ic+RIxUV0ap7vSd0YWWCGlRYV0GCIjc7VnXGlF",
+	"1EpurFTecF16R2zX0an5y0nGBSOvNzzjkhQsYfwWwPd2maQgw/i1jEcR8T6Sw/5JML/v7T+nmjP01uOZ",
+	"HOIQ7ikSPy3k+sgOMy54srdDfARnC2hBuRHKz/OozloxGD+bNv2ymWfM2v10+eoZmK0OQTQ6eg2AJXfx",
+	"+YY2kiMiYD6SXaNlgRK6Zu5qwXWngLheLIhihvQ/1J3Qhq7peClwXiN7+hATSFMSPPiC5SAsnWnZTrGr",
+	"ck2FOx6esszd5d8lWh5DuaHU129Lq5iZnf38QW7qo7KBO1a/MHIUXr0FSyQM1gKrC1lqECtlQVaMFgBI",
+	"kSLbkkUh13BkjppNp/z982o7IbHMmYgjEieZVCx1f5UFi8mQEvs3BL5EJJ6j/3CGHCyOpiK2zIynMyH1",
+	"7JYVfMGxHSED1EsixYIvywJ/AkhMWaEkoSWHXCsFFWpjxJYY9dODU+1pjQTAtrfD9dvh5/jOd9t+pshm",
+	"cE0r5e7IZS0c16uhCTPHnnuJrMYf7UwPDgtpzBBDWWS9zp9F+x/FTyshvm/Mh3mHFUzO7jLAoky0IahZ",
+	"SjU95OptYbYW8UUFzbaKK8LeAYifpXjQajy4BggjKVtwtODsOYlW7DroRXb4zSqSpd/8K3Gpt9m73U9t",
+	"fq2J9geN4hpkEeACM9UTo9TDkN6OMAz8DYet3x7t2nbR7Z7EDMxb7sb1b4PGEyE20qjtG6ouSJ6hsxK8",
+	"4fEtLTgV+n/7d+I9pNBlJcfoO6cHhJG5dRGxKcFFu1JsjbtFLUF+zT1rrG7txAc3fovIEDUjXeuHt+NM",
+	"VxTbSvK7B9pKklEYydq80xpywl4CaLoirAuihmDr4XjoBEbDneVR3HVaQwPXfTLEP/6DoC40uiCnSGUa",
+	"tC8IQZOC9YIpR3ux2A37xS0rwogyStw7HzaCPXBu1Po6DDpB5LUwvWTZlgzrPNbJAKNxK55y4QNsdn8L",
+	"ddGOAQipyZa5McjCbkh7Xx8RW+4aa9uyHi41tatON1XvkA47e9uLZj+AWXdIhZYjoBRfig/UFHwj8353",
+	"m32+A/e+Zqg9U/I4Y8UN+FUJT0dks5Lg3ZQooJsJ9dbde2M5zLP2nb4ec9McyHkftIhVKz1X8S7qs3un",
+	"za0dF6WR6s3JMittlAxwcI8/AKIqS51IDHDojzs0+/DSvthLgre9zPqDCir9ypnILKgZ1mYG6nt1pVOF",
+	"vl4gCn+G/b1ljuZCswLsehBEvJKFhmu61XJWydyuc7PWg4AEWl5rRXJ7QaDKYOEkE3/Gqk1oLlSNHJq4",
+	"8OBIRzUu0aDUBvnv4z6X0MqRsN+78QqgYuvuX0C431ym20ZUyDdHo3/9YPZN0wFtO4xpfy9ZycDWqYwQ",
+	"S8OMNMDXhlygQXS0awndMUMeth59FjjPB5phPoFq23ITh8J5TXIOpNVwufZuMhK9W9X+9LwHRbGPex7F",
+	"Mxtzd83sn08p2tzZFUtqFdvwkughCdkH23nc7nBeGob4sRjFpWMTWhJ8yuiE5oNGY80O+2hhFLvk1T34",
+	"atuq24UaRQ/QVDMU9wbRwKisM+sIQaDVTDCGoqJHCbU6Xkw3HwuXAYLhl4qecQO4KjOmjtxxKWbhvduS",
+	"syMyz+yoHfWfq2u89YlKLgCk2e7JbWJuDvMyLx2EmoTPOPRVLd/Qg6MNFNWMW7tqzDlqruLujFu3DSzP",
+	"lx05zuCuW9E8ZwLEdWot6iueWUcIeq64ImjCnqCxzgzjBIZRKZURoVNhLQamLYRiQVov7yH308Frf1qe",
+	"nj5MrpgZ7H34wOIxuRQEg9zQcT4Vld5qBAQ06tqQdcUgtdQtU4RWraNl2x3pYNEqm3ll3WgIiAWMpv08",
+	"o73+SDzkzyuZMcQstK1oROJFIdexWbJYyxihDIrfssg5iX+1NoP6oTJv7dyxgw4E7x3iqYyu2qP9BlHD",
+	"qODVVmqUSn9XMHqTyo3oDBMGB+Z8S3Ja6CjwXkaQXSo0IWOskjV5rGhKWlcqy9Z9cwxo3TckvqBCOeRj",
+	"n+d132D7W5rzu6QqqEaE84hg3tizbbVtSxwQphWK3mF+SneyKXSQ3pqL0kpRx07HNukMM66l1insg/HV",
+	"XL+06fiFtFZWdf6YiOGdldgB9R213vUJHpOusbakNRMt9te6nvXAlV3kpP/eLRky8gdmCR6cnJn/zk4e",
+	"mv8enjwy/z06eXBq/kceb/5+22H+6WOss/3vm8IOFPGY5W760/dzvIa9vntMT80l7ZNCNZi5E1na0CpB",
+	"oizI5gIPtxp7nIjafgq4IkC2LuZwfJibw7Cqdtum9UMnnPMHufESReWjn7gQNZ/EMBAhuqULL1sA8oBQ",
+	"hChERDEBKkIgWmiZpcFde0/5MFYqUrRKT8UwpkLIUiQsjSeE1pzFGTcCBXcQms2KJyuX9EfTGxbKGmDB",
+	"mIqUmc5YalQU68gnqMpGdg1AYcH2Uewj6M/H5D/wFIoG5pGpQDlEeQihkchQYhg1xJtApDkg6uxaw9wS",
+	"DKKBHbVlZjPsHzVB6Lb6pu3s1nG0x5y20CLRO4VqSKSBUaD78P3AaIaBnPWBBSY+D3yUN4dxiPhaa08O",
+	"jHvUIliI8QHOZ/GI3dOsEBUtLIAnqxD/5PFviqQs4SnYkBWRG4FBjo7AKi9gJdxFKOi1UcLzFl03ZwWk",
+	"+ZJC7TG4gVK/pluSSrJiBesPifXNt0ZZyqzDKGl+cfhiWSyp4DYWfiiL5YSmay7M6V5O0CwRkX/+439G",
+	"FjzCBaEkZ4UySgDZyOIGAkJg4SpK8u/2CkeHdHctloKOmyEcMmbXMeOemUFGLquiWdN7mMm213BnZ3Se",
+	"tF0tNxyzAnpLOHT+q3Mwm356GsOhpTbihYQkXZMN7D5GOxTL+tD3pLlpysm4ylV3lkKiGpW2Hi4frn3M",
+	"0XauzT4eX6n0bB7qR3tNQjVlytz+7bHqYH43P92zuHSjjNYdqn00uzA8VlUAgsaY29btZc4EF8ufuUjl",
+	"5g7RhJXKLHMAjZA4pdsY1UDE2IH2DPdUTIY//DB5/jwiG5plJ4m51TB4AA/6VOQy48n2HurVozG59G9i",
+	"SmALFbQNF6VQJKdKkzVPBV+uNOHCmjcgrimlWyNNnJ1NTk/jf/7jv+NT+Gt0QeKzc/MXXtsKUnjbJvAG",
+	"b5CQeap+ET04mzw8NQ9SrVlhluP//+X05OztL6cn376d/HJ68gj//F+tAFyMtegRX+/sw/XOT7+ZnN6x",
+	"8x1VbjuIvOsMptlGJgEXD/hMCLZRk4LRZm4bNdkUvNIV3SP4of4Te2f1Y1qmXOOTbVdYEGLxWfMEcTUz",
+	"vO225bp6JvAXf2XTgpEblmtI5ig3gghJBNugvBhI9oGFNKNzltU3+WkhAXKnbgZHAjDb+YyzzokKGVx1",
+	"9h8Pzh88+uarrx89PP128DFRbPuTz5lxQWabyo6IOanBuq+aud6rBO/9kvT1QqVC//DkiV2iKqNwW/dk",
+	"aThMIcvlqm9kulclOuO94pyJlItlPAlQshHYUfNC3jJxQbgGiDQkYbakRGKPO54EWtVUwDsQWO9WEoI6",
+	"uWBGDkGhKmcF1dJIdcUNPDsK+wh0m6ml77puYwc8cBPsUD7cj5ZydmJvhB035WvQRN1sQZBD1cr2tHMt",
+	"9kSF9EjAhacvak3T2EpIIT9o3+H6zI+D2wU87k5Zvg4xk6OtzccwFyq2JJHrtRTEcHjNBKS2rbOb4fmD",
+	"RyPyzVdfn1iGEwzpq/ODEdg9OMtLUQWUOFODf0ORYfyXJ6/JfZrz+9W3RjAwwwdToT8552dnJC7FjZAb",
+	"UXUaj++ykF1c6RPnUwsI6mNkUwvv4LvnUmsGS3YgS48CU7bjGPcl3z3CCr57DvqEQRwu59G1lbM2VuWz",
+	"8rrF2W9/Dxb595MxBO6RQzlDagLXHoHpuKPzu0uj0crK/hXm9MFc7nc2rTawisvvvouWEeTq6WPy7fmj",
+	"r4lNHU9SmZRrG7TfxAelrYgbBQnfyZomKy7YidGJ4AvzvDmOasN1siJSjAkEdXClm3AAyINfEMVEqqZC",
+	"SHu3QQsAPL96cvn98yf3FNakINijgih+YK80WZE1o0KBNg6J812NhalY0y2haQrNqQuijbBijr69LSGG",
+	"ZL4FvvDD69evXA2dmhx5SzOeougUILvhW4d5iQZlWBQBxMA5T1MmgmcVXwqqy8KBgBY245cIAjLAXaJX",
+	"EmP2aJbJDbSX020maTrTUs4yWiwxjF2VOabbnEGec5fO13XYYMw1etf0BgZHM7NpWx8e2BQWC7YoVW3K",
+	"tZ+BMKKBGdaaiu1MmRUGSNCOPFKLjWl2X/kPXDc22BJBfBmbVQmpnCN15owC7nMFOvP5q2b+6oIt8rUf",
+	"IrhiC0GzGZCVuZoq4S/cnT35qFss0RsmdOgnswXAAGoT1QypWDuFpnWx84WsFelyjVBti3Xthu+a0beo",
+	"a09lQeIdyo0jPDRGjwlGiT4q7xnsJWIFDskWszmWH0q6TOe2goxhgR25i8Oc3J0NgN06MisJ6c8wXAZh",
+	"HVwszVIjZxvvj4ncbT/gBcA6apt0fnreGovCddbOJFey0La2mU9PcsOxwFkwwpAKNOmkP5dLvNnNm6tn",
+	"jlKY0OYwq8M9lYWYIJOeS1qkE/vQZM8JaFrEbQpxmH0YM+fyiAOLaJP8rvCEvwKLan9Ice21ZyIvdUvq",
+	"YgAkGv7QrdVzjSZY85SKak5Sr9wzYa3GBRHMXFNQneWuej6aMWcC7dg7Q4J7T++arK2DC8zQLrkN0n+7",
+	"pU4lMmf7euAK0wcGiqfltmaitRKBciNCbx4+35T53x40x3UYVVyvhh1BPi/FdBCFDymR2IKWmVYfybaC",
+	"a1NFbWKFizARzIaxm2zrYZI2zF5VnmyfQ7/VX44qkbkZaZZVd+/C3VH+myoeclkw5q66nK5n6GIYBNQS",
+	"1en5gHnmbfNs4SE5Tq263KWNYYM4RmPyvXP92hKEkON2QpooBsJVBXK46AVpIGvGtCJxsCIxvAmb4M2I",
+	"RnCLaxsTg2oHB8fPAFAkS8mUg5buokfGxFFlCBkNYRs+ZcRQmFVQTEdomTWjN1M3h0plcjMyrMX2NhVx",
+	"Y+vjCHRRl28QV6LKJkNVtTjohw3QKRchShaDXbwRyE2vCpXWUra5ijrJ9kgLFYozjcUncWvzd7NFhYe0",
+	"NV8g81jhIDpVkfi334JX37+/a+/hcT/kTg2R0u8DttEbom/hwbXsjeenp7uiVZOV7EnBsllJoF3lkFT1",
+	"pULqvggNoobFRkRpWbC08sI0sk8evubq7K8jo9UO6VjKjlEZRAP/JxhdyGQPZaXL6drKJ81UZ7tr/uzy",
+	"xSW4hd2hgUMwJi/MfTYMLrMRSt1C4hOGb9BsYzRaw7bqAlpLHrWGJfqI1Av+ptmfBIphehvlnNkZo7co",
+	"T1sonGHEdi7EtYnSkhlMY08enPY6brV7d5cVIQqAbAAGoCKijDhGM5/1z6rKZEhJVopkRQBVMBqTJ+tc",
+	"b11sPewOV1aYM6sdEUVvwQZgbg0bceD0kl4ntw5QqJ3fr3tlXw2IrH+MhVQsuEXtBXr9+tnV/esfLv/z",
+	"yYv6ZSoLALibi2sqgoRl15oXP7HCCO0xiV+/OPnJa4wnWCjz5P+NIdrihTyp/RyPJiSDxFdTYX2NAKdM",
+	"bdBVPVgD0X+E6zF5XEu9Sc04U55oMhRMA7LIQhhTiTEafCmqiaqRTXuovYOzDmc0VNA/JiNMOnkMKuf4",
+	"dDrtCMB9YLyfgv17vGIY1X+Ei63dZIeFW1JWeVtd5rw623lw9vD80Vc7AI5v3/52Hj04fX8YttGp9YXz",
+	"uta00MfOa0WFYFk7YFi76WEkXuVUDpUYtXYrfxhz5nprm4mvdHEM6Rg2N1Nu3seBqIJ391HOz1WJDTfl",
+	"NeZVKVHBAaV+VQIOkxutA3QKVYrWQxLW0Th2pnYYPurt63rM2wHAalVqoWuy5iyypCy43l6bU2dDDBgt",
+	"WHFZIp4NPz11K/3Xn18PmsrOE6wtXhWXhSCP+NJadIFWJ+Q7aIj88x//E0+mYipOyKUFFioGyCOi5Q0T",
+	"AOIu5AawkyM0ciNs0Gnd9nEjTYP/aCpIDY7ZxF/uIi/D1MVj8gSP7cS00zFotv3rav6XhL/kf71+8+uz",
+	"By/4M/VsrfP/7/Gzr56tszJ58M3WTCycla1uQIZUENgiQGPcU9ZkfwFWc8WSgvk6MZiBid7MYpy4GVF9",
+	"7jdsCzXiYQPJMLaYU7xkAFRpPo0iQNtDB0ZjR8QS18o0GCAtyTDehXjFEYlbMF6QQM+DvOIIVisAelW/",
+	"I9IrHlUr27Ws9GZ2tvg2MUMek8v6ncthsAVDCC9LrfUXfaERUeYyN8tbsFt5gzo0rjtYjMHqDusJWGF8",
+	"Cy87uF/A5gODqNjGSuscAzl0AdVWbpjoqE0DO2gkgOdPXl89e3w9e/3yP5+8iCNvd1lLwbU0PMBsV1JQ",
+	"swlyQeL7tnVQqg4M5T1YghfSlS2mWHvd1qC/ruyOZE250JQLBkYXyDQHbajJ/fv2VgIXWWCrHOxULA4b",
+	"XEIUBjiHrDlNyYwhPl2teO5k9MtnJ+YGhCa4z8C8pilWEgdf8FQ4a4g520jPI4+CQq9yaLVXF16U9oEr",
+	"tjWgY5dXcipsMMuGzVdS3iggekOdiGAnWKzJWctLkbKCxPdpzmPC3plB1992RdrpVLTxpW6WhhFY8JQN",
+	"pL1oYVvwu6EZVc7jsVkU+zukwGToxWPKxQFUYEOBdiA1IVSgdw9fRNi5M2CwdzTR2XYqMg5BMra0N7A4",
+	"2IMsI3+9fvkCzCyC3rBZQhWLjFQIq/rmzbPvsTOoo6LpOscfrp4+Jg8fPvwWstm+fuyWFd2J5pTSwBca",
+	"d9XUjr171CkTXc7P2EggNkFmxhMmEJlrqd4IOAVnGvOt9aL0+66VystQo/XLV8+Cii2TwYPx6fjUmZsh",
+	"IHTwcHw6foji3AruyAawyHy1ZLoP/rEWibymW8TjWWrXMiKCbQy5AlrccEVnbJuKeAdLgIUyqLcxenh1",
+	"3GWmism6VBpLJYM6gwdZWeaIoEEuxbN0MBn8yJW+rCYJUZm5FArlhLPT0z0F1Y8rpF4vEtxVvX7XigYV",
+	"+s5PH3S17wd8v1Z2/300eISj3//SM+vltI66MDslLE6Xcc9l4Zv84kzJRvp6d5IHMOs2dPX7aJC3ZmN7",
+	"bs1QO1jaqvsxCYmaqhtbU9Ih4dxL93/j6ft4ZPROCpmX2TuuNHAXw0/gnVQyjPG/EXJTA8oNW5ByozG5",
+	"FKHdd84yKZagcRu2jiOcwN9BiljrvCZDYOOAa4BDAcWhgNGNpsL3ffotGcYND7jpGezOMGhrbZ479QXj",
+	"ELEBw/UenT5sI/IrO6LLwNNu74zvZLr9+CRuIZ/v6/K6hdY0TtiDj9991+mqtq/h3bJnrMdx+Y6mV7hy",
+	"dz6W56ffHn7psRSLjKO6dn521qeXvJAJU8pBgu5y+s1bD3vNyOMk6hzDUdrOOb4Du8DgCtN+4yq6/1vI",
+	"7t8jK8mYZnvT4ystc0VK5fwqvo2Jl0OAXZh7A+u5ScUQfh7cP0F8T2sgMYKXjNCUggSvV4y79J3eSeQM",
+	"9GDznYowGzpodlX0L6Kigta1YtnCCBZbH0HcduK/h/Won/faqTs/VDsBMqAQw+RqPud7H3AfnWOv+196",
+	"IfVTgBV8jAvsiq3lrWGQwcSqBNHOVX1HwjSyko2dV4BJaM02wlOnSFSeRAAXmWYphLxZua/hIa7zzSjg",
+	"gU1HVdMm9NYfmTLl+oTdsn3yW1jFsHbXh9L5ZoVYJBDdgZrvBYU8oEaaxaeBtJwS1JBVXdaL4H68YVvF",
+	"sDIXoZpQxC0Mc6qMABgkioohtWdY8itycCdGlBHvFjwzq2/0cKPHYZkfi/xjIjLDngpfkrGqx+jtJy6C",
+	"ZGRhT8PY+poiEgcV8CHHva+B74wPQEmIjHIa2NCsDyCOcCWxDogtig8vmaFMBdTFH11YN4OtGEJSqumY",
+	"PBEalbSCEbDrpydGf5oYaWVluFdChd0xtJwbGp9C5l9yma65UG6rzHR8KFo86pR/ffF8NThA1L4SJXOD",
+	"xH1cySzFEESpKvr+e8lAh7EEnvE114OQkq2LaDB5dBpVNsCzZuarXStgG++qk449dHnBbrkslS8E1zYw",
+	"j9FsPWMP2s5YtOsKz6pVgc65sommIqLKZAV0HDKSMcbTxF2j8jCSTzAqWRgx1xnTIqPU8hu2ndhP7ljE",
+	"oz2D616xh8ePjc5lqXF4eM66Ovan8NjO226RitbvX0Pppx4PvoHaUO/ffkpV0R/ILl3xpWB48OTCLeFn",
+	"lmEf7pltaBXpP2uHRO8Q3p2pKqPJjdH+K8Y2/iiyQl39Nq2TTC4D8eAyScAPuCseBPG+Xly1+KYT9Ex2",
+	"X78v7C1bOWxr5hOLiVJNo8nrQK6Ei8LG0kwFWtjbct85b73h3zVBD/Iak6HFC3FF5jzLWGqvOdO80jzL",
+	"psLZJe09HLvcKLEvLxN3XTLf4e+P7XJ8wtNT62mfsaUOQfvihpbGcD66geV7S0p1fNui1GXBXDBuEAe5",
+	"plsyZz4Ash4WuZDF+mIqsLqNhdv4qGwCO4B4EJf3aMMTRhqWjjqyv10+gaZwKz+R0aJGLl/GcFEbQqdp",
+	"0AElHaH8abRoOUmwlB4/+uFWhwYbB8viIYODP1u2SBhYvwEXHlXaJyDLbR3C8Q7ZvxHzBuH30d49VHSn",
+	"489MK59bz7fL9RH2/YD+s3ttgIrfodEf0OMPhdV6Pd7FL50ULjtyhybPhMN/cUXyUrvsU64Bm3Qe49lY",
+	"togw73VuK8xMQoAfCAUAJg5y05OhNWvErvTWuKr98z3V9JdG1uC3sRlKbKaOJSXoVFRvEFlqM0y0ucWN",
+	"d2OysuW7CqbKTNtmRlGFtEZYWwQ30WY3VR+3uTl3Mg5vaJUgF92uGISN7vSpiHczJscAZscsfHi+hpYS",
+	"oFj7OiIug109nR7q+FNBC4g6DrLwQXphp9SbqWJ9ZLPJxGiNZ6fE9o3F4t0mXLllahW2/sJ0PZn2JxS1",
+	"6h11XFxAtF9QuKoJ9p6QC7s2jk+4qagWThFk/jEMomw5e1csz7Bgv5vxhQsa12VhiwMCUSGA1Lm8WXGC",
+	"0je8Q+RisXsZvCpbdvTjC0Itm3lIBPoSlITZdY3E+VkvtQ8mw2vW8KXeiRT3CiuJf3Gfs35nAGriMp8Z",
+	"CsxSr2YiJh3vDC0BXOZQtTYvqQ+oxZfrxl4uQluvIgDbqHAvYPGtW+2momnx3W/wNfeG8jZpa6nGSn9U",
+	"2cpFEwDRYD7mYbxb3iceQVa2bSPcDUhtGIeVf3zN1CpWNq5qCEY1RIL5WN0h8QVRjE1F3HKdA4oMGL+z",
+	"6YbFYEA9L1MO9dxFSjB8mqWQRHYqhnEt1tkWgXVfuXI9tS/9lnUbhCsC7CEOAekAjXirekUVnsS6zHke",
+	"59xiFHY53Y6qjtRqZQS7IsLsQrrvqhe0ZrGHuXkpzwY6thpDqxpLrSbJb3qbQ6uhVcYYt4tdvZfCPVHr",
+	"vxn2udujN+ZXvf4bmPPbXWaf4WqDOi0HbLnBefkj3W2vd3SMO0hWO7eYV7YbPOiAgd719ywFK31OddKS",
+	"thSLkKkqFNQNH2Jo9tYT09KdziGKeJBXpHYV1kxdbbx3V8rDAT2uagB8ShnPlmD7QkLePhOXEwAqrvd7",
+	"tlwcbRb74KOGOxdICEedtC6BEY7a/aRWzOzDTl2rCfoK/AeKrIIC+7DhoLsDMhdQgBxTclmmDwzlYxwx",
+	"W6yNfaZDFtSG+70dtB0B7c9jVj9mjlQ+4kHbr5V5wDs8Wnf3Ge0krioVxmSoOVNkXgBqf76FUnXkFShZ",
+	"GD5AnSMQrjf695IRlIomZFfrQqO0dGJIqH1pSZZWbzVvRLbVpj5mDie8i3iWguWMash4oG54rnxhHHbL",
+	"hLWO+WTCU0GLgt+ycWNQkKwWzOMYo0cV6pH7lJb++BXrOf03FXcPoxz+Tx8ohItdPfxkkMPxKZDM4BNA",
+	"Mg4/GNTt6TUArHXf59HnXLi6Rr0ep++Oefx7XrCk78Oukkn/hQ6qOvV/6TX1PXxq7amv5vQH05p2wytc",
+	"ZtTwnjlGbVL3wS2jebLPS2QTOaRUYSTFPaMF2ddwPdOCblRUs4FYdLS9hbA+SUHFkk2mIoY/YjKMz85X",
+	"cUTir8Hk9PA0jcnQp7SQBYm/NV9ZGIqQG/iySrKqzIGHgJ+piEtzqGMytGyZPPzqKyxzSHNa6JGFoICx",
+	"LYIfIrJh7EaRIYyRiyV5LkVKtyNsEApMKOcRA8wpJHuI9a/xmJj7vtRh8T+/KXIj3HUhAotWNBV42ykI",
+	"yUphKkrzNdVgdJyKEwLl+NXE3em2cD+0A/kYBXE1/CMoS3hhXiqoZirCyERK1Mrc6C6rl1lnRycTEitk",
+	"UDPzSkyGQfUdjIy5BxGm7JZmJYacQkE6gKdacDt+QWxDizIbRT7Nimu2XhnLtAiI9VFo/sRnIxKnhczd",
+	"iwHdWEcdWgipxugA9LlJgY3mPGeQcADi7iLzveIZg8K8sf0LcnqlJ7LU1mzLEloqFhYd8oUKTZs2GZQN",
+	"AgbXy0leyFuesuIEfzzZsLmSyQ3T8WgEG+D2hGAlOEWGsatAZ2b44OQM/j87eQj/Pzx5BP9DFTrzhy9D",
+	"F1+4HPQumYUZk28eIpYF5NzAjm2BZmVEuqCaXmQ+O6gVEM98a9cO68LBy9iTeVKWhSGYlG7hzZRCTkFz",
+	"OMjwAfnf7ljAj/CtbRJOCBk6CQ/WTyqNKLCW4pk7hTLvkTgJq8bEIz8yNC+ijRrPkVdBbAizp+89Ts1L",
+	"z90OyHmX2BTBtPuG1VyE7IU47iJvWVHw1NVobBOvoKGadOXs0Wfnq0E0+DodRIOHp+bfb0+7bNIfX9LZ",
+	"SdYLyYUqtmZ4dwtzBNYDnDAibLwck7iZP6gTj6x/7TDTv3n9eDfp0Oe2sFak0RX85R74YwkJj9GxVdH9",
+	"3WWDA4Egl+Qagv5PrpnQBOMBrL/J3T81JdX6q8w9ZCtDgIMMPTozG1Ji+CFyhxk6bWO4X7JMbmZl7p+C",
+	"S3ux8IEokMihxgKhXj5cH3SpLDK1n/PLyhMtFiIM13A/3FMk4wt2QewUYhslWIfQ3DMXvy3eBNntKnea",
+	"vbO9hmwvJO48d5A4Gn19U1EwoHYMiGeB/y/yOR3mmP/InI8VegURDjImj3HlCWrOhIupwCJzKQZrbeFi",
+	"XDNyyxWfZ8wVmbRlrW0useoV3F4OCZTQtToVQC0AS6GCxDy1yRUhUAWu8MIMRkAVSUQD/0iVPgG6OXn2",
+	"fWxNFzZ7kJoKCLCpjwtj6GwVBOhvmPip2QJECEDCC6vMjQjy6PTUDk9ZRI0fkzkGzHC4ArJ4QfXOGB6d",
+	"kIIppmMyFBKmY7YxpZpOyG/TAd6j08GETCFV9YIWszlbcZFOB+/jEeFCaUbTCVSXYQumIXfQxoYXqxVk",
+	"HAP7pbk37aGBhItS+GtSgJgJCQIQiAvIaoYpCVeMFnoOZhMIG6RQNecdNyt3w1iONhd7GnPT1neYQsbc",
+	"urDo11DwJ3ZBwpBqa8VoygplrT5Bapmp8CkfSlXSDAdJCUztZE5tCk0mdABasnYSMpcllqxAcK9cuCnD",
+	"dOEQ2KTtw/j69dWTy+fXs1dPrmavn7y4fPE6jsijUxBMrGZwAbantSwCm+7Zt1MRN5OGt+KdruE3ww37",
+	"hTCZu6AKygOzEpKey3MVYeJtVa4dfQbCAS5odSnWaL7bBnOX+1Czdxp59gnOv34hNhtsD5qAF114HEyT",
+	"K0P+E5vSw6XziPwxwe9vDOnbsAHkn/6s8HQ6iMgULpqZ+wDPw1/I5+wjvmKQOUZm9z6nlfns288do1I/",
+	"JwpNjZlh0e58UEUwNywcD6g5coFaChaX/zh2hVsLj8QswB8oNUAk5zhRt0fYr8ma6mTlQq1DUzGhLuea",
+	"0SzqgCGqyOPrn6ZiePX0MTl/8M1pRKhlYaSQm4i8ef305JvRmFxbFMwEYhI8G7J9c0ESKTC6Zc3WstiO",
+	"p+Ix87ooJSo3M1UrxjTZyDKzOXXMXQehDWVGgTnnBVvwd1ZHIfG9Vgb0BBaow/z8p5n1TzPr5zOzwpVh",
+	"T+qRN4U1URnm9Pj6J3Pc4CL/YylLeBSdtQ64SW/eZ6t3Nrifuc32OO7Avof2E2f0UK3K0q75NP4F7BER",
+	"AVPEyMijSc0I6bJkGTFvQiD2EOw7tupEix0ocqlgCqpZNBXO0mQtl2DLqSyZtuZWlSDXZeGCb5wVCS3F",
+	"W1/etm44RaHXPB+mNxuT7yEG31q9qijF3MjgLj/Wr6yQamw0RrTLuET+Rvx6eIq2XlcsF801To0JnwTT",
+	"jrcdkTXdToXKqSBNu/Ees9I1bPKxvPsTGW3Qxm1kd7Te/EtZaXClO4VVqrn6g5poqsF/kLTlIG+t7Oal",
+	"sHIdnB/DH6ocHNapANm3jVq8J4/e+en5uOso9NGevF3jE4U9fWIa3HcD/ovHyf2FaYvF+GAirQcb/A5o",
+	"ph1xdg1mRUW3YWibYCz1FQ8wrC3GGzQmrRECEXEV9bLt1MKtjXLDNRR1FwnC00xzYDCzVw9k+g/BpVV+",
+	"ywC8Ftomwa7YdlO9zNnnwoaarswZ+ZQRz72RoNx7bBEF+CdMrXagX5XaR3y2hXp+MGYNzzoa7E/KfD+q",
+	"AG34LkmEz+nCbHCpubBabPoI+1xChS0JBrmpCBJSrW1YD7MlIuMnr+kydmYBm8jPD/CecqUdJ77YgJm1",
+	"ObUkfrY4eU51soqrSrC+mGvrdfgU2n2Tf+ogSt/PnvNwT1XTNFzU2nZN82ZJ2s0yLQvjRMrp4OF0UCVp",
+	"blcV/02uw3Btj7wafxcCU0eQwzWzyXi7XWkXhB6ohBzZQNap8OWPrfvNvB+TIgx9zThkp9lIkjOZQ/Lj",
+	"LWEpx8sQ+QDm3IbTNxWQqzehRbENj6f3odnTbiP6IOs2JDTAxMH2CNtvCBVTIbO0Ku9aXbMPzsCtV5UJ",
+	"RRyA8za5KOwh2AFrHGUqoHmXeTvPs631WDj9Nhh35b/4hsTNCqMxMDDH3MLIPgzjG3u/aDzaDfYjwxa/",
+	"aWsIH1bJbrCvg0RqV9qq/H76yL9xxDtb0OUVcQvS5RA573KIfBqpxi2DLR/+BcD4h/h7tdxUOSf4nXi8",
+	"YBtH/H9gzn7+oEfymFfggMayMFiKCL0+3xz36pUjhI9iCrAM6e6XSrcQVpWA7hLCrlgKFmxbCArTDRje",
+	"kZI3Vz+SAB54T1UZO8cO21Xl8CS0YFORF/yWalarwl0l3Ua//KJgagWte5uE3AisCoLGOhcSAOV2EKeA",
+	"jmXkcQuErdnIO/OracymlPIAM0iCucDUCQgnGZPLqahKGXJFXNGqyOZSA4Sl1fUg/yrmb7ungjIuKpzc",
+	"VDjHPtf+BloHnBh+GJ6dnkaYf07eX+dsGY9sNYeqVZfzA2Yd5AIdk/PTc6yD5lOYGIVRyGrxbZ1IqCoZ",
+	"WJH3CKlXQW3wLy2L7Bg547UUMibDudQronjKFFnzdyxFPDDkSTc/g1OUpzYXDdZUGhmKdTBWvz4Yoh3G",
+	"3UM1ErR8VZVDjTTjlXJbj8G/hDlqhURKrpY+zxwupqIsqGGJk/D1MtsMr7e04Jhquc36ahoIQtntR5x+",
+	"rRzZ2zsZxDwx1q8lv1tzLrCcRC9fUJBBx4kgoHg/PD3rqrbtVpArV434R4m3ZeMac1931sHeZVgVp/o3",
+	"1lVeZXRb3StFcOTvYsfDeqkHnPkhXohQc62YszBEXqqNSIrB0XsqU03Fbmkqm78JQqpNO+ZII/qskBlz",
+	"dox6ox5aFZZ24hqL+LhE6+T61SUkR1YrucGaMxsX7AC9GV0klR2c9Dn7lEr+c9Z12PKCi4TnNPuCKZJ+",
+	"XklIXE+zDLbD7PNmJdeRtb3gIm7tAvbLiSq2Fbkh+t5mremkPMyC4jJG2rsKMCRIjlVhjUY21NZ4wAAL",
+	"8UlzYAX97Es26h0xtTpQv6viLrWRBZv8qvb9hyUhvfI1sWRL7WgLi4TATAvdTzLK1/sTk5rbvJaZlAzj",
+	"4fmDRyPyzVdfnzx6ePptHJH4Px6Q8wePToKv/vmP/xld+DT3VcFRIOliOxVQKNIF1DrG5Cujufq2hiyl",
+	"GJNnrclQsThYbTaYmBGkviCuyPyivEziPHmIDghT1+WFBDgtVKZAa4OrYTlBfAHWTPV15qZiGL96ef2a",
+	"7B5FVCzCh53lgYnUCuXNeqAgigGklxzR7v1kxZKbGBNorOgtq6Xfn4o1LW6CdLGG2UCcjiExMJAE1a5w",
+	"dlvbWTwak2tb6xeXSCEKYCWztL7wAE+taBm5m7AVf7V5vDJZg5vG1mlDJLOWRiWStwzVA6Hc+/is3Vtz",
+	"/8yZ3QCWVghSrOThS/WA46denNBV/HEKQlUvKCgpVCXvddWFoqCc0FQ4CCJVSCmCuCJIgE1pt3Zj2tuA",
+	"k30iF1PQw5fJtBtOsYNR28XdUBUs+5+5dlurq/hiP+HVceebo2H62OUo+xLvYqmXMLm1qyTtinB5v5Qt",
+	"tKg03VYFRXhRFTxRRLN3+gKMFbyoV22AAnNzhnF6UMy8s/xO8zz1SeEbUB/ONP0XhyTgUn1kEoq68TNN",
+	"cJ4TxO6EmNm7w6efk2vV4Hf/DiCWj0IuHR68/ijr/TnGXJgWBprMWYaab6PCISAoA15HeKrgTt+sGFJk",
+	"xRegGCno3mPylLMsVXW3neVk4LfzCWit2w5SwSCKBT1+oVRt5EkoLWajh9AHMbFMyJVBcxeiTQizwerS",
+	"l2F5LfDnzZkV7729F+V7V6ixVs4tHl0AjL8BjDk7Iy2FGLv9XZ9VevkynqQefAAjPtI/ED/4QsIL7uBn",
+	"E13u2/qBx4kw9xwCHN69qKqvWcdSozgrZvo/KIy4lPhHyiTYpWrkycW2/sWvnCumy0IE+qlsXYUPKTvQ",
+	"aYt1hY9d+WRUDGt7MtklmWEMZfFjuDFqAiwkzoi8uUMKFpEGk/avkhi/bccZ1AWgTqr6ePzPdvEKKnB2",
+	"JgnfXa8GCf8byEc6WAiIHK/XJPmQ2kIfKiq1Zc9/ikUmbG0Go5Epa9FRXDOXQKed+PErN1kbqO2Kfnuq",
+	"Bqdwlm3J0EF9ICN0sWTpaEx+ohnHexNylMev3lgpxTbbKna8KrvI/+OLHjXKfybMIn5m2aPX2fNU5rbj",
+	"y+Tq/6PIIH/ht6y6VILzamEUH16+6IBV9vg0ry0Huh13z6BsibleIGeTtSEjN3ZGWW/thZICFsBBfgLr",
+	"LkQDU0Gun1+7sjE5ZCwAh/4wthgByEqRYSgms9ljwfOHrlKoni4BgdI0lgM6w0JDwsEhx3ChZgrmwbX/",
+	"dcWSG+IZgU9exMRU2IC6Mbl2CcgQOajsWkDKS5myMaasdfXPnKk4roAhgbZXGZKdtRdebrEb4+suwCD0",
+	"FqSB+TeaClCtQjKYFWxRKj8Cuw8bnmXEZ5KgzgtANdnQLRFyQ4Z2fzAtmNuFiGgpMfSdas3WuVajiDw6",
+	"fYithx07oEsixYIvsSKQtXw7SI4s3Hh2it+3Z4OgRciWfwqp/dPw5rAL6L4faz77nGoh7B0H/4fhLRu6",
+	"vagTGlZ4dCfzXyzM4g9UQP8az1rtkDjuRD+9lrrrsvt0V8Rj07zadTD6RCyGdzNDsC7KAx5TTOiGxgKe",
+	"t6lwVvmKZYqav8y6Xa0C7ZLyECnG5PzsbCpiLm6NIDir8UbTaWzRjptCIkCPvcvN2cYRDZ3X1YJvA8+r",
+	"zW/EhI+2lgVZmGsfmzLvq9EF8HQzWsMlKeJsXBbLVn+dWbovx+Wg+9+h8aviZo4E/mRkX4qRvQJPuRdu",
+	"q6RocBNV2ZY+FjML7GutppQfmtayKisB8IUU49Ns0D1AnlZQfV+h2IJcyNUMBCwaZEEFAPOcJjdRgBl1",
+	"jEfldE1yUJmsp9HZ9LE5CA4VclPl2JqKncqASx/EY9MeTFwCN/N6VLf9eEt5FKJdvWBZ2emtNGVExzA9",
+	"e7GtALTaSeYdxp/fi8Wnwxj5JUBVf2kr8vYB5sH+NQebi1CdOKxUsxPl5SpteCDTaDwVLwIwVKiQolsJ",
+	"kf0sBzjLZeCoMfeV3W/UEJC6pgKO1sTocdaVEyS7cAlKQ1MkGfpL2JleRlGIC6J6KipFAEg1DV6qGzoj",
+	"03FF8giEqaD1bsmmYtjiaRp12Hz+NPS0UdsXMvR8GbvN9Uc+5Y2rbMPmKylv1H0Niu9g8lvHL/dTTrM9",
+	"P4cRQ13P2AJ83Q9UoQktz9zSnNvvU5nsq3BiLk8pdEETc/eLFMBs8y25YqlMIlT3g4AfDFiAZJ2Pv38x",
+	"akVffC+THsheyIm10uvsDkmxfnj9/EdbewMogCVlwfV2MPnlba0mEwSRLFjBRBKG3L90I1aDt+/dGt0v",
+	"zIzHhsmkNJOCjf+m9kV0SUNg1dNkXoo0Y2El8XxtHfPFNiJqxfOcebQqrmPn8l1DX33ihmyWGZdUdfkr",
+	"z0/MwSkYZFzV0oY4uRx7ScLM490xopfwxMkTkUgbyNC9OT0zn/2N3lIc511SZcLnIzaa3HK2YYV9cd+2",
+	"rxjN9OrX7szL9io9Oz0NSlVbrmWWvMwBXpxKZm8vWdq4spRqOqeKte7wD9Dvp5TPbA+doQ3hDPau7I/8",
+	"lgnzLBod9izmmuliX32L5/i7OQCvCrk24nap7gGij2A81IT88Pr1K1JlR5tvXa18n6c5IpbHTYXLyh8h",
+	"cCejmokE06VBpQKFIjgXc/kOMNOZxCz9YMW35XQhPhUzsFrtQeVSZj6yxW8kMV+PCVQDdfU31lJwLQ3x",
+	"QgLiKqTRYdGnIn7+5PXVs8fXs9cv//PJixgx9HNGC/BW3zAbQxMA2lCtcejnygLbGR6Dy97vJOYZ5eIO",
+	"h9Bu7vhz6eB1ivxtYPt/bVbMkOj7tw2d1tKTG+g+QjXaGc352J2oTg8/pEd9mTNhyCuVSbm2OaFj38aW",
+	"rrMYKir/9frli9bDbhswv3/oibdbJed/Y0lnQEtzwPvPd10AoIrYcR5cPTPzvau3s3BBtPKGKrJkwjTt",
+	"hAtzCm6tu1eFiQy6FvS/Lp//eNyCuiEfSfsfuKB2nJ0LCt6jvneQNRd4pmT5BrpxwMG04R2XzpXp58vd",
+	"OWbnecIwDtBQAbFqmhrf3arVsQdmqrzHrdXkMsiXL0u98jwG6LVT9kJqtpahAjFiXHlKGUSDssgGk8F9",
+	"MLfbQeymaIKkAI14zjG59N9hSnhXN7AzxtO/a41Vtd+GNcVIM7rGEkZoavAQe5drdHRRRyLZVl38KNkN",
+	"H7XJzCsXLBaBR7+yU7H8NWl0+1D3ikcTQtM1F4oMY1ksJ/AhHvmYpDWhWXZhCwC7h/BTPLKVFXdmgZkM",
+	"EI5S5kS6glGY18UqePHogmCSWfB9wyUeh7lnY3CowoDuIQIY1t7ol6XSch1GvxIYV+3t0QWEzTXX654K",
+	"g1/RxgeGRcigELQYRvtmWA3cSwsPoSjUnKcpE3FklhzT36GwUEn0EAzakuk0MBhUoUwQ7TcmLzeCFUZt",
+	"qSrfG4kkZQlPA5UQ2Y3tqm4q3u3w59B+C66zht3XJpalYksun1nnjOl1zrOsZgvG7PdJJlVZsH6WYVI3",
+	"DJNd66u3YdXMr0HY/TyTyY0tz+ooTeXUB+TyZNWAkUMdTVYzS4zJC0lyqlckY9QwDZ8cASFWtrgWeLZW",
+	"VCxPyjyIgrQlMYQPm5FB0oph7OpRxRHxf89sEsVRjSycFWR3lzA+B962YTm0gl9UcTm7yT9UQAoY9t7V",
+	"OLWboVaQ5t1nfJy4WlSYUHmxgGpi24YptczMlrtKMhAB6GqDR40KVgCvR02hNvsq7V5LAX64yfDyUF4T",
+	"8Jc6IvIviJDECLlMaF6lVLDNBxdN+xLgFC2EwhXyghxg5nsbMAmRAFubhkvImuJg83W5sNPNihXgwEFf",
+	"K2aqRtAdGboULO7OJWbhqC4LFrkkM3AZpESxpGAa6/jYayQvpFzAUTLrYcbtzyg6QlimmK2f4zvAN6lS",
+	"TAXRtwXdTIV9HY8niBvmfCrpHStoo2Cp+T2Tqs7MfrYmrsH7t+//bwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -60,7 +60,7 @@ INSERT INTO calls (
     $14, $15
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
 `
 
 type CreateInboundCallParams struct {
@@ -140,12 +140,13 @@ func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallPa
 		&i.FollowUpBy,
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
+		&i.CostBreakdown,
 	)
 	return i, err
 }
 
 const getCallBySid = `-- name: GetCallBySid :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
 `
 
 type GetCallBySidParams struct {
@@ -194,12 +195,13 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 		&i.FollowUpBy,
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
+		&i.CostBreakdown,
 	)
 	return i, err
 }
 
 const getCallByVapiID = `-- name: GetCallByVapiID :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs FROM calls WHERE user_id = $1 AND vapi_call_id = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown FROM calls WHERE user_id = $1 AND vapi_call_id = $2
 `
 
 type GetCallByVapiIDParams struct {
@@ -248,6 +250,7 @@ func (q *Queries) GetCallByVapiID(ctx context.Context, arg GetCallByVapiIDParams
 		&i.FollowUpBy,
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
+		&i.CostBreakdown,
 	)
 	return i, err
 }
@@ -313,7 +316,7 @@ INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, ca
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
         coalesce($5::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
 `
 
 type InsertReportedCallParams struct {
@@ -373,6 +376,7 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 		&i.FollowUpBy,
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
+		&i.CostBreakdown,
 	)
 	return i, err
 }
@@ -387,7 +391,7 @@ INSERT INTO calls (
     $9, $10, $11, $12
 )
 ON CONFLICT (vapi_call_id) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
 `
 
 type InsertRoutedVapiCallParams struct {
@@ -461,6 +465,7 @@ func (q *Queries) InsertRoutedVapiCall(ctx context.Context, arg InsertRoutedVapi
 		&i.FollowUpBy,
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
+		&i.CostBreakdown,
 	)
 	return i, err
 }
@@ -530,13 +535,14 @@ WITH call AS (
     INSERT INTO calls AS c (
         id, user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at,
         ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
-        success_evaluation, structured_data, structured_outputs, cost
+        success_evaluation, structured_data, structured_outputs, cost, cost_breakdown
     ) VALUES (
         $3, $4, $5, 'ended', 'inbound', $6,
         $7, coalesce($8::timestamptz, now()),
         coalesce($9::timestamptz, now()), $10, $11,
         $12, $13, $14,
-        $15, $16, $17, $18
+        $15, $16, $17, $18,
+        $19
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
@@ -550,7 +556,8 @@ WITH call AS (
         success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
         structured_data      = coalesce(excluded.structured_data, c.structured_data),
         structured_outputs   = coalesce(excluded.structured_outputs, c.structured_outputs),
-        cost                 = coalesce(excluded.cost, c.cost)
+        cost                 = coalesce(excluded.cost, c.cost),
+        cost_breakdown       = coalesce(excluded.cost_breakdown, c.cost_breakdown)
     RETURNING c.id, c.user_id
 )
 INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
@@ -581,6 +588,7 @@ type StoreEndOfCallReportParams struct {
 	StructuredData     json.RawMessage
 	StructuredOutputs  json.RawMessage
 	Cost               *float64
+	CostBreakdown      json.RawMessage
 }
 
 // Stores VAPI's end-of-call report on the call with this id, or records the call with its
@@ -609,6 +617,7 @@ func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallRe
 		arg.StructuredData,
 		arg.StructuredOutputs,
 		arg.Cost,
+		arg.CostBreakdown,
 	)
 	return err
 }

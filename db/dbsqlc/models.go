@@ -80,6 +80,7 @@ type Call struct {
 	FollowUpBy               *string
 	FollowUpAt               *time.Time
 	StructuredOutputs        json.RawMessage
+	CostBreakdown            json.RawMessage
 }
 
 type CallDetail struct {

@@ -83,13 +83,14 @@ WITH call AS (
     INSERT INTO calls AS c (
         id, user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at,
         ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary,
-        success_evaluation, structured_data, structured_outputs, cost
+        success_evaluation, structured_data, structured_outputs, cost, cost_breakdown
     ) VALUES (
         @id, @user_id, sqlc.narg(phone_number_id), 'ended', 'inbound', sqlc.narg(vapi_call_id),
         sqlc.narg(caller_number), coalesce(sqlc.narg(started_at)::timestamptz, now()),
         coalesce(sqlc.narg(ended_at)::timestamptz, now()), sqlc.narg(duration_seconds), sqlc.narg(ended_reason),
         sqlc.narg(recording_url), sqlc.narg(stereo_recording_url), sqlc.narg(summary),
-        sqlc.narg(success_evaluation), sqlc.narg(structured_data), sqlc.narg(structured_outputs), sqlc.narg(cost)
+        sqlc.narg(success_evaluation), sqlc.narg(structured_data), sqlc.narg(structured_outputs), sqlc.narg(cost),
+        sqlc.narg(cost_breakdown)
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
@@ -103,7 +104,8 @@ WITH call AS (
         success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
         structured_data      = coalesce(excluded.structured_data, c.structured_data),
         structured_outputs   = coalesce(excluded.structured_outputs, c.structured_outputs),
-        cost                 = coalesce(excluded.cost, c.cost)
+        cost                 = coalesce(excluded.cost, c.cost),
+        cost_breakdown       = coalesce(excluded.cost_breakdown, c.cost_breakdown)
     RETURNING c.id, c.user_id
 )
 INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)

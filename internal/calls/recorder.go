@@ -294,6 +294,7 @@ func (r *recorder) storeReport(ctx context.Context, q *dbsqlc.Queries, ref callR
 		SuccessEvaluation:  msg.SuccessEvaluation,
 		StructuredData:     json.RawMessage(msg.StructuredData),
 		StructuredOutputs:  json.RawMessage(msg.StructuredOutputs),
+		CostBreakdown:      json.RawMessage(msg.CostBreakdown),
 		Cost:               msg.Cost,
 		Transcript:         msg.Transcript,
 		Messages:           json.RawMessage(msg.Messages),

@@ -40,26 +40,13 @@ const MaxStatsRange = 366 * 24 * time.Hour
 // the 30 days before now — with days and hours in the IANA time zone tz (default UTC).
 // Returns Invalid for an unknown zone or a range that is empty or longer than 366 days.
 func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time, tz string) (Stats, error) {
-	if tz == "" {
-		tz = "UTC"
-	}
-	// "Local" would mean this server's zone, which no client can know.
-	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
-		return Stats{}, errs.New(errs.CodeValidationFailed, "tz must be an IANA time zone such as America/New_York.")
-	}
-	out := Stats{TimeZone: tz, Until: time.Now().UTC()}
-	if until != nil {
-		out.Until = until.UTC()
-	}
-	out.Since = out.Until.Add(-30 * 24 * time.Hour)
-	if since != nil {
-		out.Since = since.UTC()
-	}
-	if !out.Since.Before(out.Until) || out.Until.Sub(out.Since) > MaxStatsRange {
-		return Stats{}, errs.New(errs.CodeValidationFailed, "since must be before until, at most 366 days apart.")
+	out := Stats{}
+	var err error
+	if out.Since, out.Until, out.TimeZone, err = statsRange(since, until, tz, 30*24*time.Hour); err != nil {
+		return Stats{}, err
 	}
 	user := string(t)
-	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
+	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		if out.Totals, err = q.CallTotals(ctx, dbsqlc.CallTotalsParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
 			return err
 		}
@@ -83,10 +70,10 @@ func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time
 		if out.ByEndedReason, err = q.CallsByEndedReason(ctx, dbsqlc.CallsByEndedReasonParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
 			return err
 		}
-		if out.PerDay, err = q.CallsPerDay(ctx, dbsqlc.CallsPerDayParams{UserID: user, Since: out.Since, Until: out.Until, Tz: tz}); err != nil {
+		if out.PerDay, err = q.CallsPerDay(ctx, dbsqlc.CallsPerDayParams{UserID: user, Since: out.Since, Until: out.Until, Tz: out.TimeZone}); err != nil {
 			return err
 		}
-		if out.ByHour, err = q.CallsByHour(ctx, dbsqlc.CallsByHourParams{UserID: user, Since: out.Since, Until: out.Until, Tz: tz}); err != nil {
+		if out.ByHour, err = q.CallsByHour(ctx, dbsqlc.CallsByHourParams{UserID: user, Since: out.Since, Until: out.Until, Tz: out.TimeZone}); err != nil {
 			return err
 		}
 		out.PerPhoneNumber, err = q.CallsPerPhoneNumber(ctx, dbsqlc.CallsPerPhoneNumberParams{UserID: user, Since: out.Since, Until: out.Until})
@@ -120,4 +107,29 @@ func byHandling(ctx context.Context, q *dbsqlc.Queries, user string, since, unti
 		out[routing.Handling(r.Handling)] = r.Calls
 	}
 	return out, err
+}
+
+// statsRange reads a statistics range: [since, until), by default the span before now,
+// with tz an IANA zone (default UTC). Returns Invalid for an unknown zone or a range that
+// is empty or longer than 366 days.
+func statsRange(since, until *time.Time, tz string, span time.Duration) (time.Time, time.Time, string, error) {
+	if tz == "" {
+		tz = "UTC"
+	}
+	// "Local" would mean this server's zone, which no client can know.
+	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		return time.Time{}, time.Time{}, "", errs.New(errs.CodeValidationFailed, "tz must be an IANA time zone such as America/New_York.")
+	}
+	to := time.Now().UTC()
+	if until != nil {
+		to = until.UTC()
+	}
+	from := to.Add(-span)
+	if since != nil {
+		from = since.UTC()
+	}
+	if !from.Before(to) || to.Sub(from) > MaxStatsRange {
+		return time.Time{}, time.Time{}, "", errs.New(errs.CodeValidationFailed, "since must be before until, at most 366 days apart.")
+	}
+	return from, to, tz, nil
 }

@@ -55,23 +55,11 @@ func (s *Server) GetCallStats(ctx context.Context, req api.GetCallStatsRequestOb
 	for _, status := range calls.Statuses {
 		out.ByStatus = append(out.ByStatus, api.StatusCount{Status: api.CallStatus(status), Calls: int(st.ByStatus[status])})
 	}
-	for _, d := range calls.Dispositions {
-		out.ByDisposition = append(out.ByDisposition, api.DispositionCount{Disposition: api.Disposition(d), Calls: int(st.ByDisposition[d])})
-	}
-	for _, h := range routing.Handlings {
-		out.ByHandling = append(out.ByHandling, api.HandlingCount{Handling: api.Handling(h), Calls: int(st.ByHandling[h])})
-	}
-	out.ByEndedReason = make([]api.EndedReasonCount, len(st.ByEndedReason))
-	for i, r := range st.ByEndedReason {
-		out.ByEndedReason[i] = api.EndedReasonCount{EndedReason: r.EndedReason, Calls: int(r.Calls)}
-	}
+	out.ByDisposition, out.ByHandling = dispositionCounts(st.ByDisposition), handlingCounts(st.ByHandling)
+	out.ByEndedReason, out.ByHour = endedReasonCounts(st.ByEndedReason), hourStats(st.ByHour)
 	out.PerDay = make([]api.DayStat, len(st.PerDay))
 	for i, d := range st.PerDay {
 		out.PerDay[i] = api.DayStat{Date: openapi_types.Date{Time: d.Day}, Calls: int(d.Calls), Minutes: d.Minutes}
-	}
-	out.ByHour = make([]api.HourStat, len(st.ByHour))
-	for i, h := range st.ByHour {
-		out.ByHour[i] = api.HourStat{Hour: int(h.Hour), Calls: int(h.Calls)}
 	}
 	out.PerPhoneNumber = make([]api.PhoneNumberStat, len(st.PerPhoneNumber))
 	for i, p := range st.PerPhoneNumber {
@@ -81,6 +69,82 @@ func (s *Server) GetCallStats(ctx context.Context, req api.GetCallStatsRequestOb
 		}
 	}
 	return out, nil
+}
+
+// GetCallAnalytics returns what the dashboard's analytics page draws.
+func (s *Server) GetCallAnalytics(ctx context.Context, req api.GetCallAnalyticsRequestObject) (api.GetCallAnalyticsResponseObject, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rangeName, tz string
+	if req.Params.Range != nil {
+		rangeName = string(*req.Params.Range)
+	}
+	if req.Params.Tz != nil {
+		tz = *req.Params.Tz
+	}
+	a, err := s.calls.Analytics(ctx, t, rangeName, req.Params.Since, req.Params.Until, tz)
+	if err != nil {
+		return nil, err
+	}
+	tot := a.Totals
+	out := api.GetCallAnalytics200JSONResponse{
+		Since: a.Since, Until: a.Until, TimeZone: a.TimeZone,
+		Totals: api.AnalyticsTotals{Calls: int(tot.Calls), AverageDurationSeconds: tot.AverageDurationSeconds,
+			MedianDurationSeconds: tot.MedianDurationSeconds, TotalCost: tot.TotalCost},
+		Rates: api.AnalyticsRates{SuccessRate: calls.Rate(tot.Succeeded, tot.Judged), ForwardRate: calls.Rate(tot.Forwarded, tot.Calls),
+			VoicemailRate: calls.Rate(tot.Voicemail, tot.Calls), DropRate: calls.Rate(tot.Dropped, tot.Calls)},
+		DurationBuckets: []api.DurationBucket{{Bucket: "<1m", Calls: int(tot.Under1m)}, {Bucket: "1-2m", Calls: int(tot.From1mTo2m)},
+			{Bucket: "2-3m", Calls: int(tot.From2mTo3m)}, {Bucket: "3-5m", Calls: int(tot.From3mTo5m)},
+			{Bucket: "5-10m", Calls: int(tot.From5mTo10m)}, {Bucket: ">10m", Calls: int(tot.Over10m)}},
+		ByDisposition: dispositionCounts(a.ByDisposition), ByHandling: handlingCounts(a.ByHandling),
+		ByEndedReason: endedReasonCounts(a.ByEndedReason), ByHour: hourStats(a.ByHour),
+		Callbacks: api.CallbackCounts{Opened: int(a.Callbacks.Opened), Completed: int(a.Callbacks.Completed)},
+	}
+	for _, d := range a.ByWeekday {
+		out.ByWeekday = append(out.ByWeekday, api.WeekdayStat{Weekday: int(d.Weekday), Calls: int(d.Calls)})
+	}
+	for _, w := range a.ByWeek {
+		out.ByWeek = append(out.ByWeek, api.WeekStat{WeekStart: openapi_types.Date{Time: w.WeekStart}, Calls: int(w.Calls)})
+	}
+	for _, m := range a.ByMonth {
+		out.ByMonth = append(out.ByMonth, api.MonthStat{Month: openapi_types.Date{Time: m.Month}, Calls: int(m.Calls), Cost: m.Cost,
+			CostBreakdown: api.CostBreakdown{Transport: m.Transport, Stt: m.Stt, Llm: m.Llm, Tts: m.Tts, Vapi: m.Vapi}})
+	}
+	return out, nil
+}
+
+func dispositionCounts(m map[string]int64) []api.DispositionCount {
+	out := make([]api.DispositionCount, len(calls.Dispositions))
+	for i, d := range calls.Dispositions {
+		out[i] = api.DispositionCount{Disposition: api.Disposition(d), Calls: int(m[d])}
+	}
+	return out
+}
+
+func handlingCounts(m map[routing.Handling]int64) []api.HandlingCount {
+	out := make([]api.HandlingCount, len(routing.Handlings))
+	for i, h := range routing.Handlings {
+		out[i] = api.HandlingCount{Handling: api.Handling(h), Calls: int(m[h])}
+	}
+	return out
+}
+
+func endedReasonCounts(rows []dbsqlc.CallsByEndedReasonRow) []api.EndedReasonCount {
+	out := make([]api.EndedReasonCount, len(rows))
+	for i, r := range rows {
+		out[i] = api.EndedReasonCount{EndedReason: r.EndedReason, Calls: int(r.Calls)}
+	}
+	return out
+}
+
+func hourStats(rows []dbsqlc.CallsByHourRow) []api.HourStat {
+	out := make([]api.HourStat, len(rows))
+	for i, h := range rows {
+		out[i] = api.HourStat{Hour: int(h.Hour), Calls: int(h.Calls)}
+	}
+	return out
 }
 
 // ExportCalls streams the tenant's calls matching the filters as CSV.

@@ -60,6 +60,9 @@ type Message struct {
 	// StructuredOutputs are VAPI's structured outputs (artifact.structuredOutputs: an
 	// object of {name, result} by output id), or nil.
 	StructuredOutputs jsontext.Value
+	// CostBreakdown is what the call cost by part ({"transport", "stt", "llm", "tts",
+	// "vapi"}, US dollars; parts VAPI did not send are left out), or nil.
+	CostBreakdown     jsontext.Value
 	SuccessEvaluation *string
 }
 
@@ -86,6 +89,7 @@ type wireMessage struct {
 	StartedAt   jsontext.Value `json:"startedAt"`
 	EndedAt     jsontext.Value `json:"endedAt"`
 	Cost        jsontext.Value `json:"cost"`
+	CostParts   *costParts     `json:"costBreakdown"`
 	Call        *struct {
 		ID                 string         `json:"id"`
 		Metadata           jsontext.Value `json:"metadata"`
@@ -236,7 +240,38 @@ func (w *wireMessage) message(typ string) Message {
 		m.SuccessEvaluation = evaluation(a.SuccessEvaluation)
 	}
 	m.Summary = nonEmpty(summary)
+	m.CostBreakdown = w.CostParts.value()
 	return m
+}
+
+// costParts is the part of VAPI's costBreakdown the analytics sum.
+type costParts struct {
+	Transport *float64 `json:"transport"`
+	STT       *float64 `json:"stt"`
+	LLM       *float64 `json:"llm"`
+	TTS       *float64 `json:"tts"`
+	VAPI      *float64 `json:"vapi"`
+}
+
+// value is the parts VAPI sent as a JSON object of finite, non-negative dollars, or nil.
+func (c *costParts) value() jsontext.Value {
+	if c == nil {
+		return nil
+	}
+	parts := map[string]float64{}
+	for name, v := range map[string]*float64{"transport": c.Transport, "stt": c.STT, "llm": c.LLM, "tts": c.TTS, "vapi": c.VAPI} {
+		if v != nil && *v >= 0 && !math.IsInf(*v, 0) && !math.IsNaN(*v) && *v < 1e6 {
+			parts[name] = *v
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	out, err := json.Marshal(parts, json.Deterministic(true))
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 // metadata reads the four fields Switchboard sets, each from primary or else fallback.

@@ -147,3 +147,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The cost by part is kept (transport, stt, llm, tts, vapi), without VAPI's other fields
+// or values no call costs; and so are the structured outputs.
+func TestDecodeKeepsTheCostBreakdownAndStructuredOutputs(t *testing.T) {
+	t.Parallel()
+	m, err := Decode([]byte(`{"message":{"type":"end-of-call-report","call":{"id":"vc_1"},
+		"costBreakdown":{"transport":0.01,"stt":0.02,"llm":0.03,"tts":-1,"vapi":0.05,"total":0.11,"llmPromptTokens":900},
+		"artifact":{"structuredOutputs":{"5f0c":{"name":"callbackRequested","result":true}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m.CostBreakdown) != `{"llm":0.03,"stt":0.02,"transport":0.01,"vapi":0.05}` {
+		t.Errorf("cost breakdown %s", m.CostBreakdown)
+	}
+	if !strings.Contains(string(m.StructuredOutputs), `"callbackRequested"`) {
+		t.Errorf("structured outputs %s", m.StructuredOutputs)
+	}
+	if m, _ := Decode([]byte(`{"message":{"type":"end-of-call-report","costBreakdown":{"total":1}}}`)); m.CostBreakdown != nil {
+		t.Errorf("a breakdown without parts: %s", m.CostBreakdown)
+	}
+}
