@@ -200,6 +200,42 @@ type RoutingPolicy struct {
 	UpdatedAt             time.Time
 }
 
+type WebhookDelivery struct {
+	ID             uuid.UUID
+	UserID         string
+	EndpointID     uuid.UUID
+	EventType      string
+	CallID         *uuid.UUID
+	CallbackID     *uuid.UUID
+	Payload        []byte
+	Status         string
+	Attempts       int32
+	ResponseStatus *int32
+	ResponseBody   *string
+	Error          *string
+	RedeliveryOf   *uuid.UUID
+	CreatedAt      time.Time
+	LastAttemptAt  *time.Time
+	DeliveredAt    *time.Time
+}
+
+type WebhookEndpoint struct {
+	ID                  uuid.UUID
+	UserID              string
+	Url                 string
+	Description         *string
+	EventTypes          []string
+	Secret              string
+	PreviousSecret      *string
+	PreviousSecretUntil *time.Time
+	Enabled             bool
+	DisabledReason      *string
+	FailingSince        *time.Time
+	CreatedBy           *string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
 type WebhookEvent struct {
 	ID            int64
 	Provider      string

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/outbound"
 )
 
 // Config is what the background work needs.
@@ -34,6 +35,13 @@ type Config struct {
 	ReconcileAfter time.Duration
 	// SearchIndexRate is how many transcripts a second this replica indexes.
 	SearchIndexRate int
+	// Deliverer sends outbound webhooks; nil sends none (the outbox then keeps them).
+	Deliverer *outbound.Deliverer
+	// DispatchEvery is how often the outbox is moved into River (default 250 ms), and
+	// RetryBase the first delay before a failed delivery is tried again (default 30 s).
+	DispatchEvery, RetryBase time.Duration
+	// FetchPollInterval is how often River looks for jobs (default River's, 1 s).
+	FetchPollInterval time.Duration
 }
 
 // Runner is the background work of one replica.
@@ -48,9 +56,21 @@ func New(cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &reprocessWorker{jobs: cfg.Jobs, log: cfg.Log})
 	river.AddWorker(workers, &reconcileWorker{jobs: cfg.Jobs, after: cfg.ReconcileAfter})
 	river.AddWorker(workers, &pruneWorker{jobs: cfg.Jobs})
+	if cfg.DispatchEvery == 0 {
+		cfg.DispatchEvery = 250 * time.Millisecond
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.Deliverer != nil {
+		river.AddWorker(workers, &deliverWorker{d: cfg.Deliverer, retryBase: cfg.RetryBase})
+	}
 	client, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
-		Logger:  cfg.Log,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		FetchPollInterval: cfg.FetchPollInterval,
+		Logger:            cfg.Log,
+		// Deliveries have a queue of their own: endpoints slow to answer never hold up the
+		// periodic jobs.
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, deliveryQueue: {MaxWorkers: 10}},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{
 			periodic(cfg.Interval, reprocessArgs{}),
@@ -92,6 +112,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	var loops sync.WaitGroup
 	loops.Go(func() { r.drainSpoolEvery(ctx) })
 	loops.Go(func() { r.indexSearch(ctx) })
+	if r.cfg.Deliverer != nil {
+		loops.Go(func() { r.dispatchDeliveries(ctx) })
+	}
 	loops.Wait()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/outbound"
 	"github.com/switchboard-health/switchboard/internal/providertest"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/testkit"
@@ -22,13 +23,17 @@ func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
 
 // start runs a replica's background work over pool until the test ends, with periodic
 // jobs an hour apart: only their run at start happens within a test.
-func start(t *testing.T, pool *pgxpool.Pool) {
+func start(t *testing.T, pool *pgxpool.Pool, deliverer ...*outbound.Deliverer) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, err := New(Config{
+	cfg := Config{
 		Pool: pool, Log: log, Interval: time.Hour, ReconcileAfter: 30 * time.Minute, SearchIndexRate: 100,
 		Jobs: calls.NewJobs(calls.Deps{DB: tenant.NewDB(pool), Region: "US", Log: log}),
-	})
+	}
+	if len(deliverer) > 0 {
+		cfg.Deliverer, cfg.DispatchEvery, cfg.RetryBase, cfg.FetchPollInterval = deliverer[0], 20*time.Millisecond, 50*time.Millisecond, 100*time.Millisecond
+	}
+	r, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ const (
 	CodeInvalidRouting       Code = "invalid_routing"           // routing that cannot route: a zone, hours or closures that do not read
 	CodeStaleVersion         Code = "stale_version"             // If-Match names a version someone has changed since
 	CodeCallbackOpen         Code = "callback_open"             // the call has an open callback already
+	CodeInvalidEndpoint      Code = "invalid_endpoint"          // a webhook endpoint that cannot be delivered to
 	CodeCallbackCompleted    Code = "callback_completed"        // the callback is completed already
 	CodeVersionRequired      Code = "version_required"          // the change needs If-Match with the version it was made against
 	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
@@ -60,6 +61,7 @@ var Codes = map[Code]Kind{
 	CodeInvalidRouting:       Unprocessable,
 	CodeStaleVersion:         PreconditionFailed,
 	CodeCallbackOpen:         Conflict,
+	CodeInvalidEndpoint:      Unprocessable,
 	CodeCallbackCompleted:    Conflict,
 	CodeVersionRequired:      PreconditionRequired,
 	CodeUnavailable:          Unavailable,
