@@ -45,28 +45,28 @@ func (e CallDirection) Valid() bool {
 
 // Defines values for CallStatus.
 const (
-	Ended      CallStatus = "ended"
-	Failed     CallStatus = "failed"
-	Forwarding CallStatus = "forwarding"
-	InProgress CallStatus = "in_progress"
-	Initiated  CallStatus = "initiated"
-	Ringing    CallStatus = "ringing"
+	CallStatusEnded      CallStatus = "ended"
+	CallStatusFailed     CallStatus = "failed"
+	CallStatusForwarding CallStatus = "forwarding"
+	CallStatusInProgress CallStatus = "in_progress"
+	CallStatusInitiated  CallStatus = "initiated"
+	CallStatusRinging    CallStatus = "ringing"
 )
 
 // Valid indicates whether the value is a known member of the CallStatus enum.
 func (e CallStatus) Valid() bool {
 	switch e {
-	case Ended:
+	case CallStatusEnded:
 		return true
-	case Failed:
+	case CallStatusFailed:
 		return true
-	case Forwarding:
+	case CallStatusForwarding:
 		return true
-	case InProgress:
+	case CallStatusInProgress:
 		return true
-	case Initiated:
+	case CallStatusInitiated:
 		return true
-	case Ringing:
+	case CallStatusRinging:
 		return true
 	default:
 		return false
@@ -232,6 +232,36 @@ func (e DurationBucketBucket) Valid() bool {
 	}
 }
 
+// Defines values for EventType.
+const (
+	EventTypeCallAnalysed      EventType = "call.analysed"
+	EventTypeCallEnded         EventType = "call.ended"
+	EventTypeCallRouted        EventType = "call.routed"
+	EventTypeCallStarted       EventType = "call.started"
+	EventTypeCallbackCompleted EventType = "callback.completed"
+	EventTypeCallbackOpened    EventType = "callback.opened"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventTypeCallAnalysed:
+		return true
+	case EventTypeCallEnded:
+		return true
+	case EventTypeCallRouted:
+		return true
+	case EventTypeCallStarted:
+		return true
+	case EventTypeCallbackCompleted:
+		return true
+	case EventTypeCallbackOpened:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Handling.
 const (
 	HandlingAfterHoursAssistant Handling = "after_hours_assistant"
@@ -315,6 +345,7 @@ const (
 	CallsWrite        Permission = "calls:write"
 	PhoneNumbersRead  Permission = "phone_numbers:read"
 	PhoneNumbersWrite Permission = "phone_numbers:write"
+	WebhooksManage    Permission = "webhooks:manage"
 )
 
 // Valid indicates whether the value is a known member of the Permission enum.
@@ -332,6 +363,8 @@ func (e Permission) Valid() bool {
 		return true
 	case PhoneNumbersWrite:
 		return true
+	case WebhooksManage:
+		return true
 	default:
 		return false
 	}
@@ -339,16 +372,16 @@ func (e Permission) Valid() bool {
 
 // Defines values for PhoneNumberVerificationStatus.
 const (
-	Pending  PhoneNumberVerificationStatus = "pending"
-	Verified PhoneNumberVerificationStatus = "verified"
+	PhoneNumberVerificationStatusPending  PhoneNumberVerificationStatus = "pending"
+	PhoneNumberVerificationStatusVerified PhoneNumberVerificationStatus = "verified"
 )
 
 // Valid indicates whether the value is a known member of the PhoneNumberVerificationStatus enum.
 func (e PhoneNumberVerificationStatus) Valid() bool {
 	switch e {
-	case Pending:
+	case PhoneNumberVerificationStatusPending:
 		return true
-	case Verified:
+	case PhoneNumberVerificationStatusVerified:
 		return true
 	default:
 		return false
@@ -365,6 +398,7 @@ const (
 	ProblemCodeForbidden               ProblemCode = "forbidden"
 	ProblemCodeInternalError           ProblemCode = "internal_error"
 	ProblemCodeInvalidCursor           ProblemCode = "invalid_cursor"
+	ProblemCodeInvalidEndpoint         ProblemCode = "invalid_endpoint"
 	ProblemCodeInvalidPhoneNumber      ProblemCode = "invalid_phone_number"
 	ProblemCodeInvalidRouting          ProblemCode = "invalid_routing"
 	ProblemCodeInvalidSignature        ProblemCode = "invalid_signature"
@@ -403,6 +437,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInternalError:
 		return true
 	case ProblemCodeInvalidCursor:
+		return true
+	case ProblemCodeInvalidEndpoint:
 		return true
 	case ProblemCodeInvalidPhoneNumber:
 		return true
@@ -496,6 +532,33 @@ func (e VerificationStartChannel) Valid() bool {
 	case VerificationStartChannelCall:
 		return true
 	case VerificationStartChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusDead      WebhookDeliveryStatus = "dead"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusQueued    WebhookDeliveryStatus = "queued"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusDead:
+		return true
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	case WebhookDeliveryStatusQueued:
+		return true
+	case WebhookDeliveryStatusSucceeded:
 		return true
 	default:
 		return false
@@ -1058,6 +1121,9 @@ type EndedReasonCount struct {
 	EndedReason string `json:"ended_reason"`
 }
 
+// EventType defines model for EventType.
+type EventType string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field The parameter or body field.
@@ -1403,6 +1469,91 @@ type VerificationStart struct {
 // VerificationStartChannel How the code reaches the line.
 type VerificationStartChannel string
 
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts      int                 `json:"attempts"`
+	CallId        *openapi_types.UUID `json:"call_id"`
+	CreatedAt     time.Time           `json:"created_at"`
+	DeliveredAt   *time.Time          `json:"delivered_at"`
+	EndpointId    openapi_types.UUID  `json:"endpoint_id"`
+	Error         *string             `json:"error"`
+	EventType     string              `json:"event_type"`
+	Id            openapi_types.UUID  `json:"id"`
+	LastAttemptAt *time.Time          `json:"last_attempt_at"`
+	RedeliveryOf  *openapi_types.UUID `json:"redelivery_of"`
+
+	// ResponseBody The first 4 KiB of the last answer.
+	ResponseBody   *string               `json:"response_body"`
+	ResponseStatus *int                  `json:"response_status"`
+	Status         WebhookDeliveryStatus `json:"status"`
+}
+
+// WebhookDeliveryStatus defines model for WebhookDelivery.Status.
+type WebhookDeliveryStatus string
+
+// WebhookDeliveryPage defines model for WebhookDeliveryPage.
+type WebhookDeliveryPage struct {
+	Items      []WebhookDelivery `json:"items"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// WebhookEndpoint defines model for WebhookEndpoint.
+type WebhookEndpoint struct {
+	CreatedAt      time.Time `json:"created_at"`
+	Description    *string   `json:"description"`
+	DisabledReason *string   `json:"disabled_reason"`
+	Enabled        bool      `json:"enabled"`
+
+	// EventTypes The events sent; empty for all of them.
+	EventTypes []EventType `json:"event_types"`
+
+	// FailingSince Since when every attempt has failed; null while the endpoint answers.
+	FailingSince *time.Time         `json:"failing_since"`
+	Id           openapi_types.UUID `json:"id"`
+	UpdatedAt    time.Time          `json:"updated_at"`
+	Url          string             `json:"url"`
+}
+
+// WebhookEndpointCreate defines model for WebhookEndpointCreate.
+type WebhookEndpointCreate struct {
+	Description *string      `json:"description,omitempty"`
+	EventTypes  *[]EventType `json:"event_types,omitempty"`
+	Url         string       `json:"url"`
+}
+
+// WebhookEndpointList defines model for WebhookEndpointList.
+type WebhookEndpointList struct {
+	Items []WebhookEndpoint `json:"items"`
+}
+
+// WebhookEndpointUpdate defines model for WebhookEndpointUpdate.
+type WebhookEndpointUpdate struct {
+	Description nullable.Nullable[string] `json:"description,omitempty"`
+	Enabled     *bool                     `json:"enabled,omitempty"`
+	EventTypes  *[]EventType              `json:"event_types,omitempty"`
+	Url         *string                   `json:"url,omitempty"`
+}
+
+// WebhookEndpointWithSecret defines model for WebhookEndpointWithSecret.
+type WebhookEndpointWithSecret struct {
+	CreatedAt      time.Time `json:"created_at"`
+	Description    *string   `json:"description"`
+	DisabledReason *string   `json:"disabled_reason"`
+	Enabled        bool      `json:"enabled"`
+
+	// EventTypes The events sent; empty for all of them.
+	EventTypes []EventType `json:"event_types"`
+
+	// FailingSince Since when every attempt has failed; null while the endpoint answers.
+	FailingSince *time.Time         `json:"failing_since"`
+	Id           openapi_types.UUID `json:"id"`
+
+	// Secret The signing secret (`whsec_…`), shown only when created or rotated.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+}
+
 // WeekStat defines model for WeekStat.
 type WeekStat struct {
 	Calls     int                `json:"calls"`
@@ -1684,6 +1835,15 @@ type GetCallRecordingParams struct {
 // GetCallRecordingParamsVariant defines parameters for GetCallRecording.
 type GetCallRecordingParamsVariant string
 
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit How many deliveries a page holds at most.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *openapi_types.UUID `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetDocsScriptParams defines parameters for GetDocsScript.
 type GetDocsScriptParams struct {
 	// AcceptEncoding The script is sent gzip-compressed to clients that accept it.
@@ -1728,6 +1888,12 @@ type CheckPhoneNumberVerificationJSONRequestBody = VerificationCheck
 
 // PutRoutingJSONRequestBody defines body for PutRouting for application/json ContentType.
 type PutRoutingJSONRequestBody = RoutingPolicyInput
+
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
+
+// UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
+type UpdateWebhookEndpointJSONRequestBody = WebhookEndpointUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1836,6 +2002,33 @@ type ServerInterface interface {
 	// PutRouting Set the clinic's call routing
 	// (PUT /api/routing)
 	PutRouting(ctx echo.Context) error
+	// RedeliverWebhook Redeliver an event
+	// (POST /api/webhook-deliveries/{id}/redelivery)
+	RedeliverWebhook(ctx echo.Context, id openapi_types.UUID) error
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /api/webhook-endpoints)
+	ListWebhookEndpoints(ctx echo.Context) error
+	// CreateWebhookEndpoint Register a webhook endpoint
+	// (POST /api/webhook-endpoints)
+	CreateWebhookEndpoint(ctx echo.Context) error
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /api/webhook-endpoints/{id})
+	DeleteWebhookEndpoint(ctx echo.Context, id openapi_types.UUID) error
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /api/webhook-endpoints/{id})
+	GetWebhookEndpoint(ctx echo.Context, id openapi_types.UUID) error
+	// UpdateWebhookEndpoint Change a webhook endpoint
+	// (PATCH /api/webhook-endpoints/{id})
+	UpdateWebhookEndpoint(ctx echo.Context, id openapi_types.UUID) error
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /api/webhook-endpoints/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id openapi_types.UUID, params ListWebhookDeliveriesParams) error
+	// RotateWebhookSecret Rotate an endpoint's signing secret
+	// (POST /api/webhook-endpoints/{id}/secret)
+	RotateWebhookSecret(ctx echo.Context, id openapi_types.UUID) error
+	// SendTestWebhook Send a test event
+	// (POST /api/webhook-endpoints/{id}/test)
+	SendTestWebhook(ctx echo.Context, id openapi_types.UUID) error
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx echo.Context) error
@@ -2688,6 +2881,152 @@ func (w *ServerInterfaceWrapper) PutRouting(ctx echo.Context) error {
 	return err
 }
 
+// RedeliverWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) RedeliverWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RedeliverWebhook(ctx, id)
+	return err
+}
+
+// ListWebhookEndpoints converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookEndpoints(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookEndpoints(ctx)
+	return err
+}
+
+// CreateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhookEndpoint(ctx)
+	return err
+}
+
+// DeleteWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhookEndpoint(ctx, id)
+	return err
+}
+
+// GetWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookEndpoint(ctx, id)
+	return err
+}
+
+// UpdateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhookEndpoint(ctx, id)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id, params)
+	return err
+}
+
+// RotateWebhookSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookSecret(ctx, id)
+	return err
+}
+
+// SendTestWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) SendTestWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SendTestWebhook(ctx, id)
+	return err
+}
+
 // GetDocs converts echo context to params.
 func (w *ServerInterfaceWrapper) GetDocs(ctx echo.Context) error {
 	var err error
@@ -2843,6 +3182,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/blocked-callers", wrapper.ListBlockedCallers, options.OperationMiddlewares["listBlockedCallers"]...)
 	router.POST(options.BaseURL+"/api/blocked-callers", wrapper.BlockCaller, options.OperationMiddlewares["blockCaller"]...)
 	router.DELETE(options.BaseURL+"/api/blocked-callers/:id", wrapper.UnblockCaller, options.OperationMiddlewares["unblockCaller"]...)
+	router.GET(options.BaseURL+"/api/webhook-endpoints", wrapper.ListWebhookEndpoints, options.OperationMiddlewares["listWebhookEndpoints"]...)
+	router.POST(options.BaseURL+"/api/webhook-endpoints", wrapper.CreateWebhookEndpoint, options.OperationMiddlewares["createWebhookEndpoint"]...)
+	router.DELETE(options.BaseURL+"/api/webhook-endpoints/:id", wrapper.DeleteWebhookEndpoint, options.OperationMiddlewares["deleteWebhookEndpoint"]...)
+	router.GET(options.BaseURL+"/api/webhook-endpoints/:id", wrapper.GetWebhookEndpoint, options.OperationMiddlewares["getWebhookEndpoint"]...)
+	router.PATCH(options.BaseURL+"/api/webhook-endpoints/:id", wrapper.UpdateWebhookEndpoint, options.OperationMiddlewares["updateWebhookEndpoint"]...)
+	router.POST(options.BaseURL+"/api/webhook-endpoints/:id/secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
+	router.POST(options.BaseURL+"/api/webhook-endpoints/:id/test", wrapper.SendTestWebhook, options.OperationMiddlewares["sendTestWebhook"]...)
+	router.GET(options.BaseURL+"/api/webhook-endpoints/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.POST(options.BaseURL+"/api/webhook-deliveries/:id/redelivery", wrapper.RedeliverWebhook, options.OperationMiddlewares["redeliverWebhook"]...)
 	router.GET(options.BaseURL+"/api/calls", wrapper.ListCalls, options.OperationMiddlewares["listCalls"]...)
 	router.GET(options.BaseURL+"/api/calls/:id", wrapper.GetCall, options.OperationMiddlewares["getCall"]...)
 	router.GET(options.BaseURL+"/api/calls/stats", wrapper.GetCallStats, options.OperationMiddlewares["getCallStats"]...)
@@ -5912,6 +6260,759 @@ func (response PutRouting500ApplicationProblemPlusJSONResponse) VisitPutRoutingR
 	return err
 }
 
+type RedeliverWebhookRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type RedeliverWebhookResponseObject interface {
+	VisitRedeliverWebhookResponse(w http.ResponseWriter) error
+}
+
+type RedeliverWebhook202JSONResponse WebhookDelivery
+
+func (response RedeliverWebhook202JSONResponse) VisitRedeliverWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhook400ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhook401ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhook404ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhook500ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpointsRequestObject struct {
+}
+
+type ListWebhookEndpointsResponseObject interface {
+	VisitListWebhookEndpointsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookEndpoints200JSONResponse WebhookEndpointList
+
+func (response ListWebhookEndpoints200JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints401ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints500ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpointRequestObject struct {
+	Body *CreateWebhookEndpointJSONRequestBody
+}
+
+type CreateWebhookEndpointResponseObject interface {
+	VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookEndpoint201JSONResponse WebhookEndpointWithSecret
+
+func (response CreateWebhookEndpoint201JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint422ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpointRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type DeleteWebhookEndpointResponseObject interface {
+	VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookEndpoint204Response struct {
+}
+
+func (response DeleteWebhookEndpoint204Response) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpointRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type GetWebhookEndpointResponseObject interface {
+	VisitGetWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookEndpoint200JSONResponse WebhookEndpoint
+
+func (response GetWebhookEndpoint200JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpointRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *UpdateWebhookEndpointJSONRequestBody
+}
+
+type UpdateWebhookEndpointResponseObject interface {
+	VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhookEndpoint200JSONResponse WebhookEndpoint
+
+func (response UpdateWebhookEndpoint200JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookEndpoint422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	Id     openapi_types.UUID `json:"id"`
+	Params ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse WebhookDeliveryPage
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200JSONResponse WebhookEndpointWithSecret
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret400ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret401ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret404ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret500ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendTestWebhookRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type SendTestWebhookResponseObject interface {
+	VisitSendTestWebhookResponse(w http.ResponseWriter) error
+}
+
+type SendTestWebhook202JSONResponse WebhookDelivery
+
+func (response SendTestWebhook202JSONResponse) VisitSendTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendTestWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SendTestWebhook400ApplicationProblemPlusJSONResponse) VisitSendTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendTestWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SendTestWebhook401ApplicationProblemPlusJSONResponse) VisitSendTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendTestWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SendTestWebhook404ApplicationProblemPlusJSONResponse) VisitSendTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendTestWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SendTestWebhook500ApplicationProblemPlusJSONResponse) VisitSendTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDocsRequestObject struct {
 }
 
@@ -6230,6 +7331,33 @@ type StrictServerInterface interface {
 	// PutRouting Set the clinic's call routing
 	// (PUT /api/routing)
 	PutRouting(ctx context.Context, request PutRoutingRequestObject) (PutRoutingResponseObject, error)
+	// RedeliverWebhook Redeliver an event
+	// (POST /api/webhook-deliveries/{id}/redelivery)
+	RedeliverWebhook(ctx context.Context, request RedeliverWebhookRequestObject) (RedeliverWebhookResponseObject, error)
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /api/webhook-endpoints)
+	ListWebhookEndpoints(ctx context.Context, request ListWebhookEndpointsRequestObject) (ListWebhookEndpointsResponseObject, error)
+	// CreateWebhookEndpoint Register a webhook endpoint
+	// (POST /api/webhook-endpoints)
+	CreateWebhookEndpoint(ctx context.Context, request CreateWebhookEndpointRequestObject) (CreateWebhookEndpointResponseObject, error)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /api/webhook-endpoints/{id})
+	DeleteWebhookEndpoint(ctx context.Context, request DeleteWebhookEndpointRequestObject) (DeleteWebhookEndpointResponseObject, error)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /api/webhook-endpoints/{id})
+	GetWebhookEndpoint(ctx context.Context, request GetWebhookEndpointRequestObject) (GetWebhookEndpointResponseObject, error)
+	// UpdateWebhookEndpoint Change a webhook endpoint
+	// (PATCH /api/webhook-endpoints/{id})
+	UpdateWebhookEndpoint(ctx context.Context, request UpdateWebhookEndpointRequestObject) (UpdateWebhookEndpointResponseObject, error)
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /api/webhook-endpoints/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RotateWebhookSecret Rotate an endpoint's signing secret
+	// (POST /api/webhook-endpoints/{id}/secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
+	// SendTestWebhook Send a test event
+	// (POST /api/webhook-endpoints/{id}/test)
+	SendTestWebhook(ctx context.Context, request SendTestWebhookRequestObject) (SendTestWebhookResponseObject, error)
 	// GetDocs API reference
 	// (GET /docs)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
@@ -7422,6 +8550,274 @@ func (sh *strictHandler) PutRouting(ctx echo.Context) error {
 	return nil
 }
 
+// RedeliverWebhook operation middleware
+func (sh *strictHandler) RedeliverWebhook(ctx echo.Context, id openapi_types.UUID) error {
+	var request RedeliverWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RedeliverWebhook(ctx.Request().Context(), request.(RedeliverWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedeliverWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RedeliverWebhookResponseObject); ok {
+		return validResponse.VisitRedeliverWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookEndpoints operation middleware
+func (sh *strictHandler) ListWebhookEndpoints(ctx echo.Context) error {
+	var request ListWebhookEndpointsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookEndpoints(ctx.Request().Context(), request.(ListWebhookEndpointsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookEndpoints")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookEndpointsResponseObject); ok {
+		return validResponse.VisitListWebhookEndpointsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhookEndpoint operation middleware
+func (sh *strictHandler) CreateWebhookEndpoint(ctx echo.Context) error {
+	var request CreateWebhookEndpointRequestObject
+
+	var body CreateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookEndpoint(ctx.Request().Context(), request.(CreateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitCreateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (sh *strictHandler) DeleteWebhookEndpoint(ctx echo.Context, id openapi_types.UUID) error {
+	var request DeleteWebhookEndpointRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookEndpoint(ctx.Request().Context(), request.(DeleteWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookEndpointResponseObject); ok {
+		return validResponse.VisitDeleteWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhookEndpoint operation middleware
+func (sh *strictHandler) GetWebhookEndpoint(ctx echo.Context, id openapi_types.UUID) error {
+	var request GetWebhookEndpointRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookEndpoint(ctx.Request().Context(), request.(GetWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookEndpointResponseObject); ok {
+		return validResponse.VisitGetWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhookEndpoint operation middleware
+func (sh *strictHandler) UpdateWebhookEndpoint(ctx echo.Context, id openapi_types.UUID) error {
+	var request UpdateWebhookEndpointRequestObject
+
+	request.Id = id
+
+	var body UpdateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhookEndpoint(ctx.Request().Context(), request.(UpdateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitUpdateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, id openapi_types.UUID, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, id openapi_types.UUID) error {
+	var request RotateWebhookSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx.Request().Context(), request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SendTestWebhook operation middleware
+func (sh *strictHandler) SendTestWebhook(ctx echo.Context, id openapi_types.UUID) error {
+	var request SendTestWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SendTestWebhook(ctx.Request().Context(), request.(SendTestWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendTestWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SendTestWebhookResponseObject); ok {
+		return validResponse.VisitSendTestWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetDocs operation middleware
 func (sh *strictHandler) GetDocs(ctx echo.Context) error {
 	var request GetDocsRequestObject
@@ -7590,280 +8986,313 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rkts4si76KgidHWHpLJZcLpf7oor9o9ptT3tW+7Kr7O5Yp+UjQiQkYYoCOARYsrrDEfMO6x3Wg82T",
-	"7EAmAIIUKVHlW/dM/7FLEolrIpGXLzN/GyRynUvBhFaDyW+DnBZ0zTQr4NNjmmVzmtw8S82nlKmk4Lnm",
-	"Ugwmg9crRhL7+z1FeDoeRANufsmpXg2igaBrNpgMeDqIBgX7e8kLlg4muihZNFDJiq2paXQhizXVg8mg",
-	"LOFJvc3NW0oXXCwH799Hg+95wRLstDmGlyLbwiAU4YLoFVckdU/74fy9ZMW2Go9/YBAO438VbDGYDP6f",
-	"+9Vy3Mdf1X2zCtUgcEgql4qbz095plmxd2gbrlducP697uH5R3oPMBgODO+JSFl6xag6sGZ6RTVh5mGy",
-	"kAUOsYDXyJCNl2MSJ6XScs2KE3jqxLwWj7qGDs/MsIHa2Nf03Y9MLPVqMDk7PW3b4x+oSDMulj1Wc2Ue",
-	"ZSmOdkO3XaNZ2SZ7r6IbAwzoOX33fVnQg2QHS5hRpVlKqCZrqTSObE3FliiWSJEqMnQ/UZLSbecCrum7",
-	"Wep6bSwgX5frweSbr87NAq65wM/VYnKh2ZIVOHgu7jL4jNEPGj0XH2X0r1ZSsBfles6KHuQQEO6SK80K",
-	"lhIBL3eNMzftz/CZGfCcY7hRMLourggd2EF8Us74f3b7f1pm2Ylm7zRRjBbJisgF0QUV+IwiVKREles1",
-	"LThTEXw0T6zceNU9kvIl16pr9f6+92SvuXCfH7SN+JqLhB2mSaVpYYlSFoQuNLObzIXSVOiuwSlovnUR",
-	"U6rZieZr1rqS15rqUvW6YBQ82jkCbOiYq8X2DcMok4Sp/eP46fLVs3uKKHyUsFualXDmyN/KdMlS98ui",
-	"zMgwNkQVj8wqCqnJMF7QTLF4NJ6KJ/5Fu+i0YEQwrlesIENKVCILFpFFwRgxBDUia6qTlXtkPBVdS2An",
-	"Ea6BXfG5lBmjeEm9psuj7k5Nl12LrumyiyrPexDlG6F51p8o52whC9aLHkto+Wh6fG/YgsqlUAxo4Tua",
-	"XrG/l0xp8ymRQjMBf9I8z3gCm3g/L+Q8Y+v/+Ju99fsR4Ct8Czutz/+SeGGQAJNlZC7TLUklU0BNSA/m",
-	"ezOkgiZ6PHgfDR5Lsch48lnHathuwZQsiwRGAwOw1GOYMUo677gyjO19NHgmNCsEzZ4UhSw+66IKUgr2",
-	"LmeJISVmur+oljahheHL8EWBO054SrQkBctlgev7QuqnshTp5xz2C2nYyqpaY3/taibgAJirsQCBAcVi",
-	"yjOWfm4SiJ8tTp4bqozJLSuUYYrc0CrJpFiygiRlUbCW0V75S/jzjjdZUbE0XJelKhg8jO+NoKVeyYL/",
-	"+gXGVbCUCc1ppuBaWHOluFhGZE0zw8FYGhH2LjdL5q4WmiQs1yx1Y7+lPKPzjH3uoStW3HLDBKgwwzIf",
-	"/VkypLC5ILrYErqkXJCMaiMnwojzQppr60uMGc6+0WZYlhFcXzIvNeFaETsOpGO3zGaQY7i7bA9mAJeC",
-	"ZlvNE3VFNd4beSFzVmiOn9JC5rOCala/h2RpZuwvIRQDzZIsZLGhRXrMK/bqP+aVW8kTtqY86//S+1Bq",
-	"/qXeaWPYO+1HwTK89S3L+d9Yos1w/CK+lppmLatIb1lBl8xrOjOrJfWcLsgTgUTkFZ9osGYpp+KuDWsz",
-	"3lkiUUao09iba5LKLKMFiK3Hri8OOeqeeffQa8NqXW6lOEhQuwudFIxqls6o7is3ObGrTSejrqN7ipin",
-	"jDhvJGmyWTFBuCYbGqqQZp1EmVkOhprZTm+3NOcz37BRJat9DcTLcC13X7GDjsL57l2px/AckGKKtxfN",
-	"XgUrBxJ+1FjM1qHWV8nqFdwrhP5xsxjHKnr7J713gj9y1UIOXLN1/Y99DLeiq/e+K1oUdLszOGyudUBl",
-	"yvWTW9ZGnNQbJNk7us6zpl1hjLvZRqM00ShyVm+WihWzs3fbX9ueTzLOhJ7RNC2saniQMO9ydFKmKWpB",
-	"7WRV66paJKQk3wUX+qvzQdTC3ewVbEnv4BQ0LZbs2Kfx+649aZs1rDxd2j0+0E+TctL6qXVbGznqqI8r",
-	"nJNf7tq67Ox1bXz7SfSjHJqK4HdOTTQQ7J2eJWWhkHqPXCvov95I24S+y2Ryw9LHNMvQMPDhd0KDQtuN",
-	"aVGdUnaY45Pxg6/Ox23vFd7MfgfqaZCnN50fuAtqq3Sn+6A522MsJuGcm9fCcWtQG8XBiX4MEq/T193v",
-	"BtMALHmWvVwMJr/0sPKB0dWcpOYM1kbrWDLV4WKTwqiyaOGjaP6z1gCWEq4jYt8n8637E8xRbjmOYue1",
-	"5YgG706W8sR+ZzSe8RXdPMc+gCVI3Tbsa00Xi3ugrzBFhooxNBLRLLunyEJmmdyclPmol5BVGa+PP2PB",
-	"u1G1zG7cu/v6dtcEZgaNZiSjjFUNguXcNTl2JOG1h106nW9noWuvL8EGrr3HsmznzPPtrOZ669t24Cbc",
-	"17Z3pPVt1znS9jYqy6J/g7IsrjXtamsthWFAOzz7lhVbAj+iQQ1sLVqWyYqp2hHZ1/dz8/6ezjeM3XT1",
-	"bX7b7ToyJ9V8+1yKlG6N8gGmZUWsV7jPsH5m7ObAqFK63R2Y7XP4YES0JNclfvp6FJFfWSEV4SLJyhQV",
-	"oN4DSem2aywOIaD6eELMg0A0CiRSp03Oy+SG6Q7+qPg7Yh+IjFIni9S6/nodL9vHd9BC2wQKZ0zZKznV",
-	"TS/vI+uJ6i2kmO9nv0rBWlRIq0T3H4Q1XRjx1nk2errBamYV60tzPoxqiH5AbnVa9ipqMrw6K9llWhVX",
-	"qBFwdcaCox6SVdftXEONMFGu4UIXc7CcRwNZavzzbctumPefwjX1Jm8RQmmWzXpKlQ2W309cqME53va4",
-	"I/093ENRWtaFpd0nGvRf5ukhkftgr66NeQtD+nklrRncSDOARiBDSoziE4HzVxAj8dywbT95wdr9dzv6",
-	"QW4Q1mBGjS4WL4qA9ceOAt0x8ZPXdBkTrtDLgTJqRP5eSo3MsQW40DSaWU2vdghwq+xGVKOtrVFt0bvo",
-	"29HnG3j0oPi/yzgXnGWpMrcATnxMLvE7krGFJrLU5IaxXIHgc0uzkl2YzWDv8ownXJPYbEVMkozRwjwE",
-	"ViIuwr4fNNWOxnFwx3Iu5Q1DMISS2S38CT6RmTvng2iwKaRYVrqSyunanGO9Qt1hP2HURVn37PiF/eMX",
-	"fOxt+NwJXxshG0FxRr4YLLlelfNxItf3Jc35SSJTtmTivu/6ffi6uuH5icxxR05yaSilwNGFRzbQoB6c",
-	"nh7WoX53M3EspR0deA8c9yoyKktGEy6WcLykYIZmyIqqCXnwz3/89/mpIcOCJpoVijCKyJVMblhxklDF",
-	"piJj2vwWWXxKROKTGKTweBaTYZnnrCDmSXNmFzJLWRoRldPEnPWCr8FnVbCcUa2mIi1knrN0ZFEMjhse",
-	"pwav6btn+ObZaYsm2XpsXxnV6QOV2Lo6echQU9+XV1Qpo0bG+EBsHbmMmLdITpfsghgqIFLA18CPc6tT",
-	"fhqbj8PA9FKa6rN5DOgMs/PBYxFhIH0HX5G8YIoJfRGgSgyDk4KBf9NxvP5y493Usq7RIwYTn4sQa7cA",
-	"w6DQZMEL9fEGfgedr2vQ7hm33u7zR1/sY/TJzsHKsnCODVB5Tv/5j/8+ezhCWBcDoYAY6TYiRuM/O4c3",
-	"1AVRstBGYYthMtV5mZeKM3XEJPbrsKoDgFbNAJ9wi42f3FL3HgVizToXMmfFrFVtfCkYYUIXWzxsdOvW",
-	"EjXb3UVM6bbaeQegO1K1/L5brTQD3W+xfcWKXUioPVsWOVo7WCupHAYSpMGUZQwgiHeh2AAk2jWDD1EQ",
-	"K//G5ZoVPKH3X7DN7L9kcdP6ai/t0RDaZ1QcK5LvUgVrqmJdiHZkGuqMOxSx76ppO2k/r1hRGSoJgPtA",
-	"9s34Am6/Sonkmhvx3AisXCxxkFzM8kIurd/GghDwJ5ic+RIxUV0ap7vSd0YWWCGlRYV0GCIjc7VnXGlF",
-	"1EpurFTecF16R2zX0an5y0nGBSOvNzzjkhQsYfwWwPd2maQgw/i1jEcR8T6Sw/5JML/v7T+nmjP01uOZ",
-	"HOIQ7ikSPy3k+sgOMy54srdDfARnC2hBuRHKz/OozloxGD+bNv2ymWfM2v10+eoZmK0OQTQ6eg2AJXfx",
-	"+YY2kiMiYD6SXaNlgRK6Zu5qwXWngLheLIhihvQ/1J3Qhq7peClwXiN7+hATSFMSPPiC5SAsnWnZTrGr",
-	"ck2FOx6esszd5d8lWh5DuaHU129Lq5iZnf38QW7qo7KBO1a/MHIUXr0FSyQM1gKrC1lqECtlQVaMFgBI",
-	"kSLbkkUh13BkjppNp/z982o7IbHMmYgjEieZVCx1f5UFi8mQEvs3BL5EJJ6j/3CGHCyOpiK2zIynMyH1",
-	"7JYVfMGxHSED1EsixYIvywJ/AkhMWaEkoSWHXCsFFWpjxJYY9dODU+1pjQTAtrfD9dvh5/jOd9t+pshm",
-	"cE0r5e7IZS0c16uhCTPHnnuJrMYf7UwPDgtpzBBDWWS9zp9F+x/FTyshvm/Mh3mHFUzO7jLAoky0IahZ",
-	"SjU95OptYbYW8UUFzbaKK8LeAYifpXjQajy4BggjKVtwtODsOYlW7DroRXb4zSqSpd/8K3Gpt9m73U9t",
-	"fq2J9geN4hpkEeACM9UTo9TDkN6OMAz8DYet3x7t2nbR7Z7EDMxb7sb1b4PGEyE20qjtG6ouSJ6hsxK8",
-	"4fEtLTgV+n/7d+I9pNBlJcfoO6cHhJG5dRGxKcFFu1JsjbtFLUF+zT1rrG7txAc3fovIEDUjXeuHt+NM",
-	"VxTbSvK7B9pKklEYydq80xpywl4CaLoirAuihmDr4XjoBEbDneVR3HVaQwPXfTLEP/6DoC40uiCnSGUa",
-	"tC8IQZOC9YIpR3ux2A37xS0rwogyStw7HzaCPXBu1Po6DDpB5LUwvWTZlgzrPNbJAKNxK55y4QNsdn8L",
-	"ddGOAQipyZa5McjCbkh7Xx8RW+4aa9uyHi41tatON1XvkA47e9uLZj+AWXdIhZYjoBRfig/UFHwj8353",
-	"m32+A/e+Zqg9U/I4Y8UN+FUJT0dks5Lg3ZQooJsJ9dbde2M5zLP2nb4ec9McyHkftIhVKz1X8S7qs3un",
-	"za0dF6WR6s3JMittlAxwcI8/AKIqS51IDHDojzs0+/DSvthLgre9zPqDCir9ypnILKgZ1mYG6nt1pVOF",
-	"vl4gCn+G/b1ljuZCswLsehBEvJKFhmu61XJWydyuc7PWg4AEWl5rRXJ7QaDKYOEkE3/Gqk1oLlSNHJq4",
-	"8OBIRzUu0aDUBvnv4z6X0MqRsN+78QqgYuvuX0C431ym20ZUyDdHo3/9YPZN0wFtO4xpfy9ZycDWqYwQ",
-	"S8OMNMDXhlygQXS0awndMUMeth59FjjPB5phPoFq23ITh8J5TXIOpNVwufZuMhK9W9X+9LwHRbGPex7F",
-	"Mxtzd83sn08p2tzZFUtqFdvwkughCdkH23nc7nBeGob4sRjFpWMTWhJ8yuiE5oNGY80O+2hhFLvk1T34",
-	"atuq24UaRQ/QVDMU9wbRwKisM+sIQaDVTDCGoqJHCbU6Xkw3HwuXAYLhl4qecQO4KjOmjtxxKWbhvduS",
-	"syMyz+yoHfWfq2u89YlKLgCk2e7JbWJuDvMyLx2EmoTPOPRVLd/Qg6MNFNWMW7tqzDlqruLujFu3DSzP",
-	"lx05zuCuW9E8ZwLEdWot6iueWUcIeq64ImjCnqCxzgzjBIZRKZURoVNhLQamLYRiQVov7yH308Frf1qe",
-	"nj5MrpgZ7H34wOIxuRQEg9zQcT4Vld5qBAQ06tqQdcUgtdQtU4RWraNl2x3pYNEqm3ll3WgIiAWMpv08",
-	"o73+SDzkzyuZMcQstK1oROJFIdexWbJYyxihDIrfssg5iX+1NoP6oTJv7dyxgw4E7x3iqYyu2qP9BlHD",
-	"qODVVmqUSn9XMHqTyo3oDBMGB+Z8S3Ja6CjwXkaQXSo0IWOskjV5rGhKWlcqy9Z9cwxo3TckvqBCOeRj",
-	"n+d132D7W5rzu6QqqEaE84hg3tizbbVtSxwQphWK3mF+SneyKXSQ3pqL0kpRx07HNukMM66l1insg/HV",
-	"XL+06fiFtFZWdf6YiOGdldgB9R213vUJHpOusbakNRMt9te6nvXAlV3kpP/eLRky8gdmCR6cnJn/zk4e",
-	"mv8enjwy/z06eXBq/kceb/5+22H+6WOss/3vm8IOFPGY5W760/dzvIa9vntMT80l7ZNCNZi5E1na0CpB",
-	"oizI5gIPtxp7nIjafgq4IkC2LuZwfJibw7Cqdtum9UMnnPMHufESReWjn7gQNZ/EMBAhuqULL1sA8oBQ",
-	"hChERDEBKkIgWmiZpcFde0/5MFYqUrRKT8UwpkLIUiQsjSeE1pzFGTcCBXcQms2KJyuX9EfTGxbKGmDB",
-	"mIqUmc5YalQU68gnqMpGdg1AYcH2Uewj6M/H5D/wFIoG5pGpQDlEeQihkchQYhg1xJtApDkg6uxaw9wS",
-	"DKKBHbVlZjPsHzVB6Lb6pu3s1nG0x5y20CLRO4VqSKSBUaD78P3AaIaBnPWBBSY+D3yUN4dxiPhaa08O",
-	"jHvUIliI8QHOZ/GI3dOsEBUtLIAnqxD/5PFviqQs4SnYkBWRG4FBjo7AKi9gJdxFKOi1UcLzFl03ZwWk",
-	"+ZJC7TG4gVK/pluSSrJiBesPifXNt0ZZyqzDKGl+cfhiWSyp4DYWfiiL5YSmay7M6V5O0CwRkX/+439G",
-	"FjzCBaEkZ4UySgDZyOIGAkJg4SpK8u/2CkeHdHctloKOmyEcMmbXMeOemUFGLquiWdN7mMm213BnZ3Se",
-	"tF0tNxyzAnpLOHT+q3Mwm356GsOhpTbihYQkXZMN7D5GOxTL+tD3pLlpysm4ylV3lkKiGpW2Hi4frn3M",
-	"0XauzT4eX6n0bB7qR3tNQjVlytz+7bHqYH43P92zuHSjjNYdqn00uzA8VlUAgsaY29btZc4EF8ufuUjl",
-	"5g7RhJXKLHMAjZA4pdsY1UDE2IH2DPdUTIY//DB5/jwiG5plJ4m51TB4AA/6VOQy48n2HurVozG59G9i",
-	"SmALFbQNF6VQJKdKkzVPBV+uNOHCmjcgrimlWyNNnJ1NTk/jf/7jv+NT+Gt0QeKzc/MXXtsKUnjbJvAG",
-	"b5CQeap+ET04mzw8NQ9SrVlhluP//+X05OztL6cn376d/HJ68gj//F+tAFyMtegRX+/sw/XOT7+ZnN6x",
-	"8x1VbjuIvOsMptlGJgEXD/hMCLZRk4LRZm4bNdkUvNIV3SP4of4Te2f1Y1qmXOOTbVdYEGLxWfMEcTUz",
-	"vO225bp6JvAXf2XTgpEblmtI5ig3gghJBNugvBhI9oGFNKNzltU3+WkhAXKnbgZHAjDb+YyzzokKGVx1",
-	"9h8Pzh88+uarrx89PP128DFRbPuTz5lxQWabyo6IOanBuq+aud6rBO/9kvT1QqVC//DkiV2iKqNwW/dk",
-	"aThMIcvlqm9kulclOuO94pyJlItlPAlQshHYUfNC3jJxQbgGiDQkYbakRGKPO54EWtVUwDsQWO9WEoI6",
-	"uWBGDkGhKmcF1dJIdcUNPDsK+wh0m6ml77puYwc8cBPsUD7cj5ZydmJvhB035WvQRN1sQZBD1cr2tHMt",
-	"9kSF9EjAhacvak3T2EpIIT9o3+H6zI+D2wU87k5Zvg4xk6OtzccwFyq2JJHrtRTEcHjNBKS2rbOb4fmD",
-	"RyPyzVdfn1iGEwzpq/ODEdg9OMtLUQWUOFODf0ORYfyXJ6/JfZrz+9W3RjAwwwdToT8552dnJC7FjZAb",
-	"UXUaj++ykF1c6RPnUwsI6mNkUwvv4LvnUmsGS3YgS48CU7bjGPcl3z3CCr57DvqEQRwu59G1lbM2VuWz",
-	"8rrF2W9/Dxb595MxBO6RQzlDagLXHoHpuKPzu0uj0crK/hXm9MFc7nc2rTawisvvvouWEeTq6WPy7fmj",
-	"r4lNHU9SmZRrG7TfxAelrYgbBQnfyZomKy7YidGJ4AvzvDmOasN1siJSjAkEdXClm3AAyINfEMVEqqZC",
-	"SHu3QQsAPL96cvn98yf3FNakINijgih+YK80WZE1o0KBNg6J812NhalY0y2haQrNqQuijbBijr69LSGG",
-	"ZL4FvvDD69evXA2dmhx5SzOeougUILvhW4d5iQZlWBQBxMA5T1MmgmcVXwqqy8KBgBY245cIAjLAXaJX",
-	"EmP2aJbJDbSX020maTrTUs4yWiwxjF2VOabbnEGec5fO13XYYMw1etf0BgZHM7NpWx8e2BQWC7YoVW3K",
-	"tZ+BMKKBGdaaiu1MmRUGSNCOPFKLjWl2X/kPXDc22BJBfBmbVQmpnCN15owC7nMFOvP5q2b+6oIt8rUf",
-	"IrhiC0GzGZCVuZoq4S/cnT35qFss0RsmdOgnswXAAGoT1QypWDuFpnWx84WsFelyjVBti3Xthu+a0beo",
-	"a09lQeIdyo0jPDRGjwlGiT4q7xnsJWIFDskWszmWH0q6TOe2goxhgR25i8Oc3J0NgN06MisJ6c8wXAZh",
-	"HVwszVIjZxvvj4ncbT/gBcA6apt0fnreGovCddbOJFey0La2mU9PcsOxwFkwwpAKNOmkP5dLvNnNm6tn",
-	"jlKY0OYwq8M9lYWYIJOeS1qkE/vQZM8JaFrEbQpxmH0YM+fyiAOLaJP8rvCEvwKLan9Ice21ZyIvdUvq",
-	"YgAkGv7QrdVzjSZY85SKak5Sr9wzYa3GBRHMXFNQneWuej6aMWcC7dg7Q4J7T++arK2DC8zQLrkN0n+7",
-	"pU4lMmf7euAK0wcGiqfltmaitRKBciNCbx4+35T53x40x3UYVVyvhh1BPi/FdBCFDymR2IKWmVYfybaC",
-	"a1NFbWKFizARzIaxm2zrYZI2zF5VnmyfQ7/VX44qkbkZaZZVd+/C3VH+myoeclkw5q66nK5n6GIYBNQS",
-	"1en5gHnmbfNs4SE5Tq263KWNYYM4RmPyvXP92hKEkON2QpooBsJVBXK46AVpIGvGtCJxsCIxvAmb4M2I",
-	"RnCLaxsTg2oHB8fPAFAkS8mUg5buokfGxFFlCBkNYRs+ZcRQmFVQTEdomTWjN1M3h0plcjMyrMX2NhVx",
-	"Y+vjCHRRl28QV6LKJkNVtTjohw3QKRchShaDXbwRyE2vCpXWUra5ijrJ9kgLFYozjcUncWvzd7NFhYe0",
-	"NV8g81jhIDpVkfi334JX37+/a+/hcT/kTg2R0u8DttEbom/hwbXsjeenp7uiVZOV7EnBsllJoF3lkFT1",
-	"pULqvggNoobFRkRpWbC08sI0sk8evubq7K8jo9UO6VjKjlEZRAP/JxhdyGQPZaXL6drKJ81UZ7tr/uzy",
-	"xSW4hd2hgUMwJi/MfTYMLrMRSt1C4hOGb9BsYzRaw7bqAlpLHrWGJfqI1Av+ptmfBIphehvlnNkZo7co",
-	"T1sonGHEdi7EtYnSkhlMY08enPY6brV7d5cVIQqAbAAGoCKijDhGM5/1z6rKZEhJVopkRQBVMBqTJ+tc",
-	"b11sPewOV1aYM6sdEUVvwQZgbg0bceD0kl4ntw5QqJ3fr3tlXw2IrH+MhVQsuEXtBXr9+tnV/esfLv/z",
-	"yYv6ZSoLALibi2sqgoRl15oXP7HCCO0xiV+/OPnJa4wnWCjz5P+NIdrihTyp/RyPJiSDxFdTYX2NAKdM",
-	"bdBVPVgD0X+E6zF5XEu9Sc04U55oMhRMA7LIQhhTiTEafCmqiaqRTXuovYOzDmc0VNA/JiNMOnkMKuf4",
-	"dDrtCMB9YLyfgv17vGIY1X+Ei63dZIeFW1JWeVtd5rw623lw9vD80Vc7AI5v3/52Hj04fX8YttGp9YXz",
-	"uta00MfOa0WFYFk7YFi76WEkXuVUDpUYtXYrfxhz5nprm4mvdHEM6Rg2N1Nu3seBqIJ391HOz1WJDTfl",
-	"NeZVKVHBAaV+VQIOkxutA3QKVYrWQxLW0Th2pnYYPurt63rM2wHAalVqoWuy5iyypCy43l6bU2dDDBgt",
-	"WHFZIp4NPz11K/3Xn18PmsrOE6wtXhWXhSCP+NJadIFWJ+Q7aIj88x//E0+mYipOyKUFFioGyCOi5Q0T",
-	"AOIu5AawkyM0ciNs0Gnd9nEjTYP/aCpIDY7ZxF/uIi/D1MVj8gSP7cS00zFotv3rav6XhL/kf71+8+uz",
-	"By/4M/VsrfP/7/Gzr56tszJ58M3WTCycla1uQIZUENgiQGPcU9ZkfwFWc8WSgvk6MZiBid7MYpy4GVF9",
-	"7jdsCzXiYQPJMLaYU7xkAFRpPo0iQNtDB0ZjR8QS18o0GCAtyTDehXjFEYlbMF6QQM+DvOIIVisAelW/",
-	"I9IrHlUr27Ws9GZ2tvg2MUMek8v6ncthsAVDCC9LrfUXfaERUeYyN8tbsFt5gzo0rjtYjMHqDusJWGF8",
-	"Cy87uF/A5gODqNjGSuscAzl0AdVWbpjoqE0DO2gkgOdPXl89e3w9e/3yP5+8iCNvd1lLwbU0PMBsV1JQ",
-	"swlyQeL7tnVQqg4M5T1YghfSlS2mWHvd1qC/ruyOZE250JQLBkYXyDQHbajJ/fv2VgIXWWCrHOxULA4b",
-	"XEIUBjiHrDlNyYwhPl2teO5k9MtnJ+YGhCa4z8C8pilWEgdf8FQ4a4g520jPI4+CQq9yaLVXF16U9oEr",
-	"tjWgY5dXcipsMMuGzVdS3iggekOdiGAnWKzJWctLkbKCxPdpzmPC3plB1992RdrpVLTxpW6WhhFY8JQN",
-	"pL1oYVvwu6EZVc7jsVkU+zukwGToxWPKxQFUYEOBdiA1IVSgdw9fRNi5M2CwdzTR2XYqMg5BMra0N7A4",
-	"2IMsI3+9fvkCzCyC3rBZQhWLjFQIq/rmzbPvsTOoo6LpOscfrp4+Jg8fPvwWstm+fuyWFd2J5pTSwBca",
-	"d9XUjr171CkTXc7P2EggNkFmxhMmEJlrqd4IOAVnGvOt9aL0+66VystQo/XLV8+Cii2TwYPx6fjUmZsh",
-	"IHTwcHw6foji3AruyAawyHy1ZLoP/rEWibymW8TjWWrXMiKCbQy5AlrccEVnbJuKeAdLgIUyqLcxenh1",
-	"3GWmism6VBpLJYM6gwdZWeaIoEEuxbN0MBn8yJW+rCYJUZm5FArlhLPT0z0F1Y8rpF4vEtxVvX7XigYV",
-	"+s5PH3S17wd8v1Z2/300eISj3//SM+vltI66MDslLE6Xcc9l4Zv84kzJRvp6d5IHMOs2dPX7aJC3ZmN7",
-	"bs1QO1jaqvsxCYmaqhtbU9Ih4dxL93/j6ft4ZPROCpmX2TuuNHAXw0/gnVQyjPG/EXJTA8oNW5ByozG5",
-	"FKHdd84yKZagcRu2jiOcwN9BiljrvCZDYOOAa4BDAcWhgNGNpsL3ffotGcYND7jpGezOMGhrbZ479QXj",
-	"ELEBw/UenT5sI/IrO6LLwNNu74zvZLr9+CRuIZ/v6/K6hdY0TtiDj9991+mqtq/h3bJnrMdx+Y6mV7hy",
-	"dz6W56ffHn7psRSLjKO6dn521qeXvJAJU8pBgu5y+s1bD3vNyOMk6hzDUdrOOb4Du8DgCtN+4yq6/1vI",
-	"7t8jK8mYZnvT4ystc0VK5fwqvo2Jl0OAXZh7A+u5ScUQfh7cP0F8T2sgMYKXjNCUggSvV4y79J3eSeQM",
-	"9GDznYowGzpodlX0L6Kigta1YtnCCBZbH0HcduK/h/Won/faqTs/VDsBMqAQw+RqPud7H3AfnWOv+196",
-	"IfVTgBV8jAvsiq3lrWGQwcSqBNHOVX1HwjSyko2dV4BJaM02wlOnSFSeRAAXmWYphLxZua/hIa7zzSjg",
-	"gU1HVdMm9NYfmTLl+oTdsn3yW1jFsHbXh9L5ZoVYJBDdgZrvBYU8oEaaxaeBtJwS1JBVXdaL4H68YVvF",
-	"sDIXoZpQxC0Mc6qMABgkioohtWdY8itycCdGlBHvFjwzq2/0cKPHYZkfi/xjIjLDngpfkrGqx+jtJy6C",
-	"ZGRhT8PY+poiEgcV8CHHva+B74wPQEmIjHIa2NCsDyCOcCWxDogtig8vmaFMBdTFH11YN4OtGEJSqumY",
-	"PBEalbSCEbDrpydGf5oYaWVluFdChd0xtJwbGp9C5l9yma65UG6rzHR8KFo86pR/ffF8NThA1L4SJXOD",
-	"xH1cySzFEESpKvr+e8lAh7EEnvE114OQkq2LaDB5dBpVNsCzZuarXStgG++qk449dHnBbrkslS8E1zYw",
-	"j9FsPWMP2s5YtOsKz6pVgc65sommIqLKZAV0HDKSMcbTxF2j8jCSTzAqWRgx1xnTIqPU8hu2ndhP7ljE",
-	"oz2D616xh8ePjc5lqXF4eM66Ovan8NjO226RitbvX0Pppx4PvoHaUO/ffkpV0R/ILl3xpWB48OTCLeFn",
-	"lmEf7pltaBXpP2uHRO8Q3p2pKqPJjdH+K8Y2/iiyQl39Nq2TTC4D8eAyScAPuCseBPG+Xly1+KYT9Ex2",
-	"X78v7C1bOWxr5hOLiVJNo8nrQK6Ei8LG0kwFWtjbct85b73h3zVBD/Iak6HFC3FF5jzLWGqvOdO80jzL",
-	"psLZJe09HLvcKLEvLxN3XTLf4e+P7XJ8wtNT62mfsaUOQfvihpbGcD66geV7S0p1fNui1GXBXDBuEAe5",
-	"plsyZz4Ash4WuZDF+mIqsLqNhdv4qGwCO4B4EJf3aMMTRhqWjjqyv10+gaZwKz+R0aJGLl/GcFEbQqdp",
-	"0AElHaH8abRoOUmwlB4/+uFWhwYbB8viIYODP1u2SBhYvwEXHlXaJyDLbR3C8Q7ZvxHzBuH30d49VHSn",
-	"489MK59bz7fL9RH2/YD+s3ttgIrfodEf0OMPhdV6Pd7FL50ULjtyhybPhMN/cUXyUrvsU64Bm3Qe49lY",
-	"togw73VuK8xMQoAfCAUAJg5y05OhNWvErvTWuKr98z3V9JdG1uC3sRlKbKaOJSXoVFRvEFlqM0y0ucWN",
-	"d2OysuW7CqbKTNtmRlGFtEZYWwQ30WY3VR+3uTl3Mg5vaJUgF92uGISN7vSpiHczJscAZscsfHi+hpYS",
-	"oFj7OiIug109nR7q+FNBC4g6DrLwQXphp9SbqWJ9ZLPJxGiNZ6fE9o3F4t0mXLllahW2/sJ0PZn2JxS1",
-	"6h11XFxAtF9QuKoJ9p6QC7s2jk+4qagWThFk/jEMomw5e1csz7Bgv5vxhQsa12VhiwMCUSGA1Lm8WXGC",
-	"0je8Q+RisXsZvCpbdvTjC0Itm3lIBPoSlITZdY3E+VkvtQ8mw2vW8KXeiRT3CiuJf3Gfs35nAGriMp8Z",
-	"CsxSr2YiJh3vDC0BXOZQtTYvqQ+oxZfrxl4uQluvIgDbqHAvYPGtW+2momnx3W/wNfeG8jZpa6nGSn9U",
-	"2cpFEwDRYD7mYbxb3iceQVa2bSPcDUhtGIeVf3zN1CpWNq5qCEY1RIL5WN0h8QVRjE1F3HKdA4oMGL+z",
-	"6YbFYEA9L1MO9dxFSjB8mqWQRHYqhnEt1tkWgXVfuXI9tS/9lnUbhCsC7CEOAekAjXirekUVnsS6zHke",
-	"59xiFHY53Y6qjtRqZQS7IsLsQrrvqhe0ZrGHuXkpzwY6thpDqxpLrSbJb3qbQ6uhVcYYt4tdvZfCPVHr",
-	"vxn2udujN+ZXvf4bmPPbXWaf4WqDOi0HbLnBefkj3W2vd3SMO0hWO7eYV7YbPOiAgd719ywFK31OddKS",
-	"thSLkKkqFNQNH2Jo9tYT09KdziGKeJBXpHYV1kxdbbx3V8rDAT2uagB8ShnPlmD7QkLePhOXEwAqrvd7",
-	"tlwcbRb74KOGOxdICEedtC6BEY7a/aRWzOzDTl2rCfoK/AeKrIIC+7DhoLsDMhdQgBxTclmmDwzlYxwx",
-	"W6yNfaZDFtSG+70dtB0B7c9jVj9mjlQ+4kHbr5V5wDs8Wnf3Ge0krioVxmSoOVNkXgBqf76FUnXkFShZ",
-	"GD5AnSMQrjf695IRlIomZFfrQqO0dGJIqH1pSZZWbzVvRLbVpj5mDie8i3iWguWMash4oG54rnxhHHbL",
-	"hLWO+WTCU0GLgt+ycWNQkKwWzOMYo0cV6pH7lJb++BXrOf03FXcPoxz+Tx8ohItdPfxkkMPxKZDM4BNA",
-	"Mg4/GNTt6TUArHXf59HnXLi6Rr0ep++Oefx7XrCk78Oukkn/hQ6qOvV/6TX1PXxq7amv5vQH05p2wytc",
-	"ZtTwnjlGbVL3wS2jebLPS2QTOaRUYSTFPaMF2ddwPdOCblRUs4FYdLS9hbA+SUHFkk2mIoY/YjKMz85X",
-	"cUTir8Hk9PA0jcnQp7SQBYm/NV9ZGIqQG/iySrKqzIGHgJ+piEtzqGMytGyZPPzqKyxzSHNa6JGFoICx",
-	"LYIfIrJh7EaRIYyRiyV5LkVKtyNsEApMKOcRA8wpJHuI9a/xmJj7vtRh8T+/KXIj3HUhAotWNBV42ykI",
-	"yUphKkrzNdVgdJyKEwLl+NXE3em2cD+0A/kYBXE1/CMoS3hhXiqoZirCyERK1Mrc6C6rl1lnRycTEitk",
-	"UDPzSkyGQfUdjIy5BxGm7JZmJYacQkE6gKdacDt+QWxDizIbRT7Nimu2XhnLtAiI9VFo/sRnIxKnhczd",
-	"iwHdWEcdWgipxugA9LlJgY3mPGeQcADi7iLzveIZg8K8sf0LcnqlJ7LU1mzLEloqFhYd8oUKTZs2GZQN",
-	"AgbXy0leyFuesuIEfzzZsLmSyQ3T8WgEG+D2hGAlOEWGsatAZ2b44OQM/j87eQj/Pzx5BP9DFTrzhy9D",
-	"F1+4HPQumYUZk28eIpYF5NzAjm2BZmVEuqCaXmQ+O6gVEM98a9cO68LBy9iTeVKWhSGYlG7hzZRCTkFz",
-	"OMjwAfnf7ljAj/CtbRJOCBk6CQ/WTyqNKLCW4pk7hTLvkTgJq8bEIz8yNC+ijRrPkVdBbAizp+89Ts1L",
-	"z90OyHmX2BTBtPuG1VyE7IU47iJvWVHw1NVobBOvoKGadOXs0Wfnq0E0+DodRIOHp+bfb0+7bNIfX9LZ",
-	"SdYLyYUqtmZ4dwtzBNYDnDAibLwck7iZP6gTj6x/7TDTv3n9eDfp0Oe2sFak0RX85R74YwkJj9GxVdH9",
-	"3WWDA4Egl+Qagv5PrpnQBOMBrL/J3T81JdX6q8w9ZCtDgIMMPTozG1Ji+CFyhxk6bWO4X7JMbmZl7p+C",
-	"S3ux8IEokMihxgKhXj5cH3SpLDK1n/PLyhMtFiIM13A/3FMk4wt2QewUYhslWIfQ3DMXvy3eBNntKnea",
-	"vbO9hmwvJO48d5A4Gn19U1EwoHYMiGeB/y/yOR3mmP/InI8VegURDjImj3HlCWrOhIupwCJzKQZrbeFi",
-	"XDNyyxWfZ8wVmbRlrW0useoV3F4OCZTQtToVQC0AS6GCxDy1yRUhUAWu8MIMRkAVSUQD/0iVPgG6OXn2",
-	"fWxNFzZ7kJoKCLCpjwtj6GwVBOhvmPip2QJECEDCC6vMjQjy6PTUDk9ZRI0fkzkGzHC4ArJ4QfXOGB6d",
-	"kIIppmMyFBKmY7YxpZpOyG/TAd6j08GETCFV9YIWszlbcZFOB+/jEeFCaUbTCVSXYQumIXfQxoYXqxVk",
-	"HAP7pbk37aGBhItS+GtSgJgJCQIQiAvIaoYpCVeMFnoOZhMIG6RQNecdNyt3w1iONhd7GnPT1neYQsbc",
-	"urDo11DwJ3ZBwpBqa8VoygplrT5Bapmp8CkfSlXSDAdJCUztZE5tCk0mdABasnYSMpcllqxAcK9cuCnD",
-	"dOEQ2KTtw/j69dWTy+fXs1dPrmavn7y4fPE6jsijUxBMrGZwAbantSwCm+7Zt1MRN5OGt+KdruE3ww37",
-	"hTCZu6AKygOzEpKey3MVYeJtVa4dfQbCAS5odSnWaL7bBnOX+1Czdxp59gnOv34hNhtsD5qAF114HEyT",
-	"K0P+E5vSw6XziPwxwe9vDOnbsAHkn/6s8HQ6iMgULpqZ+wDPw1/I5+wjvmKQOUZm9z6nlfns288do1I/",
-	"JwpNjZlh0e58UEUwNywcD6g5coFaChaX/zh2hVsLj8QswB8oNUAk5zhRt0fYr8ma6mTlQq1DUzGhLuea",
-	"0SzqgCGqyOPrn6ZiePX0MTl/8M1pRKhlYaSQm4i8ef305JvRmFxbFMwEYhI8G7J9c0ESKTC6Zc3WstiO",
-	"p+Ix87ooJSo3M1UrxjTZyDKzOXXMXQehDWVGgTnnBVvwd1ZHIfG9Vgb0BBaow/z8p5n1TzPr5zOzwpVh",
-	"T+qRN4U1URnm9Pj6J3Pc4CL/YylLeBSdtQ64SW/eZ6t3Nrifuc32OO7Avof2E2f0UK3K0q75NP4F7BER",
-	"AVPEyMijSc0I6bJkGTFvQiD2EOw7tupEix0ocqlgCqpZNBXO0mQtl2DLqSyZtuZWlSDXZeGCb5wVCS3F",
-	"W1/etm44RaHXPB+mNxuT7yEG31q9qijF3MjgLj/Wr6yQamw0RrTLuET+Rvx6eIq2XlcsF801To0JnwTT",
-	"jrcdkTXdToXKqSBNu/Ees9I1bPKxvPsTGW3Qxm1kd7Te/EtZaXClO4VVqrn6g5poqsF/kLTlIG+t7Oal",
-	"sHIdnB/DH6ocHNapANm3jVq8J4/e+en5uOso9NGevF3jE4U9fWIa3HcD/ovHyf2FaYvF+GAirQcb/A5o",
-	"ph1xdg1mRUW3YWibYCz1FQ8wrC3GGzQmrRECEXEV9bLt1MKtjXLDNRR1FwnC00xzYDCzVw9k+g/BpVV+",
-	"ywC8Ftomwa7YdlO9zNnnwoaarswZ+ZQRz72RoNx7bBEF+CdMrXagX5XaR3y2hXp+MGYNzzoa7E/KfD+q",
-	"AG34LkmEz+nCbHCpubBabPoI+1xChS0JBrmpCBJSrW1YD7MlIuMnr+kydmYBm8jPD/CecqUdJ77YgJm1",
-	"ObUkfrY4eU51soqrSrC+mGvrdfgU2n2Tf+ogSt/PnvNwT1XTNFzU2nZN82ZJ2s0yLQvjRMrp4OF0UCVp",
-	"blcV/02uw3Btj7wafxcCU0eQwzWzyXi7XWkXhB6ohBzZQNap8OWPrfvNvB+TIgx9zThkp9lIkjOZQ/Lj",
-	"LWEpx8sQ+QDm3IbTNxWQqzehRbENj6f3odnTbiP6IOs2JDTAxMH2CNtvCBVTIbO0Ku9aXbMPzsCtV5UJ",
-	"RRyA8za5KOwh2AFrHGUqoHmXeTvPs631WDj9Nhh35b/4hsTNCqMxMDDH3MLIPgzjG3u/aDzaDfYjwxa/",
-	"aWsIH1bJbrCvg0RqV9qq/H76yL9xxDtb0OUVcQvS5RA573KIfBqpxi2DLR/+BcD4h/h7tdxUOSf4nXi8",
-	"YBtH/H9gzn7+oEfymFfggMayMFiKCL0+3xz36pUjhI9iCrAM6e6XSrcQVpWA7hLCrlgKFmxbCArTDRje",
-	"kZI3Vz+SAB54T1UZO8cO21Xl8CS0YFORF/yWalarwl0l3Ua//KJgagWte5uE3AisCoLGOhcSAOV2EKeA",
-	"jmXkcQuErdnIO/OracymlPIAM0iCucDUCQgnGZPLqahKGXJFXNGqyOZSA4Sl1fUg/yrmb7ungjIuKpzc",
-	"VDjHPtf+BloHnBh+GJ6dnkaYf07eX+dsGY9sNYeqVZfzA2Yd5AIdk/PTc6yD5lOYGIVRyGrxbZ1IqCoZ",
-	"WJH3CKlXQW3wLy2L7Bg547UUMibDudQronjKFFnzdyxFPDDkSTc/g1OUpzYXDdZUGhmKdTBWvz4Yoh3G",
-	"3UM1ErR8VZVDjTTjlXJbj8G/hDlqhURKrpY+zxwupqIsqGGJk/D1MtsMr7e04Jhquc36ahoIQtntR5x+",
-	"rRzZ2zsZxDwx1q8lv1tzLrCcRC9fUJBBx4kgoHg/PD3rqrbtVpArV434R4m3ZeMac1931sHeZVgVp/o3",
-	"1lVeZXRb3StFcOTvYsfDeqkHnPkhXohQc62YszBEXqqNSIrB0XsqU03Fbmkqm78JQqpNO+ZII/qskBlz",
-	"dox6ox5aFZZ24hqL+LhE6+T61SUkR1YrucGaMxsX7AC9GV0klR2c9Dn7lEr+c9Z12PKCi4TnNPuCKZJ+",
-	"XklIXE+zDLbD7PNmJdeRtb3gIm7tAvbLiSq2Fbkh+t5mremkPMyC4jJG2rsKMCRIjlVhjUY21NZ4wAAL",
-	"8UlzYAX97Es26h0xtTpQv6viLrWRBZv8qvb9hyUhvfI1sWRL7WgLi4TATAvdTzLK1/sTk5rbvJaZlAzj",
-	"4fmDRyPyzVdfnzx6ePptHJH4Px6Q8wePToKv/vmP/xld+DT3VcFRIOliOxVQKNIF1DrG5Cujufq2hiyl",
-	"GJNnrclQsThYbTaYmBGkviCuyPyivEziPHmIDghT1+WFBDgtVKZAa4OrYTlBfAHWTPV15qZiGL96ef2a",
-	"7B5FVCzCh53lgYnUCuXNeqAgigGklxzR7v1kxZKbGBNorOgtq6Xfn4o1LW6CdLGG2UCcjiExMJAE1a5w",
-	"dlvbWTwak2tb6xeXSCEKYCWztL7wAE+taBm5m7AVf7V5vDJZg5vG1mlDJLOWRiWStwzVA6Hc+/is3Vtz",
-	"/8yZ3QCWVghSrOThS/WA46denNBV/HEKQlUvKCgpVCXvddWFoqCc0FQ4CCJVSCmCuCJIgE1pt3Zj2tuA",
-	"k30iF1PQw5fJtBtOsYNR28XdUBUs+5+5dlurq/hiP+HVceebo2H62OUo+xLvYqmXMLm1qyTtinB5v5Qt",
-	"tKg03VYFRXhRFTxRRLN3+gKMFbyoV22AAnNzhnF6UMy8s/xO8zz1SeEbUB/ONP0XhyTgUn1kEoq68TNN",
-	"cJ4TxO6EmNm7w6efk2vV4Hf/DiCWj0IuHR68/ijr/TnGXJgWBprMWYaab6PCISAoA15HeKrgTt+sGFJk",
-	"xRegGCno3mPylLMsVXW3neVk4LfzCWit2w5SwSCKBT1+oVRt5EkoLWajh9AHMbFMyJVBcxeiTQizwerS",
-	"l2F5LfDnzZkV7729F+V7V6ixVs4tHl0AjL8BjDk7Iy2FGLv9XZ9VevkynqQefAAjPtI/ED/4QsIL7uBn",
-	"E13u2/qBx4kw9xwCHN69qKqvWcdSozgrZvo/KIy4lPhHyiTYpWrkycW2/sWvnCumy0IE+qlsXYUPKTvQ",
-	"aYt1hY9d+WRUDGt7MtklmWEMZfFjuDFqAiwkzoi8uUMKFpEGk/avkhi/bccZ1AWgTqr6ePzPdvEKKnB2",
-	"JgnfXa8GCf8byEc6WAiIHK/XJPmQ2kIfKiq1Zc9/ikUmbG0Go5Epa9FRXDOXQKed+PErN1kbqO2Kfnuq",
-	"Bqdwlm3J0EF9ICN0sWTpaEx+ohnHexNylMev3lgpxTbbKna8KrvI/+OLHjXKfybMIn5m2aPX2fNU5rbj",
-	"y+Tq/6PIIH/ht6y6VILzamEUH16+6IBV9vg0ry0Huh13z6BsibleIGeTtSEjN3ZGWW/thZICFsBBfgLr",
-	"LkQDU0Gun1+7sjE5ZCwAh/4wthgByEqRYSgms9ljwfOHrlKoni4BgdI0lgM6w0JDwsEhx3ChZgrmwbX/",
-	"dcWSG+IZgU9exMRU2IC6Mbl2CcgQOajsWkDKS5myMaasdfXPnKk4roAhgbZXGZKdtRdebrEb4+suwCD0",
-	"FqSB+TeaClCtQjKYFWxRKj8Cuw8bnmXEZ5KgzgtANdnQLRFyQ4Z2fzAtmNuFiGgpMfSdas3WuVajiDw6",
-	"fYithx07oEsixYIvsSKQtXw7SI4s3Hh2it+3Z4OgRciWfwqp/dPw5rAL6L4faz77nGoh7B0H/4fhLRu6",
-	"vagTGlZ4dCfzXyzM4g9UQP8az1rtkDjuRD+9lrrrsvt0V8Rj07zadTD6RCyGdzNDsC7KAx5TTOiGxgKe",
-	"t6lwVvmKZYqav8y6Xa0C7ZLyECnG5PzsbCpiLm6NIDir8UbTaWzRjptCIkCPvcvN2cYRDZ3X1YJvA8+r",
-	"zW/EhI+2lgVZmGsfmzLvq9EF8HQzWsMlKeJsXBbLVn+dWbovx+Wg+9+h8aviZo4E/mRkX4qRvQJPuRdu",
-	"q6RocBNV2ZY+FjML7GutppQfmtayKisB8IUU49Ns0D1AnlZQfV+h2IJcyNUMBCwaZEEFAPOcJjdRgBl1",
-	"jEfldE1yUJmsp9HZ9LE5CA4VclPl2JqKncqASx/EY9MeTFwCN/N6VLf9eEt5FKJdvWBZ2emtNGVExzA9",
-	"e7GtALTaSeYdxp/fi8Wnwxj5JUBVf2kr8vYB5sH+NQebi1CdOKxUsxPl5SpteCDTaDwVLwIwVKiQolsJ",
-	"kf0sBzjLZeCoMfeV3W/UEJC6pgKO1sTocdaVEyS7cAlKQ1MkGfpL2JleRlGIC6J6KipFAEg1DV6qGzoj",
-	"03FF8giEqaD1bsmmYtjiaRp12Hz+NPS0UdsXMvR8GbvN9Uc+5Y2rbMPmKylv1H0Niu9g8lvHL/dTTrM9",
-	"P4cRQ13P2AJ83Q9UoQktz9zSnNvvU5nsq3BiLk8pdEETc/eLFMBs8y25YqlMIlT3g4AfDFiAZJ2Pv38x",
-	"akVffC+THsheyIm10uvsDkmxfnj9/EdbewMogCVlwfV2MPnlba0mEwSRLFjBRBKG3L90I1aDt+/dGt0v",
-	"zIzHhsmkNJOCjf+m9kV0SUNg1dNkXoo0Y2El8XxtHfPFNiJqxfOcebQqrmPn8l1DX33ihmyWGZdUdfkr",
-	"z0/MwSkYZFzV0oY4uRx7ScLM490xopfwxMkTkUgbyNC9OT0zn/2N3lIc511SZcLnIzaa3HK2YYV9cd+2",
-	"rxjN9OrX7szL9io9Oz0NSlVbrmWWvMwBXpxKZm8vWdq4spRqOqeKte7wD9Dvp5TPbA+doQ3hDPau7I/8",
-	"lgnzLBod9izmmuliX32L5/i7OQCvCrk24nap7gGij2A81IT88Pr1K1JlR5tvXa18n6c5IpbHTYXLyh8h",
-	"cCejmokE06VBpQKFIjgXc/kOMNOZxCz9YMW35XQhPhUzsFrtQeVSZj6yxW8kMV+PCVQDdfU31lJwLQ3x",
-	"QgLiKqTRYdGnIn7+5PXVs8fXs9cv//PJixgx9HNGC/BW3zAbQxMA2lCtcejnygLbGR6Dy97vJOYZ5eIO",
-	"h9Bu7vhz6eB1ivxtYPt/bVbMkOj7tw2d1tKTG+g+QjXaGc352J2oTg8/pEd9mTNhyCuVSbm2OaFj38aW",
-	"rrMYKir/9frli9bDbhswv3/oibdbJed/Y0lnQEtzwPvPd10AoIrYcR5cPTPzvau3s3BBtPKGKrJkwjTt",
-	"hAtzCm6tu1eFiQy6FvS/Lp//eNyCuiEfSfsfuKB2nJ0LCt6jvneQNRd4pmT5BrpxwMG04R2XzpXp58vd",
-	"OWbnecIwDtBQAbFqmhrf3arVsQdmqrzHrdXkMsiXL0u98jwG6LVT9kJqtpahAjFiXHlKGUSDssgGk8F9",
-	"MLfbQeymaIKkAI14zjG59N9hSnhXN7AzxtO/a41Vtd+GNcVIM7rGEkZoavAQe5drdHRRRyLZVl38KNkN",
-	"H7XJzCsXLBaBR7+yU7H8NWl0+1D3ikcTQtM1F4oMY1ksJ/AhHvmYpDWhWXZhCwC7h/BTPLKVFXdmgZkM",
-	"EI5S5kS6glGY18UqePHogmCSWfB9wyUeh7lnY3CowoDuIQIY1t7ol6XSch1GvxIYV+3t0QWEzTXX654K",
-	"g1/RxgeGRcigELQYRvtmWA3cSwsPoSjUnKcpE3FklhzT36GwUEn0EAzakuk0MBhUoUwQ7TcmLzeCFUZt",
-	"qSrfG4kkZQlPA5UQ2Y3tqm4q3u3w59B+C66zht3XJpalYksun1nnjOl1zrOsZgvG7PdJJlVZsH6WYVI3",
-	"DJNd66u3YdXMr0HY/TyTyY0tz+ooTeXUB+TyZNWAkUMdTVYzS4zJC0lyqlckY9QwDZ8cASFWtrgWeLZW",
-	"VCxPyjyIgrQlMYQPm5FB0oph7OpRxRHxf89sEsVRjSycFWR3lzA+B962YTm0gl9UcTm7yT9UQAoY9t7V",
-	"OLWboVaQ5t1nfJy4WlSYUHmxgGpi24YptczMlrtKMhAB6GqDR40KVgCvR02hNvsq7V5LAX64yfDyUF4T",
-	"8Jc6IvIviJDECLlMaF6lVLDNBxdN+xLgFC2EwhXyghxg5nsbMAmRAFubhkvImuJg83W5sNPNihXgwEFf",
-	"K2aqRtAdGboULO7OJWbhqC4LFrkkM3AZpESxpGAa6/jYayQvpFzAUTLrYcbtzyg6QlimmK2f4zvAN6lS",
-	"TAXRtwXdTIV9HY8niBvmfCrpHStoo2Cp+T2Tqs7MfrYmrsH7t+//bwAAAP//",
+	"7L3rkts4si76KgidHWHpDEsul8s93arYP6rd9rRnxpflsrtjn5aPCJGQhCkK4BBgyeoOR8w7rHdYDzZP",
+	"sgOZAAhSpESVy3Zf5o9dkkhcE4m8fJn5yyCR61wKJrQaTH4Z5LSga6ZZAZ8e0yyb0+T6WWo+pUwlBc81",
+	"l2IwGbxZMZLY3+8pwtPxIBpw80tO9WoQDQRds8FkwNNBNCjYP0tesHQw0UXJooFKVmxNTaMLWaypHkwG",
+	"ZQlP6m1u3lK64GI5+PAhGnzHC5Zgp80xvBTZFgahCBdEr7giqXvaD+efJSu21Xj8A4NwGP+rYIvBZPD/",
+	"3K+W4z7+qu6bVagGgUNSuVTcfH7KM82KvUPbcL1yg/PvdQ/PP9J7gMFwYHhPRMrS14yqA2umV1QTZh4m",
+	"C1ngEAt4jQzZeDkmcVIqLdesOIGnTsxr8ahr6PDMDBuojX1N3/+diaVeDSZnp6dte/w9FWnGxbLHaq7M",
+	"oyzF0W7otms0K9tk71V0Y4ABPafvvysLepDsYAkzqjRLCdVkLZXGka2p2BLFEilSRYbuJ0pSuu1cwDV9",
+	"P0tdr40F5OtyPZh8/dW5WcA1F/i5WkwuNFuyAgfPxW0GnzH6UaPn4k5G/2olBXtRrues6EEOAeEuudKs",
+	"YCkR8HLXOHPT/gyfmQHPOYYbBaPr4orQgR3EJ+WM/7Xb/9Myy040e6+JYrRIVkQuiC6owGcUoSIlqlyv",
+	"acGZiuCjeWLlxqvukZQvuVZdq/fPvSd7zYX7/KBtxFdcJOwwTSpNC0uUsiB0oZndZC6UpkJ3DU5B862L",
+	"mFLNTjRfs9aVvNJUl6rXBaPg0c4RYEPHXC22bxhGmSRM7R/HD5evnt1TROGjhN3QrIQzR/5RpkuWul8W",
+	"ZUaGsSGqeGRWUUhNhvGCZorFo/FUPPEv2kWnBSOCcb1iBRlSohJZsIgsCsaIIagRWVOdrNwj46noWgI7",
+	"iXAN7IrPpcwYxUvqDV0edXdquuxadE2XXVR53oMo3wrNs/5EOWcLWbBe9FhCy0fT4wfDFlQuhWJAC9/S",
+	"9DX7Z8mUNp8SKTQT8CfN84wnsIn380LOM7b+0z/srd+PAF/hW9hpff6XxAuDBJgsI3OZbkkqmQJqQnow",
+	"35shFTTR48GHaPBYikXGk886VsN2C6ZkWSQwGhiApR7DjFHSec+VYWwfosEzoVkhaPakKGTxWRdVkFKw",
+	"9zlLDCkx0/1FtbQJLQxfhi8K3HHCU6IlKVguC1zfF1I/laVIP+ewX0jDVlbVGvtrVzMBB8BcjQUIDCgW",
+	"U56x9HOTQPxscfLcUGVMblihDFPkhlZJJsWSFSQpi4K1jPa1v4Q/73iTFRVLw3VZqoLBw/jeClrqlSz4",
+	"z19gXAVLmdCcZgquhTVXiotlRNY0MxyMpRFh73OzZO5qoUnCcs1SN/YbyjM6z9jnHrpixQ03TIAKMyzz",
+	"0Z8lQwqbC6KLLaFLygXJqDZyIow4L6S5tr7EmOHsG22GZRnB9SXzUhOuFbHjQDp2y2wGOYa7y/ZgBnAp",
+	"aLbVPFGvqcZ7Iy9kzgrN8VNayHxWUM3q95AszYz9JYRioFmShSw2tEiPecVe/ce8ciN5wtaUZ/1f+hBK",
+	"zT/VO20Me6f9KFiGd75lOf8HS7QZjl/EN1LTrGUV6Q0r6JJ5TWdmtaSe0wV5IpCIvOITDdYs5VTctmFt",
+	"xjtLJMoIdRp7e0VSmWW0ALH12PXFIUfdM+8eem1YrcutFAcJanehk4JRzdIZ1X3lJid2telk1HV0TxHz",
+	"lBHnjSRNNismCNdkQ0MV0qyTKDPLwVAz2+nthuZ85hs2qmS1r4F4Ga7l7it20FE4370r9RieA1JM8fai",
+	"2atg5UDCjxqL2TrU+ipZvYJ7hdA/bhbjWEVv/6T3TvDvXLWQA9dsXf9jH8Ot6OqD74oWBd3uDA6bax1Q",
+	"mXL95Ia1ESf1Bkn2nq7zrGlXGONuttEoTTSKnNWbpWLF7Oz99ue255OMM6FnNE0LqxoeJMzbHJ2UaYpa",
+	"UDtZ1bqqFgkpyXfBhf7qfBC1cDd7BVvSOzgFTYslO/Zp/L5rT9pmDStPl3aPD/TTpJy0fmrd1kaOOurj",
+	"Cufkl7u2Ljt7XRvffhK9k0NTEfzOqYkGgr3Xs6QsFFLvkWsF/dcbaZvQt5lMrln6mGYZGgY+/k5oUGi7",
+	"MS2qU8oOc3wyfvDV+bjtvcKb2W9BPQ3y9KbzA3dBbZVudR80Z3uMxSScc/NaOG4NaqM4ONG7IPE6fd3+",
+	"bjANwJJn2cvFYPJTDysfGF3NSWrOYG20jiVTHS42KYwqixY+iuY/aw1gKeE6IvZ9Mt+6P8Ec5ZbjKHZe",
+	"W45o8P5kKU/sd0bjGb+mm+fYB7AEqduGfaXpYnEP9BWmyFAxhkYimmX3FFnILJObkzIf9RKyKuP18Wcs",
+	"eDeqltmNe3df3+2awMyg0YxklLGqQbCcuybHjiS89rBLp/PtLHTt9SXYwLX3WJbtnHm+ndVcb33bDtyE",
+	"+9r2jrS+7TpH2t5GZVn0b1CWxZWmXW2tpTAMaIdn37BiS+BHNKiBrUXLMlkxVTsi+/p+bt7f0/mGseuu",
+	"vs1vu11H5qSab59LkdKtUT7AtKyI9Qr3GdaPjF0fGFVKt7sDs30OH4yIluSqxE9/HkXkZ1ZIRbhIsjJF",
+	"Baj3QFK67RqLQwioPp4Q8yAQjQKJ1GmT8zK5ZrqDPyr+ntgHIqPUySK1rr9ex8v28S200DaBwhlT9kpO",
+	"ddPLh8h6onoLKeb72c9SsBYV0irR/QdhTRdGvHWejZ5usJpZxfrSnA+jGqIfkFudlr2Kmgyvzkp2mVbF",
+	"FWoEXJ2x4KiHZNV1O9dQI0yUa7jQxRws59FAlhr/fNeyG+b9p3BNvc1bhFCaZbOeUmWD5fcTF2pwjnc9",
+	"7kh/D/dQlJZ1YWn3iQb9l3l6SOQ+2KtrY97CkH5cSWsGN9IMoBHIkBKj+ETg/BXESDzXbNtPXrB2/92O",
+	"vpcbhDWYUaOLxYsiYP2xo0B3TPzkDV3GhCv0cqCMGpF/llIjc2wBLjSNZlbTqx0C3Cq7EdVoa2tUW/Qu",
+	"+nb0+RYePSj+7zLOBWdZqswtgBMfk0v8jmRsoYksNblmLFcg+NzQrGQXZjPY+zzjCdckNlsRkyRjtDAP",
+	"gZWIi7DvB021o3Ec3LGcS3nNEAyhZHYDf4JPZObO+SAabAoplpWupHK6NudYr1B32E8YdVHWPTt+Yf/4",
+	"CR97Fz53wtdGyEZQnJEvBkuuV+V8nMj1fUlzfpLIlC2ZuO+7/hC+rq55fiJz3JGTXBpKKXB04ZENNKgH",
+	"p6eHdahf3UwcS2lHB94Dx72KjMqS0YSLJRwvKZihGbKiakIe/Ptf/31+asiwoIlmhSKMInIlkxtWnCRU",
+	"sanImDa/RRafEpH4JAYpPJ7FZFjmOSuIedKc2YXMUpZGROU0MWe94GvwWRUsZ1SrqUgLmecsHVkUg+OG",
+	"x6nBa/r+Gb55dtqiSbYe21dGdfpIJbauTh4y1NT35RVVyqiRMT4QW0cuI+YtktMluyCGCogU8DXw49zq",
+	"lJ/G5uMwML2UpvpsHgM6w+x88FhEGEjfwVckL5hiQl8EqBLD4KRg4N90HK+/3Hg7taxr9IjBxOcixNot",
+	"wDAoNFnwQt3dwG+h83UN2j3j1tt9vvPFPkaf7BysLAvn2ACV5/Tf//rvs4cjhHUxEAqIkW4jYjT+s3N4",
+	"Q10QJQttFLYYJlOdl3mpOFNHTGK/Dqs6AGjVDPAJt9j4yS1171Eg1qxzIXNWzFrVxpeCESZ0scXDRrdu",
+	"LVGz3V3ElG6rnXcAuiNVy++61Uoz0P0W21es2IWE2rNlkaO1g7WSymEgQRpMWcYAgngbig1Aol0z+BgF",
+	"sfJvXK5ZwRN6/wXbzP6PLK5bX+2lPRpC+4yKY0XyXapgTVWsC9GOTEOdcYci9l01bSftxxUrKkMlAXAf",
+	"yL4ZX8DtVymRXHMjnhuBlYslDpKLWV7IpfXbWBAC/gSTM18iJqpL43RX+s7IAiuktKiQDkNkZK72jCut",
+	"iFrJjZXKG65L74jtOjo1fznJuGDkzYZnXJKCJYzfAPjeLpMUZBi/kfEoIt5Hctg/Ceb3vf3nVHOG3no8",
+	"k0Mcwj1F4qeFXB/ZYcYFT/Z2iI/gbAEtKDdC+Xke1VkrBuNH06ZfNvOMWbsfLl89A7PVIYhGR68BsOQ2",
+	"Pt/QRnJEBMwd2TVaFiiha+auFlx3CojrxYIoZkj/Y90JbeiajpcC5zWyp48xgTQlwYMvWA7C0pmW7RS7",
+	"KtdUuOPhKcvcXf5douUxlBtKff22tIqZ2dnP7+WmPiobuGP1CyNH4dVbsETCYC2wupClBrFSFmTFaAGA",
+	"FCmyLVkUcg1H5qjZdMrfP662ExLLnIk4InGSScVS91dZsJgMKbF/Q+BLROI5+g9nyMHiaCpiy8x4OhNS",
+	"z25YwRcc2xEyQL0kUiz4sizwJ4DElBVKElpyyLVSUKE2RmyJUT89ONWe1kgAbHs7XL8dfo7vfLvtZ4ps",
+	"Bte0Uu6OXNbCcb0amjBz7LmXyGr80c704LCQxgwxlEXW6/xZtP9R/LQS4vvGfJh3WMHk7DYDLMpEG4Ka",
+	"pVTTQ67eFmZrEV9U0GyruCLsPYD4WYoHrcaDa4AwkrIFRwvOnpNoxa6DXmSH36wiWfrNvxKXepu92/3U",
+	"5teaaH/QKK5BFgEuMFM9MUo9DOntCMPA33DY+u3Rrm0X3e5JzMC85W5c/zZoPBFiI43avqHqguQZOivB",
+	"Gx7f0IJTof+3fyfeQwpdVnKMvnN6QBiZWxcRmxJctCvF1rhb1BLk19yzxurWTnxw47eIDFEz0rV+eDvO",
+	"dEWxrSS/e6CtJBmFkazNO60hJ+wlgKYrwrogagi2Ho6HTmA03FkexV2nNTRw3SdD/ONPBHWh0QU5RSrT",
+	"oH1BCJoUrBdMOdqLxW7YL25YEUaUUeLe+bgR7IFzo9bXYdAJIq+F6SXLtmRY57FOBhiNW/GUCx9gs/tb",
+	"qIt2DEBITbbMjUEWdkPa+7pDbLlrrG3LerjU1K463VS9Qzrs7G0vmv0AZt0hFVqOgFJ8KT5SU/CNzPvd",
+	"bfb5Dtz7mqH2TMnjjBXX4FclPB2RzUqCd1OigG4m1Ft3743lMM/ad/p6zE1zIOd91CJWrfRcxduoz+6d",
+	"Nrd2XJRGqjcny6y0UTLAwT3+CIiqLHUiMcChP+7Q7MNL+2IvCd72MusPKqj0K2cis6BmWJsZqO/VlU4V",
+	"+nqBKPwZ9veWOZoLzQqw60EQ8UoWGq7pVstZJXO7zs1aDwISaHmtFcntBYEqg4WTTPwZqzahuVA1cmji",
+	"woMjHdW4RINSG+S/j/tcQitHwn5vxyuAiq27fwHhfnOZbhtRIV8fjf71g9k3TQe07TCm/bNkJQNbpzJC",
+	"LA0z0gBfG3KBBtHRriV0xwx52Hr0WeA8H2mG+QSqbctNHArnNck5kFbD5dq7yUj0blX70/MeFMU+7nkU",
+	"z2zM3TWzfz6laHNnVyypVWzDS6KHJGQfbOdxu8N5aRjiXTGKS8cmtCT4lNEJzQeNxpod9tHCKHbJq3vw",
+	"1bZVtws1ih6gqWYo7g2igVFZZ9YRgkCrmWAMRUWPEmp1vJhu7gqXAYLhl4qecQN4XWZMHbnjUszCe7cl",
+	"Z0dkntlRO+o/V9d46xOVXABIs92T28TcHOZlXjoINQmfceirWr6hB0cbKKoZt3bVmHPUXMXdGbduG1ie",
+	"LztynMFdt6J5zgSI69Ra1Fc8s44Q9FxxRdCEPUFjnRnGCQyjUiojQqfCWgxMWwjFgrRe3kPup4PX/rQ8",
+	"PX2YvGZmsPfhA4vH5FIQDHJDx/lUVHqrERDQqGtD1hWD1FI3TBFatY6WbXekg0WrbOaVdaMhIBYwmvbz",
+	"jPb6I/GQP65kxhCz0LaiEYkXhVzHZsliLWOEMih+wyLnJP7Z2gzqh8q8tXPHDjoQvLeIpzK6ao/2G0QN",
+	"o4JXW6lRKv1tweh1KjeiM0wYHJjzLclpoaPAexlBdqnQhIyxStbksaIpaV2pLFv3zTGgdd+Q+IIK5ZCP",
+	"fZ7XfYPtb2jOb5OqoBoRziOCeWPPttW2LXFAmFYoeof5Kd3JptBBemsuSitFHTsd26QzzLiWWqewD8ZX",
+	"c/3SpuMX0lpZ1fkuEcM7K7ED6jtqvesTPCZdY21JayZa7K91PeuBK7vISf+9WzJk5A/MEjw4OTP/nZ08",
+	"NP89PHlk/nt08uDU/I883vz9rsP808dYZ/vfN4UdKOIxy930p+/neA17/Z4x3TCh37gwcrty5vGx1XHs",
+	"22NnhIQP6EGrPheyrB4Fy1olsbtv9pknosFTIyz45FSNS8WJTm2omSBhF2SVgYdbjU5OVG4/jVwROD4u",
+	"9nF8+FaBYVXtti3v952w0u/lxks2FVZg4kLlfDLFQJTplnK8jAMICEIRKhERxQSoKoGIo2WWBnf+PeXD",
+	"aalI0To+FcOYCiFLkbA0nhBac1pn3Ag23EF5NiuerFzyIU2vWSjzgCVlKlJmOmOpUZUsoICgSh3ZNQDF",
+	"CdtH8ZMgrgCTEMFTKKKYR6YC5SHloYxGMkTJZdQQswLR6oDItWuVc0swiAZ21JapzrB/pG/otvqmjbjr",
+	"eN5jTn1oGemdyjUk0sA40c0Evmc0w4DS+sACU6MHYMrrw3hIfK21JwcKPmoRLNT5AAe2uMjuaVbIjhYW",
+	"wJNViMPyODxFUpbwFGzZisiNwGBLR2CVN7ISMiMUONso4XmLzp2zAtKNSaH2GP7AuLCmW5JKsmIF6w/N",
+	"9c23RnvKrMM4an5xOGdZLKngNiZ/KIvlhKZrLszpXk7QPBKRf//rf0YWxMIFoSRnhTLKCNnI4hoCU2Dh",
+	"Kkry7/YKi4e0ey0Wi46bIRwyZvkx456ZQUYuu6NZ03uYUbfXcGdndJ60XS3XHLMTeos8dP6zc3Sbfnoa",
+	"5aGlNuKFxChdkw3sT0ZLFcv60Pek22nK67jKVXeWQqIalbYeLh82fszRdi7WPp5nqfRsHuppe01TNaXO",
+	"3P7tMfPgBjA/3bP4eKMU1x27fTTMMExXVUCGxpjb1u1lzgQXyx+5SOXmFlGNlepuRC4iBYlTuo1RHUWs",
+	"H2jxcE/FZPj995PnzyOyoVl2kphbDYMY8KBPRS4znmzvoX4/GpNL/yamJraQRdtwUQpFcqo0WfNU8OVK",
+	"Ey6smQXiq1K6NdLE2dnk9DT+97/+Oz6Fv0YXJD47N3/hta0glbhtAm/wBgmZp+oX0YOzycNT8yDVmhVm",
+	"Of7/n05Pzt79dHryzbvJT6cnj/DP/9UKBMaYjx5x/s5OXe/89OvJ6S0731Ept4PIu/Bgmm1kEnDxgM+E",
+	"oB81KRht5thRk03BK53VPYIf6j+x91ZPp2XKtXtyw+YrKa/VZE1FXcitFjMI/visGYy4mhlud9NygT0T",
+	"+Iu/xGnByDXLNaSZlBtBhCSCbVCCDGT9wHab0TnL6tv+tJAABlTXgyOhoe2cx9kNRYVZrjr704PzB4++",
+	"/urPjx6efjO4S3zd/rR4ZlyQc6eycGK2bPA7qGYW+ir1fL/0gb3wstA/PHlil6jKddzWPVkanlPIcrnq",
+	"GzPvlYvOSLQ4ZyLlYhlPAvxuBBbevJA3TFwQrgG8DemhLSmR2COiJ4GeNRXwDoT8u5WEcFMumJFMUMzK",
+	"WUG1NHJecQ3PjsI+Am1naum7ru3YAQ/cBDvUEfejpZydqCBhx035GnRTN1sQ7VDZsj3tXJQ98So9UoPh",
+	"6YtaE0i2ElLID9p3uD7z44CAAY+7Vf6xQ8zkaDv4McyFii1J5HotBTE8XzMBSXfr7GZ4/uDRiHz91Z9P",
+	"LMMJhvTV+cHY8B6c5aWoQl2c8cG/ocgw/suTN+Q+zfn96lsjKpjhgxHTn5zzszMSl+JayI2oOo3Ht1nI",
+	"Lq70iTO9BQR1F3newjv49lnemmGcHZjXo2Ce7QjLfWmBj7DP756DPgEahwuNdG3lrI1V+XzBbnH2ewaC",
+	"Rf715DKBe+RQNpOawLVHYDru6PzqEny0srLfw5w+msv9yqbVBqNxmed3cTyCvH76mHxz/ujPxCa1J6lM",
+	"yrVNJ9BELqWtWCAFqejJmiYrLtiJ0ZLgC/O8OY5qw3WyIlKMCYSbcKWbQAXI0F8QxUSqpkJIe7dBCwCJ",
+	"f/3k8rvnT+4prJZBsEcF+QWAvdJkRdaMCgX6OaT0d9UfpmJNt4SmKTSnLog2woo5+va2hOiW+Rb4wvdv",
+	"3rxy1X1qcuQNzXiKolOAOYdvHRonGpRhuQYQA+c8TZkInlV8KaguCwdPWthcZCIIFQEHil5JjCakWSY3",
+	"0F5Ot5mk6UxLOctoscQAe1XmmAh0BhnYXaJh12GDMdfoXdNrGBzNzKZtfeBiU1gs2KJUtSnXfgbCiAZm",
+	"WGsqtjNlVhjASjvySC1qp9l95VFw3dgwUIQXZmxWpcpyPrSZNRO4N5hI4UCEj1RuNp9sa+ZvM9g1X6gi",
+	"glu3EDSbAaWZ26qSB8MN25M8u8VcvWFCh840W60McEFRzdqKhV5oWpdEX8haRTHXCNW2sthurLEZfYsG",
+	"91QWJN4h5jjCc2RUm2CU6Mjy7sNeUlfgtWyxrWOtpKTLvm7L3Riu2JFoOUwg3tkAGLcjs5KQqw1jexCD",
+	"wsXSLDUyu/H+AM7d9gP2ANyktknnp+etgTNcZ+18cyULbQux+Vwq1xyrsQUjDKlAk076c4nPm928ff3M",
+	"UQoT2pxvdbinshAT5NtzSYt0Yh+a7DkBTbO5zXcOsw8D/FzSc+AabcLgazz0r8Ds2h//XHvtmchL3ZJn",
+	"GdCThmV0K/pco53WPKWimifV6/tMWNNyQQQzNxeUkrmt6o+2zplAY/fOkOAq1Lt2besFA1u1y8SD9N9u",
+	"vFOJzNm+HrjCXIeBLmoZsJlorZ6h3IjQ5YfPN9WAdwctdB12FterYUeQfEwxHaQMgPxNbEHLTKs7Mrfg",
+	"2lQhpliOI8xas2HsOtt6TKfNCaAqd7dP+N/qVEctyVyWNMuq63jh7ij/TRW8uSwYc7dfTtcz9EMMAmqJ",
+	"6vR8wGLzrnm28JAcp2ld7tLGsEEcozH5zvmHbb1ESMg7IU2oA+GqQkJc9MI9kDVjWpE4WJEY3oRN8JZF",
+	"I8vFtY2JQduDg+NnAFCTpWTK4WB3ISZj4qgyxLeG2A6f32IozCoopiM01prRm6mbQ6UyuRkZ1mJ7m4q4",
+	"sfVxBOqpS46IK1GlvqGqWhx01gYQlosQ0ouROd4u5KZXxXVrKdv8SZ1ke6TRCsWZxuKTuLX525mnwkPa",
+	"mtyQeWBzEEqrSPzLL8GrHz7ctvfwuB/yuYaw7g8B2+gdT2CxzLVUk+enp7uiVZOV7MkXs1lJoF3l4Fb1",
+	"pULqvghtpIbFRkRpWbC0csw0UmUevubq7K8j/dYO6VjKjlE/RJv/JxhdyGQPpdDL6drKJ828bLtr/uzy",
+	"xSX4jt2hgUMwJi/MfTYMLrMRSt1C4hOGb9BsY5Rcw7bqAlpL0reGcfqIPBH+ptmfsYphLh7lPN4Zozco",
+	"T1u8nGHEdi7EtYnSkhlMY08enPY6brV7d5cVIVSAbAAroCKijDhGM5+i0GrPZEhJVopkRQB6MBqTJ+tc",
+	"b10iANgdrqwwZ1Y7IoregFnA3Bo2PMLpJb1Obh3FUDu/f+6VKjYgsv4BIVKx4Ba1F+jVm2ev7199f/m3",
+	"Jy/ql6ksAI1vLq6pCLKrXWle/MAKI7THJH7z4uQHrzGeYFXPk/83htCQF/Kk9nM8mpAMsnRNhXU/AuYy",
+	"tRFi9cgShAgSrsfkcS1PKDXjTHmiyVAwDfAji3NMJQaU8KWoJqpGNkej9j7POubRUEH/AJIwQ+Yx0J3j",
+	"c/+0wwT3IfZ+CPbv8YphCoIjvG7tVjysMpOyygHr0vzV2c6Ds4fnj77aQXl88+6X8+jB6YfD2I5OrS+c",
+	"15WmhT52XisqBMvaUcXaTQ/DBis/c6jEqLVb+cPANNdb20x+RHzIdyzjNwyTEzUkLa3ZOtdd+K/uRAmf",
+	"qOgbjPPjc9uB3a1vigfmcO2HW75hoirrdltgjFEjZ3bhP2qiBbMLtp3Jxa02yZX1nhk5vf0oIuzunPyN",
+	"f+uEBtCDUagfH9VLxZQO5zjcTaRQ4ScgzD51iYtYI/9KymjfJAshqdS2N8y/UKVdcIdld0rNpXRU1dyk",
+	"BqyhSQqNI9DjSN9FoHCTS3ypeGE7jifObn4naLUaRffLqWB+Pyo5JhPwSrvftaKqDksuPKAI5ihnIAuC",
+	"FT7L7IFb90+n7uOFPrRpZRxydflUz430c+ZrFJExp7elS7KiykpvNZCR4QTu/DgV//Zmx5688zaoOpvB",
+	"sAc7wLxo4bLUt6/a6V06aa7vcQCmBunfCsTUoPRAv3nUmoGiQZjHE1ilRXzVUqinaAEbHFmp17TRY7Xu",
+	"AqHT5D23R+k0WuoJIjlYqmb/5v7G8A7HMMxfCV0e2ucfuV5dsaTAKNd+fqJdotuJ8fIttpWaW4LBAZ8h",
+	"w3izUiyZ/ftf/xOPIkhCJDBPMfB0y41A1ZWa1stGdbkisPd2+70v+XeMWrph7HqmnE51XBRH8O4+rfTH",
+	"qtagkxzXmGCyROcJXCyrEgLBuJHvgEGrUrQq4GFBwWNnaofh03/8uZ7840DEXFVzrmuyRkxmSVlwvb0y",
+	"JGVjrRktWHFZYkANfnrqVvqvP74ZNB0pTzhCXIyoKjSnGO0eX1oACejBE/ItNEQMeU2mYipOyKWNbFIM",
+	"Qh+IltdMQBRpITcQvDVCTA3GLTmPnn38niIIV5sKUosHawaA7YZ+hTVcxuQJmgQmpp2OQbPtX1fzvyT8",
+	"Jf/r1dufnz14wZ+pZ2ud/3+Pn331bJ2VyYOvt2Zi4axsmTcypILAFgH4+56yCKELAOnYs2cLZmIqWno9",
+	"i3HiZkT1uV+zrWmhhA0kw9gGvaEBC6K67PGlAkMawRuIARJcK9NgEOpFhvFujEkckbglyAQyifsokziC",
+	"1QoiTarfMdQkHlUr27Ws9Hp2tvgmMUMek8u6PY/DYAuGMYQstcgShF5GRElCYXkLdiOv0T+H6w5oFAD5",
+	"wHpCsCK+hYY0YJ5wZcAgKrax0jrHSHJdQNnJayY6OCfs4D1F4udP3rx+9vhq9ubl3568iCPv011LwbU0",
+	"PMBsV1JQswlyQeL7tnVw2BwYygdAmSwk2rqEpgkWDQZn0eCqwjSQNeVCUy4YOHThioI21OT+fWvxgos3",
+	"wEHs6Da1BpcQBg5YNOuqVzJjGCCrVjx3qvzls5OCJQya4L4UzZqmDJYCoKdT4Tyt5mwjPY980AWCWENE",
+	"kLrwZnofOW9bAzp2CfanwkbTuygmIHpDnRhCS7BqrUPilCJlBYnv05zHhL03g66/ndCi4OasTEUbX+pm",
+	"aZiKAp6yGYUuWtgW/G5oRpXzeGwWxf4OdyxD0CBTLhC5im0S6GNWE0IFggnxRYx7dc5R9p4mOttORcYh",
+	"Sh/OuFgCi4M9yDLy16uXL8CFK+g1myVUsYjwFLnD27fPvsPOoKCkpuscf3j99DF5+PDhN1DW481jt6yI",
+	"XjSnlAbQy5jmeWaP8H2LtPnTP5QUsUdjOkdFF9YyNoKhrRSQ8YQJDA20VG+E3IIzjYmne1H6fddKhWCq",
+	"0frlq2dB6crJ4MH4dHzqoCyQGWfwcHw6foim4hXckY04BvPVskvOqodb1VIyrekWw38stWsZEcE2hlzB",
+	"bma4onPkT0W8A13GioHU4xd8fGfc5QKPybpUmgjITiPYVOBBVpY5YowSl+JZOpgMjGJ0WU2yMlLBhM9O",
+	"Tx1nYmhtCTf/H9b4gbLqwWK/rhfQxYDzdQXD1jz0UKr8/PRBV/t+wPffhoDWD9HgEY5+/0vPLILSggDD",
+	"NP2wOF3AAZeOfPKTg6kY6ev9SR7EebaFd36IBnlrWurn1sW9E7pXdT8mIVFTdW2L67vAG/fS/V94+iEe",
+	"TQUi6TRh77nSwF0MP4F3Uskw2dm1kJtaXM6wJTBnNCaXIsSUzFkmxRK8eYat4wgn8HdQK8NiZckQ2DjA",
+	"qOFQQJVcYHSjqfB9n35DhnEDcGt6BkwLDNoiWebONYKJULABw/UenT5sI/LXdkSXAbDX3hnfWqv23ZK4",
+	"Nc58qMvrVrNtnLAHd9991+mqtq+BnLNnrMdx+Zamr3Hlbn0sz0+/OfzSYykWGUd17fzsrE8veSETppQz",
+	"NNzm9Ju3Hvaakcdg1zmGo7Sdc3wLdoHR3ab9xlV0/5eQ3X9AVpIxzfbWCVNa5oqUymG2fBsTL4cAuzD3",
+	"Bha2lophtGtw/wQJBlozGWGshBGaUpDg9YpxV8fAA9Ac+AfwJFMRloUCza5KP4RBGEHrWrFsYQSLrU9h",
+	"1Hbiv4P1qJ/32qk7P1REDlJBEsPkanjWex9xH51jr/tfeiH1U4As38UF9pqt5Y1hkMHEqko5DgZ7S8I0",
+	"spJN3qXAjtWadpGnTpGoUIoQuGCapZBzw8p9DfRpnW9GAQ9sguCaNqF3/siUKdcn6DzplN/Ccu61uz6U",
+	"zjcrjHMA0R2o+V5Q0RCKRdtwGJCWU4IasqrLehHcj9dsqxiWKCZUE4qY6GFOlREAAw9YDDUOwtrHkQul",
+	"YEQZ8W7BM7P6Rg83ehzWO7WBRkxEZthT4WvTV4Xpvf3EBayPbEjFMLY4tojEmhZLhlZWKPZlP/PUGR+A",
+	"kjDqwmlgQ7M+EM2AK4kFEWmaFkzhSpqhTAVdMqFHFxbCZEsnkpRqOiZPhEYlrWAEMEPpidGfJkZaWRnu",
+	"lVBhdwxROYbGp1AChVymay6U2yozHZ8LIx51yr/mmSdIJQeI2pfkZ26QuI8rmaWYA0Wqir7/WTLQYSyB",
+	"Z3zN9SCkZAs/G0wenUaVDfCsmQJ41wrYxrvqpGMPXV6wGy5L5Stitw3Mh4S1nrEHbWcs2oXZZtWqQOdc",
+	"2Yy7EVFlsgI6DhnJGO3NcdeoPET9E4xKFkbMdca0yCi1/JptJ/aTOxbxaM/gulfs4fFjo3NZahwenrOu",
+	"jv0pPLbztlukovX74Nsd9HjwLRTJ/fDuU6qK/kB26YovBcODJxduCT+zDPtwz2xDq0j/WbvA1w7h3Zmq",
+	"MppcG+2/YmzjO5EV6uq3aZ1kchmIB5dJAhjDXfEgSDjkxVUbO3GCqMfu6/eFvWUrMGjNfGLjLVTTaPIm",
+	"kCvhorCh+1OBFva2JOAOCWz4d03QgwIvZGhjEbgic55lLLXXnGleaZ5lU+HskvYejl1yxtjX2Yy7Lplv",
+	"8ffHdjk+4emp9bTP2FIPb/nihpbGcO7cwPKdJaV67Myi1GXBXO6fIO3Kmm7JnPl8K/UsLAtZrC+mAst8",
+	"Wii/TwJFYAcQa+4Sr254wkjD0lEPJG6XT6Ap3MpPZLSokcuXMVzUhtBpGnRBWI5Q/mO0aDlJsJQ+Nu3j",
+	"rQ4NNg6WxUMGB3+2bLVksH5DzGlUaZ8QtWoLso93yP6tmDcIv4/27sPQdjr+zLTyufV8u1x3sO8H9J/d",
+	"awNU/A6N/oAefyiLj9fjXW6Ek8KVienQ5JlwsSVckbzULv2ta8BW38L0GSxbRFgAKLelNidh8BAIBRCo",
+	"GBTpIkNr1ohdDeJxVQT1O6rpT43yKe9iM5TYTB1r69GpqN4gstRmmGhzixvvxoCrxEhpVWbaNjOKqihO",
+	"BF1GcBNtdnOFc1ukYKf0yoZWlULQ7Yo5n9CdPhXxbumYGAJlMQ04nq+hpYSIqJyuI+JSaNfzeaOOPxW0",
+	"gCRHQRpwqLPilHozVQSVmk0mRms8OyW2b5DDYrcJr90ytQpbf2G6XlXoE4pa9Y46Li4g2i8oXNUEe0/I",
+	"hV0bxyfcVFQLpwhSjxoGUbacvdcsz2hihSto+8LlqNJlYaukA1FhcJpzebPiBKVveIfIxWL3MnhVtuzo",
+	"3QtCLZt5SAT6EpSEZUaMxPlZL7WPJsMr1vCl3ooU9woriX9xn7N+ZwBq4lIvGwrMUq9mYrwr3hlaArjM",
+	"RezZwgg+WQ++XDf2chHaehUB2EaFewGLb91qNxVNi+9+g6+5N5S3SVtLNZY8p8qWcJ0AiAYL0wzj3Tqn",
+	"8QjSQm8bqTSA1IZxWAIVrMBBEdQ4InFVTD2qIRLMx+oOiS+IYmwq4pbrHFBkwPidTTesignqeZlys8Rm",
+	"epitiaVQxWIqhnEttRKOyX/l6pbWvvRb1m0QrgiwhzgEpAM04q3qFVV4Eusy5/ngoBajsEsqfVSZ2FYr",
+	"I9gVEWYX0n1X4dQ1iz3MzUt5NolKqzG0KjbbapL8urc5tBpaZYxxu9jVeyncE7X+m6jx3R69Mb/q9Q9g",
+	"zm93mX2Gqw3i0A7YcoPz8lu6297s6Bi3kKx2bjGvbDd40AEDvevvWQpW+pzqpKVuAlZjVlWaGTd8iM/f",
+	"W1hZS3c6hyjiQRrD2lVYM3W18d5dKQ8H9LgqhvYpZTxbi/oLCXn7TFxOAKi43q/ZcnG0WeyjjxruXCAh",
+	"HHXSugRGOGr3k1pV5487da0m6NfgP1Bk5aL83YaD7g7IXEABcswAbJk+MJS7OGK2ajX7TIcsKJL9azto",
+	"OwLaf45Z/Zg5UrnDg7ZfK/OAd3i07u4z2klclWyPyVBzpsi8ANT+fAs1u8krULIwfIA6RyBcb/SfJSMo",
+	"FU3IrtaFRmnpxJBQ+9KSLK3eat6IbKtNfcwcTngX8SwFyxnVkE1NXfNc+Qqh7IYJax3ztUumghYFv2Hj",
+	"xqCgNgaYx6uMCiD17VFa+uNXrOf0DyruHkY5/FcfKITLi3P4ySBl/FMgmcEngGQcfjAoYNprAGWSMNVr",
+	"gs+5cAVeez1O3x/z+He8YEnfh10pxf4LHZS37f/SG+p7+NTaU1/N6TemNe2GV7hCDOE9c4zapO6DW0bz",
+	"ZJ+XyCaJS6nCSIp7Rguyr+F6pgXdqKhmA7HoaHsLYYHEgoolm0xFDH/EZBifna/iiMR/BpPTw9M0JkOf",
+	"Lk8WJP7GfGVhKEJu4MuqpgOkhYCAn6mIS3OoYzK0bJk8/OorrPdOc1rokYWggLEtgh8ismHsWpEhjJGL",
+	"JXkuRUq3I2wQKtwp5xEDzCkkkov1z/GYmPu+1GEVdL8pciPcdSECi1Y0FXjbKQjJgrBxpjRfUw1Gx6k4",
+	"IVpqmqmJu9PpDStcoVpI/y5IarlABPXZL8xLBdVMRRiZSIlamRvdZQw26+zoZEJihQxqZl6JyTAo/4mR",
+	"MfcgwpTd0KzEkFOozA3wVAtuxy+IbWhRZqPIp3B0zdZL85oWAbE+Cs2f+GxE4rSQuXsxoBvrqEMLIdUY",
+	"HYA+Nymw0ZznDJKZQdxdZL5XPGMiYWQY278gg0l6IkttzbYsoaViYdVTX7HdtGkTzdogYHC9nOSFvOEp",
+	"K07wx5MNmyuZXDMdj0awAW5PCJbEVmQYu1LcZoYPTs7g/7OTh/D/w5NH8D+U4zZ/+Hrc8YUreeUS5Zkx",
+	"+eYhYllAPj/sWJY6kWsj2W1JUFY8Mp8d1AqIZ761a4eZVeBl7Mk8KcvCEExKt/BmSiFfuTkcZPiA/G93",
+	"LOBH+NY2CSeEDJ2EB+snlUYUmPX7mi/Ms+YMVmcFs7WreyROwrKV8ciPDM2LaKPGc+RVEBvC7Ol7j1Pz",
+	"0nO3A3LeJTZFMB+WYTUXIXshjrvIG1YUPHXF6tvEK2ioJl05e/TZ+WoQDf6cDqLBw1Pz7zenXTbpu5d0",
+	"dmqDQOLSiq0Z3t3CHIH1ACeMCBsvxyRu5ibtxCPrnzvM9G/fPN5NaPq5LawVaXQFf7kHfltCwmN0bFV0",
+	"f3vZ4EAgyCW5gqD/kysmNHliU26Bv8ndPzUl1fqrzD1kM6eAgww9OjMbUmL4IXKHGTptY7hfskxuZmXu",
+	"n4JLe7HwgSiQyKHGAoXUDDRKM3+LTO3n/LLyRIuFCMM13A/3FMn4gl0QO4XYRgnWITT3zMVvq8dC5uzK",
+	"nWbvbK8h2wuJO88d1KlBX99UFAyoHQPiWeD/i3xOhznmVjXnY4VeQYSDjMljXHmCmjPhYiqwynWKwVpb",
+	"uBjXjNxwxecZc1XuOYa82jzF1Su4vRySs6JrdSqAWgCWQgWJeWoTt0OgClzhhRmMgDL2iAb+O1X6BOjm",
+	"5Nl3sTVd2MykaiogwKY+Loyhs0XXoL9h4qdm650iAAkvrDI3Isij01M7PGURNX5M5hgww+EKyBCszA8x",
+	"PDohBVNMx2QoJEzHbGNKNZ2QX6YDvEengwmZQmWcBS1mc7biIp0OPsQjwoXSjKYTKGbJFkxDXtKNDS9W",
+	"K8hmDPZLc2/aQwPJ3KXw16QAMRMSBCAQF5DVDNOdrxgt9BzMJhA2SKFI53tuVu6asRxtLvY05qatbzGF",
+	"jLl1YdGvoL5o7IKEIY3vitGUFcpafYLUMlPhUz6UqqQZDpISmNrJnNr0/EzoALRk7SRkLkuskIfgXrlw",
+	"U4bpwiGwNaKG8dWb108un1/NXj15PXvz5MXlizdxRB6dgmBiNYMLsD2tZRHYdM++mYq4WaOoFe90Bb8Z",
+	"btgvhMncBVVQHpiVkPRcDt0Ii/qocu3oMxAOcEGrS7FG8902mNvch5q918izT3D+9Qux2WB70AS86MLj",
+	"YJpcGfKf2JQeLp1H5I8Jfn9tSN+GDSD/9GeFp9NBRKYu/Sd+gOfhL+Rz9hGf388cI7N7n9PKfPbN545R",
+	"qZ8ThabGzLBodz6oIlh3Ao4HlDi8QC0F0pjckV3hxsIjMaXiR0oNEMk5TtTNEfZrsqY6WblQ69BUTKjL",
+	"52w0izpgiCry+OqHqRi+fvqYnD/4+jQi1LIwUshNRN6+eXry9WhMriwKZgIxCZ4N2b65IIkUGN2yZmtZ",
+	"bMdT8Zh5XZQSlZuZqhVjmmxkmdmcOuaug9CGMqPAnPOCLfh7q6OQ+F4rA3oCC9Rhfv6PmfU/ZtbPZ2aF",
+	"K8Oe1CNvCmuiMszp8dUP5rjBRf7bUpbwKDprHXCT3rwP+VyT+5nbbI/jDux7aD9xRg/Vqiztmk/jn8Ae",
+	"EREwRYyMPJrUjJAuS5YR8yYEYg/BvmMr2rXYgSKXCqagmkVT4SxN1nIJtpzKkmlL/FbFN1wWLvjGWZHQ",
+	"Ury1dtOpqBtOUeg1z4fpzcbkO4jBt1avKkoxNzK4y4/1MyukGhuNEe0yrkiYEb8enqKt15qKrbnGqTHh",
+	"k2Da8bYjsqbbqVA5FaRpN95jVrqCTT6Wd38iow3auI3sjtab35WVBle6U1ilmqvfqImmGvxHSVsO8tbK",
+	"bl4KK9fB+TH8ocrBYZ0KUNnHqMV78uidn56Pu45CH+3J2zU+UdjTJ6bBfTfg7zxO7i9MWyzGRxNpPdjg",
+	"V0Az7YizKzArKroNQ9sEY6mvpoZhbTHeoDFpjRCIiMvTnW2nFm5tlBuuzTUjRYLwNNMcGMzs1QNVxEJw",
+	"aZXfMgCvhbZJsCu23VQvc/a5sKGmK3NGPmXEc28kKPceW0QB/gemVjvQr0rtIz7bQj0/GrOGZx0N9idl",
+	"vh9VgDZ8lyTC53RhNrjUXFgtNn2EfS6heq8Eg9xUBAmp1jash9mK9PGTN3QZO7OATeTnB3hPuUryE1/I",
+	"zMzanFoSP1ucPKc6WQGwzYbbQALfruvwKbT7Nv/UQZS+nz3n4Z6qpmm4qLXtmubNknTUJtpdGCdSTgcP",
+	"p4MqSXO7qvgHuQ7DtT3yavxVCEwdQQ5XzCbj7XalXRCKNeNJxhYIuwarJJzWG5qVLLKBrFMBiQ3NL9b9",
+	"Zt6PSRGGvmYcstNsJMmZzCH58ZawlONliHwAc27D6ZsKyNWb0KLYhsfT+9DsabcRfZB1GxIaYOJge4Tt",
+	"N4SKqZCZYQuW1Ktr9sEZuPUyNrM/IQ7AeZtcFPYQ7IA1jjIV0LzLvJ3n2dZ6LJx+G4y78l98TWLb08zt",
+	"bAwMzDG3MLIPw/jG3i8aj3aD/ciwxW/aGsKH9VQa7OsgkdqVtiq/nz7ybxzxzhZ0eUXcgnQ5RM67HCKf",
+	"Rqpxy2ALzXwBMP4h/l4tN1XOCX4rHi/YxhH/b5iznz/okTzmFTigsWAQljlFr8/Xx7362hHCnZgCLEO6",
+	"/aXSLYT5FJudQthrloIF2xaZxXQDhnek5O3rv5MAHnhPVRk7xw7bVeXwJLRgU5EX/IZqNrF+Y/BYVUm3",
+	"0S+/KJhaQeveJiE3AquCoLHOhQRAKU/EKaBjGXncAmFrNvLO/GoasymlPMAMkmAuMHUCwknG5HIqqjLp",
+	"XBFXEDeyudQAYWl1Pci/ivnb7qmgjIsKJzcVzrHPtb+B1gEnhh+GZ6enEeafk/fXOVvGI1vNoWrV5fyA",
+	"WQe5QMfk/PQciw35FCZGYRSyWnxbgx4q1gdW5D1C6mtPGF9eFtkxcsZrKWRMhnOpV0TxlCmy5u9Zinhg",
+	"yJNufganKE9tLhqs1zoyFOtgrH59MEQ7jLuHaiRo+fIZgECa8Uq5rcfgX8IctUIiJVdLn2cOF1NRFtTH",
+	"x0n4WvxthtcbWnBMtdxmfTUNBKHs9iNOv1bq+N2tDGKeGOvXkt+tORdYTqKXLyjIoONEEFC8H56etd9A",
+	"1QpysH6YFfy7xNuycY25r9vwZx0Mq+JUf2Bd5VVGt9W9UgRH/jZ2vDXr4cwP8UKEmmvFnIUh8lJtRFIM",
+	"jt5TmWoqdktT2fxNEFJt2jFHGtFnhcyYs2PUG/XQqrC0E9dYxMclWidXry4hObJayY2r62apEXozukgq",
+	"Ozjpc/YplfznrOuw5QUXCc9p9gVTJP24kpC4nmYZbIfZ581KriNre8FF3NoF7JcTVWwrckP0vc1a00l5",
+	"mAXFZYy0dxVgSJAcq8IajWyorfGAARbik+bACvrZl2zUO2JqdaB+VcVdaiMLNvlV7fuPS0L62tfEAuP4",
+	"oj4CC4uEwEwL3U8yytf7E5Oa27yWmZQM4+H5g0cj8vVXfz559PD0mzgi8Z8ekPMHj06Cr/79r/8ZXfg0",
+	"9z5GA13txXYqoAi9C6h1jMlXRrOXO5ClFGPyrDUZKhYHq80GEzOC1BfEFZlflJdJnCcP0QFh6rq8kACn",
+	"5b6ksK+PP0F8gZF0gjpzUzGMX728ekN2jyIqFuHDzvLARGqFcleM33UCohhAeskR7d5PViy5jjGBxore",
+	"sFr6/alY0+I6SBdrmA3E6RgSAwNJUO0KZ7e1ncWjMbky4jbN7BIpRAGsZJbWFx7gqRUtI3cT5gtuVKYs",
+	"NFmDm8bWaUMks5ZGJZI3DNUDodz7+KzdW3P/zJndAJZWCFKs5OFL9YDjp16c0FX8cQpCVS8oKClUJe91",
+	"1YWioJzQVDgIIlVIKYK4IkiATWm3dmPa24CTfSIXU9DDl8m0G06xg1Hbxd1QFSz7f3LttlZX8cV+wqvj",
+	"1jdHw/Sxy1H2Jd7FUi9hcusxeYzc1Rbh8n4pW2hRabqtCorwoip4oohm7/UFGCt4Ua/aAAXm5gzj9ESZ",
+	"Zd3ld5rnqU8K34D6cKbp7xySgEt1xyQUdeNnmuA8J4jdCjGzd4dPPyfXqsHv/gggljshlw4PXn+U9f4c",
+	"Yy5MCwNN5ixDzbdR4RAQlAGvIzxVcKdvVgwpsuILUIwUdO8xecpZlqq6285yMvDb+QS01m0HqWAQxYIe",
+	"v1CqNvIklBaz0UPog5hYJuTKoLkL0SaE2WB16cuwvBb48+bMivfe3ovyvSvUWCvnFo8uAMbfAMacnZGW",
+	"Qozd/q7PKr18GU9SDz6AER/pb4gffCHhBXfws4ku9239wONEmHsOAQ7vXlTV16xjqVGcFTP9HxRGXEr8",
+	"I2US7FI18uRiW7/zK+c102UhAv1Utq7Cx5Qd6LTFusLHrnwyKoa1PZnskswwhrL4MdwYNQEWEmdE3twh",
+	"BYtIg0n7V0mM37bjDOoCUCdV3R3/s128ggqcnUnCd9erQcJ/APlIBwsBkeP1miQfU1voY0Wltuz5T7HI",
+	"hK3NYDQyZS06imvmEui0Ez9+5SZrA7Vd0W9P1eAUzrItGTqoD2SELpYsHY3JDzTjeG9CjvL41Vsrpdhm",
+	"W8WOV2UX+d+96FGj/GfCLOJnlj16nT1PZW47vkyu/t+KDPIXfsOqSyU4rxZG8fHliw5YZY9P89pyoNtx",
+	"9wzKlpjrBXI2WRsycmNnlPXWXigpYAEc5Aew7kI0MBXk6vmVKxuTQ8YCcOgPY4sRgKwUGYZiMps9Fjx/",
+	"6CqF6ukSEChNYzmgMyw0JBwccgwXaqZgHlz7X1csuSaeEfjkRUxMhQ2oG5Mrl4AMkYPKrgWkvJQpG2PK",
+	"Wlf/zJmK4woYEmh7lSHZWXvh5Ra7Mb7uAgxCb0EamH+jqQDVKiSDWcEWpfIjsPuw4VlGfCYJ6rwAVJMN",
+	"3RIhN2Ro9wfTgrldiIiWEkPfqdZsnWs1isij04fYetixA7okUiz4EisCWcu3g+TIwo1np/h9ezYIWoRs",
+	"+YeQ2j8Nbw67gO77seazz6kWwt5x8H8Y3rKh24s6oWGFR3cyf2dhFr+hAvpXeNZqh8RxJ/rptdRdl92n",
+	"uyIem+bVroPRJ2IxvJsZgnVRHvCYYkI3NBbwvE2Fs8pXLFPU/GXW7WoVaJeUh0gxJudnZ1MRc3FjBMFZ",
+	"jTeaTmOLdtwUEgF67H1uzjaOaOi8rhZ8G3hebX4jJny0tSzIwlz72JR5X40ugKeb0RouSRFn47JYtvrr",
+	"zNJ9OS4H3f8KjV8VN3Mk8B9G9qUY2SvwlHvhtkqKBjdRlW3prphZYF9rNaV837SWVVkJgC+kGJ9mg+4B",
+	"8rSC6vsKxRbkQq5mIGDRIAsqAJjnNLmOAsyoYzwqp2uSg8pkPY3Opo/NQXCokJsqx9ZU7FQGXPogHpv2",
+	"YOISuJnXo7rtx1vKoxDt6gXLyk5vpSkjOobp2YttBaDVTjLvMP78Wiw+HcbILwGq+ktbkbePMA/2rznY",
+	"XITqxGGlmp0oL1dpwwOZRuOpeBGAoUKFFN1KiOxnOcBZLgNHjbmv7H6jhoDUNRVwtCZGj7OunCDZhUtQ",
+	"GpoiydBfws70MopCXBDVU1EpAkCqafBS3dAZmY4rkkcgTAWtd0s2FcMWT9Oow+bzH0NPG7V9IUPPl7Hb",
+	"XN3xKW9cZRs2X0l5fZKyjBtBhvkAIPvNtlfKBffwF0m7YE0ewRgw+yBYRCZWVna/Noo8AsPyVyhds6mI",
+	"3ZrwNAa4N3UChM0eamNWU4UJVX1bFkfZdpZfu+X8EdsefEIV3Xbxndu/LgE2WJQII/jT371rzU7Y8Gqg",
+	"keAAmReXNodVyymyRKEmayqwRETjBDGR5pLvS3pcY2b+8WZiQndD4TWoWFIwrboK0di9fuL7/oTMutHX",
+	"PgC6n9yXxpzbzakG9BEbfhhmTgX5/s2bV1e+O1/VAhmSYWkY8EeFVmQIcGBhk0tmmRV+1kYaCAC8CS0M",
+	"X0Y+Y5PBIFmQYbxZKZbM/v2v/4lHF1bQVysj+4BhesUK5lNaEK6nAtxXmmqWjsl3nudjdmBIYY3BLZqK",
+	"lBYpsXsOVjzTW8AZA0Zp5Cyl6TqPI+K/NM1RXRYsnlgQNYY42lJRW+d7yPi8oGYQIyPnTYVfu1CEilda",
+	"5yqO/GIEAZCAXyqYkhkAGiQIYmlaMKVcG1MQ4vJynvGEDDMpc9SibNRpRDIurk8ymdAsImumaUo1HdXx",
+	"QU7sc+OLu8HNjZPyicS3Ri9fBuTcGMSPXK+ugDYPsYaoCuJFYv4jCHMBirnJmT7FTXQUkNmfOwqZbBSp",
+	"RMILbx+oJTvXsgPijyigtlPQBwLkB8IVWbpExX8AUPIdUsQeTHL9/BlBozqC3m7ky5qnHIjfXyDmyw4L",
+	"zcHt/mSSyCFW84fAKN8p9RzU91wvXyTTUAh1fvv675E1WPpHoqbIVUM4o5DEBND1mDwxf3CxnAqjEzjW",
+	"4+neCHALyjOM6wJsM4aJUyWFVxzNE2VhM69fd+OGv4hg8GXww7+rM/qFxAWf4eWzCQv3q0t/rxobnP/q",
+	"jTZNFhNwScHuKZdMehhbz7/RFtDugMV8yiRhLLVleyDJTkyGBdPFlovlKCJxyiiUvnFQDx+rj6U1rL40",
+	"xH4iLOyD8ZTn5G/8W6wAaNZ5TF7tVqZ11cB9QVqnvJmn9paDrVtcOOtfGjYNVLDfaX3YL5mCt2EK61Pb",
+	"s9qR37nYAPaR4M6rHeXfvvRwgM+hwNvLtv2ZZJ1W29Jf+K56BpZbqzOTp7IgZ+fWuQWx5BlWrEcjtbMX",
+	"zZnCyoNTMWyx0Hizylzq1cjnOPFmb0h0AkHxXmsAChBLQqfCWZFbDd9gbLLn0FoGPp/UcStzRLC8v3Nz",
+	"OOxNgwfULYyfTtDQTP36j99/GenEXM3uzIzNsGOnW8jaybwIrSZbLNRGVhYKElhXjJDSAShlIn3DvDzx",
+	"K3ASmen+0bxEFhYJU79jJ5G6rwFfPJj80vHL/ZTTbM/PYWLGrmdQ/t3zQJUBruWZG5pz+30qk31qAFcA",
+	"xChooknBRAo5Q+Zb8pqlMokQVR3kVcS8cFAT8fF3L0atQe7fyaSHDwtKD630OrtF7aHv3zz/uxVhYdtZ",
+	"UhZcbweTn96FRIC5+hasYCIJM5u/dCNWg3cf3BrdL8yMxwq8JpkUbPwPtS9xpkxQG7JPk3kp0oxF1VKJ",
+	"fG3jn82pUyue58wnBcJ17Fy+K+irT3pGW8zDmXOXP/P8xJyWgkFhSy1tJklXyixJmHm8OxXvJTxx8kQk",
+	"0uaL696cngWm/kFvKI7zNhUJ4fMRG01uODMqpHJr2LntK0Yzvfq5u8CtdR2dnZ6SzYpnzOpQYCAwS17m",
+	"kMUplcyChGRp03emVNM5Vax1h7+Hfj+lCGV76MwgF85g78r+nd8wYZ5FbPeexVwzXfA9rOY5/m4OwKtC",
+	"rplesVLdg8QpBO/2CTheSVWEar5FqGVQDjdyZpSpcMXPI8yPkFHNRII4ELAPKDQhcjGX78EukMml94vI",
+	"LAUjB1go8IawIE2VS5lVRgm3kcR8PSYvRbb1NoW1FFxLQ7xQ57XKHOtSfk1F/PzJm9fPHl/N3rz825MX",
+	"MaYqmzNaQFDwNbOpCoO8IWild0mmqkCXziyEuOz9TmKeUS5ucQjt5o4/lwRQp8hfBrb/N2bFDIl+eNeA",
+	"Dlt6cgPdR6gyZ4LmfOxOVKd9DPBAL3MmDHmlMinXtvRu7NvY0nUWR4am/3r18kXrYbcNmN8/9sTbrZLz",
+	"f7CkUxlqDnj/+a4LAFQRO86Dq2dmvnf1dhYuSAq9oYosmTBNO+HCnIIbG1WrwnzxXQv6fy6f//24BXVD",
+	"PpL2P3JB7Tg7FxSC9PreQRaV7ZmS5RsYLQdxfBvecem8Nv18uTvH7DxPGFohDBUQ6zVR49sHD3TsgZkq",
+	"73FrNbkM8uXLUq88jwF67ZS9kJotAL9AKw9XnlIG0aAsssFkcB+imuwgdivhQO71RtrcMbn032HlbYu5",
+	"6U6l69+1MQG134Y1/KlmdE3UihYW0e0zmbmSjqOLesIH26pL00t2s/TamtFVpKuRJ5UN33Xqlb8mp2IY",
+	"h3pXPJoQmq65UGQYy2I5gQ/xyKd+XBOaZRdkzXCg+BB+ikeQb3MqdmaBCeMx6r/MiRT2ayyfYXG08eiC",
+	"YC1PCDGGSzwOS3zGELcKA7qHbkhY+3uKJKXSch0mGSYwrtrbowvITtpcr3sqzDGMoRSAz4BE9UGLYVLl",
+	"jCbXKpAWHpJ4IYs5T1Mm4sgsOVYZQ2Ghkugh525LQckAl11ljISkqmPyciNYYdQWTAiBNaMUSVnC00Al",
+	"RHZju6pH5Ox2+GMYJgMRio3wGlu/k4otuXxmY+BMr3OeZbWQGywynmRSlQXrF4BD6vE3ZDfIxYcK1KJc",
+	"guzm80wm1yy1IS9IXyqnPu8xT1aNbF1qKmjBaujvMXkhSU71imSM3jBV5aDHTBY8AzUGAghXVCxPyjxI",
+	"Notea5ff3gVAMxfmvrJVhuOI+L9ntlbdqEYWDmy+u0uYBhHett5zWkW5V+kPd2ssqIAUMLt4V+PUboZa",
+	"QTVtX1hvAjFKaILA6mCyMH/XI1bKzGw5ltUDJXcqqGUNETFXByRC9BzTagq12VfVzXaHeIXNylLPjTjq",
+	"VA5VW4p7RpVBQ5Is1JhATX81QdYxtnV7wScKX0DZXbMp8IkKmm0hgH5oKBpXzwZEjNxDGGYWk6GWQagY",
+	"5jaA1XNPmnmMcd3i8Cu/Erbsbt0Aahk2gOch6c8vUxCIsBK/rQkzHUzIdHB2evbVyYOzk9MH+KPHiuJH",
+	"I46YB3/BGv/wTnl6+jDxdEnVVPhMbnjSM660uXzgSfbhQxwRLJ1uE7Cjz9d6iSFnHBpsubIWzKrCcEGF",
+	"olCH2yeIdqXaHGFanC5XJJNKX3j9CowmdlvxHQwZKiQECpllHEXOeIqDyxhVWMMRBH9zCAusQgHcwpaO",
+	"eHB6oqBmDAQwyVIDT3fzQS31PYo4nCLty8WCDB+eEhWRVJZzzKzuSkN+RVaE5rTQIyIB/D6HNvWqYFBv",
+	"WV2EPgCUSYx2q2yQnusYdVf3EjB0C5NBGlF0q6Zis9paXdfibS0W16KMbT4FMgT5CpcFi3RJIbAi+igi",
+	"ha8uA9VhDF/Fu9j15eYGjn24ZUSQ8Pia5fV7rGa33T21KH+iyKe8/u5FcUxXaHaeGNXUrHtVb8L2EIiH",
+	"7YwLGZPNL2G6MMweCqSZ7202aUiTuLU1yoSsqfu2mJnLyb0BcDfXBAPRsYw3ZiQiQ1efxknKxPv6IleB",
+	"B0S41Pp5IHwttcJfXki5gAvQblF1syIKlGWKAdcqtr4DfJPCPlepyQu6mQr7Ol6qoCSYXVTSo0rRsmiO",
+	"JZ6x2tY5CPrgw7sP/zcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -38,6 +38,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
+	"github.com/switchboard-health/switchboard/internal/outbound"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/spool"
@@ -340,6 +341,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Calls:        calls.NewReader(d),
 		Intake:       calls.NewIntake(d),
 		FollowUp:     calls.NewFollowUp(d),
+		Endpoints:    outbound.NewEndpoints(d.DB, cfg.OutboundAllowPrivate),
 		Hub:          s.hub,
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
@@ -354,6 +356,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 	s.background, err = background.New(background.Config{
 		Pool: pool, Jobs: jobs, Log: log,
 		Interval: cfg.ReprocessInterval, ReconcileAfter: cfg.ReconcileAfter, SearchIndexRate: cfg.SearchIndexRate,
+		Deliverer: outbound.NewDeliverer(outbound.DelivererConfig{DB: d.DB, Call: httpapi.WebhookCall, AllowPrivate: cfg.OutboundAllowPrivate, Log: log}),
 	})
 	return s, err
 }

@@ -330,25 +330,23 @@ func (q *Queries) HasEarlierUndelivered(ctx context.Context, arg HasEarlierUndel
 
 const listWebhookDeliveries = `-- name: ListWebhookDeliveries :many
 SELECT id, user_id, endpoint_id, event_type, call_id, callback_id, payload, status, attempts, response_status, response_body, error, redelivery_of, created_at, last_attempt_at, delivered_at FROM webhook_deliveries
-WHERE user_id = $1 AND endpoint_id = $2
-  AND (created_at, id) < ($3::timestamptz, $4::uuid)
-ORDER BY created_at DESC, id DESC
-LIMIT $5
+WHERE user_id = $1 AND endpoint_id = $2 AND id < $3
+ORDER BY id DESC
+LIMIT $4
 `
 
 type ListWebhookDeliveriesParams struct {
-	UserID          string
-	EndpointID      uuid.UUID
-	BeforeCreatedAt time.Time
-	BeforeID        uuid.UUID
-	RowLimit        int32
+	UserID     string
+	EndpointID uuid.UUID
+	BeforeID   uuid.UUID
+	RowLimit   int32
 }
 
+// Newest first by id (time-ordered), before before_id.
 func (q *Queries) ListWebhookDeliveries(ctx context.Context, arg ListWebhookDeliveriesParams) ([]WebhookDelivery, error) {
 	rows, err := q.db.Query(ctx, listWebhookDeliveries,
 		arg.UserID,
 		arg.EndpointID,
-		arg.BeforeCreatedAt,
 		arg.BeforeID,
 		arg.RowLimit,
 	)

@@ -51,7 +51,7 @@ CREATE TABLE webhook_deliveries (
     delivered_at    timestamptz,
     FOREIGN KEY (endpoint_id, user_id) REFERENCES webhook_endpoints (id, user_id) ON DELETE CASCADE
 );
-CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
+CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id DESC);
 CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (id) WHERE status = 'pending';
 -- Deliveries about one call to one endpoint go in order: the worker looks for earlier ones.
 CREATE INDEX webhook_deliveries_call_idx ON webhook_deliveries (endpoint_id, call_id, id) WHERE status <> 'succeeded';
@@ -72,8 +72,8 @@ CREATE POLICY tenant_isolation ON webhook_deliveries TO switchboard_tenant
 CREATE FUNCTION enqueue_webhook_deliveries() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    types    text[];
-    handling text;
+    types         text[];
+    call_handling text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE user_id = NEW.user_id AND enabled) THEN
         RETURN NULL;
@@ -87,9 +87,9 @@ BEGIN
         ELSE ARRAY[]::text[]
     END;
     IF NEW.kind = 'created' THEN
-        SELECT c.handling INTO handling FROM calls c WHERE c.id = NEW.call_id;
-        IF handling IN ('voicemail', 'forwarded') THEN
-            types := types || 'call.routed';
+        SELECT c.handling INTO call_handling FROM calls c WHERE c.id = NEW.call_id;
+        IF call_handling IN ('voicemail', 'forwarded') THEN
+            types := types || 'call.routed'::text;
         END IF;
     END IF;
     INSERT INTO webhook_deliveries (user_id, endpoint_id, event_type, call_id)

@@ -51,10 +51,10 @@ WHERE d.user_id = @user_id AND d.id = @id
 RETURNING *;
 
 -- name: ListWebhookDeliveries :many
+-- Newest first by id (time-ordered), before before_id.
 SELECT * FROM webhook_deliveries
-WHERE user_id = @user_id AND endpoint_id = @endpoint_id
-  AND (created_at, id) < (@before_created_at::timestamptz, @before_id::uuid)
-ORDER BY created_at DESC, id DESC
+WHERE user_id = @user_id AND endpoint_id = @endpoint_id AND id < @before_id
+ORDER BY id DESC
 LIMIT @row_limit;
 
 -- name: ClaimPendingDeliveries :many

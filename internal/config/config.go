@@ -72,6 +72,9 @@ type Config struct {
 	TwilioVerifyServiceSID string
 	// TwilioVerifyURL is Twilio Verify's API.
 	TwilioVerifyURL string
+	// OutboundAllowPrivate lets outbound webhooks reach loopback and private addresses:
+	// for development and tests only, never in production.
+	OutboundAllowPrivate bool
 	// TwilioAPIURL is Twilio's REST API, where voicemail recordings are fetched (with
 	// TwilioAccountSID and TwilioAuthToken).
 	TwilioAPIURL string
@@ -147,7 +150,21 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.readLists(r)
+	c.readOutbound(r)
 	return c, errors.Join(r.errs...)
+}
+
+// readOutbound reads the outbound webhooks' settings.
+func (c *Config) readOutbound(r *reader) {
+	switch v := strings.ToLower(strings.TrimSpace(r.getenv("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE"))); {
+	case v == "" || v == "false":
+	case v == "true" && c.Env == Development:
+		c.OutboundAllowPrivate = true
+	case v == "true":
+		r.errs = append(r.errs, errors.New("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE=true is for development (APP_ENV=development) only"))
+	default:
+		r.errs = append(r.errs, fmt.Errorf("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE must be true or false, not %q", v))
+	}
 }
 
 // readLists reads the variables that hold lists.

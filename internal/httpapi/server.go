@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
+	"github.com/switchboard-health/switchboard/internal/outbound"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -41,6 +42,7 @@ type Deps struct {
 	Calls        *calls.Reader
 	Intake       *calls.Intake
 	FollowUp     *calls.FollowUp
+	Endpoints    *outbound.Endpoints
 	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
@@ -66,6 +68,7 @@ type Server struct {
 	calls        *calls.Reader
 	intake       *calls.Intake
 	followUp     *calls.FollowUp
+	endpoints    *outbound.Endpoints
 	hub          *calls.Hub
 	heartbeat    time.Duration
 	twilio       *twilio.Verifier
@@ -101,6 +104,7 @@ func New(d Deps) (*Server, error) {
 		phoneNumbers: d.PhoneNumbers,
 		routing:      d.Routing,
 		followUp:     d.FollowUp,
+		endpoints:    d.Endpoints,
 		calls:        d.Calls,
 		intake:       d.Intake,
 		hub:          d.Hub,

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/devtoken"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/metrics"
+	"github.com/switchboard-health/switchboard/internal/outbound"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/providertest"
 	"github.com/switchboard-health/switchboard/internal/routing"
@@ -166,6 +167,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Calls:        calls.NewReader(d),
 		Intake:       intake,
 		FollowUp:     calls.NewFollowUp(d),
+		Endpoints:    outbound.NewEndpoints(db, true),
 		Hub:          hub,
 		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,

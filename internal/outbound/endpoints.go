@@ -176,13 +176,10 @@ func (e *Endpoints) SendTest(ctx context.Context, t tenant.ID, id uuid.UUID) (db
 	return out, err
 }
 
-// Deliveries returns a page of an endpoint's deliveries, newest first, before the given
-// delivery (nil: from the newest).
-func (e *Endpoints) Deliveries(ctx context.Context, t tenant.ID, endpoint uuid.UUID, before *dbsqlc.WebhookDelivery, limit int) ([]dbsqlc.WebhookDelivery, error) {
-	p := dbsqlc.ListWebhookDeliveriesParams{UserID: string(t), EndpointID: endpoint, BeforeCreatedAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), BeforeID: uuid.Max, RowLimit: int32(limit)}
-	if before != nil {
-		p.BeforeCreatedAt, p.BeforeID = before.CreatedAt, before.ID
-	}
+// Deliveries returns a page of an endpoint's deliveries, newest first, before the
+// delivery with id before (uuid.Max: from the newest; ids are time-ordered).
+func (e *Endpoints) Deliveries(ctx context.Context, t tenant.ID, endpoint, before uuid.UUID, limit int) ([]dbsqlc.WebhookDelivery, error) {
+	p := dbsqlc.ListWebhookDeliveriesParams{UserID: string(t), EndpointID: endpoint, BeforeID: before, RowLimit: int32(limit)}
 	var out []dbsqlc.WebhookDelivery
 	err := e.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		if _, err := q.GetWebhookEndpoint(ctx, dbsqlc.GetWebhookEndpointParams{UserID: string(t), ID: endpoint}); err != nil {

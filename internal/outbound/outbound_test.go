@@ -126,7 +126,7 @@ func (w world) call(t *testing.T) uuid.UUID {
 }
 
 func (w world) deliveries(t *testing.T, endpoint uuid.UUID) []dbsqlc.WebhookDelivery {
-	out, err := w.endpoints.Deliveries(context.Background(), "user_a", endpoint, nil, 100)
+	out, err := w.endpoints.Deliveries(context.Background(), "user_a", endpoint, uuid.Max, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

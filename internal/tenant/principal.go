@@ -38,10 +38,11 @@ const (
 	CallsWrite        Permission = "calls:write"
 	CallsExport       Permission = "calls:export"
 	AuditRead         Permission = "audit:read"
+	WebhooksManage    Permission = "webhooks:manage"
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsWrite, CallsExport, AuditRead}
+var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsWrite, CallsExport, AuditRead, WebhooksManage}
 
 // rolePermissions is what Clerk's system roles may do. Admins run the clinic's setup;
 // members read the numbers and the calls (transcripts and recordings included) and do the

@@ -123,3 +123,39 @@ func TestCallbacksAreConfinedToTheTenant(t *testing.T) {
 		}
 	}
 }
+
+// A clinic's webhook endpoints (their secrets) and deliveries are its own.
+func TestWebhookEndpointsAreConfinedToTheTenant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testpg.New(t)
+	db := NewDB(pool)
+	for _, user := range []string{"user_a", "user_b"} {
+		if _, err := pool.Exec(ctx, `WITH e AS (INSERT INTO webhook_endpoints (user_id, url, secret) VALUES ($1, 'https://example.com', 'whsec_x') RETURNING id)
+			INSERT INTO webhook_deliveries (user_id, endpoint_id, event_type) SELECT $1, id, 'webhook.test' FROM e`, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, table := range []string{"webhook_endpoints", "webhook_deliveries"} {
+		err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+			var seen, others int
+			if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE user_id <> 'user_a') FROM "+table).Scan(&seen, &others); err != nil {
+				return err
+			}
+			if seen != 1 || others != 0 {
+				t.Errorf("%s: user_a's unfiltered read saw %d rows, %d of others", table, seen, others)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+		_, err := conn.Exec(ctx, "INSERT INTO webhook_endpoints (user_id, url, secret) VALUES ('user_b', 'https://evil.example', 'whsec_y')")
+		return err
+	})
+	if err == nil {
+		t.Error("user_a registered an endpoint for user_b")
+	}
+}

@@ -183,12 +183,9 @@ func DecodeCall(body []byte) (Message, string, error) {
 // message turns the wire form into a Message of the given type.
 func (w *wireMessage) message(typ string) Message {
 	m := Message{
-		Type:        typ,
-		Status:      pgtext.Clean(w.Status),
-		EndedReason: nonEmpty(w.EndedReason),
-		StartedAt:   timestamp(w.StartedAt),
-		EndedAt:     timestamp(w.EndedAt),
-		Cost:        cost(w.Cost),
+		Type: typ, Status: pgtext.Clean(w.Status), EndedReason: nonEmpty(w.EndedReason),
+		StartedAt: timestamp(w.StartedAt), EndedAt: timestamp(w.EndedAt),
+		Cost: cost(w.Cost), CostBreakdown: w.CostParts.value(),
 	}
 	if c := w.Call; c != nil {
 		m.CallID = pgtext.Clean(c.ID)
@@ -240,7 +237,6 @@ func (w *wireMessage) message(typ string) Message {
 		m.SuccessEvaluation = evaluation(a.SuccessEvaluation)
 	}
 	m.Summary = nonEmpty(summary)
-	m.CostBreakdown = w.CostParts.value()
 	return m
 }
 
