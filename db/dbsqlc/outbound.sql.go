@@ -226,7 +226,11 @@ func (q *Queries) GetCallSummaryForWebhook(ctx context.Context, id uuid.UUID) (C
 
 const getDeliveryToSend = `-- name: GetDeliveryToSend :one
 SELECT d.id, coalesce(d.redelivery_of, d.id)::uuid AS message_id, d.user_id, d.event_type, d.call_id, d.payload, d.status, d.created_at,
-       e.id AS endpoint_id, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.enabled, e.failing_since
+       e.id AS endpoint_id, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.enabled, e.failing_since,
+       (d.call_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM webhook_deliveries p
+           WHERE p.endpoint_id = d.endpoint_id AND p.call_id = d.call_id AND p.id < d.id
+             AND p.status IN ('pending', 'queued', 'failed')))::boolean AS waiting
 FROM webhook_deliveries d
 JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.user_id = d.user_id
 WHERE d.id = $1
@@ -248,10 +252,12 @@ type GetDeliveryToSendRow struct {
 	PreviousSecretUntil *time.Time
 	Enabled             bool
 	FailingSince        *time.Time
+	Waiting             bool
 }
 
-// The delivery and its endpoint. Its message id is its first delivery's: a redelivery is
-// the same message again, which receivers that keep ids recognise.
+// The delivery, its endpoint, and whether an earlier delivery about the same call to the
+// same endpoint is still on its way (this one then waits). Its message id is its first delivery's: a redelivery is the
+// same message again, which receivers that keep ids recognise.
 func (q *Queries) GetDeliveryToSend(ctx context.Context, id uuid.UUID) (GetDeliveryToSendRow, error) {
 	row := q.db.QueryRow(ctx, getDeliveryToSend, id)
 	var i GetDeliveryToSendRow
@@ -271,6 +277,7 @@ func (q *Queries) GetDeliveryToSend(ctx context.Context, id uuid.UUID) (GetDeliv
 		&i.PreviousSecretUntil,
 		&i.Enabled,
 		&i.FailingSince,
+		&i.Waiting,
 	)
 	return i, err
 }
@@ -304,28 +311,6 @@ func (q *Queries) GetWebhookEndpoint(ctx context.Context, arg GetWebhookEndpoint
 		&i.UpdatedAt,
 	)
 	return i, err
-}
-
-const hasEarlierUndelivered = `-- name: HasEarlierUndelivered :one
-SELECT EXISTS (
-    SELECT 1 FROM webhook_deliveries
-    WHERE endpoint_id = $1 AND call_id = $2 AND id < $3
-      AND status IN ('pending', 'queued', 'failed')
-) AS waiting
-`
-
-type HasEarlierUndeliveredParams struct {
-	EndpointID uuid.UUID
-	CallID     *uuid.UUID
-	ID         uuid.UUID
-}
-
-// Whether an earlier delivery about the same call to the same endpoint is still on its way.
-func (q *Queries) HasEarlierUndelivered(ctx context.Context, arg HasEarlierUndeliveredParams) (bool, error) {
-	row := q.db.QueryRow(ctx, hasEarlierUndelivered, arg.EndpointID, arg.CallID, arg.ID)
-	var waiting bool
-	err := row.Scan(&waiting)
-	return waiting, err
 }
 
 const listWebhookDeliveries = `-- name: ListWebhookDeliveries :many
@@ -440,17 +425,19 @@ func (q *Queries) MarkDeliveryDead(ctx context.Context, arg MarkDeliveryDeadPara
 
 const recordDeliveryAttempt = `-- name: RecordDeliveryAttempt :exec
 UPDATE webhook_deliveries SET
-    status          = $1,
+    payload         = coalesce(payload, $1),
+    status          = $2,
     attempts        = attempts + 1,
-    response_status = $2,
-    response_body   = $3,
-    error           = $4,
+    response_status = $3,
+    response_body   = $4,
+    error           = $5,
     last_attempt_at = now(),
-    delivered_at    = CASE WHEN $1 = 'succeeded' THEN now() ELSE delivered_at END
-WHERE id = $5
+    delivered_at    = CASE WHEN $2 = 'succeeded' THEN now() ELSE delivered_at END
+WHERE id = $6
 `
 
 type RecordDeliveryAttemptParams struct {
+	Payload        []byte
 	Status         string
 	ResponseStatus *int32
 	ResponseBody   *string
@@ -460,6 +447,7 @@ type RecordDeliveryAttemptParams struct {
 
 func (q *Queries) RecordDeliveryAttempt(ctx context.Context, arg RecordDeliveryAttemptParams) error {
 	_, err := q.db.Exec(ctx, recordDeliveryAttempt,
+		arg.Payload,
 		arg.Status,
 		arg.ResponseStatus,
 		arg.ResponseBody,
@@ -547,20 +535,6 @@ func (q *Queries) RotateWebhookSecret(ctx context.Context, arg RotateWebhookSecr
 		&i.UpdatedAt,
 	)
 	return i, err
-}
-
-const setDeliveryPayload = `-- name: SetDeliveryPayload :exec
-UPDATE webhook_deliveries SET payload = $1 WHERE id = $2 AND payload IS NULL
-`
-
-type SetDeliveryPayloadParams struct {
-	Payload []byte
-	ID      uuid.UUID
-}
-
-func (q *Queries) SetDeliveryPayload(ctx context.Context, arg SetDeliveryPayloadParams) error {
-	_, err := q.db.Exec(ctx, setDeliveryPayload, arg.Payload, arg.ID)
-	return err
 }
 
 const updateWebhookEndpoint = `-- name: UpdateWebhookEndpoint :one

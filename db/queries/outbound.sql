@@ -66,27 +66,22 @@ WHERE id IN (SELECT d.id FROM webhook_deliveries d WHERE d.status = 'pending' OR
 RETURNING id;
 
 -- name: GetDeliveryToSend :one
--- The delivery and its endpoint. Its message id is its first delivery's: a redelivery is
--- the same message again, which receivers that keep ids recognise.
+-- The delivery, its endpoint, and whether an earlier delivery about the same call to the
+-- same endpoint is still on its way (this one then waits). Its message id is its first delivery's: a redelivery is the
+-- same message again, which receivers that keep ids recognise.
 SELECT d.id, coalesce(d.redelivery_of, d.id)::uuid AS message_id, d.user_id, d.event_type, d.call_id, d.payload, d.status, d.created_at,
-       e.id AS endpoint_id, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.enabled, e.failing_since
+       e.id AS endpoint_id, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.enabled, e.failing_since,
+       (d.call_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM webhook_deliveries p
+           WHERE p.endpoint_id = d.endpoint_id AND p.call_id = d.call_id AND p.id < d.id
+             AND p.status IN ('pending', 'queued', 'failed')))::boolean AS waiting
 FROM webhook_deliveries d
 JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.user_id = d.user_id
 WHERE d.id = @id;
 
--- name: HasEarlierUndelivered :one
--- Whether an earlier delivery about the same call to the same endpoint is still on its way.
-SELECT EXISTS (
-    SELECT 1 FROM webhook_deliveries
-    WHERE endpoint_id = @endpoint_id AND call_id = @call_id AND id < @id
-      AND status IN ('pending', 'queued', 'failed')
-) AS waiting;
-
--- name: SetDeliveryPayload :exec
-UPDATE webhook_deliveries SET payload = @payload WHERE id = @id AND payload IS NULL;
-
 -- name: RecordDeliveryAttempt :exec
 UPDATE webhook_deliveries SET
+    payload         = coalesce(payload, @payload),
     status          = @status,
     attempts        = attempts + 1,
     response_status = sqlc.narg(response_status),

@@ -67,10 +67,13 @@ func New(cfg Config) (*Runner, error) {
 	}
 	client, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
 		FetchPollInterval: cfg.FetchPollInterval,
-		Logger:            cfg.Log,
+		// River fetches more jobs as workers finish, at most once per cooldown: with its
+		// default (100 ms) deliveries would stop at a queue's workers ten times a second.
+		FetchCooldown: 10 * time.Millisecond,
+		Logger:        cfg.Log,
 		// Deliveries have a queue of their own: endpoints slow to answer never hold up the
 		// periodic jobs.
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, deliveryQueue: {MaxWorkers: 10}},
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, deliveryQueue: {MaxWorkers: deliveryWorkers}},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{
 			periodic(cfg.Interval, reprocessArgs{}),

@@ -23,8 +23,12 @@ func (deliverArgs) Kind() string { return "deliver_webhook" }
 // 30 s, doubling each time, at most 6 h apart.
 const deliveryAttempts = 20
 
-// deliveryQueue is the River queue deliveries wait in.
-const deliveryQueue = "webhooks"
+// deliveryQueue is the River queue deliveries wait in, and deliveryWorkers how many it
+// works at once on a replica: an attempt mostly waits for the endpoint.
+const (
+	deliveryQueue   = "webhooks"
+	deliveryWorkers = 20
+)
 
 type deliverWorker struct {
 	river.WorkerDefaults[deliverArgs]

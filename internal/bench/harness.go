@@ -60,7 +60,7 @@ func harnessMain(args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "length of each measurement")
 	conns := fs.Int("conns", 32, "concurrent connections of the read and ingestion loads")
 	twilioRate := fs.Float64("twilio-rate", 100, "inbound calls a second in the Twilio scenario")
-	only := fs.String("only", "", "run only these scenarios (comma-separated: read, ingest, twilio, memory); all by default")
+	only := fs.String("only", "", "run only these scenarios (comma-separated: read, ingest, twilio, webhooks, memory); all by default")
 	_ = fs.Parse(args)
 
 	h := &harness{duration: *duration, conns: *conns, twilioRate: *twilioRate, only: map[string]bool{}}
@@ -271,6 +271,17 @@ func (h *harness) measureSize(size int, full bool) (rows []row, p50, floorP50 fl
 		mb := float64(<-peak) / 1024
 		rows = append(rows, row{name: "RSS at 200 concurrent connections, MB", sb: many, ratio: mb, target: "≤ 60 MB", met: mb <= 60})
 	}
+
+	if h.runs("webhooks") {
+		// Last: it stops the production server, whose workers would take deliveries too
+		// (and refuse the receiver on loopback).
+		sb.stop()
+		r, err := h.measureWebhooks(ctx, pool, dbURL)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		rows = append(rows, r)
+	}
 	return rows, p50, floorP50, nil
 }
 
@@ -370,7 +381,9 @@ func (s *server) stop() {
 	_ = s.cmd.Wait()
 }
 
-func (h *harness) startSwitchboard(dbURL string) (*server, error) {
+// startSwitchboard starts `switchboard serve` over dbURL, in production mode unless env
+// says otherwise (extra variables override the harness's).
+func (h *harness) startSwitchboard(dbURL string, env ...string) (*server, error) {
 	logPath := filepath.Join(h.dir, fmt.Sprintf("switchboard-%d.log", time.Now().UnixNano()))
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -381,6 +394,7 @@ func (h *harness) startSwitchboard(dbURL string) (*server, error) {
 		"CLERK_JWT_KEY="+h.signer.PublicPEM(), "TWILIO_AUTH_TOKEN="+twilioToken, "PUBLIC_BASE_URL="+publicURL,
 		"VAPI_API_KEY="+providertest.VAPIKey, "VAPI_BASE_URL="+h.vapi.URL(), "VAPI_WEBHOOK_SECRET="+vapiSecret,
 		"SPOOL_DIR="+filepath.Join(h.dir, "spool"), "REPROCESS_INTERVAL=1h")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr, cmd.Stdout = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -392,6 +406,13 @@ func (h *harness) startSwitchboard(dbURL string) (*server, error) {
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" {
 				return &server{cmd: cmd, base: "http://127.0.0.1" + rec.Addr[strings.LastIndex(rec.Addr, ":"):]}, nil
+			}
+			// Development mode logs text: msg=serving addr=127.0.0.1:port.
+			if line := sc.Text(); strings.Contains(line, "msg=serving") {
+				if _, addr, ok := strings.Cut(line, "addr="); ok {
+					addr, _, _ = strings.Cut(addr, " ")
+					return &server{cmd: cmd, base: "http://127.0.0.1" + addr[strings.LastIndex(addr, ":"):]}, nil
+				}
 			}
 		}
 	}

@@ -87,11 +87,7 @@ const maxResponse = 4096
 
 // Deliver makes one attempt at delivery id; last says it is the last one River makes.
 func (d *Deliverer) Deliver(ctx context.Context, id uuid.UUID, last bool) (Outcome, error) {
-	var row dbsqlc.GetDeliveryToSendRow
-	err := d.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
-		row, err = q.GetDeliveryToSend(ctx, id)
-		return err
-	})
+	row, body, err := d.load(ctx, id)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Gone, nil // its endpoint was deleted, and the delivery with it
@@ -101,29 +97,11 @@ func (d *Deliverer) Deliver(ctx context.Context, id uuid.UUID, last bool) (Outco
 		return Gone, d.dead(ctx, id, "the endpoint is disabled")
 	case row.Status == "succeeded" || row.Status == "dead":
 		return Gone, nil
-	}
-	if waiting, err := d.earlierWaiting(ctx, row); err != nil || waiting {
-		return Wait, err
-	}
-	body, err := d.body(ctx, row)
-	if err != nil {
-		return Retry, err
+	case row.Waiting:
+		return Wait, nil
 	}
 	status, answer, sendErr := d.send(ctx, row, body)
-	return d.record(ctx, row, last, status, answer, sendErr)
-}
-
-// earlierWaiting reports whether an earlier delivery about the same call is on its way.
-func (d *Deliverer) earlierWaiting(ctx context.Context, row dbsqlc.GetDeliveryToSendRow) (bool, error) {
-	if row.CallID == nil {
-		return false, nil
-	}
-	var waiting bool
-	err := d.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
-		waiting, err = q.HasEarlierUndelivered(ctx, dbsqlc.HasEarlierUndeliveredParams{EndpointID: row.EndpointID, CallID: row.CallID, ID: row.ID})
-		return err
-	})
-	return waiting, err
+	return d.record(ctx, row, body, last, status, answer, sendErr)
 }
 
 // envelope is an event's body.
@@ -134,35 +112,29 @@ type envelope struct {
 	Data      any       `json:"data"`
 }
 
-// body is the delivery's body: the one fixed at its first attempt, or, then, the event
-// with the call as it stands.
-func (d *Deliverer) body(ctx context.Context, row dbsqlc.GetDeliveryToSendRow) ([]byte, error) {
-	if len(row.Payload) > 0 {
-		return row.Payload, nil
-	}
-	ev := envelope{Type: row.EventType, Version: Version, Timestamp: row.CreatedAt.UTC(), Data: map[string]any{}}
-	err := d.db.Service(ctx, func(q *dbsqlc.Queries) error {
-		if row.CallID == nil {
-			return nil
-		}
-		c, err := q.GetCallSummaryForWebhook(ctx, *row.CallID)
-		if err != nil {
+// load reads the delivery and its endpoint and the body to send, in one transaction: the
+// body fixed at an earlier attempt, or else the event with the call as it stands (kept
+// with this attempt's record).
+func (d *Deliverer) load(ctx context.Context, id uuid.UUID) (dbsqlc.GetDeliveryToSendRow, []byte, error) {
+	var row dbsqlc.GetDeliveryToSendRow
+	var body []byte
+	err := d.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
+		if row, err = q.GetDeliveryToSend(ctx, id); err != nil || len(row.Payload) > 0 || row.Waiting || !row.Enabled {
+			body = row.Payload
 			return err
 		}
-		ev.Data = map[string]any{"call": d.call(c)}
-		return nil
+		ev := envelope{Type: row.EventType, Version: Version, Timestamp: row.CreatedAt.UTC(), Data: map[string]any{}}
+		if row.CallID != nil {
+			c, err := q.GetCallSummaryForWebhook(ctx, *row.CallID)
+			if err != nil {
+				return err
+			}
+			ev.Data = map[string]any{"call": d.call(c)}
+		}
+		body, err = json.Marshal(ev)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	err = d.db.Service(ctx, func(q *dbsqlc.Queries) error {
-		return q.SetDeliveryPayload(ctx, dbsqlc.SetDeliveryPayloadParams{ID: row.ID, Payload: body})
-	})
-	return body, err
+	return row, body, err
 }
 
 // send posts body, signed with the endpoint's secret (and its previous one during the
@@ -206,9 +178,9 @@ func (d *Deliverer) send(ctx context.Context, row dbsqlc.GetDeliveryToSendRow, b
 }
 
 // record keeps an attempt's result, and the endpoint's failure streak.
-func (d *Deliverer) record(ctx context.Context, row dbsqlc.GetDeliveryToSendRow, last bool, status int, answer string, sendErr error) (Outcome, error) {
+func (d *Deliverer) record(ctx context.Context, row dbsqlc.GetDeliveryToSendRow, body []byte, last bool, status int, answer string, sendErr error) (Outcome, error) {
 	ok := sendErr == nil && status >= 200 && status < 300
-	p := dbsqlc.RecordDeliveryAttemptParams{ID: row.ID, Status: "failed", ResponseBody: nonEmpty(truncate(answer, maxResponse))}
+	p := dbsqlc.RecordDeliveryAttemptParams{ID: row.ID, Payload: body, Status: "failed", ResponseBody: nonEmpty(truncate(answer, maxResponse))}
 	if status != 0 {
 		s := int32(status)
 		p.ResponseStatus = &s

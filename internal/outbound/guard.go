@@ -73,8 +73,11 @@ func newClient(allowPrivate bool, timeout time.Duration) *http.Client {
 			DialContext:           dialer.DialContext,
 			TLSHandshakeTimeout:   5 * time.Second,
 			ResponseHeaderTimeout: timeout,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       90 * time.Second,
+			// Connections to an endpoint are kept for the next delivery: a burst to one
+			// integrator would otherwise open (and leave in TIME_WAIT) one per delivery.
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
