@@ -259,6 +259,47 @@ func (q *Queries) CallsByStatus(ctx context.Context, arg CallsByStatusParams) ([
 	return items, nil
 }
 
+const callsByTag = `-- name: CallsByTag :many
+SELECT tag::text AS tag, count(*) AS calls
+FROM calls, unnest(tags) AS tag
+WHERE user_id = $1 AND started_at >= $2 AND started_at < $3
+GROUP BY tag
+ORDER BY calls DESC, tag
+LIMIT 50
+`
+
+type CallsByTagParams struct {
+	UserID string
+	Since  time.Time
+	Until  time.Time
+}
+
+type CallsByTagRow struct {
+	Tag   string
+	Calls int64
+}
+
+// Calls per tag, most used first (at most 50 tags).
+func (q *Queries) CallsByTag(ctx context.Context, arg CallsByTagParams) ([]CallsByTagRow, error) {
+	rows, err := q.db.Query(ctx, callsByTag, arg.UserID, arg.Since, arg.Until)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CallsByTagRow{}
+	for rows.Next() {
+		var i CallsByTagRow
+		if err := rows.Scan(&i.Tag, &i.Calls); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const callsPerDay = `-- name: CallsPerDay :many
 WITH per_day AS (
     SELECT (started_at AT TIME ZONE $1::text)::date AS day,

@@ -29,6 +29,15 @@ FROM calls
 WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND disposition IS NOT NULL
 GROUP BY disposition;
 
+-- name: CallsByTag :many
+-- Calls per tag, most used first (at most 50 tags).
+SELECT tag::text AS tag, count(*) AS calls
+FROM calls, unnest(tags) AS tag
+WHERE user_id = @user_id AND started_at >= @since AND started_at < @until
+GROUP BY tag
+ORDER BY calls DESC, tag
+LIMIT 50;
+
 -- name: CallsByEndedReason :many
 SELECT ended_reason::text AS ended_reason, count(*) AS calls
 FROM calls

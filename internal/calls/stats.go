@@ -20,6 +20,7 @@ type Stats struct {
 	ByEndedReason  []dbsqlc.CallsByEndedReasonRow
 	ByHandling     map[routing.Handling]int64 // every handling, zeros included
 	ByDisposition  map[string]int64           // every disposition, zeros included
+	ByTag          []dbsqlc.CallsByTagRow
 	PerDay         []dbsqlc.CallsPerDayRow
 	ByHour         []dbsqlc.CallsByHourRow
 	PerPhoneNumber []dbsqlc.CallsPerPhoneNumberRow
@@ -65,6 +66,9 @@ func (s *Reader) Stats(ctx context.Context, t tenant.ID, since, until *time.Time
 			return err
 		}
 		if out.ByDisposition, err = byDisposition(ctx, q, user, out.Since, out.Until); err != nil {
+			return err
+		}
+		if out.ByTag, err = q.CallsByTag(ctx, dbsqlc.CallsByTagParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {
 			return err
 		}
 		if out.ByEndedReason, err = q.CallsByEndedReason(ctx, dbsqlc.CallsByEndedReasonParams{UserID: user, Since: out.Since, Until: out.Until}); err != nil {

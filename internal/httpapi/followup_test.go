@@ -115,6 +115,10 @@ func TestStaffFollowUpOnACallWithoutOverwritingEachOther(t *testing.T) {
 			Disposition string
 			Calls       int
 		} `json:"by_disposition"`
+		ByTag []struct {
+			Tag   string
+			Calls int
+		} `json:"by_tag"`
 	}
 	expect(t, b.do("GET", "/api/calls/stats", admin, nil), 200).json(t, &stats)
 	counts := map[string]int{}
@@ -123,6 +127,9 @@ func TestStaffFollowUpOnACallWithoutOverwritingEachOther(t *testing.T) {
 	}
 	if len(stats.ByDisposition) != 6 || counts["needs_callback"] != 1 || counts["booked"] != 0 {
 		t.Errorf("stats by disposition: %v", stats.ByDisposition)
+	}
+	if len(stats.ByTag) != 2 || stats.ByTag[0].Tag != "cleaning" || stats.ByTag[0].Calls != 1 || stats.ByTag[1].Tag != "new-patient" {
+		t.Errorf("stats by tag: %v", stats.ByTag)
 	}
 
 	// Audited with who and which fields, never the notes themselves.

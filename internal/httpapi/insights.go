@@ -57,6 +57,10 @@ func (s *Server) GetCallStats(ctx context.Context, req api.GetCallStatsRequestOb
 	}
 	out.ByDisposition, out.ByHandling = dispositionCounts(st.ByDisposition), handlingCounts(st.ByHandling)
 	out.ByEndedReason, out.ByHour = endedReasonCounts(st.ByEndedReason), hourStats(st.ByHour)
+	out.ByTag = make([]api.TagCount, len(st.ByTag))
+	for i, r := range st.ByTag {
+		out.ByTag[i] = api.TagCount{Tag: r.Tag, Calls: int(r.Calls)}
+	}
 	out.PerDay = make([]api.DayStat, len(st.PerDay))
 	for i, d := range st.PerDay {
 		out.PerDay[i] = api.DayStat{Date: openapi_types.Date{Time: d.Day}, Calls: int(d.Calls), Minutes: d.Minutes}
