@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -268,9 +269,22 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(logging.NewHandler(slog.NewJSONHandler(w, opts)))
 }
 
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT sets none.
+const defaultMemoryLimit = 40 << 20
+
+// limitMemory gives the runtime a soft memory limit unless the operator set one: near it
+// the collector works harder instead of letting the heap double under a burst of
+// requests. A heap that needs more still grows past it.
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
+
 // serve runs the API until ctx ends, then lets in-flight requests finish. listening, when
 // not nil, receives the address once the server accepts connections.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening chan<- string) error {
+	limitMemory()
 	// A bad key stops the start before anything else is touched.
 	verifier, err := tenant.NewVerifier(tenant.VerifierConfig{
 		JWTKey:            cfg.ClerkJWTKey,

@@ -36,7 +36,8 @@ func (q *Queries) CallEventPosition(ctx context.Context, arg CallEventPositionPa
 }
 
 const getCall = `-- name: GetCall :one
-SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, c.notes, c.follow_up_version, c.follow_up_by, c.follow_up_at, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages,
+       (SELECT f.notes FROM calls f WHERE f.id = c.id AND f.user_id = c.user_id) AS notes
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
 WHERE c.user_id = $1 AND c.id = $2
@@ -51,6 +52,7 @@ type GetCallRow struct {
 	CallSummary CallSummary
 	Transcript  *string
 	Messages    json.RawMessage
+	Notes       *string
 }
 
 func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, error) {
@@ -88,12 +90,9 @@ func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, e
 		&i.CallSummary.VoicemailDurationSeconds,
 		&i.CallSummary.Disposition,
 		&i.CallSummary.Tags,
-		&i.CallSummary.Notes,
-		&i.CallSummary.FollowUpVersion,
-		&i.CallSummary.FollowUpBy,
-		&i.CallSummary.FollowUpAt,
 		&i.Transcript,
 		&i.Messages,
+		&i.Notes,
 	)
 	return i, err
 }
@@ -276,7 +275,7 @@ func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAft
 }
 
 const listCalls = `-- name: ListCalls :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags, notes, follow_up_version, follow_up_by, follow_up_at FROM call_summaries c
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags FROM call_summaries c
 WHERE c.user_id = $1
   AND c.started_at >= $2
   AND c.started_at < $3
@@ -389,10 +388,6 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 			&i.VoicemailDurationSeconds,
 			&i.Disposition,
 			&i.Tags,
-			&i.Notes,
-			&i.FollowUpVersion,
-			&i.FollowUpBy,
-			&i.FollowUpAt,
 		); err != nil {
 			return nil, err
 		}

@@ -134,10 +134,6 @@ type CallSummary struct {
 	VoicemailDurationSeconds *int32
 	Disposition              *string
 	Tags                     []string
-	Notes                    *string
-	FollowUpVersion          int32
-	FollowUpBy               *string
-	FollowUpAt               *time.Time
 }
 
 type Callback struct {

@@ -177,7 +177,7 @@ func (q *Queries) EndpointFailed(ctx context.Context, arg EndpointFailedParams) 
 }
 
 const getCallSummaryForWebhook = `-- name: GetCallSummaryForWebhook :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags, notes, follow_up_version, follow_up_by, follow_up_at FROM call_summaries WHERE id = $1
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags FROM call_summaries WHERE id = $1
 `
 
 // The call an event is about, as the service reads it to build the event's body.
@@ -216,10 +216,6 @@ func (q *Queries) GetCallSummaryForWebhook(ctx context.Context, id uuid.UUID) (C
 		&i.VoicemailDurationSeconds,
 		&i.Disposition,
 		&i.Tags,
-		&i.Notes,
-		&i.FollowUpVersion,
-		&i.FollowUpBy,
-		&i.FollowUpAt,
 	)
 	return i, err
 }

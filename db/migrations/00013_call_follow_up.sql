@@ -2,6 +2,7 @@
 -- by several people. follow_up_version counts the edits: it is the follow-up's ETag, and an
 -- edit made against an older version is refused rather than overwriting a colleague's.
 -- The columns live on calls (under its row-level security): a call has one follow-up.
+-- Lists show a call's disposition and tags; its notes are read with the call alone.
 
 -- +goose Up
 ALTER TABLE calls
@@ -55,7 +56,7 @@ SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_nu
            WHEN lower(btrim(success_evaluation)) IN ('false', 'fail', 'failed', 'failure', 'unsuccessful', 'no') THEN false
        END)::boolean AS succeeded,
        handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds,
-       disposition, tags, notes, follow_up_version, follow_up_by, follow_up_at
+       disposition, tags
 FROM calls;
 GRANT SELECT ON call_summaries TO switchboard_tenant;
 

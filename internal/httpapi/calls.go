@@ -80,7 +80,7 @@ func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api
 		VoicemailDurationSeconds: sum.VoicemailDurationSeconds,
 		Disposition:              sum.Disposition,
 		Tags:                     sum.Tags,
-		Notes:                    row.CallSummary.Notes,
+		Notes:                    row.Notes,
 		Transcript:               row.Transcript,
 		Messages:                 messages,
 	}, nil

@@ -125,7 +125,7 @@ func csvHeader() []string {
 		"id", "started_at", "ended_at", "status", "direction", "caller_number", "clinic_number",
 		"assistant_number", "matched_by", "phone_number_id", "duration_seconds", "ended_reason",
 		"success_evaluation", "cost", "summary", "twilio_call_sid", "vapi_call_id",
-		"handling", "handling_reason", "forwarded_to", "disposition", "tags", "notes",
+		"handling", "handling_reason", "forwarded_to", "disposition", "tags",
 	}
 }
 

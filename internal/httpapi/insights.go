@@ -174,7 +174,7 @@ var csvHeader = []string{
 	"id", "started_at", "ended_at", "status", "direction", "caller_number", "clinic_number",
 	"assistant_number", "matched_by", "phone_number_id", "duration_seconds", "ended_reason",
 	"success_evaluation", "cost", "summary", "twilio_call_sid", "vapi_call_id",
-	"handling", "handling_reason", "forwarded_to", "disposition", "tags", "notes",
+	"handling", "handling_reason", "forwarded_to", "disposition", "tags",
 }
 
 type csvExport struct {
@@ -204,7 +204,7 @@ func (e csvExport) VisitExportCallsResponse(w http.ResponseWriter) error {
 				uuidCell(c.PhoneNumberID), intCell(c.DurationSeconds), cell(c.EndedReason),
 				cell(c.SuccessEvaluation), floatCell(c.Cost), cell(c.Summary), cell(c.TwilioCallSid), cell(c.VapiCallID),
 				cell(c.Handling), cell(c.HandlingReason), cell(c.ForwardedTo), cell(c.Disposition),
-				strings.Join(c.Tags, ";"), cell(c.Notes))
+				strings.Join(c.Tags, ";"))
 			if err := cw.Write(record); err != nil {
 				return err
 			}

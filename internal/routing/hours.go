@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // clinics' zones, on machines without a zoneinfo database
 )
 
 // Window is one weekly opening: from Open to Close (minutes after midnight, local wall
