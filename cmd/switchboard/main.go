@@ -12,6 +12,9 @@
 package main
 
 import (
+	// Clinics' time zones, so that routing works on machines without a zoneinfo database.
+	_ "time/tzdata"
+
 	"context"
 	"errors"
 	"fmt"
