@@ -90,6 +90,19 @@ func (r *recorder) policyOf(ctx context.Context, raw []byte) routing.Policy {
 	return p
 }
 
+// callBySid finds the call recorded for callSid and its owner, with the result of an
+// event about it; found is false (the result unattributed) when there is none.
+func callBySid(ctx context.Context, s *tenant.Session, callSid string) (dbsqlc.FindCallOwnerBySidRow, result, bool, error) {
+	ref, err := s.Service().FindCallOwnerBySid(ctx, &callSid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ref, result{outcome: Unattributed, note: "no call with this CallSid"}, false, nil
+	case err != nil:
+		return ref, result{}, false, err
+	}
+	return ref, result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}, true, nil
+}
+
 // callRef is a call and its owner; id is the zero uuid for a call Switchboard has not
 // recorded yet.
 type callRef struct {

@@ -179,19 +179,6 @@ func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.
 	return q.RecordHandoff(ctx, p)
 }
 
-// callBySid finds the call recorded for callSid and its owner, with the result of an
-// event about it; found is false (the result unattributed) when there is none.
-func callBySid(ctx context.Context, s *tenant.Session, callSid string) (dbsqlc.FindCallOwnerBySidRow, result, bool, error) {
-	ref, err := s.Service().FindCallOwnerBySid(ctx, &callSid)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return ref, result{outcome: Unattributed, note: "no call with this CallSid"}, false, nil
-	case err != nil:
-		return ref, result{}, false, err
-	}
-	return ref, result{outcome: Accepted, userID: tenant.ID(ref.UserID), callID: &ref.ID}, true, nil
-}
-
 // applyStatus moves the call with the callback's CallSid forward.
 func (r *recorder) applyStatus(ctx context.Context, s *tenant.Session, sc twilio.StatusCallback) (result, error) {
 	status, reason, ok := StatusFromTwilio(sc.CallStatus)

@@ -91,26 +91,7 @@ func TestCallbacksAreConfinedToTheTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"callback_rules", "callbacks"} {
-		err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
-			var seen, others int
-			if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE user_id <> 'user_a') FROM "+table).Scan(&seen, &others); err != nil {
-				return err
-			}
-			if seen != 1 || others != 0 {
-				t.Errorf("%s: user_a's unfiltered read saw %d rows, %d of others", table, seen, others)
-			}
-			tag, err := conn.Exec(ctx, "UPDATE "+table+" SET user_id = user_id")
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() != 1 {
-				t.Errorf("%s: user_a's unfiltered update touched %d rows", table, tag.RowsAffected())
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		seesOnlyItsOwn(t, db, table)
 	}
 	// Nor can a tenant open a callback on another's call, in either tenant's name.
 	for _, owner := range []string{"user_a", "user_b"} {
@@ -137,19 +118,7 @@ func TestWebhookEndpointsAreConfinedToTheTenant(t *testing.T) {
 		}
 	}
 	for _, table := range []string{"webhook_endpoints", "webhook_deliveries"} {
-		err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
-			var seen, others int
-			if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE user_id <> 'user_a') FROM "+table).Scan(&seen, &others); err != nil {
-				return err
-			}
-			if seen != 1 || others != 0 {
-				t.Errorf("%s: user_a's unfiltered read saw %d rows, %d of others", table, seen, others)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		seesOnlyItsOwn(t, db, table)
 	}
 	err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
 		_, err := conn.Exec(ctx, "INSERT INTO webhook_endpoints (user_id, url, secret) VALUES ('user_b', 'https://evil.example', 'whsec_y')")
@@ -157,5 +126,32 @@ func TestWebhookEndpointsAreConfinedToTheTenant(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("user_a registered an endpoint for user_b")
+	}
+}
+
+// seesOnlyItsOwn checks that user_a's transaction, with no tenant filter, reads and
+// updates only user_a's one row of table (each tenant has one).
+func seesOnlyItsOwn(t *testing.T, db *DB, table string) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.inTx(ctx, "user_a", func(conn dbsqlc.DBTX) error {
+		var seen, others int
+		if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE user_id <> 'user_a') FROM "+table).Scan(&seen, &others); err != nil {
+			return err
+		}
+		if seen != 1 || others != 0 {
+			t.Errorf("%s: user_a's unfiltered read saw %d rows, %d of others", table, seen, others)
+		}
+		tag, err := conn.Exec(ctx, "UPDATE "+table+" SET user_id = user_id")
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			t.Errorf("%s: user_a's unfiltered update touched %d rows", table, tag.RowsAffected())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
