@@ -177,12 +177,17 @@ func (q *Queries) EndpointFailed(ctx context.Context, arg EndpointFailedParams) 
 }
 
 const getCallSummaryForWebhook = `-- name: GetCallSummaryForWebhook :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags FROM call_summaries WHERE id = $1
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags FROM call_summaries WHERE user_id = $1 AND id = $2
 `
 
-// The call an event is about, as the service reads it to build the event's body.
-func (q *Queries) GetCallSummaryForWebhook(ctx context.Context, id uuid.UUID) (CallSummary, error) {
-	row := q.db.QueryRow(ctx, getCallSummaryForWebhook, id)
+type GetCallSummaryForWebhookParams struct {
+	UserID string
+	ID     uuid.UUID
+}
+
+// The call an event is about, read in its tenant's transaction to build the event's body.
+func (q *Queries) GetCallSummaryForWebhook(ctx context.Context, arg GetCallSummaryForWebhookParams) (CallSummary, error) {
+	row := q.db.QueryRow(ctx, getCallSummaryForWebhook, arg.UserID, arg.ID)
 	var i CallSummary
 	err := row.Scan(
 		&i.ID,

@@ -109,5 +109,5 @@ WHERE id = @id
 RETURNING enabled;
 
 -- name: GetCallSummaryForWebhook :one
--- The call an event is about, as the service reads it to build the event's body.
-SELECT * FROM call_summaries WHERE id = @id;
+-- The call an event is about, read in its tenant's transaction to build the event's body.
+SELECT * FROM call_summaries WHERE user_id = @user_id AND id = @id;

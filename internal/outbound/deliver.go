@@ -112,28 +112,39 @@ type envelope struct {
 	Data      any       `json:"data"`
 }
 
-// load reads the delivery and its endpoint and the body to send, in one transaction: the
-// body fixed at an earlier attempt, or else the event with the call as it stands (kept
-// with this attempt's record).
+// load reads the delivery and its endpoint (as the service: the queue is every
+// clinic's) and the body to send: the one fixed at an earlier attempt, or else the event
+// with the call as it stands, read in the call's tenant transaction (and kept with this
+// attempt's record).
 func (d *Deliverer) load(ctx context.Context, id uuid.UUID) (dbsqlc.GetDeliveryToSendRow, []byte, error) {
 	var row dbsqlc.GetDeliveryToSendRow
-	var body []byte
 	err := d.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
-		if row, err = q.GetDeliveryToSend(ctx, id); err != nil || len(row.Payload) > 0 || row.Waiting || !row.Enabled {
-			body = row.Payload
-			return err
-		}
-		ev := envelope{Type: row.EventType, Version: Version, Timestamp: row.CreatedAt.UTC(), Data: map[string]any{}}
-		if row.CallID != nil {
-			c, err := q.GetCallSummaryForWebhook(ctx, *row.CallID)
-			if err != nil {
+		row, err = q.GetDeliveryToSend(ctx, id)
+		return err
+	})
+	if err != nil || len(row.Payload) > 0 || row.Waiting || !row.Enabled {
+		return row, row.Payload, err
+	}
+	ev := envelope{Type: row.EventType, Version: Version, Timestamp: row.CreatedAt.UTC(), Data: map[string]any{}}
+	if row.CallID != nil {
+		err = d.db.Read(ctx, tenant.ID(row.UserID), func(q *dbsqlc.Queries) error {
+			c, err := q.GetCallSummaryForWebhook(ctx, dbsqlc.GetCallSummaryForWebhookParams{UserID: row.UserID, ID: *row.CallID})
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				// The call is gone since (erased): the event still says which it was.
+				ev.Data = map[string]any{"call_id": row.CallID}
+				return nil
+			case err != nil:
 				return err
 			}
 			ev.Data = map[string]any{"call": d.call(c)}
+			return nil
+		})
+		if err != nil {
+			return row, nil, err
 		}
-		body, err = json.Marshal(ev)
-		return err
-	})
+	}
+	body, err := json.Marshal(ev)
 	return row, body, err
 }
 
