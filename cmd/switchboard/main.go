@@ -373,6 +373,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 	s.background, err = background.New(background.Config{
 		Pool: pool, Jobs: jobs, Log: log,
 		Interval: cfg.ReprocessInterval, ReconcileAfter: cfg.ReconcileAfter, SearchIndexRate: cfg.SearchIndexRate,
+		InboxPayloadRetention: cfg.InboxPayloadRetention, InboxHeldRetention: cfg.InboxHeldRetention,
 		Deliverer: outbound.NewDeliverer(outbound.DelivererConfig{DB: d.DB, Call: httpapi.WebhookCall, AllowPrivate: cfg.OutboundAllowPrivate, Log: log}),
 	})
 	return s, err

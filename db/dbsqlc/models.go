@@ -233,18 +233,19 @@ type WebhookEndpoint struct {
 }
 
 type WebhookEvent struct {
-	ID            int64
-	Provider      string
-	EventKey      string
-	EventType     string
-	Payload       []byte
-	Headers       json.RawMessage
-	ReceivedAt    time.Time
-	Status        string
-	Error         *string
-	Attempts      int32
-	NextAttemptAt time.Time
-	ProcessedAt   *time.Time
-	UserID        *string
-	CallID        *uuid.UUID
+	ID              int64
+	Provider        string
+	EventKey        string
+	EventType       string
+	Payload         []byte
+	Headers         json.RawMessage
+	ReceivedAt      time.Time
+	Status          string
+	Error           *string
+	Attempts        int32
+	NextAttemptAt   time.Time
+	ProcessedAt     *time.Time
+	UserID          *string
+	CallID          *uuid.UUID
+	PayloadPrunedAt *time.Time
 }

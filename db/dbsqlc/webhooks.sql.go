@@ -32,6 +32,7 @@ UPDATE webhook_events SET
 WHERE id IN (
     SELECT e.id FROM webhook_events e
     WHERE e.status IN ('pending', 'failed') AND e.next_attempt_at <= now() AND e.attempts < $1
+      AND e.payload IS NOT NULL
     ORDER BY e.next_attempt_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -469,6 +470,37 @@ DELETE FROM call_events WHERE created_at < now() - interval '1 day'
 // Live-update history older than a day is no longer needed to resume a stream.
 func (q *Queries) PruneCallEvents(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, pruneCallEvents)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const pruneInboxPayloads = `-- name: PruneInboxPayloads :execrows
+UPDATE webhook_events SET payload = NULL, headers = '{}'::jsonb, payload_pruned_at = now()
+WHERE id IN (
+    SELECT e.id FROM webhook_events e
+    WHERE e.payload IS NOT NULL AND e.received_at < greatest($1::timestamptz, $2::timestamptz)
+      AND ((e.status IN ('processed', 'ignored') AND e.received_at < $1)
+        OR (e.status IN ('failed', 'unattributed') AND e.received_at < $2))
+    ORDER BY e.received_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+`
+
+type PruneInboxPayloadsParams struct {
+	AppliedBefore time.Time
+	HeldBefore    time.Time
+	BatchSize     int32
+}
+
+// Drops, in one bounded batch, the payloads and kept headers of events past their
+// retention: applied and ignored ones received before applied_before, failed and
+// unattributed ones (an operator may still need them) before held_before. Pending events
+// keep theirs. The rows stay: their keys still recognise repeat deliveries.
+func (q *Queries) PruneInboxPayloads(ctx context.Context, arg PruneInboxPayloadsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneInboxPayloads, arg.AppliedBefore, arg.HeldBefore, arg.BatchSize)
 	if err != nil {
 		return 0, err
 	}

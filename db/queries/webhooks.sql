@@ -106,6 +106,7 @@ UPDATE webhook_events SET
 WHERE id IN (
     SELECT e.id FROM webhook_events e
     WHERE e.status IN ('pending', 'failed') AND e.next_attempt_at <= now() AND e.attempts < @max_attempts
+      AND e.payload IS NOT NULL
     ORDER BY e.next_attempt_at
     LIMIT @batch_size
     FOR UPDATE SKIP LOCKED
@@ -127,6 +128,22 @@ SELECT call_events_horizon()::bigint AS horizon;
 -- name: PruneCallEvents :execrows
 -- Live-update history older than a day is no longer needed to resume a stream.
 DELETE FROM call_events WHERE created_at < now() - interval '1 day';
+
+-- name: PruneInboxPayloads :execrows
+-- Drops, in one bounded batch, the payloads and kept headers of events past their
+-- retention: applied and ignored ones received before applied_before, failed and
+-- unattributed ones (an operator may still need them) before held_before. Pending events
+-- keep theirs. The rows stay: their keys still recognise repeat deliveries.
+UPDATE webhook_events SET payload = NULL, headers = '{}'::jsonb, payload_pruned_at = now()
+WHERE id IN (
+    SELECT e.id FROM webhook_events e
+    WHERE e.payload IS NOT NULL AND e.received_at < greatest(@applied_before::timestamptz, @held_before::timestamptz)
+      AND ((e.status IN ('processed', 'ignored') AND e.received_at < @applied_before)
+        OR (e.status IN ('failed', 'unattributed') AND e.received_at < @held_before))
+    ORDER BY e.received_at
+    LIMIT @batch_size
+    FOR UPDATE SKIP LOCKED
+);
 
 -- name: InboxBacklog :one
 -- For /metrics: events still to apply, and how long the oldest failed one has waited.

@@ -35,6 +35,9 @@ type Config struct {
 	ReconcileAfter time.Duration
 	// SearchIndexRate is how many transcripts a second this replica indexes.
 	SearchIndexRate int
+	// InboxPayloadRetention and InboxHeldRetention are how long applied, and failed or
+	// unattributed, inbox events keep their payloads (defaults 72 h and 30 days).
+	InboxPayloadRetention, InboxHeldRetention time.Duration
 	// Deliverer sends outbound webhooks; nil sends none (the outbox then keeps them).
 	Deliverer *outbound.Deliverer
 	// DispatchEvery is how often the outbox is moved into River (default 250 ms), and
@@ -55,7 +58,10 @@ func New(cfg Config) (*Runner, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reprocessWorker{jobs: cfg.Jobs, log: cfg.Log})
 	river.AddWorker(workers, &reconcileWorker{jobs: cfg.Jobs, after: cfg.ReconcileAfter})
-	river.AddWorker(workers, &pruneWorker{jobs: cfg.Jobs})
+	if cfg.InboxPayloadRetention == 0 {
+		cfg.InboxPayloadRetention, cfg.InboxHeldRetention = 72*time.Hour, 720*time.Hour
+	}
+	river.AddWorker(workers, &pruneWorker{jobs: cfg.Jobs, log: cfg.Log, applied: cfg.InboxPayloadRetention, held: cfg.InboxHeldRetention})
 	if cfg.DispatchEvery == 0 {
 		cfg.DispatchEvery = 250 * time.Millisecond
 	}

@@ -52,9 +52,20 @@ func (pruneArgs) Kind() string { return "prune_call_events" }
 
 type pruneWorker struct {
 	river.WorkerDefaults[pruneArgs]
-	jobs *calls.Jobs
+	jobs          *calls.Jobs
+	log           *slog.Logger
+	applied, held time.Duration
 }
 
+// Work drops live-update history older than a day and the inbox payloads past their
+// retention.
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
-	return w.jobs.PruneEvents(ctx)
+	if err := w.jobs.PruneEvents(ctx); err != nil {
+		return err
+	}
+	n, err := w.jobs.PruneInbox(ctx, w.applied, w.held)
+	if n > 0 {
+		w.log.InfoContext(ctx, "inbox payloads dropped past their retention", slog.Int64("events", n))
+	}
+	return err
 }

@@ -112,6 +112,29 @@ func (j *Jobs) PruneEvents(ctx context.Context) error {
 	})
 }
 
+// PruneInbox drops the payloads of events past their retention (applied or ignored ones
+// older than applied, failed and unattributed ones older than held), a thousand at a
+// time, each batch its own short transaction so that no lock is held for long; it returns
+// how many it dropped.
+func (j *Jobs) PruneInbox(ctx context.Context, applied, held time.Duration) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := j.rec.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
+			now := time.Now()
+			n, err = q.PruneInboxPayloads(ctx, dbsqlc.PruneInboxPayloadsParams{
+				AppliedBefore: now.Add(-applied), HeldBefore: now.Add(-held), BatchSize: inboxPruneBatch})
+			return err
+		})
+		total += n
+		if err != nil || n < inboxPruneBatch {
+			return total, err
+		}
+	}
+}
+
+const inboxPruneBatch = 1000
+
 // IndexSearch computes up to max of the search vectors that reports made stale, and
 // returns how many it computed. Parsing an 18 KB transcript into a tsvector costs
 // PostgreSQL 2 to 5 ms, several times what storing the report does, so serve does it in

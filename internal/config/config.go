@@ -72,6 +72,9 @@ type Config struct {
 	TwilioVerifyServiceSID string
 	// TwilioVerifyURL is Twilio Verify's API.
 	TwilioVerifyURL string
+	// InboxPayloadRetention is how long an applied or ignored webhook event keeps its
+	// payload, and InboxHeldRetention how long a failed or unattributed one does.
+	InboxPayloadRetention, InboxHeldRetention time.Duration
 	// OutboundAllowPrivate lets outbound webhooks reach loopback and private addresses:
 	// for development and tests only, never in production.
 	OutboundAllowPrivate bool
@@ -151,7 +154,18 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.readLists(r)
 	c.readOutbound(r)
+	c.readRetention(r)
 	return c, errors.Join(r.errs...)
+}
+
+// readRetention reads how long the inbox keeps payloads.
+func (c *Config) readRetention(r *reader) {
+	atLeastAnHour := func(d time.Duration) bool { return d >= time.Hour }
+	c.InboxPayloadRetention = r.duration("INBOX_PAYLOAD_RETENTION", "72h", atLeastAnHour, "a duration of an hour or more such as 72h")
+	c.InboxHeldRetention = r.duration("INBOX_HELD_RETENTION", "720h", atLeastAnHour, "a duration of an hour or more such as 720h")
+	if c.InboxHeldRetention < c.InboxPayloadRetention {
+		r.errs = append(r.errs, errors.New("INBOX_HELD_RETENTION must be at least INBOX_PAYLOAD_RETENTION: failed events are kept longer than applied ones"))
+	}
 }
 
 // readOutbound reads the outbound webhooks' settings.
