@@ -343,6 +343,7 @@ const (
 	CallsExport       Permission = "calls:export"
 	CallsRead         Permission = "calls:read"
 	CallsWrite        Permission = "calls:write"
+	DataErase         Permission = "data:erase"
 	PhoneNumbersRead  Permission = "phone_numbers:read"
 	PhoneNumbersWrite Permission = "phone_numbers:write"
 	WebhooksManage    Permission = "webhooks:manage"
@@ -358,6 +359,8 @@ func (e Permission) Valid() bool {
 	case CallsRead:
 		return true
 	case CallsWrite:
+		return true
+	case DataErase:
 		return true
 	case PhoneNumbersRead:
 		return true
@@ -1124,6 +1127,26 @@ type EndedReasonCount struct {
 	EndedReason string `json:"ended_reason"`
 }
 
+// ErasureReceipt defines model for ErasureReceipt.
+type ErasureReceipt struct {
+	BlockedCallers int       `json:"blocked_callers"`
+	Calls          int       `json:"calls"`
+	ErasedAt       time.Time `json:"erased_at"`
+	InboxPayloads  int       `json:"inbox_payloads"`
+	LiveEvents     int       `json:"live_events"`
+
+	// Recordings Calls that held a recording's URL or a voicemail's id.
+	Recordings        int `json:"recordings"`
+	Transcripts       int `json:"transcripts"`
+	WebhookDeliveries int `json:"webhook_deliveries"`
+}
+
+// ErasureRequest defines model for ErasureRequest.
+type ErasureRequest struct {
+	// PhoneNumber The caller's number, in any common form.
+	PhoneNumber string `json:"phone_number"`
+}
+
 // EventType defines model for EventType.
 type EventType string
 
@@ -1880,6 +1903,9 @@ type OpenCallbackJSONRequestBody = CallbackOpen
 // UpdateCallFollowUpJSONRequestBody defines body for UpdateCallFollowUp for application/json ContentType.
 type UpdateCallFollowUpJSONRequestBody = CallFollowUpUpdate
 
+// EraseCallerJSONRequestBody defines body for EraseCaller for application/json ContentType.
+type EraseCallerJSONRequestBody = ErasureRequest
+
 // CreatePhoneNumberJSONRequestBody defines body for CreatePhoneNumber for application/json ContentType.
 type CreatePhoneNumberJSONRequestBody = PhoneNumberCreate
 
@@ -1972,6 +1998,9 @@ type ServerInterface interface {
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx echo.Context, id openapi_types.UUID, params GetCallRecordingParams) error
+	// EraseCaller Erase a caller's data
+	// (POST /api/erasures)
+	EraseCaller(ctx echo.Context) error
 	// GetMe Who is calling, for whom, and what they may do
 	// (GET /api/me)
 	GetMe(ctx echo.Context) error
@@ -2717,6 +2746,15 @@ func (w *ServerInterfaceWrapper) GetCallRecording(ctx echo.Context) error {
 	return err
 }
 
+// EraseCaller converts echo context to params.
+func (w *ServerInterfaceWrapper) EraseCaller(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EraseCaller(ctx)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -3173,6 +3211,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.POST(options.BaseURL+"/api/erasures", wrapper.EraseCaller, options.OperationMiddlewares["eraseCaller"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers", wrapper.ListPhoneNumbers, options.OperationMiddlewares["listPhoneNumbers"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers", wrapper.CreatePhoneNumber, options.OperationMiddlewares["createPhoneNumber"]...)
 	router.DELETE(options.BaseURL+"/api/phone-numbers/:id", wrapper.DeletePhoneNumber, options.OperationMiddlewares["deletePhoneNumber"]...)
@@ -5103,6 +5142,92 @@ type GetCallRecording500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCallRecording500ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseCallerRequestObject struct {
+	Body *EraseCallerJSONRequestBody
+}
+
+type EraseCallerResponseObject interface {
+	VisitEraseCallerResponse(w http.ResponseWriter) error
+}
+
+type EraseCaller200JSONResponse ErasureReceipt
+
+func (response EraseCaller200JSONResponse) VisitEraseCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseCaller400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EraseCaller400ApplicationProblemPlusJSONResponse) VisitEraseCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseCaller401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EraseCaller401ApplicationProblemPlusJSONResponse) VisitEraseCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseCaller422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response EraseCaller422ApplicationProblemPlusJSONResponse) VisitEraseCallerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseCaller500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EraseCaller500ApplicationProblemPlusJSONResponse) VisitEraseCallerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7301,6 +7426,9 @@ type StrictServerInterface interface {
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx context.Context, request GetCallRecordingRequestObject) (GetCallRecordingResponseObject, error)
+	// EraseCaller Erase a caller's data
+	// (POST /api/erasures)
+	EraseCaller(ctx context.Context, request EraseCallerRequestObject) (EraseCallerResponseObject, error)
 	// GetMe Who is calling, for whom, and what they may do
 	// (GET /api/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -8100,6 +8228,52 @@ func (sh *strictHandler) GetCallRecording(ctx echo.Context, id openapi_types.UUI
 		return err
 	} else if validResponse, ok := response.(GetCallRecordingResponseObject); ok {
 		return validResponse.VisitGetCallRecordingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EraseCaller operation middleware
+func (sh *strictHandler) EraseCaller(ctx echo.Context) error {
+	var request EraseCallerRequestObject
+
+	var body EraseCallerJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseCaller(ctx.Request().Context(), request.(EraseCallerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseCaller")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EraseCallerResponseObject); ok {
+		return validResponse.VisitEraseCallerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8995,314 +9169,322 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rkts4si76KgidHWHpDEsul8s93arYP6rd9rRnxpflsrtjn5aPCJGQhCkK4BBgyeoOR8w7rHdYDzZP",
-	"sgOZAAhSpESVy3Zf5o9dkkhcE4m8fJn5yyCR61wKJrQaTH4Z5LSga6ZZAZ8e0yyb0+T6WWo+pUwlBc81",
-	"l2IwGbxZMZLY3+8pwtPxIBpw80tO9WoQDQRds8FkwNNBNCjYP0tesHQw0UXJooFKVmxNTaMLWaypHkwG",
-	"ZQlP6m1u3lK64GI5+PAhGnzHC5Zgp80xvBTZFgahCBdEr7giqXvaD+efJSu21Xj8A4NwGP+rYIvBZPD/",
-	"3K+W4z7+qu6bVagGgUNSuVTcfH7KM82KvUPbcL1yg/PvdQ/PP9J7gMFwYHhPRMrS14yqA2umV1QTZh4m",
-	"C1ngEAt4jQzZeDkmcVIqLdesOIGnTsxr8ahr6PDMDBuojX1N3/+diaVeDSZnp6dte/w9FWnGxbLHaq7M",
-	"oyzF0W7otms0K9tk71V0Y4ABPafvvysLepDsYAkzqjRLCdVkLZXGka2p2BLFEilSRYbuJ0pSuu1cwDV9",
-	"P0tdr40F5OtyPZh8/dW5WcA1F/i5WkwuNFuyAgfPxW0GnzH6UaPn4k5G/2olBXtRrues6EEOAeEuudKs",
-	"YCkR8HLXOHPT/gyfmQHPOYYbBaPr4orQgR3EJ+WM/7Xb/9Myy040e6+JYrRIVkQuiC6owGcUoSIlqlyv",
-	"acGZiuCjeWLlxqvukZQvuVZdq/fPvSd7zYX7/KBtxFdcJOwwTSpNC0uUsiB0oZndZC6UpkJ3DU5B862L",
-	"mFLNTjRfs9aVvNJUl6rXBaPg0c4RYEPHXC22bxhGmSRM7R/HD5evnt1TROGjhN3QrIQzR/5RpkuWul8W",
-	"ZUaGsSGqeGRWUUhNhvGCZorFo/FUPPEv2kWnBSOCcb1iBRlSohJZsIgsCsaIIagRWVOdrNwj46noWgI7",
-	"iXAN7IrPpcwYxUvqDV0edXdquuxadE2XXVR53oMo3wrNs/5EOWcLWbBe9FhCy0fT4wfDFlQuhWJAC9/S",
-	"9DX7Z8mUNp8SKTQT8CfN84wnsIn380LOM7b+0z/srd+PAF/hW9hpff6XxAuDBJgsI3OZbkkqmQJqQnow",
-	"35shFTTR48GHaPBYikXGk886VsN2C6ZkWSQwGhiApR7DjFHSec+VYWwfosEzoVkhaPakKGTxWRdVkFKw",
-	"9zlLDCkx0/1FtbQJLQxfhi8K3HHCU6IlKVguC1zfF1I/laVIP+ewX0jDVlbVGvtrVzMBB8BcjQUIDCgW",
-	"U56x9HOTQPxscfLcUGVMblihDFPkhlZJJsWSFSQpi4K1jPa1v4Q/73iTFRVLw3VZqoLBw/jeClrqlSz4",
-	"z19gXAVLmdCcZgquhTVXiotlRNY0MxyMpRFh73OzZO5qoUnCcs1SN/YbyjM6z9jnHrpixQ03TIAKMyzz",
-	"0Z8lQwqbC6KLLaFLygXJqDZyIow4L6S5tr7EmOHsG22GZRnB9SXzUhOuFbHjQDp2y2wGOYa7y/ZgBnAp",
-	"aLbVPFGvqcZ7Iy9kzgrN8VNayHxWUM3q95AszYz9JYRioFmShSw2tEiPecVe/ce8ciN5wtaUZ/1f+hBK",
-	"zT/VO20Me6f9KFiGd75lOf8HS7QZjl/EN1LTrGUV6Q0r6JJ5TWdmtaSe0wV5IpCIvOITDdYs5VTctmFt",
-	"xjtLJMoIdRp7e0VSmWW0ALH12PXFIUfdM+8eem1YrcutFAcJanehk4JRzdIZ1X3lJid2telk1HV0TxHz",
-	"lBHnjSRNNismCNdkQ0MV0qyTKDPLwVAz2+nthuZ85hs2qmS1r4F4Ga7l7it20FE4370r9RieA1JM8fai",
-	"2atg5UDCjxqL2TrU+ipZvYJ7hdA/bhbjWEVv/6T3TvDvXLWQA9dsXf9jH8Ot6OqD74oWBd3uDA6bax1Q",
-	"mXL95Ia1ESf1Bkn2nq7zrGlXGONuttEoTTSKnNWbpWLF7Oz99ue255OMM6FnNE0LqxoeJMzbHJ2UaYpa",
-	"UDtZ1bqqFgkpyXfBhf7qfBC1cDd7BVvSOzgFTYslO/Zp/L5rT9pmDStPl3aPD/TTpJy0fmrd1kaOOurj",
-	"Cufkl7u2Ljt7XRvffhK9k0NTEfzOqYkGgr3Xs6QsFFLvkWsF/dcbaZvQt5lMrln6mGYZGgY+/k5oUGi7",
-	"MS2qU8oOc3wyfvDV+bjtvcKb2W9BPQ3y9KbzA3dBbZVudR80Z3uMxSScc/NaOG4NaqM4ONG7IPE6fd3+",
-	"bjANwJJn2cvFYPJTDysfGF3NSWrOYG20jiVTHS42KYwqixY+iuY/aw1gKeE6IvZ9Mt+6P8Ec5ZbjKHZe",
-	"W45o8P5kKU/sd0bjGb+mm+fYB7AEqduGfaXpYnEP9BWmyFAxhkYimmX3FFnILJObkzIf9RKyKuP18Wcs",
-	"eDeqltmNe3df3+2awMyg0YxklLGqQbCcuybHjiS89rBLp/PtLHTt9SXYwLX3WJbtnHm+ndVcb33bDtyE",
-	"+9r2jrS+7TpH2t5GZVn0b1CWxZWmXW2tpTAMaIdn37BiS+BHNKiBrUXLMlkxVTsi+/p+bt7f0/mGseuu",
-	"vs1vu11H5qSab59LkdKtUT7AtKyI9Qr3GdaPjF0fGFVKt7sDs30OH4yIluSqxE9/HkXkZ1ZIRbhIsjJF",
-	"Baj3QFK67RqLQwioPp4Q8yAQjQKJ1GmT8zK5ZrqDPyr+ntgHIqPUySK1rr9ex8v28S200DaBwhlT9kpO",
-	"ddPLh8h6onoLKeb72c9SsBYV0irR/QdhTRdGvHWejZ5usJpZxfrSnA+jGqIfkFudlr2Kmgyvzkp2mVbF",
-	"FWoEXJ2x4KiHZNV1O9dQI0yUa7jQxRws59FAlhr/fNeyG+b9p3BNvc1bhFCaZbOeUmWD5fcTF2pwjnc9",
-	"7kh/D/dQlJZ1YWn3iQb9l3l6SOQ+2KtrY97CkH5cSWsGN9IMoBHIkBKj+ETg/BXESDzXbNtPXrB2/92O",
-	"vpcbhDWYUaOLxYsiYP2xo0B3TPzkDV3GhCv0cqCMGpF/llIjc2wBLjSNZlbTqx0C3Cq7EdVoa2tUW/Qu",
-	"+nb0+RYePSj+7zLOBWdZqswtgBMfk0v8jmRsoYksNblmLFcg+NzQrGQXZjPY+zzjCdckNlsRkyRjtDAP",
-	"gZWIi7DvB021o3Ec3LGcS3nNEAyhZHYDf4JPZObO+SAabAoplpWupHK6NudYr1B32E8YdVHWPTt+Yf/4",
-	"CR97Fz53wtdGyEZQnJEvBkuuV+V8nMj1fUlzfpLIlC2ZuO+7/hC+rq55fiJz3JGTXBpKKXB04ZENNKgH",
-	"p6eHdahf3UwcS2lHB94Dx72KjMqS0YSLJRwvKZihGbKiakIe/Ptf/31+asiwoIlmhSKMInIlkxtWnCRU",
-	"sanImDa/RRafEpH4JAYpPJ7FZFjmOSuIedKc2YXMUpZGROU0MWe94GvwWRUsZ1SrqUgLmecsHVkUg+OG",
-	"x6nBa/r+Gb55dtqiSbYe21dGdfpIJbauTh4y1NT35RVVyqiRMT4QW0cuI+YtktMluyCGCogU8DXw49zq",
-	"lJ/G5uMwML2UpvpsHgM6w+x88FhEGEjfwVckL5hiQl8EqBLD4KRg4N90HK+/3Hg7taxr9IjBxOcixNot",
-	"wDAoNFnwQt3dwG+h83UN2j3j1tt9vvPFPkaf7BysLAvn2ACV5/Tf//rvs4cjhHUxEAqIkW4jYjT+s3N4",
-	"Q10QJQttFLYYJlOdl3mpOFNHTGK/Dqs6AGjVDPAJt9j4yS1171Eg1mzfQmq6d9M1XZq+FwuypDdg11lb",
-	"gi0VS5FYK8Doo1Pg/qPe43tDu3c5Z8WsVad9KRhhQhdb5AR06zYa1e7dHU7ptiJLh+47Uu/9rlvnNQPd",
-	"b05+xYpdvKpdRwtrrZ36lVQOoAmiasoyBvjI2xynAMHaNYOP0V4r58vlmhU8ofdfsM3s/8jiuvXVXqqt",
-	"ob/PqNVW57FLT63psTtqLuIRHb2Gmu0Oaey7ENv4wY8rVlTmVAIQRJDQM76AO7pSdbnmRokwYjUXSxwt",
-	"F7O8kEvrXbJQCfwJZmm+RORWl17sBI+dkQW2UmmxKx3m0sgIIBlXWhG1khurOzQcrN5d3HWGal59knHB",
-	"yJsNz7gkBUsYv4EQAbtMUpBh/EbGo4h4T85hLyo4Cfb2n1PNGWIK8HAOcQj3FImfFnJ9ZIcZFzzZ2yE+",
-	"grMFTKPcCOXneVRnrUiRH02bftnMM2btfrh89QyMa4eAJB29BvCX23imQ0vOEXE6d2R9aVmghK6Zu2Nw",
-	"3amyt6JihvQ/1unRhgHqeClwsSOf+hhDTVNePfiC5SAsnWnZTrGrck2FOx6esswl5t8lWh5DuaFs2m9L",
-	"q8ienf38Xm7qo7LhRVYLMtIe3sEFSyQM1sK/C1lqEH5lQVaMFgCbkSLbkkUh13BkjppNp5bw42o7IbHM",
-	"mYgjEieZVCx1f5UFi8mQEvs3hOdEJJ6jl3OGHCyOpiK2zIynMyH17IYVfMGxHSEDbE4ixYIvywJ/AuBO",
-	"WWE5oSWHrysFFWpj5JcYteiDU+1pMwVYubcW9tvh5/jOt9t+BtNmCFAr5e4IaC0c1yvLCTPHnnvRrMYf",
-	"7UwPDgtpzBBDWWS9zp+NSTiKn1aqRt/IFPMOK5ic3WaARZloQ1CzlGp6yCHdwmwtLo0Kmm0VV4S9h1AD",
-	"o2yYg1bjwTXYGknZgqOdac9JtGLXQV+3Q5lW8Tb95l+JS72N8+3edPNrTcY/aLrXIIsAF5ipnkiqHub+",
-	"dhxk4BU5bKP3mNy2i273JGZghHM3rn8bVJ8IEZxSMMO+L0ieoUsVfPbxDS04Ffp/+3fiPaTQZcvHGEGn",
-	"EITxw3URsSnBRbtSbI27RS2hiM09a6xu7cQHN36LyBA143Hrh7fjTFcU20ryuwfaSpJRGG/bvNMacsJe",
-	"Amg6TKyjpIaz6+Ee6YRvw53lseZ1WkMz3H0yxD/+RFAXGl2QU6QyDdoXBMpJwXqBqaO9iPGGIeOGFWHc",
-	"GyXunY8bwR7QOWp9HQafID5cmF6ybEuGdR7rZIDRuBX1ufBhQLu/hbpoxwCE1GTL3BhkYTekva87RMC7",
-	"xtq2rIfjT+2q003VO6TDzt72Yu4PIOsdnqLlCCjFl+IjNQXfyLzf3Waf70Dnrxlqz5Q8zlhxDd5fwtMR",
-	"2awk+GAlCuhmQr11996IE/OsfaevX980B3LeRy1i1UrPVbyN+uzeaXO+x0VppHpzssxKGyUD3PDjjwDS",
-	"ylInEsMw+qMjzT68tC/2kuBtL7P+0IdKv3ImMgu9hrWZgfpeXelUoUcaiMKfYX9vmaO50KwAux6EOq9k",
-	"oeGabrWcVTK369ys9SAggZbXWvHmXhCo8mw4ycSfsWoTmgtVI4cmej040lGNSzQotUH++7jPJbRyJDj5",
-	"drwCqNiCEhYQlDiX6bYRu/L10RhlP5h903Rw4A5j2j9LVjKwdSojxNIwbw7wtSEXaBAd7VpCd8yQh61H",
-	"nwV09JFmmE+g2rbcxKFwXpOcA2k1XK69m4xE71a1Pz3vwXrs455H8czG3F0z++dTijane8WSWsU2vCR6",
-	"SEL2wXYetzucl4Yh3hWjuHRsQkuCTxmd0HzQaKzZYR8tjGKXvLoHX21bdbtQo+gB5muG4t4gGhiVdWYd",
-	"IQgHmwnGUFT0WKZWx4vp5q7QIyAYfqkYHzeA12XG1JE7LsUsvHdbMotE5pkdtaP+c3WNtz5RyQWAh9s9",
-	"uU1k0GFe5qWDUJPweZG+qmVFenC0gaKacWtXjTlHzVXcnXHrtoHl+bIjExvcdSua50yAuE6tRX3FM+sI",
-	"Qc8VVwRN2BM01plhnMAwKqUyInQqrMXAtIWAMUg+5l3lfjp47U/L09OHyWtmBnsfPrB4TC4FwVA89KBP",
-	"RaW3GgEBjbo2sF4xSIB1wxShVeto2XZHOli0ymZeWTcaAmIBo2k/z2ivPxK1+eNKZgzBC20rGpF4Uch1",
-	"bJYs1jJGTIPiNyxyTuKfrc2gfqjMWzt37KADZ3yLqC+jq/Zov0HUMCp4tZUapdLfFoxep3IjOoOZwYE5",
-	"35KcFjoKvJcR5MAKTcgYUWVNHiuaktaVyrJ130wIWvcN3C+oUA6f2ed53TclwA3N+W0SKlQjwnlEMG/s",
-	"2bbatiUOEdMKmO8wP6U7OR86SG/NRWmlqGOnY5t0hhnXUusU9oENa65f2nT8QvItqzrfJa55ZyV2oIdH",
-	"rXd9gscklawtac1Ei/21rmc9vGYX3+m/d0uGjPyBWYIHJ2fmv7OTh+a/hyePzH+PTh6cmv+Rx5u/33WY",
-	"f/oY62z/+6awA5g8Zrmb/vT9HK9hr98zphsm9BsX7G5Xzjw+tjqOfXvsjJDwAT1o1edCltWjYFmrJHb3",
-	"zT7zRDR4aoQFn0Krcak40akNNROkFYPcN/Bwq9HJicrtp5ErAsfHRWiOD98qMKyq3bbl/b4T/Pq93HjJ",
-	"psIKTFxAn0/5GIgy3VKOl3EAAUEoQiUiopgAVSUQcbTM0uDOv6d80C8VKVrHp2IYUyFkKRKWxhNCa07r",
-	"jBvBhjsoz2bFk5VLkaTpNQtlHrCkTEXKTGcsNaqSBRQQVKkjuwagOGH7KH4SxBVgqiR4CkUU88hUoDyk",
-	"PKbRSIYouYwaYlYgWh0QuXatcm4JBtHAjtoy1Rn2j/QN3VbftBF3HXV8zKkPLSO9E86GRBoYJ7qZwPeM",
-	"Zhj2Wh9YYGr0SEx5fRgYia+19uSgy0ctggVkH+DAFhfZPc0K2dHCAniyCnFYHoenSMoSnoItWxG5ERgS",
-	"6gis8kZWQmaEAmcbJTxv0blzVkBSNCnUHsMfGBfWdEtSSVasYP0xur751phUmXUYR80vDvAsiyUV3GYO",
-	"GMpiOaHpmgtzupcTNI9E5N//+p+RBbFwQSjJWaGMMkI2sriG8BlYuIqS/Lu9gvchOWCLxaLjZgiHjLmI",
-	"zLhnZpCRy0Fp1vQe5v3tNdzZGZ0nbVfLNcccit4iD53/7Bzdpp+eRnloqY14IX1L12QD+5PRUsWyPvQ9",
-	"SYGa8jquctWdpZCoRqWth8sHtx9ztJ2LtY/nWSo9m4d62l7TVE2pM7d/e2Q/uAHMT/csUN4oxXXHbh8N",
-	"MwwmVhWQoTHmtnV7mTPBxfJHLlK5uUXsZaW6G5GLSEHilG5jVEcR6wdaPNxTMRl+//3k+fOIbGiWnSTm",
-	"VsNoBjzoU5HLjCfbe6jfj8bk0r+JCZQtZNE2XJRCkZwqTdY8FXy50oQLa2aBKLCUbo00cXY2OT2N//2v",
-	"/45P4a/RBYnPzs1feG0rSHhum8AbvEFC5qn6RfTgbPLw1DxItWaFWY7//6fTk7N3P52efPNu8tPpySP8",
-	"83+1AoEx+KNHNgJnp653fvr15PSWne+olNtB5F14MM02Mgm4eMBnQtCPmhSMNjMBqcmm4JXO6h7BD/Wf",
-	"2Hurp9My5do9uWHzlZTXarKmoi7kVosZRIF81jxLXM0Mt7tpucCeCfzFX+K0YOSa5RqSYcqNIEISwTYo",
-	"QQayfmC7zeicZfVtf1pIAAOq68GR0NB2zuPshqLCLFed/enB+YNHX3/150cPT78Z3CW+bn/yPjMuyAxU",
-	"WTgxpzf4HVQzV36VIL9fksNeeFnoH548sUtUZWRu654sDc8pZLlc9Y3s98pFZ7xcnDORcrGMJwF+NwIL",
-	"b17IGyYuCNcA3oYk1paUSOwR0ZNAz5oKeAcSE7iVhKBYLpiRTFDMyllBtTRyXnENz47CPgJtZ2rpu67t",
-	"2AEP3AQ71BH3o6WcnaggYcdN+Rp0UzdbEO1Q2bI97VyUPfEqPRKY4emLWtNcthJSyA/ad7g+8+OAgAGP",
-	"u1WWtEPM5Gg7+DHMhYotSeR6LQUxPF8zAamB6+xmeP7g0Yh8/dWfTyzDCYb01fnBCPYenOWlqEJdnPHB",
-	"v6HIMP7LkzfkPs35/epbIyqY4YMR05+c87MzEpfiWsiNqDqNx7dZyC6u9Inz0QUEdRfZ6MI7+Pa56Jrx",
-	"nB2Y16Ngnu0Iy33Ji4+wz++egz4BGofLoXRt5ayNVfmsxm5x9nsGgkX+9WRcgXvkUM6VmsC1R2A67uj8",
-	"6tKQtLKy38OcPprL/cqm1Qajcfnxd3E8grx++ph8c/7oz8Sm3iepTMq1TXrQRC6lrVggBQnzyZomKy7Y",
-	"idGS4AvzvDmOasN1siJSjAmEm3Clm0AFqCNQEMVEqqZCSHu3QQsAiX/95PK750/uKazpQbBHBYkGgL3S",
-	"ZEXWjAoF+jkUHnA1KqZiTbeEpik0py6INsKKOfr2toTolvkW+ML3b968cjWIanLkDc14iqJTgDmHbx0a",
-	"JxqUYVEJEAPnPE2ZCJ5VfCmoLgsHT1rYjGkiCBUBB4peSYwmpFkmN9BeTreZpOlMSznLaLHESHtV5piu",
-	"dAZ54l06ZNdhgzHX6F3TaxgczcymbX3gYlNYLNiiVLUp134GwogGZlhrKrYzZVYYwEo78kgtaqfZfeVR",
-	"cN3YMFCEF2ZsViX0cj60mTUTuDeYSOFAhI9UbjafEmzmbzPYNV9OI4JbtxA0mwGlmduqkgfDDduT4rvF",
-	"XL1hQofONFtTDXBBUc3aiuVoaFqXRF/IWt0z1wjVtv7ZbqyxGX2LBvdUFiTeIeY4wnNkVJtglOjI8u7D",
-	"XlJX4LVssa1jRaeky75ui/IYrtiRDjpMc97ZABi3I7OSkFEOY3sQg8LF0iw1Mrvx/gDO3fYD9gDcpLZJ",
-	"56fnrYEzXGftfHMlC23LxfmkKtcca8YFIwypQJNO+nPp2ZvdvH39zFEKE9qcb3W4p7IQE+Tbc0mLdGIf",
-	"muw5AU2zuc3KDrMPA/xcanbgGm3C4Gs89K/A7Nof/1x77ZnIS92SDRrQk4ZldCv6XKOd1jylopon1ev7",
-	"TFjTckEEMzcXFLy5reqPts6ZQGP3zpDgKtS7dm3rBQNbtUvJg/TfbrxTiczZvh64woyMgS5qGbCZaK3q",
-	"otyI0OWHzzfVgHcHLXQddhbXq2FHkCJNMR2kDIAsU2xBy0yrOzK34NpUIaZYNCRMX7Nh7DrbekynzQmg",
-	"Kne3L0vQ6lRHLclcljTLqut44e4o/00VvLksGHO3X07XM/RDDAJqier0fMBi8655tvCQHKdpXe7SxrBB",
-	"HKMx+c75h21VR0gbPCFNqAPhqkJCXPTCPZA1Y1qROFiRGN6ETfCWRSPLxbWNiUHbg4PjZwBQk6VkyuFg",
-	"dyEmY+KoMsS3htgOn99iKMwqKKYjNNaa0Zupm0OlMrkZGdZie5uKuLH1cQTqqUvhiCtRpb6hqlocdNYG",
-	"EJaLENKLkTneLuSmV8V1aynb/EmdZHuk0QrFmcbik7i1+duZp8JD2pqCkXlgcxBKq0j8yy/Bqx8+3Lb3",
-	"8Lgf8rmGsO4PAdvoHU9gscy1hJjnp6e7olWTlezJF7NZSaBd5eBW9aVC6r4IbaSGxUZEaVmwtHLMNBJ6",
-	"Hr7m6uyvI/3WDulYyo5RP0Sb/ycYXchkDyX6y+nayifNBG27a/7s8sUl+I7doYFDMCYvzH02DC6zEUrd",
-	"QuIThm/QbGOUXMO26gJaS/a3hnH6iDwR/qbZn7GKYS4e5TzeGaM3KE9bvJxhxHYuxLWJ0pIZTGNPHpz2",
-	"Om61e3eXFSFUgGwAK6Aioow4RjOfq9Bqz2RISVaKZEUAejAakyfrXG9dIgDYHa6sMGdWOyKK3oBZwNwa",
-	"NjzC6SW9Tm4dxVA7v3/uldA2ILL+ASFSseAWtRfo1Ztnr+9ffX/5tycv6pepLACNby6uqQiyq11pXvzA",
-	"CiO0xyR+8+LkB68xnmDt0ZP/N4bQkBfypPZzPJqQDLJ0TYV1PwLmMrURYvXIEoQIEq7H5HEtmyk140x5",
-	"oslQMA3wI4tzTCUGlPClqCaqRjZZo/Y+zzrm0VBB/wCSMI/nMdCd43P/tMME9yH2fA7PYwZm044e0Njo",
-	"fkjkDwHlPF4xTH5whL+v3X6IVXhSVrl+XYLBOsN7cPbw/NFXO/iSb979ch49OP1wGFXSqW+G87rStNDH",
-	"zmtFhWBZO55Zu+lhwGLl4Q7VJ7V2e34YEud6a5vJj4hM+Y5l/IZhWqSGjKc1W+e6C3nWnaLhExXFg3F+",
-	"fFY9sPj1TS7BHKL+cMs3TFRl724LyTEK7Mwu/EdNtGB2wbYzubjVJrmy5zOjIbQfRQT8nZO/8W+duAIa",
-	"OKoT46N6qdjh4eyKuykcKuQGBPinLmUSa2R+SRntm94hJJXa9oaZH6qED+6w7E6puZSOqpqb1ABUNEmh",
-	"cQR6HOm7CFFucokvFalsx/HEWezvBCdXo+h+2RzM70el5WQCXmn3+FZU1WFDhgcUwRzuDKRQsP9nmT1w",
-	"6/7p5n2k0oc2fZBDljCfbbqR+M58jcI55jy3dElWVFm5sQZvMpzAnR9nXLi9wbMn77wNns/mTuzBDjAj",
-	"W7gs9e2rdnqXTprrexx0qkH6t4JPNSg90Kwetea+aBDm8QRW6S9ftRQyKlpgDkdWMjZt9Fitu8AGNXnP",
-	"7fFBjZZ6wlcOlvLZv7m/MaTFMQzzV0KXh/b5R65XVywpML62n4dql+h2ost8i22l+JZg6sBnyDDerBRL",
-	"Zv/+1//EowjSHwnMkAw83XIjULKlpvWyWl1OEOy93XPgSyIeo3duGLueKadTHRc/Ery7Tyv9sarF6CTH",
-	"Naa2LNFtAxfLqoQQNG7kO2DQqhStqn9YcPHYmdph+MQjf66nHTkQq1fV5OuarBGTWVIWXG+vDEnZKG9G",
-	"C1ZclhjKg5+eupX+649vBk0XzhOO4BojqgrNKcbZx5cWugJ68IR8Cw0RQ16TqZiKE3JpY6oUg6ALouU1",
-	"ExC/WsgNhI2NEM2DEVPOl2gfv6cIAuWmgtQi0ZqhZ7tBZ2GNmzF5giaBiWmnY9Bs+9fV/C8Jf8n/evX2",
-	"52cPXvBn6tla5//f42dfPVtnZfLg662ZWDgrWwaPDKkgsEUAO7+nLDbpAuBB9uzZgqKYBJdez2KcuBlR",
-	"fe7XbGtaKGEDyTC24XZoOoN4Mnt8qcBgSvBDYmgG18o0GASZkWG8G90SRyRuCW+BHOY+viWOYLWCGJfq",
-	"dwxyiUfVynYtK72enS2+ScyQx+SybknkMNiCYfQiSy2mBUGfEVGSUFjegt3Ia/QM4roDDgbgRbCeECaJ",
-	"b6EJD5gnXBkwiIptrLTOMYZdF1CW85qJDs4JO3hPkfj5kzevnz2+mr15+bcnL+LIe5PXUnAtDQ8w25UU",
-	"1GyCXJD4vm0dXEUHhvIB8C0LibYuoWmCRZXBTTW4qtAUZE250JQLBq5kuKKgDTW5f99avODiDRAYO7pN",
-	"rcElBKADCs6CBJTMGIbmqhXPnSp/+eykYAmDJrivhrOmKYOlANDrVDgfrznbSM8jH+6B8NkQi6QuvIPA",
-	"x+zb1oCOXWr/qbBx/C5+CojeUCcG7xKs6uswQKVIWUHi+zTnMWHvzaDrbye0KLg5K1PRxpe6WRomwYCn",
-	"bC6jixa2Bb8bmlHlPB6bRbG/wx3LEK7IlAuBrqKqBHq31YRQgTBGfBEjbp1blr2nic62U5FxyA8AZ1ws",
-	"gcXBHmQZ+evVyxfgPBb0ms0SqlhEeIrc4e3bZ99hZ1BwU9N1jj+8fvqYPHz48BsoKPLmsVtWxE2aU0oD",
-	"0GdM8zyzR/i+xfj86R9KitjjQJ2LpAvlGRvB0NYoyHjCBAYlWqo3Qm7BmcaU170o/b5rpcJO1Wj98tWz",
-	"oLTnZPBgfDo+dSAayMkzeDg+HT9EU/EK7shGBIX5atklZ9UDvWrJoNZ0i4FHltq1jIhgG0OuYDczXNFB",
-	"CKYi3gFNY0VF6pETPrI07nK+x2RdKk0E5MURbCrwICvLHDE6ikvxLB1MBkYxuqwmWRmpYMJnp6eOMzG0",
-	"toSb/w9r/EBZ9WAxZNcL6GLA+brCcGvYACjlfn76oKt9P+D7b0Mo7Ydo8AhHv/+lZxa7aeGHYYEAWJwu",
-	"yIJLhD75yQFkjPT1/iQPIkzbAks/RIO8NSH2c+tc3wkarLofk5CoqbpW+LQL+XEv3f+Fpx/i0VQghk8T",
-	"9p4rDdzF8BN4J5UM06xdC7mpRQQNW0KCRmNyKUI0y5xlUizBj2jYOo5wAn8HVTosSpcMgY0DgBsOBVQR",
-	"BkY3mgrf9+k3ZBg3oL6mZ0DTwKAthmbuXCOYggUbMFzv0enDNiJ/bUd0GUCK7Z3xrbVq3y2JW+PMh7q8",
-	"bjXbxgl7cPfdd52uavsamD17xnocl29p+hpX7tbH8vz0m8MvPZZikXFU187Pzvr0khcyYUo5Q8NtTr95",
-	"62GvGXn0d51jOErbOce3YBcYV27ab1xF938J2f0HZCUZ02xvhTKlZa5IqRxazLcx8XIIsAtzb2Dhb6kY",
-	"xtkG90+Q2qA1hxJGaRihKQUJXq8YdxUUPPTNwY4AyTIVYUEq0OyqxEcY/hG0rhXLFkaw2PrkSW0n/jtY",
-	"j/p5r52680Pl6yAJJTFMroakvfcR99E59rr/pRdSPwWw9F1cYK/ZWt4YBhlMrKrR4wC4tyRMIyvZtGEK",
-	"7FitCR956hSJCh8JIROmWQrZPqzc18C91vlmFPDAJvyuaRN6549MmXJ9gs6TTvktLHdfu+tD6XyzwggL",
-	"EN2Bmu8FtRShmLYNxAFpOSWoIau6rBfB/XjNtophCWdCNaGIxh7mVBkBMPCAxVBdIawNHbkgDkaUEe8W",
-	"PDOrb/Rwo8dhyVUb4sREZIY9Fb52f1W439tPXKj8yAZzDGOLoItIrGmxZGhlhTJj9jNPnfEBKAnjPZwG",
-	"NjTrA3EUuJJYipGmacEUrqQZylTQJRN6dGHBU7ZoI0mppmPyRGhU0gpGAK2Unhj9aWKklZXhXgkVdscQ",
-	"D2RofArFV8hluuZCua0y0/FZOOJRp/xrnnmCVHKAqL+XG7KmYgtLDYPEfVzJLMXsK1JV9P3PkoEOYwk8",
-	"42uuByElW+DbYPLoNKpsgGfN5MO7VsA23lUnHXvo8oLdcFkqXzG8bWA+GK31jD1oO2PRLsA3q1YFOufK",
-	"5vqNiCqTFdBxyEjGaG+Ou0blwfGfYFSyMGKuM6ZFRqnl12w7sZ/csYhHewbXvWIPjx8bnctS4/DwnHV1",
-	"7E/hsZ233SIVrd8H3+6gx4NvoU7vh3efUlX0B7JLV3wpGB48uXBL+Jll2Id7ZhtaRfrP2oXcdgjvzlSV",
-	"0eTaaP8VYxvfiaxQV79N6ySTy0A8uEwSABHuigdBqiMvrtqojRPEW3Zfvy/sLVvBUGvmExvpoZpGkzeB",
-	"XAkXhU0aMBVoYW9LP+4wyIZ/1wQ9KC1DhjYKgisy51nGUnvNmeaV5lk2Fc4uae/h2KWFjH2Fz7jrkvkW",
-	"f39sl+MTnp5aT/uMLfXAmi9uaGkM584NLN9ZUqpH7SxKXRbMZR0KEr6s6ZbMmc/0Us//spDF+mIqsMCo",
-	"DSLw6acI7ACi3F3K1w1PGGlYOuohzO3yCTSFW/mJjBY1cvkyhovaEDpNgy78yxHKf4wWLScJltJHxX28",
-	"1aHBxsGyeMjg4M+WrdMM1m+Ido0q7RPiZW0p+PEO2b8V8wbh99HefQDcTsefmVY+t55vl+sO9v2A/rN7",
-	"bYCK36HRH9DjD+UP8nq8y8pwUrgCNR2aPBMuqoUrkpfaJd51Ddi6X5i4g2WLCEsP5bbI5yQMWwKhAEIk",
-	"g/JgZGjNGrGrfjyuyq9+RzX9qVG45V1shhKbqWNVPzoV1RtEltoME21ucePdGHCVGKOtykzbZkZRFT+K",
-	"oMsIbqLNbpZybssj7BR92dCqRgm6XTHbFLrTpyLeLVoTQ4guJiDH8zW0lBARldN1RFzy7nomcdTxp4IW",
-	"kF4pSEAOFV6cUm+miqBSs8nEaI1np8T2DXJY7DbhtVumVmHrL0zX6xl9QlGr3lHHxQVE+wWFq5pg7wm5",
-	"sGvj+ISbimrhFEHSU8Mgypaz95rlGU2scAVtX7jsWLosbH12ICoMi3Mub1acoPQN7xC5WOxeBq/Klh29",
-	"e0GoZTMPiUBfgpKwwImROD/rpfbRZHjFGr7UW5HiXmEl8S/uc9bvDEBNXNJnQ4FZ6tVMjLTFO0NLAJe5",
-	"WEFbksGnCcKX68ZeLkJbryIA26hwL2DxrVvtpqJp8d1v8DX3hvI2aWupxmLrVNnisRMA0WBJnGG8W2E1",
-	"HkFC6m0jiQeQ2jAOi6+CFTgovxpHJK7KuEc1RIL5WN0h8QVRjE1F3HKdA4oMGL+z6Yb1OEE9L1NulthM",
-	"D/NEsRTqZ0zFMK4ldcIx+a9cxdTal37Lug3CFQH2EIeAdIBGvFW9ogpPYl3mPB8c1GIUdumsjypQ22pl",
-	"BLsiwuxCuu8q2bpmsYe5eSnPpm9pNYZWZW5bTZJf9zaHVkOrjDFuF7t6L4V7otZ/EzW+26M35le9/gHM",
-	"+e0us89wtUEc2gFbbnBefkt325sdHeMWktXOLeaV7QYPOmCgd/09S8FKn1OdtFRswDrQqkpw44YPmQH2",
-	"lnTW0p3OIYp4kECxdhXWTF1tvHdXysMBPa7KsH1KGc9Wwf5CQt4+E5cTACqu92u2XBxtFvvoo4Y7F0gI",
-	"R520LoERjtr9pFZP+uNOXasJ+jX4DxRZuSh/t+GguwMyF1CAHHMPW6YPDOUujpitl80+0yELynP/2g7a",
-	"joD2n2NWP2aOVO7woO3XyjzgHR6tu/uMdhJXxeJjMtScKTIvALU/30K1cPIKlCwMH6DOEQjXG/1nyQhK",
-	"RROyq3WhUVo6MSTUvrQkS6u3mjci22pTHzOHE95FPEvBckY15HFT1zxXvjYpu2HCWsd81ZSpoEXBb9i4",
-	"MSioygHm8SqjAkh9e5SW/vgV6zn9g4q7h1EO/9UHCuEy8hx+MkhW/xRIZvAJIBmHHwxKp/YaQJkkTPWa",
-	"4HMuXGnZXo/T98c8/h0vWNL3YVfEsf9CB4V1+7/0hvoePrX21Fdz+o1pTbvhFa4ERHjPHKM2qfvgltE8",
-	"2eclsunpUqowkuKe0YLsa7ieaUE3KqrZQCw62t5CWJqxoGLJJlMRwx8xGcZn56s4IvGfweT08DSNydAn",
-	"6pMFib8xX1kYipAb+LKqJgFpISDgZyri0hzqmAwtWyYPv/oKK83TnBZ6ZCEoYGyL4IeIbBi7VmQIY+Ri",
-	"SZ5LkdLtCBuE2nrKecQAcwop7GL9czwm5r4vdVh/3W+K3Ah3XYjAohVNBd52CkKyIGycKc3XVIPRcSpO",
-	"iJaaZmri7nR6wwpXIhcSzwuSWi4QQWX4C/NSQTVTEUYmUqJW5kZ3uYrNOjs6mZBYIYOamVdiMgwKj2Jk",
-	"zD2IMGU3NCsx5BRqggM81YLb8QtiG1qU2SjyySNds/WiwKZFQKyPQvMnPhuROC1k7l4M6MY66tBCSDVG",
-	"B6DPTQpsNOc5g2RmEHcXme8Vz5hIGBnG9i/IYJKeyFJbsy1LaKlYWG/V14o3bdoUtzYIGFwvJ3khb3jK",
-	"ihP88WTD5kom10zHoxFsgNsTgsW4FRnGrgi4meGDkzP4/+zkIfz/8OQR/A+FwM0fvhJ4fOGKbbkUfWZM",
-	"vnmIWBaQSRA7lqVO5NpIdlsSFDSPzGcHtQLimW/t2mFmFXgZezJPyrIwBJPSLbyZUsiUbg4HGT4g/9sd",
-	"C/gRvrVNwgkhQyfhwfpJpREFZv2+5gvzrDmD1VnBPPHqHomTsGBmPPIjQ/Mi2qjxHHkVxIYwe/re49S8",
-	"9NztgJx3iU0RzIdlWM1FyF6I4y7yhhUFT12Z/DbxChqqSVfOHn12vhpEgz+ng2jw8NT8+81pl0367iWd",
-	"naokkDK1YmuGd7cwR2A9wAkjwsbLMYmbWVE78cj65w4z/ds3j3dTqX5uC2tFGl3BX+6B35aQ8BgdWxXd",
-	"3142OBAIckmuIOj/5IoJTZ7YlFvgb3L3T01Jtf4qcw/ZzCngIEOPzsyGlBh+iNxhhk7bGO6XLJObWZn7",
-	"p+DSXix8IAokcqixQCE1A43SzN8iU/s5v6w80WIhwnAN98M9RTK+YBfETiG2UYJ1CM09c/HburWQs7ty",
-	"p9k722vI9kLiznMHFXLQ1zcVBQNqx4B4Fvj/Ip/TYY5ZXc35WKFXEOEgY/IYV56g5ky4mAqsr51isNYW",
-	"LsY1Izdc8XnGXH19jiGvNkNy9QpuL4e0sOhanQqgFoClUEFintqU8RCoAld4YQYjoIA+ooH/TpU+Abo5",
-	"efZdbE0XNjOpmgoIsKmPC2PobLk36G+Y+KnZSqsIQMILq8yNCPLo9NQOT1lEjR+TOQbMcLgCchMr80MM",
-	"j05IwRTTMRkKCdMx25hSTSfkl+kA79HpYEKmUJNnQYvZnK24SKeDD/GIcKE0o+kEymiyBdOQl3Rjw4vV",
-	"CvIog/3S3Jv20EAaeSn8NSlAzIQEAQjEBWQ1w0TrK0YLPQezCYQNUigP+p6blbtmLEebiz2NuWnrW0wh",
-	"Y25dWPQrqGwauyBhSCC8YjRlhbJWnyC1zFT4lA+lKmmGg6QEpnYyp7YwABM6AC1ZOwmZyxJr8yG4Vy7c",
-	"lGG6cAhsdaphfPXm9ZPL51ezV09ez948eXH54k0ckUenIJhYzeACbE9rWQQ23bNvpiJuVkdqxTtdwW+G",
-	"G/YLYTJ3QRWUB2YlJD2XQzfCckKqXDv6DIQDXNDqUqzRfLcN5jb3oWbvNfLsE5x//UJsNtgeNAEvuvA4",
-	"mCZXhvwnNqWHS+cR+WOC318b0rdhA8g//Vnh6XQQkalL/4kf4Hn4C/mcfcTn9zPHyOze57Qyn33zuWNU",
-	"6udEoakxMyzanQ+qCFa8gOMBxRUvUEuBNCZ3ZFe4sfBITKn4kVIDRHKOE3VzhP2arKlOVi7UOjQVE+ry",
-	"ORvNog4Yooo8vvphKoavnz4m5w++Po0ItSyMFHITkbdvnp58PRqTK4uCmUBMgmdDtm8uSCIFRres2VoW",
-	"2/FUPGZeF6VE5WamasWYJhtZZjanjrnrILShzCgw57xgC/7e6igkvtfKgJ7AAnWYn/9jZv2PmfXzmVnh",
-	"yrAn9cibwpqoDHN6fPWDOW5wkf+2lCU8is5aB9ykN+9DPtfkfuY22+O4A/se2k+c0UO1Kku75tP4J7BH",
-	"RARMESMjjyY1I6TLkmXEvAmB2EOw79haei12oMilgimoZtFUOEuTtVyCLaeyZNriwlXZD5eFC75xViS0",
-	"FG+t3XQq6oZTFHrN82F6szH5DmLwrdWrilLMjQzu8mP9zAqpxkZjRLuMK09mxK+Hp2jrtaZia65xakz4",
-	"JJh2vO2IrOl2KlROBWnajfeYla5gk4/l3Z/IaIM2biO7o/Xmd2WlwZXuFFap5uo3aqKpBv9R0paDvLWy",
-	"m5fCynVwfgx/qHJwWKcC1BQyavGePHrnp+fjrqPQR3vydo1PFPb0iWlw3w34O4+T+wvTFovx0URaDzb4",
-	"FdBMO+LsCsyKim7D0DbBWOrruGFYW4w3aExaIwQi4vJ0Z9uphVsb5YZrc81IkSA8zTQHBjN79UD9shBc",
-	"WuW3DMBroW0S7IptN9XLnH0ubKjpypyRTxnx3BsJyr3HFlGA/4Gp1Q70q1L7iM+2UM+PxqzhWUeD/UmZ",
-	"70cVoA3fJYnwOV2YDS41F1aLTR9hn0uoGyzBIDcVQUKqtQ3rYbYWfvzkDV3GzixgE/n5Ad5Trob9xJdQ",
-	"M7M2p5bEzxYnz6lOVgBss+E2kMC36zp8Cu2+zT91EKXvZ895uKeqaRouam27pnmzJB21iXYXxomU08HD",
-	"6aBK0tyuKv5BrsNwbY+8Gn8VAlNHkMMVs8l4u11pF4RitXqSsQXCrsEqCaf1hmYli2wg61RAYkPzi3W/",
-	"mfdjUoShrxmH7DQbSXImc0h+vCUs5XgZIh/AnNtw+qYCcvUmtCi24fH0PjR72m1EH2TdhoQGmDjYHmH7",
-	"DaFiKmRm2IIl9eqafXAGbr2MzexPiANw3iYXhT0EO2CNo0wFNO8yb+d5trUeC6ffBuOu/Bdfk9j2NHM7",
-	"GwMDc8wtjOzDML6x94vGo91gPzJs8Zu2hvBhPZUG+zpIpHalrcrvp4/8G0e8swVdXhG3IF0OkfMuh8in",
-	"kWrcMthCM18AjH+Iv1fLTZVzgt+Kxwu2ccT/G+bs5w96JI95BQ5oLBiEBVbR6/P1ca++doRwJ6YAy5Bu",
-	"f6l0C2E+xWanEPaapWDBtuVtMd2A4R0pefv67ySAB95TVcbOscN2VTk8CS3YVOQFv6GaTazfGDxWVdJt",
-	"9MsvCqZW0Lq3SciNwKogaKxzIQFQyhNxCuhYRh63QNiajbwzv5rGbEopDzCDJJgLTJ2AcJIxuZyKqkA7",
-	"V8SV4o1sLjVAWFpdD/KvYv62eyoo46LCyU2Fc+xz7W+gdcCJ4Yfh2elphPnn5P11zpbxyFZzqFp1OT9g",
-	"1kEu0DE5Pz3HYkM+hYlRGIWsFt9Wv4da+YEVeY+Q+toTxpeXRXaMnPFaChmT4VzqFVE8ZYqs+XuWIh4Y",
-	"8qSbn8EpylObiwbrtY4MxToYq18fDNEO4+6hGglavnwGIJBmvFJu6zH4lzBHrZBIydXS55nDxVSUBZX5",
-	"cRJaStyGNsPrDS04plpus76aBoJQdvsRp18rsvzuVgYxT4z1a8nv1pwLLCfRyxcUZNBxIggo3g9Pz9pv",
-	"oGoFOVg/zAr+XeJt2bjG3Ndt+LMOhlVxqj+wrvIqo9vqXimCI38bO96a9XDmh3ghQs21Ys7CEHmpNiIp",
-	"BkfvqUw1FbulqWz+JgipNu2YI43os0JmzNkx6o16aFVY2olrLOLjEq2Tq1eXkBxZreTG1XWz1Ai9GV0k",
-	"lR2c9Dn7lEr+c9Z12PKCi4TnNPuCKZJ+XElIXE+zDLbD7PNmJdeRtb3gIm7tAvbLiSq2Fbkh+t5mremk",
-	"PMyC4jJG2rsKMCRIjlVhjUY21NZ4wAAL8UlzYAX97Es26h0xtTpQv6riLrWRBZv8qvb9xyUhfe1rYoFx",
-	"fFEfgYVFQmCmhe4nGeXr/YlJzW1ey0xKhvHw/MGjEfn6qz+fPHp4+k0ckfhPD8j5g0cnwVf//tf/jC58",
-	"mnsfo4Gu9mI7FVCE3gXUOsbkK6PZyx3IUooxedaaDBWLg9Vmg4kZQeoL4orML8rLJM6Th+iAMHVdXkiA",
-	"03JfUtjXx58gvsBIOkGduakYxq9eXr0hu0cRFYvwYWd5YCK1Qrkrxu86AVEMIL3kiHbvJyuWXMeYQGNF",
-	"b1gt/f5UrGlxHaSLNcwG4nQMiYGBJKh2hbPb2s7i0ZhcGXGbZnaJFKIAVjJL6wsP8NSKlpG7CfMFNypT",
-	"FpqswU1j67QhkllLoxLJG4bqgVDufXzW7q25f+bMbgBLKwQpVvLwpXrA8VMvTugq/jgFoaoXFJQUqpL3",
-	"uupCUVBOaCocBJEqpBRBXBEkwKa0W7sx7W3AyT6Riyno4ctk2g2n2MGo7eJuqAqW/T+5dlurq/hiP+HV",
-	"ceubo2H62OUo+xLvYqmXMLn1mDxG7mqLcHm/lC20qDTdVgVFeFEVPFFEs/f6AowVvKhXbYACc3OGcXqi",
-	"zLLu8jvN89QnhW9AfTjT9HcOScClumMSirrxM01wnhPEboWY2bvDp5+Ta9Xgd38EEMudkEuHB68/ynp/",
-	"jjEXpoWBJnOWoebbqHAICMqA1xGeKrjTNyuGFFnxBShGCrr3mDzlLEtV3W1nORn47XwCWuu2g1QwiGJB",
-	"j18oVRt5EkqL2egh9EFMLBNyZdDchWgTwmywuvRlWF4L/HlzZsV7b+9F+d4VaqyVc4tHFwDjbwBjzs5I",
-	"SyHGbn/XZ5VevownqQcfwIiP9DfED76Q8II7+NlEl/u2fuBxIsw9hwCHdy+q6mvWsdQozoqZ/g8KIy4l",
-	"/pEyCXapGnlysa3f+ZXzmumyEIF+KltX4WPKDnTaYl3hY1c+GRXD2p5MdklmGENZ/BhujJoAC4kzIm/u",
-	"kIJFpMGk/askxm/bcQZ1AaiTqu6O/9kuXkEFzs4k4bvr1SDhP4B8pIOFgMjxek2Sj6kt9LGiUlv2/KdY",
-	"ZMLWZjAambIWHcU1cwl02okfv3KTtYHarui3p2pwCmfZlgwd1AcyQhdLlo7G5Aeacbw3IUd5/OqtlVJs",
-	"s61ix6uyi/zvXvSoUf4zYRbxM8sevc6epzK3HV8mV/9vRQb5C79h1aUSnFcLo/j48kUHrLLHp3ltOdDt",
-	"uHsGZUvM9QI5m6wNGbmxM8p6ay+UFLAADvIDWHchGpgKcvX8ypWNySFjATj0h7HFCEBWigxDMZnNHgue",
-	"P3SVQvV0CQiUprEc0BkWGhIODjmGCzVTMA+u/a8rllwTzwh88iImpsIG1I3JlUtAhshBZdcCUl7KlI0x",
-	"Za2rf+ZMxXEFDAm0vcqQ7Ky98HKL3RhfdwEGobcgDcy/0VSAahWSwaxgi1L5Edh92PAsIz6TBHVeAKrJ",
-	"hm6JkBsytPuDacHcLkRES4mh71Rrts61GkXk0elDbD3s2AFdEikWfIkVgazl20FyZOHGs1P8vj0bBC1C",
-	"tvxDSO2fhjeHXUD3/Vjz2edUC2HvOPg/DG/Z0O1FndCwwqM7mb+zMIvfUAH9KzxrtUPiuBP99Frqrsvu",
-	"010Rj03zatfB6BOxGN7NDMG6KA94TDGhGxoLeN6mwlnlK5Ypav4y63a1CrRLykOkGJPzs7OpiLm4MYLg",
-	"rMYbTaexRTtuCokAPfY+N2cbRzR0XlcLvg08rza/ERM+2loWZGGufWzKvK9GF8DTzWgNl6SIs3FZLFv9",
-	"dWbpvhyXg+5/hcavips5EvgPI/tSjOwVeMq9cFslRYObqMq2dFfMLLCvtZpSvm9ay6qsBMAXUoxPs0H3",
-	"AHlaQfV9hWILciFXMxCwaJAFFQDMc5pcRwFm1DEeldM1yUFlsp5GZ9PH5iA4VMhNlWNrKnYqAy59EI9N",
-	"ezBxCdzM61Hd9uMt5VGIdvWCZWWnt9KUER3D9OzFtgLQaieZdxh/fi0Wnw5j5JcAVf2lrcjbR5gH+9cc",
-	"bC5CdeKwUs1OlJertOGBTKPxVLwIwFChQopuJUT2sxzgLJeBo8bcV3a/UUNA6poKOFoTo8dZV06Q7MIl",
-	"KA1NkWToL2FnehlFIS6I6qmoFAEg1TR4qW7ojEzHFckjEKaC1rslm4phi6dp1GHz+Y+hp43avpCh58vY",
-	"ba7u+JQ3rrINm6+kvD5JWcaNIMN8AJD9Ztsr5YJ7+IukXbAmj2AMmH0QLCITKyu7XxtFHoFh+SuUrtlU",
-	"xG5NeBoD3Js6AcJmD7Uxq6nChKq+LYujbDvLr91y/ohtDz6him67+M7tX5cAGyxKhBH86e/etWYnbHg1",
-	"0EhwgMyLS5vDquUUWaJQkzUVWCKicYKYSHPJ9yU9rjEz/3gzMaG7ofAaVCwpmFZdhWjsXj/xfX9CZt3o",
-	"ax8A3U/uS2PO7eZUA/qIDT8MM6eCfP/mzasr352vaoEMybA0DPijQisyBDiwsMkls8wKP2sjDQQA3oQW",
-	"hi8jn7HJYJAsyDDerBRLZv/+1//Eowsr6KuVkX3AML1iBfMpLQjXUwHuK001S8fkO8/zMTswpLDG4BZN",
-	"RUqLlNg9Byue6S3gjAGjNHKW0nSdxxHxX5rmqC4LFk8siBpDHG2pqK3zPWR8XlAziJGR86bCr10oQsUr",
-	"rXMVR34xggBIwC8VTMkMAA0SBLE0LZhSro0pCHF5Oc94QoaZlDlqUTbqNCIZF9cnmUxoFpE10zSlmo7q",
-	"+CAn9rnxxd3g5sZJ+UTiW6OXLwNybgziR65XV0Cbh1hDVAXxIjH/EYS5AMXc5Eyf4iY6Csjszx2FTDaK",
-	"VCLhhbcP1JKda9kB8UcUUNsp6AMB8gPhiixdouI/ACj5DiliDya5fv6MoFEdQW838mXNUw7E7y8Q82WH",
-	"hebgdn8ySeQQq/lDYJTvlHoO6nuuly+SaSiEOr99/ffIGiz9I1FT5KohnFFIYgLoekyemD+4WE6F0Qkc",
-	"6/F0bwS4BeUZxnUBthnDxKmSwiuO5omysJnXr7txw19EMPgy+OHf1Rn9QuKCz/Dy2YSF+9Wlv1eNDc5/",
-	"9UabJosJuKRg95RLJj2MreffaAtod8BiPmWSMJbasj2QZCcmw4LpYsvFchSROGUUSt84qIeP1cfSGlZf",
-	"GmI/ERb2wXjKc/I3/i1WADTrPCavdivTumrgviCtU97MU3vLwdYtLpz1Lw2bBirY77Q+7JdMwdswhfWp",
-	"7VntyO9cbAD7SHDn1Y7yb196OMDnUODtZdv+TLJOq23pL3xXPQPLrdWZyVNZkLNz69yCWPIMK9ajkdrZ",
-	"i+ZMYeXBqRi2WGi8WWUu9Wrkc5x4szckOoGgeK81AAWIJaFT4azIrYZvMDbZc2gtA59P6riVOSJY3t+5",
-	"ORz2psED6hbGTydoaKZ+/cfvv4x0Yq5md2bGZtix0y1k7WRehFaTLRZqIysLBQmsK0ZI6QCUMpG+YV6e",
-	"+BU4icx0/2heIguLhKnfsZNI3deALx5Mfun45X7Kabbn5zAxY9czKP/ueaDKANfyzA3Nuf0+lck+NYAr",
-	"AGIUNNGkYCKFnCHzLXnNUplEiKoO8ipiXjioifj4uxej1iD372TSw4cFpYdWep3dovbQ92+e/92KsLDt",
-	"LCkLrreDyU/vQiLAXH0LVjCRhJnNX7oRq8G7D26N7hdmxmMFXpNMCjb+h9qXOFMmqA3Zp8m8FGnGomqp",
-	"RL628c/m1KkVz3PmkwLhOnYu3xX01Sc9oy3m4cy5y595fmJOS8GgsKWWNpOkK2WWJMw83p2K9xKeOHki",
-	"EmnzxXVvTs8CU/+gNxTHeZuKhPD5iI0mN5wZFVK5Nezc9hWjmV793F3g1rqOzk5PyWbFM2Z1KDAQmCUv",
-	"c8jilEpmQUKytOk7U6rpnCrWusPfQ7+fUoSyPXRmkAtnsHdl/85vmDDPIrZ7z2KumS74HlbzHH83B+BV",
-	"IddMr1ip7kHiFIJ3+wQcr6QqQjXfItQyKIcbOTPKVLji5xHmR8ioZiJBHAjYBxSaELmYy/dgF8jk0vtF",
-	"ZJaCkQMsFHhDWJCmyqXMKqOE20hivh6TlyLbepvCWgqupSFeqPNaZY51Kb+mIn7+5M3rZ4+vZm9e/u3J",
-	"ixhTlc0ZLSAo+JrZVIVB3hC00rskU1WgS2cWQlz2ficxzygXtziEdnPHn0sCqFPkLwPb/xuzYoZEP7xr",
-	"QIctPbmB7iNUmTNBcz52J6rTPgZ4oJc5E4a8UpmUa1t6N/ZtbOk6iyND03+9evmi9bDbBszvH3vi7VbJ",
-	"+T9Y0qkMNQe8/3zXBQCqiB3nwdUzM9+7ejsLFySF3lBFlkyYpp1wYU7BjY2qVWG++K4F/T+Xz/9+3IK6",
-	"IR9J+x+5oHacnQsKQXp97yCLyvZMyfINjJaDOL4N77h0Xpt+vtydY3aeJwytEIYKiPWaqPHtgwc69sBM",
-	"lfe4tZpcBvnyZalXnscAvXbKXkjNFoBfoJWHK08pg2hQFtlgMrgPUU12ELuVcCD3eiNt7phc+u+w8rbF",
-	"3HSn0vXv2piA2m/DGv5UM7omakULi+j2mcxcScfRRT3hg23Vpeklu1l6bc3oKtLVyJPKhu869cpfk1Mx",
-	"jEO9Kx5NCE3XXCgyjGWxnMCHeORTP64JzbILsmY4UHwIP8UjyLc5FTuzwITxGPVf5kQK+zWWz7A42nh0",
-	"QbCWJ4QYwyUehyU+Y4hbhQHdQzckrP09RZJSabkOkwwTGFft7dEFZCdtrtc9FeYYxlAKwGdAovqgxTCp",
-	"ckaTaxVICw9JvJDFnKcpE3FklhyrjKGwUEn0kHO3paBkgMuuMkZCUtUxebkRrDBqCyaEwJpRiqQs4Wmg",
-	"EiK7sV3VI3J2O/wxDJOBCMVGeI2t30nFllw+szFwptc5z7JayA0WGU8yqcqC9QvAIfX4G7Ib5OJDBWpR",
-	"LkF283kmk2uW2pAXpC+VU5/3mCerRrYuNRW0YDX095i8kCSnekUyRm+YqnLQYyYLnoEaAwGEKyqWJ2Ue",
-	"JJtFr7XLb+8CoJkLc1/ZKsNxRPzfM1urblQjCwc2390lTIMIb1vvOa2i3Kv0h7s1FlRACphdvKtxajdD",
-	"raCati+sN4EYJTRBYHUwWZi/6xErZWa2HMvqgZI7FdSyhoiYqwMSIXqOaTWF2uyr6ma7Q7zCZmWp50Yc",
-	"dSqHqi3FPaPKoCFJFmpMoKa/miDrGNu6veAThS+g7K7ZFPhEBc22EEA/NBSNq2cDIkbuIQwzi8lQyyBU",
-	"DHMbwOq5J808xrhucfiVXwlbdrduALUMG8DzkPTnlykIRFiJ39aEmQ4mZDo4Oz376uTB2cnpA/zRY0Xx",
-	"oxFHzIO/YI1/eKc8PX2YeLqkaip8Jjc86RlX2lw+8CT78CGOCJZOtwnY0edrvcSQMw4NtlxZC2ZVYbig",
-	"QlGow+0TRLtSbY4wLU6XK5JJpS+8fgVGE7ut+A6GDBUSAoXMMo4iZzzFwWWMKqzhCIK/OYQFVqEAbmFL",
-	"Rzw4PVFQMwYCmGSpgae7+aCW+h5FHE6R9uViQYYPT4mKSCrLOWZWd6UhvyIrQnNa6BGRAH6fQ5t6VTCo",
-	"t6wuQh8AyiRGu1U2SM91jLqrewkYuoXJII0oulVTsVltra5r8bYWi2tRxjafAhmCfIXLgkW6pBBYEX0U",
-	"kcJXl4HqMIav4l3s+nJzA8c+3DIiSHh8zfL6PVaz2+6eWpQ/UeRTXn/3ojimKzQ7T4xqata9qjdhewjE",
-	"w3bGhYzJ5pcwXRhmDwXSzPc2mzSkSdzaGmVC1tR9W8zM5eTeALiba4KB6FjGGzMSkaGrT+MkZeJ9fZGr",
-	"wAMiXGr9PBC+llrhLy+kXMAFaLeoulkRBcoyxYBrFVvfAb5JYZ+r1OQF3UyFfR0vVVASzC4q6VGlaFk0",
-	"xxLPWG3rHAR98OHdh/8bAAD//w==",
+	"7L37cts41i/6KiidXWXpDK04jtMXufYf7nQynZnO5YuTTu3TyhEhEpYwpgAOAVpRd6Vq3uF7h+/B5kl2",
+	"YS0ABClSohwn6cv8k1gSievCwrr+1q+DRK5yKZjQajD5dZDTgq6YZgV8ekSzbE6T66ep+ZQylRQ811yK",
+	"wWTweslIYn8/UoSn40E04OaXnOrlIBoIumKDyYCng2hQsH+WvGDpYKKLkkUDlSzZippGr2SxonowGZQl",
+	"PKk3uXlL6YKLxeDDh2jwPS9Ygp02x/BCZBsYhCJcEL3kiqTuaT+cf5as2FTj8Q8MwmH8r4JdDSaD/+de",
+	"tRz38Fd1z6xCNQgcksql4ubzE55pVuwc2prrpRucf697eP6R3gMMhgPDeyxSlr5iVO1ZM72kmjDzMLmS",
+	"BQ6xgNfIkI0XYxInpdJyxYpjeOrYvBaPuoYOz8ywgdrYV/T9j0ws9HIwOT05advjH6hIMy4WPVZzaR5l",
+	"KY52TTddo1naJnuvohsDDOgZff99WdC9ZAdLmFGlWUqoJiupNI5sRcWGKJZIkSoydD9RktJN5wKu6PtZ",
+	"6nptLCBflavB5JuvzswCrrjAz9VicqHZghU4eC5uM/iM0Y8aPRd3MvqXSynY83I1Z0UPcggId8GVZgVL",
+	"iYCXu8aZm/Zn+MwMeM4h3CgYXRdXhA7sID4pZ/yv7f6flFl2rNl7TRSjRbIk8oroggp8RhEqUqLK1YoW",
+	"nKkIPponlm686oikfMG16lq9f+482Ssu3Of7bSO+5CJh+2lSaVpYopQFoVea2U3mQmkqdNfgFDTfuogp",
+	"1exY8xVrXclLTXWpel0wCh7tHAE2dMjVYvuGYZRJwtTucfx08fLpkSIKHyXshmYlnDnyjzJdsNT9clVm",
+	"ZBgboopHZhWF1GQYX9FMsXg0norH/kW76LRgRDCul6wgQ0pUIgsWkauCMWIIakRWVCdL98h4KrqWwE4i",
+	"XAO74nMpM0bxknpNFwfdnZouuhZd00UXVZ71IMo3QvOsP1HO2ZUsWC96LKHlg+nxg2ELKpdCMaCF72j6",
+	"iv2zZEqbT4kUmgn4k+Z5xhPYxHt5IecZW/3lH/bW70eAL/Et7LQ+/wvihUECTJaRuUw3JJVMATUhPZjv",
+	"zZAKmujx4EM0eCTFVcaTzzpWw3YLpmRZJDAaGIClHsOMUdJ5z5VhbB+iwVOhWSFo9rgoZPFZF1WQUrD3",
+	"OUsMKTHT/Xm1tAktDF+GLwrcccJToiUpWC4LXN/nUj+RpUg/57CfS8NWltUa+2tXMwEHwFyNBQgMKBZT",
+	"nrH0c5NA/PTq+JmhypjcsEIZpsgNrZJMigUrSFIWBWsZ7St/CX/e8SZLKhaG67JUBYOH8b0RtNRLWfBf",
+	"vsC4CpYyoTnNFFwLK64UF4uIrGhmOBhLI8Le52bJ3NVCk4TlmqVu7DeUZ3Sesc89dMWKG26YABVmWOaj",
+	"P0uGFNbnRBcbQheUC5JRbeREGHFeSHNtfYkxw9k32gzLMoLrS+alJlwrYseBdOyW2QxyDHeX7cEM4ELQ",
+	"bKN5ol5RjfdGXsicFZrjp7SQ+aygmtXvIVmaGftLCMVAsyRXsljTIj3kFXv1H/LKjeQJW1Ge9X/pQyg1",
+	"/1zvtDHsrfajYBne+Zbl/B8s0WY4fhFfS02zllWkN6ygC+Y1nZnVknpOF+SJQCLyik80WLGUU3HbhrUZ",
+	"7yyRKCPUaezNJUllltECxNZD1xeHHHXPvHvotWG1LrdSHCSo7YVOCkY1S2dU95WbnNjVppNR19GRIuYp",
+	"I84bSZqsl0wQrsmahiqkWSdRZpaDoWa21dsNzfnMN2xUyWpfA/EyXMvtV+ygo3C+O1fqETwHpJji7UWz",
+	"l8HKgYQfNRazdaj1VbJ6BfcKoX/cLMahit7uSe+c4I9ctZAD12xV/2MXw63o6oPvihYF3WwNDptrHVCZ",
+	"cv34hrURJ/UGSfaervKsaVcY42620ShNNIqc1ZulYsXs9P3ml7bnk4wzoWc0TQurGu4lzNscnZRpilpQ",
+	"O1nVuqoWCSnJd8GF/upsELVwN3sFW9LbOwVNiwU79Gn8vmtP2mYNK08Xdo/39NOknLR+at3WRo466uMK",
+	"5+SXu7YuW3tdG99uEr2TQ1MR/NapiQaCvdezpCwUUu+BawX91xtpm9B3mUyuWfqIZhkaBj7+TmhQaLsx",
+	"LapTyhZzfDy+/9XZuO29wpvZb0E9DfL0pvM9d0FtlW51HzRne4jFJJxz81o4bA1qo9g70bsg8Tp93f5u",
+	"MA3AkmfZi6vB5OceVj4wupqT1JzBymgdC6Y6XGxSGFUWLXwUzX/WGsBSwnVE7PtkvnF/gjnKLcdB7Ly2",
+	"HNHg/fFCHtvvjMYzfkXXz7APYAlStw37UtOrqyPQV5giQ8UYGololh0pciWzTK6Py3zUS8iqjNeHn7Hg",
+	"3ahaZjfu7X19t20CM4NGM5JRxqoGwXLumhw7kvDawzadzjez0LXXl2AD194jWbZz5vlmVnO99W07cBPu",
+	"ats70vq26xxpOxuVZdG/QVkWl5p2tbWSwjCgLZ59w4oNgR/RoAa2Fi3LZMlU7Yjs6vuZeX9H52vGrrv6",
+	"Nr9tdx2Zk2q+fSZFSjdG+QDTsiLWK9xnWG8Zu94zqpRutgdm+xzeHxEtyWWJn74eReQXVkhFuEiyMkUF",
+	"qPdAUrrpGouLEFB9PCHmQSAaBRKp0ybnZXLNdAd/VPw9sQ9ERqmTRWpdf72Ol+3jO2ihbQKFM6bslJzq",
+	"ppcPkfVE9RZSzPezX6RgLSqkVaL7D8KaLox46zwbPd1gNbOK9aU5H0Y1RD8gtzotexU1GV6dlWwzrYor",
+	"1Ai4OmPBUQ/Jqut2rkWNMFGu4EIXc7CcRwNZavzzXctumPefwDX1Jm8RQmmWzXpKlQ2W309cqIVzvOtx",
+	"R/p7uIeitKgLS9tPNOi/zNN9IvfeXl0b8xaG9HYprRncSDMQjUCGlBjFJwLnryBG4rlmm37ygrX7b3f0",
+	"g1xjWIMZNbpYvCgC1h87CnTHxI9f00VMuEIvB8qoEflnKTUyx5bAhabRzGp6tUOAW2U3ohptbY1qi95F",
+	"344+38Cje8X/bcZ5xVmWKnML4MTH5AK/Ixm70kSWmlwzlisQfG5oVrJzsxnsfZ7xhGsSm62ISZIxWpiH",
+	"wErERdj3/aba0TgO7ljOpbxmGAyhZHYDf4JPZObO+SAarAspFpWupHK6MudYL1F32E0YdVHWPTt+bv/4",
+	"GR97Fz53zFdGyMagOCNfDBZcL8v5OJGre5Lm/DiRKVswcc93/SF8XV3z/FjmuCPHuTSUUuDowiMbaFD3",
+	"T07261C/uZk4ltIeHXgEjnsVGZUlowkXCzheUjBDM2RJ1YTc//e//vvsxJBhQRPNCkUYxciVTK5ZcZxQ",
+	"xaYiY9r8Ftn4lIjExzFI4fEsJsMyz1lBzJPmzF7JLGVpRFROE3PWC74Cn1XBcka1moq0kHnO0pGNYnDc",
+	"8DA1eEXfP8U3T09aNMnWY/vSqE4fqcTW1cl9hpr6vrykShk1MsYHYuvIZcS8RXK6YOfEUAGRAr4Gfpxb",
+	"nfLT2HxcDEwvpak+m0cQnWF2PngsIgyk7+ArkhdMMaHPg6gSw+CkYODfdByvv9x4O7Wsa/QYg4nPRRhr",
+	"dwWGQaHJFS/U3Q38Fjpf16DdM2693ec7X+xD9MnOwcqycI4NUHlO/v2v/z59MMKwLgZCATHSbUSMxn96",
+	"Bm+oc6JkoY3CFsNkqvMyLxVn6oBJ7NZhVUcAWjUDfMItNn5yS917FBhrtmshNd256ZouTN9XV2RBb8Cu",
+	"s7IEWyqWIrFWAaMPT4D7j3qP7zXt3uWcFbNWnfaFYIQJXWyQE9CN22hUu7d3OKWbiixddN+Beu/33Tqv",
+	"Gehuc/JLVmzHq9p1tGGttVO/lMoFaIKomrKMQXzkbY5TEMHaNYOP0V4r58vFihU8ofees/Xs/8jiuvXV",
+	"Xqqtob/PqNVW57FLT63psVtqLsYjOnoNNdst0th1Ibbxg7dLVlTmVAIhiCChZ/wK7uhK1eWaGyXCiNVc",
+	"LHC0XMzyQi6sd8mGSuBPMEvzJUZudenFTvDYGllgK5U2dqXDXBoZASTjSiuilnJtdYeGg9W7i7vOUM2r",
+	"TzIuGHm95hmXpGAJ4zeQImCXSQoyjF/LeBQR78nZ70UFJ8HO/nOqOcOYAjycQxzCkSLxk0KuDuww44In",
+	"OzvER3C2ENMo10L5eR7UWWukyFvTpl8284xZu58uXj4F49q+QJKOXoPwl9t4pkNLzgF5OndkfWlZoISu",
+	"mLtjcN2psreiYob0P9bp0RYD1PFS4GJHPvUxhpqmvLr3BctBWDrTsp1il+WKCnc8PGWZS8y/S7Q8hHJD",
+	"2bTfllaZPVv7+YNc10dl04usFmSkPbyDC5ZIGKwN/y5kqUH4lQVZMlpA2IwU2YZcFXIFR+ag2XRqCW+X",
+	"mwmJZc5EHJE4yaRiqfurLFhMhpTYvyE9JyLxHL2cM+RgcTQVsWVmPJ0JqWc3rOBXHNsRMojNSaS44ouy",
+	"wJ8gcKesYjmhJRdfVwoq1NrILzFq0Xun2tNmCmHl3lrYb4ef4TvfbfoZTJspQK2UuyWgtXBcrywnzBx7",
+	"7kWzGn+0M907LKQxQwxlkfU6fzYn4SB+WqkafTNTzDusYHJ2mwEWZaINQc1Squk+h3QLs7VxaVTQbKO4",
+	"Iuw9pBoYZcMctBoProWtkZRdcbQz7TiJVuza6+t2UaZVvk2/+VfiUm/jfLs33fxak/H3mu41yCLABWaq",
+	"ZyRVD3N/exxk4BXZb6P3MbltF932SczACOduXP82qD4RRnBKwQz7Pid5hi5V8NnHN7TgVOj/7d+Jd5BC",
+	"ly0fcwSdQhDmD9dFxKYEF21LsTXuFrWkIjb3rLG6tRMf3PgtIkPUzMetH96OM11RbCvJbx9oK0lGYb5t",
+	"805ryAk7CaDpMLGOklqcXQ/3SGf4NtxZPta8TmtohrtHhvjHXwjqQqNzcoJUpkH7gkQ5KVivYOpoZ8R4",
+	"w5Bxw4ow740S987HjWBH0DlqfR0GnyA/XJhesmxDhnUe62SA0bg16vPKpwFt/xbqoh0DEFKTDXNjkIXd",
+	"kPa+7jAC3jXWtmU9HH9qW51uqt4hHXb2tjPmfk9kvYunaDkCSvGF+EhNwTcy73e32ec7ovNXDLVnSh5l",
+	"rLgG7y/h6YislxJ8sBIFdDOh3rp774gT86x9p69f3zQHct5HLWLVSs9VvI367N5pc77HRWmkenOyzEob",
+	"JQPc8OOPCKSVpU4kpmH0j440+/DCvthLgre9zPqHPlT6lTOR2dBrWJsZqO/VlU4VeqSBKPwZ9veWOZpX",
+	"mhVg14NU56UsNFzTrZazSuZ2nZu1HgQk0PJaa7y5FwQqnA0nmfgzVm1Cc6Fq5NCMXg+OdFTjEg1KbZD/",
+	"Lu5zAa0cGJx8O14BVGyDEq4gKXEu000jd+Wbg2OU/WB2TdOFA3cY0/5ZspKBrVMZIZaGuDnA14ZcoEF0",
+	"tG0J3TJD7rcefZago480w3wC1bblJg6F85rkHEir4XLt3GQkereq/el5R6zHLu55EM9szN01s3s+pWhz",
+	"ulcsqVVsw0uihyRkH2zncdvDeWEY4l0xigvHJrQk+JTRCc0HjcaaLfbRwii2yat78NW2VbcLNYoexHzN",
+	"UNwbRAOjss6sIwTDwWaCMRQVfSxTq+PFdHNX0SMgGH6pHB83gFdlxtSBOy7FLLx3W5BFIvPMltpR/7m6",
+	"xlufqOQCiIfbPrnNyKD9vMxLB6Em4XGRvqqhIt0/2EBRzbi1q8aco+Yqbs+4ddvA8nzRgcQGd92S5jkT",
+	"IK5Ta1Ff8sw6QtBzxRVBE/YEjXVmGMcwjEqpjAidCmsxMG1hwBiAj3lXuZ8OXvvT8uTkQfKKmcHegw8s",
+	"HpMLQTAVDz3oU1HprUZAQKOuTaxXDACwbpgitGodLdvuSAeLVtnMK+tGQ0AsYDTt5xnt9QdGbb5dyoxh",
+	"8ELbikYkvirkKjZLFmsZY0yD4jcsck7iX6zNoH6ozFtbd+ygI874FllfRlft0X6DqGFU8GorNUqlvysY",
+	"vU7lWnQmM4MDc74hOS10FHgvI8DACk3ImFFlTR5LmpLWlcqyVV8kBK37Ju4XVCgXn9nned0XEuCG5vw2",
+	"gArViHAeEcwbe7attm2Ji4hpDZjvMD+lW5gPHaS34qK0UtSh07FNOsOMa6l1CruCDWuuX9p0/AL4llWd",
+	"7zKueWsltkIPD1rv+gQPAZWsLWnNRIv9ta5nPb1mO77Tf++WDBn5fbME949PzX+nxw/Mfw+OH5r/Hh7f",
+	"PzH/I483f7/rMP/0MdbZ/ndNYStg8pDlbvrTd3O8hr1+x5gKaq6PVyxhNi+ysaw1/2/H2HYNu6Dq0Cxr",
+	"MZfvZzndZJKmHc1m/IbN2I2Dmm3DCLCuCLXTIr1kWUoo8U8fKfLm1Y+QLFLd3B54scVQXOEhto9jzeZL",
+	"Ka9nKTNDLuyq9jT8hq3XptTabrS1WfV12lrZcHd20obHi/uItPD2mH5AtXSCGBeEig1J5GolBYAXNTSp",
+	"swPRQvaGxwFCwWsH9WD5hhnX2Gr49uyMnQkePqD/uPpcyLJ6FOzKlb7qvtllnIsGT4yo7AHkGiKVUxza",
+	"YsYCUD1AfoKHW02uTlFsv4u4InB5uPzk8X6ZCoZVtdu2vD90hn7/INderq8iZSYundUDngaCfLeM7yV8",
+	"iP8hFAOFIqKYAEU9EPC1zNJA4j1SPuWdihR9Q1MxjKkQshQJS+MJobWQDXOglEP8iYxSkiwdQJim1yzk",
+	"G2BHnIqUmc5YSoaU2BNqaT+yawBmA2wflS+CUTUIFAZPoYBuHpkK1AaUj+g1ehHK7aOGkhEoFnsUjm2b",
+	"tFuCiq9YkWKG/SN9Q7fVN23EXY+5P+TOC+2CveGWQyINTHPdV+APjGaY9F0fWGBo93HI8np/WDC+1tqT",
+	"C9w/aBFsOsKeO8NGBXdPs4pramEBPFmGUYieKSuSsoSn4MlRRK4FJkQ7Aqt88ZWKFaG61UYJz1osTjkr",
+	"ABJQCrXD7A2mtRXdkFSSJStY/wh133xrRrbMOlwD5hcX7i+LBRXc4mYMZbGY0HTFhTndiwkaByPy73/9",
+	"z8iGcJl7jOSsUOaiJGtZXEPyGCxcRUn+3V7QFQCN2WKv67gZwiEjEpcZ98wMMnIIrGZNjxD1utdwZ6d0",
+	"nrRdLdccEUS9Pwo6/8WFeZh+erqkoKU24gXwoq7JBtZXmmguFvWh74DEamqruMpVd5ZCohqVth4uD+1w",
+	"yNF2AQZ94i6k0rN5aKXYaZitmTTM7d+OawFOMPPTkU0TISmi4B9mXwlT6VUVxtMYc9u6vciZ4GLxlotU",
+	"rm+ReVwZrozIRaQgcUo3MRpjMNIVbFhwT8Vk+MMPk2fPIrKmWXacmFsNc3nwoE9FLjOebI7QujUakwv/",
+	"JsKH24Bd23BRCkVyqjRZ8VTwxVITLqyREXIgU7ox0sTp6eTkJP73v/47PoG/RuckPj0zf+G1rQDu3zaB",
+	"N3iDhMxT9Yvo/unkwYl5kGrNCrMc///PJ8en734+Of723eTnk+OH+Of/ag2Dx9SnHlgczktT7/zkm8nJ",
+	"LTvfMqhsBpF3YMM028gk4OIBnwnFezUpGG3iYKnJuuCVxcY9gh/qP7H31kpFy5Rr96TVstRkRQV6WVKq",
+	"6QTUptYbLkiI+qyQY1zNDOu7abnNngr8xd/otGDkmuUacGHlWhAhiWBrFCcDwT9wY2R0zrI6DTwpJMTF",
+	"quvBgVHS7WzImdBFFb5fdfaX+2f3H37z1dcPH5x8O7jLUNPdOJZmXACSVRn7Ed4eXHCqWTaiqhXRD++z",
+	"V+g49A9PHtslqsDJ27onC8OAClkuln1BLrym0Zk6GudMpFws4kkQyh6BsyMv5A0T54RryGMAPHdLSiT2",
+	"yQGTQOmaCngHMDrcSkJ+OBfMiCkoc+WsoFoaoa+4hmdHYR+B6jO19F1XfeyAB26CHbqJ+9FSzlaCnLDj",
+	"pnwFiqqbLch5qHnZnrZuzZ6hWz2w/PD0Ra2Ir62EFPKD9h2uz/ywmNiAx90KMHAfMznYJXQIcwkMTOYC",
+	"0KwyNFXDGZ7dfzgi33z19bFlOMGQvjrbC+bQg7O8EFXWl7NE+DcUGcZ/ffya3KM5v1d9a+QGM3yw5/uT",
+	"c3Z6SuJSXAu5FlWn8fg2C9nFlT4xNGNAUHcBzBjewbeHZWymNneEfx8U8dxuQ96F432Aq2r7HPTJVdpf",
+	"GahrK2dtrMoDfLvF2e0kCxb5twM+BPfIPvihmsC1Q2A67Oj85hB5WlnZH2FOH83lfmPTaosoc6UitkPa",
+	"BHn15BH59uzh18RWoSCpTMqVxf9oBvGlrWFxCmpHkBVNllywY6MywRfmeXMc1ZrrZEmkGBPIvOJKN2N2",
+	"oKRGQRQTqZoKIe3dBi1AdsirxxffP3t8pLC8DcEeFWBuAHulyZKsGBUKlHWoweHKtUzFim4ITVNoTp0T",
+	"bYQVc/TtbQmJXvMN8IUfXr9+6cpx1eTIG5rxFEWnIP0CvnWBadGgDOurgBg452nKRPCs4gtBdVm4SL0r",
+	"Cx4ogqwp8KbopcTEWpplcg3tWYfdTEs5y2ixQNAJVeaI3DuDkgkOGdx12GDMNXrX9BoGRzOzaRufw9sU",
+	"Fgt2VaralGs/A2FEAzOsFRWbmTIrDHF7W/JILYGt2X3lXnDd2IxojLTN2KzCtnMOtZm1Gbg3mEjhQISP",
+	"VD43j44387cZ7JqvLBPBrVsIms2A0sxtVcmD4YbtQLtvsV2vmdChZ82WFwSHalQzvWJlJprWJdHnslYC",
+	"0DVCdd0jHaTdm9G3aHBPZEHiLWKOIzxHRrUJRoleLe9L7CV1BS7MFkM7FjdLuozttj6V4YodyOgh4n9n",
+	"A2DpjsxKArgiprlhOBYXC7PUyOzGu3OZt9sP2ANwk9omnZ2ctYYGcJ21882lLLStnOjxha45lk8MRhhS",
+	"gSad9OcqFTS7efPqqaMUJrQ532p/T2UhJsi355IW6cQ+NNlxApo2dFugAGYf5rq6KgXANdqEwVd46F+C",
+	"DbZ/KkDttaciL3ULMDoEEhuW0a3oc41GW/OUimpuVa/vM2HtzAURzNxcUPvptqo/Gj5nAi3fW0OCq1Bv",
+	"G7mtSwwM1w6dCum/3XinEpmzXT1wheCkgS5qGbCZaK0AqVyL0P+HzzfVgHd7LXQddhbXq2FHgBaomA7Q",
+	"MwBwjV3RMtPqjswtuDZVtjXWzwmRnNaMXWcbH95s4TFU5fv2FTpaPeyoJZnLkmZZdR1fuTvKf1PlMS8K",
+	"xtztl9PVDJ0Sg4Baojo977HYvGueLTwkh2laF9u0MWwQx2hMvnfOYlvgFBC0J6QZ90C4qsIiznsFQZAV",
+	"Y1qROFiRGN6ETfCWRSPLxbWNiUHbg4PjZwBxJwvJlAsJ3443GRNHlWGodxjo4aFehsKsgmI6QmOtGb2Z",
+	"ujlUKpPrkWEttrepiBtbH0egnjo000ZQFKGqWhz03AbxLOdhdDsmqXm7kJteBXGgpWxzLnWS7YFGKxRn",
+	"GotP4tbmb2eeCg9pKxop8zH+QVa5IvGvvwavfvhw297D477PARtmOHwI2Ebv1Bob1l/Dhj07OdkWrZqs",
+	"ZAd00nopgXaVi72qLxVS93kzCC8iSsuCpZVjphGSt/+aq7O/DiS6LdKxlB2jfog2/08wupDJ7sO8zOnK",
+	"yidNrMLtNX968fwCHMnu0MAhGJPn5j4bBpfZCKVuIfEJwzdotjZKrmFbdQGtBQixYZw+ADLF3zS7wdsY",
+	"wlIp5/7OGL1BedoGzxlGbOdCXJsoLZnBNPbk/kmv41a7d7dZEcYNkDUEDqiIKCOO0czDdlrtmQwpyUqR",
+	"LAnEIYzG5PEq1xuHiQG7w5UV5sxqR0TRGzALmFvDZgo5vaTXya2HNNTO79e9sJ0DIuufGyUVC25Re4Fe",
+	"vn766t7lDxd/f/y8fpnKAhJTzMU1FQHQ4KXmxU+sMEJ7TOLXz49/8hrjMZbhPf5/Y8iSei6Paz/HownJ",
+	"ALBuKqz7EQIwU5ssWU+ywnhBwvWYPKoB+1IzzpQnmgwF0xCLZIMeU4m5VXwhqomqkcUt1d7nWQ+ANFTQ",
+	"P5cqhLQ9JI7ncBis9pjBXeF7Hs72kIFZBN49GhvdHR/5U0A5j5YMcUAO8Pe12w+xIFXKKtevw9qsM7z7",
+	"pw/OHn61FWzy7btfz6L7Jx/2h5h06pvhvC41LQ6NcE+WVAiWtQc3azc9zN2tPNyh+qRWbs/3x8e53tpm",
+	"8hbDVL7HXIBNi69Ka7bqzFHYgVbyiepDwjg/HmASLH59cVaYC6/f3/INE1UFyNuG5BgFdmYX/qMmWjC7",
+	"YJuZvLrVJhVM5VIoNjMaQvtRxOi/M/J3/p0TV0ADR3VifFAvFTvcDzS6jWZSRW4A1kXq0MNYAwQpZbQv",
+	"0klIKrXtDUFQKuwTd1i2p9RcSkdVzU1qBFQ0SaFxBHoc6bvI1m9yiS+VtG/H8dhZ7O8kTq5G0f2ATczv",
+	"ByHUMgGvtHt8K6rqsCFjFhbBcgYMpFCw/2eZPXCr/pUXfNrShzZ9kANgngdeb2BAmq9ROEf4f0uXZEmV",
+	"lRtr4U2GE7jz44wLtzd49uSdt4nnszCiPdgBghOGy1Lfvmqnt+mkub6HhU41SP9W4VMNSg80q4etMDAN",
+	"wjycwCr95auWml5FS5jDgWl6po0eq3UXsUFN3nP7+KBGSz3DV/ZWtdq9ub+zSItDGOZvhC737fNbrpeX",
+	"LCkw1byfh2qb6LZSzXyLbVUpF2DqwGfIMF4vFUtm//7X/8SjCJDABIKFA0+33AiUbKlpvcJclxMEe2/3",
+	"HPjqoIfonWvGrmfK6VSHJZME7+7SSt9WZUmd5LhClNcS3TZwsSxLyEfjRr4DBq1K0ar6h7VHD52pHYbH",
+	"4Pm6jsCzJ3GvKk/ZNVkjJrOkLLjeXBqSspn5jBasuCgxrwc/PXEr/be3rwdNF85jjsE1RlQVmlOEnIgv",
+	"bOgK6MET8h00RAx5TaZiKo7JhU2wUgwyMIiW10xAMmsh15BDNsJoHkyfcr5E+/iRIhgoNxWklpbWzEPb",
+	"zkALyz2NyWM0CUxMOx2DZpu/Led/TfgL/rfLN788vf+cP1VPVzr//x49/erpKiuT+99szMTCWdmKkGRI",
+	"BYEtgrDzI2Vjk84hPMiePVtbF/Gg6fUsxombEdXnfs02poUSNpAMY5t7h6YzSC6zx5cKzKwEPySmZnCt",
+	"TINBxhkZxtupLnFE4pZcF4Dz98kucQSrFSS8VL9jxks8qla2a1np9ez06tvEDHlMLuqWRA6DLRimMrLU",
+	"xrRg0GdElCQUlrdgN/IaPYO47hAHA+FFsJ6QM4lvoQkPmCdcGTCIim0stc4xoV0XUKH2mokOzgk7eKRI",
+	"/Ozx61dPH13OXr/4++PnceS9ySspuJYFAj+opKBmE+QVie/Z1sFVtGcoHyC+5UqirUtommB9cXBTDS6r",
+	"aAqyolxoygViM8AVBW2oyb171uIFF28QgbGl29QaXEA2OkTB2SABJTOGebpqyXOnyl88PS5YwqAJ7gtD",
+	"rWjKYCkg6HUqnI/XnG2k55FP98Dw2TAWSZ17B4FP4LetAR27KhdTYZP6XTIVEL2hTszkJVjg2sUAlSJl",
+	"BYnv0ZzHhL03g66/ndCi4OasTEUbX+pmaYgHA09ZWK/zFrYFvxuaUeU8HptFsb/DHcswXJEplw9dZVUJ",
+	"9G6rCaECwxjxRUy/dW5Z9p4mOttMRcYBLADOuFgAi4M9yDLyt8sXz8F5LOg1myVUsYjwFLnDmzdPv8fO",
+	"oPaspqscf3j15BF58ODBt1Bb5/Ujt6wYN2lOKQ2CPmOa55k9wvdsjM9f/qGkiH0cqHORdEV5xkYwtOU6",
+	"Mp4wgRmKluqNkFtwphH9vRel33OtVLFTNVq/ePk0qHI7Gdwfn4xPXBANwFMNHoxPxg/QVLyEO7KRQWG+",
+	"WnTJWfVErxou2opuMPHIUruWERFsbcgV7GaGK7oQgqmIt4Kmsbgo9ZETPs007nK+x2RVKk0EQEQJNhV4",
+	"kJVljpgdxaV4mg4mA6MYXVSTrIxUMOHTkxPHmRhaW8LN/4c1fqCsurcuuOsFdDHgfF05ubXYgLHZp7OT",
+	"+13t+wHfexOG0n6IBg9x9LtfempjN234YVgrAxanK2TB1QSY/OwCZIz09f44D9JN27JMP0SDvBUb/pl1",
+	"rm8lDVbdj0lI1FRdK3zapfy4l+79ytMP8WgqMIZPE/aeKw3cxfATeCeVDBEHr4Vc1zKChi0pQaMxuRBh",
+	"NMucZVIswI9o2DqOcAJ/BwVrbJQuGQIbhwBuOBRQUBsY3WgqfN8n35Jh3Aj1NT1DNA0M2sbQzJ1rBPFY",
+	"sAHD9R6ePGgj8ld2RBdBSLG9M76zVu27JXFrnPlQl9etZts4Yffvvvuu01VtXyNmz56xHsflO5o6TKfb",
+	"Hsuzk2/3v/RIiquMo7p2dnrap5e8kAlTyhkabnP6zVsPes3IR3/XOYajtK1zfAt2gUnmpv3GVXTv15Dd",
+	"f0BWkjHNdhbrU1rmipTKRYv5NiZeDgF2Ye4NrIEvFcM82+D+CXAOWgGVMEvDCE0pSPB6ybgrJuJD31zY",
+	"EUSyTEVYmw00uwoFCdM/gta1YtmVESw2Hkmp7cR/D+tRP++1U3e2r5Ij4LESw+RqkbRHH3EfnWGvu196",
+	"LvUTCJa+iwvsFVvJG8Mgg4lV5apcAO4tCdPIShZDTIEdqxX7lKdOkajiIyFlwjRLAfrDyn2NuNc634wC",
+	"HtgMv2vahN75I1OmXB9XUH+t8tvbpcv+a6B7hdL5eokZFiC6AzUfBWVFoa68A9gzF1pKUENWdVkvgvvx",
+	"mm0Uw2rmhGpCMRp7mFNlBMDAAxZDoZGwTHrkkjgYUUa8u+KZWX2jhxs9DqsP2xQnJiIz7KkYUjCTRIYM",
+	"rMXC209cqvzIJnMMYxtBF5FY02LB0MoKFffsZ5464wNQEuZ7OA1saNYH8ihwJbEqKU3TgilcSTOUqaAL",
+	"JvTo3AZP2fqlJKWajsljoVFJKxiBaKX02OhPEyOtLA33SqiwO4bxQIbGp1CHiFykKy6U2yozHQ/JEY86",
+	"5V/zzGMHdLiTqH+Qa7KiYgNLDYPEfVzKLEUoFqkq+v5nyUCHsQSe8RXXg5CSbeDbYPLwJKpsgKdNHO5t",
+	"K2Ab76qTjj10ecFuuCyVL57fNjCfjNZ6xu63nbFoO8A3q1YFOufKwl5HRJXJEug4ZCRjtDfHXaPywfGf",
+	"YFSyMGKuM6ZFRqnl12wzsZ/csYhHOwbXvWIPDh8bnctS4/DwnHV17E/hoZ233SIVrd8D3+6gx4NvoGT1",
+	"h3efUlX0B7JLV3whGB48eeWW8DPLsA92zDa0ivSftUu57RDenakqo8m10f4rxja+E1mhrn6b1kkmF4F4",
+	"cJEkEES4LR4EuEdeXLVZG8cB+G/r9fvc3rJVGGrNfGIzPVTTaPI6kCvhorCgAVOBFvY2JH4Xg2z4d03Q",
+	"gypLZGizILgic55lLLXXnGleaZ5lU+HskvYejh1GZOyL3cZdl8x3+PsjD6/7yU5PraddxpZ6Ys0XN7Q0",
+	"hnPnBpbvLSnVs3auSl0WzKEOBYAvK7ohc+aRXrYBhs+nAmvt2iQCDz9FYAcwyt3hv655wkjD0lFPYW6X",
+	"T6Ap3MpPZLSokcuXMVzUhtBpGnTpX45Q/mO0aDlJsJQ+K+7jrQ4NNg6WxX0GB3+2bMlysH5DtmtUaZ+Q",
+	"LwsJCBLSVOpk/0bMG4TfR3v3CXBbHX9mWvncer5drjvY9z36z/a14QHuWzT6PXr8Pvwgr8c7VIbjwtVq",
+	"6tDkmXBZLVyRvNQOhdc1YEvgIXAHy64irMKV23q3kzBtCYQCSJEMKuWRoTVrxK4Q+LiqRPw91fTnRg2j",
+	"d7EZSmymjgUu6VRUbxBZajNMtLnFjXdjiKvEHG1VZto2M4qq/FEMuozgJlpvQ5ZzWylkq/7RmlbletDt",
+	"imhT6E6fini7flMMKbqIRo7na2gpISIqp6uIOCTvOqw46vhTQQuAVwrQyKHYkVPqzVQxqNRsMjFa4+kJ",
+	"sX2DHBa7TXjllqlV2Por0/XSXp9Q1Kp31HFxAdF+QeGqJth7Qi7s2jg+4aaiWjhFgIBqGETZcvZesTyj",
+	"iRWuoO1zh46ly0LYsB5DVJgW51zerDhG6RveIfLqavsyeFm27OjdC0Itm7lPBPoSlIS1fozE+VkvtY8m",
+	"w0vW8KXeihR3CiuJf3GXs35rAGriEKANBWapVzMx0xbvDC0huMzlCtr6DB4mCF+uG3u5CG29ikDYRhX3",
+	"AhbfutVuKpoW390GX3NvKG+TtpZqc7kBg8dKIhMIosHqUMN4u9hwPAJ06k0DxANIbRiHdYjBChxUIo4j",
+	"EvvLBoxoVUSC+VjdIfE5UYxNRdxynUMUGTB+Z9MNS9OCel6m3CyxmR7iRLEUimlMxTCugTrhmPxXrnhw",
+	"7Uu/Zd0G4YoAe4hDQDpAI96qXlGFJ7Euc55PDmoxCjts64NqNbdaGcGuiGF2Id13VS9esdiHuXkpz8K3",
+	"tBpDq4rPrSbJb3qbQ6uhVcYYt4tdvZfCPVHrvxk1vt2jN+ZXvf4JzPntLrPPcLVBHtoeW25wXn5Pd9vr",
+	"LR3jFpLV1i3mle0GD9pjoHf9PU3BSp9TnbSUb8CS6KoCuHHDB2SAndXNtXSnc4giHgAo1q7Cmqmrjfdu",
+	"S3k4oEdVRcJPKePZgvBfSMjbZeJyAkDF9X7LlouDzWIffdRw5wIJ4aCT1iUwwlG7l9RKq3/cqWs1Qb8C",
+	"/4EiS5fl7zYcdHeIzIUoQI7Yw5bpA0O5iyNmS8ezz3TIgkr1v7WDtiWg/eeY1Y+ZI5U7PGi7tTIf8A6P",
+	"1t19RjuJbVXFGdUxGWrOFJkXELU/30DhfPISlCxMH6DOEQjXG/1nyQhKRROyrXWhUVo6MSTUvrQkC6u3",
+	"mjci22pTHzOHE97FeJaC5YxqwHFT1zxXvkwvu2HCWsd81ZSpoEXBb9i4MSioygHm8QpRAaS+HUpL//gV",
+	"6zn9k4q7+6Mc/qtPKIRD5Nn/ZABW/wRIZvAJQjL2PxhUEe41gDJJmOo1wWdcuCrLvR6n7w95/HtesKTv",
+	"w66iY/+FDmpM93/pNfU9fGrtqa/m9DvTmrbTK3zx4uCeOURtUvfALaN5sstLZOHpUqowk+LIaEH2NVzP",
+	"tKBrFdVsIDY62t5CWKexoGLBJlMRwx8xGcanZ8s4IvHXYHJ6cJLGZOiB+mRB4m/NVzYMRcg1fFlVkwBY",
+	"CEj4mYq4NIc6JkPLlsmDr74iKd0oQnNa6JENQQFjWwQ/RGTN2LUiQxgjFwvyTIqUbkbYIBTaU84jBjGn",
+	"AGEX61/iMTH3fWkm1ggPRsOPuy5EYNGKpgJvOwUpWZA2zpTmK6rB6DgVx0RLTTM1cXc6vWGFq5cLwPOC",
+	"pJYLRCSRSp+blwqqmYowM5EStTQ3usMqNuvs6GRCYoUMamZeickwqEKKmTFHkGHKbmhWYsoplMeH8FQb",
+	"3I5fENvQVZmNIg8e6ZqtVwg2LULE+ig0f+KzEYnTQubuxYBurKMOLYRUY3YA+tykwEZznjMAM4O8u8h8",
+	"r3jGRMLIMLZ/AYJJeixLbc22LKGlYmHxVQhLzmWhTZsW4tYmAYPr5Tgv5A1PWXGMPx6v2VzJ5JrpeDSC",
+	"DXB7QrAuvSLD2NXDNzO8f3wK/58eP4D/Hxw/hP+hJr75wxfFj89dsS0H0WfG5JuHjGUBSILYsSx1IldG",
+	"stuQoLZ/ZD67UCsgnvnGrh0iq8DL2JN5UpaFIZiUbuDNlAJSujkcZHif/G93LOBH+NY2CSeEDJ2EB+sn",
+	"lcYoMOv3NV+YZ80ZrM4K4sSrIxInYfXMeORHhuZFtFHjOfIqiE1h9vS9w6l54bnbHjnvApsiiIdlWM15",
+	"yF6I4y7yhhUFT5kt290mXkFDNenK2aNPz5aDaPB1OogGD07Mv9+edNmk717S2apKApCpFVszvLuFOQLr",
+	"AU4YETZejEncREXtjEfWv3SY6d+8frQNpfq5LawVaXQlf7kHfl9CwiN0bFV0f3vZYE8iyAW5hKT/40sm",
+	"NHlsIbfA3+Tun5qSav1V5h6yyCngIEOPzsymlBh+iNxhhk7bGO6XLJPrWZn7p+DSvrryiSgA5FBjgUJq",
+	"Bhqlmb+NTO3n/LLyRIuFCNM13A9HimT8ip0TO4XYZgnWQ2iOzMVvi9gCZnflTrN3tteQ7YXEnecOKuSg",
+	"r28qCgbUjgnxLPD/RR7TYY6oruZ8LNEriOEgY/IIV56g5ky4mAostp1istYGLsYVIzdc8XnGXLF9jimv",
+	"FiG5egW3lwMsLLpWpwKoBcJSqCAxTy1kPCSqwBVemMEIqKaP0cA/UqWPgW6On34fW9OFRSZVUwEJNvVx",
+	"YQ6dLfcG/Q0TPzVbaRUDkPDCKnMjgjw8ObHDUzaixo/JHANmOFwB2MTK/BDDoxNSMMV0TIZCwnTMNkJF",
+	"WvLrdID36HQwIVOoyXNFi9mcLblIp4MP8YhwoTSj6QTKaLIrpgGXdG3Ti9UScJTBfmnuTXtoAEZeCn9N",
+	"ChAzASAAA3Ehspoh0PqS0ULPwWwCaYMUyoO+52blrhnL0eZiT2Nu2voOIWTMrQuLfgmVTWOXJAwAwktG",
+	"U1Yoa/UJoGWmwkM+lKqkGQ6SEpja8ZzawgBM6CBoydpJyFyWWJsPg3vllZsyTBcOga1ONYwvX796fPHs",
+	"cvby8avZ68fPL56/jiPy8AQEE6sZnIPtaSWLwKZ7+u1UxM3qSK3xTpfwm+GG/VKYzF1QJeWBWQlJz2Ho",
+	"RlhOSJUrR5+BcIALWl2KNZrvtsHc5j7U7L1Gnn2M869fiM0G25Mm4EWXHgfT5MqQ/8RCejg4j8gfE/z+",
+	"2pC+TRtA/unPCk+ng4hMHfwnfoDn4S/kc/YRj+9njpHZvc9pZT799nPnqNTPiUJTY2ZYtDsfVBGseAHH",
+	"A4ornqOWAjAmd2RXuLHhkQip+JFSA2RyjhN1c4D9mqyoTpYu1To0FRPq8JyNZlEPGKKKPLr8aSqGr548",
+	"Imf3vzmJCLUsjBRyHZE3r58cfzMak0sbBTOBnATPhmzfXJBECsxuWbGVLDbjqXjEvC5KicrNTNWSMU3W",
+	"sswspo656yC1ocwoMOe8YFf8vdVRSHzUyoAewwJ1mJ//Y2b9j5n185lZ4cqwJ/XAm8KaqAxzenT5kzlu",
+	"cJH/vpQlPIrOWgfcpDfvQz7X5H7mNtvhuAP7HtpPnNFDtSpL2+bT+GewR0QETBEjI48mNSOkQ8kyYt6E",
+	"QO4h2HdsLb0WO1DkoGAKqlk0Fc7SZC2XYMupLJm2uHBV9sOhcME3zoqEluKNtZtORd1wikKveT6ENxuT",
+	"7yEH31q9qizF3MjgDh/rF1ZINTYaI9plXHkyI349OEFbrzUVW3ONU2PCJ8G0421HZEU3U6FyKkjTbrzD",
+	"rHQJm3wo7/5ERhu0cRvZHa03fygrDa50p7BKNVe/UxNNNfiPkrZcyFsru3khrFwH58fwhwqDwzoVoKaQ",
+	"UYt34OidnZyNu45CH+3J2zU+UdrTJ6bBXTfgHzxP7q9M21iMjybSerLBb4Bm2iPOLsGsqOgmTG0TjKW+",
+	"jhumtcV4g8akNUMgIg6nO9tMbbi1UW64NteMFAmGp5nmwGBmrx6oXxYGl1b4lkHwWmibBLti2031Imef",
+	"KzbUdGXOyKfMeO4dCcq9xxajAP8TplY70C9L7TM+21I9PzpmDc86GuyPy3x3VAHa8B1IhMd0YTa51FxY",
+	"LTZ9DPtcQN1gCQa5qQgAqVY2rYfZWvjx49d0ETuzgAXy8wM8Uq6G/cSXUDOzNqeWxE+vjp9RnSwhsM2m",
+	"2wCAb9d1+ATafZN/6iRK38+O83CkqmkaLmptu6Z5syQdtYm2F8aJlNPBg+mgAmluVxX/JNdhuLYHXo2/",
+	"CYGpI8nhklkw3m5X2jmhWK2eZOwKw67BKgmn9YZmJYtsIutUALCh+cW638z7MSnC1NeMAzrNWpKcyRzA",
+	"jzeEpRwvQ+QDiLkNp28qAKs3oUWxCY+n96HZ024z+gB1GwANEDjYHmH7DaFiKmRm2IIl9eqavX8Kbr2M",
+	"zexPGAfgvE0uC3sIdsAaR5kKaN4hb+d5trEeC6ffBuOu/BffkNj2NHM7GwMDc8wtzOzDNL6x94vGo+1k",
+	"PzJs8Zu2pvBhPZUG+9pLpHalrcrvp4/8G0e8tQVdXhG3IF0OkbMuh8inkWrcMthCM18gGH8ff6+Wmyrn",
+	"BL8Vjxds7Yj/d8zZz+73AI95CQ5oLBiEBVbR6/PNYa++coRwJ6YAy5Buf6l0C2EeYrNTCHvFUrBg2/K2",
+	"CDdgeEdK3rz6kQThgUeqQuwcu9iuCsOT0IJNRV7wG6rZxPqNwWNVgW6jX/6qYGoJrXubhFwLrAqCxjqX",
+	"EgClPDFOAR3LyOOuMGzNZt6ZX01jFlLKB5gBCOYVQidgOMmYXExFVaCdK+JK8UYWSw0iLK2uB/iriN92",
+	"pIIyLiqc3FQ4xz7X/gZaBZwYfhienpxEiD8n761ytohHtppD1arD/IBZB1igY3J2cobFhjyEiVEYhawW",
+	"31a/h1r5gRV5h5D6yhPGl5dFtoyc8UoKGZPhXOolUTxliqz4e5ZiPDDgpJufwSnKU4tFg/VaR4ZiXRir",
+	"Xx9M0Q7z7qEaCVq+PAIQSDNeKbf1GPxLiFErJFJytfR55uJiKsqCyvw4CS0lbkOb4fWGFhyhltusr6aB",
+	"IJXdfsTp14osv7uVQcwTY/1a8rs15wLLSfTyBQUIOk4EAcX7wclp+w1UrSAH64dZwR8l3paNa8x93RZ/",
+	"1sGwKk71J9ZVXmZ0U90rRXDkb2PHYwVVZYHk1JWquZI3LjRNe1d+PcJhbitMecNaadOm60iBI8ACgVoc",
+	"YLBGZNtJHV+hipS2sWg1fGln2Y6IYrRIluSGJVoWKgo4gzoyVKOiin7VEeGpikKAAwGgUxDB5OriEFtR",
+	"ltuKEBumpwJrjfpw+iOQwY8xoIIsubmgNvZ3PIdVjP6auBBzX3lnKrwxZAWoKrwAbBRAcrelnjBrzg1m",
+	"g8iKHC68RC4EB7AqiOyCy9HqJaNzF3dWZSwgGJodj3PJva5ViqAY7pTDsCGObU2By5pdT+3TDgTVkhuA",
+	"lBJDOiyFFN5VmSwjIujKUYeLxBDZhsw3hE5FyhfM6GqvKtkCCwOI1F7YQEvgHYRlAdkF0fVagy1M758U",
+	"D/IxHg3PIT6vsuB7h81pY9Bv7WYRt1efN6bqi6A6wq77u/1IAVJ6L2heiFoDkq2Y34r1iGQKgyUJNTK1",
+	"EQSGKEhqo48jMsSOsnxTsV2Xz4LXAZ6EacfIM8gOCpkxZ8StN+rjSsO6dlxjBTNXZYJcvrwAZHhlTqYt",
+	"ammvYuhtRTcklR1i5DP2KS2cz1iXpJEXXCQ8p9kXxId7u5RQtYNmGWyH2ef1Uq4ia3jGRdzYBewHCC02",
+	"Fblh6pGF7OqkPISAcnC59toBvorkWFUVakBBtyZDB4FgnxQAMOhnF9Ky90LXiuD9pipb1UYWbPLL2vcf",
+	"h8D8yhcEBM/gVX0ENiYcstJt3lKSUb7ajcpsVJmasEWG8fDs/sMR+earr48fPjj5No5I/Jf75Oz+w+Pg",
+	"q3//639G577Gh09QwzijYjMViUyZRxNwjMmXhbSaDZClFGPytBUJGisj1maDqLSg8gZJleYX5RUyJ+xh",
+	"aFQodxrBiimA+3SmVrQ6CzbB4Cqj5gVFNqdiGL98cfmabB9FtKqEDzuzKxOptUiAeJcy3wlIm5DPQA5o",
+	"916yZMl1jOhBS3rDarVHpmJFi+sAK9swG5AgDYmBdTgo9Yez29jO4tGYXBoRnWZ2iRSGQIFQVVt4iM2v",
+	"aBm5mzBfcCNzZaG/DnzUtkglpnFoORWw+GgbEcq9j8/avTX3z5zZDWBpFT7fkD7B612vzOrKnTnrSFUs",
+	"LainFsiYFj08CmqpTYXTTqhCShHEVYCDwLx2Vx9ifgec7BMJlkEPXwZmPJxiB6O2i4vipVv2/wCNt5aW",
+	"8pXOwqvj1jdHw+67zVF2oY47ZT3U9x4hd7UVCL1T3laZRb0z0LZ9tSdFNHuvz8FSy4t6yRqorjlnmKQs",
+	"yizrrj3WPE998MsD6sOZpn/weCxcqjsmoag7eLAZmewEsVuFC+7c4ZPPybVqscd/hgi+OyGXjvCF/ikm",
+	"uwEWXY4qZtnNWYaab6O8K4SPB7wO7XWggTGkyIovQCVm0L3H5AlnWarqMQuWk0HQgkfftjELgIOFIXwY",
+	"7hBK1UaehLqKNnUSHbATy4RcDUh3IVo0rDWW1r8IawtCMMOcWfHeO7tQvndVamu1LGOw321IIyrw9JS0",
+	"VKHtdvZ/Vunly7jRe/ABtM6mvyN+8IWEF9zBzya63LPFUw8TYY5c+gu8e16VnrRe9UZlaixzslcYcfVA",
+	"DpRJsEvVAAnHtv7gV84rpstCBPqpbF2Fj6m50mmLdVXfXe14VAxrezLZJplhrBKZsxhujJoAC6hBkTd3",
+	"SMEi0mDS/lUS47ftQVZ1AaiTqu6O/9kuXkL54c4KCdvr1SDhP4F8pIOFANiMekGmjyms9rGiUlvpkCdY",
+	"YccWpjEambIWHcU1c+hh7cSPX7nJWpSKqWiYFiEiJss2ZOjiHAEOv1iwdDQmP9GM470JBRril2+slGKb",
+	"bRU7XpZd5H/3okeN8p8Ks4ifWfbodfY8lbnt+DKFSn4vMshf+Q2rLpXgvNoYso+v3bbHKns4xnXLgW5P",
+	"OmJQs8lcLwBYZ23IyI2dUdZbe6GeinOG/wTWXYBCoIJcPrt0NbNygGuBaKZhbAOkAJInwzx0ZqGzwfOH",
+	"ntLRmLxdSgi/axrLITTNxsWFg0OO4fJsFcyDa//rkiXXxDMCj9zGxFTYbOIxuXToixg2rexaAN6vTNkY",
+	"8bpd8UdnKo6rqLhA26sMyc7aCy+32I3xdZddFXoL0sD8G00FqFYhGcwKdlUqPwK7D2ueZcTD6FDnBQDX",
+	"+4YIuSZDuz+Iieh2ISJaSsT9oFqzVa7VKCIPTx5g62HHLsovkeKKL7AcmrV8u3hEWbjxWM10zmwkZdoO",
+	"hUOLkC3/FFL7p+HNYRfQfT/WfPo51ULYOw7+D8Nb1tQG7nhCs3E29mT+wXLMPh97N2896LUEN5Rn2FOj",
+	"RBactdohcdyJfnotddtl9+muiEemebXtYPQoVIZ3M0OwLsUNHlNM6IbGAp63qXBW+Yplipq/zLpdrQLt",
+	"EMmIFGNydno6FTEXN0YQnNV4o+k0tqHe60JidDJ7n5uzjSMaOq+rzTwIPK8W3I0JDzUhC3Jlrn1syryv",
+	"RufA081oDZekGGfjIHxb/XVm6b4cl4Puf4PGr4qbORL4DyP7UozsJXjKvXBbIULCTVRBzd0VMwvsa62m",
+	"lB+a1rIKkgX4QorJuRZxBEKeljTPmVAotiAXcgVTIRYNIKAhe2NOk+sg5tYzHpXTFclBZbKeRmfTx+Yg",
+	"M17IdQUwOBVbZVEXPoPRYr5MHHqleT2q2368pTwKQ/29YFnZ6a00ZUTHsDZFsamyB7STzDuMP78Vi0+H",
+	"MfJLBFX9ta3C5UeYB/sXXG0uQnXisEzXVoqrKzPkA5lG46l4HgRDhQopupUwrYnlEM5yEThqzH3lYsCB",
+	"fpG6pgKO1sTocdaVEyD9OHTm0BRJhv4SdqaXURTGBVE9FZUiAKSaBi/VDZ2R6bgieQyEqfKK3JJNxbDF",
+	"0zTqsPn8x9DTRm1fyNDzZew2l3d8yhtXmc2YOK5yMlz2o0uM6IU34x7+Ipgz1uQRjAGhV8EiMrGyss/z",
+	"qFdUAoblr1C6YlMRuzXhaexzRUCAsNDJNmE/VYgm7duycZRtZ/mVW8632PbgE6rotovv3f51CbDBokQI",
+	"X5L+4V1rdsKGVwONBAfIvLiwAH4tp8ilFk1WVGB9nMYJYiLNJd+F+F5jZv7xJiqru6HwGlQsKZhWXVW4",
+	"7F4/9n1/Qmbd6GtXALqf3JeOOXcpZyxYoNtu+P4wcyrID69fv7z03fmSPsiQDEvDbGcqtCJDCAcWFlk3",
+	"y6zwszLSQBDAm9ACcuWAz1gkLCQLMozXS8WS2b//9T/x6NwK+mppZB8wTC9ZwTyeD+F6KsB9palm6Zh8",
+	"X+XhATQ64PdjcoumIqVFSuyegxXP9BZwxoBRGjlLabrK44j4L01zVJcFiyc2iBrT8WydvI3zPWR8XlAz",
+	"iJGR86bCr10oQsVLrXMVR34xguxviF8qmJIZBDRIEMTStGBKuTamIMTl5TzjCRlmUuaoRdmU+4hkXFwf",
+	"ZzKhWURWTNOUajqqxwc5sc+NL+4Obm6clE8kvjV6+TJBzo1BvOV6eQm0uY81RBWCARLzn0GYC6KYm5zp",
+	"U9xEBwUy+3NHAcZLBWm6594+UKv0oGVHiD9GAbWdgj4hQH4gXJGFQ2n/EwQl3yFF7IhJrp8/I2hUR9Db",
+	"jTYOASrlQPz+AjFfdlho9m73J5NE9rGaP0WM8p1Sz159z/XyRWDWwlDnN69+jKzB0j8SNUWuWoQzCklM",
+	"AF2PyWPzBxeLqTA6gWM9nu6NAHdFeYZ5XRDbjBgZVEnhFUfzRFnYshPX3XHDX0Qw+DLxw3+oM/qFxAUP",
+	"b/XZhIV71aW/U40Nzn/1Rpsmi+iDUrAj5ZD0h7H1/BttAe0OWMmsTBLGUluzDBDGYjIsmC42XCxGEYlT",
+	"RqHulwv18Ln6WFfI6ktD7CfCqmaYT3lG/s6/w/KnZp3H5OV2WW5IQQ2rcTvlzTy1sxZ23eLCWf+62AEU",
+	"yh+1OPaXxB9vmML6FDauduQPLjaAfSS482pH+fcvPezhcyjw9rJtfyZZp9W29Fe+rZ6B5dbqzOSJLMjp",
+	"mXVuQS55loJzC43Uzl40ZwrLrk7FsMVC480qc6mXI49x4s3eAHQCSfFeawAKEAsAHbLHq9XwDcYmew6t",
+	"ZeDzSR23MkcEy/sHN4fD3jR4QN3C+OkEDc3Ub//4/ZeRTszV7M7M2Aw7drqFrJ3M89BqssEqlYDb1bCu",
+	"GCGlI6CUifQ18/LEb8BJZKb7Z/MS2bBImPodO4nUPQ3xxYPJrx2/3Es5zXb8HKLSdj2D8u+OByr4y5Zn",
+	"bmjO7fepTHapAVxBIEZBE00KJlLADJlvyCuWyiTCqOoAVBZBMaEg7KPvn49ak9y/l0kPHxbUXVvqVXaL",
+	"wms/vH72oxVhYdtZUhZcbwaTn9+FRIBApVesYCIJyzq8cCNWg3cf3BrdK8yMxwq8JpkUbPwPtQs1WCao",
+	"DdmnybwUacaiaqlEvrL5z+bUqSXPc+ZBgXAdO5fvEvrqg01rKxk5c+7iF54fm9NSMKjqq6WF0XV1HJOE",
+	"mce7ccgv4InjxyKRFiyze3N6Vtf7B72hOM7blGOFzwdsNLnhzKiQyq1h57YvGc308pfu6t7WdXR6ckLW",
+	"S54xq0OBgcAseZkDilMqLQqmlqXFLk6ppnOqWOsO/wD9fkoRyvbQiSAXzmDnyv7Ib5gwz2Js947FXDFd",
+	"8B2s5hn+bg7Ay0KumF6yUh0BcArBu30CjldSVeCbbzDUMqgFHjkzylTIUkP4doT4CBnVTCQYBwL2AYUm",
+	"RC7m8j3YBTK58H4RmaVg5AALBd4QNkhT5VJmlVHCbSQxX4/JC5FtvE1hJQXX0hAvFLmuYLMd5NdUxM8e",
+	"v3719NHl7PWLvz9+HiNU2ZzRApKCr5mFKgxwQ9BK70CmqkSXThRCXPZ+JzHPKBe3OIR2c8efSwKoU+Sv",
+	"A9v/a7NihkQ/vGuEDlt6cgPdRagyZ4LmfOxOVKd9DOKBXuRMGPJKZVKubN3x2LexoassBqTev12+eN56",
+	"2G0D5vePPfF2q+T8HyzpVIaaA959vusCAFXEjnPv6pmZ71y9rYULEPHXVJEFE6ZpJ1yYU3Bjs2pVWCyj",
+	"a0H/z8WzHw9bUDfkA2n/IxfUjrNzQSFJr+8dZKOyPVOyfAOz5SCPb807Lp1Xpp8vd+eYnecJQyuEoQJi",
+	"vSZqfPvkgY49MFPlPW6tJpdBvnxR6qXnMUCvnbIXUrMNwC/QysOVp5RBNCiLbDAZ3IOsJjuI7TJgUHii",
+	"AZs7Jhf+O7goXMxNN5Suf9fmBNR+G9biTzWjK6KWtLAR3R7JzNWzHZ3XAR9sqw6ml2yj9NqC+VWmq5En",
+	"lU3fdeqVvyanYhiHelc8mhCarrhQZBjLYjGBD/HIQz+uCM2yc7JiOFB8CD/FI8DbnIqtWWC1DMz6L3Mi",
+	"hf0aawfZONp4dE6wkDGkGMMlHof1jWPIW4UBHaEbEtb+SJGkVFquQpBhAuOqvT06B3TS5nodqRBjOMCM",
+	"hyodQYshqHJmAdmdtPCAxFeymPM0ZSL2sOIuoKOS6AFzt6WabhCXXSFGAqjqmLxYC1YYtQUBIbBgniIp",
+	"S3gaqITIbmxX9Yyc7Q7fhmkykKHYSK+xxYup2JCLpzYHzvQ651lWS7kxWzsVSSYBk79XAg6p59+Q7SQX",
+	"nypQy3IJSjsASjxLbcoL0pfKqcc95smygdalpsLitPupjslzSXKqlyRj9IapqgAHIlnwDNQYSCBcUrE4",
+	"LvMAbBa91g7C3yVAM5fmvrQl1uOI+L9ntlDnqEYWLth8e5cQBhHett5zWmW5V/CH2wVmVEAKWFqhq3Fq",
+	"N0MtZZmlVVXRCeQooQkCSyPKwvxdz1gpM7PlWFMUlNypoJY1RMRcHQCE6Dmm1RRqs69KO24P8RKbbdY8",
+	"ULWlODKqDBqSZKHG5LHRIdQEWcfYFi0Hnyh8ATXHzabAJypotoEE+qGhaFw9mxAxcg9hmllMhloGqWKI",
+	"bQCr55408xjjusXhV34lbM3xugHUMmwIngfQn1+nIBBNBxGZDmxBrOlgQqaD05PTr47vnx6f3Mcffawo",
+	"fjTiiHnw1ykUzoB3ypOTB4mnS6qmwiO54UnPuNLm8oEn2YcPcUSu+HuWuloo6PO1XmLAjEODLVfWglmV",
+	"V6/qY3iAaFen0hGmjdPlimRS6XOvX4HRxG4rvoMpQ4WERCGzjKPIGU9xcBmjCgvYYomOImUFluABbmHr",
+	"5tw/OVZQMAsSmGSpgae7+aCW+h5FHE6R9uXVFRk+OCEqIqks54is7urifkWWhOa00CMiIfh9Dm3qZcGg",
+	"2Lw6D30AKJMY7dZWI/Edo+7qXgKGbsNkkEYU3aipWC83Vte18bY2FtdGGVs8BTIE+QqXBSsUSiEY7MQo",
+	"IoUvrQWlsQxfxbvY9eXmBo59uGVEAHh8zfL6PVaz226fWpQ/UeRTVYEPJ4ojXKHZeWJUU7PuVbEd20Mg",
+	"HrYzLmRMFl/CdGGYPVYYmW8cmjTAJG5sgUYha+q+reToMLnXENzNNcFEdLhTLSIRGbriXE5SJt7XF7ny",
+	"YyDCpdbPA+lrqRX+8kLKK7gA7RZVNytGgbJMMeBaxcZ3gG9S2OcKmryg66mwr+OlCkqC2UUlfVQpWhbN",
+	"scQzVts6F4I++PDuw/8NAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,6 +39,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/config"
 	"github.com/switchboard-health/switchboard/internal/devenv"
+	"github.com/switchboard-health/switchboard/internal/erasure"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
@@ -359,6 +360,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Intake:       calls.NewIntake(d),
 		FollowUp:     calls.NewFollowUp(d),
 		Endpoints:    outbound.NewEndpoints(d.DB, cfg.OutboundAllowPrivate),
+		Eraser:       erasure.New(d.DB, cfg.DefaultRegion),
 		Hub:          s.hub,
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,

@@ -508,19 +508,24 @@ func (q *Queries) PruneInboxPayloads(ctx context.Context, arg PruneInboxPayloads
 }
 
 const recordAppliedWebhookEvent = `-- name: RecordAppliedWebhookEvent :one
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
-                            status, error, user_id, call_id, processed_at)
-VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()),
-        $7, $8, $9, $10, now())
-ON CONFLICT (provider, event_key) DO UPDATE SET
-    status       = excluded.status,
-    error        = excluded.error,
-    user_id      = excluded.user_id,
-    call_id      = excluded.call_id,
-    processed_at = excluded.processed_at
-WHERE webhook_events.status IN ('pending', 'failed')
-   OR (webhook_events.status = 'unattributed' AND excluded.status = 'processed')
-RETURNING id
+WITH recorded AS (
+    INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
+                                status, error, user_id, call_id, processed_at)
+    VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()),
+            $7, $8, $9, $10, now())
+    ON CONFLICT (provider, event_key) DO UPDATE SET
+        status       = excluded.status,
+        error        = excluded.error,
+        user_id      = excluded.user_id,
+        call_id      = excluded.call_id,
+        processed_at = excluded.processed_at
+    WHERE webhook_events.status IN ('pending', 'failed')
+       OR (webhook_events.status = 'unattributed' AND excluded.status = 'processed')
+    RETURNING id
+)
+SELECT id FROM recorded
+UNION ALL
+SELECT webhook_event_repeat() WHERE NOT EXISTS (SELECT 1 FROM recorded)
 `
 
 type RecordAppliedWebhookEventParams struct {
@@ -539,7 +544,9 @@ type RecordAppliedWebhookEventParams struct {
 // Keeps an event with how applying it ended, in the transaction that applied it. An event
 // already in the inbox keeps its record, unless that says it is still to be applied
 // (pending, or failed) or that nobody owned it and this delivery found the owner: its
-// outcome then replaces the record. Returns no row when the record stays: a repeat.
+// outcome then replaces the record. When the record stays (a repeat), the statement fails
+// with SQLSTATE SW001, so that the transaction, whose commit travels with it, rolls back
+// what applying the repeat wrote.
 func (q *Queries) RecordAppliedWebhookEvent(ctx context.Context, arg RecordAppliedWebhookEventParams) (int64, error) {
 	row := q.db.QueryRow(ctx, recordAppliedWebhookEvent,
 		arg.Provider,

@@ -64,20 +64,27 @@ RETURNING id, status;
 -- Keeps an event with how applying it ended, in the transaction that applied it. An event
 -- already in the inbox keeps its record, unless that says it is still to be applied
 -- (pending, or failed) or that nobody owned it and this delivery found the owner: its
--- outcome then replaces the record. Returns no row when the record stays: a repeat.
-INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
-                            status, error, user_id, call_id, processed_at)
-VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()),
-        @status, sqlc.narg(error), sqlc.narg(user_id), sqlc.narg(call_id), now())
-ON CONFLICT (provider, event_key) DO UPDATE SET
-    status       = excluded.status,
-    error        = excluded.error,
-    user_id      = excluded.user_id,
-    call_id      = excluded.call_id,
-    processed_at = excluded.processed_at
-WHERE webhook_events.status IN ('pending', 'failed')
-   OR (webhook_events.status = 'unattributed' AND excluded.status = 'processed')
-RETURNING id;
+-- outcome then replaces the record. When the record stays (a repeat), the statement fails
+-- with SQLSTATE SW001, so that the transaction, whose commit travels with it, rolls back
+-- what applying the repeat wrote.
+WITH recorded AS (
+    INSERT INTO webhook_events (provider, event_key, event_type, payload, headers, received_at,
+                                status, error, user_id, call_id, processed_at)
+    VALUES (@provider, @event_key, @event_type, @payload, @headers, coalesce(sqlc.narg(received_at)::timestamptz, now()),
+            @status, sqlc.narg(error), sqlc.narg(user_id), sqlc.narg(call_id), now())
+    ON CONFLICT (provider, event_key) DO UPDATE SET
+        status       = excluded.status,
+        error        = excluded.error,
+        user_id      = excluded.user_id,
+        call_id      = excluded.call_id,
+        processed_at = excluded.processed_at
+    WHERE webhook_events.status IN ('pending', 'failed')
+       OR (webhook_events.status = 'unattributed' AND excluded.status = 'processed')
+    RETURNING id
+)
+SELECT id FROM recorded
+UNION ALL
+SELECT webhook_event_repeat() WHERE NOT EXISTS (SELECT 1 FROM recorded);
 
 -- name: GetWebhookEventByKey :one
 SELECT id, status FROM webhook_events WHERE provider = @provider AND event_key = @event_key;

@@ -59,8 +59,8 @@ type webhookEvent struct {
 const lockWait = 250 * time.Millisecond
 
 // receive stores ev and applies it. The usual delivery is stored and applied in one
-// transaction, with one commit. A repeat delivery of an applied event is applied again
-// (applying is idempotent: it changes nothing) and reported as a duplicate; its TwiML, for
+// transaction, with one commit. A repeat delivery of an applied event is applied again in
+// a transaction that is then rolled back, and reported as a duplicate; its TwiML, for
 // the voice webhook, is the one the call keeps. An event whose applying fails or waits for
 // a lock takes the longer way: it is stored on its own, durably, and then applied, and a
 // failure is recorded with it for reprocessing; there, a repeat of an event already
@@ -150,15 +150,22 @@ func (r *recorder) storeApplied(ctx context.Context, ev webhookEvent, apply appl
 		}
 		p.Status, p.Error = outcomeOf(res, nil)
 		res.eventID, err = s.Last().RecordAppliedWebhookEvent(ctx, p)
-		if errors.Is(err, pgx.ErrNoRows) {
-			res.outcome, res.eventID = Duplicate, 0
-			r.log.InfoContext(ctx, "webhook duplicate", slog.String("provider", ev.Provider), slog.String("type", ev.Type))
-			return nil
-		}
 		return err
 	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == repeatCode {
+		// A repeat of an event already applied: what applying it again wrote is rolled
+		// back, so that a repeat never undoes what happened since (an erasure above all).
+		res.outcome, res.eventID = Duplicate, 0
+		r.log.InfoContext(ctx, "webhook duplicate", slog.String("provider", ev.Provider), slog.String("type", ev.Type))
+		return res, nil
+	}
 	return res, err
 }
+
+// repeatCode is the SQLSTATE with which recording a repeat of an applied event fails the
+// transaction (see RecordAppliedWebhookEvent).
+const repeatCode = "SW001"
 
 // storeThenApply keeps ev in the inbox, durably, or finds it there when it is a repeat
 // delivery, and then applies it.

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-health/switchboard/api"
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/erasure"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/outbound"
@@ -43,6 +44,7 @@ type Deps struct {
 	Intake       *calls.Intake
 	FollowUp     *calls.FollowUp
 	Endpoints    *outbound.Endpoints
+	Eraser       *erasure.Eraser
 	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
@@ -69,6 +71,7 @@ type Server struct {
 	intake       *calls.Intake
 	followUp     *calls.FollowUp
 	endpoints    *outbound.Endpoints
+	eraser       *erasure.Eraser
 	hub          *calls.Hub
 	heartbeat    time.Duration
 	twilio       *twilio.Verifier
@@ -105,6 +108,7 @@ func New(d Deps) (*Server, error) {
 		routing:      d.Routing,
 		followUp:     d.FollowUp,
 		endpoints:    d.Endpoints,
+		eraser:       d.Eraser,
 		calls:        d.Calls,
 		intake:       d.Intake,
 		hub:          d.Hub,

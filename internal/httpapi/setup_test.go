@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/devtoken"
+	"github.com/switchboard-health/switchboard/internal/erasure"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/outbound"
@@ -168,6 +169,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		Intake:       intake,
 		FollowUp:     calls.NewFollowUp(d),
 		Endpoints:    outbound.NewEndpoints(db, true),
+		Eraser:       erasure.New(db, "US"),
 		Hub:          hub,
 		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,

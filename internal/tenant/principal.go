@@ -39,10 +39,11 @@ const (
 	CallsExport       Permission = "calls:export"
 	AuditRead         Permission = "audit:read"
 	WebhooksManage    Permission = "webhooks:manage"
+	DataErase         Permission = "data:erase"
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsWrite, CallsExport, AuditRead, WebhooksManage}
+var Permissions = []Permission{PhoneNumbersRead, PhoneNumbersWrite, CallsRead, CallsWrite, CallsExport, AuditRead, WebhooksManage, DataErase}
 
 // rolePermissions is what Clerk's system roles may do. Admins run the clinic's setup;
 // members read the numbers and the calls (transcripts and recordings included) and do the
