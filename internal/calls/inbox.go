@@ -156,7 +156,8 @@ func (r *recorder) storeApplied(ctx context.Context, ev webhookEvent, apply appl
 	if errors.As(err, &pgErr) && pgErr.Code == repeatCode {
 		// A repeat of an event already applied: what applying it again wrote is rolled
 		// back, so that a repeat never undoes what happened since (an erasure above all).
-		res.outcome, res.eventID = Duplicate, 0
+		// Nothing it wrote stands: in particular it created no call to hand off.
+		res.outcome, res.eventID, res.created = Duplicate, 0, false
 		r.log.InfoContext(ctx, "webhook duplicate", slog.String("provider", ev.Provider), slog.String("type", ev.Type))
 		return res, nil
 	}
