@@ -1073,6 +1073,12 @@ type CallbackRules struct {
 	ShortCallSeconds *int    `json:"short_call_seconds"`
 }
 
+// ClinicSettings defines model for ClinicSettings.
+type ClinicSettings struct {
+	// HipaaMode Ask VAPI to keep nothing of the clinic's calls, and keep no recording URL.
+	HipaaMode bool `json:"hipaa_mode"`
+}
+
 // ClosedAction What happens to a call while the clinic is closed: the after-hours assistant, a
 // forward to the on-call number, voicemail, or `<Reject/>`. An action whose
 // assistant or number is not set leaves a voicemail.
@@ -1903,6 +1909,9 @@ type OpenCallbackJSONRequestBody = CallbackOpen
 // UpdateCallFollowUpJSONRequestBody defines body for UpdateCallFollowUp for application/json ContentType.
 type UpdateCallFollowUpJSONRequestBody = CallFollowUpUpdate
 
+// PutClinicSettingsJSONRequestBody defines body for PutClinicSettings for application/json ContentType.
+type PutClinicSettingsJSONRequestBody = ClinicSettings
+
 // EraseCallerJSONRequestBody defines body for EraseCaller for application/json ContentType.
 type EraseCallerJSONRequestBody = ErasureRequest
 
@@ -1998,6 +2007,12 @@ type ServerInterface interface {
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx echo.Context, id openapi_types.UUID, params GetCallRecordingParams) error
+	// GetClinicSettings The clinic's settings
+	// (GET /api/clinic-settings)
+	GetClinicSettings(ctx echo.Context) error
+	// PutClinicSettings Set the clinic's settings
+	// (PUT /api/clinic-settings)
+	PutClinicSettings(ctx echo.Context) error
 	// EraseCaller Erase a caller's data
 	// (POST /api/erasures)
 	EraseCaller(ctx echo.Context) error
@@ -2746,6 +2761,24 @@ func (w *ServerInterfaceWrapper) GetCallRecording(ctx echo.Context) error {
 	return err
 }
 
+// GetClinicSettings converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClinicSettings(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClinicSettings(ctx)
+	return err
+}
+
+// PutClinicSettings converts echo context to params.
+func (w *ServerInterfaceWrapper) PutClinicSettings(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutClinicSettings(ctx)
+	return err
+}
+
 // EraseCaller converts echo context to params.
 func (w *ServerInterfaceWrapper) EraseCaller(ctx echo.Context) error {
 	var err error
@@ -3211,6 +3244,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.GET(options.BaseURL+"/api/clinic-settings", wrapper.GetClinicSettings, options.OperationMiddlewares["getClinicSettings"]...)
+	router.PUT(options.BaseURL+"/api/clinic-settings", wrapper.PutClinicSettings, options.OperationMiddlewares["putClinicSettings"]...)
 	router.POST(options.BaseURL+"/api/erasures", wrapper.EraseCaller, options.OperationMiddlewares["eraseCaller"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers", wrapper.ListPhoneNumbers, options.OperationMiddlewares["listPhoneNumbers"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers", wrapper.CreatePhoneNumber, options.OperationMiddlewares["createPhoneNumber"]...)
@@ -5142,6 +5177,129 @@ type GetCallRecording500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCallRecording500ApplicationProblemPlusJSONResponse) VisitGetCallRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClinicSettingsRequestObject struct {
+}
+
+type GetClinicSettingsResponseObject interface {
+	VisitGetClinicSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetClinicSettings200JSONResponse ClinicSettings
+
+func (response GetClinicSettings200JSONResponse) VisitGetClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClinicSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetClinicSettings401ApplicationProblemPlusJSONResponse) VisitGetClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClinicSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetClinicSettings500ApplicationProblemPlusJSONResponse) VisitGetClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClinicSettingsRequestObject struct {
+	Body *PutClinicSettingsJSONRequestBody
+}
+
+type PutClinicSettingsResponseObject interface {
+	VisitPutClinicSettingsResponse(w http.ResponseWriter) error
+}
+
+type PutClinicSettings200JSONResponse ClinicSettings
+
+func (response PutClinicSettings200JSONResponse) VisitPutClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClinicSettings400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutClinicSettings400ApplicationProblemPlusJSONResponse) VisitPutClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClinicSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutClinicSettings401ApplicationProblemPlusJSONResponse) VisitPutClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClinicSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutClinicSettings500ApplicationProblemPlusJSONResponse) VisitPutClinicSettingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7426,6 +7584,12 @@ type StrictServerInterface interface {
 	// GetCallRecording Play a call's recording
 	// (GET /api/calls/{id}/recording)
 	GetCallRecording(ctx context.Context, request GetCallRecordingRequestObject) (GetCallRecordingResponseObject, error)
+	// GetClinicSettings The clinic's settings
+	// (GET /api/clinic-settings)
+	GetClinicSettings(ctx context.Context, request GetClinicSettingsRequestObject) (GetClinicSettingsResponseObject, error)
+	// PutClinicSettings Set the clinic's settings
+	// (PUT /api/clinic-settings)
+	PutClinicSettings(ctx context.Context, request PutClinicSettingsRequestObject) (PutClinicSettingsResponseObject, error)
 	// EraseCaller Erase a caller's data
 	// (POST /api/erasures)
 	EraseCaller(ctx context.Context, request EraseCallerRequestObject) (EraseCallerResponseObject, error)
@@ -8228,6 +8392,75 @@ func (sh *strictHandler) GetCallRecording(ctx echo.Context, id openapi_types.UUI
 		return err
 	} else if validResponse, ok := response.(GetCallRecordingResponseObject); ok {
 		return validResponse.VisitGetCallRecordingResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetClinicSettings operation middleware
+func (sh *strictHandler) GetClinicSettings(ctx echo.Context) error {
+	var request GetClinicSettingsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClinicSettings(ctx.Request().Context(), request.(GetClinicSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClinicSettings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClinicSettingsResponseObject); ok {
+		return validResponse.VisitGetClinicSettingsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutClinicSettings operation middleware
+func (sh *strictHandler) PutClinicSettings(ctx echo.Context) error {
+	var request PutClinicSettingsRequestObject
+
+	var body PutClinicSettingsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutClinicSettings(ctx.Request().Context(), request.(PutClinicSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutClinicSettings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutClinicSettingsResponseObject); ok {
+		return validResponse.VisitPutClinicSettingsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9169,322 +9402,329 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts41i/6KiidXWXpDK04jtMXufYf7nQynZnO5YuTTu3TyhEhEpYwpgAOAVpRd6Vq3uF7h+/B5kl2",
-	"YS0ABClSohwn6cv8k1gSievCwrr+1q+DRK5yKZjQajD5dZDTgq6YZgV8ekSzbE6T66ep+ZQylRQ811yK",
-	"wWTweslIYn8/UoSn40E04OaXnOrlIBoIumKDyYCng2hQsH+WvGDpYKKLkkUDlSzZippGr2SxonowGZQl",
-	"PKk3uXlL6YKLxeDDh2jwPS9Ygp02x/BCZBsYhCJcEL3kiqTuaT+cf5as2FTj8Q8MwmH8r4JdDSaD/+de",
-	"tRz38Fd1z6xCNQgcksql4ubzE55pVuwc2prrpRucf697eP6R3gMMhgPDeyxSlr5iVO1ZM72kmjDzMLmS",
-	"BQ6xgNfIkI0XYxInpdJyxYpjeOrYvBaPuoYOz8ywgdrYV/T9j0ws9HIwOT05advjH6hIMy4WPVZzaR5l",
-	"KY52TTddo1naJnuvohsDDOgZff99WdC9ZAdLmFGlWUqoJiupNI5sRcWGKJZIkSoydD9RktJN5wKu6PtZ",
-	"6nptLCBflavB5JuvzswCrrjAz9VicqHZghU4eC5uM/iM0Y8aPRd3MvqXSynY83I1Z0UPcggId8GVZgVL",
-	"iYCXu8aZm/Zn+MwMeM4h3CgYXRdXhA7sID4pZ/yv7f6flFl2rNl7TRSjRbIk8oroggp8RhEqUqLK1YoW",
-	"nKkIPponlm686oikfMG16lq9f+482Ssu3Of7bSO+5CJh+2lSaVpYopQFoVea2U3mQmkqdNfgFDTfuogp",
-	"1exY8xVrXclLTXWpel0wCh7tHAE2dMjVYvuGYZRJwtTucfx08fLpkSIKHyXshmYlnDnyjzJdsNT9clVm",
-	"ZBgboopHZhWF1GQYX9FMsXg0norH/kW76LRgRDCul6wgQ0pUIgsWkauCMWIIakRWVCdL98h4KrqWwE4i",
-	"XAO74nMpM0bxknpNFwfdnZouuhZd00UXVZ71IMo3QvOsP1HO2ZUsWC96LKHlg+nxg2ELKpdCMaCF72j6",
-	"iv2zZEqbT4kUmgn4k+Z5xhPYxHt5IecZW/3lH/bW70eAL/Et7LQ+/wvihUECTJaRuUw3JJVMATUhPZjv",
-	"zZAKmujx4EM0eCTFVcaTzzpWw3YLpmRZJDAaGIClHsOMUdJ5z5VhbB+iwVOhWSFo9rgoZPFZF1WQUrD3",
-	"OUsMKTHT/Xm1tAktDF+GLwrcccJToiUpWC4LXN/nUj+RpUg/57CfS8NWltUa+2tXMwEHwFyNBQgMKBZT",
-	"nrH0c5NA/PTq+JmhypjcsEIZpsgNrZJMigUrSFIWBWsZ7St/CX/e8SZLKhaG67JUBYOH8b0RtNRLWfBf",
-	"vsC4CpYyoTnNFFwLK64UF4uIrGhmOBhLI8Le52bJ3NVCk4TlmqVu7DeUZ3Sesc89dMWKG26YABVmWOaj",
-	"P0uGFNbnRBcbQheUC5JRbeREGHFeSHNtfYkxw9k32gzLMoLrS+alJlwrYseBdOyW2QxyDHeX7cEM4ELQ",
-	"bKN5ol5RjfdGXsicFZrjp7SQ+aygmtXvIVmaGftLCMVAsyRXsljTIj3kFXv1H/LKjeQJW1Ge9X/pQyg1",
-	"/1zvtDHsrfajYBne+Zbl/B8s0WY4fhFfS02zllWkN6ygC+Y1nZnVknpOF+SJQCLyik80WLGUU3HbhrUZ",
-	"7yyRKCPUaezNJUllltECxNZD1xeHHHXPvHvotWG1LrdSHCSo7YVOCkY1S2dU95WbnNjVppNR19GRIuYp",
-	"I84bSZqsl0wQrsmahiqkWSdRZpaDoWa21dsNzfnMN2xUyWpfA/EyXMvtV+ygo3C+O1fqETwHpJji7UWz",
-	"l8HKgYQfNRazdaj1VbJ6BfcKoX/cLMahit7uSe+c4I9ctZAD12xV/2MXw63o6oPvihYF3WwNDptrHVCZ",
-	"cv34hrURJ/UGSfaervKsaVcY42620ShNNIqc1ZulYsXs9P3ml7bnk4wzoWc0TQurGu4lzNscnZRpilpQ",
-	"O1nVuqoWCSnJd8GF/upsELVwN3sFW9LbOwVNiwU79Gn8vmtP2mYNK08Xdo/39NOknLR+at3WRo466uMK",
-	"5+SXu7YuW3tdG99uEr2TQ1MR/NapiQaCvdezpCwUUu+BawX91xtpm9B3mUyuWfqIZhkaBj7+TmhQaLsx",
-	"LapTyhZzfDy+/9XZuO29wpvZb0E9DfL0pvM9d0FtlW51HzRne4jFJJxz81o4bA1qo9g70bsg8Tp93f5u",
-	"MA3AkmfZi6vB5OceVj4wupqT1JzBymgdC6Y6XGxSGFUWLXwUzX/WGsBSwnVE7PtkvnF/gjnKLcdB7Ly2",
-	"HNHg/fFCHtvvjMYzfkXXz7APYAlStw37UtOrqyPQV5giQ8UYGololh0pciWzTK6Py3zUS8iqjNeHn7Hg",
-	"3ahaZjfu7X19t20CM4NGM5JRxqoGwXLumhw7kvDawzadzjez0LXXl2AD194jWbZz5vlmVnO99W07cBPu",
-	"ats70vq26xxpOxuVZdG/QVkWl5p2tbWSwjCgLZ59w4oNgR/RoAa2Fi3LZMlU7Yjs6vuZeX9H52vGrrv6",
-	"Nr9tdx2Zk2q+fSZFSjdG+QDTsiLWK9xnWG8Zu94zqpRutgdm+xzeHxEtyWWJn74eReQXVkhFuEiyMkUF",
-	"qPdAUrrpGouLEFB9PCHmQSAaBRKp0ybnZXLNdAd/VPw9sQ9ERqmTRWpdf72Ol+3jO2ihbQKFM6bslJzq",
-	"ppcPkfVE9RZSzPezX6RgLSqkVaL7D8KaLox46zwbPd1gNbOK9aU5H0Y1RD8gtzotexU1GV6dlWwzrYor",
-	"1Ai4OmPBUQ/Jqut2rkWNMFGu4EIXc7CcRwNZavzzXctumPefwDX1Jm8RQmmWzXpKlQ2W309cqIVzvOtx",
-	"R/p7uIeitKgLS9tPNOi/zNN9IvfeXl0b8xaG9HYprRncSDMQjUCGlBjFJwLnryBG4rlmm37ygrX7b3f0",
-	"g1xjWIMZNbpYvCgC1h87CnTHxI9f00VMuEIvB8qoEflnKTUyx5bAhabRzGp6tUOAW2U3ohptbY1qi95F",
-	"344+38Cje8X/bcZ5xVmWKnML4MTH5AK/Ixm70kSWmlwzlisQfG5oVrJzsxnsfZ7xhGsSm62ISZIxWpiH",
-	"wErERdj3/aba0TgO7ljOpbxmGAyhZHYDf4JPZObO+SAarAspFpWupHK6MudYL1F32E0YdVHWPTt+bv/4",
-	"GR97Fz53zFdGyMagOCNfDBZcL8v5OJGre5Lm/DiRKVswcc93/SF8XV3z/FjmuCPHuTSUUuDowiMbaFD3",
-	"T07261C/uZk4ltIeHXgEjnsVGZUlowkXCzheUjBDM2RJ1YTc//e//vvsxJBhQRPNCkUYxciVTK5ZcZxQ",
-	"xaYiY9r8Ftn4lIjExzFI4fEsJsMyz1lBzJPmzF7JLGVpRFROE3PWC74Cn1XBcka1moq0kHnO0pGNYnDc",
-	"8DA1eEXfP8U3T09aNMnWY/vSqE4fqcTW1cl9hpr6vrykShk1MsYHYuvIZcS8RXK6YOfEUAGRAr4Gfpxb",
-	"nfLT2HxcDEwvpak+m0cQnWF2PngsIgyk7+ArkhdMMaHPg6gSw+CkYODfdByvv9x4O7Wsa/QYg4nPRRhr",
-	"dwWGQaHJFS/U3Q38Fjpf16DdM2693ec7X+xD9MnOwcqycI4NUHlO/v2v/z59MMKwLgZCATHSbUSMxn96",
-	"Bm+oc6JkoY3CFsNkqvMyLxVn6oBJ7NZhVUcAWjUDfMItNn5yS917FBhrtmshNd256ZouTN9XV2RBb8Cu",
-	"s7IEWyqWIrFWAaMPT4D7j3qP7zXt3uWcFbNWnfaFYIQJXWyQE9CN22hUu7d3OKWbiixddN+Beu/33Tqv",
-	"Gehuc/JLVmzHq9p1tGGttVO/lMoFaIKomrKMQXzkbY5TEMHaNYOP0V4r58vFihU8ofees/Xs/8jiuvXV",
-	"Xqqtob/PqNVW57FLT63psVtqLsYjOnoNNdst0th1Ibbxg7dLVlTmVAIhiCChZ/wK7uhK1eWaGyXCiNVc",
-	"LHC0XMzyQi6sd8mGSuBPMEvzJUZudenFTvDYGllgK5U2dqXDXBoZASTjSiuilnJtdYeGg9W7i7vOUM2r",
-	"TzIuGHm95hmXpGAJ4zeQImCXSQoyjF/LeBQR78nZ70UFJ8HO/nOqOcOYAjycQxzCkSLxk0KuDuww44In",
-	"OzvER3C2ENMo10L5eR7UWWukyFvTpl8284xZu58uXj4F49q+QJKOXoPwl9t4pkNLzgF5OndkfWlZoISu",
-	"mLtjcN2psreiYob0P9bp0RYD1PFS4GJHPvUxhpqmvLr3BctBWDrTsp1il+WKCnc8PGWZS8y/S7Q8hHJD",
-	"2bTfllaZPVv7+YNc10dl04usFmSkPbyDC5ZIGKwN/y5kqUH4lQVZMlpA2IwU2YZcFXIFR+ag2XRqCW+X",
-	"mwmJZc5EHJE4yaRiqfurLFhMhpTYvyE9JyLxHL2cM+RgcTQVsWVmPJ0JqWc3rOBXHNsRMojNSaS44ouy",
-	"wJ8gcKesYjmhJRdfVwoq1NrILzFq0Xun2tNmCmHl3lrYb4ef4TvfbfoZTJspQK2UuyWgtXBcrywnzBx7",
-	"7kWzGn+0M907LKQxQwxlkfU6fzYn4SB+WqkafTNTzDusYHJ2mwEWZaINQc1Squk+h3QLs7VxaVTQbKO4",
-	"Iuw9pBoYZcMctBoProWtkZRdcbQz7TiJVuza6+t2UaZVvk2/+VfiUm/jfLs33fxak/H3mu41yCLABWaq",
-	"ZyRVD3N/exxk4BXZb6P3MbltF932SczACOduXP82qD4RRnBKwQz7Pid5hi5V8NnHN7TgVOj/7d+Jd5BC",
-	"ly0fcwSdQhDmD9dFxKYEF21LsTXuFrWkIjb3rLG6tRMf3PgtIkPUzMetH96OM11RbCvJbx9oK0lGYb5t",
-	"805ryAk7CaDpMLGOklqcXQ/3SGf4NtxZPta8TmtohrtHhvjHXwjqQqNzcoJUpkH7gkQ5KVivYOpoZ8R4",
-	"w5Bxw4ow740S987HjWBH0DlqfR0GnyA/XJhesmxDhnUe62SA0bg16vPKpwFt/xbqoh0DEFKTDXNjkIXd",
-	"kPa+7jAC3jXWtmU9HH9qW51uqt4hHXb2tjPmfk9kvYunaDkCSvGF+EhNwTcy73e32ec7ovNXDLVnSh5l",
-	"rLgG7y/h6YislxJ8sBIFdDOh3rp774gT86x9p69f3zQHct5HLWLVSs9VvI367N5pc77HRWmkenOyzEob",
-	"JQPc8OOPCKSVpU4kpmH0j440+/DCvthLgre9zPqHPlT6lTOR2dBrWJsZqO/VlU4VeqSBKPwZ9veWOZpX",
-	"mhVg14NU56UsNFzTrZazSuZ2nZu1HgQk0PJaa7y5FwQqnA0nmfgzVm1Cc6Fq5NCMXg+OdFTjEg1KbZD/",
-	"Lu5zAa0cGJx8O14BVGyDEq4gKXEu000jd+Wbg2OU/WB2TdOFA3cY0/5ZspKBrVMZIZaGuDnA14ZcoEF0",
-	"tG0J3TJD7rcefZago480w3wC1bblJg6F85rkHEir4XLt3GQkereq/el5R6zHLu55EM9szN01s3s+pWhz",
-	"ulcsqVVsw0uihyRkH2zncdvDeWEY4l0xigvHJrQk+JTRCc0HjcaaLfbRwii2yat78NW2VbcLNYoexHzN",
-	"UNwbRAOjss6sIwTDwWaCMRQVfSxTq+PFdHNX0SMgGH6pHB83gFdlxtSBOy7FLLx3W5BFIvPMltpR/7m6",
-	"xlufqOQCiIfbPrnNyKD9vMxLB6Em4XGRvqqhIt0/2EBRzbi1q8aco+Yqbs+4ddvA8nzRgcQGd92S5jkT",
-	"IK5Ta1Ff8sw6QtBzxRVBE/YEjXVmGMcwjEqpjAidCmsxMG1hwBiAj3lXuZ8OXvvT8uTkQfKKmcHegw8s",
-	"HpMLQTAVDz3oU1HprUZAQKOuTaxXDACwbpgitGodLdvuSAeLVtnMK+tGQ0AsYDTt5xnt9QdGbb5dyoxh",
-	"8ELbikYkvirkKjZLFmsZY0yD4jcsck7iX6zNoH6ozFtbd+ygI874FllfRlft0X6DqGFU8GorNUqlvysY",
-	"vU7lWnQmM4MDc74hOS10FHgvI8DACk3ImFFlTR5LmpLWlcqyVV8kBK37Ju4XVCgXn9nned0XEuCG5vw2",
-	"gArViHAeEcwbe7attm2Ji4hpDZjvMD+lW5gPHaS34qK0UtSh07FNOsOMa6l1CruCDWuuX9p0/AL4llWd",
-	"7zKueWsltkIPD1rv+gQPAZWsLWnNRIv9ta5nPb1mO77Tf++WDBn5fbME949PzX+nxw/Mfw+OH5r/Hh7f",
-	"PzH/I483f7/rMP/0MdbZ/ndNYStg8pDlbvrTd3O8hr1+x5gKaq6PVyxhNi+ysaw1/2/H2HYNu6Dq0Cxr",
-	"MZfvZzndZJKmHc1m/IbN2I2Dmm3DCLCuCLXTIr1kWUoo8U8fKfLm1Y+QLFLd3B54scVQXOEhto9jzeZL",
-	"Ka9nKTNDLuyq9jT8hq3XptTabrS1WfV12lrZcHd20obHi/uItPD2mH5AtXSCGBeEig1J5GolBYAXNTSp",
-	"swPRQvaGxwFCwWsH9WD5hhnX2Gr49uyMnQkePqD/uPpcyLJ6FOzKlb7qvtllnIsGT4yo7AHkGiKVUxza",
-	"YsYCUD1AfoKHW02uTlFsv4u4InB5uPzk8X6ZCoZVtdu2vD90hn7/INderq8iZSYundUDngaCfLeM7yV8",
-	"iP8hFAOFIqKYAEU9EPC1zNJA4j1SPuWdihR9Q1MxjKkQshQJS+MJobWQDXOglEP8iYxSkiwdQJim1yzk",
-	"G2BHnIqUmc5YSoaU2BNqaT+yawBmA2wflS+CUTUIFAZPoYBuHpkK1AaUj+g1ehHK7aOGkhEoFnsUjm2b",
-	"tFuCiq9YkWKG/SN9Q7fVN23EXY+5P+TOC+2CveGWQyINTHPdV+APjGaY9F0fWGBo93HI8np/WDC+1tqT",
-	"C9w/aBFsOsKeO8NGBXdPs4pramEBPFmGUYieKSuSsoSn4MlRRK4FJkQ7Aqt88ZWKFaG61UYJz1osTjkr",
-	"ABJQCrXD7A2mtRXdkFSSJStY/wh133xrRrbMOlwD5hcX7i+LBRXc4mYMZbGY0HTFhTndiwkaByPy73/9",
-	"z8iGcJl7jOSsUOaiJGtZXEPyGCxcRUn+3V7QFQCN2WKv67gZwiEjEpcZ98wMMnIIrGZNjxD1utdwZ6d0",
-	"nrRdLdccEUS9Pwo6/8WFeZh+erqkoKU24gXwoq7JBtZXmmguFvWh74DEamqruMpVd5ZCohqVth4uD+1w",
-	"yNF2AQZ94i6k0rN5aKXYaZitmTTM7d+OawFOMPPTkU0TISmi4B9mXwlT6VUVxtMYc9u6vciZ4GLxlotU",
-	"rm+ReVwZrozIRaQgcUo3MRpjMNIVbFhwT8Vk+MMPk2fPIrKmWXacmFsNc3nwoE9FLjOebI7QujUakwv/",
-	"JsKH24Bd23BRCkVyqjRZ8VTwxVITLqyREXIgU7ox0sTp6eTkJP73v/47PoG/RuckPj0zf+G1rQDu3zaB",
-	"N3iDhMxT9Yvo/unkwYl5kGrNCrMc///PJ8en734+Of723eTnk+OH+Of/ag2Dx9SnHlgczktT7/zkm8nJ",
-	"LTvfMqhsBpF3YMM028gk4OIBnwnFezUpGG3iYKnJuuCVxcY9gh/qP7H31kpFy5Rr96TVstRkRQV6WVKq",
-	"6QTUptYbLkiI+qyQY1zNDOu7abnNngr8xd/otGDkmuUacGHlWhAhiWBrFCcDwT9wY2R0zrI6DTwpJMTF",
-	"quvBgVHS7WzImdBFFb5fdfaX+2f3H37z1dcPH5x8O7jLUNPdOJZmXACSVRn7Ed4eXHCqWTaiqhXRD++z",
-	"V+g49A9PHtslqsDJ27onC8OAClkuln1BLrym0Zk6GudMpFws4kkQyh6BsyMv5A0T54RryGMAPHdLSiT2",
-	"yQGTQOmaCngHMDrcSkJ+OBfMiCkoc+WsoFoaoa+4hmdHYR+B6jO19F1XfeyAB26CHbqJ+9FSzlaCnLDj",
-	"pnwFiqqbLch5qHnZnrZuzZ6hWz2w/PD0Ra2Ir62EFPKD9h2uz/ywmNiAx90KMHAfMznYJXQIcwkMTOYC",
-	"0KwyNFXDGZ7dfzgi33z19bFlOMGQvjrbC+bQg7O8EFXWl7NE+DcUGcZ/ffya3KM5v1d9a+QGM3yw5/uT",
-	"c3Z6SuJSXAu5FlWn8fg2C9nFlT4xNGNAUHcBzBjewbeHZWymNneEfx8U8dxuQ96F432Aq2r7HPTJVdpf",
-	"GahrK2dtrMoDfLvF2e0kCxb5twM+BPfIPvihmsC1Q2A67Oj85hB5WlnZH2FOH83lfmPTaosoc6UitkPa",
-	"BHn15BH59uzh18RWoSCpTMqVxf9oBvGlrWFxCmpHkBVNllywY6MywRfmeXMc1ZrrZEmkGBPIvOJKN2N2",
-	"oKRGQRQTqZoKIe3dBi1AdsirxxffP3t8pLC8DcEeFWBuAHulyZKsGBUKlHWoweHKtUzFim4ITVNoTp0T",
-	"bYQVc/TtbQmJXvMN8IUfXr9+6cpx1eTIG5rxFEWnIP0CvnWBadGgDOurgBg452nKRPCs4gtBdVm4SL0r",
-	"Cx4ogqwp8KbopcTEWpplcg3tWYfdTEs5y2ixQNAJVeaI3DuDkgkOGdx12GDMNXrX9BoGRzOzaRufw9sU",
-	"Fgt2VaralGs/A2FEAzOsFRWbmTIrDHF7W/JILYGt2X3lXnDd2IxojLTN2KzCtnMOtZm1Gbg3mEjhQISP",
-	"VD43j44387cZ7JqvLBPBrVsIms2A0sxtVcmD4YbtQLtvsV2vmdChZ82WFwSHalQzvWJlJprWJdHnslYC",
-	"0DVCdd0jHaTdm9G3aHBPZEHiLWKOIzxHRrUJRoleLe9L7CV1BS7MFkM7FjdLuozttj6V4YodyOgh4n9n",
-	"A2DpjsxKArgiprlhOBYXC7PUyOzGu3OZt9sP2ANwk9omnZ2ctYYGcJ21882lLLStnOjxha45lk8MRhhS",
-	"gSad9OcqFTS7efPqqaMUJrQ532p/T2UhJsi355IW6cQ+NNlxApo2dFugAGYf5rq6KgXANdqEwVd46F+C",
-	"DbZ/KkDttaciL3ULMDoEEhuW0a3oc41GW/OUimpuVa/vM2HtzAURzNxcUPvptqo/Gj5nAi3fW0OCq1Bv",
-	"G7mtSwwM1w6dCum/3XinEpmzXT1wheCkgS5qGbCZaK0AqVyL0P+HzzfVgHd7LXQddhbXq2FHgBaomA7Q",
-	"MwBwjV3RMtPqjswtuDZVtjXWzwmRnNaMXWcbH95s4TFU5fv2FTpaPeyoJZnLkmZZdR1fuTvKf1PlMS8K",
-	"xtztl9PVDJ0Sg4Baojo977HYvGueLTwkh2laF9u0MWwQx2hMvnfOYlvgFBC0J6QZ90C4qsIiznsFQZAV",
-	"Y1qROFiRGN6ETfCWRSPLxbWNiUHbg4PjZwBxJwvJlAsJ3443GRNHlWGodxjo4aFehsKsgmI6QmOtGb2Z",
-	"ujlUKpPrkWEttrepiBtbH0egnjo000ZQFKGqWhz03AbxLOdhdDsmqXm7kJteBXGgpWxzLnWS7YFGKxRn",
-	"GotP4tbmb2eeCg9pKxop8zH+QVa5IvGvvwavfvhw297D477PARtmOHwI2Ebv1Bob1l/Dhj07OdkWrZqs",
-	"ZAd00nopgXaVi72qLxVS93kzCC8iSsuCpZVjphGSt/+aq7O/DiS6LdKxlB2jfog2/08wupDJ7sO8zOnK",
-	"yidNrMLtNX968fwCHMnu0MAhGJPn5j4bBpfZCKVuIfEJwzdotjZKrmFbdQGtBQixYZw+ADLF3zS7wdsY",
-	"wlIp5/7OGL1BedoGzxlGbOdCXJsoLZnBNPbk/kmv41a7d7dZEcYNkDUEDqiIKCOO0czDdlrtmQwpyUqR",
-	"LAnEIYzG5PEq1xuHiQG7w5UV5sxqR0TRGzALmFvDZgo5vaTXya2HNNTO79e9sJ0DIuufGyUVC25Re4Fe",
-	"vn766t7lDxd/f/y8fpnKAhJTzMU1FQHQ4KXmxU+sMEJ7TOLXz49/8hrjMZbhPf5/Y8iSei6Paz/HownJ",
-	"ALBuKqz7EQIwU5ssWU+ywnhBwvWYPKoB+1IzzpQnmgwF0xCLZIMeU4m5VXwhqomqkcUt1d7nWQ+ANFTQ",
-	"P5cqhLQ9JI7ncBis9pjBXeF7Hs72kIFZBN49GhvdHR/5U0A5j5YMcUAO8Pe12w+xIFXKKtevw9qsM7z7",
-	"pw/OHn61FWzy7btfz6L7Jx/2h5h06pvhvC41LQ6NcE+WVAiWtQc3azc9zN2tPNyh+qRWbs/3x8e53tpm",
-	"8hbDVL7HXIBNi69Ka7bqzFHYgVbyiepDwjg/HmASLH59cVaYC6/f3/INE1UFyNuG5BgFdmYX/qMmWjC7",
-	"YJuZvLrVJhVM5VIoNjMaQvtRxOi/M/J3/p0TV0ADR3VifFAvFTvcDzS6jWZSRW4A1kXq0MNYAwQpZbQv",
-	"0klIKrXtDUFQKuwTd1i2p9RcSkdVzU1qBFQ0SaFxBHoc6bvI1m9yiS+VtG/H8dhZ7O8kTq5G0f2ATczv",
-	"ByHUMgGvtHt8K6rqsCFjFhbBcgYMpFCw/2eZPXCr/pUXfNrShzZ9kANgngdeb2BAmq9ROEf4f0uXZEmV",
-	"lRtr4U2GE7jz44wLtzd49uSdt4nnszCiPdgBghOGy1Lfvmqnt+mkub6HhU41SP9W4VMNSg80q4etMDAN",
-	"wjycwCr95auWml5FS5jDgWl6po0eq3UXsUFN3nP7+KBGSz3DV/ZWtdq9ub+zSItDGOZvhC737fNbrpeX",
-	"LCkw1byfh2qb6LZSzXyLbVUpF2DqwGfIMF4vFUtm//7X/8SjCJDABIKFA0+33AiUbKlpvcJclxMEe2/3",
-	"HPjqoIfonWvGrmfK6VSHJZME7+7SSt9WZUmd5LhClNcS3TZwsSxLyEfjRr4DBq1K0ar6h7VHD52pHYbH",
-	"4Pm6jsCzJ3GvKk/ZNVkjJrOkLLjeXBqSspn5jBasuCgxrwc/PXEr/be3rwdNF85jjsE1RlQVmlOEnIgv",
-	"bOgK6MET8h00RAx5TaZiKo7JhU2wUgwyMIiW10xAMmsh15BDNsJoHkyfcr5E+/iRIhgoNxWklpbWzEPb",
-	"zkALyz2NyWM0CUxMOx2DZpu/Led/TfgL/rfLN788vf+cP1VPVzr//x49/erpKiuT+99szMTCWdmKkGRI",
-	"BYEtgrDzI2Vjk84hPMiePVtbF/Gg6fUsxombEdXnfs02poUSNpAMY5t7h6YzSC6zx5cKzKwEPySmZnCt",
-	"TINBxhkZxtupLnFE4pZcF4Dz98kucQSrFSS8VL9jxks8qla2a1np9ez06tvEDHlMLuqWRA6DLRimMrLU",
-	"xrRg0GdElCQUlrdgN/IaPYO47hAHA+FFsJ6QM4lvoQkPmCdcGTCIim0stc4xoV0XUKH2mokOzgk7eKRI",
-	"/Ozx61dPH13OXr/4++PnceS9ySspuJYFAj+opKBmE+QVie/Z1sFVtGcoHyC+5UqirUtommB9cXBTDS6r",
-	"aAqyolxoygViM8AVBW2oyb171uIFF28QgbGl29QaXEA2OkTB2SABJTOGebpqyXOnyl88PS5YwqAJ7gtD",
-	"rWjKYCkg6HUqnI/XnG2k55FP98Dw2TAWSZ17B4FP4LetAR27KhdTYZP6XTIVEL2hTszkJVjg2sUAlSJl",
-	"BYnv0ZzHhL03g66/ndCi4OasTEUbX+pmaYgHA09ZWK/zFrYFvxuaUeU8HptFsb/DHcswXJEplw9dZVUJ",
-	"9G6rCaECwxjxRUy/dW5Z9p4mOttMRcYBLADOuFgAi4M9yDLyt8sXz8F5LOg1myVUsYjwFLnDmzdPv8fO",
-	"oPaspqscf3j15BF58ODBt1Bb5/Ujt6wYN2lOKQ2CPmOa55k9wvdsjM9f/qGkiH0cqHORdEV5xkYwtOU6",
-	"Mp4wgRmKluqNkFtwphH9vRel33OtVLFTNVq/ePk0qHI7Gdwfn4xPXBANwFMNHoxPxg/QVLyEO7KRQWG+",
-	"WnTJWfVErxou2opuMPHIUruWERFsbcgV7GaGK7oQgqmIt4Kmsbgo9ZETPs007nK+x2RVKk0EQEQJNhV4",
-	"kJVljpgdxaV4mg4mA6MYXVSTrIxUMOHTkxPHmRhaW8LN/4c1fqCsurcuuOsFdDHgfF05ubXYgLHZp7OT",
-	"+13t+wHfexOG0n6IBg9x9LtfempjN234YVgrAxanK2TB1QSY/OwCZIz09f44D9JN27JMP0SDvBUb/pl1",
-	"rm8lDVbdj0lI1FRdK3zapfy4l+79ytMP8WgqMIZPE/aeKw3cxfATeCeVDBEHr4Vc1zKChi0pQaMxuRBh",
-	"NMucZVIswI9o2DqOcAJ/BwVrbJQuGQIbhwBuOBRQUBsY3WgqfN8n35Jh3Aj1NT1DNA0M2sbQzJ1rBPFY",
-	"sAHD9R6ePGgj8ld2RBdBSLG9M76zVu27JXFrnPlQl9etZts4Yffvvvuu01VtXyNmz56xHsflO5o6TKfb",
-	"Hsuzk2/3v/RIiquMo7p2dnrap5e8kAlTyhkabnP6zVsPes3IR3/XOYajtK1zfAt2gUnmpv3GVXTv15Dd",
-	"f0BWkjHNdhbrU1rmipTKRYv5NiZeDgF2Ye4NrIEvFcM82+D+CXAOWgGVMEvDCE0pSPB6ybgrJuJD31zY",
-	"EUSyTEVYmw00uwoFCdM/gta1YtmVESw2Hkmp7cR/D+tRP++1U3e2r5Ij4LESw+RqkbRHH3EfnWGvu196",
-	"LvUTCJa+iwvsFVvJG8Mgg4lV5apcAO4tCdPIShZDTIEdqxX7lKdOkajiIyFlwjRLAfrDyn2NuNc634wC",
-	"HtgMv2vahN75I1OmXB9XUH+t8tvbpcv+a6B7hdL5eokZFiC6AzUfBWVFoa68A9gzF1pKUENWdVkvgvvx",
-	"mm0Uw2rmhGpCMRp7mFNlBMDAAxZDoZGwTHrkkjgYUUa8u+KZWX2jhxs9DqsP2xQnJiIz7KkYUjCTRIYM",
-	"rMXC209cqvzIJnMMYxtBF5FY02LB0MoKFffsZ5464wNQEuZ7OA1saNYH8ihwJbEqKU3TgilcSTOUqaAL",
-	"JvTo3AZP2fqlJKWajsljoVFJKxiBaKX02OhPEyOtLA33SqiwO4bxQIbGp1CHiFykKy6U2yozHQ/JEY86",
-	"5V/zzGMHdLiTqH+Qa7KiYgNLDYPEfVzKLEUoFqkq+v5nyUCHsQSe8RXXg5CSbeDbYPLwJKpsgKdNHO5t",
-	"K2Ab76qTjj10ecFuuCyVL57fNjCfjNZ6xu63nbFoO8A3q1YFOufKwl5HRJXJEug4ZCRjtDfHXaPywfGf",
-	"YFSyMGKuM6ZFRqnl12wzsZ/csYhHOwbXvWIPDh8bnctS4/DwnHV17E/hoZ233SIVrd8D3+6gx4NvoGT1",
-	"h3efUlX0B7JLV3whGB48eeWW8DPLsA92zDa0ivSftUu57RDenakqo8m10f4rxja+E1mhrn6b1kkmF4F4",
-	"cJEkEES4LR4EuEdeXLVZG8cB+G/r9fvc3rJVGGrNfGIzPVTTaPI6kCvhorCgAVOBFvY2JH4Xg2z4d03Q",
-	"gypLZGizILgic55lLLXXnGleaZ5lU+HskvYejh1GZOyL3cZdl8x3+PsjD6/7yU5PraddxpZ6Ys0XN7Q0",
-	"hnPnBpbvLSnVs3auSl0WzKEOBYAvK7ohc+aRXrYBhs+nAmvt2iQCDz9FYAcwyt3hv655wkjD0lFPYW6X",
-	"T6Ap3MpPZLSokcuXMVzUhtBpGnTpX45Q/mO0aDlJsJQ+K+7jrQ4NNg6WxX0GB3+2bMlysH5DtmtUaZ+Q",
-	"LwsJCBLSVOpk/0bMG4TfR3v3CXBbHX9mWvncer5drjvY9z36z/a14QHuWzT6PXr8Pvwgr8c7VIbjwtVq",
-	"6tDkmXBZLVyRvNQOhdc1YEvgIXAHy64irMKV23q3kzBtCYQCSJEMKuWRoTVrxK4Q+LiqRPw91fTnRg2j",
-	"d7EZSmymjgUu6VRUbxBZajNMtLnFjXdjiKvEHG1VZto2M4qq/FEMuozgJlpvQ5ZzWylkq/7RmlbletDt",
-	"imhT6E6fini7flMMKbqIRo7na2gpISIqp6uIOCTvOqw46vhTQQuAVwrQyKHYkVPqzVQxqNRsMjFa4+kJ",
-	"sX2DHBa7TXjllqlV2Por0/XSXp9Q1Kp31HFxAdF+QeGqJth7Qi7s2jg+4aaiWjhFgIBqGETZcvZesTyj",
-	"iRWuoO1zh46ly0LYsB5DVJgW51zerDhG6RveIfLqavsyeFm27OjdC0Itm7lPBPoSlIS1fozE+VkvtY8m",
-	"w0vW8KXeihR3CiuJf3GXs35rAGriEKANBWapVzMx0xbvDC0huMzlCtr6DB4mCF+uG3u5CG29ikDYRhX3",
-	"AhbfutVuKpoW390GX3NvKG+TtpZqc7kBg8dKIhMIosHqUMN4u9hwPAJ06k0DxANIbRiHdYjBChxUIo4j",
-	"EvvLBoxoVUSC+VjdIfE5UYxNRdxynUMUGTB+Z9MNS9OCel6m3CyxmR7iRLEUimlMxTCugTrhmPxXrnhw",
-	"7Uu/Zd0G4YoAe4hDQDpAI96qXlGFJ7Euc55PDmoxCjts64NqNbdaGcGuiGF2Id13VS9esdiHuXkpz8K3",
-	"tBpDq4rPrSbJb3qbQ6uhVcYYt4tdvZfCPVHrvxk1vt2jN+ZXvf4JzPntLrPPcLVBHtoeW25wXn5Pd9vr",
-	"LR3jFpLV1i3mle0GD9pjoHf9PU3BSp9TnbSUb8CS6KoCuHHDB2SAndXNtXSnc4giHgAo1q7Cmqmrjfdu",
-	"S3k4oEdVRcJPKePZgvBfSMjbZeJyAkDF9X7LlouDzWIffdRw5wIJ4aCT1iUwwlG7l9RKq3/cqWs1Qb8C",
-	"/4EiS5fl7zYcdHeIzIUoQI7Yw5bpA0O5iyNmS8ezz3TIgkr1v7WDtiWg/eeY1Y+ZI5U7PGi7tTIf8A6P",
-	"1t19RjuJbVXFGdUxGWrOFJkXELU/30DhfPISlCxMH6DOEQjXG/1nyQhKRROyrXWhUVo6MSTUvrQkC6u3",
-	"mjci22pTHzOHE97FeJaC5YxqwHFT1zxXvkwvu2HCWsd81ZSpoEXBb9i4MSioygHm8QpRAaS+HUpL//gV",
-	"6zn9k4q7+6Mc/qtPKIRD5Nn/ZABW/wRIZvAJQjL2PxhUEe41gDJJmOo1wWdcuCrLvR6n7w95/HtesKTv",
-	"w66iY/+FDmpM93/pNfU9fGrtqa/m9DvTmrbTK3zx4uCeOURtUvfALaN5sstLZOHpUqowk+LIaEH2NVzP",
-	"tKBrFdVsIDY62t5CWKexoGLBJlMRwx8xGcanZ8s4IvHXYHJ6cJLGZOiB+mRB4m/NVzYMRcg1fFlVkwBY",
-	"CEj4mYq4NIc6JkPLlsmDr74iKd0oQnNa6JENQQFjWwQ/RGTN2LUiQxgjFwvyTIqUbkbYIBTaU84jBjGn",
-	"AGEX61/iMTH3fWkm1ggPRsOPuy5EYNGKpgJvOwUpWZA2zpTmK6rB6DgVx0RLTTM1cXc6vWGFq5cLwPOC",
-	"pJYLRCSRSp+blwqqmYowM5EStTQ3usMqNuvs6GRCYoUMamZeickwqEKKmTFHkGHKbmhWYsoplMeH8FQb",
-	"3I5fENvQVZmNIg8e6ZqtVwg2LULE+ig0f+KzEYnTQubuxYBurKMOLYRUY3YA+tykwEZznjMAM4O8u8h8",
-	"r3jGRMLIMLZ/AYJJeixLbc22LKGlYmHxVQhLzmWhTZsW4tYmAYPr5Tgv5A1PWXGMPx6v2VzJ5JrpeDSC",
-	"DXB7QrAuvSLD2NXDNzO8f3wK/58eP4D/Hxw/hP+hJr75wxfFj89dsS0H0WfG5JuHjGUBSILYsSx1IldG",
-	"stuQoLZ/ZD67UCsgnvnGrh0iq8DL2JN5UpaFIZiUbuDNlAJSujkcZHif/G93LOBH+NY2CSeEDJ2EB+sn",
-	"lcYoMOv3NV+YZ80ZrM4K4sSrIxInYfXMeORHhuZFtFHjOfIqiE1h9vS9w6l54bnbHjnvApsiiIdlWM15",
-	"yF6I4y7yhhUFT5kt290mXkFDNenK2aNPz5aDaPB1OogGD07Mv9+edNmk717S2apKApCpFVszvLuFOQLr",
-	"AU4YETZejEncREXtjEfWv3SY6d+8frQNpfq5LawVaXQlf7kHfl9CwiN0bFV0f3vZYE8iyAW5hKT/40sm",
-	"NHlsIbfA3+Tun5qSav1V5h6yyCngIEOPzsymlBh+iNxhhk7bGO6XLJPrWZn7p+DSvrryiSgA5FBjgUJq",
-	"Bhqlmb+NTO3n/LLyRIuFCNM13A9HimT8ip0TO4XYZgnWQ2iOzMVvi9gCZnflTrN3tteQ7YXEnecOKuSg",
-	"r28qCgbUjgnxLPD/RR7TYY6oruZ8LNEriOEgY/IIV56g5ky4mAostp1istYGLsYVIzdc8XnGXLF9jimv",
-	"FiG5egW3lwMsLLpWpwKoBcJSqCAxTy1kPCSqwBVemMEIqKaP0cA/UqWPgW6On34fW9OFRSZVUwEJNvVx",
-	"YQ6dLfcG/Q0TPzVbaRUDkPDCKnMjgjw8ObHDUzaixo/JHANmOFwB2MTK/BDDoxNSMMV0TIZCwnTMNkJF",
-	"WvLrdID36HQwIVOoyXNFi9mcLblIp4MP8YhwoTSj6QTKaLIrpgGXdG3Ti9UScJTBfmnuTXtoAEZeCn9N",
-	"ChAzASAAA3Ehspoh0PqS0ULPwWwCaYMUyoO+52blrhnL0eZiT2Nu2voOIWTMrQuLfgmVTWOXJAwAwktG",
-	"U1Yoa/UJoGWmwkM+lKqkGQ6SEpja8ZzawgBM6CBoydpJyFyWWJsPg3vllZsyTBcOga1ONYwvX796fPHs",
-	"cvby8avZ68fPL56/jiPy8AQEE6sZnIPtaSWLwKZ7+u1UxM3qSK3xTpfwm+GG/VKYzF1QJeWBWQlJz2Ho",
-	"RlhOSJUrR5+BcIALWl2KNZrvtsHc5j7U7L1Gnn2M869fiM0G25Mm4EWXHgfT5MqQ/8RCejg4j8gfE/z+",
-	"2pC+TRtA/unPCk+ng4hMHfwnfoDn4S/kc/YRj+9njpHZvc9pZT799nPnqNTPiUJTY2ZYtDsfVBGseAHH",
-	"A4ornqOWAjAmd2RXuLHhkQip+JFSA2RyjhN1c4D9mqyoTpYu1To0FRPq8JyNZlEPGKKKPLr8aSqGr548",
-	"Imf3vzmJCLUsjBRyHZE3r58cfzMak0sbBTOBnATPhmzfXJBECsxuWbGVLDbjqXjEvC5KicrNTNWSMU3W",
-	"sswspo656yC1ocwoMOe8YFf8vdVRSHzUyoAewwJ1mJ//Y2b9j5n185lZ4cqwJ/XAm8KaqAxzenT5kzlu",
-	"cJH/vpQlPIrOWgfcpDfvQz7X5H7mNtvhuAP7HtpPnNFDtSpL2+bT+GewR0QETBEjI48mNSOkQ8kyYt6E",
-	"QO4h2HdsLb0WO1DkoGAKqlk0Fc7SZC2XYMupLJm2uHBV9sOhcME3zoqEluKNtZtORd1wikKveT6ENxuT",
-	"7yEH31q9qizF3MjgDh/rF1ZINTYaI9plXHkyI349OEFbrzUVW3ONU2PCJ8G0421HZEU3U6FyKkjTbrzD",
-	"rHQJm3wo7/5ERhu0cRvZHa03fygrDa50p7BKNVe/UxNNNfiPkrZcyFsru3khrFwH58fwhwqDwzoVoKaQ",
-	"UYt34OidnZyNu45CH+3J2zU+UdrTJ6bBXTfgHzxP7q9M21iMjybSerLBb4Bm2iPOLsGsqOgmTG0TjKW+",
-	"jhumtcV4g8akNUMgIg6nO9tMbbi1UW64NteMFAmGp5nmwGBmrx6oXxYGl1b4lkHwWmibBLti2031Imef",
-	"KzbUdGXOyKfMeO4dCcq9xxajAP8TplY70C9L7TM+21I9PzpmDc86GuyPy3x3VAHa8B1IhMd0YTa51FxY",
-	"LTZ9DPtcQN1gCQa5qQgAqVY2rYfZWvjx49d0ETuzgAXy8wM8Uq6G/cSXUDOzNqeWxE+vjp9RnSwhsM2m",
-	"2wCAb9d1+ATafZN/6iRK38+O83CkqmkaLmptu6Z5syQdtYm2F8aJlNPBg+mgAmluVxX/JNdhuLYHXo2/",
-	"CYGpI8nhklkw3m5X2jmhWK2eZOwKw67BKgmn9YZmJYtsIutUALCh+cW638z7MSnC1NeMAzrNWpKcyRzA",
-	"jzeEpRwvQ+QDiLkNp28qAKs3oUWxCY+n96HZ024z+gB1GwANEDjYHmH7DaFiKmRm2IIl9eqavX8Kbr2M",
-	"zexPGAfgvE0uC3sIdsAaR5kKaN4hb+d5trEeC6ffBuOu/BffkNj2NHM7GwMDc8wtzOzDNL6x94vGo+1k",
-	"PzJs8Zu2pvBhPZUG+9pLpHalrcrvp4/8G0e8tQVdXhG3IF0OkbMuh8inkWrcMthCM18gGH8ff6+Wmyrn",
-	"BL8Vjxds7Yj/d8zZz+73AI95CQ5oLBiEBVbR6/PNYa++coRwJ6YAy5Buf6l0C2EeYrNTCHvFUrBg2/K2",
-	"CDdgeEdK3rz6kQThgUeqQuwcu9iuCsOT0IJNRV7wG6rZxPqNwWNVgW6jX/6qYGoJrXubhFwLrAqCxjqX",
-	"EgClPDFOAR3LyOOuMGzNZt6ZX01jFlLKB5gBCOYVQidgOMmYXExFVaCdK+JK8UYWSw0iLK2uB/iriN92",
-	"pIIyLiqc3FQ4xz7X/gZaBZwYfhienpxEiD8n761ytohHtppD1arD/IBZB1igY3J2cobFhjyEiVEYhawW",
-	"31a/h1r5gRV5h5D6yhPGl5dFtoyc8UoKGZPhXOolUTxliqz4e5ZiPDDgpJufwSnKU4tFg/VaR4ZiXRir",
-	"Xx9M0Q7z7qEaCVq+PAIQSDNeKbf1GPxLiFErJFJytfR55uJiKsqCyvw4CS0lbkOb4fWGFhyhltusr6aB",
-	"IJXdfsTp14osv7uVQcwTY/1a8rs15wLLSfTyBQUIOk4EAcX7wclp+w1UrSAH64dZwR8l3paNa8x93RZ/",
-	"1sGwKk71J9ZVXmZ0U90rRXDkb2PHYwVVZYHk1JWquZI3LjRNe1d+PcJhbitMecNaadOm60iBI8ACgVoc",
-	"YLBGZNtJHV+hipS2sWg1fGln2Y6IYrRIluSGJVoWKgo4gzoyVKOiin7VEeGpikKAAwGgUxDB5OriEFtR",
-	"ltuKEBumpwJrjfpw+iOQwY8xoIIsubmgNvZ3PIdVjP6auBBzX3lnKrwxZAWoKrwAbBRAcrelnjBrzg1m",
-	"g8iKHC68RC4EB7AqiOyCy9HqJaNzF3dWZSwgGJodj3PJva5ViqAY7pTDsCGObU2By5pdT+3TDgTVkhuA",
-	"lBJDOiyFFN5VmSwjIujKUYeLxBDZhsw3hE5FyhfM6GqvKtkCCwOI1F7YQEvgHYRlAdkF0fVagy1M758U",
-	"D/IxHg3PIT6vsuB7h81pY9Bv7WYRt1efN6bqi6A6wq77u/1IAVJ6L2heiFoDkq2Y34r1iGQKgyUJNTK1",
-	"EQSGKEhqo48jMsSOsnxTsV2Xz4LXAZ6EacfIM8gOCpkxZ8StN+rjSsO6dlxjBTNXZYJcvrwAZHhlTqYt",
-	"ammvYuhtRTcklR1i5DP2KS2cz1iXpJEXXCQ8p9kXxId7u5RQtYNmGWyH2ef1Uq4ia3jGRdzYBewHCC02",
-	"Fblh6pGF7OqkPISAcnC59toBvorkWFUVakBBtyZDB4FgnxQAMOhnF9Ky90LXiuD9pipb1UYWbPLL2vcf",
-	"h8D8yhcEBM/gVX0ENiYcstJt3lKSUb7ajcpsVJmasEWG8fDs/sMR+earr48fPjj5No5I/Jf75Oz+w+Pg",
-	"q3//639G577Gh09QwzijYjMViUyZRxNwjMmXhbSaDZClFGPytBUJGisj1maDqLSg8gZJleYX5RUyJ+xh",
-	"aFQodxrBiimA+3SmVrQ6CzbB4Cqj5gVFNqdiGL98cfmabB9FtKqEDzuzKxOptUiAeJcy3wlIm5DPQA5o",
-	"916yZMl1jOhBS3rDarVHpmJFi+sAK9swG5AgDYmBdTgo9Yez29jO4tGYXBoRnWZ2iRSGQIFQVVt4iM2v",
-	"aBm5mzBfcCNzZaG/DnzUtkglpnFoORWw+GgbEcq9j8/avTX3z5zZDWBpFT7fkD7B612vzOrKnTnrSFUs",
-	"LainFsiYFj08CmqpTYXTTqhCShHEVYCDwLx2Vx9ifgec7BMJlkEPXwZmPJxiB6O2i4vipVv2/wCNt5aW",
-	"8pXOwqvj1jdHw+67zVF2oY47ZT3U9x4hd7UVCL1T3laZRb0z0LZ9tSdFNHuvz8FSy4t6yRqorjlnmKQs",
-	"yizrrj3WPE998MsD6sOZpn/weCxcqjsmoag7eLAZmewEsVuFC+7c4ZPPybVqscd/hgi+OyGXjvCF/ikm",
-	"uwEWXY4qZtnNWYaab6O8K4SPB7wO7XWggTGkyIovQCVm0L3H5AlnWarqMQuWk0HQgkfftjELgIOFIXwY",
-	"7hBK1UaehLqKNnUSHbATy4RcDUh3IVo0rDWW1r8IawtCMMOcWfHeO7tQvndVamu1LGOw321IIyrw9JS0",
-	"VKHtdvZ/Vunly7jRe/ABtM6mvyN+8IWEF9zBzya63LPFUw8TYY5c+gu8e16VnrRe9UZlaixzslcYcfVA",
-	"DpRJsEvVAAnHtv7gV84rpstCBPqpbF2Fj6m50mmLdVXfXe14VAxrezLZJplhrBKZsxhujJoAC6hBkTd3",
-	"SMEi0mDS/lUS47ftQVZ1AaiTqu6O/9kuXkL54c4KCdvr1SDhP4F8pIOFANiMekGmjyms9rGiUlvpkCdY",
-	"YccWpjEambIWHcU1c+hh7cSPX7nJWpSKqWiYFiEiJss2ZOjiHAEOv1iwdDQmP9GM470JBRril2+slGKb",
-	"bRU7XpZd5H/3okeN8p8Ks4ifWfbodfY8lbnt+DKFSn4vMshf+Q2rLpXgvNoYso+v3bbHKns4xnXLgW5P",
-	"OmJQs8lcLwBYZ23IyI2dUdZbe6GeinOG/wTWXYBCoIJcPrt0NbNygGuBaKZhbAOkAJInwzx0ZqGzwfOH",
-	"ntLRmLxdSgi/axrLITTNxsWFg0OO4fJsFcyDa//rkiXXxDMCj9zGxFTYbOIxuXToixg2rexaAN6vTNkY",
-	"8bpd8UdnKo6rqLhA26sMyc7aCy+32I3xdZddFXoL0sD8G00FqFYhGcwKdlUqPwK7D2ueZcTD6FDnBQDX",
-	"+4YIuSZDuz+Iieh2ISJaSsT9oFqzVa7VKCIPTx5g62HHLsovkeKKL7AcmrV8u3hEWbjxWM10zmwkZdoO",
-	"hUOLkC3/FFL7p+HNYRfQfT/WfPo51ULYOw7+D8Nb1tQG7nhCs3E29mT+wXLMPh97N2896LUEN5Rn2FOj",
-	"RBactdohcdyJfnotddtl9+muiEemebXtYPQoVIZ3M0OwLsUNHlNM6IbGAp63qXBW+Yplipq/zLpdrQLt",
-	"EMmIFGNydno6FTEXN0YQnNV4o+k0tqHe60JidDJ7n5uzjSMaOq+rzTwIPK8W3I0JDzUhC3Jlrn1syryv",
-	"RufA081oDZekGGfjIHxb/XVm6b4cl4Puf4PGr4qbORL4DyP7UozsJXjKvXBbIULCTVRBzd0VMwvsa62m",
-	"lB+a1rIKkgX4QorJuRZxBEKeljTPmVAotiAXcgVTIRYNIKAhe2NOk+sg5tYzHpXTFclBZbKeRmfTx+Yg",
-	"M17IdQUwOBVbZVEXPoPRYr5MHHqleT2q2368pTwKQ/29YFnZ6a00ZUTHsDZFsamyB7STzDuMP78Vi0+H",
-	"MfJLBFX9ta3C5UeYB/sXXG0uQnXisEzXVoqrKzPkA5lG46l4HgRDhQopupUwrYnlEM5yEThqzH3lYsCB",
-	"fpG6pgKO1sTocdaVEyD9OHTm0BRJhv4SdqaXURTGBVE9FZUiAKSaBi/VDZ2R6bgieQyEqfKK3JJNxbDF",
-	"0zTqsPn8x9DTRm1fyNDzZew2l3d8yhtXmc2YOK5yMlz2o0uM6IU34x7+Ipgz1uQRjAGhV8EiMrGyss/z",
-	"qFdUAoblr1C6YlMRuzXhaexzRUCAsNDJNmE/VYgm7duycZRtZ/mVW8632PbgE6rotovv3f51CbDBokQI",
-	"X5L+4V1rdsKGVwONBAfIvLiwAH4tp8ilFk1WVGB9nMYJYiLNJd+F+F5jZv7xJiqru6HwGlQsKZhWXVW4",
-	"7F4/9n1/Qmbd6GtXALqf3JeOOXcpZyxYoNtu+P4wcyrID69fv7z03fmSPsiQDEvDbGcqtCJDCAcWFlk3",
-	"y6zwszLSQBDAm9ACcuWAz1gkLCQLMozXS8WS2b//9T/x6NwK+mppZB8wTC9ZwTyeD+F6KsB9palm6Zh8",
-	"X+XhATQ64PdjcoumIqVFSuyegxXP9BZwxoBRGjlLabrK44j4L01zVJcFiyc2iBrT8WydvI3zPWR8XlAz",
-	"iJGR86bCr10oQsVLrXMVR34xguxviF8qmJIZBDRIEMTStGBKuTamIMTl5TzjCRlmUuaoRdmU+4hkXFwf",
-	"ZzKhWURWTNOUajqqxwc5sc+NL+4Obm6clE8kvjV6+TJBzo1BvOV6eQm0uY81RBWCARLzn0GYC6KYm5zp",
-	"U9xEBwUy+3NHAcZLBWm6594+UKv0oGVHiD9GAbWdgj4hQH4gXJGFQ2n/EwQl3yFF7IhJrp8/I2hUR9Db",
-	"jTYOASrlQPz+AjFfdlho9m73J5NE9rGaP0WM8p1Sz159z/XyRWDWwlDnN69+jKzB0j8SNUWuWoQzCklM",
-	"AF2PyWPzBxeLqTA6gWM9nu6NAHdFeYZ5XRDbjBgZVEnhFUfzRFnYshPX3XHDX0Qw+DLxw3+oM/qFxAUP",
-	"b/XZhIV71aW/U40Nzn/1Rpsmi+iDUrAj5ZD0h7H1/BttAe0OWMmsTBLGUluzDBDGYjIsmC42XCxGEYlT",
-	"RqHulwv18Ln6WFfI6ktD7CfCqmaYT3lG/s6/w/KnZp3H5OV2WW5IQQ2rcTvlzTy1sxZ23eLCWf+62AEU",
-	"yh+1OPaXxB9vmML6FDauduQPLjaAfSS482pH+fcvPezhcyjw9rJtfyZZp9W29Fe+rZ6B5dbqzOSJLMjp",
-	"mXVuQS55loJzC43Uzl40ZwrLrk7FsMVC480qc6mXI49x4s3eAHQCSfFeawAKEAsAHbLHq9XwDcYmew6t",
-	"ZeDzSR23MkcEy/sHN4fD3jR4QN3C+OkEDc3Ub//4/ZeRTszV7M7M2Aw7drqFrJ3M89BqssEqlYDb1bCu",
-	"GCGlI6CUifQ18/LEb8BJZKb7Z/MS2bBImPodO4nUPQ3xxYPJrx2/3Es5zXb8HKLSdj2D8u+OByr4y5Zn",
-	"bmjO7fepTHapAVxBIEZBE00KJlLADJlvyCuWyiTCqOoAVBZBMaEg7KPvn49ak9y/l0kPHxbUXVvqVXaL",
-	"wms/vH72oxVhYdtZUhZcbwaTn9+FRIBApVesYCIJyzq8cCNWg3cf3BrdK8yMxwq8JpkUbPwPtQs1WCao",
-	"DdmnybwUacaiaqlEvrL5z+bUqSXPc+ZBgXAdO5fvEvrqg01rKxk5c+7iF54fm9NSMKjqq6WF0XV1HJOE",
-	"mce7ccgv4InjxyKRFiyze3N6Vtf7B72hOM7blGOFzwdsNLnhzKiQyq1h57YvGc308pfu6t7WdXR6ckLW",
-	"S54xq0OBgcAseZkDilMqLQqmlqXFLk6ppnOqWOsO/wD9fkoRyvbQiSAXzmDnyv7Ib5gwz2Js947FXDFd",
-	"8B2s5hn+bg7Ay0KumF6yUh0BcArBu30CjldSVeCbbzDUMqgFHjkzylTIUkP4doT4CBnVTCQYBwL2AYUm",
-	"RC7m8j3YBTK58H4RmaVg5AALBd4QNkhT5VJmlVHCbSQxX4/JC5FtvE1hJQXX0hAvFLmuYLMd5NdUxM8e",
-	"v3719NHl7PWLvz9+HiNU2ZzRApKCr5mFKgxwQ9BK70CmqkSXThRCXPZ+JzHPKBe3OIR2c8efSwKoU+Sv",
-	"A9v/a7NihkQ/vGuEDlt6cgPdRagyZ4LmfOxOVKd9DOKBXuRMGPJKZVKubN3x2LexoassBqTev12+eN56",
-	"2G0D5vePPfF2q+T8HyzpVIaaA959vusCAFXEjnPv6pmZ71y9rYULEPHXVJEFE6ZpJ1yYU3Bjs2pVWCyj",
-	"a0H/z8WzHw9bUDfkA2n/IxfUjrNzQSFJr+8dZKOyPVOyfAOz5SCPb807Lp1Xpp8vd+eYnecJQyuEoQJi",
-	"vSZqfPvkgY49MFPlPW6tJpdBvnxR6qXnMUCvnbIXUrMNwC/QysOVp5RBNCiLbDAZ3IOsJjuI7TJgUHii",
-	"AZs7Jhf+O7goXMxNN5Suf9fmBNR+G9biTzWjK6KWtLAR3R7JzNWzHZ3XAR9sqw6ml2yj9NqC+VWmq5En",
-	"lU3fdeqVvyanYhiHelc8mhCarrhQZBjLYjGBD/HIQz+uCM2yc7JiOFB8CD/FI8DbnIqtWWC1DMz6L3Mi",
-	"hf0aawfZONp4dE6wkDGkGMMlHof1jWPIW4UBHaEbEtb+SJGkVFquQpBhAuOqvT06B3TS5nodqRBjOMCM",
-	"hyodQYshqHJmAdmdtPCAxFeymPM0ZSL2sOIuoKOS6AFzt6WabhCXXSFGAqjqmLxYC1YYtQUBIbBgniIp",
-	"S3gaqITIbmxX9Yyc7Q7fhmkykKHYSK+xxYup2JCLpzYHzvQ651lWS7kxWzsVSSYBk79XAg6p59+Q7SQX",
-	"nypQy3IJSjsASjxLbcoL0pfKqcc95smygdalpsLitPupjslzSXKqlyRj9IapqgAHIlnwDNQYSCBcUrE4",
-	"LvMAbBa91g7C3yVAM5fmvrQl1uOI+L9ntlDnqEYWLth8e5cQBhHett5zWmW5V/CH2wVmVEAKWFqhq3Fq",
-	"N0MtZZmlVVXRCeQooQkCSyPKwvxdz1gpM7PlWFMUlNypoJY1RMRcHQCE6Dmm1RRqs69KO24P8RKbbdY8",
-	"ULWlODKqDBqSZKHG5LHRIdQEWcfYFi0Hnyh8ATXHzabAJypotoEE+qGhaFw9mxAxcg9hmllMhloGqWKI",
-	"bQCr55408xjjusXhV34lbM3xugHUMmwIngfQn1+nIBBNBxGZDmxBrOlgQqaD05PTr47vnx6f3Mcffawo",
-	"fjTiiHnw1ykUzoB3ypOTB4mnS6qmwiO54UnPuNLm8oEn2YcPcUSu+HuWuloo6PO1XmLAjEODLVfWglmV",
-	"V6/qY3iAaFen0hGmjdPlimRS6XOvX4HRxG4rvoMpQ4WERCGzjKPIGU9xcBmjCgvYYomOImUFluABbmHr",
-	"5tw/OVZQMAsSmGSpgae7+aCW+h5FHE6R9uXVFRk+OCEqIqks54is7urifkWWhOa00CMiIfh9Dm3qZcGg",
-	"2Lw6D30AKJMY7dZWI/Edo+7qXgKGbsNkkEYU3aipWC83Vte18bY2FtdGGVs8BTIE+QqXBSsUSiEY7MQo",
-	"IoUvrQWlsQxfxbvY9eXmBo59uGVEAHh8zfL6PVaz226fWpQ/UeRTVYEPJ4ojXKHZeWJUU7PuVbEd20Mg",
-	"HrYzLmRMFl/CdGGYPVYYmW8cmjTAJG5sgUYha+q+reToMLnXENzNNcFEdLhTLSIRGbriXE5SJt7XF7ny",
-	"YyDCpdbPA+lrqRX+8kLKK7gA7RZVNytGgbJMMeBaxcZ3gG9S2OcKmryg66mwr+OlCkqC2UUlfVQpWhbN",
-	"scQzVts6F4I++PDuw/8NAAD//w==",
+	"7L37cts41i/6KiidXWXpDK04jtMXufYf7nQynZnO5bOdTu3TyhEhEpIwpgAOAVpRd6Vq3uF7h+/B5kl2",
+	"YS0ABClSF8dJ+jL/JJZE4rqwsK6/9WsvkctcCia06o1+7eW0oEumWQGfntAsm9Lk5nlqPqVMJQXPNZei",
+	"N+pdLxhJ7O9HivB02It63PySU73oRT1Bl6w36vG0F/UK9s+SFyztjXRRsqinkgVbUtPoTBZLqnujXlnC",
+	"k3qdm7eULriY9z58iHrf84Il2GlzDK9EtoZBKMIF0QuuSOqe9sP5Z8mKdTUe/0AvHMb/KtisN+r9Pw+q",
+	"5XiAv6oHZhWqQeCQVC4VN5+f8UyzYuvQVlwv3OD8e93D84/sPcBgODC8pyJl6SWjasea6QXVhJmHyUwW",
+	"OMQCXiN9NpwPSZyUSsslK47hqWPzWjzoGjo8M8EGamNf0vc/MjHXi97o9OSkbY9/oCLNuJjvsZoL8yhL",
+	"cbQruu4azcI2ufcqujHAgF7Q99+XBd1JdrCEGVWapYRqspRK48iWVKyJYokUqSJ99xMlKV13LuCSvp+k",
+	"rtfGAvJlueyNvvnqzCzgkgv8XC0mF5rNWYGD5+Iug88Y/ajRc3Evo3+9kIK9LJdTVuxBDgHhzrnSrGAp",
+	"EfBy1zhz0/4En5kAzzmEGwWj6+KK0IEdxCfljP+12f+zMsuONXuviWK0SBZEzoguqMBnFKEiJapcLmnB",
+	"mYrgo3li4carjkjK51yrrtX759aTveTCfX7YNuIrLhK2myaVpoUlSlkQOtPMbjIXSlOhuwanoPnWRUyp",
+	"ZseaL1nrSl5pqku11wWj4NHOEWBDh1wttm8YRpkkTG0fx08Xr58fKaLwUcJuaVbCmSP/KNM5S90vszIj",
+	"/dgQVTwwqyikJv14RjPF4sFwLJ76F+2i04IRwbhesIL0KVGJLFhEZgVjxBDUgCypThbukeFYdC2BnUS4",
+	"BnbFp1JmjOIldU3nB92dms67Fl3TeRdVnu1BlG+E5tn+RDllM1mwveixhJYPpscPhi2oXArFgBa+o+kl",
+	"+2fJlDafEik0E/AnzfOMJ7CJD/JCTjO2/Ms/7K2/HwG+xrew0/r8L4gXBgkwWUamMl2TVDIF1IT0YL43",
+	"Qypoooe9D1HviRSzjCefdayG7RZMybJIYDQwAEs9hhmjpPOeK8PYPkS950KzQtDsaVHI4rMuqiClYO9z",
+	"lhhSYqb782ppE1oYvgxfFLjjhKdES1KwXBa4vi+lfiZLkX7OYb+Uhq0sqjX2165mAg6AuRoLEBhQLKY8",
+	"Y+nnJoH4+ez4haHKmNyyQhmmyA2tkkyKOStIUhYFaxntpb+EP+94kwUVc8N1WaqCwcP43gha6oUs+C9f",
+	"YFwFS5nQnGYKroUlV4qLeUSWNDMcjKURYe9zs2TuaqFJwnLNUjf2W8ozOs3Y5x66YsUtN0yACjMs89Gf",
+	"JUMKq3OiizWhc8oFyag2ciKMOC+kuba+xJjh7BtthmUZwfUl01ITrhWx40A6dstsBjmEu8v2YAZwIWi2",
+	"1jxRl1TjvZEXMmeF5vgpLWQ+Kahm9XtIlmbG/hJCMdAsyUwWK1qkh7xir/5DXrmVPGFLyrP9X/oQSs0/",
+	"1zttDHuj/ShYhne+ZTn9B0u0GY5fxGupadayivSWFXTOvKYzsVrSntMFeSKQiLziE/WWLOVU3LVhbcY7",
+	"SSTKCHUae3NFUplltACx9dD1xSFH3TPvHnptWK3LrRQHCWpzoZOCUc3SCdX7yk1O7GrTyajr6EgR85QR",
+	"540kTVYLJgjXZEVDFdKskygzy8FQM9vo7ZbmfOIbNqpkta+BeBmu5eYrdtBRON+tK/UEngNSTPH2otnr",
+	"YOVAwo8ai9k61PoqWb2Ce4XQP24W41BFb/ukt07wR65ayIFrtqz/sY3hVnT1wXdFi4KuNwaHzbUOqEy5",
+	"fnrL2oiTeoMke0+Xeda0KwxxN9tolCYaRc7qzVKxYnL6fv1L2/NJxpnQE5qmhVUNdxLmXY5OyjRFLaid",
+	"rGpdVYuElOS74EJ/ddaLWribvYIt6e2cgqbFnB36NH7ftSdts4aVp3O7xzv6aVJOWj+1bmsjRx31cYVz",
+	"8stdW5eNva6NbzuJ3suhqQh+49REPcHe60lSFgqp98C1gv7rjbRN6LtMJjcsfUKzDA0DH38nNCi03ZgW",
+	"1Sllgzk+HT786mzY9l7hzex3oJ4GeXrT+Y67oLZKd7oPmrM9xGISzrl5LRy2BrVR7JzofZB4nb7ufjeY",
+	"BmDJs+zVrDf6eQ8rHxhdzUlqzmBptI45Ux0uNimMKosWPormP2sNYCnhOiL2fTJduz/BHOWW4yB2XluO",
+	"qPf+eC6P7XdG4xle0tUL7ANYgtRtw77SdDY7An2FKdJXjKGRiGbZkSIzmWVydVzmg72ErMp4ffgZC96N",
+	"qmV2497c13ebJjAzaDQjGWWsahAs567JoSMJrz1s0ul0PQlde/sSbODaeyLLds48XU9qrrd92w7chNva",
+	"9o60fdt1jrStjcqy2L9BWRZXmna1tZTCMKANnn3LijWBH9GgBrYWLctkwVTtiGzr+4V5f0vnK8Zuuvo2",
+	"v212HZmTar59IUVK10b5ANOyItYrvM+w3jJ2s2NUKV1vDsz22X84IFqSqxI/fT2IyC+skIpwkWRligrQ",
+	"3gNJ6bprLC5CQO3jCTEPAtEokEidNjktkxumO/ij4u+JfSAySp0sUuv62+t42T6+gxbaJlA4Y8pWyalu",
+	"evkQWU/U3kKK+X7yixSsRYW0SvT+g7CmCyPeOs/Gnm6wmlnF+tKcD6Maoh+QW52WvYqaDK/OSjaZVsUV",
+	"agRcnbHgqIdk1XU716JGmCiXcKGLKVjOo54sNf75rmU3zPvP4Jp6k7cIoTTLJntKlQ2Wv5+4UAvneLfH",
+	"Henv4T0UpXldWNp8okH/ZZ7uErl39uramLYwpLcLac3gRpqBaATSp8QoPhE4fwUxEs8NW+8nL1i7/2ZH",
+	"P8gVhjWYUaOLxYsiYP2xo0B3TPz0ms5jwhV6OVBGjcg/S6mRObYELjSNZlbTqx0C3Cq7EdVoa2tUW/Qu",
+	"+nb0+QYe3Sn+bzLOGWdZqswtgBMfkgv8jmRspoksNblhLFcg+NzSrGTnZjPY+zzjCdckNlsRkyRjtDAP",
+	"gZWIi7Dvh021o3Ec3LGcSnnDMBhCyewW/gSfyMSd817UWxVSzCtdSeV0ac6xXqDusJ0w6qKse3b40v7x",
+	"Mz72LnzumC+NkI1BcUa+6M25XpTTYSKXDyTN+XEiUzZn4oHv+kP4urrh+bHMcUeOc2kopcDRhUc20KAe",
+	"npzs1qF+czNxLKU9OvAIHPcqMipLRhMu5nC8pGCGZsiCqhF5+O9//ffZiSHDgiaaFYowipErmVyx4jih",
+	"io1FxrT5LbLxKRGJj2OQwuNJTPplnrOCmCfNmZ3JLGVpRFROE3PWC74En1XBcka1Gou0kHnO0oGNYnDc",
+	"8DA1eEnfP8c3T09aNMnWY/vaqE4fqcTW1cldhpr6vrymShk1MsYHYuvIZcS8RXI6Z+fEUAGRAr4Gfpxb",
+	"nfLT2HxcDMxeSlN9Nk8gOsPsfPBYRBhI38FXJC+YYkKfB1ElhsFJwcC/6Tje/nLj3dSyrtFjDCY+F2Gs",
+	"3QwMg0KTGS/U/Q38Djpf16DdM2693ed7X+xD9MnOwcqycI4NUHlO/v2v/z59NMCwLgZCATHSbUSMxn96",
+	"Bm+oc6JkoY3CFsNkqvMyLRVn6oBJbNdhVUcAWjUDfMItNn5yS733KDDWbNtCarp10zWdm75nMzKnt2DX",
+	"WVqCLRVLkVirgNHHJ8D9B3uP75p273LOikmrTvtKMMKELtbICejabTSq3Zs7nNJ1RZYuuu9Avff7bp3X",
+	"DHS7Ofk1KzbjVe062rDW2qlfSOUCNEFUTVnGID7yLscpiGDtmsHHaK+V8+ViyQqe0Acv2Wryf2Rx0/rq",
+	"Xqqtob/PqNVW57FLT63psRtqLsYjOnoNNdsN0th2Ibbxg7cLVlTmVAIhiCChZ3wGd3Sl6nLNjRJhxGou",
+	"5jhaLiZ5IefWu2RDJfAnmKX5EiO3uvRiJ3hsjCywlUobu9JhLo2MAJJxpRVRC7myukPDwerdxV1nqObV",
+	"JxkXjFyveMYlKVjC+C2kCNhlkoL042sZDyLiPTm7vajgJNjaf041ZxhTgIezj0M4UiR+VsjlgR1mXPBk",
+	"a4f4CM4WYhrlSig/z4M6a40UeWva9MtmnjFr99PF6+dgXNsVSNLRaxD+chfPdGjJOSBP556sLy0LlNAl",
+	"c3cMrjtV9lZUzJD+xzo92mKAOl4KXOzIpz7GUNOUV3e+YDkISydatlPsolxS4Y6Hpyxzifl3iZaHUG4o",
+	"m+63pVVmz8Z+/iBX9VHZ9CKrBRlpD+/ggiUSBmvDvwtZahB+ZUEWjBYQNiNFtiazQi7hyBw0m04t4e1i",
+	"PSKxzJmIIxInmVQsdX+VBYtJnxL7N6TnRCSeopdzghwsjsYitsyMpxMh9eSWFXzGsR0hg9icRIoZn5cF",
+	"/gSBO2UVywktufi6UlChVkZ+iVGL3jnVPW2mEFburYX77fALfOe79X4G02YKUCvlbghoLRzXK8sJM8ee",
+	"e9Gsxh/tTHcOC2nMEENZZHudP5uTcBA/rVSNfTNTzDusYHJylwEWZaINQU1Squkuh3QLs7VxaVTQbK24",
+	"Iuw9pBoYZcMctBoProWtkZTNONqZtpxEK3bt9HW7KNMq32a/+Vfi0t7G+XZvuvm1JuPvNN1rkEWAC0zU",
+	"npFUe5j72+MgA6/Ibhu9j8ltu+g2T2IGRjh34/q3QfWJMIJTCmbY9znJM3Spgs8+vqUFp0L/b/9OvIUU",
+	"umz5mCPoFIIwf7guIjYluGhTiq1xt6glFbG5Z43VrZ344MZvERmiZj5u/fB2nOmKYltJfvNAW0kyCvNt",
+	"m3daQ07YSgBNh4l1lNTi7PZwj3SGb8Od5WPN67SGZrgHpI9//IWgLjQ4JydIZRq0L0iUk4LtFUwdbY0Y",
+	"bxgyblkR5r1R4t75uBFsCTpHra/D4BPkhwvTS5atSb/OY50MMBi2Rn3OfBrQ5m+hLtoxACE1WTM3BlnY",
+	"DWnv6x4j4F1jbVu2h+NPbarTTdU7pMPO3rbG3O+IrHfxFC1HQCk+Fx+pKfhGpvvdbfb5juj8JUPtmZIn",
+	"GStuwPtLeDogq4UEH6xEAd1MaG/dfe+IE/OsfWdfv75pDuS8j1rEqpU9V/Eu6rN7p835HhelkerNyTIr",
+	"bZQMcMMPPyKQVpY6kZiGsX90pNmHV/bFvSR428tk/9CHSr9yJjIbeg1rMwH1vbrSqUKPNBCFP8P+3jJH",
+	"c6ZZAXY9SHVeyELDNd1qOatkbte5WeteQAItr7XGm3tBoMLZcJKJP2PVJjQXqkYOzej14EhHNS7RoNQG",
+	"+W/jPhfQyoHByXfjFUDFNihhBkmJU5muG7kr3xwco+wHs22aLhy4w5j2z5KVDGydygixNMTNAb7W5wIN",
+	"ooNNS+iGGXK39eizBB19pBnmE6i2LTdxKJzXJOdAWg2Xa+smI9G7Vd2fnrfEemzjngfxzMbcXTPb51OK",
+	"Nqd7xZJaxTa8JPaQhOyD7TxuczivDEO8L0Zx4diElgSfMjqh+aDRWLPBPloYxSZ5dQ++2rbqdqFG0YOY",
+	"rwmKe72oZ1TWiXWEYDjYRDCGoqKPZWp1vJhu7it6BATDL5Xj4wZwWWZMHbjjUkzCe7cFWSQyz2yoHfWf",
+	"q2u89YlKLoB4uM2T24wM2s3LvHQQahIeF+mrGirSw4MNFNWMW7tqzDlqruLmjFu3DWwbV0xrLuaH7tuC",
+	"55ROljJtO6vqBrNatISIQ6P1LbiYew8LdGyvSotZZJ8j3nhB3lz+GEitIdBMuFLBONrnKBVLLzrQ5uA+",
+	"X9A8ZwJUEmq9BguesWCkRmFBM/0IDZJmqY9hqSvFOSJ0LKxVxLSFQXEAsObDAfyWoWgzLk9OHiWXzAz2",
+	"AXxg8ZBcCILphhglMBaVbm6EIDRcW/AAxQDk65YpQqvW0Xrv2FZAGJVfoLLgNITgAkbTzrPQJ3FgZOrb",
+	"hcwYBmi0rWhE4lkhl7FZsljLGOM2FL9lkXOE/2LtInUCNG9tyBG9jljqO2S2GX18j/Yb5AijgldbqVEq",
+	"/V3B6E0qV6IzYRuctNM1yWmho8BDGwHOV2gmx6wxa9ZZ0JS0rlSWLfdFe9B6X3CCggrlYlD3eV7vC3tw",
+	"S3N+F9CIakQ4jwjmjT3bVtu2xEX9tCYFdJjY0g1ciw7SW3JRWknx0OnYJp3xybXUOoVtAZU19zZtOrcB",
+	"YMyaB+4zdntjJTbCKw9a7/oEDwHOrC1pzQyN/bWuZz2FaDOG1X/vlgwZ+UOzBA+PT81/p8ePzH+Pjh+b",
+	"/x4fPzwx/yOPN3+/6zBx7WOQtP1vm8JGUOghy92MGdjO8Ro+iS1jKqi5Pi5ZwmzuZ2NZaz7ujrFtG3ZB",
+	"1aGZ5GIq309yus4kTTuazfgtm7BbB6fbhoNgJRa11eq+YFlKaCXfHCkj4UBCTHVze3DJFmN4hfnYPo4V",
+	"my6kvJmkzAy5sKu6p3E7bL02pdZ2o43Nqq/TxsqGu7OVNjwm3kekvrfnLQBypxPEuCBUrEkil0spAKCp",
+	"oS2eHYiIsjMEEFAYrh2cheUbZlxDa8WwZ2fo3AzwAX3k1edCltWjYDuvdHL3zTYDZNR7ZtQBD5LXEKmc",
+	"ctQWFxcABwK6FTzcalZ2ynD7XcQVgcvD5WAPd8tUMKyq3bbl/aEzvP0HufJyfRUNNHIpux7UNRDku2V8",
+	"L+FDjBOhGAwVEcUEGCMCAV/LLK1rOy6t36g7sMtj0Y+pELIUCUvjEaG1sBRzoJRDNYqMUpIsHAiapjcs",
+	"5BtgKx2LlJnOWEr6lNgTamk/smsAphFsHxVMgpFDCIYGT6GAbh4ZC9QGlI9aNnoRyu2DhpIRKBY7FI5N",
+	"u7tbgoqvWJFigv0jfUO31TdtxF3PKzjkzgttn3tDStf00Mr82H0F/sBohont9YEFzgQfay1vdoc+42ut",
+	"PbnkhIMWwaZc7LgzbORz9zSr2K0WFsCTRRhp6ZmyIilLeAreKkXkSmDStyOwKt6gUrEiVLfaKOFFi1Ut",
+	"ZwXAHkqhtpj2wXy4pGuSSrJgBds/Ct8335p1LrMO94f5xaU0yGJOBbfYIH1ZzEc0XXJhTvd8hAbQiPz7",
+	"X/8zsGFq5h4jOSuUuSjJShY3kCAHC1dRkn93L3gOgP9ssUl23AzhkBFtzIx7YgYZOZRZs6ZHiOy913An",
+	"p3SatF0tNxxRUr3PDTr/xYWymH72dLtBS23ECwBNXZMNLMw00VzM60PfAvvV1FZxlavuLIVENSptPVwe",
+	"vuKQo+2CKPaJLZFKT6ahlWKr8blm0jC3fzt2Bzj6zE9HNhWGpIj0f5h9JYQLUFWoUmPMbev2KmeCi/lb",
+	"LlK5ukN2dWW4MiIXkYLEKV3HaIzBaF6wYcE9FZP+Dz+MXryIyIpm2XFibjXMV8KDPha5zHiyPkLr1mBI",
+	"LvybCJFug5Jtw0UpFMmp0mTJU8HnC024sEZGyPNM6dpIE6eno5OT+N//+u/4BP4anJP49Mz8hde2gpIG",
+	"tgm8wRskZJ6qX0QPT0ePTsyDVGtWmOX4/38+OT599/PJ8bfvRj+fHD/GP/9Xa6g/pnftgTfiPFH1zk++",
+	"GZ3csfMNg8q6F3knPUyzjUwCLh7wmVC8V6OC0SbWlxqtCl5ZbNwj+KH+E3tvrVS0TLl2T1otS42WVKAn",
+	"KaWajkBtar3hgqSvzwqrxtXEsL7bltvsucBf/I1OC0ZuWK4B+1auBBGSCLZCcbLNuB/1MjplWZ0GnhUS",
+	"Yn/VTe/ASPB2NuRM6KJKUag6+8vDs4ePv/nq68ePTr7t3Wc47XasTjMucJlUxn6E8Ac3o2qWxqjqYeyH",
+	"abpXeDz0D08e2yWqANjbuidzw4AKWc4X+wJ5eE2jMz02zplIuZjHoyBcPwJnR17IWybOCdeQqwGY9ZaU",
+	"SOwTIEaB0jUW8A7gkLiVhBx4LpgRU1DmyllBtTRCX3EDzw7CPgLVZ2zpu6762AH33AQ7dBP3o6WcjSRA",
+	"YcdN+RIUVTdbkPNQ87I9bdyae4an7YFXiKcvakW1bSWkkB+073B95ofF/QY87k6giLuYycEuoUOYS2Bg",
+	"MheAZpWhqRpO/+zh4wH55quvjy3DCYb01dlOwIo9OMsrwTb8rv4NRfrxX59ekwc05w+qb43cYIYP9nx/",
+	"cs5OT0lcihshV6LqNB7eZSG7uNInhp8MCOo+wCfDO/ju0JPN9O2OEPeDorrbbcjbsMoPcFVtnoN98rF2",
+	"Vz/q2spJG6vyIOZucbY7yYJF/u0ALME9sgtiqSZwbRGYDjs6vznUoVZW9keY00dzud/YtNqi5lw5jM1Q",
+	"IEEunz0h3549/prYShsklUm5tBgnzUDF1nAioqA+BlnSZMEFOzYqE3xhnjfHUa24ThZEiiGB7DKudDNm",
+	"B8qGFEQxkaqxENLebdACZMBcPr34/sXTI4UlfAj2qABXBNgrTRZkyahQoKxDnRFXkmYslnRNaJpCc+qc",
+	"aCOsmKNvb0tIZpuugS/8cH392pUcq8mRtzTjKYpOQYoJfOuC76JeGdaQATFwytOUieBZxeeC6rJw0Ygz",
+	"C5Aogsww8KbohcTkYZplcgXtWYfdREs5yWgxR2ANVeaITjyBshAO/dx12GDMNXrX9AYGRzOzaWufp9wU",
+	"Fgs2K1VtyrWfgTCinhnWkor1RJkVhtjEDXmklqTX7L5yL7hubNY3RhNnbFLh9zmH2sTaDNwbTKRwIMJH",
+	"Kp+bRwCc+NsMds1Xz4ng1i0EzSZAaea2quTBcMO2IPq32K5XTOjQs2ZLKIJDNaqZXrH6FE3rkuhLWStz",
+	"6Bqhuu6RDqAFzOhbNLhnsiDxBjHHEZ4jo9oEo0Svlvcl7iV1BS7MFkM7FnBLuozttgaX4Yod6O9hVYPO",
+	"BsDSHZmVBABJTOXDcCwu5mapkdkNt+drb7YfsAfgJrVNOjs5aw0N4Dpr55sLWWhbHdJjKN1wLBEZjDCk",
+	"Ak066c9VY2h28+byuaMUJrQ532p3T2UhRsi3p5IW6cg+NNpyApo2dFuEAWYf5vO6SgxJV1ToJR7612CD",
+	"3T/dofbac5GXugX8HYKlDcvoVvS5RqOteUpFNbeq1/eZsHbmgghmbi6ob3VX1R8NnxOBlu+NIcFVqDeN",
+	"3NYlBoZrh8CF9N9uvFOJzNm2HrhCANZAF7UM2Ey0VmRVrkTo/8Pnm2rAu50Wug47i+vVsCNARFRMBwgh",
+	"ACrHZrTMtLoncwuuTZVRjjWCQrSqFWM32dqHcFsIEFX5vn0VklYPO2pJ5rKkWVZdxzN3R/lvqlztecGY",
+	"u/1yupygU6IXUEtUp+cdFpt3zbOFh+QwTetikzb6DeIYDMn3zllsi7gCSviINOMeCFdVWMT5XkEQZMmY",
+	"ViQOViSGN2ETvGXRyHJxbWNi0Pbg4NQi3MlcMuVCwjfjTYbEUWUY6h0Geng4m74wq6CYjtBYa0Zvpm4O",
+	"lcrkamBYi+1tLOLG1scRqKcOsbURFEWoqhYHPbdBPMt5GN2OiXjeLuSmV8E4aCnbnEudZHug0QrFmcbi",
+	"k7i1+buZp8JD2oq4ynyMf5A5r0j866/Bqx8+3LX38LjvcsCGGQ4fAraxd/qQDeuv4d+enZxsilZNVrIF",
+	"Hmq1kEC7ysVe1ZcKqfu8GYQXEaVlwdLKMdMIydt9zdXZXwfa3gbpWMqOUT9Em/8nGF3IZHfheuZ0aeWT",
+	"Jh7j5po/v3h5AY5kd2jgEAzJS3Of9YPLbIBSt5D4hOEbNFsZJdewrbqA1gL22DBOHwAL42+a7QB1DKG3",
+	"lHN/Z4zeojxtg+cMI7ZzIa5NlJbMYBp78vBkr+NWu3c3WRHGDZAVBA6oiCgjjtHMQ5Na7Zn0KclKkSwI",
+	"xCEMhuTpMtdrh/sBu8OVFebMakdE0VswC5hbw2YKOb1kr5NbD2mond+v98KvDohs/9woqVhwi9oL9Or6",
+	"+eWDqx8u/v70Zf0ylQUkppiLaywCMMUrzYufWGGE9pjE1y+Pf/Ia4zGWGj7+f2PIknopj2s/x4MRyQCU",
+	"byys+xECMFObEFpPssJ4QcL1kDypgRdTM86UJ5r0BdMQi2SDHlOJuVV8LqqJqoHFZtXe51kPgDRUsH8u",
+	"VQjbe0gcz+FQX+0xg9vC9zxk7yEDsyjDOzQ2uj0+8qeAcp4sGGKdHODva7cfYtGtlFWuX4cnWmd4D08f",
+	"nT3+aiPY5Nt3v55FD08+7A4x6dQ3w3ldaVocGuGeLKgQLGsPbtZuepifXHm4Q/VJLd2e746Pc721zeQt",
+	"hql8j7kA6xZfldZs2ZmjsAWR5RPVwIRxfjyIJlj89sWSYS68fnfLt0xUVS7vGpJjFNiJXfiPmmjB7IKt",
+	"J3J2p00qmMqlUGxiNIT2o4jRf2fk7/w7J66ABo7qxPCgXip2uBtMdROxpYrcADyP1CGksQbQU8rovmgu",
+	"IanUtjcEeqnwXdxh2ZxScykdVTU3qRFQ0SSFxhHY40jfByJBk0t8KWACO46nzmJ/L3FyNYreD7zF/H4Q",
+	"Ci8T8Eq7x7eiqg4bMmZhESzZwEAKBft/ltkDt9y/uoRPW/rQpg9yAAX04PINnEvzNQrnWOLA0iVZUGXl",
+	"xlp4k+EE7vw448LdDZ578s67xPNZqNQ92AECMIbLUt++aqc36aS5voeFTjVI/07hUw1KDzSrx61QNw3C",
+	"PJzAKv3lq5a6ZUVLmMOBaXqmjT1W6z5ig5q85+7xQY2W9gxf2Vm5a/vm/s4iLQ5hmL8Ruty1z2+5Xlyx",
+	"pMBU8/08VJtEt5Fq5ltsq7w5B1MHPkP68WqhWDL597/+Jx5EgHYmEBAdeLrlRqBkS03rVfS6nCDYe7vn",
+	"wFdAPUTvXDF2M1FOpzosmSR4d5tW+rYqveokxyUi2ZbotoGLZVFCPho38h0waFWKVtU/rK966EztMDzO",
+	"0Nd1lKEdiXtVCc6uyRoxmSVlwfX6ypCUzcxntGDFRYl5PfjpmVvpv7297jVdOE85BtcYUVVoThFyIr6w",
+	"oSugB4/Id9AQMeQ1GouxOCYXNsFKMcjAIFreMAHJrIVcQQ7ZAKN5MH3K+RLt40eKYKDcWJBaWlozD20z",
+	"Ay0saTUkT9EkMDLtdAyarf+2mP414a/4367e/PL84Uv+XD1f6vz/e/L8q+fLrEwefrM2EwtnZatekj4V",
+	"BLYIws6PlI1NOofwIHv2bP1gxLymN5MYJ25GVJ/7DVubFkrYQNKPbe4dms4gucweXyowsxL8kJiawbUy",
+	"DQYZZ6Qfb6a6xBGJW3JdoGSBT3aJI1itIOGl+h0zXuJBtbJdy0pvJqezbxMz5CG5qFsSOQy2YJjKyFIb",
+	"04JBnxFRklBY3oLdyhv0DOK6QxwMhBfBekLOJL6FJjxgnnBlwCAqtrHQOseEdl1AFd4bJjo4J+zgkSLx",
+	"i6fXl8+fXE2uX/396cs48t7kpRRcywKBH1RSULMJckbiB7Z1cBXtGMoHiG+ZSbR1CU0TrKEObqreVRVN",
+	"QZaUC025QGwGuKKgDTV68MBavODiDSIwNnSbWoNzyEaHKDgbJKBkxjBPVy147lT5i+fHBUsYNMF98asl",
+	"TRksBQS9joXz8ZqzjfQ88OkeGD4bxiKpc+8g8An8tjWgY1fJYyxsUr9LpgKiN9SJmbwEi3i7GKBSpKwg",
+	"8QOa85iw92bQ9bcTWhTcnJWxaONL3SwN8WDgKQvrdd7CtuB3QzOqnMZDsyj2d7hjGYYrMuXyoausKoHe",
+	"bTUiVGAYI76I6bfOLcve00Rn67HIOIAFwBkXc2BxsAdZRv529eolOI8FvWGThCoWEZ4id3jz5vn32BnU",
+	"19V0meMPl8+ekEePHn0L9YOun7hlxbhJc0ppEPQZ0zzP7BF+YGN8/vIPJUXs40Cdi6QryjM2gqEtSZLx",
+	"hAnMULRUb4TcgjONCPd7UfoD10oVO1Wj9YvXz4NKvqPew+HJ8MQF0QA8Ve/R8GT4CE3FC7gjGxkU5qt5",
+	"l5xVT/Sq4aIt6RoTjyy1axkRwVaGXMFuZriiCyEYi3gjaBoLqFIfOeHTTOMu53tMlqXSRABElGBjgQdZ",
+	"WeaI2VFciudpb9QzitFFNcnKSAUTPj05cZyJobUl3Px/WOMHyqo7a5+7XkAXA87XlZNbiw0Ymn06O3nY",
+	"1b4f8IM3YSjth6j3GEe//aXnNnbThh+G9UBgcbpCFlzdg9HPLkDGSF/vj/Mg3bQty/RD1Mtb8e9fWOf6",
+	"RtJg1f2QhERN1Y3Cp13Kj3vpwa88/RAPxgJj+DRh77nSwF0MP4F3UskQcfBGyFUtI6jfkhI0GJILEUaz",
+	"TFkmxRz8iIat4whH8HdQlMdG6ZI+sHEI4IZDAUXDgdENxsL3ffIt6ceNUF/TM0TTwKBtDM3UuUYQjwUb",
+	"MFzv8cmjNiK/tCO6CEKK7Z3xnbVq3y+JW+PMh7q8bjXbxgl7eP/dd52uavsaMXv2jO1xXL6jqcN0uuux",
+	"PDv5dvdLT6SYZRzVtbPT0316yQuZMKWcoeEup9+89WivGfno7zrHcJS2cY7vwC4wydy037iKHvwasvsP",
+	"yEoyptnWgoRKy1yRUrloMd/GyMshwC7MvYF1/qVimGcb3D8BzkEroBJmaRihKQUJXi8YdwVTfOibCzuC",
+	"SJaxCOvPgWZXoSBh+kfQulYsmxnBYu2RlNpO/PewHvXzXjt1Z7uqVQIeKzFMrhZJe/QR99EZ9rr9pZdS",
+	"P4Ng6fu4wC7ZUt4aBhlMrCrJ5QJw70iYRlayGGIK7Fit2Kc8dYpEFR8JKROmWQrQH1bua8S91vlmFPDA",
+	"Zvhd0yb0zh+ZMuX6uIL6a5Xf3i5c9l8D3SuUzlcLzLAA0R2o+SgonQq18x3AnrnQUoIasqrLehHcjzds",
+	"rRhWbCdUE4rR2P2cKiMABh6wGIqphKXgI5fEwYgy4t2MZ2b1jR5u9DissGxTnJiIzLDHok/BTBIZMrAW",
+	"C28/canyA5vM0Y9tBF1EYk2LOUMrK1QVtJ956owPQEmY7+E0sL5ZH8ijwJXEyqs0TQumcCXNUMaCzpnQ",
+	"g3MbPGVrtJKUajokT4VGJa1gBKKV0mOjP4086HRChd0xjAcyND6GWkvkIl1yodxWmel4SI540Cn/mmee",
+	"OqDDrUT9g1yRJRVrWGoYJO7jQmYpQrFIVdH3P0sGOowl8Iwvue6FlGwD33qjxydRZQM8bWKNb1oB23hX",
+	"nXTsocsLdstlqWCYXQPzyWitZ+xh2xmLNgN8s2pVoHOuLOx1RFSZLICOQ0YyRHtz3DUqHxz/CUYlCyPm",
+	"OmNaZJRafsPWI/vJHYt4sGVw3Sv26PCx0aksNQ4Pz1lXx/4UHtp52y1S0foD8O329njwDZTl/vDuU6qK",
+	"/kB26YqvBMODJ2duCT+zDPtoy2xDq8j+s3Yptx3CuzNVZTS5Mdp/xdiG9yIr1NVv0zrJ5DwQDy6SBIII",
+	"N8WDAPfIi6s2a+M4AP9tvX5f2lu2CkOtmU9spodqGk2uA7kSLgoLGjAWaGFvQ+J3MciGf9cEPagkRfo2",
+	"C4IrMuVZxlJ7zZnmleZZNhbOLmnv4dhhRMa+oG/cdcl8h78/8fC6n+z01HraZmypJ9Z8cUNLYzj3bmD5",
+	"3pJSPWtnVuqyYA51KAB8WdI1mTKP9LIJMHw+FlhP2CYRePgpAjuAUe4O/3XFE0Yalo56CnO7fAJN4VZ+",
+	"IqNFjVy+jOGiNoRO06BL/3KE8h+jRctJgqX0WXEfb3VosHGwLO4yOPizZcuyg/Ubsl2jSvuEfFlIQJCQ",
+	"plIn+zdi2iD8fbR3nwC30fFnppXPrefb5bqHfd+h/2xeGx7gvkWj36HH78IP8nq8Q2U4Llw9qg5NngmX",
+	"1cIVyUvtUHhdA7bMHwJ3sGwWYaWx3Nb0HYVpSyAUQIpkUA2Q9K1ZI3bFzodVteXvqaY/N+o0vYvNUGIz",
+	"dSziSceieoPIUpthos0tbrwbQ1wl5mirMtO2mUFU5Y9i0GUEN9FqE7Kc20ohG/WPVrQq14NuV0SbQnf6",
+	"WMSbNapiSNFFNHI8X31LCRFROV1GxCF512HFUccfC1oAvFKARg7FjpxSb6aKQaVmk4nRGk9PiO0b5LDY",
+	"bcKlW6ZWYeuvTNfLl31CUaveUcfFBUT7BYWr62aBLiDkwq6N4xNuKqqFUwQIqIZBlC1n75LlGU2scAVt",
+	"nzt0LF0Wwob1GKLCtDjn8mbFMUrf8A6Rs9nmZfC6bNnR+xeEWjZzlwj0JSgJa/0YifOzXmofTYZXTG/W",
+	"ijuYFLcKK4l/cZuzfmMAauQQoA0FZqlXMzHTFu8MLSG4zOUK2voMHiYIX64be7kIbb2KQNhGFfcCFt+6",
+	"1W4smhbf7QZfc28ob5O2lmpzuQGDx0oiIwiiwepQ/XizoHI8AHTqdQPEA0itH4e1lsEKHFRbjiMS+8sG",
+	"jGhVRIL5WN0h8TlRjI1F3HKdQxQZMH5n0w3L74J6XqbcLLGZHuJEsRSKaYxFP66BOuGY/FeuQHLtS79l",
+	"3QbhigD3EIeAdIBGvFW9ogpPYl3mPJ8c1GIUdtjWB9WjbrUygl0Rw+xCuu+q0LxksQ9z81KehW9pNYZW",
+	"Va1bTZLf7G0OrYZWGWPcLnb1Xgr3RK3/zTKTncb8qtc/gTm/3WX2Ga42yEPbYcsNzsvv6W673tAx7iBZ",
+	"bdxiXtlu8KAdBnrX3/MUrPQ51cmiraSrOTOqArhxwwdkgK0V3LV0p7OPIh4AKNauwpqpq433bkp5OKAn",
+	"VUXCTynj2aL3X0jI22bicgJAxfV+y5aLg81iH33UcOcCCeGgk9YlMMJRe5DUysd/3KlrNUFfgv9AkYXL",
+	"8ncbDro7ROZCFCBH7GHL9IGh3McRs+Xx2Wc6ZEE1/t/aQdsQ0P5zzOrHzJHKPR607VqZD3i3JcRDVcpo",
+	"J7GtqjihOiZ9zZki0wKi9qdrczMNyWtQsjB9gDpHIFxv9J8lIygVjcim1oVGaenEkFD70pLMrd5q3ohs",
+	"q019zBxOeBfjWQqWM6oBx03d8Fz5Mr3slglrHfNVU8aCFgW/ZcPGoKAqB5jHK0QFkPq2KC37x69Yz+mf",
+	"VNzdHeXwX/uEQjhEnt1PBmD1z4Bkep8gJGP3g0EV4b0GUCYJU3tN8AUXrsryXo/T94c8/j0vWLLvw66i",
+	"4/4LHdSY3v+la+p7+NTa076a0+9Ma9pMr/DFi4N75hC1ST0At4zmyTYvkYWnS6nCTIojowXZ13A904Ku",
+	"VFSzgdjoaHsLYZ3Ggoo5G41FDH/EpB+fni3iiMRfg8np0Ukak74H6pMFib81X9kwFCFX8GVVTQJgISDh",
+	"Zyzi0hzqmPQtWyaPvvqKpHStCM1poQc2BAWMbRH8EJEVYzeK9GGMXMzJCylSuh5gg1BoTzmPGMScAoRd",
+	"rH+Jh8Tc96WZWCM8GA0/7roQgUUrGgu87RSkZEHaOFOaL6kGo+NYHBMtNc3UyN3p9JYVrl4uAM8Lklou",
+	"EJFEKn1uXiqoZirCzERK1MLc6A6r2Kyzo5MRiRUyqIl5JSb9oAopZsYcQYYpu6VZiSmnUB4fwlNtcDt+",
+	"QWxDszIbRB480jVbrxBsWoSI9UFo/sRnIxKnhczdiwHdWEcdWgipxuwA9LlJgY3mPGcAZgZ5d5H5XvGM",
+	"iYSRfmz/AgST9FiW2pptWUJLxcLiqxCWnMtCmzYtxK1NAgbXy3FeyFuesuIYfzxesamSyQ3T8WAAG+D2",
+	"hGBdekX6sauHb2b48PgU/j89fgT/Pzp+DP9DTXzzhy+KH5+7YlsOos+MyTcPGcsCkASxY1nqRC6NZLcm",
+	"QW3/yHx2oVZAPNO1XTtEVoGXsSfzpCwLQzApXcObKQWkdHM4SP8h+d/uWMCP8K1tEk4I6TsJD9ZPKo1R",
+	"YNbva74wz5ozWJ0VxIlXRyROwuqZ8cCPDM2LaKPGc+RVEJvC7Ol7i1PzwnO3HXLeBTZFEA/LsJrzkL0Q",
+	"x13kLSsKnjJbtrtNvIKGatKVs0efni16Ue/rtBf1Hp2Yf7896bJJ37+ks1GVBCBTK7ZmeHcLcwTWA5ww",
+	"Imw4H5K4iYraGY+sf+kw07+5frIJpfq5LawVaXQlf7kHfl9CwhN0bFV0f3fZYEciyAW5gqT/4ysmNHlq",
+	"IbfA3+Tun5qSav1V5h6yyCngIEOPzsSmlBh+iNxhgk7bGO6XLJOrSZn7p+DSns18IgoAOdRYoJCagUZp",
+	"5m8jU/dzfll5osVChOka7ocjRTI+Y+fETiG2WYL1EJojc/HbIraA2V250+yd7TVkeyFx57mDCjno6xuL",
+	"ggG1Y0I8C/x/kcd0mCKqqzkfC/QKYjjIkDzBlSeoORMuxgKLbaeYrLWGi3HJyC1XfJoxV2yfY8qrRUiu",
+	"XsHt5QALi67VsQBqgbAUKkjMUwsZD4kqcIUXZjACquljNPCPVOljoJvj59/H1nRhkUnVWECCTX1cmENn",
+	"y71Bf/3ET81WWsUAJLywytyIII9PTuzwlI2o8WMyx4AZDlcANrEyP8Tw6IgUTDEdk76QMB2zjVCRlvw6",
+	"7uE9Ou6NyBhq8sxoMZmyBRfpuPchHhAulGY0HUEZTTZjGnBJVza9WC0ARxnsl+betIcGYOSl8NekADET",
+	"AAIwEBciqxkCrS8YLfQUzCaQNkihPOh7blbuhrEcbS72NOamre8QQsbcurDoV1DZNHZJwgAgvGA0ZYWy",
+	"Vp8AWmYsPORDqUqa4SApgakdT6ktDMCEDoKWrJ2ETGWJtfkwuFfO3JRhunAIbHWqfnx1ffn04sXV5PXT",
+	"y8n105cXL6/jiDw+AcHEagbnYHtayiKw6Z5+OxZxszpSa7zTFfxmuOF+KUzmLqiS8sCshKTnMHQjLCek",
+	"yqWjz0A4wAWtLsUazXfbYO5yH2r2XiPPPsb51y/EZoPtSRPwokuPg2lyZch/ZCE9HJxH5I8Jfn9jSN+m",
+	"DSD/9GeFp+NeRMYO/hM/wPPwF/I5+4jH9zPHyOze57Qyn377uXNU6udEoakxMyzanQ+qCFa8gOMBxRXP",
+	"UUsBGJN7sivc2vBIhFT8SKkBMjmHibo9wH5NllQnC5dqHZqKCXV4zkazqAcMUUWeXP00Fv3LZ0/I2cNv",
+	"TiJCLQsjhVxF5M31s+NvBkNyZaNgRpCT4NmQ7ZsLkkiB2S1LtpTFejgWT5jXRSlRuZmpWjCmyUqWmcXU",
+	"MXcdpDaUGQXmnBdsxt9bHYXER60M6CksUIf5+T9m1v+YWT+fmRWuDHtSD7wprInKMKcnVz+Z4wYX+e9L",
+	"WcKj6Kx1wE325n3I55rcz9xmWxx3YN9D+4kzeqhWZWnTfBr/DPaIiIApYmDk0aRmhHQoWUbMGxHIPQT7",
+	"jq2l12IHihwUTEE1i8bCWZqs5RJsOZUl0xYXrsp+OBQu+MZZkdBSvLZ207GoG05R6DXPh/BmQ/I95OBb",
+	"q1eVpZgbGdzhY/3CCqmGRmNEu4wrT2bEr0cnaOu1pmJrrnFqTPgkmHa87Ygs6XosVE4FadqNt5iVrmCT",
+	"D+Xdn8hogzZuI7uj9eYPZaXBle4UVqnm6ndqoqkG/1HSlgt5a2U3r4SV6+D8GP5QYXBYpwLUFDJq8RYc",
+	"vbOTs2HXUdhHe/J2jU+U9vSJaXDbDfgHz5P7K9M2FuOjibSebPAboJn2iLMrMCsqug5T2wRjqa/jhmlt",
+	"Md6gMWnNEIiIw+nO1mMbbm2UG67NNSNFguFppjkwmNmrB+qXhcGlFb5lELwW2ibBrth2U73K2eeKDTVd",
+	"mTPyKTOe944E5d5ji1GA/wlTqx3o16X2GZ9tqZ4fHbOGZx0N9sdlvj2qAG34DiTCY7owm1xqLqwWmz6G",
+	"fc6hbrAEg9xYBIBUS5vWw2wt/PjpNZ3Hzixggfz8AI+Uq2E/8iXUzKzNqSXx89nxC6qTBQS22XQbAPDt",
+	"ug6fQbtv8k+dROn72XIejlQ1TcNFrW3XNG+WpKM20ebCOJFy3Hs07lUgze2q4p/kOgzX9sCr8TchMHUk",
+	"OVwxC8bb7Uo7JxSr1ZOMzTDsGqyScFpvaVayyCayjgUAG5pfrPvNvB+TIkx9zTig06wkyZnMAfx4TVjK",
+	"8TJEPoCY23D6xgKwehNaFOvweHofmj3tNqMPULcB0ACBg+0Rtt8QKsZCZoYtWFKvrtmHp+DWy9jE/oRx",
+	"AM7b5LKw+2AHrHGUsYDmHfJ2nmdr67Fw+m0w7sp/8Q2JbU8Tt7MxMDDH3MLMPkzjG3q/aDzYTPYj/Ra/",
+	"aWsKH9ZTabCvnURqV9qq/H76yL9xxBtb0OUVcQvS5RA563KIfBqpxi2DLTTzBYLxd/H3armpck7wO/F4",
+	"wVaO+H/HnP3s4R7gMa/BAY0Fg7DAKnp9vjns1UtHCPdiCrAM6e6XSrcQ5iE2O4WwS5aCBduWt0W4AcM7",
+	"UvLm8kcShAceqQqxc+hiuyoMT0ILNhZ5wW+pZiPrNwaPVQW6jX75WcHUAlr3Ngm5ElgVBI11LiUASnli",
+	"nAI6lpHHzTBszWbemV9NYxZSygeYAQjmDKETMJxkSC7GoirQzhVxpXgji6UGEZZW1wP8VcRvO1JBGRcV",
+	"Tm4snGOfa38DLQNODD/0T09OIsSfkw+WOZvHA1vNoWrVYX7ArAMs0CE5OznDYkMewsQojEJWi2+r30Ot",
+	"/MCKvEVIvfSE8eVlkQ0jZ7yUQsakP5V6QRRPmSJL/p6lGA8MOOnmZ3CK8tRi0WC91oGhWBfG6tcHU7TD",
+	"vHuoRoKWL48ABNKMV8ptPQb/EmLUComUXC19nrm4mIqyoDI/TkJLidvQZni9pQVHqOU266tpIEhltx9x",
+	"+rUiy+/uZBDzxFi/lvxuTbnAchJ7+YICBB0ngoDi/ejktP0GqlaQg/XDrOCPEm/LxjXmvm6LP+tgWBWn",
+	"+hPrKq8zuq7ulSI48ney40GgwrFiWht+33mjXNkHrOO8wEjr1UJmYVWGawmxxj88f31xQZYyZe3mZXje",
+	"tfhJNep6T52Aovj7bwWaSFUrsxtytAP4sQ2aKF7wnNKJ2ZeYSDFy0YZ4+Qgb14+FNAC6G0ubOoDQY4dt",
+	"jbrNYCxcFaGqVsUrG0athhAOyalI2OuMiiF0/RRLGcYAiP8TQnAbDTO89TxHDjwacka4Pq/V/Nh8ERgF",
+	"yAk2CB1Ba/CcBNfGRiFWuIpjISf+kXhQLzACoKe2y5VLWsBGrZsZ1wEsuiuuGOnbrY2Ig0ezEKrhtFa+",
+	"nIdiIoV4oEGE8/eMV5F+Jc5gWScnWtF5wdjSyE9D8mo2w+m6ULpRsL7B5K2RrQJsh8+bC4tBoG8uf2wV",
+	"N16XbWf4E6hsLcf3M6prBzGPPwwa1Udwn4bKwgqqygI3pgsGYClvXdiz9mFi9ei5qa1e6J02pYXkqKPQ",
+	"DgBnCuo8AX0javqojt1TZeFYEq/VLnBe04goRotkQW5ZomWhovAEHcGxiIIjekR4qqIQPEcAoCFEx7qa",
+	"a8RWK+e22tCa6bHAOtY+VesI7DvHGKxHFtzQ09r+jhRd5X+tiEtf8lXdxsIb2pfADXgBuFtQJcSWEcSM",
+	"bDeYNaL2clCmEjkXHIAQIWoYaNnavAbnLqa5ohME2rTjceEe17UqRBRDaZGDA+NcUeBGZtdT+7QD2Lac",
+	"HACwiSEdlgI8xLJMFhERdOmow0X5iWxNpmtCxyLlc6b0kFxWbA6LzojUKoNAS05s4QXoxYjc2hrIZ3r/",
+	"pFjDT/Fo+NP/eTmb7x02p42zvbWbRdxefd543S+CGAy77vXGIwVVOPbighARDSRbMb8l2yNKNgzEJzTR",
+	"CpTMPhopNL9lFnVoS8nXsdis+WqBUQGryLRjdGVkB4WR162DsN6oz1kIa6ZyjdUxXQUjcvX6AqqOKHMy",
+	"bcFkq+ZBb0u6JqnsMFG8YJ9S1n/Buq7ovOAi4TnNvqCA/3YhoSIUzTLYDrPPq4VcRtapiYu4tgu4X7EB",
+	"sa7IDdNa7UXcSXkIL+ig2O21A3wVybGqWNcoM9AKtBEEGX9SLS7oZxuKv49wqhVY/U1VTayNLNjk17Xv",
+	"Pw7d/9IXm4Wok1l9BDbfCBBPbE5sklG+3I74b5SSmrBF+nH/7OHjAfnmq6+PHz86+TaOSPyXh+Ts4ePj",
+	"4Kt//+t/Bue+fpRPfsYY1mI9FolMmUeqcYzJlxy2ygyQpRRD8ry1ygBW3a3NBhHPQT8MEvbNL8ob+5yw",
+	"h2G3odxpBCumAEraqYjo0RRshIG7hNYKOI9FP3796uqabB5FtNiHDzuXHhOptXaDeJcy3wlIm5ArRw5o",
+	"90GyYMlNjMh0C3rLanWtxmJJi5ugDoNhNiBBGhIDz2NQRhZnt7adgTpsRHSa2SVSGF4LQlVt4SHvq6Jl",
+	"5G7CfMGNzJWFsSCgLdsCyJgiqOVYwOKj3V0o9z4+a/fW3D9TZjeApVVqVkP6hIiqetVvV0rTWd6rQpxB",
+	"rc5AxrSVKaKgTudYOO2EKqQUQVx1UQj6bg8jwXoSASf7RIJl0MOXKWERTrGDUdvFRfHSLft/ili0li30",
+	"VTTDq+PON0dDQd/kKNsqWjhlPdT3niB3tdVtfcCXrWCOemegbftKgopo9l6fgxeQF/VyaFC5ecoQAEOU",
+	"WdZd17J5nvapjRFQH840/YPH+uJS3TMJRd2B6c2sFyeI3SkUfesOn3xOrlXLa/kzRIffC7l0hMbtn764",
+	"HbzX4R9gBveUZaj5NkqHQ2pSwOvQXgcaGEOKrPgCVPkH3XtInnGWpaoeD2c5GQTE+coONh4OMBYxPBxD",
+	"6UKp2siTULPXpuVjcM/IMiFXX9hdiBZpcUWwmmdYtxYC5abMivc+kALle1cBvVYnOQb73Zo0Is5PT0lL",
+	"hfPuQLLPKr18mRCtPfgAWmfT3xE/+ELCC+7gZxNdHtjC3IeJMEcutRLePa/KGtuIrbr2bEto7RRGXK2p",
+	"A2US7FI1ClBgW3/wK+eS6bIQgX4qW1fhY+p5ddpibdsuPVeiYljbk9EmyfRjlcicxXBj1ARYQKSLvLlD",
+	"ChaRBpP2r5IYv20P4K0LQJ1UdX/8z3bxGkrbd1bf2VyvBgn/CeQjHSwEQDLVi/19TNHOjxWV2mI/nmH1",
+	"Nlv0zGhkylp0FNfMIVO2Ez9+5SZrEZDGomFahGjLLFuTvouhh1IrxZylgyH5iWYc700o/hO/fmOlFNts",
+	"3BFn0EH+9y961Cj/uTCL+Jllj73Onqcytx1fJuzg9yKD/JXfsupSCc6rDaL5+LqgO6yyh9dPaDnQ7Qmt",
+	"EDNEzfUCYKjWhozc2BllvbUXanU5Z/hPYN0FmB0qyNWLK1ePMQcoMAgI68c2+Bbg3jLEOGG2LAN4/tBT",
+	"OhiStwsJod1NYzmEPduY63BwyDEchgPGPnHtf12w5IZ4RuBRQZkYC4tUMSRXDtkXU3KUXQvAkpcpG2It",
+	"CFdY2JmK4yriOtD2KkOys/bCyy12Y3zdZe6G3oI0MP9GYwGqVUgGk4LNSuVHYPdhxbOMeIg26rwA4Hpf",
+	"EyFXpG/3B/F23S5EREuJmFJUa7bMtRpE5PHJI2w97NhFkCdSzPgcS21ay7eLdZeFG4/VTKfMRumn7TBr",
+	"tAjZ8k8htX8a3hx2Ad3vx5pPP6daCHvHwf9heMuK2sAdT2g2zsaezD9Y/vLnY+/mrUd7LcEt5Rn21Ah4",
+	"g7NWOySOO9FPr6Vuuuw+3RXxxDSvNh2MHuHQ8G5mCNalT8Njignd0FjA8zYWzipfsUxR85dZt6tVoB3a",
+	"JZFiSM5OT8ci5uLWCIKTGm9MICAZ04hWhcTMF/Y+N2cbR9R3Xleb1RZ4Xi1wKBMexkgWZGaufWzKvK8G",
+	"58DTzWgNl6QYZ+Pg4Vv9dWbpvhyXg+5/g8avips5EvgPI/tSjOw1eMq9cFuhDcNNVMGY3hczC+xrraaU",
+	"H5rWsgruC/hCisAPFs0KQp4WNM+ZUCi2IBdyxbghFg3KC0Bm4JQmN0HMrWc8KqdLkoPKZD2NzqaPzQHq",
+	"ipCrCrx2LDZKbs99drzFExs5ZGTzelS3/XhLeRSmkXnBsrLTW2nKiI5h3SObcQGZadpJ5h3Gn9+KxafD",
+	"GPklgqr+2lY9+SPMg/sX824uQnXisATkBnyCK2HnA5kGw7F4GQRDhQopupUwZZblEM5yEThqzH3lYsCB",
+	"fpG6xgKO1sjocdaVE6DIOeT/0BRJ+v4SdqaXQRTGBVE9FpUiAKSaBi/VDZ2R6bgieQyEqXJW3ZKNRb/F",
+	"0zTosPn8x9DTRm1fyNDzZew2V/d8yhtXmc2YOK5yMlxmvUuM2AvLzD38RfDMrMkjGAPCeoNFZGRlZZ/n",
+	"Ua/WBwzLX6F0ycYidmvCbX4edQKEheW3YDCpwkoFvi0bR9l2li/dcr7FtnufUEW3XXzv9q9LgA0WJUJo",
+	"rPQP71qzEza8GmgkOEDmxbkFh205RS61aLSkAmuvNU6QS6bcXtPSH2P/eBPx291QeA0qlhRMq64Kj3av",
+	"n/q+PyGzbvS1LQDdT+5Lx5y7lDMWLNBdN3x3mDkV5Ifr69dXVWKtKxeHDMmwNETSoEIr0odwYGFR27PM",
+	"Cj9LIw0EAbwupxb4jEVZRLIg/Xi1UCyZ/Ptf/xMPzq2grxZG9gHD9IIVzGPFEa7HAtxXmmqWDsn3VR4e",
+	"lN2A2jCY3KKpSGmRErvnYMUzvQWcMWCURs5Smi7zOCL+S9Mc1WXB4pENosZ0PFuDde18DxmfFtQMYmDk",
+	"vLHwaxeKUPFC61zFkV+MAFkE4pcKpmQGAQ0SBLE0LZhSro0xCHF5Oc14QvqZlDlqURbOJSIZFzfHmUxo",
+	"FpEl0zSlmg7q8UFO7HPji7uDmxsn5ROJb41evkyQc2MQb7leXAFt7mINUYWOg8T8ZxDmgijmJmf6FDfR",
+	"QYHMARhAalU1xx7OvX2gVkVIy44Qf4wCajsF+4QA+YFwReauAsifICj5HiliS0xy/fwZQaM6gt5utHbo",
+	"gikH4vcXiPmyw0Kzc7s/mSSyi9X8KWKU75V6dup7rpcvAuEZhjq/ufwxsgZL/0jUFLlqEc4oJDEEYBkS",
+	"QGKxaCsV6/F0bwS4GeUZ5nVBbDPiL1ElhVcczRNlYUsa3XTHDX8RweDLxA//oc7oFxIXPHTiZxMWHlSX",
+	"/lY1Njj/1Rttmiwi20rBjpSr0tKPreffaAtod8AqmWWSMJbaepiAXhmTfsF0seZiPohInDIKNSVdqIfP",
+	"1ceadVZf6mM/EVbMxHzKM/J3/h2W1jbrPCSvqVIkFuy9niRloWQRYwoqVSR2XzjlzTwFRcB3aOGVPrUL",
+	"dfAHucKglQAKhWKdcQv1gnD5XRVNMr7kHbB6j0+goglflsve6PTEfOICPz30TJYbogHfZtSKe1tbFxvd",
+	"mBfslssSy6F3DQzf6f1Wals0TGH7FM2vduQPLjaAfSS482pH+fcvPezgcyjw7mXb/kyyTqtt6a98Uz0D",
+	"y63VmckzWZDTM+vcglzyLAXnFhqpnb1oyhSW9B6LfouFxptVplIvBh7jxJu9AegEkuK91gAUIOYAOmSP",
+	"V6vhG4xN9hxay8DnkzruZI4IlvcPbg6HvWnwgLqF8dMJGpqp3/7x+y8jnZir2Z2ZoRl27HQLWTuZ56HV",
+	"ZI0VkAG3q2FdMUJKR0ApE+k18/LEb8BJZKb7Z/MS2bBImPo9O4nUAw3xxb3Rrx2/PEg5zbb8HCKedz2D",
+	"8u+WBypo5ZZnbmnO7fepTLapAVxBIEZBE00KJlLADJmuySVLZRJhVHUAWI6Ay1Bs/Mn3LwetSe7fy2QP",
+	"HxbU9FzoZXaHop4/XL/40YqwsO0sKQuu173Rz+9CIkAQ7BkrmEjCkkGv3IhV790Ht0YPCjPjoQKvSSYF",
+	"G/5DbUOklwlqQ/ZpMi1FmrGoWiqRL23+szl1asHznHlQIFzHzuW7gr72wT234KvOnDv/hefH5rQUDCrG",
+	"a2kh2h3UcZIw83h3jYsLeOL4qUikBWLu3pw9K7f+g95SHOddSn3D5wM2mtxyZlRI5dawc9sXjGZ68Uvn",
+	"LruIpdOTE7Ja8IxZHQoMBGbJyxxQnFJpUTC1LC0ufko1nVLVjhj9A/T7KUUo20Mnglw4g60r+yO/ZcI8",
+	"i7HdWxZzyXTBt7CaF/i7OQCvC7lkesFKdQTAKQTv9hE4XklV3XW6xlBLW6oADQKWx42FLDWEb0eIj5BR",
+	"zUSCcSBgH1BoQuRiKt+DXSCTc+8XkVkKRg6wUOANYYM0VS5lVhkl3EYS8/WQvBLZ2tsUllJwLQ3xjgjX",
+	"QUkGB/k1FvGLp9eXz59cTa5f/f3pyxihyqaMFpAUfMMsVGGI3QxWegcyVSW6dKIQ4rLvdxLzjHJxh0No",
+	"N3f4uSSAOkX+2rP9X5sVMyT64V0jdNjSkxvoNkKVORM050N3ojrtYxAP9CpnwpBXKpNyCQFJisS+jTVd",
+	"ZjEg9f7t6tXL1sNuGzC/f+yJt1slp/9gSacy1Bzw9vNdFwCoInacO1fPzHzr6m0sXFBtZUUVmTNhmnbC",
+	"BcCE26xaFRZi6lrQ/3Px4sfDFtQN+UDa/8gFtePsXFBI0tv3DrJR2Z4pWb6B2XIer7112S5NP1/uzjE7",
+	"zxOGVghDBcR6TZCp3C15oGMPzFT5HrdWk8sgX74o9cLzGKDXTtkLqdkG4Bdo5eHKU0ov6pVF1hv1HkBW",
+	"kx3EZolJKGrUgM0dkgv/HVwULuamG0rXv2tzAmq/9Wvxp5rRJVELWtiIbo9k5mqlD87rgA+2VQfTSzZR",
+	"eofkKXgJfKarkSeVTd916pW/JseiH4d6VzwYEZouuVCkH8tiPoIP8cBDPy4JzbJzsmQ4UHwIP8UDwNsc",
+	"i41ZYCUmzPovcyKF/Rrr0tk42nhwTrBIPqQYwyUeh7XzY8hbhQEdoRsS1v5IkaRUWi5DkGEC46q9PTgH",
+	"dNLmeh2pEGM4wIyHClBBiyGocmYB2Z208IjEM1lMeZoyEXtYcRfQUUn0gLnbUqk9iMuuECMBVHVIXq0E",
+	"K4zagoAQWIxVkZQlPA1UQmQ3tqt6Rs5mh2/DNBnIUGyk19jC+FSsycVzmwNnep3yLKul3JitHYskk4DJ",
+	"v1cCDqnn35DNJBefKlDLcgnKBgFKPEttygvSl8qpxz3myaKB1qXGwpWXqQrLvJQkp3pBMkZvmaqKOyGS",
+	"Bc9AjYEEwgUV8+MyD8Bm0WvtIPxdAjRzae4LTKoGv5z7e2KLQA9qZOGCzTd3CWEQ4W3rPadVlnsFf7hZ",
+	"vEwFpIBle7oap3Yz1EKWWVpVrB5BjhKaILDsrizM3/WMlTIzW471qkHJHQtqWUNEoFQLM4KF45hWU6jN",
+	"viobvDnEK2y2WfNA1ZbiyKgyaEiShRqSp0aHUCNkHUNIxrQ+UfiCCesUhU9YRgV8o4aibeEVTIgYuIcw",
+	"zSwmfS2DVDHENoDVc0+aeQxx3eLwK78SsS1sWjOAWoYNwfMA+vPrGASicS8i454ttjjujci4d3py+tXx",
+	"w9Pjk4f4o48VxY9GHDEP/jqGokzwTnly8ijxdEnVWHgkNzzpGVfaXD7wJPvwIY7IjL9nqauzhT5f6yUG",
+	"zDg02HJlLZjWlFKrj+EBol0N5Kp6jtOoMqn0udevwGhitxXfwZShQkKikFnGQeSMpzi4jFGFxdGxREeR",
+	"sgLLuwG3sDXZHp4cKyjGCAlMstTA0918UEt9jyIOp0j7cjYj/UcnREUkleUUkdVdzfWvyILQnBZ6QCQE",
+	"v0+hTb0omJEH1+o89AGgTDKDiju27pHtGHVX9xIwdBsmgzSi6FqNxWqxtrqujbe1sbg2ytjiKZA+yFe4",
+	"LFj9VgrBYCcGESl82UYou2j4Kt7Fri83N3Dswy0jAsDjG5bX77Ga3Xbz1KL8iSKfqgp8OFEc4QrNzhOj",
+	"mpp1rwq52R4C8bCdcSFjsvgSpgvD7LHCyHTt0KQBJnFti/8KWVP3bZVgh8m9guBurgkmosOdahGJqkpJ",
+	"TlIm3tcXudKWIMKl1s8D6WupFf7yQsoZXIB2i6qbFaNAWaYYcK1i7TvANynscwVNXtDVWNjX8VIFJcHs",
+	"opI+qhQti+ZY4hmrbZ0LQe99ePfh/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -540,9 +540,11 @@ WITH call AS (
         $3, $4, $5, 'ended', 'inbound', $6,
         $7, coalesce($8::timestamptz, now()),
         coalesce($9::timestamptz, now()), $10, $11,
-        $12, $13, $14,
-        $15, $16, $17, $18,
-        $19
+        -- A clinic in HIPAA mode keeps no recording URL.
+        CASE WHEN NOT hipaa_mode($4) THEN $12 END,
+        CASE WHEN NOT hipaa_mode($4) THEN $13 END,
+        $14, $15, $16, $17,
+        $18, $19
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
@@ -581,8 +583,8 @@ type StoreEndOfCallReportParams struct {
 	EndedAt            *time.Time
 	DurationSeconds    *int32
 	EndedReason        *string
-	RecordingUrl       *string
-	StereoRecordingUrl *string
+	RecordingUrl       interface{}
+	StereoRecordingUrl interface{}
 	Summary            *string
 	SuccessEvaluation  *string
 	StructuredData     json.RawMessage

@@ -164,6 +164,13 @@ type CallbackRule struct {
 	UpdatedAt        time.Time
 }
 
+type ClinicSetting struct {
+	UserID    string
+	HipaaMode bool
+	UpdatedBy *string
+	UpdatedAt time.Time
+}
+
 type PhoneNumber struct {
 	ID                 uuid.UUID
 	UserID             string

@@ -128,6 +128,22 @@ func (q *Queries) DeletePhoneNumberRouting(ctx context.Context, arg DeletePhoneN
 	return result.RowsAffected(), nil
 }
 
+const getClinicSettings = `-- name: GetClinicSettings :one
+SELECT user_id, hipaa_mode, updated_by, updated_at FROM clinic_settings WHERE user_id = $1
+`
+
+func (q *Queries) GetClinicSettings(ctx context.Context, userID string) (ClinicSetting, error) {
+	row := q.db.QueryRow(ctx, getClinicSettings, userID)
+	var i ClinicSetting
+	err := row.Scan(
+		&i.UserID,
+		&i.HipaaMode,
+		&i.UpdatedBy,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getRoutingPolicy = `-- name: GetRoutingPolicy :one
 SELECT user_id, phone_number_id, clinic_name, time_zone, weekly_hours, closures, closed_action, after_hours_assistant_id, on_call_number, fallback_number, voicemail_greeting, spam_policy, updated_by, updated_at FROM routing_policies
 WHERE user_id = $1 AND (phone_number_id = $2 OR phone_number_id IS NULL)
@@ -227,6 +243,30 @@ func (q *Queries) ListBlockedCallers(ctx context.Context, userID string) ([]Bloc
 		return nil, err
 	}
 	return items, nil
+}
+
+const putClinicSettings = `-- name: PutClinicSettings :one
+INSERT INTO clinic_settings (user_id, hipaa_mode, updated_by) VALUES ($1, $2, $3)
+ON CONFLICT (user_id) DO UPDATE SET hipaa_mode = excluded.hipaa_mode, updated_by = excluded.updated_by, updated_at = now()
+RETURNING user_id, hipaa_mode, updated_by, updated_at
+`
+
+type PutClinicSettingsParams struct {
+	UserID    string
+	HipaaMode bool
+	UpdatedBy *string
+}
+
+func (q *Queries) PutClinicSettings(ctx context.Context, arg PutClinicSettingsParams) (ClinicSetting, error) {
+	row := q.db.QueryRow(ctx, putClinicSettings, arg.UserID, arg.HipaaMode, arg.UpdatedBy)
+	var i ClinicSetting
+	err := row.Scan(
+		&i.UserID,
+		&i.HipaaMode,
+		&i.UpdatedBy,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const putRoutingPolicy = `-- name: PutRoutingPolicy :one

@@ -133,7 +133,8 @@ SELECT p.id, p.user_id, p.phone_number, p.vapi_assistant_id, p.vapi_phone_number
      WHERE r.user_id = p.user_id AND (r.phone_number_id = p.id OR r.phone_number_id IS NULL)
      ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy,
     EXISTS (SELECT 1 FROM blocked_callers b
-            WHERE b.user_id = p.user_id AND b.phone_number = $1::text) AS caller_blocked
+            WHERE b.user_id = p.user_id AND b.phone_number = $1::text) AS caller_blocked,
+    hipaa_mode(p.user_id)::boolean AS hipaa_mode
 FROM phone_numbers p
 WHERE p.is_active AND p.verification_status = 'verified' AND p.phone_number = ANY($2::text[])
 `
@@ -151,6 +152,7 @@ type FindOwnerCandidatesRow struct {
 	VapiPhoneNumberID *string
 	Policy            json.RawMessage
 	CallerBlocked     bool
+	HipaaMode         bool
 }
 
 // Queries the webhooks run before they know the tenant, as the service's login role:
@@ -177,6 +179,7 @@ func (q *Queries) FindOwnerCandidates(ctx context.Context, arg FindOwnerCandidat
 			&i.VapiPhoneNumberID,
 			&i.Policy,
 			&i.CallerBlocked,
+			&i.HipaaMode,
 		); err != nil {
 			return nil, err
 		}

@@ -88,9 +88,11 @@ WITH call AS (
         @id, @user_id, sqlc.narg(phone_number_id), 'ended', 'inbound', sqlc.narg(vapi_call_id),
         sqlc.narg(caller_number), coalesce(sqlc.narg(started_at)::timestamptz, now()),
         coalesce(sqlc.narg(ended_at)::timestamptz, now()), sqlc.narg(duration_seconds), sqlc.narg(ended_reason),
-        sqlc.narg(recording_url), sqlc.narg(stereo_recording_url), sqlc.narg(summary),
-        sqlc.narg(success_evaluation), sqlc.narg(structured_data), sqlc.narg(structured_outputs), sqlc.narg(cost),
-        sqlc.narg(cost_breakdown)
+        -- A clinic in HIPAA mode keeps no recording URL.
+        CASE WHEN NOT hipaa_mode(@user_id) THEN sqlc.narg(recording_url) END,
+        CASE WHEN NOT hipaa_mode(@user_id) THEN sqlc.narg(stereo_recording_url) END,
+        sqlc.narg(summary), sqlc.narg(success_evaluation), sqlc.narg(structured_data), sqlc.narg(structured_outputs),
+        sqlc.narg(cost), sqlc.narg(cost_breakdown)
     )
     ON CONFLICT (id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),

@@ -60,3 +60,11 @@ RETURNING *;
 
 -- name: DeleteBlockedCaller :execrows
 DELETE FROM blocked_callers WHERE user_id = @user_id AND id = @id;
+
+-- name: GetClinicSettings :one
+SELECT * FROM clinic_settings WHERE user_id = @user_id;
+
+-- name: PutClinicSettings :one
+INSERT INTO clinic_settings (user_id, hipaa_mode, updated_by) VALUES (@user_id, @hipaa_mode, sqlc.narg(updated_by))
+ON CONFLICT (user_id) DO UPDATE SET hipaa_mode = excluded.hipaa_mode, updated_by = excluded.updated_by, updated_at = now()
+RETURNING *;

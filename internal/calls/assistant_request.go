@@ -26,14 +26,9 @@ const (
 // assistantReply is the answer to VAPI's assistant-request.
 type assistantReply struct {
 	AssistantID        string          `json:"assistantId,omitempty"`
-	AssistantOverrides *vapiOverrides  `json:"assistantOverrides,omitempty"`
+	AssistantOverrides map[string]any  `json:"assistantOverrides,omitempty"`
 	Destination        *vapiTransferTo `json:"destination,omitempty"`
 	Error              string          `json:"error,omitempty"`
-}
-
-type vapiOverrides struct {
-	VariableValues map[string]string `json:"variableValues"`
-	Metadata       vapi.Metadata     `json:"metadata"`
 }
 
 type vapiTransferTo struct {
@@ -59,8 +54,8 @@ func (r *recorder) applyAssistantRequest(ctx context.Context, s *tenant.Session,
 		return reply(result{outcome: Unattributed, note: "the number is no clinic's verified number"}, assistantReply{Error: sayNotInService})
 	}
 	row := rows[0]
-	o := owner{userID: tenant.ID(row.UserID), phoneNumberID: row.ID, number: row.PhoneNumber,
-		assistantID: row.VapiAssistantID, matchedBy: "to", policy: r.policyOf(ctx, row.Policy), callerBlocked: row.CallerBlocked}
+	o := owner{userID: tenant.ID(row.UserID), phoneNumberID: row.ID, number: row.PhoneNumber, assistantID: row.VapiAssistantID,
+		matchedBy: "to", policy: r.policyOf(ctx, row.Policy), callerBlocked: row.CallerBlocked, hipaa: row.HipaaMode}
 	c := routing.Call{CallerBlocked: o.callerBlocked}
 	if o.assistantID != nil {
 		c.AssistantID = *o.assistantID
@@ -120,10 +115,8 @@ func (r *recorder) recordRoutedVapiCall(ctx context.Context, q *dbsqlc.Queries, 
 func answerFor(o owner, id uuid.UUID, d routing.Decision) assistantReply {
 	switch {
 	case d.Handling == routing.Assistant || d.Handling == routing.AfterHoursAssistant:
-		return assistantReply{AssistantID: d.AssistantID, AssistantOverrides: &vapiOverrides{
-			VariableValues: o.policy.Variables(d),
-			Metadata:       vapi.Metadata{UserID: string(o.userID), CallID: id.String(), PhoneNumberID: o.phoneNumberID.String()},
-		}}
+		md := vapi.Metadata{UserID: string(o.userID), CallID: id.String(), PhoneNumberID: o.phoneNumberID.String()}
+		return assistantReply{AssistantID: d.AssistantID, AssistantOverrides: vapi.Overrides(md, o.policy.Variables(d), o.hipaa)}
 	case d.Handling == routing.Forwarded:
 		return assistantReply{Destination: &vapiTransferTo{Type: "number", Number: d.ForwardTo}}
 	case d.Handling.Rejected():

@@ -123,6 +123,7 @@ func (in *Intake) askVAPI(ctx context.Context, o owner, d routing.Decision, call
 			TwilioCallSid: call.CallSid,
 		},
 		VariableValues: o.policy.Variables(d),
+		HIPAA:          o.hipaa,
 	})
 	if err != nil {
 		in.log.WarnContext(ctx, "VAPI did not take the call; routing to the fallback", slog.String("call_id", callID.String()), slog.String("error", err.Error()))

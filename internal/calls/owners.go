@@ -29,6 +29,7 @@ type owner struct {
 	matchedBy         string
 	policy            routing.Policy
 	callerBlocked     bool
+	hipaa             bool // the clinic is in HIPAA mode: VAPI is asked to keep nothing
 }
 
 // resolveOwner decides which clinic owns an inbound call, among active registered numbers:
@@ -66,6 +67,7 @@ func (r *recorder) resolveOwner(ctx context.Context, q *dbsqlc.Queries, in twili
 					matchedBy:         ru.matchedBy,
 					policy:            r.policyOf(ctx, row.Policy),
 					callerBlocked:     row.CallerBlocked,
+					hipaa:             row.HipaaMode,
 				}, true, nil
 			}
 		}

@@ -69,7 +69,7 @@ func TestRoutingSettingsAreConfinedToTheTenant(t *testing.T) {
 
 var errRollback = errors.New("roll back")
 
-// The callback queue and its rules are the clinic's own, like its calls.
+// The callback queue, its rules and the clinic settings are the clinic's own, like its calls.
 func TestCallbacksAreConfinedToTheTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -78,6 +78,7 @@ func TestCallbacksAreConfinedToTheTenant(t *testing.T) {
 	for _, user := range []string{"user_a", "user_b"} {
 		for _, sql := range []string{
 			"INSERT INTO callback_rules (user_id) VALUES ($1)",
+			"INSERT INTO clinic_settings (user_id, hipaa_mode) VALUES ($1, true)",
 			"WITH c AS (INSERT INTO calls (user_id, status, direction) VALUES ($1, 'ended', 'inbound') RETURNING id) " +
 				"INSERT INTO callbacks (user_id, call_id, reason, created_by) SELECT $1, id, 'requested_by_staff', 'test' FROM c",
 		} {
@@ -90,7 +91,7 @@ func TestCallbacksAreConfinedToTheTenant(t *testing.T) {
 	if err := pool.QueryRow(ctx, "SELECT call_id::text FROM callbacks WHERE user_id = 'user_b'").Scan(&theirs); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"callback_rules", "callbacks"} {
+	for _, table := range []string{"callback_rules", "callbacks", "clinic_settings"} {
 		seesOnlyItsOwn(t, db, table)
 	}
 	// Nor can a tenant open a callback on another's call, in either tenant's name.

@@ -62,6 +62,19 @@ type CreateCallRequest struct {
 	// VariableValues fill the assistant's {{placeholders}} (the clinic's name, whether it
 	// is open).
 	VariableValues map[string]string
+	// HIPAA asks VAPI to keep nothing of the call (compliancePlan.hipaaEnabled): no
+	// recording, no transcript on its side.
+	HIPAA bool
+}
+
+// Overrides are the assistant overrides Switchboard sends: the metadata, the variable
+// values and, for a clinic in HIPAA mode, the compliance plan.
+func Overrides(md Metadata, variables map[string]string, hipaa bool) map[string]any {
+	o := map[string]any{"metadata": md, "variableValues": variables}
+	if hipaa {
+		o["compliancePlan"] = map[string]any{"hipaaEnabled": true}
+	}
+	return o
 }
 
 // Call is VAPI's call object. Raw keeps the whole answer, fields this client does not
@@ -86,7 +99,7 @@ func (c *Client) CreateCall(ctx context.Context, r CreateCallRequest) (call Call
 		"assistantId":                    r.AssistantID,
 		"customer":                       map[string]string{"number": r.CustomerNumber},
 		"metadata":                       r.Metadata,
-		"assistantOverrides":             map[string]any{"metadata": r.Metadata, "variableValues": r.VariableValues},
+		"assistantOverrides":             Overrides(r.Metadata, r.VariableValues, r.HIPAA),
 	})
 	if err != nil {
 		return Call{}, err
