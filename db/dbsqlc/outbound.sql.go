@@ -424,6 +424,28 @@ func (q *Queries) MarkDeliveryDead(ctx context.Context, arg MarkDeliveryDeadPara
 	return err
 }
 
+const pruneWebhookDeliveries = `-- name: PruneWebhookDeliveries :execrows
+DELETE FROM webhook_deliveries
+WHERE id IN (SELECT d.id FROM webhook_deliveries d
+             WHERE d.status IN ('succeeded', 'dead') AND d.created_at < $1
+             ORDER BY d.id LIMIT $2 FOR UPDATE SKIP LOCKED)
+`
+
+type PruneWebhookDeliveriesParams struct {
+	CreatedBefore time.Time
+	BatchSize     int32
+}
+
+// Deletes, in one bounded batch, deliveries that are over (succeeded or dead) and were
+// created before created_before: their bodies hold the calls they were about.
+func (q *Queries) PruneWebhookDeliveries(ctx context.Context, arg PruneWebhookDeliveriesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneWebhookDeliveries, arg.CreatedBefore, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const recordDeliveryAttempt = `-- name: RecordDeliveryAttempt :exec
 UPDATE webhook_deliveries SET
     payload         = coalesce(payload, $1),

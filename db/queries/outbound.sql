@@ -111,3 +111,11 @@ RETURNING enabled;
 -- name: GetCallSummaryForWebhook :one
 -- The call an event is about, read in its tenant's transaction to build the event's body.
 SELECT * FROM call_summaries WHERE user_id = @user_id AND id = @id;
+
+-- name: PruneWebhookDeliveries :execrows
+-- Deletes, in one bounded batch, deliveries that are over (succeeded or dead) and were
+-- created before created_before: their bodies hold the calls they were about.
+DELETE FROM webhook_deliveries
+WHERE id IN (SELECT d.id FROM webhook_deliveries d
+             WHERE d.status IN ('succeeded', 'dead') AND d.created_at < @created_before
+             ORDER BY d.id LIMIT @batch_size FOR UPDATE SKIP LOCKED);

@@ -61,7 +61,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.InboxPayloadRetention == 0 {
 		cfg.InboxPayloadRetention, cfg.InboxHeldRetention = 72*time.Hour, 720*time.Hour
 	}
-	river.AddWorker(workers, &pruneWorker{jobs: cfg.Jobs, log: cfg.Log, applied: cfg.InboxPayloadRetention, held: cfg.InboxHeldRetention})
+	river.AddWorker(workers, &pruneWorker{jobs: cfg.Jobs, deliverer: cfg.Deliverer, log: cfg.Log, applied: cfg.InboxPayloadRetention, held: cfg.InboxHeldRetention})
 	if cfg.DispatchEvery == 0 {
 		cfg.DispatchEvery = 250 * time.Millisecond
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/outbound"
 )
 
 // reprocessArgs asks for one pass over the inbox's due events.
@@ -53,12 +54,13 @@ func (pruneArgs) Kind() string { return "prune_call_events" }
 type pruneWorker struct {
 	river.WorkerDefaults[pruneArgs]
 	jobs          *calls.Jobs
+	deliverer     *outbound.Deliverer // nil: no outbound webhooks to prune
 	log           *slog.Logger
 	applied, held time.Duration
 }
 
-// Work drops live-update history older than a day and the inbox payloads past their
-// retention.
+// Work drops live-update history older than a day, the inbox payloads past their
+// retention, and finished outbound deliveries past theirs.
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	if err := w.jobs.PruneEvents(ctx); err != nil {
 		return err
@@ -66,6 +68,12 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	n, err := w.jobs.PruneInbox(ctx, w.applied, w.held)
 	if n > 0 {
 		w.log.InfoContext(ctx, "inbox payloads dropped past their retention", slog.Int64("events", n))
+	}
+	if err != nil || w.deliverer == nil {
+		return err
+	}
+	if n, err = w.deliverer.Prune(ctx); n > 0 {
+		w.log.InfoContext(ctx, "finished webhook deliveries deleted past their retention", slog.Int64("deliveries", n))
 	}
 	return err
 }

@@ -265,3 +265,24 @@ func deref(s *string) string {
 func pgInterval(d time.Duration) pgtype.Interval {
 	return pgtype.Interval{Microseconds: d.Microseconds(), Valid: true}
 }
+
+// DeliveryRetention is how long a finished delivery (succeeded or dead) is kept, with the
+// body it sent, for the clinic to look at.
+const DeliveryRetention = 30 * 24 * time.Hour
+
+// Prune deletes finished deliveries older than DeliveryRetention, a thousand at a time,
+// each batch its own short transaction; it returns how many it deleted.
+func (d *Deliverer) Prune(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := d.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
+			n, err = q.PruneWebhookDeliveries(ctx, dbsqlc.PruneWebhookDeliveriesParams{CreatedBefore: d.now().Add(-DeliveryRetention), BatchSize: 1000})
+			return err
+		})
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+}

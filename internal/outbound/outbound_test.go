@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -275,5 +276,45 @@ func TestDeliveriesReachOnlyPublicAddressesAndFailingEndpointsAreDisabled(t *tes
 	w2.call(t)
 	if out, err := w2.deliverer.Deliver(ctx, w2.deliveries(t, ep2.ID)[0].ID, false); out != Retry || !strings.Contains(err.Error(), "302") {
 		t.Fatalf("a redirect: %v, %v", out, err)
+	}
+}
+
+// Finished deliveries are deleted after DeliveryRetention; ones still on their way, and
+// recent ones, stay.
+func TestFinishedDeliveriesArePrunedAfterTheirRetention(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, true, time.Hour)
+	ep, err := w.endpoints.Create(ctx, "user_a", "http://127.0.0.1:9/hook", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		w.call(t)
+	}
+	ds := w.deliveries(t, ep.ID)
+	for i, status := range []string{"succeeded", "dead", "failed", "queued"} {
+		if err := w.db.Service(ctx, func(q *dbsqlc.Queries) error {
+			return q.RecordDeliveryAttempt(ctx, dbsqlc.RecordDeliveryAttemptParams{ID: ds[i].ID, Status: status})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := w.deliverer.Prune(ctx); n != 0 || err != nil {
+		t.Fatalf("recent finished deliveries pruned: %d, %v", n, err)
+	}
+	w.deliverer.now = func() time.Time { return time.Now().Add(DeliveryRetention + time.Hour) }
+	n, err := w.deliverer.Prune(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want the succeeded and the dead one", n, err)
+	}
+	left := w.deliveries(t, ep.ID)
+	var statuses []string
+	for _, d := range left {
+		statuses = append(statuses, d.Status)
+	}
+	slices.Sort(statuses)
+	if strings.Join(statuses, ",") != "failed,queued" {
+		t.Fatalf("left %v, want the failed and the queued one", statuses)
 	}
 }
