@@ -393,6 +393,7 @@ func (e PhoneNumberVerificationStatus) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeAccountClosed           ProblemCode = "account_closed"
 	ProblemCodeAlreadyBlocked          ProblemCode = "already_blocked"
 	ProblemCodeAlreadyVerified         ProblemCode = "already_verified"
 	ProblemCodeAssistantTaken          ProblemCode = "assistant_taken"
@@ -411,6 +412,7 @@ const (
 	ProblemCodeNotFound                ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge         ProblemCode = "payload_too_large"
 	ProblemCodePhoneNumberTaken        ProblemCode = "phone_number_taken"
+	ProblemCodeRecordingPurged         ProblemCode = "recording_purged"
 	ProblemCodeStaleVersion            ProblemCode = "stale_version"
 	ProblemCodeTooManyStreams          ProblemCode = "too_many_streams"
 	ProblemCodeUnauthorized            ProblemCode = "unauthorized"
@@ -425,6 +427,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeAccountClosed:
+		return true
 	case ProblemCodeAlreadyBlocked:
 		return true
 	case ProblemCodeAlreadyVerified:
@@ -460,6 +464,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePayloadTooLarge:
 		return true
 	case ProblemCodePhoneNumberTaken:
+		return true
+	case ProblemCodeRecordingPurged:
 		return true
 	case ProblemCodeStaleVersion:
 		return true
@@ -791,8 +797,13 @@ type Call struct {
 
 	// PhoneNumberId The registered number that owns the call; null once it is deleted.
 	PhoneNumberId *openapi_types.UUID `json:"phone_number_id"`
-	RecordingUrl  *string             `json:"recording_url"`
-	StartedAt     time.Time           `json:"started_at"`
+
+	// RecordingPurgedAt When the clinic's retention window removed the call's recordings (URLs and
+	// voicemail); they then read null and the recording endpoint answers 404
+	// `recording_purged`. Null while kept, or when there never was one.
+	RecordingPurgedAt *time.Time `json:"recording_purged_at"`
+	RecordingUrl      *string    `json:"recording_url"`
+	StartedAt         time.Time  `json:"started_at"`
 
 	// Status Where the call is in its life.
 	Status             CallStatus `json:"status"`
@@ -804,11 +815,16 @@ type Call struct {
 	Summary           *string          `json:"summary"`
 
 	// Tags Staff's tags.
-	Tags          []string  `json:"tags"`
-	Transcript    *string   `json:"transcript"`
-	TwilioCallSid *string   `json:"twilio_call_sid"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	VapiCallId    *string   `json:"vapi_call_id"`
+	Tags       []string `json:"tags"`
+	Transcript *string  `json:"transcript"`
+
+	// TranscriptPurgedAt When the clinic's retention window removed the transcript and messages
+	// (then null and empty; search no longer finds the call by them). Null while
+	// kept.
+	TranscriptPurgedAt *time.Time `json:"transcript_purged_at"`
+	TwilioCallSid      *string    `json:"twilio_call_sid"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	VapiCallId         *string    `json:"vapi_call_id"`
 
 	// VoicemailDurationSeconds The length of the voicemail left, when one was; play it with `variant=voicemail`.
 	VoicemailDurationSeconds *int `json:"voicemail_duration_seconds"`
@@ -950,8 +966,13 @@ type CallSummary struct {
 
 	// PhoneNumberId The registered number that owns the call; null once it is deleted.
 	PhoneNumberId *openapi_types.UUID `json:"phone_number_id"`
-	RecordingUrl  *string             `json:"recording_url"`
-	StartedAt     time.Time           `json:"started_at"`
+
+	// RecordingPurgedAt When the clinic's retention window removed the call's recordings (URLs and
+	// voicemail); they then read null and the recording endpoint answers 404
+	// `recording_purged`. Null while kept, or when there never was one.
+	RecordingPurgedAt *time.Time `json:"recording_purged_at"`
+	RecordingUrl      *string    `json:"recording_url"`
+	StartedAt         time.Time  `json:"started_at"`
 
 	// Status Where the call is in its life.
 	Status             CallStatus `json:"status"`
@@ -1075,8 +1096,24 @@ type CallbackRules struct {
 
 // ClinicSettings defines model for ClinicSettings.
 type ClinicSettings struct {
-	// HipaaMode Ask VAPI to keep nothing of the clinic's calls, and keep no recording URL.
+	// HipaaMode Ask VAPI to keep nothing of the clinic's calls, keep no recording URL, and apply the strictest retention.
 	HipaaMode bool `json:"hipaa_mode"`
+
+	// Retention The clinic's retention windows in days; null or left out is the default.
+	Retention *RetentionSettings `json:"retention,omitempty"`
+}
+
+// ClinicSettingsState defines model for ClinicSettingsState.
+type ClinicSettingsState struct {
+	// EffectiveRetention The windows in force, in days; 0 keeps none.
+	EffectiveRetention RetentionWindows `json:"effective_retention"`
+	HipaaMode          bool             `json:"hipaa_mode"`
+
+	// LastPurgeRunAt When the purge job last finished a run (for every clinic); null before the first.
+	LastPurgeRunAt *time.Time `json:"last_purge_run_at"`
+
+	// Retention The clinic's retention windows in days; null or left out is the default.
+	Retention RetentionSettings `json:"retention"`
 }
 
 // ClosedAction What happens to a call while the clinic is closed: the after-hours assistant, a
@@ -1373,6 +1410,48 @@ type Problem struct {
 //
 // Example: not_found
 type ProblemCode string
+
+// RetentionPurge defines model for RetentionPurge.
+type RetentionPurge struct {
+	// Calls Call records deleted.
+	Calls       int64     `json:"calls"`
+	CallsBefore time.Time `json:"calls_before"`
+	Id          int64     `json:"id"`
+	PurgedAt    time.Time `json:"purged_at"`
+
+	// Recordings Calls whose recordings' URLs and voicemail id were removed.
+	Recordings       int64     `json:"recordings"`
+	RecordingsBefore time.Time `json:"recordings_before"`
+
+	// Transcripts Calls whose transcript and messages were removed.
+	Transcripts       int64     `json:"transcripts"`
+	TranscriptsBefore time.Time `json:"transcripts_before"`
+}
+
+// RetentionPurgeList defines model for RetentionPurgeList.
+type RetentionPurgeList struct {
+	Items      []RetentionPurge `json:"items"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
+// RetentionSettings The clinic's retention windows in days; null or left out is the default.
+type RetentionSettings struct {
+	// CallsDays The call records, with everything about them (default 2190).
+	CallsDays *int `json:"calls_days,omitempty"`
+
+	// RecordingsDays Recordings' URLs and voicemails' ids (default 90).
+	RecordingsDays *int `json:"recordings_days,omitempty"`
+
+	// TranscriptsDays Transcripts and messages (default 365).
+	TranscriptsDays *int `json:"transcripts_days,omitempty"`
+}
+
+// RetentionWindows The windows in force, in days; 0 keeps none.
+type RetentionWindows struct {
+	CallsDays       int `json:"calls_days"`
+	RecordingsDays  int `json:"recordings_days"`
+	TranscriptsDays int `json:"transcripts_days"`
+}
 
 // RoutingPolicy defines model for RoutingPolicy.
 type RoutingPolicy struct {
@@ -1873,6 +1952,15 @@ type GetCallRecordingParams struct {
 // GetCallRecordingParamsVariant defines parameters for GetCallRecording.
 type GetCallRecordingParamsVariant string
 
+// ListRetentionPurgesParams defines parameters for ListRetentionPurges.
+type ListRetentionPurgesParams struct {
+	// Limit How many entries a page holds at most.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParams struct {
 	// Limit How many deliveries a page holds at most.
@@ -2049,6 +2137,9 @@ type ServerInterface interface {
 	// CheckPhoneNumberVerification Prove a number with the code it received
 	// (POST /api/phone-numbers/{id}/verification/check)
 	CheckPhoneNumberVerification(ctx echo.Context, id PhoneNumberId) error
+	// ListRetentionPurges What the purge job removed
+	// (GET /api/retention-purges)
+	ListRetentionPurges(ctx echo.Context, params ListRetentionPurgesParams) error
 	// GetRouting Get the clinic's call routing
 	// (GET /api/routing)
 	GetRouting(ctx echo.Context) error
@@ -2943,6 +3034,31 @@ func (w *ServerInterfaceWrapper) CheckPhoneNumberVerification(ctx echo.Context) 
 	return err
 }
 
+// ListRetentionPurges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRetentionPurges(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRetentionPurgesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRetentionPurges(ctx, params)
+	return err
+}
+
 // GetRouting converts echo context to params.
 func (w *ServerInterfaceWrapper) GetRouting(ctx echo.Context) error {
 	var err error
@@ -3246,6 +3362,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/api/clinic-settings", wrapper.GetClinicSettings, options.OperationMiddlewares["getClinicSettings"]...)
 	router.PUT(options.BaseURL+"/api/clinic-settings", wrapper.PutClinicSettings, options.OperationMiddlewares["putClinicSettings"]...)
+	router.GET(options.BaseURL+"/api/retention-purges", wrapper.ListRetentionPurges, options.OperationMiddlewares["listRetentionPurges"]...)
 	router.POST(options.BaseURL+"/api/erasures", wrapper.EraseCaller, options.OperationMiddlewares["eraseCaller"]...)
 	router.GET(options.BaseURL+"/api/phone-numbers", wrapper.ListPhoneNumbers, options.OperationMiddlewares["listPhoneNumbers"]...)
 	router.POST(options.BaseURL+"/api/phone-numbers", wrapper.CreatePhoneNumber, options.OperationMiddlewares["createPhoneNumber"]...)
@@ -5195,7 +5312,7 @@ type GetClinicSettingsResponseObject interface {
 	VisitGetClinicSettingsResponse(w http.ResponseWriter) error
 }
 
-type GetClinicSettings200JSONResponse ClinicSettings
+type GetClinicSettings200JSONResponse ClinicSettingsState
 
 func (response GetClinicSettings200JSONResponse) VisitGetClinicSettingsResponse(w http.ResponseWriter) error {
 
@@ -5249,7 +5366,7 @@ type PutClinicSettingsResponseObject interface {
 	VisitPutClinicSettingsResponse(w http.ResponseWriter) error
 }
 
-type PutClinicSettings200JSONResponse ClinicSettings
+type PutClinicSettings200JSONResponse ClinicSettingsState
 
 func (response PutClinicSettings200JSONResponse) VisitPutClinicSettingsResponse(w http.ResponseWriter) error {
 
@@ -5291,6 +5408,20 @@ func (response PutClinicSettings401ApplicationProblemPlusJSONResponse) VisitPutC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClinicSettings403ApplicationProblemPlusJSONResponse Problem
+
+func (response PutClinicSettings403ApplicationProblemPlusJSONResponse) VisitPutClinicSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6409,6 +6540,90 @@ func (response CheckPhoneNumberVerification503ApplicationProblemPlusJSONResponse
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRetentionPurgesRequestObject struct {
+	Params ListRetentionPurgesParams
+}
+
+type ListRetentionPurgesResponseObject interface {
+	VisitListRetentionPurgesResponse(w http.ResponseWriter) error
+}
+
+type ListRetentionPurges200JSONResponse RetentionPurgeList
+
+func (response ListRetentionPurges200JSONResponse) VisitListRetentionPurgesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRetentionPurges400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListRetentionPurges400ApplicationProblemPlusJSONResponse) VisitListRetentionPurgesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRetentionPurges401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListRetentionPurges401ApplicationProblemPlusJSONResponse) VisitListRetentionPurgesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRetentionPurges403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListRetentionPurges403ApplicationProblemPlusJSONResponse) VisitListRetentionPurgesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRetentionPurges500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListRetentionPurges500ApplicationProblemPlusJSONResponse) VisitListRetentionPurgesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7626,6 +7841,9 @@ type StrictServerInterface interface {
 	// CheckPhoneNumberVerification Prove a number with the code it received
 	// (POST /api/phone-numbers/{id}/verification/check)
 	CheckPhoneNumberVerification(ctx context.Context, request CheckPhoneNumberVerificationRequestObject) (CheckPhoneNumberVerificationResponseObject, error)
+	// ListRetentionPurges What the purge job removed
+	// (GET /api/retention-purges)
+	ListRetentionPurges(ctx context.Context, request ListRetentionPurgesRequestObject) (ListRetentionPurgesResponseObject, error)
 	// GetRouting Get the clinic's call routing
 	// (GET /api/routing)
 	GetRouting(ctx context.Context, request GetRoutingRequestObject) (GetRoutingResponseObject, error)
@@ -8897,6 +9115,31 @@ func (sh *strictHandler) CheckPhoneNumberVerification(ctx echo.Context, id Phone
 	return nil
 }
 
+// ListRetentionPurges operation middleware
+func (sh *strictHandler) ListRetentionPurges(ctx echo.Context, params ListRetentionPurgesParams) error {
+	var request ListRetentionPurgesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRetentionPurges(ctx.Request().Context(), request.(ListRetentionPurgesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRetentionPurges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRetentionPurgesResponseObject); ok {
+		return validResponse.VisitListRetentionPurgesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetRouting operation middleware
 func (sh *strictHandler) GetRouting(ctx echo.Context) error {
 	var request GetRoutingRequestObject
@@ -9402,329 +9645,347 @@ func (sh *strictHandler) GetReady(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts41i/6KiidXWXpDK04jtMXufYf7nQynZnO5bOdTu3TyhEhEpIwpgAOAVpRd6Vq3uF7h+/B5kl2",
-	"YS0ABClSF8dJ+jL/JJZE4rqwsK6/9WsvkctcCia06o1+7eW0oEumWQGfntAsm9Lk5nlqPqVMJQXPNZei",
-	"N+pdLxhJ7O9HivB02It63PySU73oRT1Bl6w36vG0F/UK9s+SFyztjXRRsqinkgVbUtPoTBZLqnujXlnC",
-	"k3qdm7eULriY9z58iHrf84Il2GlzDK9EtoZBKMIF0QuuSOqe9sP5Z8mKdTUe/0AvHMb/KtisN+r9Pw+q",
-	"5XiAv6oHZhWqQeCQVC4VN5+f8UyzYuvQVlwv3OD8e93D84/sPcBgODC8pyJl6SWjasea6QXVhJmHyUwW",
-	"OMQCXiN9NpwPSZyUSsslK47hqWPzWjzoGjo8M8EGamNf0vc/MjHXi97o9OSkbY9/oCLNuJjvsZoL8yhL",
-	"cbQruu4azcI2ufcqujHAgF7Q99+XBd1JdrCEGVWapYRqspRK48iWVKyJYokUqSJ99xMlKV13LuCSvp+k",
-	"rtfGAvJlueyNvvnqzCzgkgv8XC0mF5rNWYGD5+Iug88Y/ajRc3Evo3+9kIK9LJdTVuxBDgHhzrnSrGAp",
-	"EfBy1zhz0/4En5kAzzmEGwWj6+KK0IEdxCfljP+12f+zMsuONXuviWK0SBZEzoguqMBnFKEiJapcLmnB",
-	"mYrgo3li4carjkjK51yrrtX759aTveTCfX7YNuIrLhK2myaVpoUlSlkQOtPMbjIXSlOhuwanoPnWRUyp",
-	"ZseaL1nrSl5pqku11wWj4NHOEWBDh1wttm8YRpkkTG0fx08Xr58fKaLwUcJuaVbCmSP/KNM5S90vszIj",
-	"/dgQVTwwqyikJv14RjPF4sFwLJ76F+2i04IRwbhesIL0KVGJLFhEZgVjxBDUgCypThbukeFYdC2BnUS4",
-	"BnbFp1JmjOIldU3nB92dms67Fl3TeRdVnu1BlG+E5tn+RDllM1mwveixhJYPpscPhi2oXArFgBa+o+kl",
-	"+2fJlDafEik0E/AnzfOMJ7CJD/JCTjO2/Ms/7K2/HwG+xrew0/r8L4gXBgkwWUamMl2TVDIF1IT0YL43",
-	"Qypoooe9D1HviRSzjCefdayG7RZMybJIYDQwAEs9hhmjpPOeK8PYPkS950KzQtDsaVHI4rMuqiClYO9z",
-	"lhhSYqb782ppE1oYvgxfFLjjhKdES1KwXBa4vi+lfiZLkX7OYb+Uhq0sqjX2165mAg6AuRoLEBhQLKY8",
-	"Y+nnJoH4+ez4haHKmNyyQhmmyA2tkkyKOStIUhYFaxntpb+EP+94kwUVc8N1WaqCwcP43gha6oUs+C9f",
-	"YFwFS5nQnGYKroUlV4qLeUSWNDMcjKURYe9zs2TuaqFJwnLNUjf2W8ozOs3Y5x66YsUtN0yACjMs89Gf",
-	"JUMKq3OiizWhc8oFyag2ciKMOC+kuba+xJjh7BtthmUZwfUl01ITrhWx40A6dstsBjmEu8v2YAZwIWi2",
-	"1jxRl1TjvZEXMmeF5vgpLWQ+Kahm9XtIlmbG/hJCMdAsyUwWK1qkh7xir/5DXrmVPGFLyrP9X/oQSs0/",
-	"1zttDHuj/ShYhne+ZTn9B0u0GY5fxGupadayivSWFXTOvKYzsVrSntMFeSKQiLziE/WWLOVU3LVhbcY7",
-	"SSTKCHUae3NFUplltACx9dD1xSFH3TPvHnptWK3LrRQHCWpzoZOCUc3SCdX7yk1O7GrTyajr6EgR85QR",
-	"540kTVYLJgjXZEVDFdKskygzy8FQM9vo7ZbmfOIbNqpkta+BeBmu5eYrdtBRON+tK/UEngNSTPH2otnr",
-	"YOVAwo8ai9k61PoqWb2Ce4XQP24W41BFb/ukt07wR65ayIFrtqz/sY3hVnT1wXdFi4KuNwaHzbUOqEy5",
-	"fnrL2oiTeoMke0+Xeda0KwxxN9tolCYaRc7qzVKxYnL6fv1L2/NJxpnQE5qmhVUNdxLmXY5OyjRFLaid",
-	"rGpdVYuElOS74EJ/ddaLWribvYIt6e2cgqbFnB36NH7ftSdts4aVp3O7xzv6aVJOWj+1bmsjRx31cYVz",
-	"8stdW5eNva6NbzuJ3suhqQh+49REPcHe60lSFgqp98C1gv7rjbRN6LtMJjcsfUKzDA0DH38nNCi03ZgW",
-	"1Sllgzk+HT786mzY9l7hzex3oJ4GeXrT+Y67oLZKd7oPmrM9xGISzrl5LRy2BrVR7JzofZB4nb7ufjeY",
-	"BmDJs+zVrDf6eQ8rHxhdzUlqzmBptI45Ux0uNimMKosWPormP2sNYCnhOiL2fTJduz/BHOWW4yB2XluO",
-	"qPf+eC6P7XdG4xle0tUL7ANYgtRtw77SdDY7An2FKdJXjKGRiGbZkSIzmWVydVzmg72ErMp4ffgZC96N",
-	"qmV2497c13ebJjAzaDQjGWWsahAs567JoSMJrz1s0ul0PQlde/sSbODaeyLLds48XU9qrrd92w7chNva",
-	"9o60fdt1jrStjcqy2L9BWRZXmna1tZTCMKANnn3LijWBH9GgBrYWLctkwVTtiGzr+4V5f0vnK8Zuuvo2",
-	"v212HZmTar59IUVK10b5ANOyItYrvM+w3jJ2s2NUKV1vDsz22X84IFqSqxI/fT2IyC+skIpwkWRligrQ",
-	"3gNJ6bprLC5CQO3jCTEPAtEokEidNjktkxumO/ij4u+JfSAySp0sUuv62+t42T6+gxbaJlA4Y8pWyalu",
-	"evkQWU/U3kKK+X7yixSsRYW0SvT+g7CmCyPeOs/Gnm6wmlnF+tKcD6Maoh+QW52WvYqaDK/OSjaZVsUV",
-	"agRcnbHgqIdk1XU716JGmCiXcKGLKVjOo54sNf75rmU3zPvP4Jp6k7cIoTTLJntKlQ2Wv5+4UAvneLfH",
-	"Henv4T0UpXldWNp8okH/ZZ7uErl39uramLYwpLcLac3gRpqBaATSp8QoPhE4fwUxEs8NW+8nL1i7/2ZH",
-	"P8gVhjWYUaOLxYsiYP2xo0B3TPz0ms5jwhV6OVBGjcg/S6mRObYELjSNZlbTqx0C3Cq7EdVoa2tUW/Qu",
-	"+nb0+QYe3Sn+bzLOGWdZqswtgBMfkgv8jmRspoksNblhLFcg+NzSrGTnZjPY+zzjCdckNlsRkyRjtDAP",
-	"gZWIi7Dvh021o3Ec3LGcSnnDMBhCyewW/gSfyMSd817UWxVSzCtdSeV0ac6xXqDusJ0w6qKse3b40v7x",
-	"Mz72LnzumC+NkI1BcUa+6M25XpTTYSKXDyTN+XEiUzZn4oHv+kP4urrh+bHMcUeOc2kopcDRhUc20KAe",
-	"npzs1qF+czNxLKU9OvAIHPcqMipLRhMu5nC8pGCGZsiCqhF5+O9//ffZiSHDgiaaFYowipErmVyx4jih",
-	"io1FxrT5LbLxKRGJj2OQwuNJTPplnrOCmCfNmZ3JLGVpRFROE3PWC74En1XBcka1Gou0kHnO0oGNYnDc",
-	"8DA1eEnfP8c3T09aNMnWY/vaqE4fqcTW1cldhpr6vrymShk1MsYHYuvIZcS8RXI6Z+fEUAGRAr4Gfpxb",
-	"nfLT2HxcDMxeSlN9Nk8gOsPsfPBYRBhI38FXJC+YYkKfB1ElhsFJwcC/6Tje/nLj3dSyrtFjDCY+F2Gs",
-	"3QwMg0KTGS/U/Q38Djpf16DdM2693ed7X+xD9MnOwcqycI4NUHlO/v2v/z59NMCwLgZCATHSbUSMxn96",
-	"Bm+oc6JkoY3CFsNkqvMyLRVn6oBJbNdhVUcAWjUDfMItNn5yS733KDDWbNtCarp10zWdm75nMzKnt2DX",
-	"WVqCLRVLkVirgNHHJ8D9B3uP75p273LOikmrTvtKMMKELtbICejabTSq3Zs7nNJ1RZYuuu9Avff7bp3X",
-	"DHS7Ofk1KzbjVe062rDW2qlfSOUCNEFUTVnGID7yLscpiGDtmsHHaK+V8+ViyQqe0Acv2Wryf2Rx0/rq",
-	"Xqqtob/PqNVW57FLT63psRtqLsYjOnoNNdsN0th2Ibbxg7cLVlTmVAIhiCChZ3wGd3Sl6nLNjRJhxGou",
-	"5jhaLiZ5IefWu2RDJfAnmKX5EiO3uvRiJ3hsjCywlUobu9JhLo2MAJJxpRVRC7myukPDwerdxV1nqObV",
-	"JxkXjFyveMYlKVjC+C2kCNhlkoL042sZDyLiPTm7vajgJNjaf041ZxhTgIezj0M4UiR+VsjlgR1mXPBk",
-	"a4f4CM4WYhrlSig/z4M6a40UeWva9MtmnjFr99PF6+dgXNsVSNLRaxD+chfPdGjJOSBP556sLy0LlNAl",
-	"c3cMrjtV9lZUzJD+xzo92mKAOl4KXOzIpz7GUNOUV3e+YDkISydatlPsolxS4Y6Hpyxzifl3iZaHUG4o",
-	"m+63pVVmz8Z+/iBX9VHZ9CKrBRlpD+/ggiUSBmvDvwtZahB+ZUEWjBYQNiNFtiazQi7hyBw0m04t4e1i",
-	"PSKxzJmIIxInmVQsdX+VBYtJnxL7N6TnRCSeopdzghwsjsYitsyMpxMh9eSWFXzGsR0hg9icRIoZn5cF",
-	"/gSBO2UVywktufi6UlChVkZ+iVGL3jnVPW2mEFburYX77fALfOe79X4G02YKUCvlbghoLRzXK8sJM8ee",
-	"e9Gsxh/tTHcOC2nMEENZZHudP5uTcBA/rVSNfTNTzDusYHJylwEWZaINQU1Squkuh3QLs7VxaVTQbK24",
-	"Iuw9pBoYZcMctBoProWtkZTNONqZtpxEK3bt9HW7KNMq32a/+Vfi0t7G+XZvuvm1JuPvNN1rkEWAC0zU",
-	"npFUe5j72+MgA6/Ibhu9j8ltu+g2T2IGRjh34/q3QfWJMIJTCmbY9znJM3Spgs8+vqUFp0L/b/9OvIUU",
-	"umz5mCPoFIIwf7guIjYluGhTiq1xt6glFbG5Z43VrZ344MZvERmiZj5u/fB2nOmKYltJfvNAW0kyCvNt",
-	"m3daQ07YSgBNh4l1lNTi7PZwj3SGb8Od5WPN67SGZrgHpI9//IWgLjQ4JydIZRq0L0iUk4LtFUwdbY0Y",
-	"bxgyblkR5r1R4t75uBFsCTpHra/D4BPkhwvTS5atSb/OY50MMBi2Rn3OfBrQ5m+hLtoxACE1WTM3BlnY",
-	"DWnv6x4j4F1jbVu2h+NPbarTTdU7pMPO3rbG3O+IrHfxFC1HQCk+Fx+pKfhGpvvdbfb5juj8JUPtmZIn",
-	"GStuwPtLeDogq4UEH6xEAd1MaG/dfe+IE/OsfWdfv75pDuS8j1rEqpU9V/Eu6rN7p835HhelkerNyTIr",
-	"bZQMcMMPPyKQVpY6kZiGsX90pNmHV/bFvSR428tk/9CHSr9yJjIbeg1rMwH1vbrSqUKPNBCFP8P+3jJH",
-	"c6ZZAXY9SHVeyELDNd1qOatkbte5WeteQAItr7XGm3tBoMLZcJKJP2PVJjQXqkYOzej14EhHNS7RoNQG",
-	"+W/jPhfQyoHByXfjFUDFNihhBkmJU5muG7kr3xwco+wHs22aLhy4w5j2z5KVDGydygixNMTNAb7W5wIN",
-	"ooNNS+iGGXK39eizBB19pBnmE6i2LTdxKJzXJOdAWg2Xa+smI9G7Vd2fnrfEemzjngfxzMbcXTPb51OK",
-	"Nqd7xZJaxTa8JPaQhOyD7TxuczivDEO8L0Zx4diElgSfMjqh+aDRWLPBPloYxSZ5dQ++2rbqdqFG0YOY",
-	"rwmKe72oZ1TWiXWEYDjYRDCGoqKPZWp1vJhu7it6BATDL5Xj4wZwWWZMHbjjUkzCe7cFWSQyz2yoHfWf",
-	"q2u89YlKLoB4uM2T24wM2s3LvHQQahIeF+mrGirSw4MNFNWMW7tqzDlqruLmjFu3DWwbV0xrLuaH7tuC",
-	"55ROljJtO6vqBrNatISIQ6P1LbiYew8LdGyvSotZZJ8j3nhB3lz+GEitIdBMuFLBONrnKBVLLzrQ5uA+",
-	"X9A8ZwJUEmq9BguesWCkRmFBM/0IDZJmqY9hqSvFOSJ0LKxVxLSFQXEAsObDAfyWoWgzLk9OHiWXzAz2",
-	"AXxg8ZBcCILphhglMBaVbm6EIDRcW/AAxQDk65YpQqvW0Xrv2FZAGJVfoLLgNITgAkbTzrPQJ3FgZOrb",
-	"hcwYBmi0rWhE4lkhl7FZsljLGOM2FL9lkXOE/2LtInUCNG9tyBG9jljqO2S2GX18j/Yb5AijgldbqVEq",
-	"/V3B6E0qV6IzYRuctNM1yWmho8BDGwHOV2gmx6wxa9ZZ0JS0rlSWLfdFe9B6X3CCggrlYlD3eV7vC3tw",
-	"S3N+F9CIakQ4jwjmjT3bVtu2xEX9tCYFdJjY0g1ciw7SW3JRWknx0OnYJp3xybXUOoVtAZU19zZtOrcB",
-	"YMyaB+4zdntjJTbCKw9a7/oEDwHOrC1pzQyN/bWuZz2FaDOG1X/vlgwZ+UOzBA+PT81/p8ePzH+Pjh+b",
-	"/x4fPzwx/yOPN3+/6zBx7WOQtP1vm8JGUOghy92MGdjO8Ro+iS1jKqi5Pi5ZwmzuZ2NZaz7ujrFtG3ZB",
-	"1aGZ5GIq309yus4kTTuazfgtm7BbB6fbhoNgJRa11eq+YFlKaCXfHCkj4UBCTHVze3DJFmN4hfnYPo4V",
-	"my6kvJmkzAy5sKu6p3E7bL02pdZ2o43Nqq/TxsqGu7OVNjwm3kekvrfnLQBypxPEuCBUrEkil0spAKCp",
-	"oS2eHYiIsjMEEFAYrh2cheUbZlxDa8WwZ2fo3AzwAX3k1edCltWjYDuvdHL3zTYDZNR7ZtQBD5LXEKmc",
-	"ctQWFxcABwK6FTzcalZ2ynD7XcQVgcvD5WAPd8tUMKyq3bbl/aEzvP0HufJyfRUNNHIpux7UNRDku2V8",
-	"L+FDjBOhGAwVEcUEGCMCAV/LLK1rOy6t36g7sMtj0Y+pELIUCUvjEaG1sBRzoJRDNYqMUpIsHAiapjcs",
-	"5BtgKx2LlJnOWEr6lNgTamk/smsAphFsHxVMgpFDCIYGT6GAbh4ZC9QGlI9aNnoRyu2DhpIRKBY7FI5N",
-	"u7tbgoqvWJFigv0jfUO31TdtxF3PKzjkzgttn3tDStf00Mr82H0F/sBohont9YEFzgQfay1vdoc+42ut",
-	"PbnkhIMWwaZc7LgzbORz9zSr2K0WFsCTRRhp6ZmyIilLeAreKkXkSmDStyOwKt6gUrEiVLfaKOFFi1Ut",
-	"ZwXAHkqhtpj2wXy4pGuSSrJgBds/Ct8335p1LrMO94f5xaU0yGJOBbfYIH1ZzEc0XXJhTvd8hAbQiPz7",
-	"X/8zsGFq5h4jOSuUuSjJShY3kCAHC1dRkn93L3gOgP9ssUl23AzhkBFtzIx7YgYZOZRZs6ZHiOy913An",
-	"p3SatF0tNxxRUr3PDTr/xYWymH72dLtBS23ECwBNXZMNLMw00VzM60PfAvvV1FZxlavuLIVENSptPVwe",
-	"vuKQo+2CKPaJLZFKT6ahlWKr8blm0jC3fzt2Bzj6zE9HNhWGpIj0f5h9JYQLUFWoUmPMbev2KmeCi/lb",
-	"LlK5ukN2dWW4MiIXkYLEKV3HaIzBaF6wYcE9FZP+Dz+MXryIyIpm2XFibjXMV8KDPha5zHiyPkLr1mBI",
-	"LvybCJFug5Jtw0UpFMmp0mTJU8HnC024sEZGyPNM6dpIE6eno5OT+N//+u/4BP4anJP49Mz8hde2gpIG",
-	"tgm8wRskZJ6qX0QPT0ePTsyDVGtWmOX4/38+OT599/PJ8bfvRj+fHD/GP/9Xa6g/pnftgTfiPFH1zk++",
-	"GZ3csfMNg8q6F3knPUyzjUwCLh7wmVC8V6OC0SbWlxqtCl5ZbNwj+KH+E3tvrVS0TLl2T1otS42WVKAn",
-	"KaWajkBtar3hgqSvzwqrxtXEsL7bltvsucBf/I1OC0ZuWK4B+1auBBGSCLZCcbLNuB/1MjplWZ0GnhUS",
-	"Yn/VTe/ASPB2NuRM6KJKUag6+8vDs4ePv/nq68ePTr7t3Wc47XasTjMucJlUxn6E8Ac3o2qWxqjqYeyH",
-	"abpXeDz0D08e2yWqANjbuidzw4AKWc4X+wJ5eE2jMz02zplIuZjHoyBcPwJnR17IWybOCdeQqwGY9ZaU",
-	"SOwTIEaB0jUW8A7gkLiVhBx4LpgRU1DmyllBtTRCX3EDzw7CPgLVZ2zpu6762AH33AQ7dBP3o6WcjSRA",
-	"YcdN+RIUVTdbkPNQ87I9bdyae4an7YFXiKcvakW1bSWkkB+073B95ofF/QY87k6giLuYycEuoUOYS2Bg",
-	"MheAZpWhqRpO/+zh4wH55quvjy3DCYb01dlOwIo9OMsrwTb8rv4NRfrxX59ekwc05w+qb43cYIYP9nx/",
-	"cs5OT0lcihshV6LqNB7eZSG7uNInhp8MCOo+wCfDO/ju0JPN9O2OEPeDorrbbcjbsMoPcFVtnoN98rF2",
-	"Vz/q2spJG6vyIOZucbY7yYJF/u0ALME9sgtiqSZwbRGYDjs6vznUoVZW9keY00dzud/YtNqi5lw5jM1Q",
-	"IEEunz0h3549/prYShsklUm5tBgnzUDF1nAioqA+BlnSZMEFOzYqE3xhnjfHUa24ThZEiiGB7DKudDNm",
-	"B8qGFEQxkaqxENLebdACZMBcPr34/sXTI4UlfAj2qABXBNgrTRZkyahQoKxDnRFXkmYslnRNaJpCc+qc",
-	"aCOsmKNvb0tIZpuugS/8cH392pUcq8mRtzTjKYpOQYoJfOuC76JeGdaQATFwytOUieBZxeeC6rJw0Ygz",
-	"C5Aogsww8KbohcTkYZplcgXtWYfdREs5yWgxR2ANVeaITjyBshAO/dx12GDMNXrX9AYGRzOzaWufp9wU",
-	"Fgs2K1VtyrWfgTCinhnWkor1RJkVhtjEDXmklqTX7L5yL7hubNY3RhNnbFLh9zmH2sTaDNwbTKRwIMJH",
-	"Kp+bRwCc+NsMds1Xz4ng1i0EzSZAaea2quTBcMO2IPq32K5XTOjQs2ZLKIJDNaqZXrH6FE3rkuhLWStz",
-	"6Bqhuu6RDqAFzOhbNLhnsiDxBjHHEZ4jo9oEo0Svlvcl7iV1BS7MFkM7FnBLuozttgaX4Yod6O9hVYPO",
-	"BsDSHZmVBABJTOXDcCwu5mapkdkNt+drb7YfsAfgJrVNOjs5aw0N4Dpr55sLWWhbHdJjKN1wLBEZjDCk",
-	"Ak066c9VY2h28+byuaMUJrQ532p3T2UhRsi3p5IW6cg+NNpyApo2dFuEAWYf5vO6SgxJV1ToJR7612CD",
-	"3T/dofbac5GXugX8HYKlDcvoVvS5RqOteUpFNbeq1/eZsHbmgghmbi6ob3VX1R8NnxOBlu+NIcFVqDeN",
-	"3NYlBoZrh8CF9N9uvFOJzNm2HrhCANZAF7UM2Ey0VmRVrkTo/8Pnm2rAu50Wug47i+vVsCNARFRMBwgh",
-	"ACrHZrTMtLoncwuuTZVRjjWCQrSqFWM32dqHcFsIEFX5vn0VklYPO2pJ5rKkWVZdxzN3R/lvqlztecGY",
-	"u/1yupygU6IXUEtUp+cdFpt3zbOFh+QwTetikzb6DeIYDMn3zllsi7gCSviINOMeCFdVWMT5XkEQZMmY",
-	"ViQOViSGN2ETvGXRyHJxbWNi0Pbg4NQi3MlcMuVCwjfjTYbEUWUY6h0Geng4m74wq6CYjtBYa0Zvpm4O",
-	"lcrkamBYi+1tLOLG1scRqKcOsbURFEWoqhYHPbdBPMt5GN2OiXjeLuSmV8E4aCnbnEudZHug0QrFmcbi",
-	"k7i1+buZp8JD2oq4ynyMf5A5r0j866/Bqx8+3LX38LjvcsCGGQ4fAraxd/qQDeuv4d+enZxsilZNVrIF",
-	"Hmq1kEC7ysVe1ZcKqfu8GYQXEaVlwdLKMdMIydt9zdXZXwfa3gbpWMqOUT9Em/8nGF3IZHfheuZ0aeWT",
-	"Jh7j5po/v3h5AY5kd2jgEAzJS3Of9YPLbIBSt5D4hOEbNFsZJdewrbqA1gL22DBOHwAL42+a7QB1DKG3",
-	"lHN/Z4zeojxtg+cMI7ZzIa5NlJbMYBp78vBkr+NWu3c3WRHGDZAVBA6oiCgjjtHMQ5Na7Zn0KclKkSwI",
-	"xCEMhuTpMtdrh/sBu8OVFebMakdE0VswC5hbw2YKOb1kr5NbD2mond+v98KvDohs/9woqVhwi9oL9Or6",
-	"+eWDqx8u/v70Zf0ylQUkppiLaywCMMUrzYufWGGE9pjE1y+Pf/Ia4zGWGj7+f2PIknopj2s/x4MRyQCU",
-	"byys+xECMFObEFpPssJ4QcL1kDypgRdTM86UJ5r0BdMQi2SDHlOJuVV8LqqJqoHFZtXe51kPgDRUsH8u",
-	"VQjbe0gcz+FQX+0xg9vC9zxk7yEDsyjDOzQ2uj0+8qeAcp4sGGKdHODva7cfYtGtlFWuX4cnWmd4D08f",
-	"nT3+aiPY5Nt3v55FD08+7A4x6dQ3w3ldaVocGuGeLKgQLGsPbtZuepifXHm4Q/VJLd2e746Pc721zeQt",
-	"hql8j7kA6xZfldZs2ZmjsAWR5RPVwIRxfjyIJlj89sWSYS68fnfLt0xUVS7vGpJjFNiJXfiPmmjB7IKt",
-	"J3J2p00qmMqlUGxiNIT2o4jRf2fk7/w7J66ABo7qxPCgXip2uBtMdROxpYrcADyP1CGksQbQU8rovmgu",
-	"IanUtjcEeqnwXdxh2ZxScykdVTU3qRFQ0SSFxhHY40jfByJBk0t8KWACO46nzmJ/L3FyNYreD7zF/H4Q",
-	"Ci8T8Eq7x7eiqg4bMmZhESzZwEAKBft/ltkDt9y/uoRPW/rQpg9yAAX04PINnEvzNQrnWOLA0iVZUGXl",
-	"xlp4k+EE7vw448LdDZ578s67xPNZqNQ92AECMIbLUt++aqc36aS5voeFTjVI/07hUw1KDzSrx61QNw3C",
-	"PJzAKv3lq5a6ZUVLmMOBaXqmjT1W6z5ig5q85+7xQY2W9gxf2Vm5a/vm/s4iLQ5hmL8Ruty1z2+5Xlyx",
-	"pMBU8/08VJtEt5Fq5ltsq7w5B1MHPkP68WqhWDL597/+Jx5EgHYmEBAdeLrlRqBkS03rVfS6nCDYe7vn",
-	"wFdAPUTvXDF2M1FOpzosmSR4d5tW+rYqveokxyUi2ZbotoGLZVFCPho38h0waFWKVtU/rK966EztMDzO",
-	"0Nd1lKEdiXtVCc6uyRoxmSVlwfX6ypCUzcxntGDFRYl5PfjpmVvpv7297jVdOE85BtcYUVVoThFyIr6w",
-	"oSugB4/Id9AQMeQ1GouxOCYXNsFKMcjAIFreMAHJrIVcQQ7ZAKN5MH3K+RLt40eKYKDcWJBaWlozD20z",
-	"Ay0saTUkT9EkMDLtdAyarf+2mP414a/4367e/PL84Uv+XD1f6vz/e/L8q+fLrEwefrM2EwtnZatekj4V",
-	"BLYIws6PlI1NOofwIHv2bP1gxLymN5MYJ25GVJ/7DVubFkrYQNKPbe4dms4gucweXyowsxL8kJiawbUy",
-	"DQYZZ6Qfb6a6xBGJW3JdoGSBT3aJI1itIOGl+h0zXuJBtbJdy0pvJqezbxMz5CG5qFsSOQy2YJjKyFIb",
-	"04JBnxFRklBY3oLdyhv0DOK6QxwMhBfBekLOJL6FJjxgnnBlwCAqtrHQOseEdl1AFd4bJjo4J+zgkSLx",
-	"i6fXl8+fXE2uX/396cs48t7kpRRcywKBH1RSULMJckbiB7Z1cBXtGMoHiG+ZSbR1CU0TrKEObqreVRVN",
-	"QZaUC025QGwGuKKgDTV68MBavODiDSIwNnSbWoNzyEaHKDgbJKBkxjBPVy147lT5i+fHBUsYNMF98asl",
-	"TRksBQS9joXz8ZqzjfQ88OkeGD4bxiKpc+8g8An8tjWgY1fJYyxsUr9LpgKiN9SJmbwEi3i7GKBSpKwg",
-	"8QOa85iw92bQ9bcTWhTcnJWxaONL3SwN8WDgKQvrdd7CtuB3QzOqnMZDsyj2d7hjGYYrMuXyoausKoHe",
-	"bTUiVGAYI76I6bfOLcve00Rn67HIOIAFwBkXc2BxsAdZRv529eolOI8FvWGThCoWEZ4id3jz5vn32BnU",
-	"19V0meMPl8+ekEePHn0L9YOun7hlxbhJc0ppEPQZ0zzP7BF+YGN8/vIPJUXs40Cdi6QryjM2gqEtSZLx",
-	"hAnMULRUb4TcgjONCPd7UfoD10oVO1Wj9YvXz4NKvqPew+HJ8MQF0QA8Ve/R8GT4CE3FC7gjGxkU5qt5",
-	"l5xVT/Sq4aIt6RoTjyy1axkRwVaGXMFuZriiCyEYi3gjaBoLqFIfOeHTTOMu53tMlqXSRABElGBjgQdZ",
-	"WeaI2VFciudpb9QzitFFNcnKSAUTPj05cZyJobUl3Px/WOMHyqo7a5+7XkAXA87XlZNbiw0Ymn06O3nY",
-	"1b4f8IM3YSjth6j3GEe//aXnNnbThh+G9UBgcbpCFlzdg9HPLkDGSF/vj/Mg3bQty/RD1Mtb8e9fWOf6",
-	"RtJg1f2QhERN1Y3Cp13Kj3vpwa88/RAPxgJj+DRh77nSwF0MP4F3UskQcfBGyFUtI6jfkhI0GJILEUaz",
-	"TFkmxRz8iIat4whH8HdQlMdG6ZI+sHEI4IZDAUXDgdENxsL3ffIt6ceNUF/TM0TTwKBtDM3UuUYQjwUb",
-	"MFzv8cmjNiK/tCO6CEKK7Z3xnbVq3y+JW+PMh7q8bjXbxgl7eP/dd52uavsaMXv2jO1xXL6jqcN0uuux",
-	"PDv5dvdLT6SYZRzVtbPT0316yQuZMKWcoeEup9+89WivGfno7zrHcJS2cY7vwC4wydy037iKHvwasvsP",
-	"yEoyptnWgoRKy1yRUrloMd/GyMshwC7MvYF1/qVimGcb3D8BzkEroBJmaRihKQUJXi8YdwVTfOibCzuC",
-	"SJaxCOvPgWZXoSBh+kfQulYsmxnBYu2RlNpO/PewHvXzXjt1Z7uqVQIeKzFMrhZJe/QR99EZ9rr9pZdS",
-	"P4Ng6fu4wC7ZUt4aBhlMrCrJ5QJw70iYRlayGGIK7Fit2Kc8dYpEFR8JKROmWQrQH1bua8S91vlmFPDA",
-	"Zvhd0yb0zh+ZMuX6uIL6a5Xf3i5c9l8D3SuUzlcLzLAA0R2o+SgonQq18x3AnrnQUoIasqrLehHcjzds",
-	"rRhWbCdUE4rR2P2cKiMABh6wGIqphKXgI5fEwYgy4t2MZ2b1jR5u9DissGxTnJiIzLDHok/BTBIZMrAW",
-	"C28/canyA5vM0Y9tBF1EYk2LOUMrK1QVtJ956owPQEmY7+E0sL5ZH8ijwJXEyqs0TQumcCXNUMaCzpnQ",
-	"g3MbPGVrtJKUajokT4VGJa1gBKKV0mOjP4086HRChd0xjAcyND6GWkvkIl1yodxWmel4SI540Cn/mmee",
-	"OqDDrUT9g1yRJRVrWGoYJO7jQmYpQrFIVdH3P0sGOowl8Iwvue6FlGwD33qjxydRZQM8bWKNb1oB23hX",
-	"nXTsocsLdstlqWCYXQPzyWitZ+xh2xmLNgN8s2pVoHOuLOx1RFSZLICOQ0YyRHtz3DUqHxz/CUYlCyPm",
-	"OmNaZJRafsPWI/vJHYt4sGVw3Sv26PCx0aksNQ4Pz1lXx/4UHtp52y1S0foD8O329njwDZTl/vDuU6qK",
-	"/kB26YqvBMODJ2duCT+zDPtoy2xDq8j+s3Yptx3CuzNVZTS5Mdp/xdiG9yIr1NVv0zrJ5DwQDy6SBIII",
-	"N8WDAPfIi6s2a+M4AP9tvX5f2lu2CkOtmU9spodqGk2uA7kSLgoLGjAWaGFvQ+J3MciGf9cEPagkRfo2",
-	"C4IrMuVZxlJ7zZnmleZZNhbOLmnv4dhhRMa+oG/cdcl8h78/8fC6n+z01HraZmypJ9Z8cUNLYzj3bmD5",
-	"3pJSPWtnVuqyYA51KAB8WdI1mTKP9LIJMHw+FlhP2CYRePgpAjuAUe4O/3XFE0Yalo56CnO7fAJN4VZ+",
-	"IqNFjVy+jOGiNoRO06BL/3KE8h+jRctJgqX0WXEfb3VosHGwLO4yOPizZcuyg/Ubsl2jSvuEfFlIQJCQ",
-	"plIn+zdi2iD8fbR3nwC30fFnppXPrefb5bqHfd+h/2xeGx7gvkWj36HH78IP8nq8Q2U4Llw9qg5NngmX",
-	"1cIVyUvtUHhdA7bMHwJ3sGwWYaWx3Nb0HYVpSyAUQIpkUA2Q9K1ZI3bFzodVteXvqaY/N+o0vYvNUGIz",
-	"dSziSceieoPIUpthos0tbrwbQ1wl5mirMtO2mUFU5Y9i0GUEN9FqE7Kc20ohG/WPVrQq14NuV0SbQnf6",
-	"WMSbNapiSNFFNHI8X31LCRFROV1GxCF512HFUccfC1oAvFKARg7FjpxSb6aKQaVmk4nRGk9PiO0b5LDY",
-	"bcKlW6ZWYeuvTNfLl31CUaveUcfFBUT7BYWr62aBLiDkwq6N4xNuKqqFUwQIqIZBlC1n75LlGU2scAVt",
-	"nzt0LF0Wwob1GKLCtDjn8mbFMUrf8A6Rs9nmZfC6bNnR+xeEWjZzlwj0JSgJa/0YifOzXmofTYZXTG/W",
-	"ijuYFLcKK4l/cZuzfmMAauQQoA0FZqlXMzHTFu8MLSG4zOUK2voMHiYIX64be7kIbb2KQNhGFfcCFt+6",
-	"1W4smhbf7QZfc28ob5O2lmpzuQGDx0oiIwiiwepQ/XizoHI8AHTqdQPEA0itH4e1lsEKHFRbjiMS+8sG",
-	"jGhVRIL5WN0h8TlRjI1F3HKdQxQZMH5n0w3L74J6XqbcLLGZHuJEsRSKaYxFP66BOuGY/FeuQHLtS79l",
-	"3QbhigD3EIeAdIBGvFW9ogpPYl3mPJ8c1GIUdtjWB9WjbrUygl0Rw+xCuu+q0LxksQ9z81KehW9pNYZW",
-	"Va1bTZLf7G0OrYZWGWPcLnb1Xgr3RK3/zTKTncb8qtc/gTm/3WX2Ga42yEPbYcsNzsvv6W673tAx7iBZ",
-	"bdxiXtlu8KAdBnrX3/MUrPQ51cmiraSrOTOqArhxwwdkgK0V3LV0p7OPIh4AKNauwpqpq433bkp5OKAn",
-	"VUXCTynj2aL3X0jI22bicgJAxfV+y5aLg81iH33UcOcCCeGgk9YlMMJRe5DUysd/3KlrNUFfgv9AkYXL",
-	"8ncbDro7ROZCFCBH7GHL9IGh3McRs+Xx2Wc6ZEE1/t/aQdsQ0P5zzOrHzJHKPR607VqZD3i3JcRDVcpo",
-	"J7GtqjihOiZ9zZki0wKi9qdrczMNyWtQsjB9gDpHIFxv9J8lIygVjcim1oVGaenEkFD70pLMrd5q3ohs",
-	"q019zBxOeBfjWQqWM6oBx03d8Fz5Mr3slglrHfNVU8aCFgW/ZcPGoKAqB5jHK0QFkPq2KC37x69Yz+mf",
-	"VNzdHeXwX/uEQjhEnt1PBmD1z4Bkep8gJGP3g0EV4b0GUCYJU3tN8AUXrsryXo/T94c8/j0vWLLvw66i",
-	"4/4LHdSY3v+la+p7+NTa076a0+9Ma9pMr/DFi4N75hC1ST0At4zmyTYvkYWnS6nCTIojowXZ13A904Ku",
-	"VFSzgdjoaHsLYZ3Ggoo5G41FDH/EpB+fni3iiMRfg8np0Ukak74H6pMFib81X9kwFCFX8GVVTQJgISDh",
-	"Zyzi0hzqmPQtWyaPvvqKpHStCM1poQc2BAWMbRH8EJEVYzeK9GGMXMzJCylSuh5gg1BoTzmPGMScAoRd",
-	"rH+Jh8Tc96WZWCM8GA0/7roQgUUrGgu87RSkZEHaOFOaL6kGo+NYHBMtNc3UyN3p9JYVrl4uAM8Lklou",
-	"EJFEKn1uXiqoZirCzERK1MLc6A6r2Kyzo5MRiRUyqIl5JSb9oAopZsYcQYYpu6VZiSmnUB4fwlNtcDt+",
-	"QWxDszIbRB480jVbrxBsWoSI9UFo/sRnIxKnhczdiwHdWEcdWgipxuwA9LlJgY3mPGcAZgZ5d5H5XvGM",
-	"iYSRfmz/AgST9FiW2pptWUJLxcLiqxCWnMtCmzYtxK1NAgbXy3FeyFuesuIYfzxesamSyQ3T8WAAG+D2",
-	"hGBdekX6sauHb2b48PgU/j89fgT/Pzp+DP9DTXzzhy+KH5+7YlsOos+MyTcPGcsCkASxY1nqRC6NZLcm",
-	"QW3/yHx2oVZAPNO1XTtEVoGXsSfzpCwLQzApXcObKQWkdHM4SP8h+d/uWMCP8K1tEk4I6TsJD9ZPKo1R",
-	"YNbva74wz5ozWJ0VxIlXRyROwuqZ8cCPDM2LaKPGc+RVEJvC7Ol7i1PzwnO3HXLeBTZFEA/LsJrzkL0Q",
-	"x13kLSsKnjJbtrtNvIKGatKVs0efni16Ue/rtBf1Hp2Yf7896bJJ37+ks1GVBCBTK7ZmeHcLcwTWA5ww",
-	"Imw4H5K4iYraGY+sf+kw07+5frIJpfq5LawVaXQlf7kHfl9CwhN0bFV0f3fZYEciyAW5gqT/4ysmNHlq",
-	"IbfA3+Tun5qSav1V5h6yyCngIEOPzsSmlBh+iNxhgk7bGO6XLJOrSZn7p+DSns18IgoAOdRYoJCagUZp",
-	"5m8jU/dzfll5osVChOka7ocjRTI+Y+fETiG2WYL1EJojc/HbIraA2V250+yd7TVkeyFx57mDCjno6xuL",
-	"ggG1Y0I8C/x/kcd0mCKqqzkfC/QKYjjIkDzBlSeoORMuxgKLbaeYrLWGi3HJyC1XfJoxV2yfY8qrRUiu",
-	"XsHt5QALi67VsQBqgbAUKkjMUwsZD4kqcIUXZjACquljNPCPVOljoJvj59/H1nRhkUnVWECCTX1cmENn",
-	"y71Bf/3ET81WWsUAJLywytyIII9PTuzwlI2o8WMyx4AZDlcANrEyP8Tw6IgUTDEdk76QMB2zjVCRlvw6",
-	"7uE9Ou6NyBhq8sxoMZmyBRfpuPchHhAulGY0HUEZTTZjGnBJVza9WC0ARxnsl+betIcGYOSl8NekADET",
-	"AAIwEBciqxkCrS8YLfQUzCaQNkihPOh7blbuhrEcbS72NOamre8QQsbcurDoV1DZNHZJwgAgvGA0ZYWy",
-	"Vp8AWmYsPORDqUqa4SApgakdT6ktDMCEDoKWrJ2ETGWJtfkwuFfO3JRhunAIbHWqfnx1ffn04sXV5PXT",
-	"y8n105cXL6/jiDw+AcHEagbnYHtayiKw6Z5+OxZxszpSa7zTFfxmuOF+KUzmLqiS8sCshKTnMHQjLCek",
-	"yqWjz0A4wAWtLsUazXfbYO5yH2r2XiPPPsb51y/EZoPtSRPwokuPg2lyZch/ZCE9HJxH5I8Jfn9jSN+m",
-	"DSD/9GeFp+NeRMYO/hM/wPPwF/I5+4jH9zPHyOze57Qyn377uXNU6udEoakxMyzanQ+qCFa8gOMBxRXP",
-	"UUsBGJN7sivc2vBIhFT8SKkBMjmHibo9wH5NllQnC5dqHZqKCXV4zkazqAcMUUWeXP00Fv3LZ0/I2cNv",
-	"TiJCLQsjhVxF5M31s+NvBkNyZaNgRpCT4NmQ7ZsLkkiB2S1LtpTFejgWT5jXRSlRuZmpWjCmyUqWmcXU",
-	"MXcdpDaUGQXmnBdsxt9bHYXER60M6CksUIf5+T9m1v+YWT+fmRWuDHtSD7wprInKMKcnVz+Z4wYX+e9L",
-	"WcKj6Kx1wE325n3I55rcz9xmWxx3YN9D+4kzeqhWZWnTfBr/DPaIiIApYmDk0aRmhHQoWUbMGxHIPQT7",
-	"jq2l12IHihwUTEE1i8bCWZqs5RJsOZUl0xYXrsp+OBQu+MZZkdBSvLZ207GoG05R6DXPh/BmQ/I95OBb",
-	"q1eVpZgbGdzhY/3CCqmGRmNEu4wrT2bEr0cnaOu1pmJrrnFqTPgkmHa87Ygs6XosVE4FadqNt5iVrmCT",
-	"D+Xdn8hogzZuI7uj9eYPZaXBle4UVqnm6ndqoqkG/1HSlgt5a2U3r4SV6+D8GP5QYXBYpwLUFDJq8RYc",
-	"vbOTs2HXUdhHe/J2jU+U9vSJaXDbDfgHz5P7K9M2FuOjibSebPAboJn2iLMrMCsqug5T2wRjqa/jhmlt",
-	"Md6gMWnNEIiIw+nO1mMbbm2UG67NNSNFguFppjkwmNmrB+qXhcGlFb5lELwW2ibBrth2U73K2eeKDTVd",
-	"mTPyKTOe944E5d5ji1GA/wlTqx3o16X2GZ9tqZ4fHbOGZx0N9sdlvj2qAG34DiTCY7owm1xqLqwWmz6G",
-	"fc6hbrAEg9xYBIBUS5vWw2wt/PjpNZ3Hzixggfz8AI+Uq2E/8iXUzKzNqSXx89nxC6qTBQS22XQbAPDt",
-	"ug6fQbtv8k+dROn72XIejlQ1TcNFrW3XNG+WpKM20ebCOJFy3Hs07lUgze2q4p/kOgzX9sCr8TchMHUk",
-	"OVwxC8bb7Uo7JxSr1ZOMzTDsGqyScFpvaVayyCayjgUAG5pfrPvNvB+TIkx9zTig06wkyZnMAfx4TVjK",
-	"8TJEPoCY23D6xgKwehNaFOvweHofmj3tNqMPULcB0ACBg+0Rtt8QKsZCZoYtWFKvrtmHp+DWy9jE/oRx",
-	"AM7b5LKw+2AHrHGUsYDmHfJ2nmdr67Fw+m0w7sp/8Q2JbU8Tt7MxMDDH3MLMPkzjG3q/aDzYTPYj/Ra/",
-	"aWsKH9ZTabCvnURqV9qq/H76yL9xxBtb0OUVcQvS5RA563KIfBqpxi2DLTTzBYLxd/H3armpck7wO/F4",
-	"wVaO+H/HnP3s4R7gMa/BAY0Fg7DAKnp9vjns1UtHCPdiCrAM6e6XSrcQ5iE2O4WwS5aCBduWt0W4AcM7",
-	"UvLm8kcShAceqQqxc+hiuyoMT0ILNhZ5wW+pZiPrNwaPVQW6jX75WcHUAlr3Ngm5ElgVBI11LiUASnli",
-	"nAI6lpHHzTBszWbemV9NYxZSygeYAQjmDKETMJxkSC7GoirQzhVxpXgji6UGEZZW1wP8VcRvO1JBGRcV",
-	"Tm4snGOfa38DLQNODD/0T09OIsSfkw+WOZvHA1vNoWrVYX7ArAMs0CE5OznDYkMewsQojEJWi2+r30Ot",
-	"/MCKvEVIvfSE8eVlkQ0jZ7yUQsakP5V6QRRPmSJL/p6lGA8MOOnmZ3CK8tRi0WC91oGhWBfG6tcHU7TD",
-	"vHuoRoKWL48ABNKMV8ptPQb/EmLUComUXC19nrm4mIqyoDI/TkJLidvQZni9pQVHqOU266tpIEhltx9x",
-	"+rUiy+/uZBDzxFi/lvxuTbnAchJ7+YICBB0ngoDi/ejktP0GqlaQg/XDrOCPEm/LxjXmvm6LP+tgWBWn",
-	"+hPrKq8zuq7ulSI48ney40GgwrFiWht+33mjXNkHrOO8wEjr1UJmYVWGawmxxj88f31xQZYyZe3mZXje",
-	"tfhJNep6T52Aovj7bwWaSFUrsxtytAP4sQ2aKF7wnNKJ2ZeYSDFy0YZ4+Qgb14+FNAC6G0ubOoDQY4dt",
-	"jbrNYCxcFaGqVsUrG0athhAOyalI2OuMiiF0/RRLGcYAiP8TQnAbDTO89TxHDjwacka4Pq/V/Nh8ERgF",
-	"yAk2CB1Ba/CcBNfGRiFWuIpjISf+kXhQLzACoKe2y5VLWsBGrZsZ1wEsuiuuGOnbrY2Ig0ezEKrhtFa+",
-	"nIdiIoV4oEGE8/eMV5F+Jc5gWScnWtF5wdjSyE9D8mo2w+m6ULpRsL7B5K2RrQJsh8+bC4tBoG8uf2wV",
-	"N16XbWf4E6hsLcf3M6prBzGPPwwa1Udwn4bKwgqqygI3pgsGYClvXdiz9mFi9ei5qa1e6J02pYXkqKPQ",
-	"DgBnCuo8AX0javqojt1TZeFYEq/VLnBe04goRotkQW5ZomWhovAEHcGxiIIjekR4qqIQPEcAoCFEx7qa",
-	"a8RWK+e22tCa6bHAOtY+VesI7DvHGKxHFtzQ09r+jhRd5X+tiEtf8lXdxsIb2pfADXgBuFtQJcSWEcSM",
-	"bDeYNaL2clCmEjkXHIAQIWoYaNnavAbnLqa5ohME2rTjceEe17UqRBRDaZGDA+NcUeBGZtdT+7QD2Lac",
-	"HACwiSEdlgI8xLJMFhERdOmow0X5iWxNpmtCxyLlc6b0kFxWbA6LzojUKoNAS05s4QXoxYjc2hrIZ3r/",
-	"pFjDT/Fo+NP/eTmb7x02p42zvbWbRdxefd543S+CGAy77vXGIwVVOPbighARDSRbMb8l2yNKNgzEJzTR",
-	"CpTMPhopNL9lFnVoS8nXsdis+WqBUQGryLRjdGVkB4WR162DsN6oz1kIa6ZyjdUxXQUjcvX6AqqOKHMy",
-	"bcFkq+ZBb0u6JqnsMFG8YJ9S1n/Buq7ovOAi4TnNvqCA/3YhoSIUzTLYDrPPq4VcRtapiYu4tgu4X7EB",
-	"sa7IDdNa7UXcSXkIL+ig2O21A3wVybGqWNcoM9AKtBEEGX9SLS7oZxuKv49wqhVY/U1VTayNLNjk17Xv",
-	"Pw7d/9IXm4Wok1l9BDbfCBBPbE5sklG+3I74b5SSmrBF+nH/7OHjAfnmq6+PHz86+TaOSPyXh+Ts4ePj",
-	"4Kt//+t/Bue+fpRPfsYY1mI9FolMmUeqcYzJlxy2ygyQpRRD8ry1ygBW3a3NBhHPQT8MEvbNL8ob+5yw",
-	"h2G3odxpBCumAEraqYjo0RRshIG7hNYKOI9FP3796uqabB5FtNiHDzuXHhOptXaDeJcy3wlIm5ArRw5o",
-	"90GyYMlNjMh0C3rLanWtxmJJi5ugDoNhNiBBGhIDz2NQRhZnt7adgTpsRHSa2SVSGF4LQlVt4SHvq6Jl",
-	"5G7CfMGNzJWFsSCgLdsCyJgiqOVYwOKj3V0o9z4+a/fW3D9TZjeApVVqVkP6hIiqetVvV0rTWd6rQpxB",
-	"rc5AxrSVKaKgTudYOO2EKqQUQVx1UQj6bg8jwXoSASf7RIJl0MOXKWERTrGDUdvFRfHSLft/ili0li30",
-	"VTTDq+PON0dDQd/kKNsqWjhlPdT3niB3tdVtfcCXrWCOemegbftKgopo9l6fgxeQF/VyaFC5ecoQAEOU",
-	"WdZd17J5nvapjRFQH840/YPH+uJS3TMJRd2B6c2sFyeI3SkUfesOn3xOrlXLa/kzRIffC7l0hMbtn764",
-	"HbzX4R9gBveUZaj5NkqHQ2pSwOvQXgcaGEOKrPgCVPkH3XtInnGWpaoeD2c5GQTE+coONh4OMBYxPBxD",
-	"6UKp2siTULPXpuVjcM/IMiFXX9hdiBZpcUWwmmdYtxYC5abMivc+kALle1cBvVYnOQb73Zo0Is5PT0lL",
-	"hfPuQLLPKr18mRCtPfgAWmfT3xE/+ELCC+7gZxNdHtjC3IeJMEcutRLePa/KGtuIrbr2bEto7RRGXK2p",
-	"A2US7FI1ClBgW3/wK+eS6bIQgX4qW1fhY+p5ddpibdsuPVeiYljbk9EmyfRjlcicxXBj1ARYQKSLvLlD",
-	"ChaRBpP2r5IYv20P4K0LQJ1UdX/8z3bxGkrbd1bf2VyvBgn/CeQjHSwEQDLVi/19TNHOjxWV2mI/nmH1",
-	"Nlv0zGhkylp0FNfMIVO2Ez9+5SZrEZDGomFahGjLLFuTvouhh1IrxZylgyH5iWYc700o/hO/fmOlFNts",
-	"3BFn0EH+9y961Cj/uTCL+Jllj73Onqcytx1fJuzg9yKD/JXfsupSCc6rDaL5+LqgO6yyh9dPaDnQ7Qmt",
-	"EDNEzfUCYKjWhozc2BllvbUXanU5Z/hPYN0FmB0qyNWLK1ePMQcoMAgI68c2+Bbg3jLEOGG2LAN4/tBT",
-	"OhiStwsJod1NYzmEPduY63BwyDEchgPGPnHtf12w5IZ4RuBRQZkYC4tUMSRXDtkXU3KUXQvAkpcpG2It",
-	"CFdY2JmK4yriOtD2KkOys/bCyy12Y3zdZe6G3oI0MP9GYwGqVUgGk4LNSuVHYPdhxbOMeIg26rwA4Hpf",
-	"EyFXpG/3B/F23S5EREuJmFJUa7bMtRpE5PHJI2w97NhFkCdSzPgcS21ay7eLdZeFG4/VTKfMRumn7TBr",
-	"tAjZ8k8htX8a3hx2Ad3vx5pPP6daCHvHwf9heMuK2sAdT2g2zsaezD9Y/vLnY+/mrUd7LcEt5Rn21Ah4",
-	"g7NWOySOO9FPr6Vuuuw+3RXxxDSvNh2MHuHQ8G5mCNalT8Njignd0FjA8zYWzipfsUxR85dZt6tVoB3a",
-	"JZFiSM5OT8ci5uLWCIKTGm9MICAZ04hWhcTMF/Y+N2cbR9R3Xleb1RZ4Xi1wKBMexkgWZGaufWzKvK8G",
-	"58DTzWgNl6QYZ+Pg4Vv9dWbpvhyXg+5/g8avips5EvgPI/tSjOw1eMq9cFuhDcNNVMGY3hczC+xrraaU",
-	"H5rWsgruC/hCisAPFs0KQp4WNM+ZUCi2IBdyxbghFg3KC0Bm4JQmN0HMrWc8KqdLkoPKZD2NzqaPzQHq",
-	"ipCrCrx2LDZKbs99drzFExs5ZGTzelS3/XhLeRSmkXnBsrLTW2nKiI5h3SObcQGZadpJ5h3Gn9+KxafD",
-	"GPklgqr+2lY9+SPMg/sX824uQnXisATkBnyCK2HnA5kGw7F4GQRDhQopupUwZZblEM5yEThqzH3lYsCB",
-	"fpG6xgKO1sjocdaVE6DIOeT/0BRJ+v4SdqaXQRTGBVE9FpUiAKSaBi/VDZ2R6bgieQyEqXJW3ZKNRb/F",
-	"0zTosPn8x9DTRm1fyNDzZew2V/d8yhtXmc2YOK5yMlxmvUuM2AvLzD38RfDMrMkjGAPCeoNFZGRlZZ/n",
-	"Ua/WBwzLX6F0ycYidmvCbX4edQKEheW3YDCpwkoFvi0bR9l2li/dcr7FtnufUEW3XXzv9q9LgA0WJUJo",
-	"rPQP71qzEza8GmgkOEDmxbkFh205RS61aLSkAmuvNU6QS6bcXtPSH2P/eBPx291QeA0qlhRMq64Kj3av",
-	"n/q+PyGzbvS1LQDdT+5Lx5y7lDMWLNBdN3x3mDkV5Ifr69dXVWKtKxeHDMmwNETSoEIr0odwYGFR27PM",
-	"Cj9LIw0EAbwupxb4jEVZRLIg/Xi1UCyZ/Ptf/xMPzq2grxZG9gHD9IIVzGPFEa7HAtxXmmqWDsn3VR4e",
-	"lN2A2jCY3KKpSGmRErvnYMUzvQWcMWCURs5Smi7zOCL+S9Mc1WXB4pENosZ0PFuDde18DxmfFtQMYmDk",
-	"vLHwaxeKUPFC61zFkV+MAFkE4pcKpmQGAQ0SBLE0LZhSro0xCHF5Oc14QvqZlDlqURbOJSIZFzfHmUxo",
-	"FpEl0zSlmg7q8UFO7HPji7uDmxsn5ROJb41evkyQc2MQb7leXAFt7mINUYWOg8T8ZxDmgijmJmf6FDfR",
-	"QYHMARhAalU1xx7OvX2gVkVIy44Qf4wCajsF+4QA+YFwReauAsifICj5HiliS0xy/fwZQaM6gt5utHbo",
-	"gikH4vcXiPmyw0Kzc7s/mSSyi9X8KWKU75V6dup7rpcvAuEZhjq/ufwxsgZL/0jUFLlqEc4oJDEEYBkS",
-	"QGKxaCsV6/F0bwS4GeUZ5nVBbDPiL1ElhVcczRNlYUsa3XTHDX8RweDLxA//oc7oFxIXPHTiZxMWHlSX",
-	"/lY1Njj/1Rttmiwi20rBjpSr0tKPreffaAtod8AqmWWSMJbaepiAXhmTfsF0seZiPohInDIKNSVdqIfP",
-	"1ceadVZf6mM/EVbMxHzKM/J3/h2W1jbrPCSvqVIkFuy9niRloWQRYwoqVSR2XzjlzTwFRcB3aOGVPrUL",
-	"dfAHucKglQAKhWKdcQv1gnD5XRVNMr7kHbB6j0+goglflsve6PTEfOICPz30TJYbogHfZtSKe1tbFxvd",
-	"mBfslssSy6F3DQzf6f1Wals0TGH7FM2vduQPLjaAfSS482pH+fcvPezgcyjw7mXb/kyyTqtt6a98Uz0D",
-	"y63VmckzWZDTM+vcglzyLAXnFhqpnb1oyhSW9B6LfouFxptVplIvBh7jxJu9AegEkuK91gAUIOYAOmSP",
-	"V6vhG4xN9hxay8DnkzruZI4IlvcPbg6HvWnwgLqF8dMJGpqp3/7x+y8jnZir2Z2ZoRl27HQLWTuZ56HV",
-	"ZI0VkAG3q2FdMUJKR0ApE+k18/LEb8BJZKb7Z/MS2bBImPo9O4nUAw3xxb3Rrx2/PEg5zbb8HCKedz2D",
-	"8u+WBypo5ZZnbmnO7fepTLapAVxBIEZBE00KJlLADJmuySVLZRJhVHUAWI6Ay1Bs/Mn3LwetSe7fy2QP",
-	"HxbU9FzoZXaHop4/XL/40YqwsO0sKQuu173Rz+9CIkAQ7BkrmEjCkkGv3IhV790Ht0YPCjPjoQKvSSYF",
-	"G/5DbUOklwlqQ/ZpMi1FmrGoWiqRL23+szl1asHznHlQIFzHzuW7gr72wT234KvOnDv/hefH5rQUDCrG",
-	"a2kh2h3UcZIw83h3jYsLeOL4qUikBWLu3pw9K7f+g95SHOddSn3D5wM2mtxyZlRI5dawc9sXjGZ68Uvn",
-	"LruIpdOTE7Ja8IxZHQoMBGbJyxxQnFJpUTC1LC0ufko1nVLVjhj9A/T7KUUo20Mnglw4g60r+yO/ZcI8",
-	"i7HdWxZzyXTBt7CaF/i7OQCvC7lkesFKdQTAKQTv9hE4XklV3XW6xlBLW6oADQKWx42FLDWEb0eIj5BR",
-	"zUSCcSBgH1BoQuRiKt+DXSCTc+8XkVkKRg6wUOANYYM0VS5lVhkl3EYS8/WQvBLZ2tsUllJwLQ3xjgjX",
-	"QUkGB/k1FvGLp9eXz59cTa5f/f3pyxihyqaMFpAUfMMsVGGI3QxWegcyVSW6dKIQ4rLvdxLzjHJxh0No",
-	"N3f4uSSAOkX+2rP9X5sVMyT64V0jdNjSkxvoNkKVORM050N3ojrtYxAP9CpnwpBXKpNyCQFJisS+jTVd",
-	"ZjEg9f7t6tXL1sNuGzC/f+yJt1slp/9gSacy1Bzw9vNdFwCoInacO1fPzHzr6m0sXFBtZUUVmTNhmnbC",
-	"BcCE26xaFRZi6lrQ/3Px4sfDFtQN+UDa/8gFtePsXFBI0tv3DrJR2Z4pWb6B2XIer7112S5NP1/uzjE7",
-	"zxOGVghDBcR6TZCp3C15oGMPzFT5HrdWk8sgX74o9cLzGKDXTtkLqdkG4Bdo5eHKU0ov6pVF1hv1HkBW",
-	"kx3EZolJKGrUgM0dkgv/HVwULuamG0rXv2tzAmq/9Wvxp5rRJVELWtiIbo9k5mqlD87rgA+2VQfTSzZR",
-	"eofkKXgJfKarkSeVTd916pW/JseiH4d6VzwYEZouuVCkH8tiPoIP8cBDPy4JzbJzsmQ4UHwIP8UDwNsc",
-	"i41ZYCUmzPovcyKF/Rrr0tk42nhwTrBIPqQYwyUeh7XzY8hbhQEdoRsS1v5IkaRUWi5DkGEC46q9PTgH",
-	"dNLmeh2pEGM4wIyHClBBiyGocmYB2Z208IjEM1lMeZoyEXtYcRfQUUn0gLnbUqk9iMuuECMBVHVIXq0E",
-	"K4zagoAQWIxVkZQlPA1UQmQ3tqt6Rs5mh2/DNBnIUGyk19jC+FSsycVzmwNnep3yLKul3JitHYskk4DJ",
-	"v1cCDqnn35DNJBefKlDLcgnKBgFKPEttygvSl8qpxz3myaKB1qXGwpWXqQrLvJQkp3pBMkZvmaqKOyGS",
-	"Bc9AjYEEwgUV8+MyD8Bm0WvtIPxdAjRzae4LTKoGv5z7e2KLQA9qZOGCzTd3CWEQ4W3rPadVlnsFf7hZ",
-	"vEwFpIBle7oap3Yz1EKWWVpVrB5BjhKaILDsrizM3/WMlTIzW471qkHJHQtqWUNEoFQLM4KF45hWU6jN",
-	"viobvDnEK2y2WfNA1ZbiyKgyaEiShRqSp0aHUCNkHUNIxrQ+UfiCCesUhU9YRgV8o4aibeEVTIgYuIcw",
-	"zSwmfS2DVDHENoDVc0+aeQxx3eLwK78SsS1sWjOAWoYNwfMA+vPrGASicS8i454ttjjujci4d3py+tXx",
-	"w9Pjk4f4o48VxY9GHDEP/jqGokzwTnly8ijxdEnVWHgkNzzpGVfaXD7wJPvwIY7IjL9nqauzhT5f6yUG",
-	"zDg02HJlLZjWlFKrj+EBol0N5Kp6jtOoMqn0udevwGhitxXfwZShQkKikFnGQeSMpzi4jFGFxdGxREeR",
-	"sgLLuwG3sDXZHp4cKyjGCAlMstTA0918UEt9jyIOp0j7cjYj/UcnREUkleUUkdVdzfWvyILQnBZ6QCQE",
-	"v0+hTb0omJEH1+o89AGgTDKDiju27pHtGHVX9xIwdBsmgzSi6FqNxWqxtrqujbe1sbg2ytjiKZA+yFe4",
-	"LFj9VgrBYCcGESl82UYou2j4Kt7Fri83N3Dswy0jAsDjG5bX77Ga3Xbz1KL8iSKfqgp8OFEc4QrNzhOj",
-	"mpp1rwq52R4C8bCdcSFjsvgSpgvD7LHCyHTt0KQBJnFti/8KWVP3bZVgh8m9guBurgkmosOdahGJqkpJ",
-	"TlIm3tcXudKWIMKl1s8D6WupFf7yQsoZXIB2i6qbFaNAWaYYcK1i7TvANynscwVNXtDVWNjX8VIFJcHs",
-	"opI+qhQti+ZY4hmrbZ0LQe99ePfh/wYAAP//",
+	"7L3rctu4ti76KiidXWXpLFqxHacvcu0f7nQyO2t2LstOumufVh8RIiEJbQrgJEAr6q5UzXdY77AebD7J",
+	"LowBgCBF6uLYSV/mn8SSSFwHBsb1G7/1ErnMpWBCq97ot15OC7pkmhXw6SnNsilNbl6k5lPKVFLwXHMp",
+	"eqPe2wUjif39SBGeDntRj5tfcqoXvagn6JL1Rj2e9qJewf5R8oKlvZEuShb1VLJgS2oancliSXVv1CtL",
+	"eFKvc/OW0gUX896HD1HvW16wBDttjuG1yNYwCEW4IHrBFUnd0344/yhZsa7G4x/ohcP4XwWb9Ua9/+dR",
+	"tRyP8Ff1yKxCNQgcksql4ubzc55pVmwd2orrhRucf697eP6RvQcYDAeG90ykLL1iVO1YM72gmjDzMJnJ",
+	"AodYwGukz4bzIYmTUmm5ZMUxPHVsXosHXUOHZybYQG3sS/r+eybmetEbnZ2ctO3xd1SkGRfzPVZzYR5l",
+	"KY52Rdddo1nYJvdeRTcGGNBL+v7bsqA7yQ6WMKNKs5RQTZZSaRzZkoo1USyRIlWk736iJKXrzgVc0veT",
+	"1PXaWEC+LJe90VdfnJsFXHKBn6vF5EKzOStw8FzcZfAZox81ei7uZfRvFlKwV+Vyyoo9yCEg3DlXmhUs",
+	"JQJe7hpnbtqf4DMT4DmHcKNgdF1cETqwg3hQzvhfm/0/L7PsWLP3mihGi2RB5Izoggp8RhEqUqLK5ZIW",
+	"nKkIPponFm686oikfM616lq9f2w92Usu3OfTthFfc5Gw3TSpNC0sUcqC0JlmdpO5UJoK3TU4Bc23LmJK",
+	"NTvWfMlaV/JaU12qvS4YBY92jgAbOuRqsX3DMMokYWr7OH64fPPiSBGFjxJ2S7MSzhz5pUznLHW/zMqM",
+	"9GNDVPHArKKQmvTjGc0UiwfDsXjmX7SLTgtGBON6wQrSp0QlsmARmRWMEUNQA7KkOlm4R4Zj0bUEdhLh",
+	"GtgVn0qZMYqX1Fs6P+ju1HTeteiazruo8nwPonwnNM/2J8opm8mC7UWPJbR8MD1+MGxB5VIoBrTwDU2v",
+	"2D9KprT5lEihmYA/aZ5nPIFNfJQXcpqx5X/8Ym/9/QjwDb6Fndbnf0m8MEiAyTIylemapJIpoCakB/O9",
+	"GVJBEz3sfYh6T6WYZTz5pGM1bLdgSpZFAqOBAVjqMcwYJZ33XBnG9iHqvRCaFYJmz4pCFp90UQUpBXuf",
+	"s8SQEjPdX1RLm9DC8GX4osAdJzwlWpKC5bLA9X0l9XNZivRTDvuVNGxlUa2xv3Y1E3AAzNVYgMCAYjHl",
+	"GUs/NQnEL2bHLw1VxuSWFcowRW5olWRSzFlBkrIoWMtor/wl/GnHmyyomBuuy1IVDB7G907QUi9kwX/9",
+	"DOMqWMqE5jRTcC0suVJczCOypJnhYCyNCHufmyVzVwtNEpZrlrqx31Ke0WnGPvXQFStuuWECVJhhmY/+",
+	"LBlSWF0QXawJnVMuSEa1kRNhxHkhzbX1OcYMZ99oMyzLCK4vmZaacK2IHQfSsVtmM8gh3F22BzOAS0Gz",
+	"teaJuqIa7428kDkrNMdPaSHzSUE1q99DsjQz9pcQioFmSWayWNEiPeQVe/Uf8sqt5AlbUp7t/9KHUGr+",
+	"qd5pY9gb7UfBMvzsW5bTX1iizXD8Ir6VmmYtq0hvWUHnzGs6E6sl7TldkCcCicgrPlFvyVJOxV0b1ma8",
+	"k0SijFCnsXfXJJVZRgsQWw9dXxxy1D3z7qHXhtW63EpxkKA2FzopGNUsnVC9r9zkxK42nYy6jo4UMU8Z",
+	"cd5I0mS1YIJwTVY0VCHNOokysxwMNbON3m5pzie+YaNKVvsaiJfhWm6+YgcdhfPdulJP4TkgxRRvL5q9",
+	"CVYOJPyosZitQ62vktUruFcI/eNmMQ5V9LZPeusEv+eqhRy4Zsv6H9sYbkVXH3xXtCjoemNw2FzrgMqU",
+	"62e3rI04qTdIsvd0mWdNu8IQd7ONRmmiUeSs3iwVKyZn79e/tj2fZJwJPaFpWljVcCdh3uXopExT1ILa",
+	"yarWVbVISEm+Cy70F+e9qIW72SvYkt7OKWhazNmhT+P3XXvSNmtYeTq3e7yjnyblpPVT67Y2ctRRH1c4",
+	"J7/ctXXZ2Ova+LaT6L0cmorgN05N1BPsvZ4kZaGQeg9cK+i/3kjbhL7JZHLD0qc0y9Aw8PF3QoNC241p",
+	"UZ1SNpjjs+HpF+fDtvcKb2a/A/U0yNObznfcBbVVutN90JztIRaTcM7Na+GwNaiNYudE74PE6/R197vB",
+	"NABLnmWvZ73RT3tY+cDoak5ScwZLo3XMmepwsUlhVFm08FE0/1lrAEsJ1xGx75Pp2v0J5ii3HAex89py",
+	"RL33x3N5bL8zGs/wiq5eYh/AEqRuG/a1prPZEegrTJG+YgyNRDTLjhSZySyTq+MyH+wlZFXG6/1uAv/4",
+	"JC+LuecV9RH+aIQ+GFPGBU+OjOhntCyzxisuUrkiBVvKW3AzscCADgZzt2Fj0demITMo+IEtc72+cJb3",
+	"yuww4yJVfg3MRukFWw6G5JV5c7XgGRuLG5ZrNKq28rXDTlawalFFYG7HOpZpk9B/3rQJwgzArma0046V",
+	"Gboz4tWpzYM7XU9CX+e+JzjwdT6VZftVNV1Par7IfdsO/Kbb2vaexX3bdZ7FrY3Ksti/QVkW15p2tbWU",
+	"wnDkjUvslhVrAj+ihRGMT1qWyYKpGs/Y1vdL8/6WzleM3XT1bX7b7DqyJ4K8lCKla6ONga1dEesm32dY",
+	"PzJ2s2NUKV1vDsz22T8dEC3JdYmfvhxE5FdWSEW4SLIyRY1w74GkdN01FhcyofZxDZkHgWgUiOhOvZ6W",
+	"yQ3THReG4u+JfSAyWq4sUusL3et42T6+gRbaJlA469JWUbJui/oQWdfc3lKb+X7yqxSsRae2VoX9B2Ft",
+	"OUbed66ePf2CNTuTdS46p041RD8gtzotexU1GV6dlWwyrYor1Ai4OmPBUQ/JqktcqYXRMFEuQcIRU3Al",
+	"RD1Zavzz55bdMO8/h3v7Xd4ildMsm+wpZjdY/n7yUy2+5ec9hAYvmOyhOc7r0uPmEw36L/N0lw6ys1fX",
+	"xnTdJptI6xcw4h2EZ5A+JUYTjMAbLogRAW/Yej8ByjpCNjv6Tq4wzsOMGsUTL5uBOcyOAv1T8bO3dB4T",
+	"rtDtg0J7RP5RSo3MsSWSo2lFtKpv7RB4icRsRDXa2hrVFr2Lvh19voNHd+pDm4xzxllmxDS3/ENyid+R",
+	"jM00kaUmN4zlCgSfW5qV7MJsBnufZzzhmsRmK2KSZIwW5iEwm3ER9n3a1MMax8Edy6mUNwyjQ5TMbuFP",
+	"cBJN3DnvRb1VIcW8Uh5VTpfmHOsFKlPbCaMu27tnh6/sHz/hYz+Hzx3zpdE6MErQyBe9OdeLcjpM5PKR",
+	"pDk/TmTK5kw88l1/CF9XNzw/ljnuyHEuDaUUOLrwyAYq5enJyW6l8nc3E8dS2sMljyCSQUVGh8towsUc",
+	"jpcUzNAMWVA1Iqf/+ud/n58YMixoolmhCKMYypPJFSuOE6rYWGRMm98iG7ATkfg4Bik8nsSkX+Y5K4h5",
+	"0pzZmcxSlkZE5TQxZ73gS3DiFSxnVKuxSAuZ5ywd2LAOxw0Pswss6fsX+ObZSYtq3Xps3xhd8iO1+rp+",
+	"vctyVd+XN1Qpo1fH+EBsPduMmLdITufsAhU8iRoj8OPcKtkPYwRzQUF7KU312TyFcBWz88FjEWEgfQdf",
+	"kbxgigl9EYTZGAYnBQOHr+N4+8uNd1PLukaPQan4XITBhzOwlApNZrxQ9zfwO+h8XYN2z7j1dp/vfbEP",
+	"0Sc7ByvLwnl6QOU5+dc///vs8QDj3BgIBcRItxExGv/ZObyhLoiShTYKWwyTqc7LtFScqQMmsV2HVR0R",
+	"edUM8Am32PjJLfXeo8Dgu20LqenWTdd0bvqezcic3oKha2kJtlQsRWKtImifnAD3H+w9vre0e5dzVkxa",
+	"ddrXghEmdLFGTkDXbqNR7d7c4ZSuK7J04Y4H6r3fduu8ZqDb7etvWLEZwGvX0cb51k79QioXsQqiasoy",
+	"BgGjdzlOQUhv1ww+RnutvFGXS1bwhD56xVaT/yOLm9ZX91JtDf19Qq22Oo9dempNj91QczFA09FrqNlu",
+	"kMa2C7GNH/y4YEVlXyYQkwkSesZncEdXqi7X3CgRRqzmYo6j5WKSF3Ju3W02dgR/glmaLzGUrUsvdoLH",
+	"xsgCW6m0wTwd5tLICCAZV1oRtZArqzs0PM7ef951hmphDiTjgpG3K55xSQqWMO6M2TAoKUg/fivjQUS8",
+	"a2u3Wxm8Jlv7z6nmDIMs8HD2cQhHisTPC7k8sEOwzm/tEB/B2UKQp1yJytR+UGetoTM/mjb9splnzNr9",
+	"cPnmBRjXdkXWdPQaxAPdxVUfWnIOSFy6J+tLywIldMncHYPrTpW9FRUzpP+xXqC2oKiOl4KYA+RTH2Oo",
+	"acqrO1+wHISlEy3bKXZRLqlwx8NTlrnE/LtEy0MoN5RN99vSKtVpYz+/k6v6qGy+ldWCjLSHd3DBEgmD",
+	"tfHwhSw1CL+yIAtGC4gjkiJbk1khl3BkDppNp5bw42I9IrHMmYgjEieZVCx1f5UFi0mfEvs35CtFJJ6i",
+	"23eCHCyOxiK2zIynEyH15JYVfMaxHSGDYKVEihmflwX+BJFMZRXcCi25gMNSUKFWRn6JUYveOdU9baYQ",
+	"Z++thfvt8Et855v1fgbTZk5UK+VuCGgtHNcrywkzx5570azGH+1Mdw4LacwQw/05cy0D8k0r0n939T1k",
+	"Ro2FjxYdgNUT3FLC6KFp5eXF4Hz7ttFUwQBEcPMVOT85H4u4OfI4dPaSG5ZrOCgrO3ZIvbm1wqwU7O6O",
+	"4HDRyiLbi2nZzJaDLqFKP9s3v8m8wwomJ3cZYFEm2pzCSUo13RXW0HJD2ehGKmi2VlwR9h4SVoyGZrhT",
+	"7eKqBT+SlM04Gue2sC8rq+6MmHCxylXW1n7zr2TMvT0a7TEZ5teaYrTT36FBgAPWOVF7xuPt4SNpj6YN",
+	"XEm7HRs+srtNOthkXxlYLp2Y4t8GfTHCkygFMyfwguQZ+qEh0CG+pQWnQv9v/068hRS6HCCYaeq0qDAL",
+	"vS5XN8XeaFP0r10JUUtCa3PPGqtbO/GBmNQiZ0XNrO764e040xXFtpL85oG24ncUZm03BYGGcLWVANqv",
+	"jqbvyfqcajGce3iaOlMD4AbweQx1CkSL5iPSxz/+g6BaObggJ+EtAEmY5gLYJ1A/2pqN0LAJ3bIizKmk",
+	"xL3zcSPYktCACnSH7SzAHhCmlyxbk36d8zpxajBsjSie+RSzzd9Ctb5jAEJqsmZuDLKwG9Le1z1mV7jG",
+	"2rZsDx+q2rRMNK0YIR129rY1n2NH1oYLTWk5AkrxufhIpcs3Mt3vxrPPd2R+LBkaIih5mrHiBhzphKcD",
+	"slpIcGdLG5VHk5u9zSB7B++YZ+07+4ZImOZAZP6oRaxa2XMV72KJcO+0xTHERWkUJJRyJTH6GkQ0DD8i",
+	"SFuWOpGY4rN/5K3Zh9f2xb2UIdvLZP8okkpVddZGG9YPazMBS0h10VOFzn0gCn+G/W1mjuZMswJMpJBG",
+	"v5CFhsu71QhZSeKuc7PWvYAEWl5rzWXw4kGF4eLkFX/Gqk1oLlSNHJqZEcGRjmpcokGpDfLfxn0uoZUD",
+	"A9/vxiuAim18xwwSXqcyXTfyor46OP7dD2bbNF2oeYdd8h8lKxmYjZURbWmIyQR8rc8F2pYHm0blDYvu",
+	"bkPcJ4nf+kiL1gMovC03cSiy1+TpQIYNl2vrJiPRu1Xdn563hM1s454H8czG3F0z2+dTirb4hYoltYpt",
+	"eEnsIQnZB9t53OZwXhuGeF+M4tKxCS0JPmU0RfNBo91rg320MIpN8uoefLVt1e1CjfoH4XMTFPd6Uc8o",
+	"shPrU8LIuolgDEVFHxbW6sMy3dxXIA4Ihp8rf8wN4KrMmDpwx6WYhPduC2pNZJ7ZUDvqP1fXeOsTlVwA",
+	"oYWbJ7cZZLWbl3npINQkPObWFzXErdODzRbVjFu7asw5aq7i5oxbtw0sHtdMay7mh+7bgueUTpYybTur",
+	"6gYzprSE4E2j9S24mHtnlTMZg2oVuWcC++67q+8RJovmeYZpCmbtE82UrgzNgVBb22z7865zc+Ue9EvQ",
+	"3IZgkrsX8FpbE0R9odhsxhLNb9nk8IH9CIZ0sOLW13tz1hlVNqtoUpRiu8keHiO/yCnG1c244GrBUkJJ",
+	"UQrSN7IWhvfgRg2se8FDMDGMCxl+hLH8IbYobDdqXfe2ZWrfWKlYetmBfwlS4ILmOROgyFLrtgMnQ0Xf",
+	"Rs1FP9kIjdvmgB7DAa3MLRGhY2EtbKYtjEoFyEcfj+MPOgrE4/Lk5HFyxcxgH8EHFg/JpSCYAI1hOmNR",
+	"WXSM6IyeIwtnohjADt4yRWjVOno/3GUXsJPKMVdZAxuqUwGjab/p0Cl4YGj4jwuZMYyQalvRiMSzQi5j",
+	"s2SxljEGTil+yyIXifKrtabVT6N5a0P67HUkM9wh1zbqoQd6R/sNIoZRwaut1CiV/qZg9CaVK9EJIQFR",
+	"EtM1yWmhoyBEIgLkwdDlgnms1hi4oClpXaksW+6LP6P1vnApBRXKBYHv87zeF4jllub8LjA21YhwHhHM",
+	"G3u2rbZtiQu7a83K6TDMphtIOx2kt+SitPrFodOxTTqTpWupdQrbIppr8SW0GV0CkIfWqHSfyRMbK7ER",
+	"33zQetcneAiUb21Ja84L7K91Pes5fJtB5P57t2TIyE/NEpwen5n/zo4fm/8eHz8x/z05Pj0x/yOPN3//",
+	"3GEY3ceMbfvfNoWNqOxDlrsZtLOd4zX8W1vGVFBzfVyxhNls9May1oJMOsa2bdgFVYdiW4ipfD/J6TqT",
+	"NO1oNjOCB7t1AN9tyCwuEmKrr2bBMpDL3NNHysjGkJFW3dwe7rbFhVKh0LaPY8WmCylvJikzQy7squ7p",
+	"Eglbr02ptd1oY7Pq67SxsuHubKUNj9L5EWAc7YlDgCXsBDEuCBVrksjlUgqAjGvYGM4PxGjaGYMLuDBv",
+	"HcCO5RtmXENr+7JnZ+icU/AB4y2qz4Usq0fB41JZctw328zWUe+5USI9bGdDpHIqdVtgagBlCnh78HCr",
+	"M8KZUNrvIq4IXB4OBGG4W6aCYVXtti3vd535Jd/JlZfrq3C8kcuZ9zDTgSDfLeN7CR+CDAnFaMSIKCbA",
+	"hBUI+FpmaV1HdkAjAHVhdnks+jEVQpYiYWk8IrQWF2YOlHI4a5FRSpKFg2XU9IaFfAMs7GORMtMZS0mf",
+	"EntCLe1Hdg3AoIbto1mCYOgewjPCUyigm0fGArUB5dMGjF6EcvugoWQEisUOhWPTW+OWoOIrVqSYYP9I",
+	"39Bt9U0bcdcTew6580KL+d4g9zXttTJad1+B3zGaIbJEfWCBC8onO8ib3bkH+FprTy476KBFsDlPO+4M",
+	"m3rQPc0qeLKFBfBkEYY6e6asSMoSnoKPUxG5Eoi64Aisil2pVKwI1a02SnjZYr/JWQFArFKoLQ4hMDov",
+	"6ZqkkixYwfZPg/HNt8I+yKzDaWZ+cTlFsphTwS1aUV8W8xFNl1yY0z0fodk8Iv/65/84Q465x0jOCmUu",
+	"SrKSxQ1kqMLCVZTk390LMAgAiVss2R03QzhkxD80456YQUYO99qs6RHWGthruJMzOk3arpYbjrjN3lML",
+	"nf/qwqJMP3s6a6GlNuIFyLiuyQZ+CZpoLub1oW8BImxqq7jKVXeWQqIalbYeLo8fc8jRdqE3+0QkSaUn",
+	"09BKsdVlUTNpmNu/HTwH3MPmpyObi0ZSrD1ymH0lxOtQVdhbY8xt6/Y6Z4KLORpi7wBvUBmujMhFpCBx",
+	"StcxGmMwnB5sWHBPxaT/3Xejly8jsqJZdpyYWw0TBvGgj0UuM56sj9C6NRiSS/8mFm2wJlrbcFEKRXKq",
+	"NFnyVPD5QhMurJEREq1TujbSxNnZ6OQk/tc//zs+gb8GFyQ+Ozd/4bWtoMiKbQJv8AYJmafqF9Hp2ejx",
+	"iXmQas0Ksxz//08nx2c//3Ry/PXPo59Ojp/gn/+rNdcG8yv3APxx/st65ydfjU7u2PmGQWXdi3xoB0yz",
+	"jUwCLh7wmVC8V6OC0Sb6oBqtCl5ZbNwj+KH+E3tvrVS0TLl2T1otS42WVKD/MaWajkBtar3hgqzLTwr0",
+	"yNWEgjV+84y/EPiLv9FpgbH6gMYtV4IISQRboTjZ7vPJ6JRldRp4XkiII1c3vQNTMdrZkDOhiypHqOrs",
+	"P07PT5989cWXTx6ffN27z9Ds7ejBZlzgaKuM/VhUxGZFNIr1VBV69kNZ3is/BfqHJ4/tElUlIdq6J3PD",
+	"gApZzhf7Iul4TaMzPz3OmUi5mMejIF8mAmdHXshbJi4I15AsBVU0LCmR2GcgjQKlayzgHQACcisJIBRc",
+	"MCOmoMyVs4JqaYS+4gaeHYR9BKrP2NJ3XfWxA+65CXboJu7HXTk4lC9BUXWzFVXai+1peD8Yh20Iqnj6",
+	"olac7VZCCvlB+w7XZ35YtHjA4+4E07qLmRzsEjqEuQQGJnMBaFYZmqrh9M9PnwzIV198eWwZTjCkL853",
+	"IsbswVleC7bhrfdvKNKP//bsLXlEc/6o+tbIDWb4YM+vMrPOzkhcihshV6LqNB7eZSG7uNIDA+IGBHUf",
+	"cLjhHXx3MNwmfkJHYsRBuQDtNuRt1RMOcFVtnoN9EiJ312Pr2spJG6vyZRXc4mx3kgWL/PtBOIN7ZBfG",
+	"WU3g2iIwHXZ0fnewX62s7M8wp4/mcr+zabXFWroCPZsBZIJcPX9Kvj5/8iWxtX9IKpNyaUGGmuGtrUFo",
+	"REHFHrKkyYILdmxUJvjCPG+Oo1pxnSyIFEMCmYpc6WbMDhQyKohiIlVjIaS926AFyJu6enb57ctnRwqL",
+	"ihHsUQGwD7BXmizIklGhQFmHykeuSNZYLOma0DSF5tQF0UZYMUff3paQGDldA1/47u3bN64IYk2OvKUZ",
+	"T1F0ChKT4FsXshn1yrCqFYiBU56mTATPKj4XVJeFi2GdWYRSEWQZtiT4gYNFLyQm9NMskyv40vrwJlrK",
+	"SUaLOYLdqDJHCPUJ1K5xJRrcGBq8unYENL2B8dLM7OPaYwc05ceCzUpVW4XazwkGiplhLalYT5RZdAhy",
+	"3RBRajmgze4rj4PrxiIxYFh6xiYVpqbzsU2sGcG94ZLYw0cqN5xH5Zz4Cy7q0SSRpdATpFHcWV/zK4Kb",
+	"uRA0mwA1mhutkhnDTd1Sh6TFvr1iQofeN1v4FZyuUc08izXzaFqXVl/JWnFW1wjVda91gP9hRt+i5T2X",
+	"BYk3CD6O8KwZ9ScYJXq+vL9xL8kscHO2GOOx7GTSZZC3lQMN5+yoWRHWYulsAKzhkVlJQHnFJFEM2eJi",
+	"bpYaGeJwOz7AZvsBCwGOU9uk85Pz1vABrrN23rqQhbY1bT3Q2Q3HwrbBCEMq0KST/lwNmWY3765eOEph",
+	"QpsDr3b3VBZihLx9KmmRjuxDoy0noGlnt6VjYPZh/rirH5N0hQT7gNU3hj1uMbZvSuQ2yKMdu6O7xA+0",
+	"OEHD753Ndt3N1yBA9mt7d2gLIslVzx0RBwYSIATwlBgR3cGI7LkcVaMHr0kjVqZ74B2AYncZbtDngeNt",
+	"tcsESfdbYnNawndc520L2KCx3WR/H0py4yB9rtSWzQD0u/qAWhByIE4jpWvl8HuKSiXkyOhSNqNlptuT",
+	"CNXEvNwdvOQ4SoQ3IsT0YyIGnZo+9IItSd92Qc5Ovz5xSVOYt/L4iydhGsvjk2gP+K+AftpHd7X12Ksj",
+	"wlNVjWrHmE73GVJI5x0r1ijW7o+0H8fjL55sHciXe+X4dNOXS/Vo3cyAXGaySDDIHQnnxBoPRGsQd51K",
+	"9tqs/ZZvR7DHxiubXUXh4FqPHgrUb8DluX9Oau21FyIvdUv1Jzj2RhzvtqtzjT5S85SKalFM3rzOhHXr",
+	"FhZICgrc3j0vBkYk0NG8MSTQPPWmT9lGoICf2CHOoijZ7itTiczZth64ctyn4ly4qGailSB/BAE3YbgN",
+	"Pt+0uv280yHW4dZwvRrJHjKVFNMBIl7AH9U9eTdwbSowICwSGqKzrhi7ydY+z85C3qkq1MyXIWwNaEOj",
+	"pFFEaZZVqu7M6X/+mwpmZ14w5jTLnC4nGAPQC6glqtPzDgfJz82zhYfksHvtcpM2+g3iGAzJty42SyBZ",
+	"QVWcEWmGGRKuqijEi71iDsmSMa1IHKxIDG/CJnhHHjfP1DYmBuMqHJxaGiKZS6ZcBtZmeOeQOKoMM6vC",
+	"uEoP39g3rNiQaoS+UTN6M3VzqFQmVwPDWmxvYxE3tj7GdEhXoaARg0yoqhYHA6WC8NGLMJkM0RK8G8ZN",
+	"r5KvtZRtsRydZHugjwgtA43FJ3Fr83fzBoWHtLXCAPMpdQG8kSLxb78Fr374cNfew+O+K94pTCj8ELCN",
+	"vXO8bRZdrd7D+cnJpljcZCVb4FBXCwm0q1yoc32pkLovmjHvEVFaFiyt4iAaEfC7r7k6++tAl94gHUvZ",
+	"MZpj0cX+AKMLmewuHPucLq180sQf31zzF5evLiFuyx0aOAQWobIfXGYDFNeFxCcM36DZiq7xvq/bOlrA",
+	"zRu+4AMQ/fxNsx2QmSHUrHLRZhmjt2iasmKzYcRObnZtorRkBtPYk9OTvY5b7d7dZEUYpucE5YgoI47R",
+	"zEPxW8s06VOSlSJZEAj7GwzJs2Wu1w6cDXaHKyvMmdWOiKK3YIU3t4ZNzHUmvr1Obj2CsHZ+v9yrXktA",
+	"ZPunIkvFglvUXqDXb19cPbr+7vLvz17VL1NZQB6oubjGIgAPv9a8+IEVSlMdk/jtq+MfvPH1+Dm0efz/",
+	"xpCU/Eoe136OByOSAQj1WNhoH8h3SC1qRz2nGcPzCddD8rRWrIOacaY80aQvmIbQX5tjkEpMZeZzUU1U",
+	"DWwtAu1DjOr5BoYK9k9dDstUHBI2ezhKa3uI/rZoeV+i4pCB2aoaO4yfdHs6wg8B5TxdMASkOyC8pt1d",
+	"h1V3U1ZFWjn8/DrDOz17fP7ki43Yzq9//u08Oj35sDuis9N0G87rWtPi0ISyZEGFYFl7LpF200MQmSqg",
+	"LFSf1NLt+e5wdNdb20x+xKjQbzH1bt0SGqI1W3amBG6BzXugIvgwzo8HjQdv2r6Af8xls+1u+ZaJqsz9",
+	"XSNgAXnCLvxHTbRgdsHWEzm70yYVTOVSKDYxGkL7UcRg+3Pyd/6NE1dAA0d1YnhQLxU73G2q24TVqwIl",
+	"AXQtdeC2rIHGmTK6L+ReSCq17Q3R+CoQPndYNqfUXEpHVc1NasQvNkmhcQT2ONL3ARvV5BKfy8Rux/HM",
+	"ecPvJSy9RtH7IeyZ3w+qOsEEvNIeYFVRVYdNF5OeCZYogxrm6ErPMnvglvtXU/NZwh/a9EEOeM6+mFID",
+	"otx8jcI5Yv5YuiQLqqzcWIsmNpygib5/d4PnnrzzLuHzFuV+D3aA2NnhstS3r9rpTTppru9hkcoN0r9T",
+	"tHKD0gPN6kkrHmGDMA8nsEp/+aKlTm/RElV4YFa8aWOP1boPL2OT99w9HLfR0p7Rojsr1W7f3D9YYOMh",
+	"DPN3Qpe79vlHrhfXLCkQ2WU/D9Um0W1kdvsW2yrNz8HUgc+QfrxaKJZM/vXP/4kHEUDSCiwABDzdciNQ",
+	"sqWm9arRXU4Q7L3dc+Ar/h+id64Yu5kop1MdlrsZvLtNK3X5gIHkuMRyAyW6beBiWZSQ/s2NfAcMWpWi",
+	"VfW3zd1ppnYY3lP8Zd1fvcN1WpWc75qsEZNZUhZcr68NSVkgHEYLVlyWmEaLn567lf7PH9/2mi6cZxxj",
+	"WY2oKjSniPAUX9pIUdCDR+QbaIgY8hqNxVgck0ubz6wYJDwSLW+YAOyIQq4gZXuAwbOYrex8ifbxI0Uw",
+	"Ln0sSC0LvJn2vZnwHZZwHZJnaBIYmXY6Bs3W/7mY/i3hr/l/Xr/79cXpK/5CvVjq/P97+uKLF8usTE6/",
+	"WpuJhbOyVd5JnwoCWwRZXkfKhgJfQDSuPXtAlbayQ0xvJjFO3IyoPvcbtjYtlLCBpB/bVHc0nUEutz2+",
+	"VCCQAfghMROSa2UaDBK8ST/ezCyNIxK3pJZCiS6fWxpHsFpBfmn1OyaYxoNqZbuWld5MzmZfJ2bIQ3JZ",
+	"tyRyGGzBEDmApTY8FHMsIqIkobC8BbuVN+gZxHWHkFII3YX1BIgCfAtNeMA84cqAQVRsY6F1jvgxuuCJ",
+	"emuosYNzwg4eKRK/fPb26sXT68nb139/9iqOvDd5KQXXskCcJZUU1GyCnJH4kW0dXEU7hvIBQkVnEm1d",
+	"QtMEWAi6qXrXVWAiWVIuNOUCoZDgioI21OjRI2vxgos3CGbc0G1qDc4B/AWCzm2QgJIZQ1gMteC5U+Uv",
+	"XxwXLGHQBPfFXpc0ZbAUkGMyFs7Ha8420vPAZ1ditkoY1qsuvIPA4+XY1oCOXeW6sbAYOi53GYgein0B",
+	"cAZ5BmqIC6ctRcoKEj+iOY8Je28GXX87oUXBzVkZiza+1M3SEH4NnrIomhctbAt+NzSjymk8NItif4c7",
+	"lmF2AFMOfqRKYhbo3VYjQgVmDeCLiHbh3LLsPU10th6LjAM2D5xxMbfVyMbiMsvIf16/fgXOY0Fv2CSh",
+	"ikUQI2VW9d27F99iZ0YPUpouc/zh6vlT8vjx46+hXubbp25ZMU3BnFIa5FjENM8ze4Qf2XDZ//hFSRH7",
+	"tAvnIulKqoiNYGhL8GU8YQIBASzVGyG34ExjcaK9KP2Ra6UKQ67R+uWbF1WMfG/UOx2eDE9cEA2gQfYe",
+	"D0+Gj9FUvIA7spGwaL6ad8lZ9bzqGgzpkq4xz9dSu5YREWzFlC2TbriiCyEYi3gjRylGaGMfOeFRHeIu",
+	"53tMlqXSRAAio2BjgQdZWeaIychcihdpb9QzitFlNcnKSAUTPjs5cZyJobUl3PxfrPEDZdVd8rfvBXQx",
+	"4Hxbwh+rxRyafTo/Oe1q3w/40bswc+VD1HuCo9/+0gubBmEj+cNSbrA4XSELrjjV6CcXIGOkr/fHeYDu",
+	"0Abq8CHq5a1Fil5a5/pGjn7V/ZCERE3VjcKnXYate+nRbzz9EA/GAsPhNWHvudLAXQw/gXdSyRDg90bI",
+	"VS0Bt9+SgTsYkksRRrNMWSbFHPyIhq3jCEfwd1CE0mbAkD6wcciXgkNh7nlkdIOxqMoyfk36cSONxvQM",
+	"0TQwaBtDM3WuEYQ/wwYM13ty8riNyK/siC6DdB17Z3xjrdr3S+LWOPOhLq9bzbZxwk7vv/uu01VtXyNm",
+	"z56xPY7LNzR1EIp3PZbnJ1/vfumpFLOMo7p2fna2Ty95IROmlDM03OX0m7ce7zUjn0hV5xiO0jbO8R3Y",
+	"BWK6mPYbV9Gj30J2/wFZScY021qAW2mZK1IqFy3m2xh5OQTYhbk3wPOeScUQ1iK4fwJYoVb8QkyKNEJT",
+	"ChK8XjDuqtr50DcXdgSRLGMR1lsGza4CHcRsy6B1rVg2M4LF2gMXtp34b2E96ue9durOd1VnB/hzYphc",
+	"LZL26CPuo3PsdftLr6R+DnlH93GBXUF+iWH71cSqaqouAPeOhGlkJQvZqcCO1Qo1zlOnSFTxkZB9aJql",
+	"gLRl5b5G3Gudb0YBD2yG3zVtQj/7I1OmXB9XyLqt8tuPC5ds3wDTDKXz1QKTFUF0B2o+CjJ7VBTkJ5kL",
+	"LSWoIau6rBfB/XjD1oppkgNQpyYUo7H7OVVGAAw8YDFUvAOtxH4RuXxIRpQR72Y8M6tv9HCjxzGhi7XL",
+	"KGYiMsMeiz4FM0lkyMBaLLz9xCHTDGxeZD+2EXQRiTUt5gytrFBF237mqTM+ACVh6qTTwPpmfSAlEVeS",
+	"gQ5D07RgClfSDGUs6JwJPbiwwVM51eZJklJNh+SZ0KikFYxAtFJ6bPSnka8MklBhdwzjgQyNjyGngVym",
+	"Sy6U2yozHY+AFQ865V/zzDOHK7yVqL+TK7KkYg1LDYPEfVzILEXkM6kq+v5HyUCHsQSe8SXXvZCSbeBb",
+	"bwTpIc4GeNYsCLNpBWzjXXXSsYcuL9gtl6WCYXYNzOd+t56x07YzFm0G+GbVqkDnXNkqExFRZbIAOg4Z",
+	"yRDtzXHXqHxw/AOMShZGzHXGtMgotfyGrUf2kzsW8WDL4LpX7PHhY3NJVkYwg3PW1bE/hYd23naLVLT+",
+	"CHy7vT0efCc0z6CI28Opiv5AdumKrwXDgydnbgk/sQz7eMtsQ6vI/rN2CBcdwrszVWU0uTHaf8XYhvci",
+	"K9TVb9M6yeQ8EA8uEU+gRTwIYAa9uGqzNo4DrP3W6/eVvWWrMNSa+cRmeqim0eRtIFfCRWExesYCLext",
+	"hW9cDLLh3zVBD8p9kr7NguCKTHmWsdRec6Z5pXmWjYWzS9p7OHaQzDGJ7XzjrkvmG/z9qUezf7DTU+tp",
+	"m7Glnljz2Q0tjeHcu4HlW0tK9aydWanLgjmQvwBfbUnXZMo8sNomnv/FWHAgH5tE4NEeCewARrk7uPUV",
+	"TxhpWDrq8CDt8gk0hVv5QEaLGrl8HsNFbQidpkGX/uUI5d9Gi5aTBEvps+I+3urQYONgWdxlcPBnC9kz",
+	"Wr8h2zWqtE/Il4UEBKzNVyf7d2LaIPx9tHefALfR8SemlU+t59vluod936H/bF4bvp5Mi0a/Q4/fBdfn",
+	"9XiHeHRcuKKhHZo8Ey6rhSuSl9qB3rsGbC1mxMli2SzCcrA5Q1FiFKYtgVAAKZJByWbSt2aNGOumcDVU",
+	"uigTc4ek31JNf2oU0/w5NkOJzdSx0jodi+oNIktthok2t7jxbgxxlZijrcpM22YGUZU/ikGXEdxEq80K",
+	"IdwW5tooN7iiVXU8dLsiuCO608ci3iwkGkOKLhb/wPPVt5QQEZXTZURc4Yx6FQ/U8ceCFoBmGBT/gNqC",
+	"Tqk3U8WgUrPJxGiNZyfE9g1yWOw24cotU6uw9Tem6zVmH1DUqnfUcXEB0X5G4epts4oqEHJh18bxCTcV",
+	"1cIpAsBxQPnRbUAdeUYTK1xB2xcOjFKXhbBhPYaoMC3OubxZcYzSN7xD5Gy2eRm8KVt29P4FoZbN3CUC",
+	"fQ5KwtJ6RuL8pJfaR5PhNdObBX0PJsWtwkriX9zmrN8YgBq5gguGArPUq5mYaYt3hpYQXOZyBW05JA/B",
+	"hy/Xjb1chLZeRSBso4p7AYtv3Wo3Fk2L73aDr7k3lLdJW0u1udyAwWPhrhEE0WAxxn5wxUzXE/gyHkAx",
+	"iHUDxANIrR/bMvpwRsEKDFeCB9OL/WUDRrQqIsF8rO6Q+IIoxsYibrnOIYoMKwhbm+4svHC5NUawFKaH",
+	"GIwshdpVY9GPa4CJOCb/la0QX//Sb1m3QbgiwD3EISAdoBFvVa+owpNYlznPJwe1GIVdKQlfisZWlthS",
+	"fa3Dygh2RQyzC+l+sw4+Vg1estiHuXkpz8K3tBpDXSX+DpPkV3ubQ6uhVcYYt4tdvZfCPVHrvxk1vtmj",
+	"N+ZXvf4FzPntLrNPcLVBHtoOW25wXv5Id9vbDR3jDpLVxi3mle0GD9phoHf9vUjBSp9TnSza6u6bM6Mq",
+	"gBs3fEAGQF7RwR+0dKezjyIe4BXXrsKaqauN925KeTigp1UB4IeU8bCzzyXkbTNxOQGg4nq/Z8vFwWax",
+	"jz5quHOBhHDQSesSGOGoPbLkaROoPu7UtZqgryxq68Jl+bsNB90dInMhCpAjrqNl+sBQ7uOIPbW/faJD",
+	"9rRazt/bQdsQ0P59zOrHzJHKPR607VqZD3iHR+vuPqOdxLaI8YTqmPQ1Z4pMC4jan67NzTQkb0DJwvQB",
+	"6hyBcL3Rf5SMoFQ0IptaFxqlpRNDQu1LSzK3eqt5I7KtNvUxczjhXYxnKVjOqAYcN3XDc+Wr4rNbJqx1",
+	"zBcpGwtaFPyWDRuDgiJYYB6vEBVA6tuitOwfv2I9p39RcXd3lMN/7RMK4RB5dj8Z1IZ5DiTTe4CQjN0P",
+	"BkX79xpAmSRM7TXBl1x8WyJF7vU4fX/I49/ygiX7PuwKKO+/0N9ylUsFmdf7v/SW+h4eWnvaV3P6g2lN",
+	"m+kVHmw8uGcOUZvUI3DLaJ5s8xJZeLqUKsykODJakH0N1zMt6EpFNRuIjY62txCWRS6omLPRWMTwR0z6",
+	"8dn5Io5I/CWYnB6fpLEHhQYrW/y1+cqGoQi5gi+r4k0ACwEJP2MRl+ZQx6Rv2TJ5/MUXAONMaE4LPbAh",
+	"KGBsi+CHiKwYu1GkD2PkYk5eSpHS9QAbhLq2ynnEIOYUIOxi/Ws8JOa+L83EGuHBaPhx14UILFrRWOBt",
+	"pyAlC9LGmdJ8STUYHcfimGipaaZG7k6nt6xw5emhqIsgqeUCEUmk0hfmpYJqpiLMTKRELcyN7rCKzTo7",
+	"OhmRWCGDmphXYtIPin5jZswRZJiyW5qVmHL6S5nOGYSn2uB2/ILYhmZlNog8eKRrtl6Q37QIEeuD0PyJ",
+	"z0YkTguZuxcDurGOOrQQUo3ZAehzkwIbzXnOAMwM8u4i873iGRMJI/3Y/gUIJumxLLU127KEloqFtc4h",
+	"LDmXhTZtWohbmwQMrpfjvJC3PGXFMf54vGJTJZMbpuPBADbA7QmZluZrRfo2nOp0aWZ4enwG/58dP4b/",
+	"Hx8/gf+fHJ+ewB8YbmU+XLjalg6iz4zJNw8ZywKQBLFjWepELo1ktyZpxZMj89mFWgHxTNd27RBZBV7G",
+	"nsyTsiwMwaR0DW+mFIqOmMNB+qfkf7tjAT/Ct7ZJOCGk7yQ8WD+pNEaBWb+v+cI8a85gdVaw5Io6InES",
+	"FquOB35kaF5EGzWeI6+C2BRmT99bnJqXnrvtkPMusSmCeFiG1VyE7IU47iJvWVHw1ByFLvEKGqpJV84e",
+	"fXa+6EW9L9Ne1Ht8Yv79+qTLJn3/ks5GETCATK3YmuHdLcwRWA9wwoiw4XxI4iYqamc8sv61w0z/7u3T",
+	"TSjVT21hrUijK/nLPfDHEhKeomOrovu7ywY7EkEuyTUk/R9fM6HJMwu5Bf4md//UlFTrrzL3kEVOAQcZ",
+	"enQmNqXE8EPkDhN02sZwv2SZXE3K3D8Fl/Zs5hNRAMihxgKF1Aw0SjN/G5m6n/PLyhMtFiJM13A/HCmS",
+	"8Rm7IHYKsc0SrIfQHJmL39aMB8zuyp1m72yvIdsLiTvPHRSkQ1/fWBQMqB0T4lng/4s8psMUUV3N+Vig",
+	"VxDDQYbkKa48Qc2ZcDEWkM1SpJistYaLccnILVd8mrHIpqlwTHm1CMnVK7i9HGBh0bU6FkAtEJZCBYl5",
+	"aiHjIVEFrvDCDEawxKN6fE+VPga6OX7xbWxNFxaZVI0FJNjUx4U5dLa6KvTXT/zUbGFzDEDCC6vMjQjy",
+	"5OTEDk/ZiBo/JnMMmOFwBWATK/NDDI+OSMEU0zHpCwnTMdsIBeDJb+Me3qPj3oiMod7djBaTKVtwkY57",
+	"H+IB4UJpRtMRVK1mM6YBl3Rl04vVAnCUwX5p7k17aABGXgp/TQoQMwEgAANxIbKaIdD6gtFCT8FsAmmD",
+	"FKpxv+dm5W4Yy9HmYk9jbtr6BiFkzK0Li34NhcRjlyQMAMILRlNWKGv1CaBlxsJDPpSqpBkOkhKY2vGU",
+	"2sIATOggaMnaSchUllgKF4N75cxNGaYLh8AWg+zH12+vnl2+vJ68eXY1efvs1eWrt3FEnpyAYGI1gwuw",
+	"PS1lEdh0z74ei7hZebA13ukafjPccL8UJnMXVEl5YFZC0nMYuhFW5lPl0tFnIBzgglaXYo3mu20wd7kP",
+	"NXuvkWcf4/zrF2KzwfakCXjRpcfBNLky5D+ykB4OziPyxwS/vzGkb9MGkH/6s8LTcS8iYwf/iR/gefgL",
+	"+Zx9xOP7mWNkdu9TWpnPvv7UOSr1c6LQ1JgZFu3OB1UEK17A8YByRBeopQCMyT3ZFW5teCRCKn6k1ACZ",
+	"nMNE3R5gvyZLqpOFS7UOTcWEOjxno1nUA4aoIk+vfxiL/tXzp+T89KuTiFDLwkghVxF59/b58VeDIbm2",
+	"UTAjyEnwbMj2zQVJpMDsliVbymI9HIunzOuilKjczFQtGNNkJcvMYuqYuw5SG8qMAnPOCzbj762OQuKj",
+	"Vgb0DBaow/z8bzPrv82sn87MCleGPakH3hTWRGWY09PrH8xxg4v8j6Us4VF01jrgJnvzPuRzTe5nbrMt",
+	"jjuw76H9xBk9VKuytGk+jX8Ce0REwBQxMPJoUjNCOpQsI+aNCOQegn3HlqVtsQNFDgqmoJpFY+EsTdZy",
+	"CbacypJpa/lXZT8cChd846xIaCleW7vpWNQNpyj0mudDeLMh+RZy8K3Vq8pSzI0M7vCxfmWFVEOjMaJd",
+	"xpUnM+LX4xO09VpTsTXXODUmfBJMO952RJZ0PRYqp4I07cZbzErXsMmH8u4HMtqgjdvI7mi9+VNZaXCl",
+	"O4VVqrn6g5poqsF/lLTlQt5a2c1rYeU6OD+GP3RU1x2Syy04eucn58Ouo7CP9uTtGg+U9vTANLjtBvyT",
+	"58n9jWkbi/HRRFpPNvgd0Ex7xNk1mBUVXYepbYKx1Ndxw7S2GG/QmLRmCETE4XRn67ENtzbKDdfmmpEi",
+	"wfA00xwYzOzVA/XLwuDSCt8yCF4LbZNgV2y7qV7n7FPFhpquzBl5yIznvSNBuffYYhTgv8PUagf6Tal9",
+	"xmdbqudHx6zhWUeD/XGZb48qQBu+A4moCmfb5FJzYbXY9DHscw51gyUY5MYiAKRa2rQeJhCeIH72ls5j",
+	"ZxawQH5+gEeKWJjTkS+hZmZtTi2JX8yOX1KdLCCwzabbAIBv13X4HNp9lz90EqXvZ8t5OFLVNA0XtbZd",
+	"07xZko7aRJsL40TKce/xuFeBNLerin+R6zBc2wOvxt+FwNSR5HDNLBhvtyvtglAC2dZVOX0skm5O6y3N",
+	"ShbZRNaxAGBD84t1v5n3Y1KEqa8ZB3SalSQ5kzmAH68JSzlehsgHEHMbTt9YAFZvQotiHR5P70Ozp91m",
+	"9AHqNgAaIHCwPcL2G0LFWMjMsAVL6tU1e3oGbr2MTexPGAfgvE0uC7sPdsAaRxkLaN4hb+d5trYeC6ff",
+	"BuOu/Bdfkdj2NHE7GwMDc8wtzOzDNL6h94vGg81kP9Jv8Zu2pvBhPZUG+9pJpHalrcrvp4/8G0e8sQVd",
+	"XhG3IF0OkfMuh8jDSDVuGWyhmc8QjL+Lv1fLTZVzgt+Jxwu2csT/B+bs56d7gMe8AQc0FgzCAqvo9fnq",
+	"sFevHCHciynAMqS7XyrdQpiH2OwUwq5YChZsW94W4QYM70jJu6vvSRAeeKQqxM6hi+2qMDwJLdhY5AW/",
+	"pZqNrN8YPFYV6Db65WcFUwto3dsk5EpgVRA01rmUACjliXEK6FhGHjfDsDWbeWd+NY1ZSCkfYAYgmDOE",
+	"TsBwkiG5HIuqQDtXxJXijSyWGkRYWl0P8FcRv+1IBWVcVDi5sXCOfa79DbQMODH80D87OYkQf04+WuZs",
+	"Hg9sNYeqVYf5AbMOsECH5PzkHIsNeQgTozAKWS2+rX4PtfIDK/IWIfXKE8bnl0U2jJzxUgoZk/5U6gVR",
+	"PGWKLPl7lmI8MOCkm5/BKcpTi0WD9VoHhmJdGKtfH0zRDvPuoRoJWr48AhBIM14pt/UY/EuIUSskUnK1",
+	"9Hnm4mIqyoLK/DgJLSVuQ5vh9ZYWHKGW26yvpoEgld1+xOnXiiz/fCeDmCfG+rXkd2vKBZaT2MsXFCDo",
+	"OBEEFO/HJ2ftN1C1ghysH2YFv5d4WzauMfd1W/xZB8OqONVfWFd5k9F1da8UwZG/kx0PAhWOFdPa8PvO",
+	"G+XaPmAd5wVGWq8WMqsC5EfkuxdvLi/JUqbMxUCRghnaNCK4LzNvDiHyf/sV4QAkCPHdbDZjUOpq4t+M",
+	"kTd7Z89qwYoaiJNieiyEFCxywVE80UwB6lU1pIG3H2BKVVnMGflFTjH0Z8YFVwsGCO+l6GKy0J9biwe1",
+	"BdR6utZeXG3DQ8WHfi/ISqpant2IqR24lW3ISvGC55ROzFbGRIqRC5bEu1PYtASsAwLI41iZ1eGbHjto",
+	"blTNBmPhiiBVpTZe2yhwNYRoTk5Fwt5kVAyh62dYiTEGPP8fEEHcKMjhpe0vlMAhI2eE64tayZLNF4HP",
+	"gZhjY+gRcwePeXDrbdSRBUkiFnLiH4kH9foogNlqu1y5nAts1HrJcR3AIL3iipG+3dqIOHQ3iwAbTmvl",
+	"q5EoJlIIZxpEOH9/byjSr6QxrErlJEM6LxhbGvFvSF7PZjhdFwk4CtY3mLy1EVZ48/B5c2ExhvXd1fcK",
+	"6kHFFSsx1Ilp55m0QUn1pCviYix5sdGR86pFwL14EQjKkfXUhu2ijIqJ7kaAVCy7DQJaARcppWs1FnA6",
+	"ajlHyN0hSuCCUMsoK8uMLDAn1lo97bKNRT8c8uMvnoR4/OTrk6g+qLPTr09GRPH3ZM0ogCm9CBmmj2G1",
+	"3NRxazB9ACWBRA/htXpUW60vba5B0DvwZ3PoggFY774Rz+DKZ4WbKab/42XgBAnPsUG9fa8Nox6L/kKW",
+	"Rbaux5GmVFNfdAfeS63+YfNqAGsAYRJtj1yNRQZmCSZYiiZmvN8cQyNYSxKr7oGpKx3Z0F9VbU3BLM6b",
+	"HAswdOOgPCR/HwMoWUEVQBhC0INT0qoFQFxRhaUAWm6jN2XbbfQAZpN6J5/aZHL4NfiZYOE+PxB6QFbD",
+	"hwGqO+hmr4ZTSZvmY1kgmXQBgyzlrUuE0D5wtB5PO7X1TL0bt7QgPXVc6gFwWKj8BrwJ6yiM6mheVV7e",
+	"JtOPKo5PFKNFsiC3LNGyMDdAxdqO4KaJglvviPBURSGclgCIU4iXd1UYzRHntwyuXqPkr40Ui5XtffLm",
+	"EVh8jzF8lyy4Iey1/R0prcoIXRGX0OjrPI6Fd70t4YLlBSDxQd0gW1gUMRrcYNaI480tk54LDtCokEcA",
+	"h8pawQcXXsL35IHQu3Y8LgDsba0uGcXgehSKgHWuKFzwZtct0/WQ+/6aWC0kAUrCG3ZZJouICLp01OHi",
+	"fgVeA3QsUj5nSg/JVXX/YBkqkVrzENCSU2R4AZYy5Lmtob2m9wdFH3+GR8OzoU/LZ33vsDltDOdHu1nE",
+	"7dWnjeD/LBjisOveknSEl/Gdmd+S7RE3H6bmEJpoBWanPpotjVpscci2FIEei80q0BYqGdDLTDtiHll2",
+	"VxgJx4YM1Bv1WUxhFWWusV6uq2lGrt9cQh0iZU6mLaFu5TXobUnXJJUd+vRL9pA69MtOWSEvuEh4TrPP",
+	"qDP/uJBQI45mGWyH2efVQi4ja6bARVzbBdyv/IhYV+SGie5Ws+6kPAQcdcUZ7LUDfBXJsaph2Sg80gq9",
+	"E6QdPKh1JOhnW10PH/NYK7n8u6qjWhtZsMlvat9/XL2PK19+GuLQZvUR2AxEwECyWfJJRvlyew0Qo+fX",
+	"hC3Sj/vnp08G5Ksvvjx+8vjk6zgi8X+ckvPTJ8fBV//65/8MLnxFOQ+HgFHtxdqowinz2FWOMfki5FaZ",
+	"ArKUYkhetNYdwTrctdlgDQQwuQQQHuYX5c3/TtjDQPxQ7jSCFVMALu+sLhjjINgIlXRCayXdx6Ifv3l9",
+	"/ZZsHkX04YUPOyc/E6n1f4F4hwo4dALSJmTPkgPafZQsWHITI1blgt6yWqW7sVjS4iaozGKYDUiQhsQg",
+	"FiEoLI2zW9vOwMJkRHSa2SVSGHAPQlVt4SETtKJl5G7CfMGNzJWF0WFggLIl0TFp2CjRsPjoiRPKvY/P",
+	"2r0198+U2Q1gaZWs2ZA+IcayX6u95orrOrtwVZo3qN4byJjWphAFlXvHwmknVCGlCOLqDUMaSHtgGVaY",
+	"CTjZAwmWQQ+fp6hNOMUORm0XF8VLt+z/LmvTWsjU19UNr4473xyNKINNjrKtxo1T1kN97ylyV2t68yGg",
+	"MyyugXpnoG372qKKaPZeXzjLav2QcgCLQtOdKLOsu9Jt8zztUy0noD6cafonj/7HpbpnEoq6U1WaeXBO",
+	"ELtTcsrWHT75lFyrlun2V8gXuRdy6QiW3T+heTuct0NEQUyHKctQ860XIcdkxYDXob0ONDCGFFnxBa7G",
+	"AnXvIXnOWZaqeoSs5WQQIutrvdgIWUBdxYQRDK4NpWrwD7Bs5oA6MNxvZJmQqzjuLkSLvboiWN83rGQN",
+	"obNTZsV7H1qF8n0//tszKy9WldNjsN+tSSMH5eyMxKW4EXIlJv7huDu09JNKL58naHMPPoDW2fQPxA8+",
+	"k/CCO/jJRJdHtlT/YSLMkUu2hncvqkLnNoazrj3bono7hRFXfe5AmQS7VI2SNNjWn/zKuQI/aqCfytZV",
+	"+JgKf522WNu2S9iXqBjW9mS0STL9WCUyZzHcGDUBFjAqI2/u8JFKAZP2r5IYv20P6a8LQJ1UdX/8z3bx",
+	"RmY8WXfW49pcrwYJ/wXkIx0sBIC01ct/fkwZ348VldrCqZ5jPUdbBtFoZMpadBTXzGHVthM/fuUmazHR",
+	"xqJhWoT46yxbk77LqoHiS8WcpYMh+YFmHO9NKAcWv3lnpRTbbNwR9dBB/vcvetQo/4Uwi/iJZY+9zp6n",
+	"Mrcdnyv+4Y8hg/yN37LqUgnOq41L+/hKwTussodXVGk50O0p7hCGR831AvDI1oaM3NgZZb21F6r3OWf4",
+	"D2DdBeAtKsj1y2tXoTUHcEAI2urHNhwfACAzRD1iNlILPH/oKR0MyY8LCcFWTWM5JELYLIxwcMgxHKoL",
+	"hhNy7X9dsOSGeEbgcYKZGAuLXTMk1w7rG5P0lF0LqC4hUzbE6jCu1LgzFcdVPHCg7VWGZGfthZdb7MY2",
+	"hkw4a3TlLUgD8280FqBahWQwKdisVH4Edh9WPMuIB22kzgsArvc1EXJF+nZ/EIHb7UJEtJSIMke1Zstc",
+	"q0FEnpw8xtbDjl1OSSLFjM+x+K61fLvsF1m48VjNdMps3k7aDrxIi5At/xBS+8Pw5rAL6H4/1nz2KdVC",
+	"2DsO/g/DW1bUBu54QrNxNvZk/skQDT4dezdvPd5rCW4pz7CnRpwbnLXaIXHciT68lrrpsnu4K+KpaV5t",
+	"Ohg95qnh3cwQrAsthscUE7qhsYDnbSycVb5imaLmL7NuV6tAO/xbIsWQnJ+djUXMxa0RBCc13phAjD8m",
+	"Fq4Kiblw7H1uzjaOqO+8rjbPNfC8WihhJjywmSzIzFz72JR5Xw0ugKeb0RouSTHOxhWMaPXXmaX7fFwO",
+	"uv8dGr8qbuZI4N+M7HMxsjfgKffCbYU/DjdRBWx8X8zMp1UcQ4i92opXxoQu1pDVWZTC17XySVgWSRxi",
+	"CwkVNvZ3Q6PEGKSxgPCAEUg3EQaFGtknTEHoB15GF9kxqGUkOJxDF8urcI1gCFEV3lpqOZvBb3CQWEr6",
+	"qxDC0UITIuR7EM06GJK/V7jla0YLy1xNqz7vrECEQorJHA67x853LHxUez82j09gwSZFKSZUd9dtvnIb",
+	"8wb3Zd9iaGaPOPtLlEM7/dTVf+t70hW2FlaysrvxF0tjgPBvMH3dUxqDr3NVMRt7QvcLqvTjCRhf5Vho",
+	"5XffNd0EFfIpCEQpYmBZYE/gJgua50wo1NdQ/MKyRBEG4UKlJQBJmNLkJkg28IxK5XRJcrAV2RAL58zE",
+	"5gCATshVheM/FohFy7THvZl7oCCbbTtyRSLM61Hd6O1dhFGYUe816spBadVIozOHJSBt9iYk6Wtnkuiw",
+	"ev9eTN0dXpjPEU36N9ZSNe4j/CJbs2+vQnCn5iJUogZWw95AknLVfH0Ep7m6XgVRoKElDu9sRA9hOcTx",
+	"XQYeanOfuuQXoF+krrGAozUiVBDrww4AdV0RpNAHQ/pe+3A250EUBkRSPRaVBQRINQ1eqnt4jMQQkLy2",
+	"eYEOvqO60vstLvZBh7H73xbuNmr7TBbuz2Owvr7nU96Q4W2q2HGVjOZAhlxG2F6wru7hzwLtam29wRiw",
+	"wgmYgkfWSOAT3OqFi4Fh+SuULtlYxG5NuM31p05zshWKLC5eqrBok2/LqhltZ/nKLeeP2HbvAW2Ttotv",
+	"3f51ae7BokSIEpr+6WMK7IQNrwYaCQ6QeXFucfJbTpHLqRwtqcAytI0T5IAZtpf39sfYP94sfuJuKLwG",
+	"FUsKplWXpmf3+pnv+wGZdaOvbZk3fnKfO9nG5dqyYIHuuuG782uoIN+9ffvmugLpcJVzkSEZloagYlRo",
+	"RfqQByFsAZsss8LP0kgDQeaCw+cAPmMBp5EsSD9eLRRLJv/65//Egwsr6KuFkX3AIwdIOR72huuxAL+9",
+	"ppqlQ/JtlYAMFcigTB5m9WkqUlqkxO45uC9MbwFnDBilkbOUpss8joj/0jRHdVmweGSzRzAP2ZajXzun",
+	"a8anBTWDGBg5byz82oUiVLzQOldx5BcjAFmDwM2CKQnwGlqCIJamBVPKtTEGIS4vpxlPSD+TMkctyiLb",
+	"RSTj4uY4kwnNIrJkmqZU00E9MNKJfW58cXdWR+OkPJD41ujl82R3NAbxI9eLa6DNXawhqoACkZj/CsJc",
+	"kL7R5EwPcRMdlMERAAulVlVz7OHC2wdqBRW17MhtwvDHtlOwT+yjHwhXZO6Kof0FsjHukSKibXb48PwZ",
+	"QaM6gt5utHZAyykH4vcXiPmyw0Kzc7sfTBLZxWr+EskZ90o9O/U918tnQTMPczzeXX0fWYOlfyRqily1",
+	"1A4UkhiCuQ0JoLpZ5LaK9Xi6NwLcjPIME1ohqQNhDamSwiuO5omysNUdb7oTJj6LYPB5Eif+VGf0M4kL",
+	"HkX6kwkLj6pLf6saG5z/6o02TRb9olIwhLPTpSL92IY8GW0B7Q5YMLxMEsZSWxocgLxj0i+YLtZczAcR",
+	"iVNGoby2i3GrvLTgS7X6Uh/7ibB4OCaSn5O/828AapiZdR6SN1SphnMRcu+pIrH7wilvADaXd1h2Ai28",
+	"0qf29rgGGFB/Vqfr5yzz1TCFvcETsNXrWu3In1xsAPtIcOfVjvIfX3rYwedQ4N3Ltv2JZJ1W29Lf+KZ6",
+	"BpZbqzOT57IgZ+fWuQUgGlkKzi00Ujt70ZQBqDrXY9FvsdB4s8pU6sXAgzt5szcgPAEaiNcagALEHNDW",
+	"7PFqNXyDscmeQ2sZ+HRSx53MEcHy/snN4bA3DR5QtzA+nKChmfr9H7//MtKJuZrdmRmaYcdOt5C1k3kR",
+	"Wk3WYIZFqOGGdcUIKR2R9Eykb5mXJ34HTiIA/v2LeYlsPDhM/Z6dROpRkrHipjf6beMHDRkX3b88SjnN",
+	"tvwcVoXpegYF4y0PVOUnWp65pTm336cy2aYfcAURGgVNNCmYSAFFabomVyyVSYR5JgHaNRalIH0hydNv",
+	"Xw1aYT++lckezi2oe77Qy+wOhc+/e/vyeyvbAj2wpCy4XvdGP/0cUgcWCpmxgokkLKv42o1Y9X7+4Nbo",
+	"UWFmPFTgTsmkYMNf1LaqPTJBNck+TaalSDMWVUsl8qVFhDDHUS14njMPk4br2Ll819DXPrVhLMK7s/PO",
+	"f+X5sTlGBVMKYfaxjI0rB5EkzDzeXQfsEp44fiYSaYtVdG/OntXtf6G3FMd5h73GzwdsNLnlzOiWyq1h",
+	"57YvGM304tfOXXahTGcnJ2S14BmzyhVYDsySlzng2qXS4gJrWdraQSnVdEoVa93h76Dfh5StbA+dmJrh",
+	"DLau7Pf8lgnzLGa7bFnMJdMF38JqXuLv5gC8KeSS6QUr1RFASRG89EfgkSVVBfzpGmMwbTkntBRYHjcW",
+	"stSQ0BIhYkxGNRMJBoiA4UChbZGLqXwPBoNMzr3DRGYpWD/AdIFXh43eVLmUWWWtcBtJzNdD8lpka29s",
+	"WErBtTTEOyJcB2WrHAjiWMQvn729evH0evL29d+fvYoRvHHKaAEwCTfMgreGBSLAfO9g96rUv05cVlz2",
+	"/U5inlEu7nAI7eYOP5VoUKfI33q2/7dmxQyJfvi5kUxh6ckNdBuhypwJmvOhO1GdhjMIFHqdM2HIK5VJ",
+	"uYRIJUVi38aaLrMYsMv/8/r1q9bDbhswv3/sibdbhbUNuraqOeDt57suAFBF7Dh3rp6Z+dbV21i4oCLd",
+	"iioyZ8I07YQLqEVicQZUWKyya0H/z+XL7w9bUDfkA2n/IxfUjrNzQSFted87yIZre6Zk+QbmD/uiMK3L",
+	"dmX6+Xx3jtl5njA0TxgqINadooZ3T6fq2AMzVb7HrdXkMsiXL0u98DwG6LVT9kJqtpH5BZp/uPKU0ot6",
+	"ZZH1Rr1HkOdpB7FZhhsKPzaAxKHQiv0OLgoXjNMNLu7ftckCtd/6tcBUzeiSqAUtbKi3x3a0eVZqcFGH",
+	"wLGtOuBysolbPiTPwH3gc/+NPKksoIHTu/w1ORb9OFTI4sGIUFd1RRbzEXyIBx4Md0loll2QJcOB4kP4",
+	"KR4AAvFYbMwCq1UiDkqZEyns11i71wbYxoMLwt7nEjEJ8BK3v+PXMWTyw4CO0D8Ja3+kSFIqLZch7DqB",
+	"cdXeHlwAXnNzvY5UiLoeVNGAKplBi3oj8aaSFh6TeCaLKU9TJmJfaMFFelQSPSTMbDoQLoOA7QpDF2Cm",
+	"h+T1SrDCqC0IkZPYvLeUJTwNVEJkN7areo7iZoc/hvkzkLPdyLuxGXpUrMnlC5sVbHqd8iyr5eKYrR2L",
+	"JJNQpWSvzBxST8whm9kvPoeglv4SlFaEuhkstbkwSF8qpx4JnieLBn6hGgtaK4F3pIbklSQ51QuSMQpl",
+	"plxuDWL78AzUGMhFXFAxPy7zAH4b3dkuEdJBQjAH/LFAmAlw2Lm/J/iOS12we+Wi0Dd3CYFh4W3rVqcV",
+	"7keVqrlZ4FUFpIClDbsap3Yz1EKWGa4nyOgjSF5CE4TSdDYzyzBdN1JZysxsuVljDIOUY0Eta4gI1INj",
+	"RrBwHNNqCrXZP3UFX1qGeI3NNqvAqNpSHBlVBi1MslBD8szoEGqErGNoM07BWQpfMGG9pfAJa7WB09RQ",
+	"tK3uhpkSA/cQ5p/FpK9lkEOGaC+weu5JM48hrlscfuVXIrbF32uWUcuwIaoeYNB+G4NANO5FZNyzBanH",
+	"vREZ985Ozr44Pj07PjnFH30QKX404oh58LcxFK6Ed8qTk8eJp0uqxsJjW+JJz7jS5vKBJ9mHD3FEZvw9",
+	"S10JMXQGW/cxoGiiJZcra9q0ppRaxSCfhWzLteuqRJ/TqDKp9IXXr8BoYrcV38FcokJCBpFZxkHkrKo4",
+	"uIxRZW7FhGHRoiJlBZbABW5h69aenhwrKFgNmU2y1MDT3XxQS32PIg6nSPtyNiP9xydERSSV5RRrTVjv",
+	"MvmCLAjNaaEHREJU/BTa1IuCMajMdhE6B1AmmUFZP1tc0XaMuqt7CRi6jZ9BGlFQ5W61WFtd1wbi2iBd",
+	"G35sEWZIH+QrXBYIHkikEAx2AvK3XWlrKE1t+Crexa4vNzfw+MMtIwII+BuW1++xmkF389Si/Ikin6py",
+	"wp0ojgCuZueJUU3NulfFbm0PgXjYzriQMVnEHdOFYfZYc2m6dvj6ABy7Bj/d2nQXqvsjXCdXpQDro3Jt",
+	"a93BnWox2qpyjE5SJt4JGLny3yDCpdYBBHltqRX+8kLKGVyAdouqmxXDQ1mmGHCtYu07wDcp7HNVrKGg",
+	"q7Gwr+OlarPrwfnowk3RsmiOJZ6x2ta52PTeh58//N8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -41,6 +41,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/devenv"
 	"github.com/switchboard-health/switchboard/internal/erasure"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
+	"github.com/switchboard-health/switchboard/internal/lifecycle"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/outbound"
@@ -350,6 +351,10 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
 	s := service{hub: calls.NewHub(pool, log, cfg.StreamsPerTenant)}
+	accounts, err := lifecycle.NewAccounts(d.DB, cfg.ClerkWebhookSecret, cfg.ClosedAccountGrace)
+	if err != nil {
+		return service{}, err
+	}
 	s.handler, err = httpapi.New(httpapi.Deps{
 		Log:          log,
 		DB:           d.DB,
@@ -361,6 +366,7 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		FollowUp:     calls.NewFollowUp(d),
 		Endpoints:    outbound.NewEndpoints(d.DB, cfg.OutboundAllowPrivate),
 		Eraser:       erasure.New(d.DB, cfg.DefaultRegion),
+		Accounts:     accounts,
 		Hub:          s.hub,
 		Twilio:       twilio.NewVerifier(cfg.TwilioAuthToken, cfg.PublicBaseURL),
 		VapiSecret:   cfg.VapiWebhookSecret,
@@ -376,7 +382,9 @@ func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, 
 		Pool: pool, Jobs: jobs, Log: log,
 		Interval: cfg.ReprocessInterval, ReconcileAfter: cfg.ReconcileAfter, SearchIndexRate: cfg.SearchIndexRate,
 		InboxPayloadRetention: cfg.InboxPayloadRetention, InboxHeldRetention: cfg.InboxHeldRetention,
-		Deliverer: outbound.NewDeliverer(outbound.DelivererConfig{DB: d.DB, Call: httpapi.WebhookCall, AllowPrivate: cfg.OutboundAllowPrivate, Log: log}),
+		Purger:        lifecycle.NewPurger(d.DB, log, nil, cfg.InboxHeldRetention+24*time.Hour),
+		PurgeInterval: cfg.PurgeInterval,
+		Deliverer:     outbound.NewDeliverer(outbound.DelivererConfig{DB: d.DB, Call: httpapi.WebhookCall, AllowPrivate: cfg.OutboundAllowPrivate, Log: log}),
 	})
 	return s, err
 }

@@ -34,7 +34,7 @@ func TestDevRefusesProduction(t *testing.T) {
 func TestServeRefusesIncompleteConfig(t *testing.T) {
 	t.Parallel()
 	err := run(context.Background(), []string{"serve"}, func(string) string { return "" }, io.Discard)
-	for _, name := range []string{"DATABASE_URL", "CLERK_JWT_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "VAPI_WEBHOOK_SECRET", "VAPI_API_KEY"} {
+	for _, name := range []string{"DATABASE_URL", "CLERK_JWT_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "VAPI_WEBHOOK_SECRET", "VAPI_API_KEY", "CLERK_WEBHOOK_SIGNING_SECRET"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("serve without configuration: %v; want it to name %s", err, name)
 		}
@@ -42,6 +42,7 @@ func TestServeRefusesIncompleteConfig(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": "postgres://localhost/x", "CLERK_JWT_KEY": "not a key",
 		"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://sb.example.com", "VAPI_WEBHOOK_SECRET": "s", "VAPI_API_KEY": "k",
+		"CLERK_WEBHOOK_SIGNING_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 	}
 	err = run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "CLERK_JWT_KEY") {

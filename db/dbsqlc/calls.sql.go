@@ -36,7 +36,7 @@ func (q *Queries) CallEventPosition(ctx context.Context, arg CallEventPositionPa
 }
 
 const getCall = `-- name: GetCall :one
-SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, d.transcript, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages,
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, c.recording_purged_at, d.transcript, d.transcript_purged_at, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages,
        (SELECT f.notes FROM calls f WHERE f.id = c.id AND f.user_id = c.user_id) AS notes
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
@@ -49,10 +49,11 @@ type GetCallParams struct {
 }
 
 type GetCallRow struct {
-	CallSummary CallSummary
-	Transcript  *string
-	Messages    json.RawMessage
-	Notes       *string
+	CallSummary        CallSummary
+	Transcript         *string
+	TranscriptPurgedAt *time.Time
+	Messages           json.RawMessage
+	Notes              *string
 }
 
 func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, error) {
@@ -90,7 +91,9 @@ func (q *Queries) GetCall(ctx context.Context, arg GetCallParams) (GetCallRow, e
 		&i.CallSummary.VoicemailDurationSeconds,
 		&i.CallSummary.Disposition,
 		&i.CallSummary.Tags,
+		&i.CallSummary.RecordingPurgedAt,
 		&i.Transcript,
+		&i.TranscriptPurgedAt,
 		&i.Messages,
 		&i.Notes,
 	)
@@ -141,7 +144,7 @@ INSERT INTO calls (
     $6, $7, $8,
     $9, $10, $11
 )
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
 type InsertCallParams struct {
@@ -212,6 +215,7 @@ func (q *Queries) InsertCall(ctx context.Context, arg InsertCallParams) (Call, e
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
 		&i.CostBreakdown,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }
@@ -275,7 +279,7 @@ func (q *Queries) ListCallEventsAfter(ctx context.Context, arg ListCallEventsAft
 }
 
 const listCalls = `-- name: ListCalls :many
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags FROM call_summaries c
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags, recording_purged_at FROM call_summaries c
 WHERE c.user_id = $1
   AND c.started_at >= $2
   AND c.started_at < $3
@@ -388,6 +392,7 @@ func (q *Queries) ListCalls(ctx context.Context, arg ListCallsParams) ([]CallSum
 			&i.VoicemailDurationSeconds,
 			&i.Disposition,
 			&i.Tags,
+			&i.RecordingPurgedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -60,7 +60,7 @@ INSERT INTO calls (
     $14, $15
 )
 ON CONFLICT (twilio_call_sid) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
 type CreateInboundCallParams struct {
@@ -141,12 +141,13 @@ func (q *Queries) CreateInboundCall(ctx context.Context, arg CreateInboundCallPa
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
 		&i.CostBreakdown,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }
 
 const getCallBySid = `-- name: GetCallBySid :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at FROM calls WHERE user_id = $1 AND twilio_call_sid = $2
 `
 
 type GetCallBySidParams struct {
@@ -196,12 +197,13 @@ func (q *Queries) GetCallBySid(ctx context.Context, arg GetCallBySidParams) (Cal
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
 		&i.CostBreakdown,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }
 
 const getCallByVapiID = `-- name: GetCallByVapiID :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown FROM calls WHERE user_id = $1 AND vapi_call_id = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at FROM calls WHERE user_id = $1 AND vapi_call_id = $2
 `
 
 type GetCallByVapiIDParams struct {
@@ -251,6 +253,7 @@ func (q *Queries) GetCallByVapiID(ctx context.Context, arg GetCallByVapiIDParams
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
 		&i.CostBreakdown,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }
@@ -316,7 +319,7 @@ INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, ca
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
         coalesce($5::timestamptz, now()))
 ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
 type InsertReportedCallParams struct {
@@ -377,6 +380,7 @@ func (q *Queries) InsertReportedCall(ctx context.Context, arg InsertReportedCall
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
 		&i.CostBreakdown,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }
@@ -391,7 +395,7 @@ INSERT INTO calls (
     $9, $10, $11, $12
 )
 ON CONFLICT (vapi_call_id) DO NOTHING
-RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown
+RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
 type InsertRoutedVapiCallParams struct {
@@ -466,6 +470,7 @@ func (q *Queries) InsertRoutedVapiCall(ctx context.Context, arg InsertRoutedVapi
 		&i.FollowUpAt,
 		&i.StructuredOutputs,
 		&i.CostBreakdown,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }
@@ -552,8 +557,9 @@ WITH call AS (
         ended_at             = coalesce($9::timestamptz, c.ended_at, now()),
         duration_seconds     = coalesce(excluded.duration_seconds, c.duration_seconds),
         ended_reason         = coalesce(excluded.ended_reason, c.ended_reason),
-        recording_url        = coalesce(excluded.recording_url, c.recording_url),
-        stereo_recording_url = coalesce(excluded.stereo_recording_url, c.stereo_recording_url),
+        -- A recording purged by retention stays purged.
+        recording_url        = CASE WHEN c.recording_purged_at IS NULL THEN coalesce(excluded.recording_url, c.recording_url) END,
+        stereo_recording_url = CASE WHEN c.recording_purged_at IS NULL THEN coalesce(excluded.stereo_recording_url, c.stereo_recording_url) END,
         summary              = coalesce(excluded.summary, c.summary),
         success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
         structured_data      = coalesce(excluded.structured_data, c.structured_data),
@@ -566,8 +572,10 @@ INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
 SELECT call.id, call.user_id, $1, coalesce($2::jsonb, '[]'::jsonb), true
 FROM call
 ON CONFLICT (call_id) DO UPDATE SET
-    transcript   = coalesce(excluded.transcript, call_details.transcript),
-    messages     = coalesce($2::jsonb, call_details.messages),
+    -- A transcript purged by retention stays purged.
+    transcript   = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(excluded.transcript, call_details.transcript) END,
+    messages     = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce($2::jsonb, call_details.messages)
+                        ELSE call_details.messages END,
     search_stale = true
 `
 
@@ -626,7 +634,7 @@ func (q *Queries) StoreEndOfCallReport(ctx context.Context, arg StoreEndOfCallRe
 
 const storeVoicemail = `-- name: StoreVoicemail :exec
 UPDATE calls SET
-    voicemail_recording_sid    = coalesce(voicemail_recording_sid, $1),
+    voicemail_recording_sid    = CASE WHEN recording_purged_at IS NULL THEN coalesce(voicemail_recording_sid, $1) END,
     voicemail_duration_seconds = coalesce($2, voicemail_duration_seconds)
 WHERE user_id = $3 AND id = $4
 `

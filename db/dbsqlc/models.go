@@ -81,15 +81,17 @@ type Call struct {
 	FollowUpAt               *time.Time
 	StructuredOutputs        json.RawMessage
 	CostBreakdown            json.RawMessage
+	RecordingPurgedAt        *time.Time
 }
 
 type CallDetail struct {
-	CallID      uuid.UUID
-	UserID      string
-	Transcript  *string
-	Messages    json.RawMessage
-	Search      interface{}
-	SearchStale bool
+	CallID             uuid.UUID
+	UserID             string
+	Transcript         *string
+	Messages           json.RawMessage
+	Search             interface{}
+	SearchStale        bool
+	TranscriptPurgedAt *time.Time
 }
 
 type CallEvent struct {
@@ -134,6 +136,7 @@ type CallSummary struct {
 	VoicemailDurationSeconds *int32
 	Disposition              *string
 	Tags                     []string
+	RecordingPurgedAt        *time.Time
 }
 
 type Callback struct {
@@ -164,11 +167,33 @@ type CallbackRule struct {
 	UpdatedAt        time.Time
 }
 
+type ClerkEvent struct {
+	SvixID     string
+	EventType  string
+	TenantID   *string
+	MemberID   *string
+	OccurredAt time.Time
+	ReceivedAt time.Time
+	Status     string
+	Error      *string
+}
+
 type ClinicSetting struct {
-	UserID    string
-	HipaaMode bool
-	UpdatedBy *string
-	UpdatedAt time.Time
+	UserID                  string
+	HipaaMode               bool
+	UpdatedBy               *string
+	UpdatedAt               time.Time
+	TranscriptRetentionDays *int32
+	RecordingRetentionDays  *int32
+	CallRetentionDays       *int32
+}
+
+type ClosedTenant struct {
+	UserID      string
+	Reason      string
+	ClosedAt    time.Time
+	DeleteAfter time.Time
+	DeletedAt   *time.Time
 }
 
 type PhoneNumber struct {
@@ -184,6 +209,43 @@ type PhoneNumber struct {
 	VerificationStatus string
 	VerifiedAt         *time.Time
 	VerifiedBy         *string
+}
+
+type RemovedMember struct {
+	UserID    string
+	MemberID  string
+	RemovedAt time.Time
+}
+
+type RetentionProgress struct {
+	UserID             string
+	TranscriptsThrough *time.Time
+	RecordingsThrough  *time.Time
+	CallsThrough       *time.Time
+}
+
+type RetentionPurge struct {
+	ID                int64
+	UserID            string
+	RunID             int64
+	PurgedAt          time.Time
+	Transcripts       int64
+	Recordings        int64
+	Calls             int64
+	TranscriptsBefore time.Time
+	RecordingsBefore  time.Time
+	CallsBefore       time.Time
+}
+
+type RetentionRun struct {
+	ID          int64
+	StartedAt   time.Time
+	FinishedAt  *time.Time
+	Clinics     int32
+	Transcripts int64
+	Recordings  int64
+	Calls       int64
+	Error       *string
 }
 
 type RoutingPolicy struct {

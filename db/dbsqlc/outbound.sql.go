@@ -177,7 +177,7 @@ func (q *Queries) EndpointFailed(ctx context.Context, arg EndpointFailedParams) 
 }
 
 const getCallSummaryForWebhook = `-- name: GetCallSummaryForWebhook :one
-SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags FROM call_summaries WHERE user_id = $1 AND id = $2
+SELECT id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, succeeded, handling, handling_reason, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, tags, recording_purged_at FROM call_summaries WHERE user_id = $1 AND id = $2
 `
 
 type GetCallSummaryForWebhookParams struct {
@@ -221,6 +221,7 @@ func (q *Queries) GetCallSummaryForWebhook(ctx context.Context, arg GetCallSumma
 		&i.VoicemailDurationSeconds,
 		&i.Disposition,
 		&i.Tags,
+		&i.RecordingPurgedAt,
 	)
 	return i, err
 }

@@ -129,7 +129,7 @@ func (q *Queries) DeletePhoneNumberRouting(ctx context.Context, arg DeletePhoneN
 }
 
 const getClinicSettings = `-- name: GetClinicSettings :one
-SELECT user_id, hipaa_mode, updated_by, updated_at FROM clinic_settings WHERE user_id = $1
+SELECT user_id, hipaa_mode, updated_by, updated_at, transcript_retention_days, recording_retention_days, call_retention_days FROM clinic_settings WHERE user_id = $1
 `
 
 func (q *Queries) GetClinicSettings(ctx context.Context, userID string) (ClinicSetting, error) {
@@ -140,6 +140,9 @@ func (q *Queries) GetClinicSettings(ctx context.Context, userID string) (ClinicS
 		&i.HipaaMode,
 		&i.UpdatedBy,
 		&i.UpdatedAt,
+		&i.TranscriptRetentionDays,
+		&i.RecordingRetentionDays,
+		&i.CallRetentionDays,
 	)
 	return i, err
 }
@@ -246,25 +249,47 @@ func (q *Queries) ListBlockedCallers(ctx context.Context, userID string) ([]Bloc
 }
 
 const putClinicSettings = `-- name: PutClinicSettings :one
-INSERT INTO clinic_settings (user_id, hipaa_mode, updated_by) VALUES ($1, $2, $3)
-ON CONFLICT (user_id) DO UPDATE SET hipaa_mode = excluded.hipaa_mode, updated_by = excluded.updated_by, updated_at = now()
-RETURNING user_id, hipaa_mode, updated_by, updated_at
+INSERT INTO clinic_settings (user_id, hipaa_mode, transcript_retention_days, recording_retention_days, call_retention_days, updated_by)
+VALUES ($1, $2, $3, $4,
+        $5, $6)
+ON CONFLICT (user_id) DO UPDATE SET
+    hipaa_mode                = excluded.hipaa_mode,
+    transcript_retention_days = excluded.transcript_retention_days,
+    recording_retention_days  = excluded.recording_retention_days,
+    call_retention_days       = excluded.call_retention_days,
+    updated_by                = excluded.updated_by,
+    updated_at                = now()
+RETURNING user_id, hipaa_mode, updated_by, updated_at, transcript_retention_days, recording_retention_days, call_retention_days
 `
 
 type PutClinicSettingsParams struct {
-	UserID    string
-	HipaaMode bool
-	UpdatedBy *string
+	UserID                  string
+	HipaaMode               bool
+	TranscriptRetentionDays *int32
+	RecordingRetentionDays  *int32
+	CallRetentionDays       *int32
+	UpdatedBy               *string
 }
 
+// Replaces the clinic's settings; a retention window left null is Switchboard's default.
 func (q *Queries) PutClinicSettings(ctx context.Context, arg PutClinicSettingsParams) (ClinicSetting, error) {
-	row := q.db.QueryRow(ctx, putClinicSettings, arg.UserID, arg.HipaaMode, arg.UpdatedBy)
+	row := q.db.QueryRow(ctx, putClinicSettings,
+		arg.UserID,
+		arg.HipaaMode,
+		arg.TranscriptRetentionDays,
+		arg.RecordingRetentionDays,
+		arg.CallRetentionDays,
+		arg.UpdatedBy,
+	)
 	var i ClinicSetting
 	err := row.Scan(
 		&i.UserID,
 		&i.HipaaMode,
 		&i.UpdatedBy,
 		&i.UpdatedAt,
+		&i.TranscriptRetentionDays,
+		&i.RecordingRetentionDays,
+		&i.CallRetentionDays,
 	)
 	return i, err
 }

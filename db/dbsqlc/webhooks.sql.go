@@ -87,7 +87,8 @@ func (q *Queries) ClaimDueWebhookEvents(ctx context.Context, arg ClaimDueWebhook
 }
 
 const findCallOwnerBySid = `-- name: FindCallOwnerBySid :one
-SELECT id, user_id FROM calls WHERE twilio_call_sid = $1
+SELECT id, user_id FROM calls c WHERE c.twilio_call_sid = $1
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id)
 `
 
 type FindCallOwnerBySidRow struct {
@@ -95,6 +96,8 @@ type FindCallOwnerBySidRow struct {
 	UserID string
 }
 
+// A closed account's calls have no owner for the webhooks: what comes about them is kept
+// unattributed.
 func (q *Queries) FindCallOwnerBySid(ctx context.Context, twilioCallSid *string) (FindCallOwnerBySidRow, error) {
 	row := q.db.QueryRow(ctx, findCallOwnerBySid, twilioCallSid)
 	var i FindCallOwnerBySidRow
@@ -109,6 +112,7 @@ SELECT c.id, c.user_id,
      ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy
 FROM calls c
 WHERE c.twilio_call_sid = $1
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id)
 `
 
 type FindCallRoutingRow struct {
@@ -207,7 +211,8 @@ LEFT JOIN LATERAL (
 LEFT JOIN phone_numbers p
     ON c.id IS NULL AND p.id = $3 AND p.user_id = $4
    AND p.verification_status = 'verified'
-WHERE c.id IS NOT NULL OR p.id IS NOT NULL
+WHERE (c.id IS NOT NULL OR p.id IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = coalesce(c.user_id, p.user_id))
 `
 
 type FindVapiCallOwnerParams struct {
@@ -227,7 +232,7 @@ type FindVapiCallOwnerRow struct {
 // with VAPI's call id, then the call Switchboard named in the metadata (call_id) unless it
 // is bound to another VAPI call; for a call Switchboard never recorded (call_id null),
 // the tenant the metadata names, when the number the metadata names is that tenant's,
-// verified. No row: nobody owns it.
+// verified. No row: nobody owns it (a closed account owns nothing).
 func (q *Queries) FindVapiCallOwner(ctx context.Context, arg FindVapiCallOwnerParams) (FindVapiCallOwnerRow, error) {
 	row := q.db.QueryRow(ctx, findVapiCallOwner,
 		arg.VapiCallID,

@@ -100,8 +100,9 @@ WITH call AS (
         ended_at             = coalesce(sqlc.narg(ended_at)::timestamptz, c.ended_at, now()),
         duration_seconds     = coalesce(excluded.duration_seconds, c.duration_seconds),
         ended_reason         = coalesce(excluded.ended_reason, c.ended_reason),
-        recording_url        = coalesce(excluded.recording_url, c.recording_url),
-        stereo_recording_url = coalesce(excluded.stereo_recording_url, c.stereo_recording_url),
+        -- A recording purged by retention stays purged.
+        recording_url        = CASE WHEN c.recording_purged_at IS NULL THEN coalesce(excluded.recording_url, c.recording_url) END,
+        stereo_recording_url = CASE WHEN c.recording_purged_at IS NULL THEN coalesce(excluded.stereo_recording_url, c.stereo_recording_url) END,
         summary              = coalesce(excluded.summary, c.summary),
         success_evaluation   = coalesce(excluded.success_evaluation, c.success_evaluation),
         structured_data      = coalesce(excluded.structured_data, c.structured_data),
@@ -114,8 +115,10 @@ INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
 SELECT call.id, call.user_id, sqlc.narg(transcript), coalesce(sqlc.narg(messages)::jsonb, '[]'::jsonb), true
 FROM call
 ON CONFLICT (call_id) DO UPDATE SET
-    transcript   = coalesce(excluded.transcript, call_details.transcript),
-    messages     = coalesce(sqlc.narg(messages)::jsonb, call_details.messages),
+    -- A transcript purged by retention stays purged.
+    transcript   = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(excluded.transcript, call_details.transcript) END,
+    messages     = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(sqlc.narg(messages)::jsonb, call_details.messages)
+                        ELSE call_details.messages END,
     search_stale = true;
 
 -- name: RouteToVoicemail :exec
@@ -126,7 +129,7 @@ WHERE user_id = @user_id AND id = @id AND handling = 'forwarded';
 -- name: StoreVoicemail :exec
 -- Keeps the voicemail's recording (Twilio's id) and length; the first id stays.
 UPDATE calls SET
-    voicemail_recording_sid    = coalesce(voicemail_recording_sid, @voicemail_recording_sid),
+    voicemail_recording_sid    = CASE WHEN recording_purged_at IS NULL THEN coalesce(voicemail_recording_sid, @voicemail_recording_sid) END,
     voicemail_duration_seconds = coalesce(sqlc.narg(voicemail_duration_seconds), voicemail_duration_seconds)
 WHERE user_id = @user_id AND id = @id;
 

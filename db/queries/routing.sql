@@ -65,6 +65,15 @@ DELETE FROM blocked_callers WHERE user_id = @user_id AND id = @id;
 SELECT * FROM clinic_settings WHERE user_id = @user_id;
 
 -- name: PutClinicSettings :one
-INSERT INTO clinic_settings (user_id, hipaa_mode, updated_by) VALUES (@user_id, @hipaa_mode, sqlc.narg(updated_by))
-ON CONFLICT (user_id) DO UPDATE SET hipaa_mode = excluded.hipaa_mode, updated_by = excluded.updated_by, updated_at = now()
+-- Replaces the clinic's settings; a retention window left null is Switchboard's default.
+INSERT INTO clinic_settings (user_id, hipaa_mode, transcript_retention_days, recording_retention_days, call_retention_days, updated_by)
+VALUES (@user_id, @hipaa_mode, sqlc.narg(transcript_retention_days), sqlc.narg(recording_retention_days),
+        sqlc.narg(call_retention_days), sqlc.narg(updated_by))
+ON CONFLICT (user_id) DO UPDATE SET
+    hipaa_mode                = excluded.hipaa_mode,
+    transcript_retention_days = excluded.transcript_retention_days,
+    recording_retention_days  = excluded.recording_retention_days,
+    call_retention_days       = excluded.call_retention_days,
+    updated_by                = excluded.updated_by,
+    updated_at                = now()
 RETURNING *;

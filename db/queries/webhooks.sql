@@ -25,17 +25,21 @@ SELECT c.id, c.user_id,
      WHERE r.user_id = c.user_id AND (r.phone_number_id = c.phone_number_id OR r.phone_number_id IS NULL)
      ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy
 FROM calls c
-WHERE c.twilio_call_sid = @twilio_call_sid;
+WHERE c.twilio_call_sid = @twilio_call_sid
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id);
 
 -- name: FindCallOwnerBySid :one
-SELECT id, user_id FROM calls WHERE twilio_call_sid = @twilio_call_sid;
+-- A closed account's calls have no owner for the webhooks: what comes about them is kept
+-- unattributed.
+SELECT id, user_id FROM calls c WHERE c.twilio_call_sid = @twilio_call_sid
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id);
 
 -- name: FindVapiCallOwner :one
 -- Who owns the call a VAPI message is about, in one statement, by precedence: the call
 -- with VAPI's call id, then the call Switchboard named in the metadata (call_id) unless it
 -- is bound to another VAPI call; for a call Switchboard never recorded (call_id null),
 -- the tenant the metadata names, when the number the metadata names is that tenant's,
--- verified. No row: nobody owns it.
+-- verified. No row: nobody owns it (a closed account owns nothing).
 SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
 FROM (SELECT 1) AS message
 LEFT JOIN LATERAL (
@@ -51,7 +55,8 @@ LEFT JOIN LATERAL (
 LEFT JOIN phone_numbers p
     ON c.id IS NULL AND p.id = sqlc.narg(phone_number_id) AND p.user_id = sqlc.narg(user_id)
    AND p.verification_status = 'verified'
-WHERE c.id IS NOT NULL OR p.id IS NOT NULL;
+WHERE (c.id IS NOT NULL OR p.id IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = coalesce(c.user_id, p.user_id));
 
 -- name: InsertWebhookEvent :one
 -- Keeps an event, pending, before it is applied. Returns no row when the event is already

@@ -1,6 +1,6 @@
 // Package background runs Switchboard's background work. The periodic jobs that need to
 // run once for the whole deployment (reprocessing the inbox, reconciling calls left open,
-// pruning live-update history) are River periodic jobs: with several replicas, River's
+// pruning live-update history, purging what retention windows let expire) are River periodic jobs: with several replicas, River's
 // elected leader schedules each, any replica works it, and River retries a failed run
 // with backoff. Two loops stay on every replica, because their work is the replica's
 // own: draining the local spool, and indexing transcripts for search at this replica's
@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/lifecycle"
 	"github.com/switchboard-health/switchboard/internal/outbound"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// InboxPayloadRetention and InboxHeldRetention are how long applied, and failed or
 	// unattributed, inbox events keep their payloads (defaults 72 h and 30 days).
 	InboxPayloadRetention, InboxHeldRetention time.Duration
+	// Purger applies retention windows every PurgeInterval (default an hour); nil: never.
+	Purger        *lifecycle.Purger
+	PurgeInterval time.Duration
 	// Deliverer sends outbound webhooks; nil sends none (the outbox then keeps them).
 	Deliverer *outbound.Deliverer
 	// DispatchEvery is how often the outbox is moved into River (default 250 ms), and
@@ -62,6 +66,18 @@ func New(cfg Config) (*Runner, error) {
 		cfg.InboxPayloadRetention, cfg.InboxHeldRetention = 72*time.Hour, 720*time.Hour
 	}
 	river.AddWorker(workers, &pruneWorker{jobs: cfg.Jobs, deliverer: cfg.Deliverer, log: cfg.Log, applied: cfg.InboxPayloadRetention, held: cfg.InboxHeldRetention})
+	periodicJobs := []*river.PeriodicJob{
+		periodic(cfg.Interval, reprocessArgs{}),
+		periodic(cfg.Interval, reconcileArgs{}),
+		periodic(cfg.Interval, pruneArgs{}),
+	}
+	if cfg.Purger != nil {
+		if cfg.PurgeInterval == 0 {
+			cfg.PurgeInterval = time.Hour
+		}
+		river.AddWorker(workers, &purgeWorker{purger: cfg.Purger, log: cfg.Log})
+		periodicJobs = append(periodicJobs, periodic(cfg.PurgeInterval, purgeArgs{}))
+	}
 	if cfg.DispatchEvery == 0 {
 		cfg.DispatchEvery = 250 * time.Millisecond
 	}
@@ -79,13 +95,9 @@ func New(cfg Config) (*Runner, error) {
 		Logger:        cfg.Log,
 		// Deliveries have a queue of their own: endpoints slow to answer never hold up the
 		// periodic jobs.
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, deliveryQueue: {MaxWorkers: deliveryWorkers}},
-		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
-			periodic(cfg.Interval, reprocessArgs{}),
-			periodic(cfg.Interval, reconcileArgs{}),
-			periodic(cfg.Interval, pruneArgs{}),
-		},
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, deliveryQueue: {MaxWorkers: deliveryWorkers}},
+		Workers:      workers,
+		PeriodicJobs: periodicJobs,
 		// No LISTEN/NOTIFY: a notification takes a database-wide lock at commit that
 		// serialises every committing transaction (see migration 00007), and these jobs
 		// can wait for the next poll.

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/switchboard-health/switchboard/internal/calls"
+	"github.com/switchboard-health/switchboard/internal/lifecycle"
 	"github.com/switchboard-health/switchboard/internal/outbound"
 )
 
@@ -74,6 +75,28 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	}
 	if n, err = w.deliverer.Prune(ctx); n > 0 {
 		w.log.InfoContext(ctx, "finished webhook deliveries deleted past their retention", slog.Int64("deliveries", n))
+	}
+	return err
+}
+
+// purgeArgs asks for one run of the retention purge.
+type purgeArgs struct{}
+
+func (purgeArgs) Kind() string { return "purge_expired_data" }
+
+type purgeWorker struct {
+	river.WorkerDefaults[purgeArgs]
+	purger *lifecycle.Purger
+	log    *slog.Logger
+}
+
+// Work applies every clinic's retention windows and deletes closed accounts' data past
+// their grace period.
+func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
+	n, err := w.purger.Run(ctx)
+	if n.Transcripts+n.Recordings+n.Calls > 0 {
+		w.log.InfoContext(ctx, "retention purge", slog.Int("clinics", n.Clinics), slog.Int64("transcripts", n.Transcripts),
+			slog.Int64("recordings", n.Recordings), slog.Int64("calls", n.Calls))
 	}
 	return err
 }

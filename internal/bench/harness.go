@@ -392,7 +392,7 @@ func (h *harness) startSwitchboard(dbURL string, env ...string) (*server, error)
 	cmd := exec.Command(h.binary, "serve")
 	cmd.Env = append(os.Environ(), "APP_ENV=production", "PORT=0", "DATABASE_URL="+dbURL,
 		"CLERK_JWT_KEY="+h.signer.PublicPEM(), "TWILIO_AUTH_TOKEN="+twilioToken, "PUBLIC_BASE_URL="+publicURL,
-		"VAPI_API_KEY="+providertest.VAPIKey, "VAPI_BASE_URL="+h.vapi.URL(), "VAPI_WEBHOOK_SECRET="+vapiSecret,
+		"VAPI_API_KEY="+providertest.VAPIKey, "VAPI_BASE_URL="+h.vapi.URL(), "VAPI_WEBHOOK_SECRET="+vapiSecret, "CLERK_WEBHOOK_SIGNING_SECRET="+providertest.ClerkWebhookSecret,
 		"SPOOL_DIR="+filepath.Join(h.dir, "spool"), "REPROCESS_INTERVAL=1h")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr, cmd.Stdout = logFile, logFile

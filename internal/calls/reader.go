@@ -38,6 +38,8 @@ func NewReader(d Deps) *Reader {
 
 var errNoRecording = errs.New(errs.CodeNoRecording, "This call has no recording.")
 
+var errRecordingPurged = errs.New(errs.CodeRecordingPurged, "This call's recording was removed when the clinic's retention window for recordings ended.")
+
 // Playback is how a client plays a recording: a URL to redirect to, or a voicemail's
 // audio streamed through the server (Media, which the caller closes).
 type Playback struct {
@@ -56,6 +58,10 @@ func (s *Reader) Recording(ctx context.Context, t tenant.ID, id uuid.UUID, varia
 		return Playback{}, err
 	}
 	c := row.CallSummary
+	if c.RecordingPurgedAt != nil {
+		// Not even VAPI is asked: the clinic's window says the recording is no longer to be played.
+		return Playback{}, errRecordingPurged
+	}
 	if variant == "voicemail" || variant == "mono" && c.VoicemailRecordingSid != nil && c.RecordingUrl == nil && c.VapiCallID == nil {
 		return s.voicemail(ctx, c)
 	}

@@ -75,6 +75,13 @@ type Config struct {
 	// InboxPayloadRetention is how long an applied or ignored webhook event keeps its
 	// payload, and InboxHeldRetention how long a failed or unattributed one does.
 	InboxPayloadRetention, InboxHeldRetention time.Duration
+	// PurgeInterval is how often the purge job applies clinics' retention windows and
+	// deletes closed accounts' data past their grace period.
+	PurgeInterval time.Duration
+	// ClosedAccountGrace is how long a closed account's data is kept before it is deleted.
+	ClosedAccountGrace time.Duration
+	// ClerkWebhookSecret verifies Clerk's (Svix-signed) webhooks; empty refuses them all.
+	ClerkWebhookSecret string
 	// OutboundAllowPrivate lets outbound webhooks reach loopback and private addresses:
 	// for development and tests only, never in production.
 	OutboundAllowPrivate bool
@@ -158,7 +165,8 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(r.errs...)
 }
 
-// readRetention reads how long the inbox keeps payloads.
+// readRetention reads how long the inbox keeps payloads, how often the purge job runs, and
+// how closed accounts are handled.
 func (c *Config) readRetention(r *reader) {
 	atLeastAnHour := func(d time.Duration) bool { return d >= time.Hour }
 	c.InboxPayloadRetention = r.duration("INBOX_PAYLOAD_RETENTION", "72h", atLeastAnHour, "a duration of an hour or more such as 72h")
@@ -166,7 +174,12 @@ func (c *Config) readRetention(r *reader) {
 	if c.InboxHeldRetention < c.InboxPayloadRetention {
 		r.errs = append(r.errs, errors.New("INBOX_HELD_RETENTION must be at least INBOX_PAYLOAD_RETENTION: failed events are kept longer than applied ones"))
 	}
+	c.PurgeInterval = r.duration("RETENTION_PURGE_INTERVAL", "1h", atLeastAMinute, "a duration of a minute or more such as 1h")
+	c.ClosedAccountGrace = r.duration("CLOSED_ACCOUNT_GRACE", "720h", func(d time.Duration) bool { return d >= 0 }, "a duration such as 720h (0 deletes at the next purge)")
+	c.ClerkWebhookSecret = strings.TrimSpace(r.getenv("CLERK_WEBHOOK_SIGNING_SECRET"))
 }
+
+func atLeastAMinute(d time.Duration) bool { return d >= time.Minute }
 
 // readOutbound reads the outbound webhooks' settings.
 func (c *Config) readOutbound(r *reader) {
@@ -254,6 +267,7 @@ func (c Config) ValidateServe() error {
 			{"PUBLIC_BASE_URL", c.PublicBaseURL},
 			{"VAPI_WEBHOOK_SECRET", c.VapiWebhookSecret},
 			{"VAPI_API_KEY", c.VapiAPIKey},
+			{"CLERK_WEBHOOK_SIGNING_SECRET", c.ClerkWebhookSecret},
 		} {
 			if v.value == "" {
 				errs = append(errs, fmt.Errorf("%s is required outside development (APP_ENV=development)", v.name))

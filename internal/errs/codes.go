@@ -15,6 +15,7 @@ const (
 	CodeInvalidSignature     Code = "invalid_signature"         // a webhook whose signature does not match
 	CodeNotFound             Code = "not_found"                 // no such resource for this caller
 	CodeNoRecording          Code = "no_recording"              // the call has no recording to play
+	CodeRecordingPurged      Code = "recording_purged"          // the clinic's retention window removed the recording
 	CodeMethodNotAllowed     Code = "method_not_allowed"        // the route does not take this method
 	CodePayloadTooLarge      Code = "payload_too_large"         // the body is larger than the operation takes
 	CodeUnsupportedMediaType Code = "unsupported_media_type"    // the body's Content-Type is not one the operation takes
@@ -33,6 +34,7 @@ const (
 	CodeInvalidEndpoint      Code = "invalid_endpoint"          // a webhook endpoint that cannot be delivered to
 	CodeCallbackCompleted    Code = "callback_completed"        // the callback is completed already
 	CodeVersionRequired      Code = "version_required"          // the change needs If-Match with the version it was made against
+	CodeAccountClosed        Code = "account_closed"            // the tenant's Clerk organisation or user was deleted
 	CodeUnavailable          Code = "unavailable"               // a dependency is down; retry
 	CodeInternal             Code = "internal_error"            // the service failed; quote the request id
 )
@@ -46,6 +48,7 @@ var Codes = map[Code]Kind{
 	CodeInvalidSignature:     Forbidden,
 	CodeNotFound:             NotFound,
 	CodeNoRecording:          NotFound,
+	CodeRecordingPurged:      NotFound,
 	CodeMethodNotAllowed:     MethodNotAllowed,
 	CodePayloadTooLarge:      TooLarge,
 	CodeUnsupportedMediaType: UnsupportedMediaType,
@@ -64,6 +67,7 @@ var Codes = map[Code]Kind{
 	CodeInvalidEndpoint:      Unprocessable,
 	CodeCallbackCompleted:    Conflict,
 	CodeVersionRequired:      PreconditionRequired,
+	CodeAccountClosed:        Forbidden,
 	CodeUnavailable:          Unavailable,
 	CodeInternal:             Internal,
 }

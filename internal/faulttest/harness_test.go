@@ -169,7 +169,7 @@ func (e *env) start(extra ...string) *proc {
 		"DATABASE_URL="+e.dbURL,
 		"CLERK_JWT_KEY="+e.signer.PublicPEM(),
 		"TWILIO_AUTH_TOKEN="+twilioToken, "PUBLIC_BASE_URL="+publicBaseURL,
-		"VAPI_API_KEY="+providertest.VAPIKey, "VAPI_BASE_URL="+e.vapi.URL(), "VAPI_WEBHOOK_SECRET="+vapiSecret,
+		"VAPI_API_KEY="+providertest.VAPIKey, "VAPI_BASE_URL="+e.vapi.URL(), "VAPI_WEBHOOK_SECRET="+vapiSecret, "CLERK_WEBHOOK_SIGNING_SECRET="+providertest.ClerkWebhookSecret,
 		"SPOOL_DIR="+e.spool, "REPROCESS_INTERVAL=1s", "SHUTDOWN_TIMEOUT=20s",
 	)
 	cmd.Env = append(cmd.Env, extra...)

@@ -78,6 +78,8 @@ func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api
 		HandlingReason:           sum.HandlingReason,
 		ForwardedTo:              sum.ForwardedTo,
 		VoicemailDurationSeconds: sum.VoicemailDurationSeconds,
+		RecordingPurgedAt:        sum.RecordingPurgedAt,
+		TranscriptPurgedAt:       utc(row.TranscriptPurgedAt),
 		Disposition:              sum.Disposition,
 		Tags:                     sum.Tags,
 		Notes:                    row.Notes,
@@ -109,6 +111,7 @@ func callSummaryOf(c dbsqlc.CallSummary) api.CallSummary {
 		UpdatedAt:          c.UpdatedAt.UTC(),
 		HandlingReason:     c.HandlingReason,
 		ForwardedTo:        c.ForwardedTo,
+		RecordingPurgedAt:  utc(c.RecordingPurgedAt),
 		Disposition:        (*api.Disposition)(c.Disposition),
 		Tags:               c.Tags,
 	}

@@ -203,28 +203,3 @@ func assistantOf(r dbsqlc.Assistant) api.Assistant {
 func blockedCallerOf(r dbsqlc.BlockedCaller) api.BlockedCaller {
 	return api.BlockedCaller{Id: r.ID, PhoneNumber: r.PhoneNumber, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
 }
-
-// GetClinicSettings returns the clinic's settings.
-func (s *Server) GetClinicSettings(ctx context.Context, _ api.GetClinicSettingsRequestObject) (api.GetClinicSettingsResponseObject, error) {
-	t, err := tenantOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	on, err := s.routing.HIPAAMode(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return api.GetClinicSettings200JSONResponse{HipaaMode: on}, nil
-}
-
-// PutClinicSettings sets the clinic's settings.
-func (s *Server) PutClinicSettings(ctx context.Context, req api.PutClinicSettingsRequestObject) (api.PutClinicSettingsResponseObject, error) {
-	t, err := tenantOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.routing.SetHIPAAMode(ctx, t, req.Body.HipaaMode); err != nil {
-		return nil, err
-	}
-	return api.PutClinicSettings200JSONResponse{HipaaMode: req.Body.HipaaMode}, nil
-}

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/erasure"
+	"github.com/switchboard-health/switchboard/internal/lifecycle"
 	"github.com/switchboard-health/switchboard/internal/logging"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/outbound"
@@ -45,6 +46,7 @@ type Deps struct {
 	FollowUp     *calls.FollowUp
 	Endpoints    *outbound.Endpoints
 	Eraser       *erasure.Eraser
+	Accounts     *lifecycle.Accounts
 	Hub          *calls.Hub
 	Twilio       *twilio.Verifier
 	VapiSecret   string
@@ -72,6 +74,8 @@ type Server struct {
 	followUp     *calls.FollowUp
 	endpoints    *outbound.Endpoints
 	eraser       *erasure.Eraser
+	clinics      *lifecycle.Clinics
+	accounts     *lifecycle.Accounts
 	hub          *calls.Hub
 	heartbeat    time.Duration
 	twilio       *twilio.Verifier
@@ -109,6 +113,8 @@ func New(d Deps) (*Server, error) {
 		followUp:     d.FollowUp,
 		endpoints:    d.Endpoints,
 		eraser:       d.Eraser,
+		clinics:      lifecycle.NewClinics(d.DB),
+		accounts:     d.Accounts,
 		calls:        d.Calls,
 		intake:       d.Intake,
 		hub:          d.Hub,

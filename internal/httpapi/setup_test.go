@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-health/switchboard/internal/devtoken"
 	"github.com/switchboard-health/switchboard/internal/erasure"
 	"github.com/switchboard-health/switchboard/internal/httpapi"
+	"github.com/switchboard-health/switchboard/internal/lifecycle"
 	"github.com/switchboard-health/switchboard/internal/metrics"
 	"github.com/switchboard-health/switchboard/internal/outbound"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
@@ -156,6 +157,10 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 	}
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)
+	accounts, err := lifecycle.NewAccounts(db, providertest.ClerkWebhookSecret, closedAccountGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := httpapi.New(httpapi.Deps{
 		Log:      log,
 		DB:       db,
@@ -170,6 +175,7 @@ func setup(t *testing.T, opts ...setupOptions) *bundle {
 		FollowUp:     calls.NewFollowUp(d),
 		Endpoints:    outbound.NewEndpoints(db, true),
 		Eraser:       erasure.New(db, "US"),
+		Accounts:     accounts,
 		Hub:          hub,
 		Metrics:      m,
 		Heartbeat:    200 * time.Millisecond,

@@ -22,6 +22,7 @@ import (
 const (
 	maxTwilioBody = 1 << 20
 	maxVapiBody   = 10 << 20
+	maxClerkBody  = 1 << 20
 )
 
 // The webhooks are plain Echo handlers rather than generated ones: authenticity is checked
@@ -33,6 +34,7 @@ func (s *Server) registerWebhooks(e *echo.Echo) {
 	e.POST("/api/webhooks/twilio/voicemail", s.twilioFollowUp("voicemail", s.intake.TwilioVoicemail))
 	e.POST("/api/webhooks/twilio/recording", s.twilioRecording)
 	e.POST("/api/webhooks/vapi", s.vapiMessage)
+	e.POST("/api/webhooks/clerk", s.clerkEvent)
 }
 
 func (s *Server) twilioVoice(c echo.Context) error {
@@ -145,6 +147,25 @@ func (s *Server) vapiMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, map[string]bool{"received": true})
+}
+
+// clerkEvent receives Clerk's webhooks: Svix verifies them over the raw body first.
+func (s *Server) clerkEvent(c echo.Context) error {
+	body, err := readBody(c, maxClerkBody)
+	if err != nil {
+		return err
+	}
+	outcome, err := s.accounts.Receive(c.Request().Context(), body, c.Request().Header)
+	if errs.Is(err, errs.Forbidden) {
+		s.logRejected(c, "clerk")
+		return err
+	}
+	if err != nil {
+		s.logWebhook(c, "clerk", "event", "failed")
+		return err
+	}
+	s.logWebhook(c, "clerk", "event", calls.Outcome(outcome))
 	return c.JSON(http.StatusOK, map[string]bool{"received": true})
 }
 

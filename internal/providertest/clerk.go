@@ -1,10 +1,16 @@
 package providertest
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 )
 
 // ClerkSecretKey is the secret key the fake Clerk accepts.
@@ -97,4 +103,53 @@ func clerkError(w http.ResponseWriter, status int, code string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]string{{"code": code, "message": code, "long_message": code}},
 	})
+}
+
+// ClerkWebhookSecret is the signing secret of the fake Clerk's webhooks, in Svix's form.
+const ClerkWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// SignClerkWebhook returns the headers Clerk's webhooks carry (Svix's): the message id,
+// the timestamp, and the signature, computed as Svix documents it (HMAC-SHA256 with the
+// base64 secret after "whsec_", over "id.timestamp.body", as "v1,<base64>").
+func SignClerkWebhook(secret, id string, at time.Time, body []byte) http.Header {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		panic(err)
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + ts + "."))
+	mac.Write(body)
+	h := http.Header{}
+	h.Set("svix-id", id)
+	h.Set("svix-timestamp", ts)
+	h.Set("svix-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	return h
+}
+
+// ClerkEvent is the body of a Clerk webhook of type about data, at occurred.
+func ClerkEvent(typ string, data map[string]any, occurred time.Time) []byte {
+	body, err := json.Marshal(map[string]any{
+		"data": data, "object": "event", "type": typ, "timestamp": occurred.UnixMilli(),
+		"instance_id": "ins_test", "event_attributes": map[string]any{"http_request": map[string]any{"client_ip": "", "user_agent": ""}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return body
+}
+
+// ClerkDeleted is the data of organization.deleted or user.deleted: Clerk sends only the id.
+func ClerkDeleted(object, id string) map[string]any {
+	return map[string]any{"deleted": true, "id": id, "object": object}
+}
+
+// ClerkMembership is the data of an organizationMembership event.
+func ClerkMembership(orgID, userID string) map[string]any {
+	return map[string]any{
+		"id": "orgmem_" + userID, "object": "organization_membership", "role": "org:member",
+		"organization":     map[string]any{"id": orgID, "object": "organization", "name": "Sunrise Dental", "slug": "sunrise"},
+		"public_user_data": map[string]any{"user_id": userID, "identifier": "staff@example.com", "first_name": "Sam", "last_name": "Staff"},
+		"created_at":       1700000000000, "updated_at": 1700000000000,
+	}
 }

@@ -335,27 +335,3 @@ func nonEmpty(s string) *string {
 	}
 	return &s
 }
-
-// HIPAAMode reports whether the clinic is in HIPAA mode.
-func (s *Settings) HIPAAMode(ctx context.Context, t tenant.ID) (bool, error) {
-	var on bool
-	err := s.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
-		row, err := q.GetClinicSettings(ctx, string(t))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		on = row.HipaaMode
-		return err
-	})
-	return on, err
-}
-
-// SetHIPAAMode turns the clinic's HIPAA mode on or off, audited.
-func (s *Settings) SetHIPAAMode(ctx context.Context, t tenant.ID, on bool) error {
-	return s.db.Tx(ctx, t, func(q *dbsqlc.Queries) error {
-		if _, err := q.PutClinicSettings(ctx, dbsqlc.PutClinicSettingsParams{UserID: string(t), HipaaMode: on, UpdatedBy: nonEmpty(audit.Actor(ctx))}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, t, "clinic_settings.update", "clinic_settings", "", map[string]any{"hipaa_mode": on})
-	})
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Principal is who a request acts for and who acts: the tenant (the session's active Clerk
@@ -15,6 +16,9 @@ type Principal struct {
 	Actor       string       // the Clerk user id of the person acting
 	Role        string       // org:admin, org:member or a custom role; "" in a personal workspace
 	Permissions []Permission // effective, sorted
+	// IssuedAt is when Clerk issued the session token (zero for an API key): a session
+	// issued before its person was removed from the organisation is refused.
+	IssuedAt time.Time
 }
 
 // Kind says what a tenant is.

@@ -15,7 +15,8 @@ import (
 // acts as one tenant only inside As. Webhooks use it to find who owns an event, write
 // the owner's data under row-level security, and keep the raw event, all or nothing.
 type Session struct {
-	tc *tenantConn
+	tc  *tenantConn
+	ctx context.Context // the session's, for the principal acting in it, if any
 }
 
 // Service returns the queries that run as the service's own role, outside any tenant: the
@@ -32,7 +33,7 @@ func (s *Session) As(id ID, fn func(q *dbsqlc.Queries) error) error {
 	if id == "" {
 		return errNoTenant
 	}
-	s.tc.pending = append(s.tc.pending, tenantPrefix(id, false)...)
+	s.tc.pending = append(s.tc.pending, tenantPrefix(s.ctx, id, false)...)
 	err := fn(dbsqlc.New(sessionConn{s.tc}))
 	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
 	return err
@@ -77,5 +78,5 @@ func (db *DB) Atomically(ctx context.Context, lockWait time.Duration, fn func(s 
 	if lockWait > 0 {
 		begin = append(begin, queued{"SELECT set_config('lock_timeout', $1, true)", []any{strconv.FormatInt(lockWait.Milliseconds(), 10)}})
 	}
-	return db.run(ctx, begin, func(tc *tenantConn) error { return fn(&Session{tc: tc}) })
+	return db.run(ctx, begin, func(tc *tenantConn) error { return fn(&Session{tc: tc, ctx: ctx}) })
 }

@@ -141,6 +141,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 		return Principal{}, unauthorized("The bearer token is not valid.", errors.New("token has an unusable org_id"))
 	}
 	p := principal(claims.Subject, claims.ActiveOrganizationID, claims.ActiveOrganizationRole, claims.ActiveOrganizationPermissions)
+	if claims.IssuedAt != nil {
+		p.IssuedAt = time.Unix(*claims.IssuedAt, 0)
+	}
 	entry := verifiedToken{principal: p, kid: kid, expiry: time.Unix(*claims.Expiry, 0)}
 	if claims.NotBefore != nil {
 		entry.notBefore = time.Unix(*claims.NotBefore, 0)

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -94,7 +95,7 @@ func (db *DB) inRead(ctx context.Context, id ID, extra []queued, fn func(conn db
 		return DatabaseError(err)
 	}
 	defer conn.Release()
-	tc := &tenantConn{conn: conn, pending: append(tenantPrefix(id, false), extra...), oneStatement: true}
+	tc := &tenantConn{conn: conn, pending: append(tenantPrefix(ctx, id, false), extra...), oneStatement: true}
 	err = fn(tc)
 	if err == nil && !tc.sent {
 		err = errs.Wrap(errors.New("tenant.Read ran no statement"), "internal error")
@@ -109,7 +110,7 @@ func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) 
 		// An empty tenant would match no row anyway; refusing here makes the mistake loud.
 		return errNoTenant
 	}
-	return db.run(ctx, tenantPrefix(id, true), func(tc *tenantConn) error { return fn(tc) })
+	return db.run(ctx, tenantPrefix(ctx, id, true), func(tc *tenantConn) error { return fn(tc) })
 }
 
 // run is the one place transactions begin and end: opening travels with fn's first
@@ -165,11 +166,22 @@ type queued struct {
 }
 
 // tenantPrefix is what opens a tenant transaction: the tenant setting and the role switch
-// (set_config of "role" is SET LOCAL ROLE), both transaction-local, in one statement, after
-// an explicit BEGIN or inside the pipeline's implicit transaction.
-func tenantPrefix(id ID, begin bool) []queued {
+// (set_config of "role" is SET LOCAL ROLE), both transaction-local, and the check that the
+// tenant is open and the person acting (the principal ctx carries for this tenant, if any)
+// may still act in it, all in one statement, after an explicit BEGIN or inside the
+// pipeline's implicit transaction. A closed account or a removed member fails it, and with
+// it the transaction (see tenant_open in the migrations).
+func tenantPrefix(ctx context.Context, id ID, begin bool) []queued {
+	var actor *string
+	var issued *time.Time
+	if p, ok := PrincipalFrom(ctx); ok && p.Tenant == id {
+		actor = &p.Actor
+		if !p.IssuedAt.IsZero() {
+			issued = &p.IssuedAt
+		}
+	}
 	p := []queued{
-		{"SELECT set_config('app.user_id', $1, true), set_config('role', '" + Role + "', true)", []any{string(id)}},
+		{"SELECT set_config('app.user_id', $1, true), set_config('role', '" + Role + "', true), tenant_open($1, $2, $3)", []any{string(id), actor, issued}},
 	}
 	if begin {
 		p = append([]queued{{"BEGIN", nil}}, p...)
