@@ -180,6 +180,19 @@ func (q *Queries) RemoveMember(ctx context.Context, arg RemoveMemberParams) (int
 	return result.RowsAffected(), nil
 }
 
+const tenantOpen = `-- name: TenantOpen :one
+SELECT true::boolean AS open
+`
+
+// Nothing but the tenant transaction's own check (tenant_open): for a request that reads
+// no table first, such as opening a live stream.
+func (q *Queries) TenantOpen(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, tenantOpen)
+	var open bool
+	err := row.Scan(&open)
+	return open, err
+}
+
 const unassignDeletedUser = `-- name: UnassignDeletedUser :execrows
 UPDATE callbacks SET assignee = NULL, assigned_by = 'clerk', assigned_at = now()
 WHERE assignee = $1::text AND status = 'open'

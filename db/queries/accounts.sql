@@ -68,3 +68,8 @@ WITH gone_callbacks AS (DELETE FROM callbacks WHERE user_id = @user_id),
      gone_events AS (DELETE FROM call_events WHERE user_id = @user_id),
      gone_members AS (DELETE FROM removed_members WHERE user_id = @user_id)
 UPDATE closed_tenants t SET deleted_at = now() WHERE t.user_id = @user_id;
+
+-- name: TenantOpen :one
+-- Nothing but the tenant transaction's own check (tenant_open): for a request that reads
+-- no table first, such as opening a live stream.
+SELECT true::boolean AS open;

@@ -90,6 +90,11 @@ type purgeWorker struct {
 	log    *slog.Logger
 }
 
+// Timeout lets a run take longer than River's default job timeout: the first run over a
+// large backlog rests between its batches and may take an hour or more. A run still
+// working keeps the next from being queued.
+func (w *purgeWorker) Timeout(*river.Job[purgeArgs]) time.Duration { return 12 * time.Hour }
+
 // Work applies every clinic's retention windows and deletes closed accounts' data past
 // their grace period.
 func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {

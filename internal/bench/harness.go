@@ -60,7 +60,7 @@ func harnessMain(args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "length of each measurement")
 	conns := fs.Int("conns", 32, "concurrent connections of the read and ingestion loads")
 	twilioRate := fs.Float64("twilio-rate", 100, "inbound calls a second in the Twilio scenario")
-	only := fs.String("only", "", "run only these scenarios (comma-separated: read, ingest, twilio, webhooks, memory); all by default")
+	only := fs.String("only", "", "run only these scenarios (comma-separated: read, ingest, twilio, webhooks, memory, lifecycle; lifecycle needs ingest and twilio); all by default")
 	_ = fs.Parse(args)
 
 	h := &harness{duration: *duration, conns: *conns, twilioRate: *twilioRate, only: map[string]bool{}}
@@ -281,6 +281,19 @@ func (h *harness) measureSize(size int, full bool) (rows []row, p50, floorP50 fl
 			return nil, 0, 0, err
 		}
 		rows = append(rows, r)
+	}
+
+	if h.runs("lifecycle") {
+		// Last of all: the purge deletes most of the seeded calls.
+		inbox, err := h.measureInbox(ctx, pool)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		purge, err := h.measurePurge(ctx, pool, dbURL, fixtures)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		rows = append(rows, inbox, purge)
 	}
 	return rows, p50, floorP50, nil
 }

@@ -107,8 +107,10 @@ func TestClosingAnAccountFromClerk(t *testing.T) {
 	for range 2 {
 		expect(t, b.clerkEvent("msg_org", "organization.deleted", providertest.ClerkDeleted("organization", "org_clinic"), time.Now()), 200)
 	}
-	if p := expect(t, b.do("GET", "/api/calls", admin, nil), 403).problem(t); p["code"] != "account_closed" {
-		t.Fatalf("a closed account's session: %v", p)
+	for _, path := range []string{"/api/calls", "/api/calls/events", "/api/clinic-settings"} {
+		if p := expect(t, b.do("GET", path, admin, nil), 403).problem(t); p["code"] != "account_closed" {
+			t.Fatalf("a closed account's session, %s: %v", path, p)
+		}
 	}
 	twiml := isTwiML(t, b.twilio("/api/webhooks/twilio", providertest.InboundForm("CA_AFTER", patientNumber, sharedLine, clinicALine)))
 	if !strings.Contains(twiml, "<Reject/>") || len(b.vapi.Calls()) != 1 {

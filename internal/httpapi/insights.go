@@ -301,6 +301,11 @@ func (s *Server) StreamCallEvents(ctx context.Context, req api.StreamCallEventsR
 			return nil, errs.New(errs.CodeValidationFailed, "Last-Event-ID must be the id of an event this stream sent.")
 		}
 	}
+	// The subscription itself reads nothing from the database, so a closed account or a
+	// removed member is refused here.
+	if err := s.clinics.CheckOpen(ctx, t); err != nil {
+		return nil, err
+	}
 	// Subscribed before the backlog is read, so nothing falls between the two.
 	if e.sub, err = s.hub.Subscribe(t); err != nil {
 		return nil, err

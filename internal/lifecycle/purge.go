@@ -140,11 +140,18 @@ func (p *Purger) from(through *time.Time) time.Time {
 	return through.Add(-p.margin)
 }
 
-// drain runs one batch statement until a batch comes back short.
+// purgeRest is how long the purge rests after a batch, in multiples of the batch's own
+// time: it works at most a quarter of the time, so that a large backlog (the first run
+// after windows are shortened) takes a quarter of a core of PostgreSQL, not a whole one
+// that the webhooks need. Nothing waits for a purge.
+const purgeRest = 3
+
+// drain runs one batch statement until a batch comes back short, resting between batches.
 func (p *Purger) drain(ctx context.Context, batch func(q *dbsqlc.Queries) (int64, error)) (int64, error) {
 	var total int64
 	for {
 		var n int64
+		start := time.Now()
 		err := p.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
 			n, err = batch(q)
 			return err
@@ -152,6 +159,13 @@ func (p *Purger) drain(ctx context.Context, batch func(q *dbsqlc.Queries) (int64
 		total += n
 		if err != nil || n < PurgeBatch {
 			return total, err
+		}
+		rest := time.NewTimer(purgeRest * time.Since(start))
+		select {
+		case <-ctx.Done():
+			rest.Stop()
+			return total, ctx.Err()
+		case <-rest.C:
 		}
 	}
 }

@@ -139,3 +139,13 @@ func (c *Clinics) Purges(ctx context.Context, t tenant.ID, before int64, limit i
 	})
 	return out, err
 }
+
+// CheckOpen returns account_closed (Forbidden) when tenant t's account is closed, and
+// Unauthorized when the person acting was removed from it since their session began: for
+// a request, such as opening a live stream, that reads nothing from the database first.
+func (c *Clinics) CheckOpen(ctx context.Context, t tenant.ID) error {
+	return c.db.Read(ctx, t, func(q *dbsqlc.Queries) error {
+		_, err := q.TenantOpen(ctx)
+		return err
+	})
+}
