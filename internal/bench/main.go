@@ -2,8 +2,10 @@
 // the calls page through JWT verification and the RLS tenant transaction against a bare
 // net/http handler running one raw pgx query on an identical pool; the page at growing
 // table sizes; VAPI report ingestion against one raw durable upsert; the Twilio hand-off's
-// own overhead; and memory at 200 connections. Every server and the load generator run as
-// separate processes on loopback; one run prints one table.
+// own overhead; memory at 200 connections; outbound webhook deliveries; and the data
+// lifecycle (the inbox on disk before and after pruning, the purge beside the hand-off).
+// Every server and the load generator run as separate processes on loopback; one run
+// prints one table.
 //
 //	go run ./internal/bench [-sizes 100000,1000000] [-duration 10s] [-conns 32]
 //
