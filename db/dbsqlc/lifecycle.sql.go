@@ -59,7 +59,7 @@ INSERT INTO calls (
     $11, $12, $13,
     $14, $15
 )
-ON CONFLICT (twilio_call_sid) DO NOTHING
+ON CONFLICT (user_id, twilio_call_sid) DO NOTHING
 RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
@@ -318,7 +318,7 @@ const insertReportedCall = `-- name: InsertReportedCall :one
 INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at)
 VALUES ($1, $2, 'initiated', 'inbound', $3, $4,
         coalesce($5::timestamptz, now()))
-ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
+ON CONFLICT (user_id, vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
 RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
@@ -394,7 +394,7 @@ INSERT INTO calls (
     'to', now(), CASE WHEN call_status_final($4) THEN now() END, $8,
     $9, $10, $11, $12
 )
-ON CONFLICT (vapi_call_id) DO NOTHING
+ON CONFLICT (user_id, vapi_call_id) DO NOTHING
 RETURNING id, user_id, phone_number_id, status, direction, caller_number, clinic_number, assistant_number, matched_by, twilio_call_sid, vapi_call_id, started_at, ended_at, duration_seconds, ended_reason, recording_url, stereo_recording_url, summary, success_evaluation, structured_data, cost, created_at, updated_at, twiml, handling, handling_reason, routed_assistant_id, forwarded_to, voicemail_recording_sid, voicemail_duration_seconds, disposition, notes, tags, follow_up_version, follow_up_by, follow_up_at, structured_outputs, cost_breakdown, recording_purged_at
 `
 
@@ -551,7 +551,7 @@ WITH call AS (
         $14, $15, $16, $17,
         $18, $19
     )
-    ON CONFLICT (id) DO UPDATE SET
+    ON CONFLICT (id, user_id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
         status               = CASE WHEN NOT call_status_final(c.status) THEN 'ended' ELSE c.status END,
         ended_at             = coalesce($9::timestamptz, c.ended_at, now()),
@@ -571,7 +571,7 @@ WITH call AS (
 INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
 SELECT call.id, call.user_id, $1, coalesce($2::jsonb, '[]'::jsonb), true
 FROM call
-ON CONFLICT (call_id) DO UPDATE SET
+ON CONFLICT (user_id, call_id) DO UPDATE SET
     -- A transcript purged by retention stays purged.
     transcript   = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(excluded.transcript, call_details.transcript) END,
     messages     = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce($2::jsonb, call_details.messages)

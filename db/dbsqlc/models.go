@@ -19,6 +19,11 @@ type Assistant struct {
 	CreatedAt       time.Time
 }
 
+type AssistantOwner struct {
+	VapiAssistantID string
+	UserID          string
+}
+
 type AuditEvent struct {
 	ID            int64
 	UserID        string
@@ -102,6 +107,12 @@ type CallEvent struct {
 	Status    string
 	CreatedAt time.Time
 	Xid       int64
+}
+
+type CallSid struct {
+	TwilioCallSid string
+	UserID        string
+	CallID        uuid.UUID
 }
 
 type CallSummary struct {
@@ -263,6 +274,18 @@ type RoutingPolicy struct {
 	SpamPolicy            string
 	UpdatedBy             *string
 	UpdatedAt             time.Time
+}
+
+type VapiCall struct {
+	VapiCallID string
+	UserID     string
+	CallID     uuid.UUID
+}
+
+type VerifiedNumber struct {
+	PhoneNumber   string
+	UserID        string
+	PhoneNumberID uuid.UUID
 }
 
 type WebhookDelivery struct {

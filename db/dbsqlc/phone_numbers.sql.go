@@ -131,8 +131,8 @@ func (q *Queries) GetPhoneNumberByNumber(ctx context.Context, arg GetPhoneNumber
 
 const isNumberVerifiedElsewhere = `-- name: IsNumberVerifiedElsewhere :one
 SELECT EXISTS (
-    SELECT 1 FROM phone_numbers
-    WHERE phone_number = $1 AND verification_status = 'verified' AND user_id <> $2
+    SELECT 1 FROM verified_numbers
+    WHERE phone_number = $1 AND user_id <> $2
 ) AS taken
 `
 
@@ -207,7 +207,7 @@ type MarkPhoneNumberVerifiedParams struct {
 	ID         uuid.UUID
 }
 
-// Makes the tenant's claim the verified one. Fails on phone_numbers_verified_key when
+// Makes the tenant's claim the verified one. Fails on verified_numbers_pkey when
 // another claim of the number is verified already.
 func (q *Queries) MarkPhoneNumberVerified(ctx context.Context, arg MarkPhoneNumberVerifiedParams) (PhoneNumber, error) {
 	row := q.db.QueryRow(ctx, markPhoneNumberVerified, arg.VerifiedBy, arg.UserID, arg.ID)

@@ -25,7 +25,8 @@ type CreateAssistantParams struct {
 	CreatedBy       *string
 }
 
-// Fails on assistants_pkey when the assistant is registered already, by any clinic.
+// Fails on assistant_owners_pkey when another clinic registered the assistant, and on
+// assistants_pkey when this one did.
 func (q *Queries) CreateAssistant(ctx context.Context, arg CreateAssistantParams) (Assistant, error) {
 	row := q.db.QueryRow(ctx, createAssistant,
 		arg.VapiAssistantID,

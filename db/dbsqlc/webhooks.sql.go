@@ -87,8 +87,8 @@ func (q *Queries) ClaimDueWebhookEvents(ctx context.Context, arg ClaimDueWebhook
 }
 
 const findCallOwnerBySid = `-- name: FindCallOwnerBySid :one
-SELECT id, user_id FROM calls c WHERE c.twilio_call_sid = $1
-  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id)
+SELECT k.call_id AS id, k.user_id FROM call_sids k WHERE k.twilio_call_sid = $1
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = k.user_id)
 `
 
 type FindCallOwnerBySidRow struct {
@@ -98,7 +98,7 @@ type FindCallOwnerBySidRow struct {
 
 // A closed account's calls have no owner for the webhooks: what comes about them is kept
 // unattributed.
-func (q *Queries) FindCallOwnerBySid(ctx context.Context, twilioCallSid *string) (FindCallOwnerBySidRow, error) {
+func (q *Queries) FindCallOwnerBySid(ctx context.Context, twilioCallSid string) (FindCallOwnerBySidRow, error) {
 	row := q.db.QueryRow(ctx, findCallOwnerBySid, twilioCallSid)
 	var i FindCallOwnerBySidRow
 	err := row.Scan(&i.ID, &i.UserID)
@@ -110,8 +110,9 @@ SELECT c.id, c.user_id,
     (SELECT to_jsonb(r) FROM routing_policies r
      WHERE r.user_id = c.user_id AND (r.phone_number_id = c.phone_number_id OR r.phone_number_id IS NULL)
      ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy
-FROM calls c
-WHERE c.twilio_call_sid = $1
+FROM call_sids k
+JOIN calls c ON c.user_id = k.user_id AND c.id = k.call_id
+WHERE k.twilio_call_sid = $1
   AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id)
 `
 
@@ -123,7 +124,7 @@ type FindCallRoutingRow struct {
 
 // The call with this CallSid, its owner, and the routing policy its number follows (for
 // the rest of a call Twilio asks about: a forward nobody answered goes to voicemail).
-func (q *Queries) FindCallRouting(ctx context.Context, twilioCallSid *string) (FindCallRoutingRow, error) {
+func (q *Queries) FindCallRouting(ctx context.Context, twilioCallSid string) (FindCallRoutingRow, error) {
 	row := q.db.QueryRow(ctx, findCallRouting, twilioCallSid)
 	var i FindCallRoutingRow
 	err := row.Scan(&i.ID, &i.UserID, &i.Policy)
@@ -139,8 +140,9 @@ SELECT p.id, p.user_id, p.phone_number, p.vapi_assistant_id, p.vapi_phone_number
     EXISTS (SELECT 1 FROM blocked_callers b
             WHERE b.user_id = p.user_id AND b.phone_number = $1::text) AS caller_blocked,
     hipaa_mode(p.user_id)::boolean AS hipaa_mode
-FROM phone_numbers p
-WHERE p.is_active AND p.verification_status = 'verified' AND p.phone_number = ANY($2::text[])
+FROM verified_numbers v
+JOIN phone_numbers p ON p.user_id = v.user_id AND p.id = v.phone_number_id
+WHERE v.phone_number = ANY($2::text[]) AND p.is_active
 `
 
 type FindOwnerCandidatesParams struct {
@@ -162,7 +164,8 @@ type FindOwnerCandidatesRow struct {
 // Queries the webhooks run before they know the tenant, as the service's login role:
 // they find who owns a call, and how its owner routes it, and nothing more. Everything they then read or write about
 // the call happens in that tenant's transaction (see lifecycle.sql).
-// The active, verified numbers among a call's numbers (a pending claim routes nothing);
+// The active, verified numbers among a call's numbers (a pending claim routes nothing),
+// found through the verified_numbers lookup;
 // the caller picks by precedence. With each comes what routing the call needs, in the
 // same round trip: the number's routing policy (its own, else its clinic's; null when the
 // clinic set none) and whether the clinic blocked the caller.
@@ -199,13 +202,16 @@ const findVapiCallOwner = `-- name: FindVapiCallOwner :one
 SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
 FROM (SELECT 1) AS message
 LEFT JOIN LATERAL (
-    SELECT calls.id, calls.user_id FROM calls
-    WHERE calls.vapi_call_id = $1
-       -- A call bound to another VAPI call is never this message's, whatever its
-       -- metadata says.
-       OR (calls.id = $2
-           AND (calls.vapi_call_id IS NULL OR calls.vapi_call_id = $1))
-    ORDER BY calls.vapi_call_id IS NOT DISTINCT FROM $1 DESC
+    -- The call bound to this VAPI call, through the vapi_calls lookup.
+    SELECT calls.id, calls.user_id, 0 AS rank FROM vapi_calls k
+    JOIN calls ON calls.user_id = k.user_id AND calls.id = k.call_id
+    WHERE k.vapi_call_id = $1
+    UNION ALL
+    -- Else the call the metadata names, unless it is bound to a VAPI call (then to
+    -- another: it is never this message's, whatever the metadata says).
+    SELECT calls.id, calls.user_id, 1 FROM calls
+    WHERE calls.id = $2 AND calls.vapi_call_id IS NULL
+    ORDER BY rank
     LIMIT 1
 ) AS c ON true
 LEFT JOIN phone_numbers p
@@ -322,7 +328,7 @@ func (q *Queries) InboxBacklog(ctx context.Context) (InboxBacklogRow, error) {
 
 const indexStaleCallSearch = `-- name: IndexStaleCallSearch :execrows
 WITH due AS (
-    SELECT call_id FROM call_details
+    SELECT user_id, call_id FROM call_details
     WHERE search_stale
     LIMIT $1
     FOR UPDATE SKIP LOCKED
@@ -331,7 +337,7 @@ UPDATE call_details d
 SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, '')),
     search_stale = false
 FROM due, calls c
-WHERE d.call_id = due.call_id AND c.id = d.call_id
+WHERE d.user_id = due.user_id AND d.call_id = due.call_id AND c.user_id = due.user_id AND c.id = due.call_id
 `
 
 // Computes the search vectors of up to batch_size calls whose reports changed, across

@@ -13,7 +13,7 @@ INSERT INTO calls (
     sqlc.narg(handling), sqlc.narg(handling_reason), sqlc.narg(routed_assistant_id),
     sqlc.narg(forwarded_to), sqlc.narg(twiml)
 )
-ON CONFLICT (twilio_call_sid) DO NOTHING
+ON CONFLICT (user_id, twilio_call_sid) DO NOTHING
 RETURNING *;
 
 -- name: InsertInboundCall :exec
@@ -69,7 +69,7 @@ WHERE user_id = @user_id AND id = @id;
 INSERT INTO calls (user_id, phone_number_id, status, direction, vapi_call_id, caller_number, started_at)
 VALUES (@user_id, @phone_number_id, 'initiated', 'inbound', @vapi_call_id, sqlc.narg(caller_number),
         coalesce(sqlc.narg(started_at)::timestamptz, now()))
-ON CONFLICT (vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
+ON CONFLICT (user_id, vapi_call_id) DO UPDATE SET vapi_call_id = excluded.vapi_call_id
 RETURNING *;
 
 -- name: StoreEndOfCallReport :exec
@@ -94,7 +94,7 @@ WITH call AS (
         sqlc.narg(summary), sqlc.narg(success_evaluation), sqlc.narg(structured_data), sqlc.narg(structured_outputs),
         sqlc.narg(cost), sqlc.narg(cost_breakdown)
     )
-    ON CONFLICT (id) DO UPDATE SET
+    ON CONFLICT (id, user_id) DO UPDATE SET
         vapi_call_id         = coalesce(c.vapi_call_id, excluded.vapi_call_id),
         status               = CASE WHEN NOT call_status_final(c.status) THEN 'ended' ELSE c.status END,
         ended_at             = coalesce(sqlc.narg(ended_at)::timestamptz, c.ended_at, now()),
@@ -114,7 +114,7 @@ WITH call AS (
 INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
 SELECT call.id, call.user_id, sqlc.narg(transcript), coalesce(sqlc.narg(messages)::jsonb, '[]'::jsonb), true
 FROM call
-ON CONFLICT (call_id) DO UPDATE SET
+ON CONFLICT (user_id, call_id) DO UPDATE SET
     -- A transcript purged by retention stays purged.
     transcript   = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(excluded.transcript, call_details.transcript) END,
     messages     = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(sqlc.narg(messages)::jsonb, call_details.messages)
@@ -144,7 +144,7 @@ INSERT INTO calls (
     'to', now(), CASE WHEN call_status_final(@status) THEN now() END, sqlc.narg(ended_reason),
     @handling, @handling_reason, sqlc.narg(routed_assistant_id), sqlc.narg(forwarded_to)
 )
-ON CONFLICT (vapi_call_id) DO NOTHING
+ON CONFLICT (user_id, vapi_call_id) DO NOTHING
 RETURNING *;
 
 -- name: GetCallByVapiID :one

@@ -34,12 +34,12 @@ WHERE user_id = @user_id AND id = @id;
 -- Whether another clinic holds the verified claim of this number. It runs as the service
 -- (no tenant can see another's claims) and says only yes or no.
 SELECT EXISTS (
-    SELECT 1 FROM phone_numbers
-    WHERE phone_number = @phone_number AND verification_status = 'verified' AND user_id <> @user_id
+    SELECT 1 FROM verified_numbers
+    WHERE phone_number = @phone_number AND user_id <> @user_id
 ) AS taken;
 
 -- name: MarkPhoneNumberVerified :one
--- Makes the tenant's claim the verified one. Fails on phone_numbers_verified_key when
+-- Makes the tenant's claim the verified one. Fails on verified_numbers_pkey when
 -- another claim of the number is verified already.
 UPDATE phone_numbers SET
     verification_status = 'verified',

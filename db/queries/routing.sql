@@ -6,7 +6,8 @@
 SELECT * FROM assistants WHERE user_id = @user_id ORDER BY created_at DESC, vapi_assistant_id;
 
 -- name: CreateAssistant :one
--- Fails on assistants_pkey when the assistant is registered already, by any clinic.
+-- Fails on assistant_owners_pkey when another clinic registered the assistant, and on
+-- assistants_pkey when this one did.
 INSERT INTO assistants (vapi_assistant_id, user_id, name, created_by)
 VALUES (@vapi_assistant_id, @user_id, sqlc.narg(name), @created_by)
 RETURNING *;

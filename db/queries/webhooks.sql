@@ -3,7 +3,8 @@
 -- the call happens in that tenant's transaction (see lifecycle.sql).
 
 -- name: FindOwnerCandidates :many
--- The active, verified numbers among a call's numbers (a pending claim routes nothing);
+-- The active, verified numbers among a call's numbers (a pending claim routes nothing),
+-- found through the verified_numbers lookup;
 -- the caller picks by precedence. With each comes what routing the call needs, in the
 -- same round trip: the number's routing policy (its own, else its clinic's; null when the
 -- clinic set none) and whether the clinic blocked the caller.
@@ -14,8 +15,9 @@ SELECT p.id, p.user_id, p.phone_number, p.vapi_assistant_id, p.vapi_phone_number
     EXISTS (SELECT 1 FROM blocked_callers b
             WHERE b.user_id = p.user_id AND b.phone_number = sqlc.arg(caller)::text) AS caller_blocked,
     hipaa_mode(p.user_id)::boolean AS hipaa_mode
-FROM phone_numbers p
-WHERE p.is_active AND p.verification_status = 'verified' AND p.phone_number = ANY(@numbers::text[]);
+FROM verified_numbers v
+JOIN phone_numbers p ON p.user_id = v.user_id AND p.id = v.phone_number_id
+WHERE v.phone_number = ANY(@numbers::text[]) AND p.is_active;
 
 -- name: FindCallRouting :one
 -- The call with this CallSid, its owner, and the routing policy its number follows (for
@@ -24,15 +26,16 @@ SELECT c.id, c.user_id,
     (SELECT to_jsonb(r) FROM routing_policies r
      WHERE r.user_id = c.user_id AND (r.phone_number_id = c.phone_number_id OR r.phone_number_id IS NULL)
      ORDER BY r.phone_number_id NULLS LAST LIMIT 1)::jsonb AS policy
-FROM calls c
-WHERE c.twilio_call_sid = @twilio_call_sid
+FROM call_sids k
+JOIN calls c ON c.user_id = k.user_id AND c.id = k.call_id
+WHERE k.twilio_call_sid = @twilio_call_sid
   AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id);
 
 -- name: FindCallOwnerBySid :one
 -- A closed account's calls have no owner for the webhooks: what comes about them is kept
 -- unattributed.
-SELECT id, user_id FROM calls c WHERE c.twilio_call_sid = @twilio_call_sid
-  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = c.user_id);
+SELECT k.call_id AS id, k.user_id FROM call_sids k WHERE k.twilio_call_sid = @twilio_call_sid
+  AND NOT EXISTS (SELECT 1 FROM closed_tenants t WHERE t.user_id = k.user_id);
 
 -- name: FindVapiCallOwner :one
 -- Who owns the call a VAPI message is about, in one statement, by precedence: the call
@@ -43,13 +46,16 @@ SELECT id, user_id FROM calls c WHERE c.twilio_call_sid = @twilio_call_sid
 SELECT c.id AS call_id, coalesce(c.user_id, p.user_id)::text AS user_id, p.id AS phone_number_id
 FROM (SELECT 1) AS message
 LEFT JOIN LATERAL (
-    SELECT calls.id, calls.user_id FROM calls
-    WHERE calls.vapi_call_id = sqlc.narg(vapi_call_id)
-       -- A call bound to another VAPI call is never this message's, whatever its
-       -- metadata says.
-       OR (calls.id = sqlc.narg(call_id)
-           AND (calls.vapi_call_id IS NULL OR calls.vapi_call_id = sqlc.narg(vapi_call_id)))
-    ORDER BY calls.vapi_call_id IS NOT DISTINCT FROM sqlc.narg(vapi_call_id) DESC
+    -- The call bound to this VAPI call, through the vapi_calls lookup.
+    SELECT calls.id, calls.user_id, 0 AS rank FROM vapi_calls k
+    JOIN calls ON calls.user_id = k.user_id AND calls.id = k.call_id
+    WHERE k.vapi_call_id = sqlc.narg(vapi_call_id)
+    UNION ALL
+    -- Else the call the metadata names, unless it is bound to a VAPI call (then to
+    -- another: it is never this message's, whatever the metadata says).
+    SELECT calls.id, calls.user_id, 1 FROM calls
+    WHERE calls.id = sqlc.narg(call_id) AND calls.vapi_call_id IS NULL
+    ORDER BY rank
     LIMIT 1
 ) AS c ON true
 LEFT JOIN phone_numbers p
@@ -178,7 +184,7 @@ LIMIT @batch_size;
 -- tenants (it only derives each call's vector from its own text). SKIP LOCKED lets every
 -- replica index at once without waiting on each other.
 WITH due AS (
-    SELECT call_id FROM call_details
+    SELECT user_id, call_id FROM call_details
     WHERE search_stale
     LIMIT @batch_size
     FOR UPDATE SKIP LOCKED
@@ -187,4 +193,4 @@ UPDATE call_details d
 SET search = to_tsvector('english', coalesce(c.summary, '') || ' ' || coalesce(d.transcript, '')),
     search_stale = false
 FROM due, calls c
-WHERE d.call_id = due.call_id AND c.id = d.call_id;
+WHERE d.user_id = due.user_id AND d.call_id = due.call_id AND c.user_id = due.user_id AND c.id = due.call_id;

@@ -77,7 +77,7 @@ func (in *Intake) receiveRecording(ctx context.Context, body []byte, headers map
 // applyDial applies a forward's outcome to the call with its CallSid: unanswered, the call
 // goes to voicemail with the clinic's greeting.
 func (r *recorder) applyDial(ctx context.Context, s *tenant.Session, d twilio.DialOutcome) (result, error) {
-	row, err := s.Service().FindCallRouting(ctx, &d.CallSid)
+	row, err := s.Service().FindCallRouting(ctx, d.CallSid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return result{outcome: Unattributed, note: "no call with this CallSid"}, nil
 	}

@@ -83,7 +83,7 @@ func (r *recorder) receive(ctx context.Context, ev webhookEvent, applyRepeats bo
 	// already recorded; that is routine, and only other failures warn the operator.
 	level := slog.LevelWarn
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.ConstraintName == callSidKey {
+	if errors.As(err, &pgErr) && (pgErr.ConstraintName == callSidKey || pgErr.ConstraintName == callSidLookupKey) {
 		level = slog.LevelInfo
 	}
 	r.log.Log(ctx, level, "webhook not applied at once; storing it first", slog.String("provider", ev.Provider),
@@ -128,8 +128,12 @@ func (r *recorder) receiveVapi(ctx context.Context, body []byte, headers map[str
 	return res, stored, err
 }
 
-// callSidKey is the unique constraint that makes a CallSid one call.
-const callSidKey = "calls_twilio_call_sid_key"
+// The constraints a second call with a recorded CallSid fails on: the tenant's own, or the
+// lookup that keeps CallSids unique across tenants.
+const (
+	callSidKey       = "calls_user_twilio_call_sid_key"
+	callSidLookupKey = "call_sids_pkey"
+)
 
 // storeApplied applies ev and stores it with its outcome in the same transaction; the
 // inbox row is its last statement and carries the commit.

@@ -95,7 +95,7 @@ func (r *recorder) policyOf(ctx context.Context, raw []byte) routing.Policy {
 // callBySid finds the call recorded for callSid and its owner, with the result of an
 // event about it; found is false (the result unattributed) when there is none.
 func callBySid(ctx context.Context, s *tenant.Session, callSid string) (dbsqlc.FindCallOwnerBySidRow, result, bool, error) {
-	ref, err := s.Service().FindCallOwnerBySid(ctx, &callSid)
+	ref, err := s.Service().FindCallOwnerBySid(ctx, callSid)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return ref, result{outcome: Unattributed, note: "no call with this CallSid"}, false, nil

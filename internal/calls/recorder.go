@@ -113,7 +113,7 @@ func (r *recorder) applyVoice(ctx context.Context, s *tenant.Session, in twilio.
 // recordedCall finds the call recorded for callSid, with the TwiML Twilio was answered,
 // in the tenant that owns it on record.
 func (r *recorder) recordedCall(ctx context.Context, s *tenant.Session, callSid string) (result, bool, error) {
-	ref, err := s.Service().FindCallOwnerBySid(ctx, &callSid)
+	ref, err := s.Service().FindCallOwnerBySid(ctx, callSid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return result{}, false, nil
 	}

@@ -114,7 +114,7 @@ func (s *Service) markVerified(ctx context.Context, t tenant.ID, id uuid.UUID, b
 	err := s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		pn, err = q.MarkPhoneNumberVerified(ctx, dbsqlc.MarkPhoneNumberVerifiedParams{UserID: string(t), ID: id, VerifiedBy: &by})
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "phone_numbers_verified_key" {
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "verified_numbers_pkey" {
 			return errTakenByVerified
 		}
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -77,7 +78,8 @@ func (s *Settings) RegisterAssistant(ctx context.Context, t tenant.ID, id string
 	var out dbsqlc.Assistant
 	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.CreateAssistant(ctx, dbsqlc.CreateAssistantParams{VapiAssistantID: id, UserID: string(t), Name: nonEmpty(a.Name), CreatedBy: nonEmpty(audit.Actor(ctx))})
-		if violates(err, "assistants_pkey") {
+		// Another clinic's (the lookup's key) or this clinic's own (either of its keys).
+		if violates(err, "assistant_owners_pkey", "assistants_pkey", "assistants_vapi_assistant_id_user_id_key") {
 			return errAssistantTaken
 		}
 		if err != nil {
@@ -302,10 +304,10 @@ func (s *Settings) Unblock(ctx context.Context, t tenant.ID, id uuid.UUID) error
 	}, errNoBlockedCaller, "caller.unblock", "blocked_caller", id.String())
 }
 
-// violates reports whether err is the violation of constraint.
-func violates(err error, constraint string) bool {
+// violates reports whether err is the violation of one of constraints.
+func violates(err error, constraints ...string) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.ConstraintName == constraint
+	return errors.As(err, &pgErr) && slices.Contains(constraints, pgErr.ConstraintName)
 }
 
 func scopeOf(number *uuid.UUID) string {
