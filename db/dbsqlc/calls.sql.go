@@ -7,7 +7,6 @@ package dbsqlc
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +35,7 @@ func (q *Queries) CallEventPosition(ctx context.Context, arg CallEventPositionPa
 }
 
 const getCall = `-- name: GetCall :one
-SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, c.recording_purged_at, d.transcript, d.transcript_purged_at, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages,
+SELECT c.id, c.user_id, c.phone_number_id, c.status, c.direction, c.caller_number, c.clinic_number, c.assistant_number, c.matched_by, c.twilio_call_sid, c.vapi_call_id, c.started_at, c.ended_at, c.duration_seconds, c.ended_reason, c.recording_url, c.stereo_recording_url, c.summary, c.success_evaluation, c.structured_data, c.cost, c.created_at, c.updated_at, c.succeeded, c.handling, c.handling_reason, c.forwarded_to, c.voicemail_recording_sid, c.voicemail_duration_seconds, c.disposition, c.tags, c.recording_purged_at, d.transcript, d.transcript_purged_at, coalesce(d.messages, '[]'::json)::json AS messages,
        (SELECT f.notes FROM calls f WHERE f.id = c.id AND f.user_id = c.user_id) AS notes
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
@@ -52,7 +51,7 @@ type GetCallRow struct {
 	CallSummary        CallSummary
 	Transcript         *string
 	TranscriptPurgedAt *time.Time
-	Messages           json.RawMessage
+	Messages           []byte
 	Notes              *string
 }
 

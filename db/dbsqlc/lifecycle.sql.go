@@ -569,19 +569,19 @@ WITH call AS (
     RETURNING c.id, c.user_id
 )
 INSERT INTO call_details (call_id, user_id, transcript, messages, search_stale)
-SELECT call.id, call.user_id, $1, coalesce($2::jsonb, '[]'::jsonb), true
+SELECT call.id, call.user_id, $1, coalesce($2::json, '[]'::json), true
 FROM call
 ON CONFLICT (user_id, call_id) DO UPDATE SET
     -- A transcript purged by retention stays purged.
     transcript   = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce(excluded.transcript, call_details.transcript) END,
-    messages     = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce($2::jsonb, call_details.messages)
+    messages     = CASE WHEN call_details.transcript_purged_at IS NULL THEN coalesce($2::json, call_details.messages)
                         ELSE call_details.messages END,
     search_stale = true
 `
 
 type StoreEndOfCallReportParams struct {
 	Transcript         *string
-	Messages           json.RawMessage
+	Messages           []byte
 	ID                 uuid.UUID
 	UserID             string
 	PhoneNumberID      *uuid.UUID

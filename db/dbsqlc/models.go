@@ -93,7 +93,7 @@ type CallDetail struct {
 	CallID             uuid.UUID
 	UserID             string
 	Transcript         *string
-	Messages           json.RawMessage
+	Messages           []byte
 	Search             interface{}
 	SearchStale        bool
 	TranscriptPurgedAt *time.Time

@@ -209,7 +209,7 @@ WITH due AS (
     SELECT d.call_id FROM calls c
     JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id
     WHERE c.user_id = $1 AND c.started_at >= $2 AND c.started_at < $3
-      AND d.transcript_purged_at IS NULL AND (d.transcript IS NOT NULL OR d.messages <> '[]'::jsonb)
+      AND d.transcript_purged_at IS NULL AND (d.transcript IS NOT NULL OR d.messages::text <> '[]')
     ORDER BY c.started_at
     LIMIT $4
     FOR UPDATE OF d SKIP LOCKED
@@ -218,7 +218,7 @@ WITH due AS (
     FROM due WHERE w.call_id = due.call_id AND w.payload IS NOT NULL AND w.user_id = $1
 )
 UPDATE call_details d
-SET transcript = NULL, messages = '[]'::jsonb, transcript_purged_at = now(),
+SET transcript = NULL, messages = '[]'::json, transcript_purged_at = now(),
     search = to_tsvector('english', coalesce(c.summary, '')), search_stale = false
 FROM due, calls c
 WHERE d.call_id = due.call_id AND c.id = due.call_id AND c.user_id = $1

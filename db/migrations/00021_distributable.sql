@@ -115,8 +115,12 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER calls_keys AFTER INSERT OR DELETE OR UPDATE OF twilio_call_sid, vapi_call_id ON calls
+CREATE TRIGGER calls_keys AFTER INSERT OR DELETE ON calls
     FOR EACH ROW EXECUTE FUNCTION index_call_keys();
+-- Reports set vapi_call_id to itself: only a change calls the function.
+CREATE TRIGGER calls_keys_changed AFTER UPDATE OF twilio_call_sid, vapi_call_id ON calls FOR EACH ROW
+    WHEN (OLD.twilio_call_sid IS DISTINCT FROM NEW.twilio_call_sid OR OLD.vapi_call_id IS DISTINCT FROM NEW.vapi_call_id)
+    EXECUTE FUNCTION index_call_keys();
 CREATE TRIGGER phone_numbers_verified AFTER INSERT OR DELETE OR UPDATE OF verification_status, phone_number ON phone_numbers
     FOR EACH ROW EXECUTE FUNCTION index_verified_number();
 CREATE TRIGGER assistants_owner AFTER INSERT OR DELETE ON assistants
@@ -125,6 +129,7 @@ CREATE TRIGGER assistants_owner AFTER INSERT OR DELETE ON assistants
 -- +goose Down
 DROP TRIGGER assistants_owner ON assistants;
 DROP TRIGGER phone_numbers_verified ON phone_numbers;
+DROP TRIGGER calls_keys_changed ON calls;
 DROP TRIGGER calls_keys ON calls;
 DROP FUNCTION index_assistant_owner();
 DROP FUNCTION index_verified_number();

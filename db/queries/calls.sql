@@ -42,7 +42,7 @@ LIMIT @cap;
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
 
 -- name: GetCall :one
-SELECT sqlc.embed(c), d.transcript, d.transcript_purged_at, coalesce(d.messages, '[]'::jsonb)::jsonb AS messages,
+SELECT sqlc.embed(c), d.transcript, d.transcript_purged_at, coalesce(d.messages, '[]'::json)::json AS messages,
        (SELECT f.notes FROM calls f WHERE f.id = c.id AND f.user_id = c.user_id) AS notes
 FROM call_summaries c
 LEFT JOIN call_details d ON d.call_id = c.id AND d.user_id = c.user_id

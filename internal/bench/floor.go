@@ -25,7 +25,7 @@ func floorMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := pool.Exec(context.Background(), `CREATE TABLE IF NOT EXISTS floor_reports (id text PRIMARY KEY, payload bytea NOT NULL)`); err != nil {
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE IF NOT EXISTS floor_reports (id text PRIMARY KEY, payload bytea COMPRESSION lz4 NOT NULL)`); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
