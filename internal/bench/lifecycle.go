@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,4 +152,33 @@ func watchLocks(ctx context.Context, pool *pgxpool.Pool) func() (float64, float6
 		<-done
 		return wait, purgeTx
 	}
+}
+
+// statementShares lists the statements PostgreSQL spent most time executing since the
+// statistics were reset, as milliseconds per report (of reports), the largest first;
+// "(within)" marks a statement run inside another's (a trigger's or a function's), whose
+// time the outer statement's includes.
+func statementShares(ctx context.Context, pool *pgxpool.Pool, reports int64) (string, error) {
+	if reports == 0 {
+		return "", nil
+	}
+	rows, err := pool.Query(ctx, `SELECT CASE WHEN toplevel THEN '' ELSE '(within) ' END ||
+		coalesce(substring(query FROM '-- name: (\w+)'), left(regexp_replace(query, '\s+', ' ', 'g'), 60)),
+		total_exec_time / $1 FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY total_exec_time DESC LIMIT 14`, reports)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var parts []string
+	for rows.Next() {
+		var name string
+		var ms float64
+		if err := rows.Scan(&name, &ms); err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf("%s %.3f ms", name, ms))
+	}
+	return strings.Join(parts, ", "), rows.Err()
 }

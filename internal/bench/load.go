@@ -42,6 +42,8 @@ type loadResult struct {
 	// CPU per request, filled in by the harness: the server's and PostgreSQL's.
 	ServerCPUms   float64 `json:"-"`
 	PostgresCPUms float64 `json:"-"`
+	// GeneratorCPU is the share of one core the load generator used (wrk's runs).
+	GeneratorCPU float64 `json:"-"`
 }
 
 // loadMain drives one scenario with a fixed number of connections for a fixed time and

@@ -30,7 +30,7 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	seed(t, db)
 
 	var owners []string
-	err = db.inRead(ctx, "user_b", nil, func(conn dbsqlc.DBTX) error {
+	err = db.inRead(ctx, "user_b", func(conn dbsqlc.DBTX) error {
 		rows, err := conn.Query(ctx, "SELECT user_id FROM phone_numbers")
 		if err != nil {
 			return err
@@ -50,7 +50,7 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	}
 
 	// Writing another tenant's row is refused here too.
-	err = db.inRead(ctx, "user_b", nil, func(conn dbsqlc.DBTX) error {
+	err = db.inRead(ctx, "user_b", func(conn dbsqlc.DBTX) error {
 		_, err := conn.Exec(ctx, "UPDATE phone_numbers SET user_id = 'user_a'")
 		return err
 	})
@@ -102,7 +102,7 @@ func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 		t.Fatal(err)
 	}
 	var write, session string
-	err = db.inRead(ctx, "user_a", redoable, func(conn dbsqlc.DBTX) error {
+	err = db.inRead(ctx, "user_a", func(conn dbsqlc.DBTX) error {
 		return conn.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&write)
 	})
 	if err != nil {

@@ -33,7 +33,7 @@ func (s *Session) As(id ID, fn func(q *dbsqlc.Queries) error) error {
 	if id == "" {
 		return errNoTenant
 	}
-	s.tc.pending = append(s.tc.pending, tenantPrefix(s.ctx, id, false)...)
+	s.tc.pending = append(s.tc.pending, tenantPrefix(s.ctx, id, openSession)...)
 	err := fn(dbsqlc.New(sessionConn{s.tc}))
 	s.tc.pending = append(s.tc.pending, queued{leaveTenant, nil})
 	return err

@@ -62,16 +62,18 @@ func (db *DB) Ping(ctx context.Context) error { return DatabaseError(db.pool.Pin
 // since the pool opened: a rising count means requests are queueing for the database.
 func (db *DB) Waits() int64 { return db.pool.Stat().EmptyAcquireCount() }
 
-const asyncCommit = "SELECT set_config('synchronous_commit', 'off', true)"
-
 // Read runs fn, which must run exactly one statement with results, in the tenant's
 // implicit transaction: the tenant setting, the role switch and the statement travel as
 // one pipeline and end with it, so the read costs a single round trip. Statements without
 // results fn runs before it (an audit entry of the read) are queued and travel in that
-// same round trip, committed with it. A second statement with results is an error: use
-// Tx for more.
+// same round trip, committed with it without waiting for the disk: waiting would make
+// every audited read (a call's detail, its recording) pay a WAL flush, three to four
+// times the read itself. A crash in the moment after can lose the record of a read that
+// was answered, never a change (changes go through Tx, whose commit waits); the entry is
+// on disk within PostgreSQL's WAL writer delay. A second statement with results is an
+// error: use Tx for more.
 func (db *DB) Read(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inRead(ctx, id, nil, func(conn dbsqlc.DBTX) error {
+	return db.inRead(ctx, id, func(conn dbsqlc.DBTX) error {
 		return fn(dbsqlc.New(sessionConn{conn.(*tenantConn)}))
 	})
 }
@@ -79,14 +81,13 @@ func (db *DB) Read(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error)
 // Redoable runs fn, which must run exactly one statement, as Read does (one round trip),
 // with an asynchronous commit: it returns before the commit is on disk, so a crash right
 // after may lose it. Only for a write that a durable record already makes good (the
-// hand-off's answer, which VAPI's messages and reconciliation fill in).
+// hand-off's answer, which VAPI's messages and reconciliation fill in), or an audit entry
+// of a read (an export's).
 func (db *DB) Redoable(ctx context.Context, id ID, fn func(q *dbsqlc.Queries) error) error {
-	return db.inRead(ctx, id, redoable, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
+	return db.inRead(ctx, id, func(conn dbsqlc.DBTX) error { return fn(dbsqlc.New(conn)) })
 }
 
-var redoable = []queued{{asyncCommit, nil}}
-
-func (db *DB) inRead(ctx context.Context, id ID, extra []queued, fn func(conn dbsqlc.DBTX) error) error {
+func (db *DB) inRead(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) error {
 	if id == "" {
 		return errNoTenant
 	}
@@ -95,7 +96,7 @@ func (db *DB) inRead(ctx context.Context, id ID, extra []queued, fn func(conn db
 		return DatabaseError(err)
 	}
 	defer conn.Release()
-	tc := &tenantConn{conn: conn, pending: append(tenantPrefix(ctx, id, false), extra...), oneStatement: true}
+	tc := &tenantConn{conn: conn, pending: tenantPrefix(ctx, id, openRead), oneStatement: true}
 	err = fn(tc)
 	if err == nil && !tc.sent {
 		err = errs.Wrap(errors.New("tenant.Read ran no statement"), "internal error")
@@ -110,7 +111,7 @@ func (db *DB) inTx(ctx context.Context, id ID, fn func(conn dbsqlc.DBTX) error) 
 		// An empty tenant would match no row anyway; refusing here makes the mistake loud.
 		return errNoTenant
 	}
-	return db.run(ctx, tenantPrefix(ctx, id, true), func(tc *tenantConn) error { return fn(tc) })
+	return db.run(ctx, tenantPrefix(ctx, id, openTx), func(tc *tenantConn) error { return fn(tc) })
 }
 
 // run is the one place transactions begin and end: opening travels with fn's first
@@ -165,13 +166,24 @@ type queued struct {
 	args []any
 }
 
+// How a tenant's statements are opened: a transaction of several statements (Tx), a
+// single-statement implicit transaction whose commit does not wait for the disk (Read,
+// Redoable), or a tenant's part of a durable Session.
+type opening int
+
+const (
+	openTx opening = iota
+	openRead
+	openSession
+)
+
 // tenantPrefix is what opens a tenant transaction: the tenant setting and the role switch
 // (set_config of "role" is SET LOCAL ROLE), both transaction-local, and the check that the
 // tenant is open and the person acting (the principal ctx carries for this tenant, if any)
-// may still act in it, all in one statement, after an explicit BEGIN or inside the
+// may still act in it, all in one statement, after an explicit BEGIN (Tx) or inside the
 // pipeline's implicit transaction. A closed account or a removed member fails it, and with
 // it the transaction (see tenant_open in the migrations).
-func tenantPrefix(ctx context.Context, id ID, begin bool) []queued {
+func tenantPrefix(ctx context.Context, id ID, how opening) []queued {
 	var actor *string
 	var issued *time.Time
 	if p, ok := PrincipalFrom(ctx); ok && p.Tenant == id {
@@ -180,13 +192,14 @@ func tenantPrefix(ctx context.Context, id ID, begin bool) []queued {
 			issued = &p.IssuedAt
 		}
 	}
-	p := []queued{
-		{"SELECT set_config('app.user_id', $1, true), set_config('role', '" + Role + "', true), tenant_open($1, $2, $3)", []any{string(id), actor, issued}},
+	open := "SELECT set_config('app.user_id', $1, true), set_config('role', '" + Role + "', true), tenant_open($1, $2, $3)"
+	switch how {
+	case openTx:
+		return []queued{{"BEGIN", nil}, {open, []any{string(id), actor, issued}}}
+	case openRead:
+		open += ", set_config('synchronous_commit', 'off', true)"
 	}
-	if begin {
-		p = append([]queued{{"BEGIN", nil}}, p...)
-	}
-	return p
+	return []queued{{open, []any{string(id), actor, issued}}}
 }
 
 // tenantConn sends the statements queued in pending (the transaction's opening, a role

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// dashboardConns is how many connections drive each dashboard read: fewer than the list's,
+// since a year's statistics or a whole export takes far longer than a page.
+const dashboardConns = 8
+
+func listRequests(fixtures []tenantFixture) []string {
+	reqs := make([]string, len(fixtures))
+	for i, f := range fixtures {
+		reqs[i] = "/api/calls?limit=50\t" + f.Token
+	}
+	return reqs
+}
+
+func floorListRequests(fixtures []tenantFixture) []string {
+	reqs := make([]string, len(fixtures))
+	for i, f := range fixtures {
+		reqs[i] = "/calls?tenant=" + url.QueryEscape(f.UserID) + "\t"
+	}
+	return reqs
+}
+
+// clinicRead is one dashboard read of one clinic: Switchboard's requests and the floor's.
+type clinicRead struct {
+	name      string
+	sb, floor []string
+	rows      int64 // rows a response carries, for a throughput in rows (the export)
+}
+
+// measureDashboard measures, for the large clinic and a typical one, the reads the
+// dashboard makes besides the list: a word search, a digit search, the statistics over
+// 90 days and over a year in New York's zone, the call detail, and the whole export; each
+// against its floor, with wrk.
+func (h *harness) measureDashboard(ctx context.Context, pool *pgxpool.Pool, sb, floor *server, fixtures []tenantFixture, label string) ([]row, error) {
+	var out []row
+	for _, f := range fixtures[:2] {
+		reads, calls, err := clinicReads(ctx, pool, f)
+		if err != nil {
+			return nil, err
+		}
+		clinic := fmt.Sprintf("%s calls, a clinic with %d", label, calls)
+		for _, r := range reads {
+			s, err := h.wrk(sb, r.name, r.sb, dashboardConns)
+			if err != nil {
+				return nil, err
+			}
+			fl, err := h.wrk(floor, "floor "+r.name, r.floor, dashboardConns)
+			if err != nil {
+				return nil, err
+			}
+			tput, p99 := s.RPS/fl.RPS, s.P99ms/fl.P99ms
+			note := generatorNote(s, fl)
+			if r.rows > 0 {
+				note = fmt.Sprintf("%.0f rows a second (the floor %.0f); %s", s.RPS*float64(r.rows), fl.RPS*float64(r.rows), note)
+			}
+			out = append(out,
+				row{name: r.name + ", " + clinic + ": throughput", sb: s, floor: fl, ratio: tput, target: "≥ 0.75", met: tput >= 0.75, note: note},
+				row{name: r.name + ", " + clinic + ": p99", sb: s, floor: fl, ratio: p99, target: "≤ 1.50", met: p99 <= 1.5})
+		}
+	}
+	return out, nil
+}
+
+// clinicReads builds a clinic's dashboard reads: its call ids, a caller's digits, the
+// statistics' bounds.
+func clinicReads(ctx context.Context, pool *pgxpool.Pool, f tenantFixture) ([]clinicRead, int64, error) {
+	var calls int64
+	var digits string
+	if err := pool.QueryRow(ctx, `SELECT count(*), right(min(caller_number), 7) FROM calls WHERE user_id = $1`, f.UserID).Scan(&calls, &digits); err != nil {
+		return nil, 0, err
+	}
+	ids, err := pool.Query(ctx, `SELECT call_id FROM call_details WHERE user_id = $1 LIMIT 200`, f.UserID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var detail, floorDetail []string
+	for ids.Next() {
+		var id string
+		if err := ids.Scan(&id); err != nil {
+			return nil, 0, err
+		}
+		detail = append(detail, "/api/calls/"+id+"\t"+f.Token)
+		floorDetail = append(floorDetail, "/call?tenant="+url.QueryEscape(f.UserID)+"&id="+id+"\t")
+	}
+	if err := ids.Err(); err != nil {
+		return nil, 0, err
+	}
+	tenant := url.QueryEscape(f.UserID)
+	one := func(path, token string) []string { return []string{path + "\t" + token} }
+	stats := func(days int) clinicRead {
+		since := url.QueryEscape(time.Now().Add(-time.Duration(days) * 24 * time.Hour).UTC().Format(time.RFC3339))
+		return clinicRead{name: fmt.Sprintf("GET /api/calls/stats, %d days, America/New_York", days),
+			sb:    one("/api/calls/stats?tz=America/New_York&since="+since, f.Token),
+			floor: one(fmt.Sprintf("/stats?tenant=%s&days=%d&tz=America/New_York", tenant, days), "")}
+	}
+	return []clinicRead{
+		{name: "GET /api/calls?q=orthodontist (a word)", sb: one("/api/calls?limit=50&q=orthodontist", f.Token),
+			floor: one("/search?tenant="+tenant+"&q=orthodontist", "")},
+		{name: "GET /api/calls?q=" + digits + " (a caller's digits)", sb: one("/api/calls?limit=50&q="+digits, f.Token),
+			floor: one("/search?tenant="+tenant+"&q="+digits, "")},
+		stats(90), stats(365),
+		{name: "GET /api/calls/{id}", sb: detail, floor: floorDetail},
+		{name: "GET /api/calls/export.csv (every call)", sb: one("/api/calls/export.csv", f.Token),
+			floor: one("/export?tenant="+tenant, ""), rows: calls},
+	}, calls, nil
+}
