@@ -41,4 +41,5 @@ docs-vendor:
 # docs/benchmarks.md. BENCH_FLAGS="-sizes 100000,10000000" adds the 10 M table.
 BENCH_FLAGS ?=
 bench:
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian's package), which drives the reads"; apt-get install -y wrk; }
 	$(GO) run ./internal/bench $(BENCH_FLAGS)
