@@ -375,13 +375,15 @@ func (h *harness) seed(ctx context.Context, pool *pgxpool.Pool, size int) ([]ten
 }
 
 // seedDetails fills what the triggers, off while seeding, would have: the lookups of the
-// calls' CallSids and VAPI call ids; and gives the large clinic's and one typical
+// calls' CallSids and VAPI call ids, of the verified lines and of the assistants; and gives the large clinic's and one typical
 // clinic's calls transcripts and search vectors, one in fifty of them naming an
 // orthodontist (what the word-search rows look for).
 func seedDetails(ctx context.Context, conn *pgx.Conn, large, typical string) error {
 	for _, sql := range []string{
 		"INSERT INTO call_sids (twilio_call_sid, user_id, call_id) SELECT twilio_call_sid, user_id, id FROM calls",
 		"INSERT INTO vapi_calls (vapi_call_id, user_id, call_id) SELECT vapi_call_id, user_id, id FROM calls",
+		"INSERT INTO verified_numbers (phone_number, user_id, phone_number_id) SELECT phone_number, user_id, id FROM phone_numbers",
+		"INSERT INTO assistant_owners (vapi_assistant_id, user_id) SELECT vapi_assistant_id, user_id FROM assistants",
 		`INSERT INTO call_details (call_id, user_id, transcript, messages, search)
 		 SELECT id, user_id, t, '[]', to_tsvector('english', coalesce(summary, '') || ' ' || t)
 		 FROM (SELECT id, user_id, summary,
