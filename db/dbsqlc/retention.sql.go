@@ -221,7 +221,7 @@ UPDATE call_details d
 SET transcript = NULL, messages = '[]'::json, transcript_purged_at = now(),
     search = to_tsvector('english', coalesce(c.summary, '')), search_stale = false
 FROM due, calls c
-WHERE d.call_id = due.call_id AND c.id = due.call_id AND c.user_id = $1
+WHERE d.user_id = $1 AND d.call_id = due.call_id AND c.user_id = $1 AND c.id = due.call_id
 `
 
 type PurgeTranscriptsParams struct {

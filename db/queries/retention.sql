@@ -40,7 +40,7 @@ UPDATE call_details d
 SET transcript = NULL, messages = '[]'::json, transcript_purged_at = now(),
     search = to_tsvector('english', coalesce(c.summary, '')), search_stale = false
 FROM due, calls c
-WHERE d.call_id = due.call_id AND c.id = due.call_id AND c.user_id = @user_id;
+WHERE d.user_id = @user_id AND d.call_id = due.call_id AND c.user_id = @user_id AND c.id = due.call_id;
 
 -- name: PurgeRecordings :execrows
 -- Drops the recordings' URLs and the voicemail's id of up to batch_size of the clinic's
