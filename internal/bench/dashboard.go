@@ -57,8 +57,11 @@ func (h *harness) measureDashboard(ctx context.Context, pool *pgxpool.Pool, sb, 
 			if err != nil {
 				return nil, err
 			}
-			tput, p99 := s.RPS/fl.RPS, s.P99ms/fl.P99ms
+			tput, p99 := s.RPS/max(fl.RPS, 1e-9), s.P99ms/max(fl.P99ms, 1e-9)
 			note := generatorNote(s, fl)
+			if s.Requests == 0 || fl.Requests == 0 {
+				note = fmt.Sprintf("no answer within the run's %s (Switchboard %d answers, the floor %d): p99 shown as the run's length", h.duration, s.Requests, fl.Requests)
+			}
 			if r.rows > 0 {
 				note = fmt.Sprintf("%.0f rows a second (the floor %.0f); %s", s.RPS*float64(r.rows), fl.RPS*float64(r.rows), note)
 			}
