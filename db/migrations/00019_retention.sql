@@ -41,7 +41,9 @@ CREATE TRIGGER call_details_keep_purge_marker BEFORE UPDATE OF transcript_purged
 CREATE INDEX webhook_deliveries_call_id_idx ON webhook_deliveries (user_id, call_id) WHERE call_id IS NOT NULL;
 CREATE INDEX webhook_events_call_held_idx ON webhook_events (call_id) WHERE payload IS NOT NULL AND call_id IS NOT NULL;
 
--- Each run of the purge job (the service's; a clinic reads when the last one ran).
+-- Each run of the purge job (the service's; a clinic reads when the last one ran). It
+-- holds no tenant's data (no user_id, only totals over every clinic): every tenant may
+-- read when runs happened, and only that (a column grant).
 CREATE TABLE retention_runs (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     started_at  timestamptz NOT NULL DEFAULT now(),
@@ -54,6 +56,8 @@ CREATE TABLE retention_runs (
 );
 -- A clinic reads when runs happened, not what they did for other clinics.
 GRANT SELECT (id, started_at, finished_at) ON retention_runs TO switchboard_tenant;
+ALTER TABLE retention_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY every_clinic_reads ON retention_runs FOR SELECT TO switchboard_tenant USING (true);
 
 -- What one run purged of one clinic's, when it purged anything: the clinic reads these.
 CREATE TABLE retention_purges (

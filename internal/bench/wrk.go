@@ -97,4 +97,3 @@ func (h *harness) wrk(srv *server, label string, reqs []string, conns int) (*loa
 func generatorNote(sb, floor *loadResult) string {
 	return fmt.Sprintf("wrk used %.0f%% of a core against Switchboard, %.0f%% against the floor", sb.GeneratorCPU*100, floor.GeneratorCPU*100)
 }
-

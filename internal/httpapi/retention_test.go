@@ -84,7 +84,7 @@ func TestRetentionWindowsPurgeExpiredData(t *testing.T) {
 		t.Fatalf("the other clinic's call: %v", kept)
 	}
 	for sql, want := range map[string]int{
-		"SELECT count(*) FROM call_details WHERE user_id = 'org_clinic' AND (transcript IS NOT NULL OR messages::text <> '[]')":                                       0,
+		"SELECT count(*) FROM call_details WHERE user_id = 'org_clinic' AND (transcript IS NOT NULL OR messages::text <> '[]')":                                 0,
 		"SELECT count(*) FROM calls WHERE user_id = 'org_clinic' AND recording_url IS NOT NULL":                                                                 0,
 		"SELECT count(*) FROM webhook_events WHERE user_id = 'org_clinic' AND payload IS NOT NULL AND position('Sunrise' in convert_from(payload, 'UTF8')) > 0": 0,
 	} {
