@@ -74,8 +74,9 @@ func TestReadIsConfinedAndLeavesNothingBehind(t *testing.T) {
 	}
 }
 
-// Only Redoable gives up waiting for the disk.
-func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
+// Only single-statement work (Read, with a read's audit entry, and Redoable) gives up
+// waiting for the disk; a Tx and a webhook's Session wait.
+func TestOnlySingleStatementWorkCommitsAsynchronously(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := testpg.URL(t)
@@ -115,6 +116,6 @@ func TestOnlyRedoableWorkCommitsAsynchronously(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tx != "on" || write != "off" || session != "on" {
-		t.Fatalf("synchronous_commit: Tx %q, Redoable %q, Atomically %q; want on, off, on", tx, write, session)
+		t.Fatalf("synchronous_commit: Tx %q, Read and Redoable %q, Atomically %q; want on, off, on", tx, write, session)
 	}
 }
