@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -86,12 +87,12 @@ func (r *recorder) recordRoutedVapiCall(ctx context.Context, q *dbsqlc.Queries, 
 	}
 	p := dbsqlc.InsertRoutedVapiCallParams{
 		ID: id, UserID: string(o.userID), PhoneNumberID: &o.phoneNumberID, Status: string(StatusInitiated),
-		CallerNumber: nonEmpty(caller), ClinicNumber: &o.number, VapiCallID: &msg.CallID,
-		Handling: ptr(string(d.Handling)), HandlingReason: nonEmpty(d.Reason),
-		RoutedAssistantID: nonEmpty(d.AssistantID), ForwardedTo: nonEmpty(d.ForwardTo),
+		CallerNumber: pgtext.Optional(caller), ClinicNumber: &o.number, VapiCallID: &msg.CallID,
+		Handling: ptr(string(d.Handling)), HandlingReason: pgtext.Optional(d.Reason),
+		RoutedAssistantID: pgtext.Optional(d.AssistantID), ForwardedTo: pgtext.Optional(d.ForwardTo),
 	}
 	if d.Handling.Rejected() || d.Handling == routing.Announced {
-		p.Status, p.EndedReason = string(StatusEnded), nonEmpty(d.Reason)
+		p.Status, p.EndedReason = string(StatusEnded), pgtext.Optional(d.Reason)
 	}
 	_, err = q.InsertRoutedVapiCall(ctx, p)
 	if !errors.Is(err, pgx.ErrNoRows) {

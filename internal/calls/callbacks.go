@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -115,7 +116,7 @@ func (f *FollowUp) AssignCallback(ctx context.Context, t tenant.ID, id uuid.UUID
 		return dbsqlc.Callback{}, errAssigneeNotAUser
 	}
 	return f.changeCallback(ctx, t, id, "callback.assign", func(q *dbsqlc.Queries) (dbsqlc.Callback, error) {
-		return q.AssignCallback(ctx, dbsqlc.AssignCallbackParams{UserID: string(t), ID: id, Assignee: assignee, AssignedBy: nonEmpty(audit.Actor(ctx))})
+		return q.AssignCallback(ctx, dbsqlc.AssignCallbackParams{UserID: string(t), ID: id, Assignee: assignee, AssignedBy: pgtext.Optional(audit.Actor(ctx))})
 	})
 }
 
@@ -123,7 +124,7 @@ func (f *FollowUp) AssignCallback(ctx context.Context, t tenant.ID, id uuid.UUID
 // Conflict (callback_completed) for one completed already.
 func (f *FollowUp) CompleteCallback(ctx context.Context, t tenant.ID, id uuid.UUID, outcome string, notes *string) (dbsqlc.Callback, error) {
 	return f.changeCallback(ctx, t, id, "callback.complete", func(q *dbsqlc.Queries) (dbsqlc.Callback, error) {
-		return q.CompleteCallback(ctx, dbsqlc.CompleteCallbackParams{UserID: string(t), ID: id, Outcome: &outcome, OutcomeNotes: notes, CompletedBy: nonEmpty(audit.Actor(ctx))})
+		return q.CompleteCallback(ctx, dbsqlc.CompleteCallbackParams{UserID: string(t), ID: id, Outcome: &outcome, OutcomeNotes: notes, CompletedBy: pgtext.Optional(audit.Actor(ctx))})
 	})
 }
 
@@ -173,7 +174,7 @@ func (f *FollowUp) PutRules(ctx context.Context, t tenant.ID, r CallbackRules) (
 	err := f.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.PutCallbackRules(ctx, dbsqlc.PutCallbackRulesParams{UserID: string(t), OnFailed: r.OnFailed,
 			ShortCallSeconds: r.ShortCallSeconds, OnVoicemail: r.OnVoicemail, OnAfterHours: r.OnAfterHours,
-			RequestedField: r.RequestedField, UpdatedBy: nonEmpty(audit.Actor(ctx))})
+			RequestedField: r.RequestedField, UpdatedBy: pgtext.Optional(audit.Actor(ctx))})
 		if err != nil {
 			return err
 		}

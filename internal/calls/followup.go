@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -63,7 +64,7 @@ func (f *FollowUp) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (FollowUp
 // without ifMatch, PreconditionFailed (stale_version) when someone changed it since, and
 // Invalid for a tag that is not one.
 func (f *FollowUp) Update(ctx context.Context, t tenant.ID, id uuid.UUID, ifMatch string, c FollowUpChange) (FollowUpOf, error) {
-	p := dbsqlc.UpdateCallFollowUpParams{UserID: string(t), ID: id, FollowUpBy: nonEmpty(audit.Actor(ctx))}
+	p := dbsqlc.UpdateCallFollowUpParams{UserID: string(t), ID: id, FollowUpBy: pgtext.Optional(audit.Actor(ctx))}
 	version, err := parseIfMatch(ifMatch)
 	if err != nil {
 		return FollowUpOf{}, err

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -117,7 +118,7 @@ type callRef struct {
 // by which precedence). The owner is the one on record; a payload that names another is
 // logged and overruled.
 func (r *recorder) findVapiCall(ctx context.Context, q *dbsqlc.Queries, msg vapi.Message) (callRef, bool, error) {
-	p := dbsqlc.FindVapiCallOwnerParams{VapiCallID: nonEmpty(msg.CallID)}
+	p := dbsqlc.FindVapiCallOwnerParams{VapiCallID: pgtext.Optional(msg.CallID)}
 	if id, err := uuid.Parse(msg.Metadata.CallID); err == nil {
 		p.CallID = &id
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/tenant"
@@ -172,9 +173,9 @@ type handoff struct {
 // its call id, else how the call was handled instead.
 func recordHandoff(ctx context.Context, q *dbsqlc.Queries, o owner, callID uuid.UUID, h handoff) error {
 	p := dbsqlc.RecordHandoffParams{UserID: string(o.userID), ID: callID, Twiml: &h.twiml, VapiCallID: h.vapiID,
-		FailedReason: nonEmpty(h.failedReason)}
+		FailedReason: pgtext.Optional(h.failedReason)}
 	if d := h.fallback; d != nil {
-		p.Handling, p.HandlingReason, p.ForwardedTo = nonEmpty(string(d.Handling)), nonEmpty(d.Reason), nonEmpty(d.ForwardTo)
+		p.Handling, p.HandlingReason, p.ForwardedTo = pgtext.Optional(string(d.Handling)), pgtext.Optional(d.Reason), pgtext.Optional(d.ForwardTo)
 	}
 	return q.RecordHandoff(ctx, p)
 }
@@ -245,7 +246,7 @@ func (r *recorder) applyToCall(ctx context.Context, q *dbsqlc.Queries, ref callR
 		ref.id = c.ID
 	}
 	res.callID = &ref.id
-	p := dbsqlc.AdvanceCallStatusParams{UserID: string(ref.userID), ID: ref.id, Status: string(status), VapiCallID: nonEmpty(msg.CallID)}
+	p := dbsqlc.AdvanceCallStatusParams{UserID: string(ref.userID), ID: ref.id, Status: string(status), VapiCallID: pgtext.Optional(msg.CallID)}
 	if status.Final() {
 		p.EndedReason = msg.EndedReason
 	}
@@ -269,7 +270,7 @@ func (r *recorder) storeReport(ctx context.Context, q *dbsqlc.Queries, ref callR
 		ID:                 ref.id,
 		UserID:             string(ref.userID),
 		PhoneNumberID:      ref.phoneNumberID,
-		VapiCallID:         nonEmpty(msg.CallID),
+		VapiCallID:         pgtext.Optional(msg.CallID),
 		CallerNumber:       canonicalOrRaw(msg.CustomerNumber, r.region),
 		StartedAt:          msg.StartedAt,
 		EndedAt:            msg.EndedAt,
@@ -331,12 +332,5 @@ func canonicalOrRaw(raw, region string) *string {
 	if n, ok := phonenumbers.Canonical(raw, region); ok {
 		return &n
 	}
-	return nonEmpty(raw)
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
+	return pgtext.Optional(raw)
 }

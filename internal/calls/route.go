@@ -2,6 +2,7 @@ package calls
 
 import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/routing"
 	"github.com/switchboard-health/switchboard/internal/twilio"
@@ -42,9 +43,9 @@ func (r *recorder) twimlFor(p routing.Policy, d routing.Decision, from string) s
 // routeParams records decision d, and its TwiML when known, with the new call. A declined
 // call ends at once: nobody answers it.
 func routeParams(p *dbsqlc.CreateInboundCallParams, d routing.Decision, twiml string) {
-	p.Handling, p.HandlingReason = nonEmpty(string(d.Handling)), nonEmpty(d.Reason)
-	p.RoutedAssistantID, p.ForwardedTo, p.Twiml = nonEmpty(d.AssistantID), nonEmpty(d.ForwardTo), nonEmpty(twiml)
+	p.Handling, p.HandlingReason = pgtext.Optional(string(d.Handling)), pgtext.Optional(d.Reason)
+	p.RoutedAssistantID, p.ForwardedTo, p.Twiml = pgtext.Optional(d.AssistantID), pgtext.Optional(d.ForwardTo), pgtext.Optional(twiml)
 	if d.Handling.Rejected() {
-		p.Status, p.EndedReason = string(StatusEnded), nonEmpty(d.Reason)
+		p.Status, p.EndedReason = string(StatusEnded), pgtext.Optional(d.Reason)
 	}
 }

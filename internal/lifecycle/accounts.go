@@ -81,8 +81,8 @@ func (a *Accounts) Receive(ctx context.Context, body []byte, h http.Header) (str
 	if h.Get("svix-id") == "" || !storable(tenantID, memberID, h.Get("svix-id"), ev.Type) {
 		return "", errs.New(errs.CodeValidationFailed, "The event names ids Switchboard cannot keep.")
 	}
-	rec := dbsqlc.RecordClerkEventParams{SvixID: h.Get("svix-id"), EventType: ev.Type, TenantID: nonEmpty(tenantID),
-		MemberID: nonEmpty(memberID), OccurredAt: time.UnixMilli(ev.Timestamp)}
+	rec := dbsqlc.RecordClerkEventParams{SvixID: h.Get("svix-id"), EventType: ev.Type, TenantID: pgtext.Optional(tenantID),
+		MemberID: pgtext.Optional(memberID), OccurredAt: time.UnixMilli(ev.Timestamp)}
 	var status string
 	if err := a.db.Service(ctx, func(q *dbsqlc.Queries) (err error) {
 		status, err = q.RecordClerkEvent(ctx, rec)

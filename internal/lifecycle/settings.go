@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/audit"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -100,7 +101,7 @@ func (c *Clinics) Put(ctx context.Context, t tenant.ID, s Settings) (State, erro
 		row, err := q.PutClinicSettings(ctx, dbsqlc.PutClinicSettingsParams{
 			UserID: string(t), HipaaMode: s.HIPAAMode, TranscriptRetentionDays: s.Retention.Transcripts,
 			RecordingRetentionDays: s.Retention.Recordings, CallRetentionDays: s.Retention.Calls,
-			UpdatedBy: nonEmpty(audit.Actor(ctx)),
+			UpdatedBy: pgtext.Optional(audit.Actor(ctx)),
 		})
 		if err != nil {
 			return err
@@ -117,13 +118,6 @@ func stateOf(row dbsqlc.ClinicSetting) State {
 	s := Settings{HIPAAMode: row.HipaaMode, Retention: Retention{
 		Transcripts: row.TranscriptRetentionDays, Recordings: row.RecordingRetentionDays, Calls: row.CallRetentionDays}}
 	return State{Settings: s, Effective: s.Retention.Effective(s.HIPAAMode)}
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // Purges returns tenant t's purge records, newest first, before the one with id before

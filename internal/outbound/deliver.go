@@ -20,6 +20,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -191,7 +192,7 @@ func (d *Deliverer) send(ctx context.Context, row dbsqlc.GetDeliveryToSendRow, b
 // record keeps an attempt's result, and the endpoint's failure streak.
 func (d *Deliverer) record(ctx context.Context, row dbsqlc.GetDeliveryToSendRow, body []byte, last bool, status int, answer string, sendErr error) (Outcome, error) {
 	ok := sendErr == nil && status >= 200 && status < 300
-	p := dbsqlc.RecordDeliveryAttemptParams{ID: row.ID, Payload: body, Status: "failed", ResponseBody: nonEmpty(truncate(answer, maxResponse))}
+	p := dbsqlc.RecordDeliveryAttemptParams{ID: row.ID, Payload: body, Status: "failed", ResponseBody: pgtext.Optional(truncate(answer, maxResponse))}
 	if status != 0 {
 		s := int32(status)
 		p.ResponseStatus = &s
@@ -203,9 +204,9 @@ func (d *Deliverer) record(ctx context.Context, row dbsqlc.GetDeliveryToSendRow,
 		p.Status = "dead"
 	}
 	if sendErr != nil {
-		p.Error = nonEmpty(truncate(sendErr.Error(), 1000))
+		p.Error = pgtext.Optional(truncate(sendErr.Error(), 1000))
 	} else if !ok {
-		p.Error = nonEmpty(fmt.Sprintf("the endpoint answered %d", status))
+		p.Error = pgtext.Optional(fmt.Sprintf("the endpoint answered %d", status))
 	}
 	err := d.db.Service(ctx, func(q *dbsqlc.Queries) error {
 		if err := q.RecordDeliveryAttempt(ctx, p); err != nil {
@@ -215,7 +216,7 @@ func (d *Deliverer) record(ctx context.Context, row dbsqlc.GetDeliveryToSendRow,
 			return q.EndpointAnswered(ctx, row.EndpointID)
 		}
 		enabled, err := q.EndpointFailed(ctx, dbsqlc.EndpointFailedParams{ID: row.EndpointID,
-			DisableAfter: pgInterval(d.disableAfter), Reason: nonEmpty("every delivery failed for " + d.disableAfter.String() + "; the last: " + deref(p.Error))})
+			DisableAfter: pgInterval(d.disableAfter), Reason: pgtext.Optional("every delivery failed for " + d.disableAfter.String() + "; the last: " + deref(p.Error))})
 		if err == nil && !enabled && row.Enabled {
 			d.log.WarnContext(ctx, "webhook endpoint disabled after failing", slog.String("endpoint_id", row.EndpointID.String()))
 		}
@@ -245,13 +246,6 @@ func truncate(s string, n int) string {
 		s = s[:len(s)-size]
 	}
 	return s
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func deref(s *string) string {

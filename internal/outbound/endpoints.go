@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 )
 
@@ -71,7 +72,7 @@ func (e *Endpoints) Create(ctx context.Context, t tenant.ID, url string, eventTy
 	var out Endpoint
 	err = e.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
 		out, err = q.CreateWebhookEndpoint(ctx, dbsqlc.CreateWebhookEndpointParams{UserID: string(t), Url: url,
-			Description: description, EventTypes: orEmpty(eventTypes), Secret: secret, CreatedBy: nonEmpty(audit.Actor(ctx))})
+			Description: description, EventTypes: orEmpty(eventTypes), Secret: secret, CreatedBy: pgtext.Optional(audit.Actor(ctx))})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-health/switchboard/db/dbsqlc"
 	"github.com/switchboard-health/switchboard/internal/audit"
 	"github.com/switchboard-health/switchboard/internal/errs"
+	"github.com/switchboard-health/switchboard/internal/pgtext"
 	"github.com/switchboard-health/switchboard/internal/phonenumbers"
 	"github.com/switchboard-health/switchboard/internal/tenant"
 	"github.com/switchboard-health/switchboard/internal/vapi"
@@ -77,7 +78,7 @@ func (s *Settings) RegisterAssistant(ctx context.Context, t tenant.ID, id string
 	}
 	var out dbsqlc.Assistant
 	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
-		out, err = q.CreateAssistant(ctx, dbsqlc.CreateAssistantParams{VapiAssistantID: id, UserID: string(t), Name: nonEmpty(a.Name), CreatedBy: nonEmpty(audit.Actor(ctx))})
+		out, err = q.CreateAssistant(ctx, dbsqlc.CreateAssistantParams{VapiAssistantID: id, UserID: string(t), Name: pgtext.Optional(a.Name), CreatedBy: pgtext.Optional(audit.Actor(ctx))})
 		// Another clinic's (the lookup's key) or this clinic's own (either of its keys).
 		if violates(err, "assistant_owners_pkey", "assistants_pkey", "assistants_vapi_assistant_id_user_id_key") {
 			return errAssistantTaken
@@ -169,7 +170,7 @@ func (s *Settings) PutPolicy(ctx context.Context, t tenant.ID, number *uuid.UUID
 			WeeklyHours: hours, Closures: closures, ClosedAction: string(in.ClosedAction),
 			AfterHoursAssistantID: in.AfterHoursAssistantID, OnCallNumber: in.OnCallNumber,
 			FallbackNumber: in.FallbackNumber, VoicemailGreeting: in.VoicemailGreeting,
-			SpamPolicy: string(in.SpamPolicy), UpdatedBy: nonEmpty(audit.Actor(ctx)),
+			SpamPolicy: string(in.SpamPolicy), UpdatedBy: pgtext.Optional(audit.Actor(ctx)),
 		})
 		if violates(err, "routing_policies_after_hours_assistant_id_user_id_fkey") {
 			return errUnknownAssistant
@@ -283,7 +284,7 @@ func (s *Settings) Block(ctx context.Context, t tenant.ID, number string, reason
 	}
 	var out dbsqlc.BlockedCaller
 	err = s.db.Tx(ctx, t, func(q *dbsqlc.Queries) (err error) {
-		out, err = q.CreateBlockedCaller(ctx, dbsqlc.CreateBlockedCallerParams{UserID: string(t), PhoneNumber: e164, Reason: reason, CreatedBy: nonEmpty(audit.Actor(ctx))})
+		out, err = q.CreateBlockedCaller(ctx, dbsqlc.CreateBlockedCallerParams{UserID: string(t), PhoneNumber: e164, Reason: reason, CreatedBy: pgtext.Optional(audit.Actor(ctx))})
 		if violates(err, "blocked_callers_user_id_phone_number_key") {
 			return errAlreadyBlocked
 		}
@@ -329,11 +330,4 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
