@@ -1,5 +1,6 @@
 -- Statistics over a tenant's calls that started in [since, until). Each reads the
--- (user_id, started_at) index range once; days and hours are those of the time zone tz.
+-- (user_id, started_at) index range once, without the table: the index includes every
+-- column these read (migration 00023). Days and hours are those of the time zone tz.
 
 -- name: CallTotals :one
 SELECT count(*)                                              AS calls,
@@ -30,10 +31,11 @@ WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND di
 GROUP BY disposition;
 
 -- name: CallsByTag :many
--- Calls per tag, most used first (at most 50 tags).
+-- Calls per tag, most used first (at most 50 tags). Most calls have none: skipping them
+-- before unnest saves a function call a row.
 SELECT tag::text AS tag, count(*) AS calls
 FROM calls, unnest(tags) AS tag
-WHERE user_id = @user_id AND started_at >= @since AND started_at < @until
+WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND tags <> '{}'
 GROUP BY tag
 ORDER BY calls DESC, tag
 LIMIT 50;
@@ -78,12 +80,18 @@ LEFT JOIN per_hour p ON p.hour = h.hour
 ORDER BY h.hour;
 
 -- name: CallsPerPhoneNumber :many
-SELECT p.id AS phone_number_id, p.phone_number,
-       count(*) AS calls,
-       count(*) FILTER (WHERE c.status = 'ended') AS answered,
-       (coalesce(sum(c.duration_seconds), 0) / 60.0)::double precision AS minutes
-FROM calls c
-JOIN phone_numbers p ON p.id = c.phone_number_id AND p.user_id = c.user_id
-WHERE c.user_id = @user_id AND c.started_at >= @since AND c.started_at < @until
-GROUP BY p.id, p.phone_number
-ORDER BY calls DESC, p.phone_number;
+-- The calls are counted per number first, so that they are read from the index alone;
+-- joined the other way round, a clinic with one line would fetch every call through the
+-- number's own index.
+SELECT p.id AS phone_number_id, p.phone_number, c.calls, c.answered, c.minutes
+FROM (
+    SELECT phone_number_id,
+           count(*) AS calls,
+           count(*) FILTER (WHERE status = 'ended') AS answered,
+           (coalesce(sum(duration_seconds), 0) / 60.0)::double precision AS minutes
+    FROM calls
+    WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND phone_number_id IS NOT NULL
+    GROUP BY phone_number_id
+) c
+JOIN phone_numbers p ON p.user_id = @user_id AND p.id = c.phone_number_id
+ORDER BY c.calls DESC, p.phone_number;
