@@ -264,6 +264,18 @@ func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// openCallerPool opens the pool kept for Twilio's voice and dial webhooks: a caller is
+// on the line, and must not wait for a connection while reports, reads and background
+// jobs hold every one of the main pool's (DATABASE_CALLER_CONNS of them).
+func openCallerPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pc.MaxConns = int32(cfg.CallerConns)
+	return pgxpool.NewWithConfig(ctx, pc)
+}
+
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
@@ -306,7 +318,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, listening c
 	}
 	defer pool.Close()
 	log.Info("database ready", slog.Int("migrations_applied", n))
-	s, err := assemble(cfg, pool, verifier, log)
+	callerPool, err := openCallerPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer callerPool.Close()
+	s, err := assemble(cfg, pool, callerPool, verifier, log)
 	if err != nil {
 		return err
 	}
@@ -340,13 +357,15 @@ type service struct {
 	background *background.Runner
 }
 
-// assemble builds the service's parts over pool.
-func assemble(cfg config.Config, pool *pgxpool.Pool, verifier *tenant.Verifier, log *slog.Logger) (service, error) {
+// assemble builds the service's parts over pool, with callerPool kept for what a caller on
+// the line waits for.
+func assemble(cfg config.Config, pool, callerPool *pgxpool.Pool, verifier *tenant.Verifier, log *slog.Logger) (service, error) {
 	vapiClient := newVAPI(cfg)
 	d, err := callsDeps(cfg, pool, vapiClient, log)
 	if err != nil {
 		return service{}, err
 	}
+	d.CallerDB = tenant.NewDB(callerPool)
 	jobs := calls.NewJobs(d)
 	m := metrics.New(metrics.Sources{Pool: pool, Inbox: jobs.InboxBacklog, Spool: jobs.SpoolLen})
 	vapiClient.Observe(m.ObserveVAPI)

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,6 +70,13 @@ func (h *harness) measureDashboard(ctx context.Context, pool *pgxpool.Pool, sb, 
 			if r.rows > 0 {
 				note = fmt.Sprintf("%.0f rows a second (the floor %.0f); %s", s.RPS*float64(r.rows), fl.RPS*float64(r.rows), note)
 			}
+			if r.rows > 0 {
+				first, err := h.firstRows(sb, floor, clinic, r)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, first)
+			}
 			out = append(out,
 				row{name: r.name + ", " + clinic + ": throughput", sb: s, floor: fl, ratio: tput, target: "≥ 0.75", met: tput >= 0.75, note: note},
 				row{name: r.name + ", " + clinic + ": p99", sb: s, floor: fl, ratio: p99, target: "≤ 1.50", met: p99 <= 1.5})
@@ -115,4 +127,81 @@ func clinicReads(ctx context.Context, pool *pgxpool.Pool, f tenantFixture) ([]cl
 		{name: "GET /api/calls/export.csv (every call)", sb: one("/api/calls/export.csv", f.Token),
 			floor: one("/export?tenant="+tenant, ""), rows: calls},
 	}, calls, nil
+}
+
+// firstRows measures how soon an export's first rows arrive (the header and one call), by
+// dashboardConns clients that each ask, read that much and hang up, for the run's length;
+// against the floor's export the same way.
+func (h *harness) firstRows(sb, floor *server, clinic string, r clinicRead) (row, error) {
+	s, err := firstRowLatency(sb.base, r.sb[0], h.duration)
+	if err != nil {
+		return row{}, err
+	}
+	fl, err := firstRowLatency(floor.base, r.floor[0], h.duration)
+	if err != nil {
+		return row{}, err
+	}
+	p99 := s.P99ms / max(fl.P99ms, 1e-9)
+	return row{name: r.name + ", " + clinic + ": its first row, p99", sb: s, floor: fl, ratio: p99, target: "≤ 1.50", met: p99 <= 1.5,
+		note: fmt.Sprintf("p50 %.1f ms (the floor %.1f ms)", s.P50ms, fl.P50ms)}, nil
+}
+
+// firstRowLatency asks base for req ("path\ttoken") from dashboardConns clients for d and
+// times each answer until its second line.
+func firstRowLatency(base, req string, d time.Duration) (*loadResult, error) {
+	path, token, _ := strings.Cut(req, "\t")
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var failed error
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range dashboardConns {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			for time.Now().Before(deadline) {
+				lat, err := firstLines(client, base+path, token, 2)
+				mu.Lock()
+				if err != nil {
+					failed = err
+				}
+				latencies = append(latencies, lat)
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed != nil {
+		return nil, failed
+	}
+	slices.Sort(latencies)
+	return &loadResult{Requests: int64(len(latencies)), Seconds: d.Seconds(), RPS: float64(len(latencies)) / d.Seconds(),
+		P50ms: percentileMS(latencies, 0.5), P99ms: percentileMS(latencies, 0.99)}, nil
+}
+
+// firstLines asks for url and says how long its first n lines took to arrive; it hangs up
+// without reading the rest (its client's connection is not reused).
+func firstLines(client *http.Client, url, token string, n int) (time.Duration, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	lines := bufio.NewReader(resp.Body)
+	for range n {
+		if _, err := lines.ReadString('\n'); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
 }

@@ -44,13 +44,16 @@ type loadResult struct {
 	PostgresCPUms float64 `json:"-"`
 	// GeneratorCPU is the share of one core the load generator used (wrk's runs).
 	GeneratorCPU float64 `json:"-"`
+	// The live streams' events on the wrong stream, and reports whose event never came.
+	Misrouted int64 `json:"misrouted,omitempty"`
+	Missing   int64 `json:"missing,omitempty"`
 }
 
 // loadMain drives one scenario with a fixed number of connections for a fixed time and
 // prints the result as JSON.
 func loadMain(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
-	mode := fs.String("mode", "list", "list, floor-list, vapi, floor-ingest, twilio or healthz")
+	mode := fs.String("mode", "list", "list, floor-list, vapi, floor-ingest, twilio, healthz or streams (a live stream per tenant, reports at -rate)")
 	target := fs.String("target", "", "base URL")
 	duration := fs.Duration("duration", 10*time.Second, "how long")
 	conns := fs.Int("conns", 32, "concurrent connections")
@@ -73,6 +76,33 @@ func loadMain(args []string) error {
 	transcript := strings.Repeat("User: I would like to book a cleaning for next Tuesday morning. AI: Of course, let me check. ", 200)[:18000]
 	var seq atomic.Int64
 
+	report := func(t tenantFixture, n int64) *http.Request {
+		body, _ := json.Marshal(map[string]any{"message": map[string]any{
+			"type": "end-of-call-report", "endedReason": "customer-ended-call",
+			"startedAt": "2026-11-28T10:00:00Z", "endedAt": "2026-11-28T10:04:00Z", "cost": 0.31,
+			"call": map[string]any{"id": fmt.Sprintf("bench-%d-%d", os.Getpid(), n),
+				"metadata": map[string]any{"user_id": t.UserID, "phone_number_id": t.PhoneNumberID}},
+			"artifact": map[string]any{"transcript": transcript, "messages": []any{map[string]any{"role": "user", "message": "hello"}},
+				"recording": map[string]any{"mono": map[string]any{"combinedUrl": "https://storage.vapi.ai/x.wav"}}},
+			"analysis": map[string]any{"summary": "Booked a cleaning.", "successEvaluation": "true"},
+		}})
+		path := "/api/webhooks/vapi"
+		if *mode == "floor-ingest" {
+			path = "/ingest"
+		}
+		req, _ := http.NewRequest("POST", *target+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Vapi-Secret", *vapiSecret)
+		return req
+	}
+	if *mode == "streams" {
+		r, err := streamLoad(*target, tenants, *rate, *duration, report)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(r)
+	}
+
 	request := func() *http.Request {
 		t := tenants[rand.IntN(len(tenants))]
 		n := seq.Add(1)
@@ -85,23 +115,7 @@ func loadMain(args []string) error {
 			req, _ := http.NewRequest("GET", *target+"/calls?tenant="+url.QueryEscape(t.UserID), nil)
 			return req
 		case "vapi", "floor-ingest":
-			body, _ := json.Marshal(map[string]any{"message": map[string]any{
-				"type": "end-of-call-report", "endedReason": "customer-ended-call",
-				"startedAt": "2026-11-28T10:00:00Z", "endedAt": "2026-11-28T10:04:00Z", "cost": 0.31,
-				"call": map[string]any{"id": fmt.Sprintf("bench-%d-%d", os.Getpid(), n),
-					"metadata": map[string]any{"user_id": t.UserID, "phone_number_id": t.PhoneNumberID}},
-				"artifact": map[string]any{"transcript": transcript, "messages": []any{map[string]any{"role": "user", "message": "hello"}},
-					"recording": map[string]any{"mono": map[string]any{"combinedUrl": "https://storage.vapi.ai/x.wav"}}},
-				"analysis": map[string]any{"summary": "Booked a cleaning.", "successEvaluation": "true"},
-			}})
-			path := "/api/webhooks/vapi"
-			if *mode == "floor-ingest" {
-				path = "/ingest"
-			}
-			req, _ := http.NewRequest("POST", *target+path, bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Vapi-Secret", *vapiSecret)
-			return req
+			return report(t, n)
 		case "healthz":
 			req, _ := http.NewRequest("GET", *target+"/healthz", nil)
 			return req
@@ -180,12 +194,7 @@ func loadMain(args []string) error {
 	elapsed := time.Since(start).Seconds()
 	slices.Sort(latencies)
 	slices.Sort(own)
-	pct := func(l []time.Duration, p float64) float64 {
-		if len(l) == 0 {
-			return 0
-		}
-		return float64(l[int(p*float64(len(l)-1))].Microseconds()) / 1000
-	}
+	pct := percentileMS
 	ok := int64(len(latencies))
 	return json.NewEncoder(os.Stdout).Encode(loadResult{
 		Requests: requests.Load(), Errors: errors.Load(), Seconds: elapsed,

@@ -25,11 +25,15 @@ import (
 
 // Deps are what the doors are built from; each uses only what it needs.
 type Deps struct {
-	DB     *tenant.DB
-	VAPI   *vapi.Client // may be nil for a Reader: recordings then use the stored URL
-	Spool  *spool.Spool // where VAPI messages wait while the database is down; may be nil
-	Region string       // for reading numbers without a country code
-	Log    *slog.Logger
+	DB *tenant.DB
+	// CallerDB, when not nil, is where Twilio's voice and dial webhooks are recorded: a
+	// pool of its own, so that reports, reads and background work holding every
+	// connection of DB never keep a caller on the line waiting for one.
+	CallerDB *tenant.DB
+	VAPI     *vapi.Client // may be nil for a Reader: recordings then use the stored URL
+	Spool    *spool.Spool // where VAPI messages wait while the database is down; may be nil
+	Region   string       // for reading numbers without a country code
+	Log      *slog.Logger
 	// RecordingHosts are where clients may be sent to play a recording (RECORDING_HOSTS).
 	RecordingHosts []string
 	// HandoffWait bounds how long a repeat of a voice webhook waits for the first

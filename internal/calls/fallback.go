@@ -31,12 +31,12 @@ func (in *Intake) TwilioDial(ctx context.Context, body []byte, headers map[strin
 	ev := webhookEvent{Provider: providerTwilio, Type: typeDial, Key: "dial:" + d.CallSid, Payload: body, Headers: headers}
 	if !ok {
 		ev.Key = "invalid:" + digest(body)
-		_, _, err := in.rec.receive(ctx, ev, false, ignore("no CallSid"))
+		_, _, err := in.caller.receive(ctx, ev, false, ignore("no CallSid"))
 		return answer.Voicemail(""), Ignored, errors.Join(errNoCallSid, err)
 	}
 	// Repeats are applied again (it changes nothing), so that each delivery is answered.
-	res, _, err := in.rec.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
-		return in.rec.applyDial(ctx, s, d)
+	res, _, err := in.caller.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
+		return in.caller.applyDial(ctx, s, d)
 	})
 	switch {
 	case res.twiml != "":

@@ -46,15 +46,15 @@ func (in *Intake) TwilioVoice(ctx context.Context, body []byte, headers map[stri
 	ev := webhookEvent{Provider: providerTwilio, Type: typeVoice, Key: "voice:" + call.CallSid, Payload: body, Headers: headers}
 	if !ok {
 		ev.Key = "invalid:" + digest(body)
-		_, _, err := in.rec.receive(ctx, ev, false, ignore("no CallSid"))
+		_, _, err := in.caller.receive(ctx, ev, false, ignore("no CallSid"))
 		return VoiceAnswer{outcome: Ignored}, errors.Join(errNoCallSid, err)
 	}
 	// receive applies at most twice: first in the transaction that also keeps the event,
 	// then, when that failed, after keeping it on its own. Only the first attempt may
 	// insert the call without reading the result (see applyVoice).
 	first := true
-	res, _, err := in.rec.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
-		res, err := in.rec.applyVoice(ctx, s, call, true, first)
+	res, _, err := in.caller.receive(ctx, ev, true, func(ctx context.Context, s *tenant.Session) (result, error) {
+		res, err := in.caller.applyVoice(ctx, s, call, true, first)
 		first = false
 		return res, err
 	})
@@ -86,19 +86,19 @@ func (in *Intake) handOff(ctx context.Context, res result, call twilio.InboundCa
 	h.twiml, h.vapiID, reason = in.askVAPI(ctx, res.owner, res.decision, *res.callID, call)
 	if reason != "" {
 		fallback := res.owner.policy.Fallback(res.decision, reason)
-		h.fallback, h.twiml = &fallback, in.rec.twimlFor(res.owner.policy, fallback, call.From)
+		h.fallback, h.twiml = &fallback, in.caller.twimlFor(res.owner.policy, fallback, call.From)
 	}
 	record := func(ctx context.Context) Outcome {
 		// Its commit does not wait for the disk: the call row and the inbox event are
 		// durable already, and should a crash lose this record, VAPI's own messages (found
 		// through metadata.call_id) fill in its call id.
-		err := in.rec.db.Redoable(ctx, res.owner.userID, func(q *dbsqlc.Queries) error {
+		err := in.caller.db.Redoable(ctx, res.owner.userID, func(q *dbsqlc.Queries) error {
 			return recordHandoff(ctx, q, res.owner, *res.callID, h)
 		})
 		if err != nil {
 			// The caller has the assistant or the fallback, but recording that failed:
 			// the event is marked for reprocessing.
-			in.rec.finish(ctx, res.eventID, res, err)
+			in.caller.finish(ctx, res.eventID, res, err)
 			return Failed
 		}
 		return res.outcome
@@ -142,7 +142,7 @@ func (in *Intake) awaitTwiML(ctx context.Context, user tenant.ID, callSid string
 	defer tick.Stop()
 	for {
 		var twiml *string
-		err := in.rec.db.Read(ctx, user, func(q *dbsqlc.Queries) error {
+		err := in.caller.db.Read(ctx, user, func(q *dbsqlc.Queries) error {
 			c, err := q.GetCallBySid(ctx, dbsqlc.GetCallBySidParams{UserID: string(user), TwilioCallSid: &callSid})
 			twiml = c.Twiml
 			return err

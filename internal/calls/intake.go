@@ -18,7 +18,10 @@ import (
 // inbox, in the transaction that applies it or, when applying it fails or would wait,
 // before it is applied.
 type Intake struct {
-	rec         *recorder
+	rec *recorder
+	// caller records what a caller on the line waits for (the inbound call's hand-off,
+	// a forward's outcome) on the database of Deps.CallerDB.
+	caller      *recorder
 	vapi        *vapi.Client
 	spool       *spool.Spool
 	log         *slog.Logger
@@ -30,7 +33,13 @@ func NewIntake(d Deps) *Intake {
 	if d.HandoffWait == 0 {
 		d.HandoffWait = 10 * time.Second
 	}
-	return &Intake{rec: d.recorder(), vapi: d.VAPI, spool: d.Spool, log: d.Log, handoffWait: d.HandoffWait}
+	in := &Intake{rec: d.recorder(), vapi: d.VAPI, spool: d.Spool, log: d.Log, handoffWait: d.HandoffWait}
+	in.caller = in.rec
+	if d.CallerDB != nil {
+		d.DB = d.CallerDB
+		in.caller = d.recorder()
+	}
+	return in
 }
 
 var (

@@ -2,7 +2,16 @@ package calls_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-health/switchboard/internal/spool"
+	"github.com/switchboard-health/switchboard/internal/tenant"
+	"github.com/switchboard-health/switchboard/internal/vapi"
 
 	"github.com/switchboard-health/switchboard/internal/calls"
 	"github.com/switchboard-health/switchboard/internal/providertest"
@@ -133,5 +142,49 @@ func TestProviderTextIsKeptWithBadBytesReplaced(t *testing.T) {
 	}
 	if n := b.count("SELECT count(*) FROM webhook_events WHERE status = 'failed'"); n != 0 {
 		t.Fatalf("%d events failed", n)
+	}
+}
+
+// A caller on the line is answered while reports, reads and background work hold every
+// connection of the main pool: Twilio's voice webhook has connections of its own.
+func TestAnInboundCallIsAnsweredWhileTheMainPoolIsBusy(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil, "")
+	b.registerLine()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(b.pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	busy, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	held, err := busy.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	sp, err := spool.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := calls.NewIntake(calls.Deps{DB: tenant.NewDB(busy), CallerDB: b.db,
+		VAPI: vapi.NewClient(b.vapi.URL(), providertest.VAPIKey, 2*time.Second), Spool: sp, Region: "US",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// Twilio gives up on a webhook after 15 s; a call waiting for the busy pool would
+	// still be waiting when this ends.
+	answerBy, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	body := []byte(providertest.InboundForm("CA_BUSY", patient, sharedLine, clinicLine).Encode())
+	answer, err := in.TwilioVoice(answerBy, body, nil)
+	if err != nil {
+		t.Fatalf("the call was not answered while the main pool was busy: %v", err)
+	}
+	outcome := answer.Record(answerBy)
+	if bound := b.count("SELECT count(*) FROM calls WHERE twilio_call_sid = 'CA_BUSY' AND vapi_call_id IS NOT NULL"); outcome != calls.Accepted || bound != 1 {
+		t.Fatalf("the hand-off was %s, %d calls bound to VAPI's; want it accepted and recorded", outcome, bound)
 	}
 }

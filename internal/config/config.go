@@ -61,6 +61,9 @@ type Config struct {
 	AllowedOrigins []string
 	// StreamsPerTenant bounds the live streams one tenant holds open on one replica.
 	StreamsPerTenant int
+	// CallerConns is the size of the database pool kept for what a caller on the line
+	// waits for (Twilio's voice and dial webhooks), apart from the main pool.
+	CallerConns int
 	// MetricsToken is what the monitoring sends as a bearer token to read /metrics;
 	// without one, /metrics is not served.
 	MetricsToken string
@@ -152,6 +155,8 @@ func Load(getenv func(string) string) (Config, error) {
 		"a whole number of transcripts a second, 1 or more")
 	c.StreamsPerTenant = r.integer("STREAMS_PER_TENANT", "50", func(n int) bool { return n >= 1 },
 		"a whole number of live streams, 1 or more")
+	c.CallerConns = r.integer("DATABASE_CALLER_CONNS", "4", func(n int) bool { return n >= 1 && n <= 100 },
+		"a whole number of connections between 1 and 100")
 	c.ReconcileAfter = r.duration("RECONCILE_AFTER", "30m", func(d time.Duration) bool { return d >= time.Minute },
 		"a duration of a minute or more such as 30m")
 	if c.PublicBaseURL != "" {
