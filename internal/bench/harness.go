@@ -281,7 +281,7 @@ func (h *harness) measureSize(size int, full bool) (rows []row, p50, floorP50 fl
 	}
 
 	if h.runs("streams") {
-		r, err := h.measureStreams(sb, fixtures)
+		r, err := h.measureStreams(pool, sb, fixtures)
 		if err != nil {
 			return nil, 0, 0, err
 		}

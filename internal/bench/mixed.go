@@ -50,11 +50,15 @@ const streamsRate = 50
 
 // measureStreams opens a live stream for every tenant and measures how soon a report's
 // change reaches its clinic's stream, and the server's peak resident set with them open.
-func (h *harness) measureStreams(sb *server, fixtures []tenantFixture) ([]row, error) {
+func (h *harness) measureStreams(pool *pgxpool.Pool, sb *server, fixtures []tenantFixture) ([]row, error) {
 	peak := h.sampleRSS(sb)
 	r, err := h.loadCounting("streams", sb, fixtures, len(fixtures), streamsRate)
 	mb := float64(peak()) / 1024
 	if err != nil {
+		return nil, err
+	}
+	// What comes next must not share the machine with indexing these reports.
+	if _, err := waitForIndexer(context.Background(), pool); err != nil {
 		return nil, err
 	}
 	streams := fmt.Sprintf("%d live streams (one a clinic), reports at %d/s", len(fixtures), streamsRate)
