@@ -361,15 +361,18 @@ func (q *Queries) CallsPerDay(ctx context.Context, arg CallsPerDayParams) ([]Cal
 }
 
 const callsPerPhoneNumber = `-- name: CallsPerPhoneNumber :many
-SELECT p.id AS phone_number_id, p.phone_number,
-       count(*) AS calls,
-       count(*) FILTER (WHERE c.status = 'ended') AS answered,
-       (coalesce(sum(c.duration_seconds), 0) / 60.0)::double precision AS minutes
-FROM calls c
-JOIN phone_numbers p ON p.id = c.phone_number_id AND p.user_id = c.user_id
-WHERE c.user_id = $1 AND c.started_at >= $2 AND c.started_at < $3
-GROUP BY p.id, p.phone_number
-ORDER BY calls DESC, p.phone_number
+SELECT p.id AS phone_number_id, p.phone_number, c.calls, c.answered, c.minutes
+FROM (
+    SELECT k.phone_number_id,
+           count(*) AS calls,
+           count(*) FILTER (WHERE k.status = 'ended') AS answered,
+           (coalesce(sum(k.duration_seconds), 0) / 60.0)::double precision AS minutes
+    FROM calls k
+    WHERE k.user_id = $1 AND k.started_at >= $2 AND k.started_at < $3 AND k.phone_number_id IS NOT NULL
+    GROUP BY k.phone_number_id
+) c
+JOIN phone_numbers p ON p.user_id = $1 AND p.id = c.phone_number_id
+ORDER BY c.calls DESC, p.phone_number
 `
 
 type CallsPerPhoneNumberParams struct {
@@ -386,6 +389,9 @@ type CallsPerPhoneNumberRow struct {
 	Minutes       float64
 }
 
+// The calls are counted per number first, so that they are read from the index alone;
+// joined the other way round, a clinic with one line would fetch every call through the
+// number's own index.
 func (q *Queries) CallsPerPhoneNumber(ctx context.Context, arg CallsPerPhoneNumberParams) ([]CallsPerPhoneNumberRow, error) {
 	rows, err := q.db.Query(ctx, callsPerPhoneNumber, arg.UserID, arg.Since, arg.Until)
 	if err != nil {

@@ -85,13 +85,13 @@ ORDER BY h.hour;
 -- number's own index.
 SELECT p.id AS phone_number_id, p.phone_number, c.calls, c.answered, c.minutes
 FROM (
-    SELECT phone_number_id,
+    SELECT k.phone_number_id,
            count(*) AS calls,
-           count(*) FILTER (WHERE status = 'ended') AS answered,
-           (coalesce(sum(duration_seconds), 0) / 60.0)::double precision AS minutes
-    FROM calls
-    WHERE user_id = @user_id AND started_at >= @since AND started_at < @until AND phone_number_id IS NOT NULL
-    GROUP BY phone_number_id
+           count(*) FILTER (WHERE k.status = 'ended') AS answered,
+           (coalesce(sum(k.duration_seconds), 0) / 60.0)::double precision AS minutes
+    FROM calls k
+    WHERE k.user_id = @user_id AND k.started_at >= @since AND k.started_at < @until AND k.phone_number_id IS NOT NULL
+    GROUP BY k.phone_number_id
 ) c
 JOIN phone_numbers p ON p.user_id = @user_id AND p.id = c.phone_number_id
 ORDER BY c.calls DESC, p.phone_number;
